@@ -1,0 +1,37 @@
+# famfs: the two commands are `make demo` and `make check`.
+#   make build       configure and build into build/ (binaries in build/bin/)
+#   make check       build, then run every test (unit, system, sanitizers)
+#   make demo        build, make an embedded device, mount it, show famfs working
+#   make deps        install the Debian packages the build and tests need
+BUILD     ?= build
+ASAN_BUILD ?= build-asan
+JOBS      ?= $(shell nproc 2>/dev/null || echo 2)
+CMAKE_ARGS ?=
+
+.PHONY: all deps build check check-unit check-system check-asan demo clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+$(BUILD)/CMakeCache.txt: | deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_ARGS)
+
+build: deps $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS)
+
+check: build
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+
+check-unit: build
+	ctest --test-dir $(BUILD) --output-on-failure -L unit
+
+check-system: build
+	ctest --test-dir $(BUILD) --output-on-failure -L system
+
+demo: build
+	@scripts/demo.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * alloc.h - the allocation bitmap and the allocators.
+ *
+ * The bitmap is never stored: it is rebuilt from the log (one bit per
+ * 2 MiB unit of the device; the superblock and log are marked first).
+ * Contiguous allocation is first fit from a cursor. Interleaved allocation
+ * splits the device into nbuckets buckets and takes nstrips equal strips
+ * from distinct buckets, with upstream's rules:
+ *   chunk_size a power of 2 and a multiple of 2 MiB;
+ *   1 <= nstrips <= nbuckets <= 64;  nstrips <= 16 (one log entry);
+ *   bucket size = device size / nbuckets >= 1 GiB (FAMFS_MIN_BUCKET);
+ *   a file smaller than one chunk falls back to contiguous.
+ * Pure code: no I/O. The only allocation is the bitmap itself.
+ */
+#ifndef FAMFS_ALLOC_H
+#define FAMFS_ALLOC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "famfs/omf.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define FAMFS_MAX_NBUCKETS	64
+#define FAMFS_MIN_BUCKET	(1ULL << 30)
+
+struct famfs_alloc {
+	uint64_t dev_size;	/* capacity in bytes */
+	uint64_t au;		/* allocation unit, 2 MiB */
+	uint64_t nbits;		/* ceil(dev_size / au) */
+	uint64_t *bits;		/* nbits, 1 = in use */
+	uint64_t used;		/* bits set */
+	uint64_t cursor;	/* first-fit start, in units */
+};
+
+struct famfs_interleave_param {
+	uint64_t nbuckets;
+	uint64_t nstrips;
+	uint64_t chunk_size;
+};
+
+/*
+ * Set up an empty bitmap for a device of @dev_size bytes and mark
+ * [0, @reserved) (superblock + log) in use. -EINVAL for sizes that are not
+ * multiples of @au, -ENOMEM.
+ */
+int famfs_alloc_init(struct famfs_alloc *a, uint64_t dev_size, uint64_t au,
+		     uint64_t reserved);
+void famfs_alloc_fini(struct famfs_alloc *a);
+
+/*
+ * Mark every extent or strip of @f in use. Units already in use are counted
+ * in *@collisions (which is added to, not reset) and left set. An extent
+ * that is unaligned gives -EINVAL and one past the device -ERANGE; nothing
+ * is marked then.
+ */
+int famfs_alloc_mark(struct famfs_alloc *a, const struct famfs_omf_fmap *f,
+		     uint64_t *collisions);
+
+/*
+ * Validate interleave parameters for a device of @dev_size bytes. A param
+ * block of all zeroes means "contiguous" and is valid. Call
+ * famfs_interleave_fill() first: zero fields of a partly set block take
+ * defaults that depend on the device size:
+ *   chunk_size 0 -> 2 MiB;
+ *   nbuckets 0   -> nstrips if set, else dev_size / 1 GiB clamped to 1..64;
+ *   nstrips 0    -> min(nbuckets, 16).
+ * Errors: -EINVAL with a detail naming the rule that failed.
+ */
+int famfs_interleave_param_check(const struct famfs_interleave_param *p,
+				 uint64_t dev_size);
+void famfs_interleave_fill(struct famfs_interleave_param *p, uint64_t dev_size);
+bool famfs_interleave_enabled(const struct famfs_interleave_param *p);
+
+/*
+ * Allocate space for a file of @size bytes and describe it in @out. @ip is
+ * NULL or all zero for contiguous allocation. @seed drives the bucket order
+ * (upstream uses time(); tests pass a fixed value). On success the units are
+ * marked in use. -EINVAL for a size of 0 or bad parameters, -ENOSPC when the
+ * device (or no set of nstrips buckets) has room.
+ */
+int famfs_alloc_file(struct famfs_alloc *a, uint64_t size,
+		     const struct famfs_interleave_param *ip, uint64_t seed,
+		     struct famfs_omf_fmap *out);
+
+/* Bytes not in use. */
+uint64_t famfs_alloc_free_bytes(const struct famfs_alloc *a);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

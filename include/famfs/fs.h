@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * fs.h - a mounted-or-not famfs: device + log + namespace + allocator,
+ * kept in step by replaying the log. This is what the CLI and famfsd use to
+ * read the namespace and, on the master, to create files and directories.
+ *
+ * Creating anything follows one pattern: take the log lock, catch up with
+ * the log (another process may have appended), check the name, allocate,
+ * append, release. famfs_fs_begin()/end() hold the lock across many
+ * operations, as `famfs cp -r` does.
+ */
+#ifndef FAMFS_FS_H
+#define FAMFS_FS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "famfs/alloc.h"
+#include "famfs/dev.h"
+#include "famfs/log.h"
+#include "famfs/ns.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define FAMFS_FS_WRITE	0x1	/* map the device read-write */
+
+struct famfs_fs {
+	struct famfs_dev *dev;
+	struct famfs_log *log;
+	struct famfs_ns *ns;
+	struct famfs_alloc alloc;
+	uint64_t next;			/* next log index to replay */
+	uint64_t collisions;		/* allocation collisions seen in replay */
+	uint64_t skipped;		/* entries that validate but ns refused */
+	int replay_err;			/* error of the first bad entry, or 0 */
+	unsigned int depth;		/* famfs_fs_begin nesting */
+};
+
+/*
+ * Open the device at @path, validate it and replay the whole log. A bad
+ * entry stops the replay: the valid prefix is served and replay_err records
+ * why (famfs_errmsg has the detail). Superblock or header errors fail.
+ */
+int famfs_fs_open(const char *path, unsigned int flags, struct famfs_fs **out);
+void famfs_fs_close(struct famfs_fs *fs);
+
+/* Replay entries committed since the last call; returns how many (>= 0). */
+long famfs_fs_catchup(struct famfs_fs *fs);
+
+/* Hold the log lock (and catch up) across several creates. */
+int famfs_fs_begin(struct famfs_fs *fs);
+void famfs_fs_end(struct famfs_fs *fs);
+
+/*
+ * Log a directory. @parents: create missing parents and accept an existing
+ * directory (mkdir -p). -EEXIST, -ENOENT (missing parent), -ENOTDIR,
+ * -EPERM (client), -ENOSPC (log full), -EINVAL/-ENAMETOOLONG (path).
+ */
+int famfs_fs_mkdir(struct famfs_fs *fs, const char *relpath, uint32_t mode,
+		   uint32_t uid, uint32_t gid, bool parents);
+
+/*
+ * Allocate and log a file of @size bytes. @ip is NULL for contiguous.
+ * -EINVAL for a size of 0, -EEXIST, -ENOENT, -ENOTDIR, -EPERM, -ENOSPC
+ * (log or device full: the detail says which). *@out is the new node.
+ */
+int famfs_fs_creat(struct famfs_fs *fs, const char *relpath, uint64_t size,
+		   uint32_t mode, uint32_t uid, uint32_t gid,
+		   const struct famfs_interleave_param *ip,
+		   const struct famfs_node **out);
+
+/* Device address of file offset @off of @n (a contiguous run of *@len). */
+uint8_t *famfs_fs_addr(struct famfs_fs *fs, const struct famfs_node *n, uint64_t off,
+		       uint64_t *len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * ioctl.h - how famfs clients talk to famfsd on a stock kernel.
+ *
+ * The kernel patches add FUSE opcodes GET_FMAP (54) and GET_DAXDEV (55). A
+ * stock kernel has neither, so the same V10 bytes travel as restricted FUSE
+ * ioctls on an open famfs file (the kernel sizes the buffers from the
+ * command number and forwards them to famfsd as FUSE_IOCTL):
+ *
+ *   FAMFS_IOC_GET_FMAP     on a file: out = the GET_FMAP reply (header and
+ *                          extents); the ioctl returns its length in bytes.
+ *   FAMFS_IOC_GET_DAXDEV   on any famfs fd: in = fuse_daxdev_out whose first
+ *                          u16 is the device index; out = the exact 280-byte
+ *                          fuse_daxdev_out. Returns 0.
+ *
+ * Control ioctls go to the mount's root directory (open it O_RDONLY):
+ *   FAMFS_IOC_STATS        out = struct famfs_stats_wire
+ *   FAMFS_IOC_POISON       in  = u32 device index: mark it failed (sticky)
+ *   FAMFS_IOC_LOGPLAY      catch up with the log now; returns new entries
+ *   FAMFS_IOC_INFO         out = struct famfs_mount_info
+ */
+#ifndef FAMFS_IOCTL_H
+#define FAMFS_IOCTL_H
+
+#include <stdint.h>
+#include <sys/ioctl.h>
+
+#include "famfs/fmap.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define FAMFS_IOC_MAGIC		0xFA
+
+#define FAMFS_IOC_GET_FMAP	_IOR(FAMFS_IOC_MAGIC, 54, uint8_t[FAMFS_FMAP_MSG_MAX])
+#define FAMFS_IOC_GET_DAXDEV	_IOWR(FAMFS_IOC_MAGIC, 55, uint8_t[FAMFS_DAXDEV_OUT_SIZE])
+#define FAMFS_IOC_STATS		_IOR(FAMFS_IOC_MAGIC, 0x40, struct famfs_stats_wire)
+#define FAMFS_IOC_POISON	_IOW(FAMFS_IOC_MAGIC, 0x41, uint32_t)
+#define FAMFS_IOC_LOGPLAY	_IO(FAMFS_IOC_MAGIC, 0x42)
+#define FAMFS_IOC_INFO		_IOR(FAMFS_IOC_MAGIC, 0x43, struct famfs_mount_info)
+
+/* famfsd request counters, by operation. Names: famfs_op_name(). */
+enum famfs_op {
+	FAMFS_OP_LOOKUP,
+	FAMFS_OP_FORGET,
+	FAMFS_OP_GETATTR,
+	FAMFS_OP_SETATTR,
+	FAMFS_OP_OPENDIR,
+	FAMFS_OP_READDIR,
+	FAMFS_OP_READDIRPLUS,
+	FAMFS_OP_RELEASEDIR,
+	FAMFS_OP_OPEN,
+	FAMFS_OP_READ,
+	FAMFS_OP_WRITE,
+	FAMFS_OP_FLUSH,
+	FAMFS_OP_FSYNC,
+	FAMFS_OP_RELEASE,
+	FAMFS_OP_STATFS,
+	FAMFS_OP_GETXATTR,
+	FAMFS_OP_LISTXATTR,
+	FAMFS_OP_SETXATTR,
+	FAMFS_OP_REMOVEXATTR,
+	FAMFS_OP_ACCESS,
+	FAMFS_OP_CREATE,
+	FAMFS_OP_MKNOD,
+	FAMFS_OP_MKDIR,
+	FAMFS_OP_UNLINK,
+	FAMFS_OP_RMDIR,
+	FAMFS_OP_RENAME,
+	FAMFS_OP_LINK,
+	FAMFS_OP_SYMLINK,
+	FAMFS_OP_READLINK,
+	FAMFS_OP_FALLOCATE,
+	FAMFS_OP_IOCTL,
+	FAMFS_OP_GET_FMAP,
+	FAMFS_OP_GET_DAXDEV,
+	FAMFS_OP_FLOCK,
+	FAMFS_OP_LSEEK,
+	FAMFS_OP_COPY_FILE_RANGE,
+	FAMFS_OP__COUNT
+};
+
+#define FAMFS_STATS_MAX_OPS	64
+#define FAMFS_STATS_VERSION	1
+
+struct famfs_stats_wire {
+	uint64_t version;		/* FAMFS_STATS_VERSION */
+	uint64_t nops;			/* FAMFS_OP__COUNT */
+	uint64_t ops[FAMFS_STATS_MAX_OPS];
+	uint64_t bytes_read;
+	uint64_t bytes_written;
+	uint64_t catchups;		/* catch-ups that found new entries */
+	uint64_t catchup_entries;	/* entries replayed after mount */
+	uint64_t catchup_ns;		/* total time spent in those catch-ups */
+	uint64_t mount_replay_ns;	/* time to replay the log at mount */
+	uint64_t log_next_index;
+	uint64_t errors_eio;		/* requests answered EIO/EHWPOISON */
+	uint64_t daxdev_failed;		/* bitmap of failed devices */
+	uint64_t rsvd[7];
+};
+
+struct famfs_mount_info {
+	uint64_t version;		/* 1 */
+	uint32_t role;			/* enum famfs_role */
+	uint32_t ndevs;
+	uint64_t dev_size;
+	uint64_t pid;			/* famfsd */
+	char devpath[4096];
+};
+
+/* Lower-case name of an op ("lookup", "get_fmap"), or NULL. */
+const char *famfs_op_name(unsigned int op);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

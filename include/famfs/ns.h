@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * ns.h - the namespace: directories and files built by replaying the log.
+ *
+ * Every host builds the same tree from the same log, so inode numbers are a
+ * pure function of the log: the root is 1, and the node created by log entry
+ * i has inode i + 2. A file whose parent directory was never logged (images
+ * from older tools) gets implicit parent directories, numbered
+ * FAMFS_INO_IMPLICIT + n in replay order, which is also deterministic.
+ * Nodes are never removed, so a node pointer stays valid for the life of
+ * the namespace, and directory children keep their order (readdir offsets
+ * are stable while entries are appended).
+ *
+ * Not thread-safe: famfsd serialises apply against lookups itself.
+ */
+#ifndef FAMFS_NS_H
+#define FAMFS_NS_H
+
+#include <stdint.h>
+
+#include "famfs/omf.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define FAMFS_ROOT_INO		1ULL
+#define FAMFS_INO_IMPLICIT	(1ULL << 48)
+#define FAMFS_NO_INDEX		UINT64_MAX
+
+struct famfs_node {
+	uint64_t ino;
+	uint32_t mode;			/* S_IFDIR or S_IFREG | permission bits */
+	uint32_t uid;
+	uint32_t gid;
+	uint64_t size;			/* files: the logged size; dirs: 0 */
+	uint64_t log_index;		/* creating entry, or FAMFS_NO_INDEX */
+	char name[FAMFS_OMF_PATH_MAX];	/* last component; "" for the root */
+	struct famfs_omf_fmap fmap;	/* files only */
+	struct famfs_node *parent;	/* root: itself */
+	struct famfs_node *first_child;	/* in creation order */
+	struct famfs_node *last_child;
+	struct famfs_node *next_sibling;
+	uint64_t nchildren;
+	struct famfs_node *hnext;	/* private: hash chain */
+	struct famfs_node *inext;	/* private: inode hash chain */
+};
+
+struct famfs_ns;
+
+/* An empty namespace holding only the root (mode S_IFDIR | 0755, uid 0). */
+int famfs_ns_new(struct famfs_ns **out);
+void famfs_ns_free(struct famfs_ns *ns);
+
+/*
+ * Apply log entry @index. FILE and MKDIR add a node; ADD_DAXDEV is counted
+ * and ignored. Errors leave the namespace unchanged: -EINVAL (bad path),
+ * -EEXIST (the name exists; for MKDIR over an existing directory too),
+ * -ENOTDIR (a parent is a file), -ENOMEM.
+ */
+int famfs_ns_apply(struct famfs_ns *ns, uint64_t index,
+		   const struct famfs_omf_entry *e);
+
+struct famfs_node *famfs_ns_root(struct famfs_ns *ns);
+
+/* The child @name of directory @dir, or NULL. */
+struct famfs_node *famfs_ns_lookup(struct famfs_ns *ns, const struct famfs_node *dir,
+				   const char *name);
+
+/* The node at normalised @relpath ("" is the root), or NULL. */
+struct famfs_node *famfs_ns_resolve(struct famfs_ns *ns, const char *relpath);
+
+/* The node with inode @ino, or NULL. */
+struct famfs_node *famfs_ns_by_ino(struct famfs_ns *ns, uint64_t ino);
+
+/* Write the path of @n relative to the root into @buf ("" for the root). */
+int famfs_ns_path(const struct famfs_node *n, char *buf, size_t bufsz);
+
+/* Totals: files, directories (root included), applied entries. */
+void famfs_ns_counts(const struct famfs_ns *ns, uint64_t *files, uint64_t *dirs,
+		     uint64_t *entries);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * omf.h - the famfs on-media format: superblock, log header, log entries.
+ *
+ * Byte-compatible with upstream famfs (superblock version 48, OMF 2.2).
+ * Upstream writes raw LP64 little-endian C structs; we never do. Every field
+ * is encoded and decoded explicitly at its LP64 offset (the FAMFS_OFF_*
+ * constants in lib/omf.c, checked there with _Static_assert). The structs
+ * below are decoded, host-order views and say nothing about layout.
+ *
+ * Device layout:
+ *   [0, 2 MiB)                  superblock region (200 bytes used)
+ *   [2 MiB, 2 MiB + log_len)    log: 48-byte header, then 544-byte entries
+ *   [2 MiB + log_len, size)     file data, allocated in 2 MiB units
+ *
+ * Pure code: no I/O, no allocation. Decoders validate every field they can
+ * check without knowing the device; famfs_omf_fmap_check() adds the checks
+ * that need the device size.
+ */
+#ifndef FAMFS_OMF_H
+#define FAMFS_OMF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define FAMFS_SUPER_MAGIC		0x87b282ffULL
+#define FAMFS_CURRENT_VERSION		48ULL
+#define FAMFS_OMF_VER_MAJOR		2
+#define FAMFS_OMF_VER_MINOR		2
+#define FAMFS_SB_SIZE			200	/* bytes of the encoded superblock */
+#define FAMFS_SB_REGION			0x200000ULL
+#define FAMFS_LOG_OFFSET		0x200000ULL
+#define FAMFS_LOG_LEN_DEFAULT		0x800000ULL	/* 8 MiB: 15420 entries */
+#define FAMFS_LOG_LEN_MIN		0x800000ULL
+#define FAMFS_ALLOC_UNIT		0x200000ULL	/* what we write */
+#define FAMFS_ALLOC_UNIT_SMALL		4096ULL		/* also accepted on read */
+#define FAMFS_DAXDEV_PATH_LEN		64	/* sb dd_daxdev[], may lack a NUL */
+
+#define FAMFS_LOG_MAGIC			0x00000badcafef00dULL
+#define FAMFS_LOG_HDR_SIZE		48
+#define FAMFS_LOG_ENTRY_SIZE		544
+
+#define FAMFS_OMF_PATH_MAX		80	/* relpath bytes incl. NUL: 79 chars */
+#define FAMFS_OMF_MAX_SIMPLE_EXTENTS	16
+#define FAMFS_OMF_MAX_STRIPS		16
+#define FAMFS_FM_ALL_HOSTS_RW		2	/* the only fm_flags value written */
+
+/* Log entry types (famfs_log_entry_type). */
+enum famfs_omf_entry_type {
+	FAMFS_LOG_FILE = 0,
+	FAMFS_LOG_MKDIR = 1,
+	FAMFS_LOG_DELETE = 2,		/* defined upstream, never written */
+	FAMFS_LOG_ADD_DAXDEV = 3,
+	FAMFS_LOG_INVALID = 4,
+};
+
+/* fmap_ext_type */
+enum famfs_omf_ext_type {
+	FAMFS_EXT_SIMPLE = 0,
+	FAMFS_EXT_INTERLEAVE = 1,
+};
+
+/* Number of entry slots in a log of @log_len bytes (last_index + 1). */
+static inline uint64_t famfs_log_nslots(uint64_t log_len)
+{
+	return log_len < FAMFS_LOG_HDR_SIZE ? 0 :
+		(log_len - FAMFS_LOG_HDR_SIZE) / FAMFS_LOG_ENTRY_SIZE;
+}
+
+struct famfs_omf_sb {
+	uint64_t magic;
+	uint64_t version;
+	uint64_t log_offset;
+	uint64_t log_len;
+	uint64_t alloc_unit;
+	uint32_t omf_major;
+	uint32_t omf_minor;
+	uint8_t uuid[16];		/* file system uuid */
+	uint8_t dev_uuid[16];
+	uint8_t system_uuid[16];	/* the master host */
+	uint64_t crc;			/* crc32 of bytes [0, 96) */
+	uint32_t flags;
+	uint64_t dev_size;		/* ts_daxdev.dd_size: the capacity */
+	uint8_t dd_uuid[16];
+	char daxdev[FAMFS_DAXDEV_PATH_LEN + 1];	/* always NUL-terminated here */
+};
+
+struct famfs_omf_log_hdr {
+	uint64_t magic;
+	uint64_t len;
+	uint64_t last_index;
+	uint64_t crc;			/* crc32 of bytes [0, 24) */
+	uint64_t next_seqnum;		/* not CRC-covered */
+	uint64_t next_index;		/* the commit point: [0, next_index) valid */
+};
+
+struct famfs_omf_extent {
+	uint64_t devindex;
+	uint64_t offset;		/* byte offset in the device */
+	uint64_t len;			/* bytes, a multiple of the alloc unit */
+};
+
+struct famfs_omf_fmap {
+	uint32_t ext_type;		/* enum famfs_omf_ext_type */
+	uint32_t nextents;		/* SIMPLE: extents in se[]; INTERLEAVE: 1 */
+	struct famfs_omf_extent se[FAMFS_OMF_MAX_SIMPLE_EXTENTS];
+	uint64_t nstrips;		/* INTERLEAVE only */
+	uint64_t chunk_size;		/* INTERLEAVE only */
+	struct famfs_omf_extent strips[FAMFS_OMF_MAX_STRIPS];
+};
+
+struct famfs_omf_file {
+	uint64_t size;			/* file size, not rounded */
+	uint32_t flags;
+	uint32_t uid;
+	uint32_t gid;
+	uint32_t mode;			/* permission bits only */
+	char relpath[FAMFS_OMF_PATH_MAX];
+	struct famfs_omf_fmap fmap;
+};
+
+struct famfs_omf_mkdir {
+	uint32_t uid;
+	uint32_t gid;
+	uint32_t mode;
+	char relpath[FAMFS_OMF_PATH_MAX];
+};
+
+struct famfs_omf_daxdev {
+	uint64_t size;
+	uint8_t uuid[16];
+	uint32_t index;
+};
+
+struct famfs_omf_entry {
+	uint64_t seqnum;
+	uint32_t type;			/* enum famfs_omf_entry_type */
+	struct famfs_omf_file file;	/* FAMFS_LOG_FILE */
+	struct famfs_omf_mkdir mkdir;	/* FAMFS_LOG_MKDIR */
+	struct famfs_omf_daxdev daxdev;	/* FAMFS_LOG_ADD_DAXDEV */
+	uint64_t crc;			/* as stored (decode) or written (encode) */
+};
+
+/* zlib crc32 of @len bytes, seeded with crc32(0, NULL, 0). */
+uint32_t famfs_crc32(const void *buf, size_t len);
+
+/*
+ * Encode @sb into @out (FAMFS_SB_SIZE bytes). The CRC is computed here and
+ * the sb->crc field is ignored. Every byte of @out is written.
+ */
+void famfs_omf_sb_encode(const struct famfs_omf_sb *sb, uint8_t out[FAMFS_SB_SIZE]);
+
+/*
+ * Decode and validate a superblock from @len bytes at @buf. Checks, in order:
+ * length, magic (-EINVAL, "no famfs superblock"), version (-EPROTONOSUPPORT),
+ * CRC (-EBADMSG), alloc unit, log offset and log length (-EINVAL), device
+ * size (non-zero, a multiple of the alloc unit, larger than sb + log).
+ */
+int famfs_omf_sb_decode(const uint8_t *buf, size_t len, struct famfs_omf_sb *sb);
+
+/* Encode @hdr into 48 bytes; the CRC over [0, 24) is computed here. */
+void famfs_omf_log_hdr_encode(const struct famfs_omf_log_hdr *hdr,
+			      uint8_t out[FAMFS_LOG_HDR_SIZE]);
+
+/*
+ * Decode and validate a log header against the superblock's log length:
+ * magic, CRC, len == @log_len, last_index == nslots - 1, and
+ * next_index <= last_index + 1. next_seqnum is not checked (it is not the
+ * commit point; see lib/log.c).
+ */
+int famfs_omf_log_hdr_decode(const uint8_t *buf, size_t len, uint64_t log_len,
+			     struct famfs_omf_log_hdr *hdr);
+
+/*
+ * Encode @e into 544 bytes. Unused bytes and padding are zeroed, the CRC over
+ * [0, 536) is computed and stored, and e->crc is ignored. Only the arm that
+ * matches e->type is written.
+ */
+void famfs_omf_entry_encode(const struct famfs_omf_entry *e,
+			    uint8_t out[FAMFS_LOG_ENTRY_SIZE]);
+
+/*
+ * Decode entry @index from its 544 raw bytes and validate what needs no
+ * device knowledge: CRC over the raw bytes (-EBADMSG), seqnum == @index
+ * (-EBADMSG), a known type (-EINVAL; DELETE and INVALID are refused), a
+ * NUL-terminated relpath, and for FILE the fmap structure: ext_type,
+ * 1..16 simple extents, or one interleaved extent of 1..16 strips with a
+ * chunk size that is a power of 2 and a multiple of 2 MiB.
+ */
+int famfs_omf_entry_decode(const uint8_t buf[FAMFS_LOG_ENTRY_SIZE], uint64_t index,
+			   struct famfs_omf_entry *e);
+
+/*
+ * Check a decoded file map against the device: every extent or strip has
+ * devindex 0, an offset and length aligned to @alloc_unit, a non-zero
+ * length, lies inside [@data_start, @dev_size), and the extents cover
+ * @file_size bytes (for interleave: nstrips * strip length). Strips of one
+ * interleaved extent must be of equal length. -EINVAL or -ERANGE.
+ */
+int famfs_omf_fmap_check(const struct famfs_omf_fmap *f, uint64_t file_size,
+			 uint64_t alloc_unit, uint64_t data_start, uint64_t dev_size);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

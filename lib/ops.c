@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * ops.c - names of famfsd's request counters (enum famfs_op), as they
+ * appear in `famfs stats` and its JSON keys.
+ */
+#include "famfs/ioctl.h"
+
+static const char *const famfs_op_names[FAMFS_OP__COUNT] = {
+	[FAMFS_OP_LOOKUP] = "lookup",
+	[FAMFS_OP_FORGET] = "forget",
+	[FAMFS_OP_GETATTR] = "getattr",
+	[FAMFS_OP_SETATTR] = "setattr",
+	[FAMFS_OP_OPENDIR] = "opendir",
+	[FAMFS_OP_READDIR] = "readdir",
+	[FAMFS_OP_READDIRPLUS] = "readdirplus",
+	[FAMFS_OP_RELEASEDIR] = "releasedir",
+	[FAMFS_OP_OPEN] = "open",
+	[FAMFS_OP_READ] = "read",
+	[FAMFS_OP_WRITE] = "write",
+	[FAMFS_OP_FLUSH] = "flush",
+	[FAMFS_OP_FSYNC] = "fsync",
+	[FAMFS_OP_RELEASE] = "release",
+	[FAMFS_OP_STATFS] = "statfs",
+	[FAMFS_OP_GETXATTR] = "getxattr",
+	[FAMFS_OP_LISTXATTR] = "listxattr",
+	[FAMFS_OP_SETXATTR] = "setxattr",
+	[FAMFS_OP_REMOVEXATTR] = "removexattr",
+	[FAMFS_OP_ACCESS] = "access",
+	[FAMFS_OP_CREATE] = "create",
+	[FAMFS_OP_MKNOD] = "mknod",
+	[FAMFS_OP_MKDIR] = "mkdir",
+	[FAMFS_OP_UNLINK] = "unlink",
+	[FAMFS_OP_RMDIR] = "rmdir",
+	[FAMFS_OP_RENAME] = "rename",
+	[FAMFS_OP_LINK] = "link",
+	[FAMFS_OP_SYMLINK] = "symlink",
+	[FAMFS_OP_READLINK] = "readlink",
+	[FAMFS_OP_FALLOCATE] = "fallocate",
+	[FAMFS_OP_IOCTL] = "ioctl",
+	[FAMFS_OP_GET_FMAP] = "get_fmap",
+	[FAMFS_OP_GET_DAXDEV] = "get_daxdev",
+	[FAMFS_OP_FLOCK] = "flock",
+	[FAMFS_OP_LSEEK] = "lseek",
+	[FAMFS_OP_COPY_FILE_RANGE] = "copy_file_range",
+};
+
+_Static_assert(FAMFS_OP__COUNT <= FAMFS_STATS_MAX_OPS, "too many ops for the stats wire");
+
+const char *famfs_op_name(unsigned int op)
+{
+	return op < FAMFS_OP__COUNT ? famfs_op_names[op] : 0;
+}
