@@ -1,0 +1,121 @@
+# shellcheck shell=bash
+# tests/system/lib.sh - shared helpers for the system tests.
+#
+# Source it at the top of a test:  . "$(dirname "$0")/lib.sh"
+# It gives: $BIN (the built binaries), a private $T work dir, devices on
+# /dev/shm that are removed on exit, mounts that are unmounted on exit and
+# daemons that are killed on exit (even when the test fails), and small
+# assertion helpers that count checks and print "N passed, M failed".
+set -u
+
+FAMFS_SRC=${FAMFS_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+FAMFS_BUILD=${FAMFS_BUILD:-$FAMFS_SRC/build}
+BIN=$FAMFS_BUILD/bin
+FAMFS=$BIN/famfs
+MKFS=$BIN/mkfs.famfs
+export PATH="$BIN:$PATH"
+
+# Two emulated hosts. Tests pick a role by exporting FAMFS_SYSTEM_UUID.
+MASTER_UUID=11111111-2222-3333-4444-555555555555
+CLIENT_UUID=99999999-8888-7777-6666-555555555555
+CLIENT2_UUID=aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee
+export FAMFS_SYSTEM_UUID=$MASTER_UUID
+
+T=$(mktemp -d /tmp/famfs-test.XXXXXX)
+_famfs_devs=()
+_famfs_mounts=()
+_famfs_pids=()
+_famfs_pass=0
+_famfs_fail=0
+
+famfs_cleanup() {
+	local m p d
+	for ((i = ${#_famfs_mounts[@]} - 1; i >= 0; i--)); do
+		m=${_famfs_mounts[$i]}
+		if mountpoint -q "$m" 2>/dev/null || grep -q " $m " /proc/self/mounts; then
+			"$FAMFS" umount "$m" >/dev/null 2>&1 || umount -l "$m" >/dev/null 2>&1 || true
+		fi
+	done
+	for p in "${_famfs_pids[@]}"; do
+		kill -9 "$p" >/dev/null 2>&1 || true
+	done
+	for d in "${_famfs_devs[@]}"; do
+		rm -f "$d"
+	done
+	rm -rf "$T"
+}
+trap famfs_cleanup EXIT
+trap 'exit 130' INT TERM
+
+# mkdev SIZE -> prints the path of a new sparse device file on /dev/shm.
+mkdev() {
+	local d
+	d=$(mktemp /dev/shm/famfs-test-dev.XXXXXX)
+	truncate -s "$1" "$d"
+	_famfs_devs+=("$d")
+	echo "$d"
+}
+
+# Register a mount point / pid for cleanup.
+track_mount() { _famfs_mounts+=("$1"); }
+track_pid() { _famfs_pids+=("$1"); }
+
+pass() { _famfs_pass=$((_famfs_pass + 1)); echo "ok: $*"; }
+fail() { _famfs_fail=$((_famfs_fail + 1)); echo "FAIL: $*"; }
+
+# check DESCRIPTION CMD... : CMD must succeed.
+check() {
+	local what=$1; shift
+	if "$@" >"$T/out" 2>"$T/err"; then
+		pass "$what"
+	else
+		fail "$what (exit $?): $(head -c 400 "$T/err")"
+	fi
+}
+
+# check_fail DESCRIPTION PATTERN CMD... : CMD must exit non-zero and print
+# a message on stderr matching the extended regex PATTERN.
+check_fail() {
+	local what=$1 pat=$2 rc; shift 2
+	"$@" >"$T/out" 2>"$T/err"
+	rc=$?
+	if [ $rc -eq 0 ]; then
+		fail "$what: expected failure, got exit 0"
+	elif ! grep -Eq -- "$pat" "$T/err"; then
+		fail "$what: stderr does not match /$pat/: $(head -c 400 "$T/err")"
+	else
+		pass "$what (exit $rc)"
+	fi
+}
+
+# check_eq DESCRIPTION EXPECTED ACTUAL
+check_eq() {
+	if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: expected '$2', got '$3'"; fi
+}
+
+# wait_until SECONDS CMD... : poll CMD every 10 ms until it succeeds.
+wait_until() {
+	local secs=$1 end; shift
+	end=$(($(date +%s%N) + secs * 1000000000))
+	while ! "$@" >/dev/null 2>&1; do
+		[ "$(date +%s%N)" -lt "$end" ] || return 1
+		sleep 0.01
+	done
+}
+
+# meta_sum DEV [LOGLEN]: checksum of the superblock and log regions, to
+# prove a failed command changed nothing.
+meta_sum() {
+	local len=${2:-$((8 * 1024 * 1024))}
+	head -c $((2 * 1024 * 1024 + len)) "$1" | md5sum | cut -d' ' -f1
+}
+
+# done_testing: print the closing line and exit non-zero on any failure.
+done_testing() {
+	echo "$_famfs_pass passed, $_famfs_fail failed"
+	[ "$_famfs_fail" -eq 0 ] && [ "$_famfs_pass" -gt 0 ]
+	exit $?
+}
+
+[ "$(id -u)" -eq 0 ] || echo "note: not root; tests that need root will fail" >&2
+[ -x "$FAMFS" ] || { echo "FAIL: $FAMFS not built"; exit 1; }
