@@ -3,12 +3,13 @@
 #   make check       build, then run every test (unit, system, sanitizers)
 #   make demo        build, make an embedded device, mount it, show famfs working
 #   make deps        install the Debian packages the build and tests need
+#   make check-vm    famfs across two QEMU guests sharing one /dev/dax0.0
 BUILD     ?= build
 ASAN_BUILD ?= build-asan
 JOBS      ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
 
-.PHONY: all deps build check check-unit check-system check-asan demo clean
+.PHONY: all deps build check check-unit check-system check-asan check-vm demo clean
 
 all: build
 
@@ -29,6 +30,9 @@ check-unit: build
 
 check-system: build
 	ctest --test-dir $(BUILD) --output-on-failure -L system
+
+check-vm: build
+	tests/vm/check-vm.sh $(BUILD)
 
 demo: build
 	@scripts/demo.sh $(BUILD)
