@@ -1,0 +1,249 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * dev.c - the memory device: sizing a devdax char device or regular file,
+ * mapping it whole at a 2 MiB-aligned address, and the CPU cache flush and
+ * invalidate primitives that make stores visible to other hosts.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
+
+#include "famfs/dev.h"
+#include "famfs/err.h"
+
+#define DEV_ALIGN	(2ULL << 20)
+#define CACHE_LINE	64
+
+/* Read a decimal byte count from the sysfs size file of char device @rdev. */
+static int dev_sysfs_size(const char *path, dev_t rdev, uint64_t *size)
+{
+	char sysfs[128], buf[64];
+	unsigned long long v;
+	char *end;
+	ssize_t n;
+	int fd;
+
+	snprintf(sysfs, sizeof(sysfs), "/sys/dev/char/%u:%u/size", major(rdev), minor(rdev));
+	fd = open(sysfs, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return famfs_err(-ENODEV, "%s: char device %u:%u is not a devdax device (no %s)",
+				 path, major(rdev), minor(rdev), sysfs);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return famfs_err(-ENODEV, "%s: cannot read %s", path, sysfs);
+	buf[n] = '\0';
+	errno = 0;
+	v = strtoull(buf, &end, 10);
+	if (errno || end == buf || (*end != '\n' && *end != '\0'))
+		return famfs_err(-ENODEV, "%s: %s does not hold a byte count", path, sysfs);
+	*size = v;
+	return 0;
+}
+
+int famfs_dev_size(const char *path, uint64_t *size, bool *is_daxdev)
+{
+	struct stat st;
+	bool dax = false;
+	int rc;
+
+	if (stat(path, &st) < 0)
+		return famfs_err(-errno, "%s: %s", path, strerror(errno));
+	if (S_ISCHR(st.st_mode)) {
+		rc = dev_sysfs_size(path, st.st_rdev, size);
+		if (rc)
+			return rc;
+		dax = true;
+	} else if (S_ISREG(st.st_mode)) {
+		*size = (uint64_t)st.st_size;
+	} else {
+		return famfs_err(-ENODEV, "%s: not a devdax device or regular file", path);
+	}
+	if (is_daxdev)
+		*is_daxdev = dax;
+	return 0;
+}
+
+/*
+ * Map @len bytes of @fd at a 2 MiB-aligned address: reserve len + 2 MiB of
+ * PROT_NONE address space, map the device with MAP_FIXED at the first
+ * aligned address inside it, and give back the slack on both sides.
+ */
+static void *dev_map_aligned(int fd, uint64_t len, int prot)
+{
+	uint64_t resv_len = len + DEV_ALIGN;
+	uint8_t *resv, *aligned, *p;
+	uintptr_t a;
+
+	resv = mmap(NULL, resv_len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+		    -1, 0);
+	if (resv == MAP_FAILED)
+		return MAP_FAILED;
+	a = ((uintptr_t)resv + DEV_ALIGN - 1) & ~(uintptr_t)(DEV_ALIGN - 1);
+	aligned = (uint8_t *)a;
+	p = mmap(aligned, len, prot, MAP_SHARED | MAP_FIXED, fd, 0);
+	if (p == MAP_FAILED) {
+		int e = errno;
+
+		munmap(resv, resv_len);
+		errno = e;
+		return MAP_FAILED;
+	}
+	if (aligned > resv)
+		munmap(resv, aligned - resv);
+	if (aligned + len < resv + resv_len)
+		munmap(aligned + len, (resv + resv_len) - (aligned + len));
+	return p;
+}
+
+int famfs_dev_open(const char *path, bool writable, struct famfs_dev **out)
+{
+	struct famfs_dev *dev;
+	uint64_t size;
+	bool dax;
+	void *p;
+	int rc, fd;
+
+	*out = NULL;
+	if (strlen(path) >= sizeof(dev->path))
+		return famfs_err(-ENAMETOOLONG, "device path is too long");
+	rc = famfs_dev_size(path, &size, &dax);
+	if (rc)
+		return rc;
+	if (size < FAMFS_DEV_MIN_SIZE)
+		return famfs_err(-EINVAL, "%s: size %" PRIu64 " is below 64 MiB; make a device "
+				 "with: truncate -s 4G /dev/shm/famfs0", path, size);
+	if (size % DEV_ALIGN)
+		return famfs_err(-EINVAL, "%s: size %" PRIu64 " is not a multiple of 2 MiB; "
+				 "make a device with: truncate -s 4G /dev/shm/famfs0", path, size);
+
+	fd = open(path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+	if (fd < 0)
+		return famfs_err(-errno, "%s: open: %s", path, strerror(errno));
+	p = dev_map_aligned(fd, size, writable ? PROT_READ | PROT_WRITE : PROT_READ);
+	if (p == MAP_FAILED) {
+		rc = -errno;
+		close(fd);
+		return famfs_err(rc, "%s: mmap of %" PRIu64 " bytes: %s", path, size,
+				 strerror(-rc));
+	}
+	dev = calloc(1, sizeof(*dev));
+	if (!dev) {
+		munmap(p, size);
+		close(fd);
+		return famfs_err(-ENOMEM, "out of memory");
+	}
+	dev->fd = fd;
+	dev->is_daxdev = dax;
+	dev->writable = writable;
+	dev->size = size;
+	dev->base = p;
+	snprintf(dev->path, sizeof(dev->path), "%s", path);
+	*out = dev;
+	return 0;
+}
+
+void famfs_dev_close(struct famfs_dev *dev)
+{
+	if (!dev)
+		return;
+	if (dev->base)
+		munmap(dev->base, dev->size);
+	if (dev->fd >= 0)
+		close(dev->fd);
+	free(dev);
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+
+enum flush_kind { FLUSH_UNKNOWN = 0, FLUSH_CLWB, FLUSH_CLFLUSHOPT, FLUSH_CLFLUSH };
+
+static int flush_kind;
+
+/* Pick the best write-back instruction once (CPUID leaf 7: EBX 24 clwb, 23 clflushopt). */
+static int flush_detect(void)
+{
+	unsigned int a, b, c, d;
+	int k = FLUSH_CLFLUSH;
+
+	if (__get_cpuid_count(7, 0, &a, &b, &c, &d)) {
+		if (b & (1u << 24))
+			k = FLUSH_CLWB;
+		else if (b & (1u << 23))
+			k = FLUSH_CLFLUSHOPT;
+	}
+	__atomic_store_n(&flush_kind, k, __ATOMIC_RELAXED);
+	return k;
+}
+
+void famfs_flush(const void *p, size_t len)
+{
+	uintptr_t a, end;
+	int k;
+
+	if (!len)
+		return;
+	k = __atomic_load_n(&flush_kind, __ATOMIC_RELAXED);
+	if (k == FLUSH_UNKNOWN)
+		k = flush_detect();
+	a = (uintptr_t)p & ~(uintptr_t)(CACHE_LINE - 1);
+	end = (uintptr_t)p + len;
+	switch (k) {
+	case FLUSH_CLWB:
+		for (; a < end; a += CACHE_LINE)
+			__asm__ volatile("clwb %0" : "+m"(*(volatile char *)a));
+		break;
+	case FLUSH_CLFLUSHOPT:
+		for (; a < end; a += CACHE_LINE)
+			__asm__ volatile("clflushopt %0" : "+m"(*(volatile char *)a));
+		break;
+	default:
+		for (; a < end; a += CACHE_LINE)
+			__asm__ volatile("clflush %0" : "+m"(*(volatile char *)a));
+		break;
+	}
+	__asm__ volatile("sfence" ::: "memory");
+}
+
+void famfs_invalidate(const void *p, size_t len)
+{
+	uintptr_t a, end;
+
+	if (!len)
+		return;
+	a = (uintptr_t)p & ~(uintptr_t)(CACHE_LINE - 1);
+	end = (uintptr_t)p + len;
+	__asm__ volatile("mfence" ::: "memory");
+	for (; a < end; a += CACHE_LINE)
+		__asm__ volatile("clflush %0" : "+m"(*(volatile char *)a));
+	__asm__ volatile("mfence" ::: "memory");
+}
+
+#else /* not x86: rely on coherent memory and a full barrier */
+
+void famfs_flush(const void *p, size_t len)
+{
+	(void)p;
+	(void)len;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+void famfs_invalidate(const void *p, size_t len)
+{
+	(void)p;
+	(void)len;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+#endif
