@@ -35,6 +35,9 @@ struct famfs_log {
 	uint64_t nslots;		/* last_index + 1 */
 	enum famfs_role role;
 	bool locked;
+	/* private to lib/log.c */
+	int lock_fd;			/* O_RDONLY fd of dev->path for flock, or -1 */
+	uint8_t sys_uuid[16];		/* this host's system uuid */
 };
 
 /*

@@ -1,0 +1,354 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * fs.c - a famfs instance: device, log, namespace and allocation bitmap kept
+ * in step by replaying the log, plus the master-side creates (mkdir, creat)
+ * that follow lock -> catch up -> check -> allocate -> append -> apply.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "famfs/err.h"
+#include "famfs/fmap.h"
+#include "famfs/fs.h"
+#include "famfs/path.h"
+
+/* Replay one entry into the namespace and bitmap; bad entries are skipped. */
+static int fs_replay_one(void *ctx, uint64_t index, const struct famfs_omf_entry *e)
+{
+	struct famfs_fs *fs = ctx;
+	const struct famfs_omf_sb *sb = &fs->log->sb;
+
+	if (e->type == FAMFS_LOG_FILE &&
+	    famfs_omf_fmap_check(&e->file.fmap, e->file.size, sb->alloc_unit,
+				 sb->log_offset + sb->log_len, sb->dev_size)) {
+		fs->skipped++;
+		return 0;
+	}
+	if (famfs_ns_apply(fs->ns, index, e)) {
+		fs->skipped++;
+		return 0;
+	}
+	if (e->type == FAMFS_LOG_FILE)
+		famfs_alloc_mark(&fs->alloc, &e->file.fmap, &fs->collisions);
+	return 0;
+}
+
+long famfs_fs_catchup(struct famfs_fs *fs)
+{
+	uint64_t from = fs->next, next = fs->next;
+	char why[512];
+	int rc;
+
+	rc = famfs_log_replay(fs->log, from, &next, fs_replay_one, fs);
+	fs->next = next;
+	if (rc) {
+		/* Keep the detail of the bad entry for the caller to print. */
+		snprintf(why, sizeof(why), "%s", famfs_errmsg());
+		fs->replay_err = rc;
+		famfs_err(rc, "%s", why);
+	} else {
+		fs->replay_err = 0;
+	}
+	return (long)(next - from);
+}
+
+int famfs_fs_open(const char *path, unsigned int flags, struct famfs_fs **out)
+{
+	const struct famfs_omf_sb *sb;
+	struct famfs_fs *fs;
+	int rc;
+
+	*out = NULL;
+	fs = calloc(1, sizeof(*fs));
+	if (!fs)
+		return famfs_err(-ENOMEM, "out of memory");
+	rc = famfs_dev_open(path, flags & FAMFS_FS_WRITE, &fs->dev);
+	if (rc)
+		goto fail;
+	rc = famfs_log_open(fs->dev, &fs->log);
+	if (rc)
+		goto fail;
+	rc = famfs_ns_new(&fs->ns);
+	if (rc)
+		goto fail;
+	sb = &fs->log->sb;
+	rc = famfs_alloc_init(&fs->alloc, sb->dev_size, sb->alloc_unit,
+			      sb->log_offset + sb->log_len);
+	if (rc)
+		goto fail;
+	famfs_errclear();
+	famfs_fs_catchup(fs);
+	*out = fs;
+	return 0;
+fail:
+	famfs_fs_close(fs);
+	return rc;
+}
+
+void famfs_fs_close(struct famfs_fs *fs)
+{
+	if (!fs)
+		return;
+	if (fs->log) {
+		famfs_log_unlock(fs->log);
+		famfs_log_close(fs->log);
+	}
+	if (fs->ns) {
+		famfs_ns_free(fs->ns);
+		famfs_alloc_fini(&fs->alloc);
+	}
+	famfs_dev_close(fs->dev);
+	free(fs);
+}
+
+int famfs_fs_begin(struct famfs_fs *fs)
+{
+	int rc;
+
+	if (fs->depth == 0) {
+		rc = famfs_log_lock(fs->log);
+		if (rc)
+			return rc;
+	}
+	fs->depth++;
+	famfs_fs_catchup(fs);
+	return 0;
+}
+
+void famfs_fs_end(struct famfs_fs *fs)
+{
+	if (!fs->depth)
+		return;
+	if (--fs->depth == 0)
+		famfs_log_unlock(fs->log);
+}
+
+/*
+ * Refuse to append after a committed entry that does not validate: replay
+ * stops there, so anything logged after it would never be seen.
+ */
+static int fs_check_replayable(struct famfs_fs *fs)
+{
+	if (!fs->replay_err)
+		return 0;
+	return famfs_err(-EIO, "log entry %" PRIu64 " is damaged; run famfs fsck", fs->next);
+}
+
+/* Append @e and apply it to our own namespace. @e->seqnum is the new index. */
+static int fs_append_apply(struct famfs_fs *fs, struct famfs_omf_entry *e)
+{
+	int rc;
+
+	rc = famfs_log_append(fs->log, e);
+	if (rc)
+		return rc;
+	if (fs->next == e->seqnum) {
+		rc = famfs_ns_apply(fs->ns, e->seqnum, e);
+		fs->next++;
+		if (rc)
+			fs->skipped++;
+		return rc;
+	}
+	famfs_fs_catchup(fs);
+	return 0;
+}
+
+/*
+ * Find the parent directory of @relpath and check that the last component
+ * is free. Returns 0, -ENOENT, -ENOTDIR or -EEXIST (*@existing is then set).
+ */
+static int fs_parent_of(struct famfs_fs *fs, const char *relpath,
+			struct famfs_node **existing)
+{
+	char parent[FAMFS_OMF_PATH_MAX];
+	struct famfs_node *dir, *n;
+	const char *name;
+
+	*existing = NULL;
+	name = famfs_path_split(relpath, parent);
+	dir = famfs_ns_resolve(fs->ns, parent);
+	if (!dir)
+		return famfs_err(-ENOENT, "%s: parent directory '%s' does not exist", relpath,
+				 parent);
+	if (!S_ISDIR(dir->mode))
+		return famfs_err(-ENOTDIR, "%s: parent '%s' is not a directory", relpath, parent);
+	n = famfs_ns_lookup(fs->ns, dir, name);
+	if (n) {
+		*existing = n;
+		return famfs_err(-EEXIST, "%s: %s exists", relpath,
+				 S_ISDIR(n->mode) ? "a directory" : "a file");
+	}
+	return 0;
+}
+
+static int fs_mkdir_one(struct famfs_fs *fs, const char *relpath, uint32_t mode,
+			uint32_t uid, uint32_t gid)
+{
+	struct famfs_omf_entry e;
+
+	memset(&e, 0, sizeof(e));
+	e.type = FAMFS_LOG_MKDIR;
+	e.mkdir.uid = uid;
+	e.mkdir.gid = gid;
+	e.mkdir.mode = mode & 07777;
+	snprintf(e.mkdir.relpath, sizeof(e.mkdir.relpath), "%s", relpath);
+	return fs_append_apply(fs, &e);
+}
+
+static int fs_mkdir_locked(struct famfs_fs *fs, const char *relpath, uint32_t mode,
+			   uint32_t uid, uint32_t gid, bool parents)
+{
+	char prefix[FAMFS_OMF_PATH_MAX];
+	struct famfs_node *n;
+	size_t i;
+	int rc;
+
+	rc = famfs_path_check(relpath);
+	if (rc)
+		return rc;
+	rc = fs_check_replayable(fs);
+	if (rc)
+		return rc;
+	if (parents) {
+		/* Every proper prefix must be a directory; create the missing ones. */
+		for (i = 0; relpath[i]; i++) {
+			if (relpath[i] != '/')
+				continue;
+			memcpy(prefix, relpath, i);
+			prefix[i] = '\0';
+			n = famfs_ns_resolve(fs->ns, prefix);
+			if (n && !S_ISDIR(n->mode))
+				return famfs_err(-ENOTDIR, "%s: '%s' is not a directory", relpath,
+						 prefix);
+			if (!n) {
+				rc = fs_mkdir_one(fs, prefix, mode, uid, gid);
+				if (rc)
+					return rc;
+			}
+		}
+	}
+	rc = fs_parent_of(fs, relpath, &n);
+	if (rc == -EEXIST && parents && S_ISDIR(n->mode)) {
+		famfs_errclear();
+		return 0;
+	}
+	if (rc)
+		return rc;
+	return fs_mkdir_one(fs, relpath, mode, uid, gid);
+}
+
+int famfs_fs_mkdir(struct famfs_fs *fs, const char *relpath, uint32_t mode,
+		   uint32_t uid, uint32_t gid, bool parents)
+{
+	int rc;
+
+	rc = famfs_fs_begin(fs);
+	if (rc)
+		return rc;
+	rc = fs_mkdir_locked(fs, relpath, mode, uid, gid, parents);
+	famfs_fs_end(fs);
+	return rc;
+}
+
+static int fs_creat_locked(struct famfs_fs *fs, const char *relpath, uint64_t size,
+			   uint32_t mode, uint32_t uid, uint32_t gid,
+			   const struct famfs_interleave_param *ip,
+			   const struct famfs_node **out)
+{
+	struct famfs_omf_entry e;
+	struct famfs_node *n;
+	uint64_t seed;
+	int rc;
+
+	rc = famfs_path_check(relpath);
+	if (rc)
+		return rc;
+	rc = fs_check_replayable(fs);
+	if (rc)
+		return rc;
+	rc = fs_parent_of(fs, relpath, &n);
+	if (rc)
+		return rc;
+	if (famfs_log_free_slots(fs->log) == 0)
+		return famfs_err(-ENOSPC, "log full (%" PRIu64 " entries)", fs->log->nslots);
+
+	memset(&e, 0, sizeof(e));
+	e.type = FAMFS_LOG_FILE;
+	e.file.size = size;
+	e.file.flags = FAMFS_FM_ALL_HOSTS_RW;
+	e.file.uid = uid;
+	e.file.gid = gid;
+	e.file.mode = mode & 07777;
+	snprintf(e.file.relpath, sizeof(e.file.relpath), "%s", relpath);
+	seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 16);
+	rc = famfs_alloc_file(&fs->alloc, size, ip, seed, &e.file.fmap);
+	if (rc == -ENOSPC)
+		return famfs_err(rc, "%s: device full: no room for %" PRIu64 " bytes (%" PRIu64
+				 " bytes free)", relpath, size, famfs_alloc_free_bytes(&fs->alloc));
+	if (rc)
+		return rc;
+	/*
+	 * If the append fails the units stay marked in this process only; the
+	 * log is unchanged, so every other reader (and our next open) has them free.
+	 */
+	rc = fs_append_apply(fs, &e);
+	if (rc)
+		return rc;
+	n = famfs_ns_resolve(fs->ns, relpath);
+	if (!n)
+		return famfs_err(-EIO, "%s: logged but not found after replay", relpath);
+	if (out)
+		*out = n;
+	return 0;
+}
+
+int famfs_fs_creat(struct famfs_fs *fs, const char *relpath, uint64_t size,
+		   uint32_t mode, uint32_t uid, uint32_t gid,
+		   const struct famfs_interleave_param *ip,
+		   const struct famfs_node **out)
+{
+	int rc;
+
+	if (size == 0)
+		return famfs_err(-EINVAL, "%s: empty file not allowed", relpath);
+	rc = famfs_fs_begin(fs);
+	if (rc)
+		return rc;
+	rc = fs_creat_locked(fs, relpath, size, mode, uid, gid, ip, out);
+	famfs_fs_end(fs);
+	return rc;
+}
+
+uint8_t *famfs_fs_addr(struct famfs_fs *fs, const struct famfs_node *n, uint64_t off,
+		       uint64_t *len)
+{
+	struct famfs_omf_file f;
+	struct famfs_iomap io;
+	struct famfs_fmap *map;
+	uint8_t *p = NULL;
+
+	if (!n || !S_ISREG(n->mode) || off >= n->size)
+		return NULL;
+	map = malloc(sizeof(*map));
+	if (!map)
+		return NULL;
+	memset(&f, 0, sizeof(f));
+	f.size = n->size;
+	f.fmap = n->fmap;
+	if (famfs_fmap_from_omf(&f, map) == 0 &&
+	    famfs_fmap_resolve(map, off, n->size - off, &io) == 0 &&
+	    io.devindex == 0 && io.addr < fs->dev->size &&
+	    io.length <= fs->dev->size - io.addr) {
+		p = fs->dev->base + io.addr;
+		if (len)
+			*len = io.length;
+	}
+	free(map);
+	return p;
+}

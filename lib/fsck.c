@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * fsck.c - a read-only check of a whole famfs image. Unlike replay, it
+ * visits every committed slot, reports each problem with its entry index
+ * through a callback, and rebuilds the allocation bitmap to find extents
+ * allocated twice. It never writes to the device.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <uuid/uuid.h>
+
+#include "famfs/alloc.h"
+#include "famfs/err.h"
+#include "famfs/fsck.h"
+#include "famfs/ns.h"
+#include "famfs/omf.h"
+#include "famfs/path.h"
+
+struct fsck_ctx {
+	famfs_fsck_fn fn;
+	void *ctx;
+	struct famfs_fsck_result *res;
+};
+
+static void report(struct fsck_ctx *c, enum famfs_fsck_sev sev, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void report(struct fsck_ctx *c, enum famfs_fsck_sev sev, const char *fmt, ...)
+{
+	char msg[640];
+	va_list ap;
+
+	if (sev == FAMFS_FSCK_ERROR)
+		c->res->errors++;
+	else if (sev == FAMFS_FSCK_WARN)
+		c->res->warnings++;
+	if (!c->fn)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	c->fn(c->ctx, sev, msg);
+}
+
+/* The library detail of the last failure, or strerror when none was set. */
+static const char *why(int rc)
+{
+	const char *m = famfs_errmsg();
+
+	return m[0] ? m : strerror(-rc);
+}
+
+/* Decode slot @i of the log at @log, with one retry after an invalidate. */
+static int fsck_read(const uint8_t *log, uint64_t i, struct famfs_omf_entry *e)
+{
+	const uint8_t *slot = log + FAMFS_LOG_HDR_SIZE + i * FAMFS_LOG_ENTRY_SIZE;
+	uint8_t buf[FAMFS_LOG_ENTRY_SIZE];
+	int rc = 0, tries;
+
+	for (tries = 0; tries < 2; tries++) {
+		famfs_invalidate(slot, sizeof(buf));
+		memcpy(buf, slot, sizeof(buf));
+		famfs_errclear();
+		rc = famfs_omf_entry_decode(buf, i, e);
+		if (!rc)
+			break;
+	}
+	return rc;
+}
+
+/* Check one validated entry: path, map, collisions, then the namespace. */
+static void fsck_entry(struct fsck_ctx *c, struct famfs_ns *ns, struct famfs_alloc *a,
+		       const struct famfs_omf_sb *sb, uint64_t data_end, uint64_t i,
+		       const struct famfs_omf_entry *e)
+{
+	const char *path = NULL;
+	uint64_t coll = 0;
+	int rc;
+
+	if (e->type == FAMFS_LOG_FILE)
+		path = e->file.relpath;
+	else if (e->type == FAMFS_LOG_MKDIR)
+		path = e->mkdir.relpath;
+
+	if (path) {
+		famfs_errclear();
+		rc = famfs_path_check(path);
+		if (rc) {
+			report(c, FAMFS_FSCK_ERROR, "log entry %" PRIu64 ": %s", i, why(rc));
+			c->res->bad_entries++;
+			return;
+		}
+	}
+	if (e->type == FAMFS_LOG_FILE) {
+		famfs_errclear();
+		rc = famfs_omf_fmap_check(&e->file.fmap, e->file.size, sb->alloc_unit,
+					  sb->log_offset + sb->log_len, data_end);
+		if (rc) {
+			report(c, FAMFS_FSCK_ERROR, "log entry %" PRIu64 " (%s): %s", i, path,
+			       why(rc));
+			c->res->bad_entries++;
+			return;
+		}
+	}
+	famfs_errclear();
+	rc = famfs_ns_apply(ns, i, e);
+	if (rc) {
+		report(c, FAMFS_FSCK_ERROR, "log entry %" PRIu64 " (%s): %s", i,
+		       path ? path : "-", why(rc));
+		return;
+	}
+	if (e->type != FAMFS_LOG_FILE)
+		return;
+	famfs_errclear();
+	rc = famfs_alloc_mark(a, &e->file.fmap, &coll);
+	if (rc) {
+		report(c, FAMFS_FSCK_ERROR, "log entry %" PRIu64 " (%s): %s", i, path, why(rc));
+		return;
+	}
+	if (coll) {
+		c->res->collisions += coll;
+		report(c, FAMFS_FSCK_ERROR, "log entry %" PRIu64 " (%s): %" PRIu64
+		       " units already allocated", i, path, coll);
+	}
+}
+
+/* Superblock and device-size checks. Returns 0 or a fatal negative errno. */
+static int fsck_super(struct fsck_ctx *c, struct famfs_dev *dev, struct famfs_omf_sb *sb)
+{
+	char uuid[37], sys[37];
+	int rc;
+
+	famfs_invalidate(dev->base, FAMFS_SB_SIZE);
+	famfs_errclear();
+	rc = famfs_omf_sb_decode(dev->base, FAMFS_SB_SIZE, sb);
+	if (rc) {
+		report(c, FAMFS_FSCK_ERROR, "superblock: %s", why(rc));
+		return rc;
+	}
+	uuid_unparse(sb->uuid, uuid);
+	uuid_unparse(sb->system_uuid, sys);
+	report(c, FAMFS_FSCK_INFO, "superblock: version %" PRIu64 ", omf %u.%u, uuid %s, "
+	       "master %s, alloc unit %" PRIu64, sb->version, sb->omf_major, sb->omf_minor,
+	       uuid, sys, sb->alloc_unit);
+	if (sb->dev_size > dev->size)
+		report(c, FAMFS_FSCK_ERROR, "superblock says %" PRIu64 " bytes, device has %"
+		       PRIu64, sb->dev_size, dev->size);
+	else if (sb->dev_size < dev->size)
+		report(c, FAMFS_FSCK_WARN, "device has %" PRIu64 " bytes, superblock uses %"
+		       PRIu64, dev->size, sb->dev_size);
+	if (sb->log_offset > dev->size || sb->log_len > dev->size - sb->log_offset) {
+		report(c, FAMFS_FSCK_ERROR, "log [%#" PRIx64 ", +%#" PRIx64 ") is outside the "
+		       "device (%" PRIu64 " bytes)", sb->log_offset, sb->log_len, dev->size);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int famfs_fsck(struct famfs_dev *dev, famfs_fsck_fn fn, void *ctx,
+	       struct famfs_fsck_result *res)
+{
+	struct fsck_ctx c = { .fn = fn, .ctx = ctx, .res = res };
+	struct famfs_omf_log_hdr hdr;
+	struct famfs_omf_entry e;
+	struct famfs_omf_sb sb;
+	struct famfs_alloc a;
+	struct famfs_ns *ns;
+	uint64_t i, end, data_end, first_bad = FAMFS_NO_INDEX, entries;
+	const uint8_t *log;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	rc = fsck_super(&c, dev, &sb);
+	if (rc)
+		return rc;
+	res->dev_size = sb.dev_size;
+	log = dev->base + sb.log_offset;
+	famfs_invalidate(log, FAMFS_LOG_HDR_SIZE);
+	famfs_errclear();
+	rc = famfs_omf_log_hdr_decode(log, FAMFS_LOG_HDR_SIZE, sb.log_len, &hdr);
+	if (rc) {
+		report(&c, FAMFS_FSCK_ERROR, "log header: %s", why(rc));
+		return rc;
+	}
+	res->log_slots = famfs_log_nslots(sb.log_len);
+	end = hdr.next_index;
+	res->entries = end;
+	res->log_free = res->log_slots - end;
+	if (hdr.next_seqnum != hdr.next_index)
+		report(&c, FAMFS_FSCK_WARN, "interrupted append (next_seqnum %" PRIu64
+		       ", next_index %" PRIu64 ")", hdr.next_seqnum, hdr.next_index);
+
+	rc = famfs_ns_new(&ns);
+	if (rc)
+		return famfs_err(rc, "out of memory");
+	rc = famfs_alloc_init(&a, sb.dev_size, sb.alloc_unit, sb.log_offset + sb.log_len);
+	if (rc) {
+		famfs_ns_free(ns);
+		return rc;
+	}
+	/* Extents must lie in the capacity and in the device actually present. */
+	data_end = sb.dev_size < dev->size ? sb.dev_size : dev->size;
+	for (i = 0; i < end; i++) {
+		rc = fsck_read(log, i, &e);
+		if (rc) {
+			report(&c, FAMFS_FSCK_ERROR, "log entry %" PRIu64 ": %s", i, why(rc));
+			res->bad_entries++;
+			if (first_bad == FAMFS_NO_INDEX)
+				first_bad = i;
+			continue;
+		}
+		fsck_entry(&c, ns, &a, &sb, data_end, i, &e);
+	}
+	if (first_bad != FAMFS_NO_INDEX)
+		report(&c, FAMFS_FSCK_WARN, "replay stops at log entry %" PRIu64 ": later entries "
+		       "are not visible on mounts", first_bad);
+
+	famfs_ns_counts(ns, &res->files, &res->dirs, &entries);
+	res->used_bytes = sb.dev_size - famfs_alloc_free_bytes(&a);
+	report(&c, FAMFS_FSCK_INFO, "log: %" PRIu64 " of %" PRIu64 " slots used, %" PRIu64
+	       " bad entries", res->entries, res->log_slots, res->bad_entries);
+	report(&c, FAMFS_FSCK_INFO, "namespace: %" PRIu64 " files, %" PRIu64 " directories",
+	       res->files, res->dirs);
+	report(&c, FAMFS_FSCK_INFO, "capacity %" PRIu64 " bytes, used %" PRIu64 " bytes, free %"
+	       PRIu64 " bytes", res->dev_size, res->used_bytes, famfs_alloc_free_bytes(&a));
+	if (res->collisions)
+		report(&c, FAMFS_FSCK_ERROR, "%" PRIu64 " allocation collisions found",
+		       res->collisions);
+	famfs_alloc_fini(&a);
+	famfs_ns_free(ns);
+	famfs_errclear();
+	return 0;
+}
