@@ -1,0 +1,368 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * alloc.c - the allocation bitmap (one bit per allocation unit, rebuilt
+ * from the log) and the two allocators: contiguous first fit from a cursor,
+ * and interleaved (strided) allocation across randomly ordered buckets.
+ *
+ * Pure code: no I/O; the only allocation is the bitmap.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "famfs/alloc.h"
+#include "famfs/err.h"
+
+#define MIB	(1ULL << 20)
+#define NONE	UINT64_MAX
+
+static inline bool bit_test(const struct famfs_alloc *a, uint64_t i)
+{
+	return (a->bits[i >> 6] >> (i & 63)) & 1;
+}
+
+/* Set @n units from @start; return how many were already set. */
+static uint64_t bits_set(struct famfs_alloc *a, uint64_t start, uint64_t n)
+{
+	uint64_t coll = 0;
+
+	for (uint64_t i = start; i < start + n; i++) {
+		uint64_t m = 1ULL << (i & 63);
+
+		if (a->bits[i >> 6] & m) {
+			coll++;
+		} else {
+			a->bits[i >> 6] |= m;
+			a->used++;
+		}
+	}
+	return coll;
+}
+
+/* Clear @n units from @start that are set. */
+static void bits_clear(struct famfs_alloc *a, uint64_t start, uint64_t n)
+{
+	for (uint64_t i = start; i < start + n; i++) {
+		uint64_t m = 1ULL << (i & 63);
+
+		if (a->bits[i >> 6] & m) {
+			a->bits[i >> 6] &= ~m;
+			a->used--;
+		}
+	}
+}
+
+/* First unit in [from, end) whose bit equals @set, or @end. */
+static uint64_t next_bit(const struct famfs_alloc *a, uint64_t from, uint64_t end, bool set)
+{
+	uint64_t i = from;
+
+	while (i < end) {
+		uint64_t w = a->bits[i >> 6];
+
+		if (!set)
+			w = ~w;
+		w &= ~0ULL << (i & 63);
+		if (w) {
+			uint64_t r = (i & ~63ULL) + (uint64_t)__builtin_ctzll(w);
+
+			return r < end ? r : end;
+		}
+		i = (i & ~63ULL) + 64;
+	}
+	return end;
+}
+
+/* First run of @n free units inside [from, end), or NONE. */
+static uint64_t find_run(const struct famfs_alloc *a, uint64_t from, uint64_t end, uint64_t n)
+{
+	uint64_t i = next_bit(a, from, end, false);
+
+	while (i < end && end - i >= n) {
+		uint64_t j = next_bit(a, i, i + n, true);
+
+		if (j == i + n)
+			return i;
+		i = next_bit(a, j, end, false);
+	}
+	return NONE;
+}
+
+int famfs_alloc_init(struct famfs_alloc *a, uint64_t dev_size, uint64_t au,
+		     uint64_t reserved)
+{
+	memset(a, 0, sizeof(*a));
+	if (au == 0 || (au & (au - 1)))
+		return famfs_err(-EINVAL, "alloc: allocation unit %llu is not a power of 2",
+				 (unsigned long long)au);
+	if (dev_size == 0 || dev_size % au)
+		return famfs_err(-EINVAL,
+				 "alloc: device size %llu is not a non-zero multiple of %llu",
+				 (unsigned long long)dev_size, (unsigned long long)au);
+	if (reserved % au || reserved > dev_size)
+		return famfs_err(-EINVAL,
+				 "alloc: reserved size %llu is not a multiple of %llu within the device",
+				 (unsigned long long)reserved, (unsigned long long)au);
+	a->dev_size = dev_size;
+	a->au = au;
+	a->nbits = dev_size / au;
+	a->bits = calloc((a->nbits + 63) / 64, sizeof(uint64_t));
+	if (!a->bits) {
+		memset(a, 0, sizeof(*a));
+		return famfs_err(-ENOMEM, "alloc: no memory for a bitmap of %llu units",
+				 (unsigned long long)(dev_size / au));
+	}
+	bits_set(a, 0, reserved / au);
+	return 0;
+}
+
+void famfs_alloc_fini(struct famfs_alloc *a)
+{
+	if (!a)
+		return;
+	free(a->bits);
+	memset(a, 0, sizeof(*a));
+}
+
+/* Check one extent: aligned and inside the device. */
+static int ext_check(const struct famfs_alloc *a, const struct famfs_omf_extent *e,
+		     const char *what, unsigned int i)
+{
+	uint64_t start, n;
+
+	if (e->offset % a->au)
+		return famfs_err(-EINVAL, "alloc: %s %u offset %#llx is not aligned to %#llx",
+				 what, i, (unsigned long long)e->offset,
+				 (unsigned long long)a->au);
+	start = e->offset / a->au;
+	n = e->len / a->au + (e->len % a->au != 0);
+	if (start > a->nbits || n > a->nbits - start)
+		return famfs_err(-ERANGE,
+				 "alloc: %s %u [%#llx, +%#llx) is past the device end %#llx",
+				 what, i, (unsigned long long)e->offset,
+				 (unsigned long long)e->len, (unsigned long long)a->dev_size);
+	return 0;
+}
+
+static uint64_t ext_mark(struct famfs_alloc *a, const struct famfs_omf_extent *e)
+{
+	return bits_set(a, e->offset / a->au, e->len / a->au + (e->len % a->au != 0));
+}
+
+int famfs_alloc_mark(struct famfs_alloc *a, const struct famfs_omf_fmap *f,
+		     uint64_t *collisions)
+{
+	const struct famfs_omf_extent *ext;
+	const char *what;
+	uint64_t n, coll = 0;
+	int rc;
+
+	if (f->ext_type == FAMFS_EXT_SIMPLE) {
+		n = f->nextents;
+		ext = f->se;
+		what = "extent";
+		if (n < 1 || n > FAMFS_OMF_MAX_SIMPLE_EXTENTS)
+			return famfs_err(-EINVAL, "alloc: %llu simple extents (1..%d allowed)",
+					 (unsigned long long)n, FAMFS_OMF_MAX_SIMPLE_EXTENTS);
+	} else if (f->ext_type == FAMFS_EXT_INTERLEAVE) {
+		n = f->nstrips;
+		ext = f->strips;
+		what = "strip";
+		if (f->nextents != 1)
+			return famfs_err(-EINVAL, "alloc: %u interleaved extents (1 allowed)",
+					 f->nextents);
+		if (n < 1 || n > FAMFS_OMF_MAX_STRIPS)
+			return famfs_err(-EINVAL, "alloc: %llu strips (1..%d allowed)",
+					 (unsigned long long)n, FAMFS_OMF_MAX_STRIPS);
+	} else {
+		return famfs_err(-EINVAL, "alloc: unknown extent type %u", f->ext_type);
+	}
+	for (unsigned int i = 0; i < n; i++) {
+		rc = ext_check(a, &ext[i], what, i);
+		if (rc)
+			return rc;
+	}
+	for (unsigned int i = 0; i < n; i++)
+		coll += ext_mark(a, &ext[i]);
+	if (collisions)
+		*collisions += coll;
+	return 0;
+}
+
+bool famfs_interleave_enabled(const struct famfs_interleave_param *p)
+{
+	return p && (p->nbuckets || p->nstrips || p->chunk_size);
+}
+
+void famfs_interleave_fill(struct famfs_interleave_param *p, uint64_t dev_size)
+{
+	if (!famfs_interleave_enabled(p))
+		return;
+	if (!p->chunk_size)
+		p->chunk_size = 2 * MIB;
+	if (!p->nbuckets) {
+		if (p->nstrips) {
+			p->nbuckets = p->nstrips;
+		} else {
+			p->nbuckets = dev_size / FAMFS_MIN_BUCKET;
+			if (p->nbuckets < 1)
+				p->nbuckets = 1;
+			if (p->nbuckets > FAMFS_MAX_NBUCKETS)
+				p->nbuckets = FAMFS_MAX_NBUCKETS;
+		}
+	}
+	if (!p->nstrips)
+		p->nstrips = p->nbuckets < FAMFS_OMF_MAX_STRIPS ? p->nbuckets
+								 : FAMFS_OMF_MAX_STRIPS;
+}
+
+int famfs_interleave_param_check(const struct famfs_interleave_param *p, uint64_t dev_size)
+{
+	unsigned long long c, b, s;
+
+	if (!famfs_interleave_enabled(p))
+		return 0;
+	c = p->chunk_size;
+	b = p->nbuckets;
+	s = p->nstrips;
+	if (c == 0 || (c & (c - 1)))
+		return famfs_err(-EINVAL, "interleave: chunk size %llu is not a power of 2", c);
+	if (c % FAMFS_ALLOC_UNIT)
+		return famfs_err(-EINVAL,
+				 "interleave: chunk size %llu is not a multiple of 2 MiB", c);
+	if (s < 1)
+		return famfs_err(-EINVAL, "interleave: nstrips must be at least 1");
+	if (b > FAMFS_MAX_NBUCKETS)
+		return famfs_err(-EINVAL, "interleave: nbuckets %llu is over %d", b,
+				 FAMFS_MAX_NBUCKETS);
+	if (s > b)
+		return famfs_err(-EINVAL, "interleave: nstrips %llu is more than nbuckets %llu",
+				 s, b);
+	if (s > FAMFS_OMF_MAX_STRIPS)
+		return famfs_err(-EINVAL,
+				 "interleave: nstrips %llu is over %d (one log entry)", s,
+				 FAMFS_OMF_MAX_STRIPS);
+	if (dev_size / b < FAMFS_MIN_BUCKET)
+		return famfs_err(-EINVAL,
+				 "interleave: bucket size %llu (device %llu / nbuckets %llu) is under 1 GiB",
+				 (unsigned long long)(dev_size / b), (unsigned long long)dev_size, b);
+	return 0;
+}
+
+/* Contiguous first fit from the cursor, wrapping once to the start. */
+static int alloc_contig(struct famfs_alloc *a, uint64_t size, struct famfs_omf_fmap *out)
+{
+	uint64_t n = size / a->au + (size % a->au != 0);
+	uint64_t at = NONE;
+
+	if (a->cursor < a->nbits)
+		at = find_run(a, a->cursor, a->nbits, n);
+	if (at == NONE)
+		at = find_run(a, 0, a->nbits, n);
+	if (at == NONE)
+		return famfs_err(-ENOSPC, "alloc: no free run of %llu bytes (%llu bytes free)",
+				 (unsigned long long)(n * a->au),
+				 (unsigned long long)famfs_alloc_free_bytes(a));
+	bits_set(a, at, n);
+	a->cursor = at + n;
+	out->ext_type = FAMFS_EXT_SIMPLE;
+	out->nextents = 1;
+	out->se[0].devindex = 0;
+	out->se[0].offset = at * a->au;
+	out->se[0].len = n * a->au;
+	return 0;
+}
+
+/* splitmix64: a small, well-mixed PRNG for the bucket order. */
+static uint64_t splitmix64(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static int alloc_interleave(struct famfs_alloc *a, uint64_t size,
+			    const struct famfs_interleave_param *p, uint64_t seed,
+			    struct famfs_omf_fmap *out)
+{
+	unsigned int order[FAMFS_MAX_NBUCKETS];
+	uint64_t taken[FAMFS_OMF_MAX_STRIPS];
+	uint64_t size_au = size / a->au + (size % a->au != 0);
+	uint64_t chunk_au = p->chunk_size / a->au;
+	uint64_t per_stripe = p->nstrips * chunk_au;
+	uint64_t nstripes = size_au / per_stripe + (size_au % per_stripe != 0);
+	uint64_t strip_au = nstripes * chunk_au;
+	uint64_t bucket_au = a->nbits / p->nbuckets;
+	uint64_t rng = seed;
+	unsigned int got = 0;
+
+	for (unsigned int i = 0; i < p->nbuckets; i++)
+		order[i] = i;
+	for (unsigned int i = (unsigned int)p->nbuckets - 1; i > 0; i--) {
+		unsigned int j = (unsigned int)(splitmix64(&rng) % (i + 1));
+		unsigned int t = order[i];
+
+		order[i] = order[j];
+		order[j] = t;
+	}
+	for (unsigned int i = 0; i < p->nbuckets && got < p->nstrips; i++) {
+		uint64_t lo = (uint64_t)order[i] * bucket_au;
+		uint64_t at = find_run(a, lo, lo + bucket_au, strip_au);
+
+		if (at == NONE)
+			continue;
+		bits_set(a, at, strip_au);
+		taken[got++] = at;
+	}
+	if (got < p->nstrips) {
+		for (unsigned int i = 0; i < got; i++)
+			bits_clear(a, taken[i], strip_au);
+		return famfs_err(-ENOSPC,
+				 "alloc: only %u of %llu buckets have %llu free contiguous bytes",
+				 got, (unsigned long long)p->nstrips,
+				 (unsigned long long)(strip_au * a->au));
+	}
+	out->ext_type = FAMFS_EXT_INTERLEAVE;
+	out->nextents = 1;
+	out->nstrips = p->nstrips;
+	out->chunk_size = p->chunk_size;
+	for (unsigned int i = 0; i < got; i++) {
+		out->strips[i].devindex = 0;
+		out->strips[i].offset = taken[i] * a->au;
+		out->strips[i].len = strip_au * a->au;
+	}
+	return 0;
+}
+
+int famfs_alloc_file(struct famfs_alloc *a, uint64_t size,
+		     const struct famfs_interleave_param *ip, uint64_t seed,
+		     struct famfs_omf_fmap *out)
+{
+	struct famfs_interleave_param p = { 0 };
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (size == 0)
+		return famfs_err(-EINVAL, "alloc: empty files are not allowed");
+	if (!famfs_interleave_enabled(ip))
+		return alloc_contig(a, size, out);
+	p = *ip;
+	famfs_interleave_fill(&p, a->dev_size);
+	rc = famfs_interleave_param_check(&p, a->dev_size);
+	if (rc)
+		return rc;
+	if (p.chunk_size % a->au)
+		return famfs_err(-EINVAL,
+				 "interleave: chunk size %llu is not a multiple of the unit %llu",
+				 (unsigned long long)p.chunk_size, (unsigned long long)a->au);
+	if (size < p.chunk_size)
+		return alloc_contig(a, size, out);
+	return alloc_interleave(a, size, &p, seed, out);
+}
+
+uint64_t famfs_alloc_free_bytes(const struct famfs_alloc *a)
+{
+	return (a->nbits - a->used) * a->au;
+}
