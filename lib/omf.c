@@ -1,0 +1,544 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * omf.c - the famfs on-media format: explicit little-endian encode/decode of
+ * the superblock (200 B), the log header (48 B) and log entries (544 B) at
+ * upstream's LP64 offsets, their CRCs, and the structural validation of what
+ * they contain. Pure code: no I/O, no allocation.
+ */
+#include <errno.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "famfs/err.h"
+#include "famfs/omf.h"
+
+/* Superblock (struct famfs_superblock upstream). */
+#define FAMFS_OFF_SB_MAGIC		0
+#define FAMFS_OFF_SB_VERSION		8
+#define FAMFS_OFF_SB_LOG_OFFSET		16
+#define FAMFS_OFF_SB_LOG_LEN		24
+#define FAMFS_OFF_SB_ALLOC_UNIT		32
+#define FAMFS_OFF_SB_OMF_MAJOR		40
+#define FAMFS_OFF_SB_OMF_MINOR		44
+#define FAMFS_OFF_SB_UUID		48
+#define FAMFS_OFF_SB_DEV_UUID		64
+#define FAMFS_OFF_SB_SYSTEM_UUID	80
+#define FAMFS_OFF_SB_CRC		96
+#define FAMFS_OFF_SB_FLAGS		104
+#define FAMFS_OFF_SB_PAD		108
+#define FAMFS_OFF_SB_DD_SIZE		112
+#define FAMFS_OFF_SB_DD_UUID		120
+#define FAMFS_OFF_SB_DD_DAXDEV		136
+
+/* Log header (struct famfs_log upstream). */
+#define FAMFS_OFF_LOG_MAGIC		0
+#define FAMFS_OFF_LOG_LEN		8
+#define FAMFS_OFF_LOG_LAST_INDEX	16
+#define FAMFS_OFF_LOG_CRC		24
+#define FAMFS_OFF_LOG_NEXT_SEQNUM	32
+#define FAMFS_OFF_LOG_NEXT_INDEX	40
+
+/* Log entry (struct famfs_log_entry upstream). */
+#define FAMFS_OFF_E_SEQNUM		0
+#define FAMFS_OFF_E_TYPE		8
+#define FAMFS_OFF_E_UNION		16
+#define FAMFS_OFF_E_CRC			536
+
+/* FILE arm. */
+#define FAMFS_OFF_FILE_SIZE		16
+#define FAMFS_OFF_FILE_FLAGS		24
+#define FAMFS_OFF_FILE_UID		28
+#define FAMFS_OFF_FILE_GID		32
+#define FAMFS_OFF_FILE_MODE		36
+#define FAMFS_OFF_FILE_RELPATH		40
+#define FAMFS_OFF_FMAP			120
+#define FAMFS_OFF_FMAP_EXT_TYPE		120
+#define FAMFS_OFF_FMAP_NEXTENTS		128
+#define FAMFS_OFF_FMAP_SE		136
+#define FAMFS_OFF_FMAP_IE_NSTRIPS	136
+#define FAMFS_OFF_FMAP_IE_CHUNK		144
+#define FAMFS_OFF_FMAP_IE_STRIPS	152
+
+/* One simple extent (se[] entry or interleave strip). */
+#define FAMFS_OFF_EXT_DEVINDEX		0
+#define FAMFS_OFF_EXT_OFFSET		8
+#define FAMFS_OFF_EXT_LEN		16
+#define FAMFS_EXT_SIZE			24
+
+/* MKDIR arm. */
+#define FAMFS_OFF_MKDIR_UID		16
+#define FAMFS_OFF_MKDIR_GID		20
+#define FAMFS_OFF_MKDIR_MODE		24
+#define FAMFS_OFF_MKDIR_RELPATH		28
+
+/* ADD_DAXDEV arm. */
+#define FAMFS_OFF_DD_SIZE		16
+#define FAMFS_OFF_DD_UUID		24
+#define FAMFS_OFF_DD_INDEX		40
+
+_Static_assert(FAMFS_OFF_SB_CRC == FAMFS_OFF_SB_SYSTEM_UUID + 16, "sb crc follows uuids");
+_Static_assert(FAMFS_OFF_SB_PAD == FAMFS_OFF_SB_FLAGS + 4, "sb pad");
+_Static_assert(FAMFS_OFF_SB_DD_SIZE == FAMFS_OFF_SB_PAD + 4, "sb dd_size");
+_Static_assert(FAMFS_OFF_SB_DD_DAXDEV + FAMFS_DAXDEV_PATH_LEN == FAMFS_SB_SIZE, "sb size");
+_Static_assert(FAMFS_SB_SIZE == 200, "superblock is 200 bytes");
+_Static_assert(FAMFS_OFF_LOG_NEXT_INDEX + 8 == FAMFS_LOG_HDR_SIZE, "log header size");
+_Static_assert(FAMFS_LOG_HDR_SIZE == 48, "log header is 48 bytes");
+_Static_assert(FAMFS_OFF_E_CRC + 8 == FAMFS_LOG_ENTRY_SIZE, "entry size");
+_Static_assert(FAMFS_LOG_ENTRY_SIZE == 544, "log entry is 544 bytes");
+_Static_assert(FAMFS_OFF_FILE_SIZE == FAMFS_OFF_E_UNION, "file arm starts the union");
+_Static_assert(FAMFS_OFF_FILE_RELPATH + FAMFS_OMF_PATH_MAX == FAMFS_OFF_FMAP, "fmap offset");
+_Static_assert(FAMFS_OFF_FMAP_SE + FAMFS_OMF_MAX_SIMPLE_EXTENTS * FAMFS_EXT_SIZE == 520,
+	       "se[] ends at 520, inside the 416-byte fmap");
+_Static_assert(FAMFS_OFF_FMAP_IE_STRIPS + FAMFS_OMF_MAX_STRIPS * FAMFS_EXT_SIZE ==
+	       FAMFS_OFF_E_CRC, "ie strips end at the crc");
+_Static_assert(FAMFS_OFF_MKDIR_RELPATH + FAMFS_OMF_PATH_MAX <= FAMFS_OFF_E_CRC, "mkdir arm");
+_Static_assert(FAMFS_OFF_DD_INDEX + 8 <= FAMFS_OFF_E_CRC, "daxdev arm");
+_Static_assert(FAMFS_LOG_LEN_DEFAULT == 0x800000ULL &&
+	       (FAMFS_LOG_LEN_DEFAULT - FAMFS_LOG_HDR_SIZE) / FAMFS_LOG_ENTRY_SIZE == 15420,
+	       "8 MiB log holds 15420 entries");
+
+static void put_le32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void put_le64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint32_t get_le32(const uint8_t *p)
+{
+	uint32_t v = 0;
+
+	for (int i = 3; i >= 0; i--)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+static uint64_t get_le64(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 7; i >= 0; i--)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+static int is_pow2(uint64_t v)
+{
+	return v && !(v & (v - 1));
+}
+
+uint32_t famfs_crc32(const void *buf, size_t len)
+{
+	uLong crc = crc32(0L, Z_NULL, 0);
+	const Bytef *p = buf;
+
+	/* zlib takes uInt lengths; feed large buffers in pieces. */
+	while (len) {
+		uInt n = len > 0x40000000u ? 0x40000000u : (uInt)len;
+
+		crc = crc32(crc, p, n);
+		p += n;
+		len -= n;
+	}
+	return (uint32_t)crc;
+}
+
+/* ---- superblock ---- */
+
+void famfs_omf_sb_encode(const struct famfs_omf_sb *sb, uint8_t out[FAMFS_SB_SIZE])
+{
+	memset(out, 0, FAMFS_SB_SIZE);
+	put_le64(out + FAMFS_OFF_SB_MAGIC, sb->magic);
+	put_le64(out + FAMFS_OFF_SB_VERSION, sb->version);
+	put_le64(out + FAMFS_OFF_SB_LOG_OFFSET, sb->log_offset);
+	put_le64(out + FAMFS_OFF_SB_LOG_LEN, sb->log_len);
+	put_le64(out + FAMFS_OFF_SB_ALLOC_UNIT, sb->alloc_unit);
+	put_le32(out + FAMFS_OFF_SB_OMF_MAJOR, sb->omf_major);
+	put_le32(out + FAMFS_OFF_SB_OMF_MINOR, sb->omf_minor);
+	memcpy(out + FAMFS_OFF_SB_UUID, sb->uuid, 16);
+	memcpy(out + FAMFS_OFF_SB_DEV_UUID, sb->dev_uuid, 16);
+	memcpy(out + FAMFS_OFF_SB_SYSTEM_UUID, sb->system_uuid, 16);
+	put_le64(out + FAMFS_OFF_SB_CRC, famfs_crc32(out, FAMFS_OFF_SB_CRC));
+	put_le32(out + FAMFS_OFF_SB_FLAGS, sb->flags);
+	put_le64(out + FAMFS_OFF_SB_DD_SIZE, sb->dev_size);
+	memcpy(out + FAMFS_OFF_SB_DD_UUID, sb->dd_uuid, 16);
+	/* strncpy semantics, as upstream: a 64-byte path carries no NUL. */
+	memcpy(out + FAMFS_OFF_SB_DD_DAXDEV, sb->daxdev,
+	       strnlen(sb->daxdev, FAMFS_DAXDEV_PATH_LEN));
+}
+
+int famfs_omf_sb_decode(const uint8_t *buf, size_t len, struct famfs_omf_sb *sb)
+{
+	uint64_t crc;
+	uint32_t want;
+
+	memset(sb, 0, sizeof(*sb));
+	if (!buf || len < FAMFS_SB_SIZE)
+		return famfs_err(-EINVAL, "superblock: %zu bytes, need %d", len, FAMFS_SB_SIZE);
+
+	sb->magic = get_le64(buf + FAMFS_OFF_SB_MAGIC);
+	sb->version = get_le64(buf + FAMFS_OFF_SB_VERSION);
+	sb->log_offset = get_le64(buf + FAMFS_OFF_SB_LOG_OFFSET);
+	sb->log_len = get_le64(buf + FAMFS_OFF_SB_LOG_LEN);
+	sb->alloc_unit = get_le64(buf + FAMFS_OFF_SB_ALLOC_UNIT);
+	sb->omf_major = get_le32(buf + FAMFS_OFF_SB_OMF_MAJOR);
+	sb->omf_minor = get_le32(buf + FAMFS_OFF_SB_OMF_MINOR);
+	memcpy(sb->uuid, buf + FAMFS_OFF_SB_UUID, 16);
+	memcpy(sb->dev_uuid, buf + FAMFS_OFF_SB_DEV_UUID, 16);
+	memcpy(sb->system_uuid, buf + FAMFS_OFF_SB_SYSTEM_UUID, 16);
+	sb->crc = get_le64(buf + FAMFS_OFF_SB_CRC);
+	sb->flags = get_le32(buf + FAMFS_OFF_SB_FLAGS);
+	sb->dev_size = get_le64(buf + FAMFS_OFF_SB_DD_SIZE);
+	memcpy(sb->dd_uuid, buf + FAMFS_OFF_SB_DD_UUID, 16);
+	memcpy(sb->daxdev, buf + FAMFS_OFF_SB_DD_DAXDEV, FAMFS_DAXDEV_PATH_LEN);
+	sb->daxdev[FAMFS_DAXDEV_PATH_LEN] = '\0';
+
+	if (sb->magic != FAMFS_SUPER_MAGIC)
+		return famfs_err(-EINVAL, "superblock: bad magic 0x%llx (expected 0x%llx), "
+				 "no famfs superblock", (unsigned long long)sb->magic,
+				 FAMFS_SUPER_MAGIC);
+	if (sb->version != FAMFS_CURRENT_VERSION)
+		return famfs_err(-EPROTONOSUPPORT, "superblock: version %llu, need %llu",
+				 (unsigned long long)sb->version, FAMFS_CURRENT_VERSION);
+	crc = sb->crc;
+	want = famfs_crc32(buf, FAMFS_OFF_SB_CRC);
+	if (crc != want)
+		return famfs_err(-EBADMSG, "superblock: CRC mismatch (stored 0x%llx, computed 0x%x)",
+				 (unsigned long long)crc, want);
+	if (sb->alloc_unit != FAMFS_ALLOC_UNIT && sb->alloc_unit != FAMFS_ALLOC_UNIT_SMALL)
+		return famfs_err(-EINVAL, "superblock: alloc_unit 0x%llx (must be 0x%llx or 0x%llx)",
+				 (unsigned long long)sb->alloc_unit, FAMFS_ALLOC_UNIT_SMALL,
+				 FAMFS_ALLOC_UNIT);
+	if (sb->log_offset != FAMFS_LOG_OFFSET)
+		return famfs_err(-EINVAL, "superblock: log_offset 0x%llx (must be 0x%llx)",
+				 (unsigned long long)sb->log_offset, FAMFS_LOG_OFFSET);
+	if (!is_pow2(sb->log_len) || sb->log_len < FAMFS_LOG_LEN_MIN)
+		return famfs_err(-EINVAL, "superblock: log_len 0x%llx (must be a power of 2 "
+				 ">= 0x%llx)", (unsigned long long)sb->log_len,
+				 FAMFS_LOG_LEN_MIN);
+	if (!sb->dev_size || sb->dev_size % sb->alloc_unit ||
+	    sb->dev_size <= sb->log_offset + sb->log_len)
+		return famfs_err(-EINVAL, "superblock: dev_size 0x%llx (must be a non-zero "
+				 "multiple of alloc_unit 0x%llx, above log end 0x%llx)",
+				 (unsigned long long)sb->dev_size,
+				 (unsigned long long)sb->alloc_unit,
+				 (unsigned long long)(sb->log_offset + sb->log_len));
+	return 0;
+}
+
+/* ---- log header ---- */
+
+void famfs_omf_log_hdr_encode(const struct famfs_omf_log_hdr *hdr,
+			      uint8_t out[FAMFS_LOG_HDR_SIZE])
+{
+	memset(out, 0, FAMFS_LOG_HDR_SIZE);
+	put_le64(out + FAMFS_OFF_LOG_MAGIC, hdr->magic);
+	put_le64(out + FAMFS_OFF_LOG_LEN, hdr->len);
+	put_le64(out + FAMFS_OFF_LOG_LAST_INDEX, hdr->last_index);
+	put_le64(out + FAMFS_OFF_LOG_CRC, famfs_crc32(out, FAMFS_OFF_LOG_CRC));
+	put_le64(out + FAMFS_OFF_LOG_NEXT_SEQNUM, hdr->next_seqnum);
+	put_le64(out + FAMFS_OFF_LOG_NEXT_INDEX, hdr->next_index);
+}
+
+int famfs_omf_log_hdr_decode(const uint8_t *buf, size_t len, uint64_t log_len,
+			     struct famfs_omf_log_hdr *hdr)
+{
+	uint32_t want;
+	uint64_t nslots;
+
+	memset(hdr, 0, sizeof(*hdr));
+	if (!buf || len < FAMFS_LOG_HDR_SIZE)
+		return famfs_err(-EINVAL, "log header: %zu bytes, need %d", len,
+				 FAMFS_LOG_HDR_SIZE);
+	hdr->magic = get_le64(buf + FAMFS_OFF_LOG_MAGIC);
+	hdr->len = get_le64(buf + FAMFS_OFF_LOG_LEN);
+	hdr->last_index = get_le64(buf + FAMFS_OFF_LOG_LAST_INDEX);
+	hdr->crc = get_le64(buf + FAMFS_OFF_LOG_CRC);
+	hdr->next_seqnum = get_le64(buf + FAMFS_OFF_LOG_NEXT_SEQNUM);
+	hdr->next_index = get_le64(buf + FAMFS_OFF_LOG_NEXT_INDEX);
+
+	if (hdr->magic != FAMFS_LOG_MAGIC)
+		return famfs_err(-EINVAL, "log header: bad magic 0x%llx (expected 0x%llx)",
+				 (unsigned long long)hdr->magic, FAMFS_LOG_MAGIC);
+	want = famfs_crc32(buf, FAMFS_OFF_LOG_CRC);
+	if (hdr->crc != want)
+		return famfs_err(-EBADMSG, "log header: CRC mismatch (stored 0x%llx, computed 0x%x)",
+				 (unsigned long long)hdr->crc, want);
+	if (hdr->len != log_len)
+		return famfs_err(-EINVAL, "log header: len 0x%llx != superblock log_len 0x%llx",
+				 (unsigned long long)hdr->len, (unsigned long long)log_len);
+	nslots = famfs_log_nslots(log_len);
+	if (!nslots || hdr->last_index != nslots - 1)
+		return famfs_err(-EINVAL, "log header: last_index %llu (expected %llu)",
+				 (unsigned long long)hdr->last_index,
+				 (unsigned long long)(nslots ? nslots - 1 : 0));
+	if (hdr->next_index > hdr->last_index + 1)
+		return famfs_err(-EINVAL, "log header: next_index %llu past last_index %llu + 1",
+				 (unsigned long long)hdr->next_index,
+				 (unsigned long long)hdr->last_index);
+	return 0;
+}
+
+/* ---- log entries ---- */
+
+static void put_ext(uint8_t *p, const struct famfs_omf_extent *x)
+{
+	put_le64(p + FAMFS_OFF_EXT_DEVINDEX, x->devindex);
+	put_le64(p + FAMFS_OFF_EXT_OFFSET, x->offset);
+	put_le64(p + FAMFS_OFF_EXT_LEN, x->len);
+}
+
+static void get_ext(const uint8_t *p, struct famfs_omf_extent *x)
+{
+	x->devindex = get_le64(p + FAMFS_OFF_EXT_DEVINDEX);
+	x->offset = get_le64(p + FAMFS_OFF_EXT_OFFSET);
+	x->len = get_le64(p + FAMFS_OFF_EXT_LEN);
+}
+
+static void put_path(uint8_t *p, const char *path)
+{
+	memcpy(p, path, strnlen(path, FAMFS_OMF_PATH_MAX));
+}
+
+static void encode_file(const struct famfs_omf_file *f, uint8_t *out)
+{
+	const struct famfs_omf_fmap *m = &f->fmap;
+	uint32_t i, n;
+
+	put_le64(out + FAMFS_OFF_FILE_SIZE, f->size);
+	put_le32(out + FAMFS_OFF_FILE_FLAGS, f->flags);
+	put_le32(out + FAMFS_OFF_FILE_UID, f->uid);
+	put_le32(out + FAMFS_OFF_FILE_GID, f->gid);
+	put_le32(out + FAMFS_OFF_FILE_MODE, f->mode);
+	put_path(out + FAMFS_OFF_FILE_RELPATH, f->relpath);
+	put_le32(out + FAMFS_OFF_FMAP_EXT_TYPE, m->ext_type);
+	put_le32(out + FAMFS_OFF_FMAP_NEXTENTS, m->nextents);
+	if (m->ext_type == FAMFS_EXT_INTERLEAVE) {
+		put_le64(out + FAMFS_OFF_FMAP_IE_NSTRIPS, m->nstrips);
+		put_le64(out + FAMFS_OFF_FMAP_IE_CHUNK, m->chunk_size);
+		n = m->nstrips > FAMFS_OMF_MAX_STRIPS ? FAMFS_OMF_MAX_STRIPS :
+			(uint32_t)m->nstrips;
+		for (i = 0; i < n; i++)
+			put_ext(out + FAMFS_OFF_FMAP_IE_STRIPS + i * FAMFS_EXT_SIZE,
+				&m->strips[i]);
+	} else {
+		n = m->nextents > FAMFS_OMF_MAX_SIMPLE_EXTENTS ?
+			FAMFS_OMF_MAX_SIMPLE_EXTENTS : m->nextents;
+		for (i = 0; i < n; i++)
+			put_ext(out + FAMFS_OFF_FMAP_SE + i * FAMFS_EXT_SIZE, &m->se[i]);
+	}
+}
+
+void famfs_omf_entry_encode(const struct famfs_omf_entry *e,
+			    uint8_t out[FAMFS_LOG_ENTRY_SIZE])
+{
+	memset(out, 0, FAMFS_LOG_ENTRY_SIZE);
+	put_le64(out + FAMFS_OFF_E_SEQNUM, e->seqnum);
+	put_le32(out + FAMFS_OFF_E_TYPE, e->type);
+	switch (e->type) {
+	case FAMFS_LOG_FILE:
+		encode_file(&e->file, out);
+		break;
+	case FAMFS_LOG_MKDIR:
+		put_le32(out + FAMFS_OFF_MKDIR_UID, e->mkdir.uid);
+		put_le32(out + FAMFS_OFF_MKDIR_GID, e->mkdir.gid);
+		put_le32(out + FAMFS_OFF_MKDIR_MODE, e->mkdir.mode);
+		put_path(out + FAMFS_OFF_MKDIR_RELPATH, e->mkdir.relpath);
+		break;
+	case FAMFS_LOG_ADD_DAXDEV:
+		put_le64(out + FAMFS_OFF_DD_SIZE, e->daxdev.size);
+		memcpy(out + FAMFS_OFF_DD_UUID, e->daxdev.uuid, 16);
+		put_le32(out + FAMFS_OFF_DD_INDEX, e->daxdev.index);
+		break;
+	default:
+		break;
+	}
+	put_le64(out + FAMFS_OFF_E_CRC, famfs_crc32(out, FAMFS_OFF_E_CRC));
+}
+
+static const char *entry_type_name(uint32_t type)
+{
+	switch (type) {
+	case FAMFS_LOG_DELETE:
+		return "DELETE";
+	case FAMFS_LOG_INVALID:
+		return "INVALID";
+	default:
+		return "unknown";
+	}
+}
+
+/* Copy an 80-byte relpath field; refuse it unless a NUL ends it. */
+static int get_path(const uint8_t *p, char out[FAMFS_OMF_PATH_MAX], uint64_t index)
+{
+	if (!memchr(p, '\0', FAMFS_OMF_PATH_MAX))
+		return famfs_err(-EINVAL, "log entry %llu: relpath not NUL-terminated",
+				 (unsigned long long)index);
+	memcpy(out, p, FAMFS_OMF_PATH_MAX);
+	return 0;
+}
+
+static int decode_file(const uint8_t *buf, uint64_t index, struct famfs_omf_file *f)
+{
+	struct famfs_omf_fmap *m = &f->fmap;
+	unsigned long long idx = index;
+	uint32_t i;
+	int rc;
+
+	f->size = get_le64(buf + FAMFS_OFF_FILE_SIZE);
+	f->flags = get_le32(buf + FAMFS_OFF_FILE_FLAGS);
+	f->uid = get_le32(buf + FAMFS_OFF_FILE_UID);
+	f->gid = get_le32(buf + FAMFS_OFF_FILE_GID);
+	f->mode = get_le32(buf + FAMFS_OFF_FILE_MODE);
+	rc = get_path(buf + FAMFS_OFF_FILE_RELPATH, f->relpath, index);
+	if (rc)
+		return rc;
+	m->ext_type = get_le32(buf + FAMFS_OFF_FMAP_EXT_TYPE);
+	m->nextents = get_le32(buf + FAMFS_OFF_FMAP_NEXTENTS);
+	switch (m->ext_type) {
+	case FAMFS_EXT_SIMPLE:
+		if (m->nextents < 1 || m->nextents > FAMFS_OMF_MAX_SIMPLE_EXTENTS)
+			return famfs_err(-EINVAL, "log entry %llu: %u simple extents (max %d)",
+					 idx, m->nextents, FAMFS_OMF_MAX_SIMPLE_EXTENTS);
+		for (i = 0; i < m->nextents; i++)
+			get_ext(buf + FAMFS_OFF_FMAP_SE + i * FAMFS_EXT_SIZE, &m->se[i]);
+		return 0;
+	case FAMFS_EXT_INTERLEAVE:
+		if (m->nextents != 1)
+			return famfs_err(-EINVAL, "log entry %llu: %u interleaved extents "
+					 "(must be 1)", idx, m->nextents);
+		m->nstrips = get_le64(buf + FAMFS_OFF_FMAP_IE_NSTRIPS);
+		m->chunk_size = get_le64(buf + FAMFS_OFF_FMAP_IE_CHUNK);
+		if (m->nstrips < 1 || m->nstrips > FAMFS_OMF_MAX_STRIPS)
+			return famfs_err(-EINVAL, "log entry %llu: nstrips %llu (must be 1..%d)",
+					 idx, (unsigned long long)m->nstrips,
+					 FAMFS_OMF_MAX_STRIPS);
+		if (!is_pow2(m->chunk_size) || m->chunk_size % FAMFS_ALLOC_UNIT)
+			return famfs_err(-EINVAL, "log entry %llu: chunk_size 0x%llx (must be a "
+					 "power of 2 and a multiple of 0x%llx)", idx,
+					 (unsigned long long)m->chunk_size, FAMFS_ALLOC_UNIT);
+		for (i = 0; i < m->nstrips; i++)
+			get_ext(buf + FAMFS_OFF_FMAP_IE_STRIPS + i * FAMFS_EXT_SIZE,
+				&m->strips[i]);
+		return 0;
+	default:
+		return famfs_err(-EINVAL, "log entry %llu: ext_type %u (must be 0 or 1)",
+				 idx, m->ext_type);
+	}
+}
+
+int famfs_omf_entry_decode(const uint8_t buf[FAMFS_LOG_ENTRY_SIZE], uint64_t index,
+			   struct famfs_omf_entry *e)
+{
+	unsigned long long idx = index;
+	uint32_t want;
+
+	memset(e, 0, sizeof(*e));
+	e->seqnum = get_le64(buf + FAMFS_OFF_E_SEQNUM);
+	e->type = get_le32(buf + FAMFS_OFF_E_TYPE);
+	e->crc = get_le64(buf + FAMFS_OFF_E_CRC);
+
+	want = famfs_crc32(buf, FAMFS_OFF_E_CRC);
+	if (e->crc != want)
+		return famfs_err(-EBADMSG, "log entry %llu: CRC mismatch (stored 0x%llx, "
+				 "computed 0x%x)", idx, (unsigned long long)e->crc, want);
+	if (e->seqnum != index)
+		return famfs_err(-EBADMSG, "log entry %llu: seqnum %llu != index", idx,
+				 (unsigned long long)e->seqnum);
+	switch (e->type) {
+	case FAMFS_LOG_FILE:
+		return decode_file(buf, index, &e->file);
+	case FAMFS_LOG_MKDIR:
+		e->mkdir.uid = get_le32(buf + FAMFS_OFF_MKDIR_UID);
+		e->mkdir.gid = get_le32(buf + FAMFS_OFF_MKDIR_GID);
+		e->mkdir.mode = get_le32(buf + FAMFS_OFF_MKDIR_MODE);
+		return get_path(buf + FAMFS_OFF_MKDIR_RELPATH, e->mkdir.relpath, index);
+	case FAMFS_LOG_ADD_DAXDEV:
+		e->daxdev.size = get_le64(buf + FAMFS_OFF_DD_SIZE);
+		memcpy(e->daxdev.uuid, buf + FAMFS_OFF_DD_UUID, 16);
+		e->daxdev.index = get_le32(buf + FAMFS_OFF_DD_INDEX);
+		return 0;
+	default:
+		return famfs_err(-EINVAL, "log entry %llu: type %s not supported (%u)", idx,
+				 entry_type_name(e->type), e->type);
+	}
+}
+
+/* ---- file map against the device ---- */
+
+/* Check one extent or strip; @what names it in the detail ("extent 2"). */
+static int check_ext(const struct famfs_omf_extent *x, const char *what, uint32_t i,
+		     uint64_t alloc_unit, uint64_t data_start, uint64_t dev_size)
+{
+	unsigned long long off = x->offset, len = x->len;
+
+	if (x->devindex != 0)
+		return famfs_err(-EINVAL, "fmap: %s %u: devindex %llu (only 0 is supported)",
+				 what, i, (unsigned long long)x->devindex);
+	if (!len)
+		return famfs_err(-EINVAL, "fmap: %s %u: zero length", what, i);
+	if (off % alloc_unit || len % alloc_unit)
+		return famfs_err(-EINVAL, "fmap: %s %u: offset 0x%llx or len 0x%llx not aligned "
+				 "to 0x%llx", what, i, off, len, (unsigned long long)alloc_unit);
+	if (off < data_start || off >= dev_size || len > dev_size - off)
+		return famfs_err(-ERANGE, "fmap: %s %u: [0x%llx, +0x%llx) outside data area "
+				 "[0x%llx, 0x%llx)", what, i, off, len,
+				 (unsigned long long)data_start, (unsigned long long)dev_size);
+	return 0;
+}
+
+int famfs_omf_fmap_check(const struct famfs_omf_fmap *f, uint64_t file_size,
+			 uint64_t alloc_unit, uint64_t data_start, uint64_t dev_size)
+{
+	uint64_t total = 0;
+	uint32_t i;
+	int rc;
+
+	if (!alloc_unit)
+		return famfs_err(-EINVAL, "fmap: alloc_unit is 0");
+	if (f->ext_type == FAMFS_EXT_SIMPLE) {
+		if (f->nextents < 1 || f->nextents > FAMFS_OMF_MAX_SIMPLE_EXTENTS)
+			return famfs_err(-EINVAL, "fmap: %u simple extents (must be 1..%d)",
+					 f->nextents, FAMFS_OMF_MAX_SIMPLE_EXTENTS);
+		for (i = 0; i < f->nextents; i++) {
+			rc = check_ext(&f->se[i], "extent", i, alloc_unit, data_start, dev_size);
+			if (rc)
+				return rc;
+			total += f->se[i].len;	/* each <= dev_size: no overflow */
+		}
+	} else if (f->ext_type == FAMFS_EXT_INTERLEAVE) {
+		if (f->nextents != 1)
+			return famfs_err(-EINVAL, "fmap: %u interleaved extents (must be 1)",
+					 f->nextents);
+		if (f->nstrips < 1 || f->nstrips > FAMFS_OMF_MAX_STRIPS)
+			return famfs_err(-EINVAL, "fmap: nstrips %llu (must be 1..%d)",
+					 (unsigned long long)f->nstrips, FAMFS_OMF_MAX_STRIPS);
+		if (!is_pow2(f->chunk_size) || f->chunk_size % FAMFS_ALLOC_UNIT)
+			return famfs_err(-EINVAL, "fmap: chunk_size 0x%llx (must be a power of 2 "
+					 "and a multiple of 0x%llx)",
+					 (unsigned long long)f->chunk_size, FAMFS_ALLOC_UNIT);
+		for (i = 0; i < f->nstrips; i++) {
+			rc = check_ext(&f->strips[i], "strip", i, alloc_unit, data_start,
+				       dev_size);
+			if (rc)
+				return rc;
+			if (f->strips[i].len != f->strips[0].len)
+				return famfs_err(-EINVAL, "fmap: strip %u: len 0x%llx != strip 0 "
+						 "len 0x%llx", i,
+						 (unsigned long long)f->strips[i].len,
+						 (unsigned long long)f->strips[0].len);
+			total += f->strips[i].len;
+		}
+	} else {
+		return famfs_err(-EINVAL, "fmap: ext_type %u (must be 0 or 1)", f->ext_type);
+	}
+	if (total < file_size)
+		return famfs_err(-EINVAL, "fmap: extents cover 0x%llx bytes, file size is 0x%llx",
+				 (unsigned long long)total, (unsigned long long)file_size);
+	return 0;
+}
