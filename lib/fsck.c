@@ -206,7 +206,13 @@ int famfs_fsck(struct famfs_dev *dev, famfs_fsck_fn fn, void *ctx,
 	for (i = 0; i < end; i++) {
 		rc = fsck_read(log, i, &e);
 		if (rc) {
-			report(&c, FAMFS_FSCK_ERROR, "log entry %" PRIu64 ": %s", i, why(rc));
+			const char *m = why(rc);
+
+			/* omf's decode details already start with "log entry N:". */
+			if (strncmp(m, "log entry", 9) == 0)
+				report(&c, FAMFS_FSCK_ERROR, "%s", m);
+			else
+				report(&c, FAMFS_FSCK_ERROR, "log entry %" PRIu64 ": %s", i, m);
 			res->bad_entries++;
 			if (first_bad == FAMFS_NO_INDEX)
 				first_bad = i;
