@@ -105,6 +105,14 @@ static void fsck_entry(struct fsck_ctx *c, struct famfs_ns *ns, struct famfs_all
 			return;
 		}
 	}
+	if (path && strchr(path, '/')) {
+		char parent[FAMFS_OMF_PATH_MAX];
+
+		famfs_path_split(path, parent);
+		if (!famfs_ns_resolve(ns, parent))
+			report(c, FAMFS_FSCK_WARN, "log entry %" PRIu64 " (%s): parent directory "
+			       "'%s' was never logged", i, path, parent);
+	}
 	famfs_errclear();
 	rc = famfs_ns_apply(ns, i, e);
 	if (rc) {
