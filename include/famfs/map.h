@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * map.h - direct access: map a famfs file's memory into the process, so
+ * that every load, store and page fault is served by the kernel from the
+ * device, with no upcall to famfsd.
+ *
+ * famfs_map_open() opens a file on a famfs mount, fetches its fmap once
+ * (FAMFS_IOC_GET_FMAP), validates it with the kernel's rules
+ * (famfs_fmap_decode), learns each device it has not seen before
+ * (FAMFS_IOC_GET_DAXDEV, kept in a per-process table of 24 slots), and
+ * maps every extent or interleave chunk from its device, MAP_SHARED, into
+ * one contiguous 2 MiB-aligned range: file byte N is at addr + N.
+ *
+ * - A map opened O_RDONLY is mapped PROT_READ: a store faults (SIGSEGV).
+ *   O_WRONLY or O_RDWR maps PROT_READ|PROT_WRITE and opens the device
+ *   read-write.
+ * - A file on a failed device is refused: famfsd answers GET_FMAP with
+ *   -EHWPOISON or -EIO and that error is returned unchanged.
+ * - Interleaved files need one mapping (VMA) per chunk, except where
+ *   consecutive chunks are contiguous on the device: famfs_fmap_walk()
+ *   merges those. Before it maps a file of more than 16 segments, the
+ *   library checks that the process's mapping count plus the segments
+ *   stays below vm.max_map_count minus FAMFS_MAP_COUNT_MARGIN; if not, it
+ *   fails with -ENOMEM and a detail naming max_map_count and the numbers.
+ *   An mmap that still fails with ENOMEM (smaller files, or a race with
+ *   other threads) is reported the same way. Nothing is left mapped after
+ *   a failure.
+ * - Stores are plain CPU stores: they are visible at once to processes on
+ *   this host. Hosts without coherent shared memory must flush
+ *   (famfs_flush() in dev.h) before another host reads.
+ * - Direct access opens the device itself, so it is for processes trusted
+ *   with the device (root or the device's group).
+ *
+ * The library makes its open/ioctl/mmap/munmap calls as raw system calls,
+ * so that an LD_PRELOAD shim wrapping libc's functions never sees them.
+ * All functions are thread-safe.
+ */
+#ifndef FAMFS_MAP_H
+#define FAMFS_MAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "famfs/fmap.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Mappings kept free for the rest of the process (below max_map_count). */
+#define FAMFS_MAP_COUNT_MARGIN	1000
+
+struct famfs_map {
+	void *addr;		/* file byte 0, 2 MiB aligned; NULL when len is 0 */
+	size_t len;		/* file size in bytes */
+	size_t maplen;		/* bytes mapped at addr: round_up(len, 2 MiB) */
+	int fd;			/* the famfs file (-1 for famfs_map_build) */
+	bool own_fd;		/* famfs_map_close() closes fd */
+	bool writable;		/* mapped PROT_READ|PROT_WRITE */
+	long nsegs;		/* mappings made (segments of the walk) */
+	struct famfs_fmap fmap;	/* the validated fmap */
+	/* private: where device descriptors come from */
+	int (*devfd)(void *ctx, uint64_t devindex, bool writable, int *fd);
+	void *devctx;
+};
+
+/*
+ * Return in *@fd a descriptor of device @devindex, open read-only or
+ * read-write as @writable says. The descriptor stays owned by the
+ * callback's owner (the library never closes it). Negative errno on
+ * failure.
+ */
+typedef int (*famfs_map_devfd_fn)(void *ctx, uint64_t devindex, bool writable, int *fd);
+
+/*
+ * Open the famfs file @path with @flags (O_RDONLY, O_WRONLY or O_RDWR;
+ * O_CLOEXEC is added) and map it. On success *@out is the new map, which
+ * owns the file descriptor. Errors: those of open(2); -ENOTTY or -EINVAL
+ * when @path is not a famfs file; the GET_FMAP error (-EHWPOISON, -EIO on
+ * a failed device); the decode error (bad fmap); -ENOMEM (memory or
+ * max_map_count); the device's open(2) error.
+ */
+int famfs_map_open(const char *path, int flags, struct famfs_map **out);
+
+/*
+ * As famfs_map_open(), on the famfs file already open as @fd (the shim's
+ * path). @flags' access mode chooses the protection; it should not grant
+ * more than @fd's own mode. The map does not own @fd: the caller keeps
+ * it open for as long as it likes, the mapping does not need it.
+ */
+int famfs_map_open_fd(int fd, int flags, struct famfs_map **out);
+
+/*
+ * Map the validated fmap @f (as famfs_fmap_decode() returns it) with no
+ * file and no ioctl: each device's descriptor comes from @devfd. This is
+ * the mapping logic of famfs_map_open_fd(), separated for tests. @f is
+ * not re-validated; map->fd is -1.
+ */
+int famfs_map_build(const struct famfs_fmap *f, int flags, famfs_map_devfd_fn devfd,
+		    void *ctx, struct famfs_map **out);
+
+/*
+ * Map bytes [@off, @off + @len) of @m's file with protection @prot
+ * (PROT_READ, PROT_WRITE) as a new MAP_SHARED mapping, as mmap(2) on the
+ * file would. @addr is a hint, or the exact address when @fixed. @off
+ * must be page aligned (-EINVAL); PROT_WRITE on a read-only map is
+ * -EACCES. Pages past the end of the fmap are left without access. The
+ * result is independent of @m: it survives famfs_map_close() and is
+ * released with munmap(2). Returns the address in *@out.
+ */
+int famfs_map_mmap(const struct famfs_map *m, void *addr, size_t len, int prot, bool fixed,
+		   uint64_t off, void **out);
+
+/* Unmap @m, close its fd when it owns it, and free it. NULL is a no-op. */
+void famfs_map_close(struct famfs_map *m);
+
+/*
+ * The mapping budget check: -ENOMEM with a detail when @nsegs more
+ * mappings would leave fewer than FAMFS_MAP_COUNT_MARGIN below
+ * vm.max_map_count; 0 otherwise (also when the counts cannot be read).
+ */
+int famfs_map_check_count(long nsegs);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

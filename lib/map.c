@@ -1,0 +1,530 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * map.c - direct access to famfs files: fetch the fmap once, learn the
+ * devices into a per-process table, and map every segment of the file from
+ * its device into one contiguous 2 MiB-aligned range (see famfs/map.h).
+ *
+ * Every open/ioctl/mmap/munmap/close here is a raw system call, so that the
+ * LD_PRELOAD shim (src/preload), which wraps libc's functions, never
+ * recurses into itself.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "famfs/err.h"
+#include "famfs/ioctl.h"
+#include "famfs/map.h"
+#include "famfs/omf.h"
+
+/* Files needing more mappings than this get the max_map_count pre-check. */
+#define MAP_CHECK_MIN_SEGS	16
+
+#define PMD	FAMFS_PMD_SIZE
+
+static uint64_t round_up_pmd(uint64_t v)
+{
+	return (v + PMD - 1) & ~(PMD - 1);
+}
+
+/* ---- raw system calls ---- */
+
+static int sys_open(const char *path, int flags)
+{
+	long r = syscall(SYS_openat, AT_FDCWD, path, flags | O_CLOEXEC, 0);
+
+	return r < 0 ? -errno : (int)r;
+}
+
+static void sys_close(int fd)
+{
+	syscall(SYS_close, fd);
+}
+
+static long sys_ioctl(int fd, unsigned long cmd, void *arg)
+{
+	long r = syscall(SYS_ioctl, fd, cmd, arg);
+
+	return r < 0 ? -errno : r;
+}
+
+/* mmap(2); returns the address, or NULL with -errno in *err. */
+static void *sys_mmap(void *addr, size_t len, int prot, int flags, int fd, uint64_t off,
+		      int *err)
+{
+	long r = syscall(SYS_mmap, addr, len, prot, flags, fd, (long)off);
+
+	if (r == -1) {
+		*err = -errno;
+		return NULL;
+	}
+	return (void *)r;
+}
+
+static void sys_munmap(void *addr, size_t len)
+{
+	if (addr && len)
+		syscall(SYS_munmap, addr, len);
+}
+
+/* Read a small text file (sysfs/procfs) into @buf, NUL-terminated. */
+static ssize_t read_small(const char *path, char *buf, size_t bufsz)
+{
+	int fd = sys_open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return fd;
+	n = syscall(SYS_read, fd, buf, bufsz - 1);
+	if (n < 0)
+		n = -errno;
+	sys_close(fd);
+	if (n >= 0)
+		buf[n] = '\0';
+	return n;
+}
+
+/* Number of lines of /proc/self/maps, i.e. the process's mappings. */
+static long count_maps(void)
+{
+	char buf[16384];
+	long lines = 0;
+	ssize_t n, i;
+	int fd = sys_open("/proc/self/maps", O_RDONLY);
+
+	if (fd < 0)
+		return fd;
+	while ((n = syscall(SYS_read, fd, buf, sizeof(buf))) > 0)
+		for (i = 0; i < n; i++)
+			lines += buf[i] == '\n';
+	if (n < 0)
+		lines = -errno;
+	sys_close(fd);
+	return lines;
+}
+
+static long max_map_count(void)
+{
+	char buf[64];
+
+	if (read_small("/proc/sys/vm/max_map_count", buf, sizeof(buf)) <= 0)
+		return -1;
+	return strtol(buf, NULL, 10);
+}
+
+int famfs_map_check_count(long nsegs)
+{
+	long max = max_map_count();
+	long cur;
+
+	if (max <= 0)
+		return 0;
+	cur = count_maps();
+	if (cur < 0)
+		return 0;
+	if (cur + nsegs > max - FAMFS_MAP_COUNT_MARGIN)
+		return famfs_err(-ENOMEM, "mapping needs %ld mappings, the process has %ld, "
+				 "vm.max_map_count is %ld (keeping %d free): raise "
+				 "vm.max_map_count or use larger chunks", nsegs, cur, max,
+				 FAMFS_MAP_COUNT_MARGIN);
+	return 0;
+}
+
+/* An mmap that failed with ENOMEM: say why, in max_map_count terms. */
+static int enomem_detail(long nsegs)
+{
+	return famfs_err(-ENOMEM, "mmap of %ld segments failed: out of memory or "
+			 "vm.max_map_count (%ld) reached with %ld mappings", nsegs,
+			 max_map_count(), count_maps());
+}
+
+/* ---- the per-process daxdev table ---- */
+
+struct daxdev_slot {
+	bool valid;
+	int fd_ro;
+	int fd_rw;
+	char name[FAMFS_DAXDEV_NAME_MAX];
+};
+
+static pthread_mutex_t dax_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct daxdev_slot dax_table[FAMFS_MAX_DAXDEVS];
+static pthread_once_t dax_once = PTHREAD_ONCE_INIT;
+
+static void dax_prepare(void)
+{
+	pthread_mutex_lock(&dax_lock);
+}
+
+static void dax_release(void)
+{
+	pthread_mutex_unlock(&dax_lock);
+}
+
+static void dax_init(void)
+{
+	pthread_atfork(dax_prepare, dax_release, dax_release);
+}
+
+/*
+ * Make sure slot @idx knows its device name, asking famfsd (GET_DAXDEV on
+ * @fd) only when the slot is empty. Concurrent callers may both ask; the
+ * first answer wins.
+ */
+static int dax_learn(int fd, unsigned int idx)
+{
+	uint8_t buf[FAMFS_DAXDEV_OUT_SIZE];
+	char name[FAMFS_DAXDEV_NAME_MAX];
+	uint16_t got;
+	bool known;
+	long r;
+	int err;
+
+	if (idx >= FAMFS_MAX_DAXDEVS)
+		return famfs_err(-EINVAL, "fmap: device index %u out of range", idx);
+	pthread_mutex_lock(&dax_lock);
+	known = dax_table[idx].valid;
+	pthread_mutex_unlock(&dax_lock);
+	if (known)
+		return 0;
+
+	memset(buf, 0, sizeof(buf));
+	buf[0] = idx & 0xff;
+	buf[1] = (idx >> 8) & 0xff;
+	r = sys_ioctl(fd, FAMFS_IOC_GET_DAXDEV, buf);
+	if (r < 0)
+		return famfs_err((int)r, "GET_DAXDEV %u: %s", idx, strerror((int)-r));
+	err = famfs_daxdev_out_decode(buf, sizeof(buf), &got, name);
+	if (err)
+		return famfs_err(err, "GET_DAXDEV %u: bad reply", idx);
+
+	pthread_mutex_lock(&dax_lock);
+	if (!dax_table[idx].valid) {
+		memcpy(dax_table[idx].name, name, sizeof(name));
+		dax_table[idx].fd_ro = -1;
+		dax_table[idx].fd_rw = -1;
+		dax_table[idx].valid = true;
+	}
+	pthread_mutex_unlock(&dax_lock);
+	return 0;
+}
+
+/* famfs_map_devfd_fn over the daxdev table: one open fd per mode, kept. */
+static int dax_devfd(void *ctx, uint64_t idx, bool writable, int *fdp)
+{
+	struct daxdev_slot *s;
+	int *slotfd, fd, err = 0;
+
+	(void)ctx;
+	if (idx >= FAMFS_MAX_DAXDEVS)
+		return famfs_err(-EINVAL, "fmap: device index %llu out of range",
+				 (unsigned long long)idx);
+	pthread_mutex_lock(&dax_lock);
+	s = &dax_table[idx];
+	if (!s->valid) {
+		err = famfs_err(-ENODEV, "device %llu unknown", (unsigned long long)idx);
+		goto out;
+	}
+	slotfd = writable ? &s->fd_rw : &s->fd_ro;
+	if (*slotfd < 0) {
+		fd = sys_open(s->name, writable ? O_RDWR : O_RDONLY);
+		if (fd < 0) {
+			err = famfs_err(fd, "device %s: %s", s->name, strerror(-fd));
+			goto out;
+		}
+		*slotfd = fd;
+	}
+	*fdp = *slotfd;
+out:
+	pthread_mutex_unlock(&dax_lock);
+	return err;
+}
+
+/* ---- mapping ---- */
+
+struct map_ctx {
+	const struct famfs_map *m;
+	uint8_t *base;		/* where file offset @off lands */
+	uint64_t off, end;	/* the file range to map */
+	int prot;
+	long nmapped;
+	uint64_t devsize[FAMFS_MAX_DAXDEVS];	/* 0: not known yet */
+};
+
+static int count_seg(void *ctx, const struct famfs_seg *seg)
+{
+	struct map_ctx *c = ctx;
+
+	if (seg->file_off < c->end && seg->file_off + seg->len > c->off)
+		c->nmapped++;
+	return 0;
+}
+
+/* Refuse a segment past the end of a device that is a regular file. */
+static int check_dev_bounds(struct map_ctx *c, int fd, const struct famfs_seg *seg)
+{
+	struct stat st;
+	uint64_t *sz = &c->devsize[seg->devindex];
+
+	if (*sz == 0) {
+		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+			*sz = UINT64_MAX;
+		else
+			*sz = (uint64_t)st.st_size;
+	}
+	if (seg->dev_off > *sz || seg->len > *sz - seg->dev_off)
+		return famfs_err(-EINVAL, "fmap: extent at device offset %#llx + %#llx is past "
+				 "the end of device %llu (%#llx bytes)",
+				 (unsigned long long)seg->dev_off, (unsigned long long)seg->len,
+				 (unsigned long long)seg->devindex, (unsigned long long)*sz);
+	return 0;
+}
+
+static int map_seg(void *ctx, const struct famfs_seg *seg)
+{
+	struct map_ctx *c = ctx;
+	uint64_t s = seg->file_off, e = seg->file_off + seg->len;
+	int fd, err;
+
+	if (e <= c->off || s >= c->end)
+		return 0;
+	if (seg->devindex >= FAMFS_MAX_DAXDEVS)
+		return famfs_err(-EINVAL, "fmap: device index %llu out of range",
+				 (unsigned long long)seg->devindex);
+	err = c->m->devfd(c->m->devctx, seg->devindex, c->m->writable, &fd);
+	if (err)
+		return err;
+	err = check_dev_bounds(c, fd, seg);
+	if (err)
+		return err;
+	if (s < c->off)
+		s = c->off;
+	if (e > c->end)
+		e = c->end;
+	if (!sys_mmap(c->base + (s - c->off), e - s, c->prot, MAP_SHARED | MAP_FIXED, fd,
+		      seg->dev_off + (s - seg->file_off), &err)) {
+		if (err == -ENOMEM)
+			return enomem_detail(c->nmapped);
+		return famfs_err(err, "mmap of file offset %#llx from device %llu: %s",
+				 (unsigned long long)s, (unsigned long long)seg->devindex,
+				 strerror(-err));
+	}
+	return 0;
+}
+
+/*
+ * Reserve @len bytes of address space, PROT_NONE, such that the returned
+ * address is congruent to @phase modulo 2 MiB (so device pages can be
+ * mapped huge). With @fixed, @addr is taken as is.
+ */
+static uint8_t *reserve(void *addr, size_t len, uint64_t phase, bool fixed, int *err)
+{
+	const int fl = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
+	uint8_t *p, *base;
+	size_t big = len + 2 * PMD;
+
+	if (fixed)
+		return sys_mmap(addr, len, PROT_NONE, fl | MAP_FIXED, -1, 0, err);
+	p = sys_mmap(addr, big, PROT_NONE, fl, -1, 0, err);
+	if (!p)
+		return NULL;
+	base = (uint8_t *)round_up_pmd((uint64_t)(uintptr_t)p) + (phase & (PMD - 1));
+	sys_munmap(p, base - p);
+	sys_munmap(base + len, (p + big) - (base + len));
+	return base;
+}
+
+/* Map file range [off, off + len) of @m at a new (or @fixed) address. */
+static int map_range(const struct famfs_map *m, void *addr, uint64_t off, size_t len, int prot,
+		     bool fixed, void **out, long *nsegs)
+{
+	struct map_ctx *c;
+	long n;
+	int err = 0;
+
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->m = m;
+	c->off = off;
+	c->end = off + len;
+	c->prot = prot;
+	n = famfs_fmap_walk(&m->fmap, count_seg, c);
+	if (n < 0) {
+		err = famfs_err((int)n, "fmap: walk failed");
+		goto out;
+	}
+	if (c->nmapped > MAP_CHECK_MIN_SEGS) {
+		err = famfs_map_check_count(c->nmapped);
+		if (err)
+			goto out;
+	}
+	c->base = reserve(addr, len, off, fixed, &err);
+	if (!c->base) {
+		if (err == -ENOMEM)
+			err = enomem_detail(c->nmapped);
+		goto out;
+	}
+	n = famfs_fmap_walk(&m->fmap, map_seg, c);
+	if (n < 0) {
+		err = (int)n;
+		sys_munmap(c->base, len);
+		goto out;
+	}
+	*out = c->base;
+	if (nsegs)
+		*nsegs = c->nmapped;
+out:
+	free(c);
+	return err;
+}
+
+int famfs_map_mmap(const struct famfs_map *m, void *addr, size_t len, int prot, bool fixed,
+		   uint64_t off, void **out)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+
+	if (!m || !out || len == 0)
+		return -EINVAL;
+	if (off & (pg - 1))
+		return famfs_err(-EINVAL, "mmap offset %#llx is not page aligned",
+				 (unsigned long long)off);
+	if (fixed && ((uintptr_t)addr & (pg - 1)))
+		return -EINVAL;
+	if (off + len < off)
+		return -EOVERFLOW;
+	if ((prot & PROT_WRITE) && !m->writable)
+		return -EACCES;
+	return map_range(m, addr, off, len, prot & (PROT_READ | PROT_WRITE | PROT_EXEC), fixed,
+			 out, NULL);
+}
+
+static int build(const struct famfs_fmap *f, int flags, famfs_map_devfd_fn devfd, void *ctx,
+		 struct famfs_map **out)
+{
+	struct famfs_map *m;
+	uint64_t bits;
+	unsigned int i;
+	int acc = flags & O_ACCMODE;
+	int err, dfd;
+	void *addr;
+
+	if (!f || !devfd || !out || acc == (O_WRONLY | O_RDWR))
+		return -EINVAL;
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	m->fmap = *f;
+	m->fd = -1;
+	m->writable = acc != O_RDONLY;
+	m->devfd = devfd;
+	m->devctx = ctx;
+	m->len = f->file_size;
+	m->maplen = round_up_pmd(f->file_size);
+	if (m->len != f->file_size || m->maplen < m->len) {
+		free(m);
+		return famfs_err(-EFBIG, "file size %#llx too large to map",
+				 (unsigned long long)f->file_size);
+	}
+	/* Open every device before mapping anything: fail early and whole. */
+	for (bits = f->dev_bitmap, i = 0; bits; bits >>= 1, i++) {
+		if (!(bits & 1))
+			continue;
+		err = devfd(ctx, i, m->writable, &dfd);
+		if (err)
+			goto fail;
+	}
+	if (m->len) {
+		err = map_range(m, NULL, 0, m->maplen,
+				PROT_READ | (m->writable ? PROT_WRITE : 0), false, &addr, &m->nsegs);
+		if (err)
+			goto fail;
+		m->addr = addr;
+	}
+	*out = m;
+	return 0;
+fail:
+	free(m);
+	return err;
+}
+
+int famfs_map_build(const struct famfs_fmap *f, int flags, famfs_map_devfd_fn devfd, void *ctx,
+		    struct famfs_map **out)
+{
+	return build(f, flags, devfd, ctx, out);
+}
+
+int famfs_map_open_fd(int fd, int flags, struct famfs_map **out)
+{
+	uint8_t buf[FAMFS_FMAP_MSG_MAX];
+	struct famfs_fmap *f;
+	uint64_t bits;
+	unsigned int i;
+	long n;
+	int err;
+
+	if (fd < 0 || !out)
+		return -EINVAL;
+	pthread_once(&dax_once, dax_init);
+	famfs_errclear();
+	n = sys_ioctl(fd, FAMFS_IOC_GET_FMAP, buf);
+	if (n < 0)
+		return famfs_err((int)n, "GET_FMAP: %s", strerror((int)-n));
+	f = malloc(sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	err = famfs_fmap_decode(buf, (size_t)n, f);
+	if (err) {
+		if (!famfs_errmsg()[0])
+			famfs_err(err, "GET_FMAP reply of %ld bytes is invalid", n);
+		goto out;
+	}
+	for (bits = f->dev_bitmap, i = 0; bits; bits >>= 1, i++) {
+		if (!(bits & 1))
+			continue;
+		err = dax_learn(fd, i);
+		if (err)
+			goto out;
+	}
+	err = build(f, flags, dax_devfd, NULL, out);
+	if (!err)
+		(*out)->fd = fd;
+out:
+	free(f);
+	return err;
+}
+
+int famfs_map_open(const char *path, int flags, struct famfs_map **out)
+{
+	int acc = flags & O_ACCMODE;
+	int fd, err;
+
+	if (!path || !out)
+		return -EINVAL;
+	fd = sys_open(path, acc);
+	if (fd < 0)
+		return famfs_err(fd, "%s: %s", path, strerror(-fd));
+	err = famfs_map_open_fd(fd, acc, out);
+	if (err) {
+		sys_close(fd);
+		return err;
+	}
+	(*out)->own_fd = true;
+	return 0;
+}
+
+void famfs_map_close(struct famfs_map *m)
+{
+	if (!m)
+		return;
+	sys_munmap(m->addr, m->maplen);
+	if (m->own_fd && m->fd >= 0)
+		sys_close(m->fd);
+	free(m);
+}
