@@ -309,8 +309,8 @@ int famfs_mkfs(struct famfs_dev *dev, uint64_t log_len, const uint8_t sys_uuid[1
 	memcpy(sb.system_uuid, sys_uuid, 16);
 	sb.flags = 0;
 	sb.dev_size = dev->size;
-	strncpy(sb.daxdev, dev->path, FAMFS_DAXDEV_PATH_LEN);
-	sb.daxdev[FAMFS_DAXDEV_PATH_LEN] = '\0';
+	/* Cut at 64 bytes, as upstream's strncpy into dd_daxdev[64]. */
+	memcpy(sb.daxdev, dev->path, strnlen(dev->path, FAMFS_DAXDEV_PATH_LEN));
 	famfs_omf_sb_encode(&sb, sbbuf);
 	/* The magic goes last, so the superblock becomes valid in one store. */
 	memcpy(dev->base + 8, sbbuf + 8, sizeof(sbbuf) - 8);

@@ -94,7 +94,12 @@ static void dump(struct img *m)
 		print_message("  %s\n", m->lines[i]);
 }
 
-#define assert_line(m, s) do { if (!has_line(m, s)) { dump(m); fail_msg("no line: %s", s); } } while (0)
+#define assert_line(m, s) do {					\
+		if (!has_line(m, s)) {					\
+			dump(m);					\
+			fail_msg("no line: %s", s);			\
+		}							\
+	} while (0)
 
 /* Commit entries [0, n) crafted by the caller: bump both header words. */
 static void commit(struct img *m, uint64_t n)

@@ -158,6 +158,32 @@ static void test_open_errors(void **state)
 	tu_unlink(path);
 }
 
+static void test_mkfs_long_path(void **state)
+{
+	char path[128];
+	struct famfs_dev *dev;
+	struct famfs_log *log;
+	int fd;
+
+	memset(path, 'p', sizeof(path));
+	memcpy(path, "/dev/shm/famfs-unit-", 20);
+	path[100] = '\0';
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 64 * MIB), 0);
+	close(fd);
+	assert_int_equal(tu_mkfs(path, 8 * MIB), 0);
+	assert_int_equal(famfs_dev_open(path, false, &dev), 0);
+	assert_int_equal(famfs_log_open(dev, &log), 0);
+	assert_int_equal(strlen(log->sb.daxdev), 64);
+	assert_memory_equal(log->sb.daxdev, path, 64);
+	/* The 64-byte field has no NUL on media: byte 136 + 64 is past the sb. */
+	assert_int_equal(dev->base[136 + 63], 'p');
+	famfs_log_close(log);
+	famfs_dev_close(dev);
+	unlink(path);
+}
+
 static void test_open_bad_header(void **state)
 {
 	struct img *m = *state;
@@ -398,6 +424,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_mkfs_log_len, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mkfs_existing, setup, teardown),
 		cmocka_unit_test(test_open_errors),
+		cmocka_unit_test(test_mkfs_long_path),
 		cmocka_unit_test_setup_teardown(test_open_bad_header, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_append_replay, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_append_errors, setup, teardown),
