@@ -116,8 +116,13 @@ static void fsck_entry(struct fsck_ctx *c, struct famfs_ns *ns, struct famfs_all
 	famfs_errclear();
 	rc = famfs_ns_apply(ns, i, e);
 	if (rc) {
+		const char *m = why(rc);
+
+		/* ns names the entry itself ("entry N: ..."); we already did. */
+		if (strncmp(m, "entry ", 6) == 0 && strstr(m, ": "))
+			m = strstr(m, ": ") + 2;
 		report(c, FAMFS_FSCK_ERROR, "log entry %" PRIu64 " (%s): %s", i,
-		       path ? path : "-", why(rc));
+		       path ? path : "-", m);
 		return;
 	}
 	if (e->type != FAMFS_LOG_FILE)
