@@ -1,0 +1,220 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * catchup.c - keeping the namespace in step with the log.
+ *
+ * Every 100 ms a thread compares the log's commit index with what we have
+ * replayed (one cached load after an invalidate) and, when the log moved,
+ * replays the new entries under the namespace write lock, then tells the
+ * kernel to drop its cached attributes of the directories that gained
+ * children. lookup and readdir make the same cheap check, so a name
+ * created on another host is found at once, timer or not.
+ *
+ * Invalidations are only ever sent from the thread, never from inside a
+ * request handler, so a handler can never wait on the kernel for an inode
+ * the kernel holds locked for that same request.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "famfsd.h"
+
+struct next_ctx {
+	uint64_t next;
+};
+
+static void read_next(void *ctx)
+{
+	struct next_ctx *c = ctx;
+
+	c->next = famfs_log_next_index(famfsd.fs->log);
+}
+
+struct cu_ctx {
+	long rc;
+};
+
+static void do_catchup(void *ctx)
+{
+	struct cu_ctx *c = ctx;
+
+	c->rc = famfs_fs_catchup(famfsd.fs);
+}
+
+/* Queue the parent of every node created by entries [from, to). */
+static void queue_parents(uint64_t from, uint64_t to)
+{
+	struct famfs_node *n;
+	uint64_t i, ino;
+	unsigned int k;
+
+	pthread_mutex_lock(&famfsd.cu_mtx);
+	for (i = from; i < to && !famfsd.inval_all; i++) {
+		n = famfs_ns_by_ino(famfsd.fs->ns, i + 2);
+		if (!n || !n->parent)
+			continue;
+		ino = n->parent->ino;
+		if (ino >= FAMFS_INO_IMPLICIT) {
+			famfsd.inval_all = true;
+			break;
+		}
+		for (k = 0; k < famfsd.ninval; k++)
+			if (famfsd.inval[k] == ino)
+				break;
+		if (k < famfsd.ninval)
+			continue;
+		if (famfsd.ninval == sizeof(famfsd.inval) / sizeof(famfsd.inval[0]))
+			famfsd.inval_all = true;
+		else
+			famfsd.inval[famfsd.ninval++] = ino;
+	}
+	pthread_cond_signal(&famfsd.cu_cond);
+	pthread_mutex_unlock(&famfsd.cu_mtx);
+}
+
+/* Read the log's commit index inside a guard; false if the device failed. */
+static bool log_next(uint64_t *next)
+{
+	struct next_ctx c = { 0 };
+
+	if (famfsd_dax_errno(0))
+		return false;
+	if (famfsd_guarded(0, read_next, &c))
+		return false;
+	*next = c.next;
+	return true;
+}
+
+/* Replay new entries; the caller holds ns_lock exclusive. */
+static long catchup_locked(void)
+{
+	struct cu_ctx c = { 0 };
+	uint64_t from = famfsd.fs->next, t0 = famfsd_now_ns();
+	struct next_ctx nc = { 0 };
+	int rc;
+
+	if (famfsd_dax_errno(0))
+		return famfsd_dax_errno(0);
+	rc = famfsd_guarded(0, read_next, &nc);
+	if (!rc)
+		famfsd.seen_next = nc.next;
+	rc = rc ? rc : famfsd_guarded(0, do_catchup, &c);
+	if (rc)
+		return rc;
+	if (c.rc > 0) {
+		famfsd_count_catchup((uint64_t)c.rc, famfsd_now_ns() - t0);
+		queue_parents(from, famfsd.fs->next);
+	}
+	return c.rc;
+}
+
+long famfsd_catchup_now(void)
+{
+	long rc;
+
+	pthread_rwlock_wrlock(&famfsd.ns_lock);
+	rc = catchup_locked();
+	pthread_rwlock_unlock(&famfsd.ns_lock);
+	return rc;
+}
+
+/*
+ * The request-path check: replay only when the log index moved since our
+ * last attempt, so a bad entry that stops the replay is not retried on
+ * every lookup (the timer retries it).
+ */
+void famfsd_catchup_maybe(void)
+{
+	uint64_t next, seen;
+
+	if (!log_next(&next))
+		return;
+	seen = __atomic_load_n(&famfsd.seen_next, __ATOMIC_RELAXED);
+	if (next == seen)
+		return;
+	pthread_rwlock_wrlock(&famfsd.ns_lock);
+	if (famfsd.seen_next != next)
+		catchup_locked();
+	pthread_rwlock_unlock(&famfsd.ns_lock);
+}
+
+static void send_invals(void)
+{
+	uint64_t inos[64];
+	unsigned int n, i;
+	bool all;
+
+	pthread_mutex_lock(&famfsd.cu_mtx);
+	n = famfsd.ninval;
+	memcpy(inos, famfsd.inval, n * sizeof(inos[0]));
+	all = famfsd.inval_all;
+	famfsd.ninval = 0;
+	famfsd.inval_all = false;
+	pthread_mutex_unlock(&famfsd.cu_mtx);
+	if (all) {
+		/* Too many to name: the root is what lists and lookups start at. */
+		n = 1;
+		inos[0] = FAMFS_ROOT_INO;
+	}
+	for (i = 0; i < n; i++)
+		fuse_lowlevel_notify_inval_inode(famfsd.se, inos[i], -1, 0);
+}
+
+static void *catchup_thread(void *arg)
+{
+	struct timespec ts;
+	uint64_t next;
+	bool moved;
+
+	pthread_mutex_lock(&famfsd.cu_mtx);
+	while (!famfsd.cu_stop) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 100 * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		if (!famfsd.ninval && !famfsd.inval_all)
+			pthread_cond_timedwait(&famfsd.cu_cond, &famfsd.cu_mtx, &ts);
+		if (famfsd.cu_stop)
+			break;
+		pthread_mutex_unlock(&famfsd.cu_mtx);
+
+		if (log_next(&next)) {
+			pthread_rwlock_rdlock(&famfsd.ns_lock);
+			moved = next != famfsd.fs->next;
+			pthread_rwlock_unlock(&famfsd.ns_lock);
+			if (moved)
+				famfsd_catchup_now();
+		}
+		send_invals();
+		pthread_mutex_lock(&famfsd.cu_mtx);
+	}
+	pthread_mutex_unlock(&famfsd.cu_mtx);
+	return NULL;
+}
+
+int famfsd_catchup_start(void)
+{
+	int rc;
+
+	famfsd.seen_next = famfsd.fs->next;
+	rc = pthread_create(&famfsd.cu_thread, NULL, catchup_thread, NULL);
+	if (rc)
+		return -rc;
+	famfsd.cu_started = true;
+	return 0;
+}
+
+void famfsd_catchup_stop(void)
+{
+	if (!famfsd.cu_started)
+		return;
+	pthread_mutex_lock(&famfsd.cu_mtx);
+	famfsd.cu_stop = true;
+	pthread_cond_signal(&famfsd.cu_cond);
+	pthread_mutex_unlock(&famfsd.cu_mtx);
+	pthread_join(famfsd.cu_thread, NULL);
+	famfsd.cu_started = false;
+}

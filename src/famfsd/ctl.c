@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * ctl.c - control ioctls on the mount's root directory: STATS (counters),
+ * POISON (mark a device failed, as the kernel's notify_failure does; root
+ * only), LOGPLAY (catch up with the log now) and INFO (who serves this
+ * mount, for famfs umount and friends).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "famfsd.h"
+
+static void ctl_stats(fuse_req_t req, size_t out_bufsz)
+{
+	struct famfs_stats_wire w;
+
+	famfsd_stats_fill(&w);
+	pthread_rwlock_rdlock(&famfsd.ns_lock);
+	w.log_next_index = famfsd.fs->next;
+	pthread_rwlock_unlock(&famfsd.ns_lock);
+	if (out_bufsz < sizeof(w)) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	fuse_reply_ioctl(req, 0, &w, sizeof(w));
+}
+
+static void ctl_poison(fuse_req_t req, const void *in_buf, size_t in_bufsz)
+{
+	const uint8_t *in = in_buf;
+	uint32_t idx;
+
+	if (fuse_req_ctx(req)->uid != 0) {
+		fuse_reply_err(req, EPERM);
+		return;
+	}
+	if (in_bufsz < 4) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	idx = (uint32_t)in[0] | (uint32_t)in[1] << 8 | (uint32_t)in[2] << 16 |
+	      (uint32_t)in[3] << 24;
+	if (famfsd_dax_fail(idx, FAMFSD_DAX_POISONED)) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	fprintf(stderr, "famfsd: daxdev %u marked failed (poison)\n", idx);
+	fuse_reply_ioctl(req, 0, NULL, 0);
+}
+
+static void ctl_logplay(fuse_req_t req)
+{
+	long n = famfsd_catchup_now();
+
+	if (n < 0) {
+		famfsd_reply_err(req, (int)-n);
+		return;
+	}
+	fuse_reply_ioctl(req, n > 0x7fffffff ? 0x7fffffff : (int)n, NULL, 0);
+}
+
+static void ctl_info(fuse_req_t req, size_t out_bufsz)
+{
+	struct famfs_mount_info mi;
+
+	if (out_bufsz < sizeof(mi)) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	memset(&mi, 0, sizeof(mi));
+	mi.version = 1;
+	mi.role = famfsd.master ? FAMFS_ROLE_MASTER : FAMFS_ROLE_CLIENT;
+	mi.ndevs = famfsd_dax_count();
+	mi.dev_size = famfsd.fs->dev->size;
+	mi.pid = (uint64_t)getpid();
+	snprintf(mi.devpath, sizeof(mi.devpath), "%s", famfsd.fs->dev->path);
+	fuse_reply_ioctl(req, 0, &mi, sizeof(mi));
+}
+
+void famfsd_ctl_ioctl(fuse_req_t req, unsigned int cmd, const void *in_buf,
+		      size_t in_bufsz, size_t out_bufsz)
+{
+	switch (cmd) {
+	case FAMFS_IOC_STATS:
+		ctl_stats(req, out_bufsz);
+		break;
+	case FAMFS_IOC_POISON:
+		ctl_poison(req, in_buf, in_bufsz);
+		break;
+	case FAMFS_IOC_LOGPLAY:
+		ctl_logplay(req);
+		break;
+	case FAMFS_IOC_INFO:
+		ctl_info(req, out_bufsz);
+		break;
+	default:
+		fuse_reply_err(req, ENOTTY);
+	}
+}

@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * famfsd.h - state shared by the parts of famfsd, the libfuse3 low-level
+ * server that serves one famfs device on one mount point.
+ *
+ * Locking: the namespace (fs->ns, fs->alloc, fs->next) is read under
+ * ns_lock held shared and changed (catch-up, mkdir) under it held
+ * exclusive. Nodes are never freed, so a node pointer taken under the lock
+ * stays valid after it is dropped. The daxdev table and the counters are
+ * atomics and need no lock.
+ */
+#ifndef FAMFSD_H
+#define FAMFSD_H
+
+#define FUSE_USE_VERSION 314
+
+#include <fuse_lowlevel.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "famfs/fmap.h"
+#include "famfs/fs.h"
+#include "famfs/ioctl.h"
+
+#define FAMFSD_BLKSIZE		(2U << 20)	/* st_blksize: one allocation unit */
+#define FAMFSD_NAMEMAX		(FAMFS_OMF_PATH_MAX - 1)
+
+/* Why a device is failed; 0 means healthy. */
+enum famfsd_dax_state {
+	FAMFSD_DAX_OK = 0,
+	FAMFSD_DAX_POISONED = 1,	/* famfs poison: EHWPOISON, as notify_failure */
+	FAMFSD_DAX_VANISHED = 2,	/* SIGBUS on access: EIO */
+};
+
+struct famfsd_daxdev {
+	bool valid;
+	int state;			/* enum famfsd_dax_state, atomic */
+	char name[FAMFS_DAXDEV_NAME_MAX];
+	uint8_t *base;			/* not owned: the famfs_dev mapping */
+	uint64_t size;
+};
+
+struct famfsd {
+	struct famfs_fs *fs;
+	struct fuse_session *se;
+	pthread_rwlock_t ns_lock;
+	double timeout;			/* entry and attr timeout, seconds */
+	bool readonly;
+	bool master;
+	struct timespec mount_time;
+	uint64_t seen_next;		/* log next_index at the last catch-up try */
+	struct famfsd_daxdev dax[FAMFS_MAX_DAXDEVS];
+
+	/* catch-up thread */
+	pthread_t cu_thread;
+	bool cu_started;
+	bool cu_stop;
+	pthread_mutex_t cu_mtx;
+	pthread_cond_t cu_cond;
+	uint64_t inval[64];		/* directories to invalidate */
+	unsigned int ninval;
+	bool inval_all;
+};
+
+extern struct famfsd famfsd;
+
+/* ops_dir.c / ops_file.c / ctl.c: the low-level operation table */
+void famfsd_init_ops(struct fuse_lowlevel_ops *ops);
+void famfsd_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name);
+void famfsd_fill_attr(const struct famfs_node *n, struct stat *st);
+struct famfs_node *famfsd_node(fuse_ino_t ino);	/* caller holds ns_lock */
+void famfsd_file_ops(struct fuse_lowlevel_ops *ops);
+void famfsd_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,
+		  struct fuse_file_info *fi, unsigned int flags, const void *in_buf,
+		  size_t in_bufsz, size_t out_bufsz);
+void famfsd_ctl_ioctl(fuse_req_t req, unsigned int cmd, const void *in_buf,
+		      size_t in_bufsz, size_t out_bufsz);
+
+/* catchup.c */
+int famfsd_catchup_start(void);
+void famfsd_catchup_stop(void);
+/* Cheap check plus catch-up if the log moved; caller holds no lock. */
+void famfsd_catchup_maybe(void);
+/* Catch up now; returns entries replayed or a negative errno. */
+long famfsd_catchup_now(void);
+
+/* daxdev.c */
+void famfsd_dax_init(const struct famfs_dev *dev);
+/* 0 if every device @n uses is healthy, else -EHWPOISON or -EIO. */
+int famfsd_node_health(const struct famfs_node *n);
+int famfsd_dax_errno(unsigned int idx);
+int famfsd_dax_fail(unsigned int idx, int why);
+uint64_t famfsd_dax_failed_mask(void);
+unsigned int famfsd_dax_count(void);
+
+/* guard.c: run @fn with SIGBUS caught; a SIGBUS marks @devidx vanished. */
+int famfsd_guard_install(void);
+int famfsd_guarded(unsigned int devidx, void (*fn)(void *ctx), void *ctx);
+
+/* stats.c */
+void famfsd_count(enum famfs_op op);
+void famfsd_count_bytes(uint64_t rd, uint64_t wr);
+void famfsd_count_eio(void);
+void famfsd_count_catchup(uint64_t entries, uint64_t ns);
+void famfsd_set_mount_replay(uint64_t ns);
+void famfsd_stats_fill(struct famfs_stats_wire *w);
+uint64_t famfsd_now_ns(void);
+
+/* Reply with error @err (positive), counting EIO/EHWPOISON. */
+void famfsd_reply_err(fuse_req_t req, int err);
+
+#endif

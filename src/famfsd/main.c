@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * main.c - famfsd [-r] [-t TIMEOUT] [-d] DEV MNT
+ *
+ * Checks privilege (root or CAP_SYS_RAWIO, as the kernel's famfs mount),
+ * opens and replays the file system before anything is mounted (so a bad
+ * image fails with one line and leaves no mount), mounts, then detaches:
+ * the parent exits only once the mount exists. Serves until unmounted or
+ * signalled, then tears down in order.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <linux/capability.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "famfs/err.h"
+#include "famfsd.h"
+
+struct famfsd famfsd = {
+	.ns_lock = PTHREAD_RWLOCK_INITIALIZER,
+	.cu_mtx = PTHREAD_MUTEX_INITIALIZER,
+	.cu_cond = PTHREAD_COND_INITIALIZER,
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: famfsd [-r] [-t TIMEOUT] [-d] DEV MNT\n"
+		"  -r          read-only: never write the device\n"
+		"  -t TIMEOUT  entry/attribute cache timeout in seconds (default 60)\n"
+		"  -d          debug: stay in the foreground and trace requests\n");
+}
+
+/* True if we are root or hold CAP_SYS_RAWIO in the effective set. */
+static bool privileged(void)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+
+	if (geteuid() == 0)
+		return true;
+	memset(data, 0, sizeof(data));
+	if (syscall(SYS_capget, &hdr, data))
+		return false;
+	return data[CAP_SYS_RAWIO / 32].effective & (1U << (CAP_SYS_RAWIO % 32));
+}
+
+static void op_init(void *userdata, struct fuse_conn_info *conn)
+{
+	/* Let large reads and writes travel in one request (1 MiB). */
+	conn->max_write = 1U << 20;
+	conn->max_readahead = 1U << 20;
+}
+
+static void op_destroy(void *userdata)
+{
+}
+
+int main(int argc, char **argv)
+{
+	struct fuse_lowlevel_ops ops;
+	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
+	struct fuse_loop_config *lc;
+	const char *dev, *mnt;
+	char opts[4600];
+	bool debug = false;
+	uint64_t t0;
+	char *end;
+	int c, rc, ret = 1;
+
+	famfsd.timeout = 60.0;
+	while ((c = getopt(argc, argv, "rt:dh")) != -1) {
+		switch (c) {
+		case 'r':
+			famfsd.readonly = true;
+			break;
+		case 't':
+			errno = 0;
+			famfsd.timeout = strtod(optarg, &end);
+			if (errno || *end || famfsd.timeout < 0) {
+				fprintf(stderr, "famfsd: bad timeout '%s'\n", optarg);
+				return 1;
+			}
+			break;
+		case 'd':
+			debug = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 1;
+		}
+	}
+	if (argc - optind != 2) {
+		usage(stderr);
+		return 1;
+	}
+	dev = argv[optind];
+	mnt = argv[optind + 1];
+
+	if (!privileged()) {
+		fprintf(stderr, "famfsd: need root or CAP_SYS_RAWIO\n");
+		return 1;
+	}
+	if (famfsd_guard_install()) {
+		fprintf(stderr, "famfsd: cannot install SIGBUS handler: %s\n", strerror(errno));
+		return 1;
+	}
+
+	t0 = famfsd_now_ns();
+	famfs_errclear();
+	rc = famfs_fs_open(dev, famfsd.readonly ? 0 : FAMFS_FS_WRITE, &famfsd.fs);
+	if (rc < 0) {
+		fprintf(stderr, "famfsd: %s: %s\n", dev,
+			*famfs_errmsg() ? famfs_errmsg() : strerror(-rc));
+		return 1;
+	}
+	famfsd_set_mount_replay(famfsd_now_ns() - t0);
+	if (famfsd.fs->replay_err)
+		fprintf(stderr, "famfsd: %s: log replay stopped at entry %llu (%s); "
+			"serving the valid prefix\n", dev, (unsigned long long)famfsd.fs->next,
+			strerror(-famfsd.fs->replay_err));
+	famfsd.master = famfsd.fs->log->role == FAMFS_ROLE_MASTER;
+	clock_gettime(CLOCK_REALTIME, &famfsd.mount_time);
+	famfsd_dax_init(famfsd.fs->dev);
+
+	snprintf(opts, sizeof(opts), "fsname=%s,subtype=famfs,default_permissions,allow_other%s",
+		 dev, famfsd.readonly ? ",ro" : "");
+	if (fuse_opt_add_arg(&args, "famfsd") || fuse_opt_add_arg(&args, "-o") ||
+	    fuse_opt_add_arg(&args, opts) || (debug && fuse_opt_add_arg(&args, "-d"))) {
+		fprintf(stderr, "famfsd: out of memory\n");
+		goto out_fs;
+	}
+	famfsd_init_ops(&ops);
+	ops.init = op_init;
+	ops.destroy = op_destroy;
+	famfsd.se = fuse_session_new(&args, &ops, sizeof(ops), NULL);
+	if (!famfsd.se) {
+		fprintf(stderr, "famfsd: cannot create the FUSE session\n");
+		goto out_args;
+	}
+	if (fuse_set_signal_handlers(famfsd.se)) {
+		fprintf(stderr, "famfsd: cannot set signal handlers\n");
+		goto out_session;
+	}
+	if (fuse_session_mount(famfsd.se, mnt)) {
+		fprintf(stderr, "famfsd: cannot mount %s on %s\n", dev, mnt);
+		goto out_signals;
+	}
+	/* The parent returns once we are mounted and detached. */
+	if (fuse_daemonize(debug)) {
+		fprintf(stderr, "famfsd: cannot daemonize\n");
+		goto out_unmount;
+	}
+	if (famfsd_catchup_start()) {
+		fprintf(stderr, "famfsd: cannot start the catch-up thread\n");
+		goto out_unmount;
+	}
+
+	lc = fuse_loop_cfg_create();
+	if (!lc)
+		goto out_catchup;
+	fuse_loop_cfg_set_clone_fd(lc, 0);
+	fuse_loop_cfg_set_idle_threads(lc, 4);
+	ret = fuse_session_loop_mt(famfsd.se, lc) ? 1 : 0;
+	fuse_loop_cfg_destroy(lc);
+out_catchup:
+	famfsd_catchup_stop();
+out_unmount:
+	fuse_session_unmount(famfsd.se);
+out_signals:
+	fuse_remove_signal_handlers(famfsd.se);
+out_session:
+	fuse_session_destroy(famfsd.se);
+out_args:
+	fuse_opt_free_args(&args);
+out_fs:
+	famfs_fs_close(famfsd.fs);
+	return ret;
+}

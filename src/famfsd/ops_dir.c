@@ -1,0 +1,526 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * ops_dir.c - the namespace side of famfsd: lookup, getattr, readdir(plus),
+ * mkdir, statfs and xattrs, and the refusals of everything that would
+ * change a file's size or name (files are immutable once logged).
+ *
+ * Inode numbers are the namespace's (a pure function of the log), so a
+ * remount gives the same numbers; forget is a no-op because nodes are
+ * never freed. Positive entries and attributes are cached for the -t
+ * timeout; negative lookups are never cached (plain ENOENT), so a file
+ * created on any host is found at once.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/statvfs.h>
+
+#include "famfsd.h"
+
+struct famfs_node *famfsd_node(fuse_ino_t ino)
+{
+	return famfs_ns_by_ino(famfsd.fs->ns, ino);
+}
+
+static uint64_t node_alloc_bytes(const struct famfs_node *n)
+{
+	const struct famfs_omf_fmap *f = &n->fmap;
+	uint64_t sum = 0, i;
+
+	if (!S_ISREG(n->mode))
+		return 0;
+	if (f->ext_type == FAMFS_EXT_INTERLEAVE) {
+		for (i = 0; i < f->nstrips && i < FAMFS_OMF_MAX_STRIPS; i++)
+			sum += f->strips[i].len;
+	} else {
+		for (i = 0; i < f->nextents && i < FAMFS_OMF_MAX_SIMPLE_EXTENTS; i++)
+			sum += f->se[i].len;
+	}
+	return sum;
+}
+
+/* Attributes of @n; the caller holds ns_lock (directories walk children). */
+void famfsd_fill_attr(const struct famfs_node *n, struct stat *st)
+{
+	const struct famfs_node *c;
+	nlink_t nlink = 2;
+
+	memset(st, 0, sizeof(*st));
+	st->st_ino = n->ino;
+	st->st_mode = n->mode;
+	if (S_ISDIR(n->mode)) {
+		for (c = n->first_child; c; c = c->next_sibling)
+			if (S_ISDIR(c->mode))
+				nlink++;
+	} else {
+		nlink = 1;
+	}
+	st->st_nlink = nlink;
+	st->st_uid = n->uid;
+	st->st_gid = n->gid;
+	st->st_size = (off_t)n->size;
+	st->st_blksize = FAMFSD_BLKSIZE;
+	st->st_blocks = (blkcnt_t)(node_alloc_bytes(n) / 512);
+	st->st_atim = famfsd.mount_time;
+	st->st_mtim = famfsd.mount_time;
+	st->st_ctim = famfsd.mount_time;
+}
+
+static void fill_entry(const struct famfs_node *n, struct fuse_entry_param *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->ino = n->ino;
+	e->generation = 1;
+	e->attr_timeout = famfsd.timeout;
+	e->entry_timeout = famfsd.timeout;
+	famfsd_fill_attr(n, &e->attr);
+}
+
+static struct famfs_node *child_of(struct famfs_node *dir, const char *name)
+{
+	if (!strcmp(name, "."))
+		return dir;
+	if (!strcmp(name, ".."))
+		return dir->parent;
+	return famfs_ns_lookup(famfsd.fs->ns, dir, name);
+}
+
+void famfsd_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct fuse_entry_param e;
+	struct famfs_node *dir, *n = NULL;
+	int err = 0;
+
+	famfsd_count(FAMFS_OP_LOOKUP);
+	famfsd_catchup_maybe();
+	pthread_rwlock_rdlock(&famfsd.ns_lock);
+	dir = famfsd_node(parent);
+	if (!dir)
+		err = ENOENT;
+	else if (!S_ISDIR(dir->mode))
+		err = ENOTDIR;
+	else if (strlen(name) > FAMFSD_NAMEMAX)
+		err = ENAMETOOLONG;
+	else if (!(n = child_of(dir, name)))
+		err = ENOENT;
+	if (!err)
+		fill_entry(n, &e);
+	pthread_rwlock_unlock(&famfsd.ns_lock);
+	if (err)
+		fuse_reply_err(req, err);	/* ENOENT is not cached */
+	else
+		fuse_reply_entry(req, &e);
+}
+
+static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+	famfsd_count(FAMFS_OP_FORGET);
+	fuse_reply_none(req);
+}
+
+static void op_forget_multi(fuse_req_t req, size_t count,
+			    struct fuse_forget_data *forgets)
+{
+	famfsd_count(FAMFS_OP_FORGET);
+	fuse_reply_none(req);
+}
+
+static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct famfs_node *n;
+	struct stat st;
+
+	famfsd_count(FAMFS_OP_GETATTR);
+	pthread_rwlock_rdlock(&famfsd.ns_lock);
+	n = famfsd_node(ino);
+	if (n)
+		famfsd_fill_attr(n, &st);
+	pthread_rwlock_unlock(&famfsd.ns_lock);
+	if (!n)
+		fuse_reply_err(req, ENOENT);
+	else
+		fuse_reply_attr(req, &st, famfsd.timeout);
+}
+
+/* truncate, chmod, chown, utimes: sizes and attributes are fixed by the log. */
+static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
+		       struct fuse_file_info *fi)
+{
+	famfsd_count(FAMFS_OP_SETATTR);
+	fuse_reply_err(req, famfsd.readonly ? EROFS : EPERM);
+}
+
+/* Errno for making a file through the mount: files come from famfs creat/cp. */
+static int create_errno(void)
+{
+	if (famfsd.readonly)
+		return EROFS;
+	return famfsd.master ? EOPNOTSUPP : EPERM;
+}
+
+static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+		      struct fuse_file_info *fi)
+{
+	famfsd_count(FAMFS_OP_CREATE);
+	fuse_reply_err(req, create_errno());
+}
+
+static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+		     dev_t rdev)
+{
+	famfsd_count(FAMFS_OP_MKNOD);
+	fuse_reply_err(req, create_errno());
+}
+
+static void op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent,
+		       const char *name)
+{
+	famfsd_count(FAMFS_OP_SYMLINK);
+	fuse_reply_err(req, create_errno());
+}
+
+static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
+		    const char *newname)
+{
+	famfsd_count(FAMFS_OP_LINK);
+	fuse_reply_err(req, create_errno());
+}
+
+static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	famfsd_count(FAMFS_OP_UNLINK);
+	fuse_reply_err(req, famfsd.readonly ? EROFS : EOPNOTSUPP);
+}
+
+static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	famfsd_count(FAMFS_OP_RMDIR);
+	fuse_reply_err(req, famfsd.readonly ? EROFS : EOPNOTSUPP);
+}
+
+static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
+		      fuse_ino_t newparent, const char *newname, unsigned int flags)
+{
+	famfsd_count(FAMFS_OP_RENAME);
+	fuse_reply_err(req, famfsd.readonly ? EROFS : EOPNOTSUPP);
+}
+
+struct mkdir_ctx {
+	const char *path;
+	uint32_t mode, uid, gid;
+	int rc;
+};
+
+static void do_mkdir(void *ctx)
+{
+	struct mkdir_ctx *c = ctx;
+
+	c->rc = famfs_fs_mkdir(famfsd.fs, c->path, c->mode, c->uid, c->gid, false);
+}
+
+/* mkdir is logged, so it works on the master only. */
+static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
+{
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	char path[FAMFS_OMF_PATH_MAX + 1];
+	struct mkdir_ctx mc;
+	struct fuse_entry_param e;
+	struct famfs_node *dir, *n = NULL;
+	size_t plen;
+	int err = 0, rc;
+
+	famfsd_count(FAMFS_OP_MKDIR);
+	if (famfsd.readonly || !famfsd.master) {
+		fuse_reply_err(req, famfsd.readonly ? EROFS : EPERM);
+		return;
+	}
+	if (famfsd_dax_errno(0)) {
+		famfsd_reply_err(req, -famfsd_dax_errno(0));
+		return;
+	}
+	pthread_rwlock_wrlock(&famfsd.ns_lock);
+	dir = famfsd_node(parent);
+	if (!dir) {
+		err = ENOENT;
+		goto out;
+	}
+	if (famfs_ns_path(dir, path, sizeof(path)) < 0) {
+		err = ENAMETOOLONG;
+		goto out;
+	}
+	plen = strlen(path);
+	if (snprintf(path + plen, sizeof(path) - plen, "%s%s", plen ? "/" : "", name) >=
+	    (int)(sizeof(path) - plen) || strlen(path) >= FAMFS_OMF_PATH_MAX) {
+		err = ENAMETOOLONG;
+		goto out;
+	}
+	mc = (struct mkdir_ctx){ path, (uint32_t)mode & 07777, ctx->uid, ctx->gid, 0 };
+	rc = famfsd_guarded(0, do_mkdir, &mc);
+	if (!rc)
+		rc = mc.rc;
+	if (rc < 0) {
+		err = -rc;
+		goto out;
+	}
+	famfsd.seen_next = famfsd.fs->next;
+	n = famfs_ns_lookup(famfsd.fs->ns, dir, name);
+	if (!n)
+		err = EIO;
+	else
+		fill_entry(n, &e);
+out:
+	pthread_rwlock_unlock(&famfsd.ns_lock);
+	if (err)
+		famfsd_reply_err(req, err);
+	else
+		fuse_reply_entry(req, &e);
+}
+
+struct dirh {
+	struct famfs_node *cur;		/* child at ordinal pos - 2, or NULL */
+	off_t pos;
+};
+
+static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct dirh *h;
+	struct famfs_node *n;
+
+	famfsd_count(FAMFS_OP_OPENDIR);
+	pthread_rwlock_rdlock(&famfsd.ns_lock);
+	n = famfsd_node(ino);
+	pthread_rwlock_unlock(&famfsd.ns_lock);
+	if (!n) {
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	if (!S_ISDIR(n->mode)) {
+		fuse_reply_err(req, ENOTDIR);
+		return;
+	}
+	h = calloc(1, sizeof(*h));
+	if (!h) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	fi->fh = (uintptr_t)h;
+	fuse_reply_open(req, fi);
+}
+
+static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	famfsd_count(FAMFS_OP_RELEASEDIR);
+	free((void *)(uintptr_t)fi->fh);
+	fuse_reply_err(req, 0);
+}
+
+/*
+ * Offsets are ordinals: 0 ".", 1 "..", k + 2 the k-th child in creation
+ * order. Children are only ever appended, so an offset stays valid. The
+ * handle remembers where the last call stopped, so a long listing is not
+ * quadratic.
+ */
+static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		       struct fuse_file_info *fi, bool plus)
+{
+	struct dirh *h = (struct dirh *)(uintptr_t)fi->fh;
+	struct famfs_node *dir, *c;
+	struct fuse_entry_param e;
+	char *buf;
+	size_t used = 0, len;
+	off_t pos;
+
+	famfsd_count(plus ? FAMFS_OP_READDIRPLUS : FAMFS_OP_READDIR);
+	if (off == 0)
+		famfsd_catchup_maybe();
+	buf = malloc(size ? size : 1);
+	if (!buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	pthread_rwlock_rdlock(&famfsd.ns_lock);
+	dir = famfsd_node(ino);
+	if (!dir) {
+		pthread_rwlock_unlock(&famfsd.ns_lock);
+		free(buf);
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	for (pos = off; pos < 2; pos++) {
+		c = pos == 0 ? dir : dir->parent;
+		if (plus) {
+			fill_entry(c, &e);
+			len = fuse_add_direntry_plus(req, buf + used, size - used,
+						     pos ? ".." : ".", &e, pos + 1);
+		} else {
+			struct stat st = { .st_ino = c->ino, .st_mode = c->mode };
+
+			len = fuse_add_direntry(req, buf + used, size - used,
+						pos ? ".." : ".", &st, pos + 1);
+		}
+		if (len > size - used)
+			goto full;
+		used += len;
+	}
+	if (h && h->cur && h->pos == pos) {
+		c = h->cur;
+	} else {
+		off_t k;
+
+		for (c = dir->first_child, k = 2; c && k < pos; k++)
+			c = c->next_sibling;
+	}
+	for (; c; c = c->next_sibling, pos++) {
+		if (plus) {
+			fill_entry(c, &e);
+			len = fuse_add_direntry_plus(req, buf + used, size - used, c->name,
+						     &e, pos + 1);
+		} else {
+			struct stat st = { .st_ino = c->ino, .st_mode = c->mode };
+
+			len = fuse_add_direntry(req, buf + used, size - used, c->name, &st,
+						pos + 1);
+		}
+		if (len > size - used)
+			break;
+		used += len;
+	}
+	if (h) {
+		h->cur = c;
+		h->pos = pos;
+	}
+full:
+	pthread_rwlock_unlock(&famfsd.ns_lock);
+	fuse_reply_buf(req, buf, used);
+	free(buf);
+}
+
+static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		       struct fuse_file_info *fi)
+{
+	do_readdir(req, ino, size, off, fi, false);
+}
+
+static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+			   struct fuse_file_info *fi)
+{
+	do_readdir(req, ino, size, off, fi, true);
+}
+
+/* Totals in 4 KiB blocks so that df is exact; inodes are log slots. */
+static void op_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+	struct famfs_fs *fs = famfsd.fs;
+	struct statvfs sv;
+	uint64_t freeb, nslots = fs->log->nslots;
+
+	famfsd_count(FAMFS_OP_STATFS);
+	memset(&sv, 0, sizeof(sv));
+	pthread_rwlock_rdlock(&famfsd.ns_lock);
+	freeb = famfs_alloc_free_bytes(&fs->alloc);
+	sv.f_files = nslots;
+	sv.f_ffree = fs->next < nslots ? nslots - fs->next : 0;
+	pthread_rwlock_unlock(&famfsd.ns_lock);
+	sv.f_bsize = 4096;
+	sv.f_frsize = 4096;
+	sv.f_blocks = fs->dev->size / 4096;
+	sv.f_bfree = freeb / 4096;
+	sv.f_bavail = sv.f_bfree;
+	sv.f_favail = sv.f_ffree;
+	sv.f_namemax = FAMFSD_NAMEMAX;
+	fuse_reply_statfs(req, &sv);
+}
+
+/* The xattrs every node answers: its host's role and the device. */
+static const char *const xattr_names[] = { "user.famfs.role", "user.famfs.dev" };
+
+static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
+{
+	char val[4096];
+	size_t len;
+	bool found;
+
+	famfsd_count(FAMFS_OP_GETXATTR);
+	pthread_rwlock_rdlock(&famfsd.ns_lock);
+	found = famfsd_node(ino) != NULL;
+	pthread_rwlock_unlock(&famfsd.ns_lock);
+	if (!found) {
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	if (!strcmp(name, xattr_names[0]))
+		snprintf(val, sizeof(val), "%s", famfsd.master ? "master" : "client");
+	else if (!strcmp(name, xattr_names[1]))
+		snprintf(val, sizeof(val), "%s", famfsd.fs->dev->path);
+	else {
+		fuse_reply_err(req, ENODATA);
+		return;
+	}
+	len = strlen(val);
+	if (size == 0)
+		fuse_reply_xattr(req, len);
+	else if (size < len)
+		fuse_reply_err(req, ERANGE);
+	else
+		fuse_reply_buf(req, val, len);
+}
+
+static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
+{
+	char buf[128];
+	size_t len = 0, i;
+
+	famfsd_count(FAMFS_OP_LISTXATTR);
+	for (i = 0; i < sizeof(xattr_names) / sizeof(xattr_names[0]); i++) {
+		memcpy(buf + len, xattr_names[i], strlen(xattr_names[i]) + 1);
+		len += strlen(xattr_names[i]) + 1;
+	}
+	if (size == 0)
+		fuse_reply_xattr(req, len);
+	else if (size < len)
+		fuse_reply_err(req, ERANGE);
+	else
+		fuse_reply_buf(req, buf, len);
+}
+
+static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
+			const char *value, size_t size, int flags)
+{
+	famfsd_count(FAMFS_OP_SETXATTR);
+	fuse_reply_err(req, famfsd.readonly ? EROFS : EOPNOTSUPP);
+}
+
+static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
+{
+	famfsd_count(FAMFS_OP_REMOVEXATTR);
+	fuse_reply_err(req, famfsd.readonly ? EROFS : EOPNOTSUPP);
+}
+
+void famfsd_init_ops(struct fuse_lowlevel_ops *ops)
+{
+	memset(ops, 0, sizeof(*ops));
+	ops->lookup = famfsd_op_lookup;
+	ops->forget = op_forget;
+	ops->forget_multi = op_forget_multi;
+	ops->getattr = op_getattr;
+	ops->setattr = op_setattr;
+	ops->mknod = op_mknod;
+	ops->mkdir = op_mkdir;
+	ops->unlink = op_unlink;
+	ops->rmdir = op_rmdir;
+	ops->symlink = op_symlink;
+	ops->rename = op_rename;
+	ops->link = op_link;
+	ops->create = op_create;
+	ops->opendir = op_opendir;
+	ops->readdir = op_readdir;
+	ops->readdirplus = op_readdirplus;
+	ops->releasedir = op_releasedir;
+	ops->statfs = op_statfs;
+	ops->getxattr = op_getxattr;
+	ops->listxattr = op_listxattr;
+	ops->setxattr = op_setxattr;
+	ops->removexattr = op_removexattr;
+	famfsd_file_ops(ops);
+}

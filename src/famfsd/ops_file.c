@@ -1,0 +1,317 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * ops_file.c - file data through the mount: open, read, write, release,
+ * and the GET_FMAP / GET_DAXDEV ioctls that hand clients the V10 bytes.
+ *
+ * Files are opened direct_io: every read and write comes here and goes
+ * straight to the device memory, so what another host wrote is what a
+ * reader gets (no page cache to go stale). Every copy runs inside a SIGBUS
+ * guard. Sizes never change: a write at or past EOF is EFBIG and one that
+ * crosses EOF is cut there.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "famfsd.h"
+
+static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct famfs_node *n;
+	int err = 0;
+
+	famfsd_count(FAMFS_OP_OPEN);
+	pthread_rwlock_rdlock(&famfsd.ns_lock);
+	n = famfsd_node(ino);
+	if (!n)
+		err = ENOENT;
+	else if (S_ISDIR(n->mode))
+		err = EISDIR;
+	else
+		err = -famfsd_node_health(n);
+	pthread_rwlock_unlock(&famfsd.ns_lock);
+	if (!err && (fi->flags & O_ACCMODE) != O_RDONLY && famfsd.readonly)
+		err = EROFS;
+	if (!err && (fi->flags & O_TRUNC))
+		err = famfsd.readonly ? EROFS : EPERM;
+	if (err) {
+		famfsd_reply_err(req, err);
+		return;
+	}
+	fi->fh = (uintptr_t)n;
+	fi->direct_io = 1;
+	fi->keep_cache = 0;
+	fuse_reply_open(req, fi);
+}
+
+static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	famfsd_count(FAMFS_OP_RELEASE);
+	fuse_reply_err(req, 0);
+}
+
+static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	famfsd_count(FAMFS_OP_FLUSH);
+	fuse_reply_err(req, 0);
+}
+
+/* Writes are flushed to memory as they are made, so fsync has nothing to do. */
+static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
+		     struct fuse_file_info *fi)
+{
+	famfsd_count(FAMFS_OP_FSYNC);
+	fuse_reply_err(req, 0);
+}
+
+static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset,
+			 off_t length, struct fuse_file_info *fi)
+{
+	famfsd_count(FAMFS_OP_FALLOCATE);
+	fuse_reply_err(req, famfsd.readonly ? EROFS : EOPNOTSUPP);
+}
+
+/* A copy between a buffer and the bytes [off, off + len) of a file. */
+struct xfer {
+	const struct famfs_node *n;
+	uint64_t off;
+	uint64_t len;
+	uint8_t *buf;
+	bool write;
+	int rc;
+};
+
+static void do_xfer(void *ctx)
+{
+	struct xfer *x = ctx;
+	uint64_t done = 0, run;
+	uint8_t *p;
+
+	while (done < x->len) {
+		run = 0;
+		p = famfs_fs_addr(famfsd.fs, x->n, x->off + done, &run);
+		if (!p || !run) {
+			x->rc = -EIO;
+			return;
+		}
+		if (run > x->len - done)
+			run = x->len - done;
+		if (x->write) {
+			memcpy(p, x->buf + done, run);
+			famfs_flush(p, run);
+		} else {
+			famfs_invalidate(p, run);
+			memcpy(x->buf + done, p, run);
+		}
+		done += run;
+	}
+	x->rc = 0;
+}
+
+/* The file's first device: where its memory lives, for the guard. */
+static unsigned int node_dev(const struct famfs_node *n)
+{
+	if (n->fmap.ext_type == FAMFS_EXT_INTERLEAVE)
+		return (unsigned int)n->fmap.strips[0].devindex;
+	return (unsigned int)n->fmap.se[0].devindex;
+}
+
+static int xfer(struct xfer *x)
+{
+	int rc = famfsd_node_health(x->n);
+
+	if (rc)
+		return rc;
+	rc = famfsd_guarded(node_dev(x->n), do_xfer, x);
+	return rc ? rc : x->rc;
+}
+
+static __thread uint8_t *rbuf;
+static __thread size_t rbuf_len;
+
+static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		    struct fuse_file_info *fi)
+{
+	const struct famfs_node *n = (const struct famfs_node *)(uintptr_t)fi->fh;
+	struct xfer x = { .n = n };
+	int rc;
+
+	famfsd_count(FAMFS_OP_READ);
+	if (off < 0 || (uint64_t)off >= n->size || !size) {
+		rc = famfsd_node_health(n);
+		if (rc)
+			famfsd_reply_err(req, -rc);
+		else
+			fuse_reply_buf(req, NULL, 0);
+		return;
+	}
+	x.off = (uint64_t)off;
+	x.len = n->size - x.off < size ? n->size - x.off : size;
+	if (rbuf_len < x.len) {
+		free(rbuf);
+		rbuf_len = 0;
+		rbuf = malloc(x.len);
+		if (!rbuf) {
+			fuse_reply_err(req, ENOMEM);
+			return;
+		}
+		rbuf_len = x.len;
+	}
+	x.buf = rbuf;
+	rc = xfer(&x);
+	if (rc) {
+		famfsd_reply_err(req, -rc);
+		return;
+	}
+	famfsd_count_bytes(x.len, 0);
+	fuse_reply_buf(req, (const char *)rbuf, x.len);
+}
+
+static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
+		     off_t off, struct fuse_file_info *fi)
+{
+	const struct famfs_node *n = (const struct famfs_node *)(uintptr_t)fi->fh;
+	struct xfer x = { .n = n, .buf = (uint8_t *)buf, .write = true };
+	int rc;
+
+	famfsd_count(FAMFS_OP_WRITE);
+	if (famfsd.readonly) {
+		fuse_reply_err(req, EROFS);
+		return;
+	}
+	rc = famfsd_node_health(n);
+	if (rc) {
+		famfsd_reply_err(req, -rc);
+		return;
+	}
+	if (off < 0 || (uint64_t)off >= n->size) {
+		fuse_reply_err(req, size ? EFBIG : 0);
+		return;
+	}
+	x.off = (uint64_t)off;
+	x.len = n->size - x.off < size ? n->size - x.off : size;
+	rc = xfer(&x);
+	if (rc) {
+		famfsd_reply_err(req, -rc);
+		return;
+	}
+	famfsd_count_bytes(0, x.len);
+	fuse_reply_write(req, x.len);
+}
+
+/* GET_FMAP: the V10 reply for file @n, exactly as the kernel would get it. */
+static void ioc_get_fmap(fuse_req_t req, const struct famfs_node *n, size_t out_bufsz)
+{
+	struct famfs_omf_file of;
+	struct famfs_fmap *fm;
+	uint8_t buf[FAMFS_FMAP_MSG_MAX];
+	ssize_t len;
+	int rc;
+
+	famfsd_count(FAMFS_OP_GET_FMAP);
+	if (!S_ISREG(n->mode)) {
+		fuse_reply_err(req, EISDIR);
+		return;
+	}
+	rc = famfsd_node_health(n);
+	if (rc) {
+		famfsd_reply_err(req, -rc);
+		return;
+	}
+	fm = malloc(sizeof(*fm));
+	if (!fm) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	memset(&of, 0, sizeof(of));
+	of.size = n->size;
+	of.flags = FAMFS_FM_ALL_HOSTS_RW;
+	of.uid = n->uid;
+	of.gid = n->gid;
+	of.mode = n->mode & 07777;
+	memcpy(of.relpath, n->name, sizeof(of.relpath));
+	of.fmap = n->fmap;
+	len = 0;
+	rc = famfs_fmap_from_omf(&of, fm);
+	if (!rc) {
+		len = famfs_fmap_encode(fm, buf, sizeof(buf));
+		rc = len < 0 ? (int)len : 0;
+	}
+	free(fm);
+	if (rc) {
+		famfsd_reply_err(req, -rc);
+		return;
+	}
+	if ((size_t)len > out_bufsz) {
+		fuse_reply_err(req, E2BIG);
+		return;
+	}
+	fuse_reply_ioctl(req, (int)len, buf, (size_t)len);
+}
+
+/* GET_DAXDEV: the index is the u16 at offset 0 of the 280-byte input. */
+static void ioc_get_daxdev(fuse_req_t req, const void *in_buf, size_t in_bufsz,
+			   size_t out_bufsz)
+{
+	uint8_t out[FAMFS_DAXDEV_OUT_SIZE];
+	const uint8_t *in = in_buf;
+	unsigned int idx;
+
+	famfsd_count(FAMFS_OP_GET_DAXDEV);
+	if (in_bufsz < 2 || out_bufsz < FAMFS_DAXDEV_OUT_SIZE) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	idx = (unsigned int)in[0] | (unsigned int)in[1] << 8;
+	if (idx >= FAMFS_MAX_DAXDEVS || !famfsd.dax[idx].valid) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	famfs_daxdev_out_encode((uint16_t)idx, famfsd.dax[idx].name, out);
+	fuse_reply_ioctl(req, 0, out, sizeof(out));
+}
+
+void famfsd_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,
+		  struct fuse_file_info *fi, unsigned int flags, const void *in_buf,
+		  size_t in_bufsz, size_t out_bufsz)
+{
+	struct famfs_node *n;
+
+	famfsd_count(FAMFS_OP_IOCTL);
+	if (flags & FUSE_IOCTL_COMPAT) {
+		fuse_reply_err(req, ENOTTY);
+		return;
+	}
+	pthread_rwlock_rdlock(&famfsd.ns_lock);
+	n = famfsd_node(ino);
+	pthread_rwlock_unlock(&famfsd.ns_lock);
+	if (!n) {
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	if (cmd == FAMFS_IOC_GET_DAXDEV) {
+		ioc_get_daxdev(req, in_buf, in_bufsz, out_bufsz);
+		return;
+	}
+	if (cmd == FAMFS_IOC_GET_FMAP) {
+		ioc_get_fmap(req, n, out_bufsz);
+		return;
+	}
+	if (ino == FAMFS_ROOT_INO && (flags & FUSE_IOCTL_DIR)) {
+		famfsd_ctl_ioctl(req, cmd, in_buf, in_bufsz, out_bufsz);
+		return;
+	}
+	fuse_reply_err(req, ENOTTY);
+}
+
+void famfsd_file_ops(struct fuse_lowlevel_ops *ops)
+{
+	ops->open = op_open;
+	ops->release = op_release;
+	ops->flush = op_flush;
+	ops->fsync = op_fsync;
+	ops->read = op_read;
+	ops->write = op_write;
+	ops->fallocate = op_fallocate;
+	ops->ioctl = famfsd_ioctl;
+}
