@@ -53,7 +53,9 @@ long famfs_fs_catchup(struct famfs_fs *fs)
 		fs->replay_err = rc;
 		famfs_err(rc, "%s", why);
 	} else {
+		/* Entries ns refused left their detail; they are only counted. */
 		fs->replay_err = 0;
+		famfs_errclear();
 	}
 	return (long)(next - from);
 }
