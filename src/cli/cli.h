@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * cli.h - what the famfs verbs share: the verb table entry, the global
+ * options, target resolution (device vs mount), error printing, size
+ * parsing, JSON escaping, a progress bar and the seeded test pattern.
+ *
+ * Conventions every verb follows:
+ *   --help/-h      usage to stdout, exit 0
+ *   bad usage      one line on stderr ending in "(try 'famfs VERB --help')", exit 2
+ *   failure        one line "famfs VERB: <path>: <detail>" on stderr, exit 1
+ */
+#ifndef FAMFS_CLI_H
+#define FAMFS_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "famfs/fs.h"
+#include "famfs/omf.h"
+
+#define CLI_OK		0
+#define CLI_FAIL	1
+#define CLI_USAGE	2
+
+struct cli_verb {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+};
+
+/* Global options (set by main before a verb runs). */
+extern const char *cli_device;		/* --device DEV, or NULL */
+extern const char *cli_verb_name;	/* the running verb, for messages */
+
+/* Verb entry points (src/cli/cmd_<verb>.c). */
+int cmd_fsck(int argc, char **argv);
+int cmd_mkdir(int argc, char **argv);
+int cmd_creat(int argc, char **argv);
+int cmd_cp(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_getmap(int argc, char **argv);
+int cmd_ls(int argc, char **argv);
+int cmd_logplay(int argc, char **argv);
+int cmd_flush(int argc, char **argv);
+int cmd_chkread(int argc, char **argv);
+int cmd_mount(int argc, char **argv);
+int cmd_umount(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+int cmd_poison(int argc, char **argv);
+
+/* --- util.c --- */
+
+/*
+ * Print "famfs VERB: PATH: DETAIL" on stderr, where DETAIL is
+ * famfs_errmsg() when the library set one, else strerror(-err). Clears
+ * the library detail. Returns CLI_FAIL.
+ */
+int cli_fail(const char *path, int err);
+
+/* Print "famfs VERB: PATH: <printf>" on stderr. Returns CLI_FAIL. */
+int cli_failf(const char *path, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Print "famfs VERB: <printf> (try 'famfs VERB --help')". Returns CLI_USAGE. */
+int cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Print @text to stdout and return CLI_OK (for --help). */
+int cli_help(const char *text);
+
+/*
+ * Parse a size: decimal, 0x hex or 0 octal, with an optional K/M/G/T
+ * suffix (powers of 1024, "KiB"/"KB"/"k" accepted). -EINVAL for junk,
+ * -ERANGE on overflow.
+ */
+int cli_parse_size(const char *s, uint64_t *out);
+
+/* Parse an unsigned number (any base) no larger than @max. */
+int cli_parse_uint(const char *s, uint64_t max, uint64_t *out);
+
+/* Parse an octal mode of at most 07777. */
+int cli_parse_mode(const char *s, uint32_t *out);
+
+/* Report a getopt '?' or ':' as a usage error. Returns CLI_USAGE. */
+int cli_getopt_error(int c, char **argv);
+
+/* Parse -m MODE, -u UID or -g GID (@c says which). CLI_OK or CLI_USAGE. */
+int cli_parse_ids(int c, const char *arg, uint32_t *mode, uint32_t *uid, uint32_t *gid);
+
+/* Parse -N NSTRIPS, -B NBUCKETS or -C CHUNK into @ip. CLI_OK or CLI_USAGE. */
+int cli_parse_interleave(int c, const char *arg, struct famfs_interleave_param *ip);
+
+/*
+ * Fill defaults into @ip and validate it for @fs's device. *@out is NULL
+ * (contiguous) when no interleave option was given, else @ip. CLI_OK or
+ * CLI_FAIL (printed).
+ */
+int cli_check_interleave(struct famfs_fs *fs, const char *path,
+			 struct famfs_interleave_param *ip,
+			 const struct famfs_interleave_param **out);
+
+/* Write @s to @f as a JSON string, quotes included. */
+void cli_json_str(FILE *f, const char *s);
+
+/* A progress bar on stderr; it is only drawn when @enabled. */
+struct cli_progress {
+	bool enabled;
+	uint64_t total;
+	uint64_t done;
+	int last_pct;
+};
+void cli_progress_init(struct cli_progress *p, uint64_t total, bool enabled);
+void cli_progress_add(struct cli_progress *p, uint64_t n);
+void cli_progress_done(struct cli_progress *p);
+
+/*
+ * The seeded test pattern: byte @off of a file filled with @seed is byte
+ * (off % 8) of the little-endian word cli_pattern_word(seed, off / 8), so
+ * any byte range can be filled or checked on its own.
+ */
+uint64_t cli_pattern_word(uint64_t seed, uint64_t word_index);
+void cli_pattern_fill(uint64_t seed, uint64_t off, uint8_t *buf, uint64_t len);
+
+/*
+ * Compare @len bytes at @buf with the pattern for file offset @off. Returns
+ * -1 when they match, else the file offset of the first mismatch.
+ */
+int64_t cli_pattern_check(uint64_t seed, uint64_t off, const uint8_t *buf, uint64_t len);
+
+/* --- target.c --- */
+
+/* Where a user path lives. */
+struct cli_target {
+	char dev[4096];			/* the device path */
+	char mnt[4096];			/* the mount point, "" with --device */
+	char rel[FAMFS_OMF_PATH_MAX];	/* relative to the root, "" = root */
+};
+
+/*
+ * Resolve @path: with --device it must be relative and is normalised;
+ * otherwise it must lie inside a fuse.famfs mount (a path that does not
+ * exist yet is resolved through its parent directory). On failure prints
+ * the one-line error and returns CLI_FAIL; returns CLI_OK on success.
+ */
+int cli_target(const char *path, struct cli_target *t);
+
+/*
+ * Find the fuse.famfs mount whose mount point is exactly @mnt (after
+ * realpath). Fills t->dev and t->mnt, t->rel = "". -ENOENT if not a mount.
+ */
+int cli_find_mount_exact(const char *mnt, struct cli_target *t);
+
+/*
+ * Open the file system for @t (cached: the same device is opened once per
+ * process) and catch it up with the log. With @write the device is mapped
+ * read-write. Prints the error and returns NULL on failure.
+ */
+struct famfs_fs *cli_fs_open(const struct cli_target *t, bool write, const char *what);
+void cli_fs_close_all(void);
+
+/* Open the mount root O_RDONLY|O_DIRECTORY; -errno on failure. */
+int cli_mount_root_fd(const char *mnt);
+
+/* Ask famfsd on @mnt to catch up with the log now (no-op with --device). */
+void cli_kick_logplay(const struct cli_target *t);
+
+/*
+ * Refuse creating on a client: prints "...: this host is a client ..."
+ * and returns CLI_FAIL, or CLI_OK on the master.
+ */
+int cli_require_master(struct famfs_fs *fs, const char *path);
+
+/*
+ * Call @fn for each run of file @n that is contiguous in the device
+ * mapping, in file order, clipped to the file size. A non-zero return
+ * from @fn stops the walk and is returned; -EIO if a range has no mapping.
+ */
+typedef int (*cli_run_fn)(void *ctx, uint64_t off, uint8_t *p, uint64_t len);
+int cli_for_each_run(struct famfs_fs *fs, const struct famfs_node *n, cli_run_fn fn, void *ctx);
+
+#endif

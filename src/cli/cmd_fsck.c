@@ -1,0 +1,234 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * cmd_fsck.c - famfs fsck: a read-only check of an image (superblock, log,
+ * allocations, namespace) with a capacity summary, as text or JSON.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <uuid/uuid.h>
+
+#include "famfs/dev.h"
+#include "famfs/err.h"
+#include "famfs/fsck.h"
+#include "famfs/log.h"
+#include "famfs/role.h"
+#include "cli.h"
+
+static const char help[] =
+"usage: famfs fsck [-v] [--json] [DEV|MNT]\n"
+"       famfs --device DEV fsck [-v] [--json]\n"
+"\n"
+"Check a famfs image without changing it: the superblock, the log header,\n"
+"every log entry (sequence number, CRC, type, path), extent alignment and\n"
+"bounds, space allocated twice, and the namespace. Each problem is printed,\n"
+"then a summary (superblock, log entries used and free, files, directories,\n"
+"capacity, used and free space). A mount point names its device.\n"
+"\n"
+"  -v, --verbose   also print informational notes\n"
+"  -j, --json      print the problems and the summary as JSON\n"
+"  -h, --help      this help\n"
+"\n"
+"Exit status: 0 clean, 1 any error (including a bad entry CRC) or the image\n"
+"cannot be checked, 2 bad usage.\n"
+"\n"
+"Example:\n"
+"  famfs fsck /dev/shm/famfs0\n"
+"  famfs fsck --json /mnt/famfs\n";
+
+struct problem {
+	enum famfs_fsck_sev sev;
+	char *msg;
+};
+
+struct fsck_ctx {
+	bool verbose, json;
+	struct problem *p;
+	size_t n, cap;
+	char first_error[512];
+};
+
+static const char *sev_name(enum famfs_fsck_sev s)
+{
+	return s == FAMFS_FSCK_ERROR ? "error" : s == FAMFS_FSCK_WARN ? "warning" : "info";
+}
+
+static void on_problem(void *ctx, enum famfs_fsck_sev sev, const char *msg)
+{
+	struct fsck_ctx *c = ctx;
+
+	if (sev == FAMFS_FSCK_ERROR && !c->first_error[0])
+		snprintf(c->first_error, sizeof(c->first_error), "%s", msg);
+	if (!c->json) {
+		if (sev != FAMFS_FSCK_INFO || c->verbose)
+			printf("%s: %s\n", sev_name(sev), msg);
+		return;
+	}
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 16;
+		struct problem *np = realloc(c->p, cap * sizeof(*np));
+
+		if (!np)
+			return;
+		c->p = np;
+		c->cap = cap;
+	}
+	c->p[c->n].sev = sev;
+	c->p[c->n].msg = strdup(msg ? msg : "");
+	if (c->p[c->n].msg)
+		c->n++;
+}
+
+/* Work out the device from a DEV or MNT argument. */
+static int fsck_device(const char *arg, char *dev, size_t len)
+{
+	struct cli_target t;
+	struct stat st;
+
+	if (stat(arg, &st) == 0 && S_ISDIR(st.st_mode)) {
+		if (cli_target(arg, &t))
+			return CLI_FAIL;
+		snprintf(dev, len, "%s", t.dev);
+		return CLI_OK;
+	}
+	snprintf(dev, len, "%s", arg);
+	return CLI_OK;
+}
+
+static void print_text(const char *dev, const struct famfs_log *log,
+		       const struct famfs_fsck_result *r)
+{
+	char u[37], s[37];
+
+	printf("famfs superblock on %s\n", dev);
+	if (log) {
+		uuid_unparse(log->sb.uuid, u);
+		uuid_unparse(log->sb.system_uuid, s);
+		printf("  uuid:          %s\n", u);
+		printf("  master system: %s (this host: %s)\n", s, famfs_role_name(log->role));
+		printf("  version:       %" PRIu64 " (omf %u.%u)\n", log->sb.version,
+		       log->sb.omf_major, log->sb.omf_minor);
+		printf("  log:           offset %#" PRIx64 " length %#" PRIx64 "\n",
+		       log->sb.log_offset, log->sb.log_len);
+	}
+	printf("  log entries:   %" PRIu64 " used, %" PRIu64 " free, %" PRIu64 " slots\n",
+	       r->entries, r->log_free, r->log_slots);
+	printf("  files:         %" PRIu64 "\n", r->files);
+	printf("  directories:   %" PRIu64 "\n", r->dirs);
+	printf("  capacity:      %" PRIu64 " (%.2f GiB)\n", r->dev_size,
+	       r->dev_size / 1073741824.0);
+	printf("  used:          %" PRIu64 " (%.2f GiB)\n", r->used_bytes,
+	       r->used_bytes / 1073741824.0);
+	printf("  free:          %" PRIu64 " (%.2f GiB)\n", r->dev_size - r->used_bytes,
+	       (r->dev_size - r->used_bytes) / 1073741824.0);
+	printf("  collisions:    %" PRIu64 "\n", r->collisions);
+	printf("  bad entries:   %" PRIu64 "\n", r->bad_entries);
+	printf("  result:        %" PRIu64 " errors, %" PRIu64 " warnings\n", r->errors,
+	       r->warnings);
+}
+
+static void print_json(const char *dev, const struct famfs_log *log,
+		       const struct famfs_fsck_result *r, const struct fsck_ctx *c)
+{
+	char u[37], s[37];
+
+	printf("{\n  \"device\": ");
+	cli_json_str(stdout, dev);
+	printf(",\n  \"clean\": %s,\n", r->errors ? "false" : "true");
+	if (log) {
+		uuid_unparse(log->sb.uuid, u);
+		uuid_unparse(log->sb.system_uuid, s);
+		printf("  \"superblock\": {\"uuid\": \"%s\", \"system_uuid\": \"%s\", "
+		       "\"role\": \"%s\", \"version\": %" PRIu64 ", \"log_offset\": %" PRIu64
+		       ", \"log_len\": %" PRIu64 "},\n", u, s, famfs_role_name(log->role),
+		       log->sb.version, log->sb.log_offset, log->sb.log_len);
+	}
+	printf("  \"log\": {\"slots\": %" PRIu64 ", \"used\": %" PRIu64 ", \"free\": %" PRIu64
+	       ", \"bad_entries\": %" PRIu64 "},\n", r->log_slots, r->entries, r->log_free,
+	       r->bad_entries);
+	printf("  \"files\": %" PRIu64 ",\n  \"dirs\": %" PRIu64 ",\n", r->files, r->dirs);
+	printf("  \"capacity\": %" PRIu64 ",\n  \"used\": %" PRIu64 ",\n  \"free\": %" PRIu64
+	       ",\n", r->dev_size, r->used_bytes, r->dev_size - r->used_bytes);
+	printf("  \"collisions\": %" PRIu64 ",\n  \"errors\": %" PRIu64 ",\n  \"warnings\": %"
+	       PRIu64 ",\n  \"problems\": [", r->collisions, r->errors, r->warnings);
+	for (size_t i = 0; i < c->n; i++) {
+		printf("%s\n    {\"severity\": \"%s\", \"message\": ", i ? "," : "",
+		       sev_name(c->p[i].sev));
+		cli_json_str(stdout, c->p[i].msg);
+		printf("}");
+	}
+	printf("%s]\n}\n", c->n ? "\n  " : "");
+}
+
+int cmd_fsck(int argc, char **argv)
+{
+	static const struct option lopts[] = {
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	struct fsck_ctx fc = { 0 };
+	struct famfs_fsck_result res = { 0 };
+	struct famfs_log *log = NULL;
+	struct famfs_dev *dev = NULL;
+	char devpath[4096];
+	int c, rc, ret;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":vjh", lopts, NULL)) != -1) {
+		switch (c) {
+		case 'v': fc.verbose = true; break;
+		case 'j': fc.json = true; break;
+		case 'h': return cli_help(help);
+		default: return cli_getopt_error(c, argv);
+		}
+	}
+	if (cli_device) {
+		if (optind != argc)
+			return cli_usage("no DEV|MNT argument with --device");
+		snprintf(devpath, sizeof(devpath), "%s", cli_device);
+	} else {
+		if (optind + 1 != argc)
+			return cli_usage(optind >= argc ? "missing DEV or MNT" :
+					 "exactly one DEV or MNT expected");
+		if (fsck_device(argv[optind], devpath, sizeof(devpath)))
+			return CLI_FAIL;
+	}
+	famfs_errclear();
+	rc = famfs_dev_open(devpath, false, &dev);
+	if (rc)
+		return cli_fail(devpath, rc);
+	famfs_errclear();
+	rc = famfs_fsck(dev, on_problem, &fc, &res);
+	if (rc) {
+		ret = cli_fail(devpath, rc);
+		goto out;
+	}
+	famfs_errclear();
+	if (famfs_log_open(dev, &log))
+		log = NULL;
+	famfs_errclear();
+	if (fc.json)
+		print_json(devpath, log, &res, &fc);
+	else
+		print_text(devpath, log, &res);
+	ret = CLI_OK;
+	if (res.errors) {
+		fflush(stdout);
+		ret = cli_failf(devpath, "%" PRIu64 " error%s; first: %s", res.errors,
+				res.errors == 1 ? "" : "s",
+				fc.first_error[0] ? fc.first_error : "(none reported)");
+	}
+out:
+	if (log)
+		famfs_log_close(log);
+	famfs_dev_close(dev);
+	for (size_t i = 0; i < fc.n; i++)
+		free(fc.p[i].msg);
+	free(fc.p);
+	return ret;
+}

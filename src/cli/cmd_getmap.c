@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * cmd_getmap.c - famfs getmap: a file's size and extents, as logged
+ * (text or JSON), as the V10 GET_FMAP bytes (--raw), or the name of a
+ * mount's device (--daxdev).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "famfs/err.h"
+#include "famfs/fmap.h"
+#include "famfs/ioctl.h"
+#include "famfs/ns.h"
+#include "cli.h"
+
+static const char help[] =
+"usage: famfs getmap [--json] [-q] FILE\n"
+"       famfs getmap --raw FILE\n"
+"       famfs getmap --daxdev N MNT\n"
+"\n"
+"Print a file's size and where its bytes live in the device, as logged.\n"
+"Simple files list their extents (device index, offset, length, in hex);\n"
+"interleaved files list the strip count, chunk size and strips.\n"
+"\n"
+"  -j, --json       print JSON\n"
+"  -q, --quiet      print nothing; exit 0 if FILE is a famfs file\n"
+"  -R, --raw        write the V10 GET_FMAP reply bytes to stdout (from\n"
+"                   famfsd through FAMFS_IOC_GET_FMAP on a mount, or\n"
+"                   encoded from the log with --device)\n"
+"  -d, --daxdev N   ask famfsd on MNT for the name of device N\n"
+"  -h, --help       this help\n"
+"\n"
+"Exit status: 0 success, 1 not a famfs file or an error, 2 bad usage.\n"
+"\n"
+"Example:\n"
+"  famfs getmap /mnt/famfs/a/b/f\n"
+"  famfs --device /dev/shm/famfs0 getmap --json a/b/f\n"
+"  famfs getmap --raw /mnt/famfs/f | xxd | head\n";
+
+static void print_ext_text(const char *what, unsigned int i, const struct famfs_omf_extent *e)
+{
+	printf("  %s %u: devindex %" PRIu64 " offset %#" PRIx64 " len %#" PRIx64 "\n",
+	       what, i, e->devindex, e->offset, e->len);
+}
+
+static void print_ext_json(const struct famfs_omf_extent *e, bool last)
+{
+	printf("{\"devindex\": %" PRIu64 ", \"offset\": %" PRIu64 ", \"len\": %" PRIu64 "}%s",
+	       e->devindex, e->offset, e->len, last ? "" : ", ");
+}
+
+static void print_map(const char *path, const struct famfs_node *n, bool json)
+{
+	const struct famfs_omf_fmap *m = &n->fmap;
+	bool il = m->ext_type == FAMFS_EXT_INTERLEAVE;
+	unsigned int cnt = il ? (unsigned int)m->nstrips : m->nextents;
+	const struct famfs_omf_extent *ext = il ? m->strips : m->se;
+
+	if (cnt > FAMFS_OMF_MAX_SIMPLE_EXTENTS)
+		cnt = FAMFS_OMF_MAX_SIMPLE_EXTENTS;
+	if (json) {
+		printf("{\"path\": ");
+		cli_json_str(stdout, path);
+		printf(", \"size\": %" PRIu64 ", \"ino\": %" PRIu64 ", \"type\": \"%s\"",
+		       n->size, n->ino, il ? "interleave" : "simple");
+		if (il)
+			printf(", \"nstrips\": %" PRIu64 ", \"chunk_size\": %" PRIu64
+			       ", \"strips\": [", m->nstrips, m->chunk_size);
+		else
+			printf(", \"nextents\": %u, \"extents\": [", m->nextents);
+		for (unsigned int i = 0; i < cnt; i++)
+			print_ext_json(&ext[i], i + 1 == cnt);
+		printf("]}\n");
+		return;
+	}
+	printf("File: %s\n", path);
+	printf("  size: %" PRIu64 "\n", n->size);
+	if (il) {
+		printf("  type: interleave\n  nstrips: %" PRIu64 "\n  chunk: %#" PRIx64 "\n",
+		       m->nstrips, m->chunk_size);
+		for (unsigned int i = 0; i < cnt; i++)
+			print_ext_text("strip", i, &ext[i]);
+	} else {
+		printf("  type: simple\n  extents: %u\n", m->nextents);
+		for (unsigned int i = 0; i < cnt; i++)
+			print_ext_text("extent", i, &ext[i]);
+	}
+}
+
+static int write_all(const uint8_t *p, size_t len)
+{
+	while (len) {
+		ssize_t w = write(STDOUT_FILENO, p, len);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -errno;
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+static int getmap_raw(const char *path, const struct cli_target *t)
+{
+	uint8_t *buf = calloc(1, FAMFS_FMAP_MSG_MAX);
+	struct famfs_omf_file f;
+	struct famfs_fmap *map = NULL;
+	struct famfs_node *n;
+	struct famfs_fs *fs;
+	ssize_t len;
+	int fd, rc = CLI_FAIL;
+
+	if (!buf)
+		return cli_fail(path, -ENOMEM);
+	if (t->mnt[0]) {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			cli_fail(path, -errno);
+			goto out;
+		}
+		len = ioctl(fd, FAMFS_IOC_GET_FMAP, buf);
+		if (len < 0)
+			cli_failf(path, "FAMFS_IOC_GET_FMAP: %s", strerror(errno));
+		close(fd);
+		if (len < 0)
+			goto out;
+	} else {
+		fs = cli_fs_open(t, false, path);
+		if (!fs)
+			goto out;
+		n = famfs_ns_resolve(fs->ns, t->rel);
+		if (!n || !S_ISREG(n->mode)) {
+			if (n)
+				cli_failf(path, "not a regular file");
+			else
+				cli_fail(path, -ENOENT);
+			goto out;
+		}
+		memset(&f, 0, sizeof(f));
+		f.size = n->size;
+		f.uid = n->uid;
+		f.gid = n->gid;
+		f.mode = n->mode & 07777;
+		f.fmap = n->fmap;
+		map = malloc(sizeof(*map));
+		famfs_errclear();
+		if (!map || (rc = famfs_fmap_from_omf(&f, map)) ||
+		    (len = famfs_fmap_encode(map, buf, FAMFS_FMAP_MSG_MAX)) < 0) {
+			cli_fail(path, !map ? -ENOMEM : rc ? rc : (int)len);
+			rc = CLI_FAIL;
+			goto out;
+		}
+	}
+	rc = write_all(buf, (size_t)len) ? cli_fail("stdout", -errno) : CLI_OK;
+out:
+	free(map);
+	free(buf);
+	return rc;
+}
+
+static int getmap_daxdev(const char *arg, const char *mnt)
+{
+	uint8_t buf[FAMFS_DAXDEV_OUT_SIZE] = { 0 };
+	char name[FAMFS_DAXDEV_NAME_MAX];
+	uint16_t idx;
+	uint64_t v;
+	int fd, rc;
+
+	if (cli_parse_uint(arg, 0xffff, &v))
+		return cli_usage("bad device index '%s'", arg);
+	buf[0] = (uint8_t)v;
+	buf[1] = (uint8_t)(v >> 8);
+	fd = open(mnt, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return cli_fail(mnt, -errno);
+	rc = ioctl(fd, FAMFS_IOC_GET_DAXDEV, buf);
+	if (rc < 0) {
+		rc = errno;
+		close(fd);
+		if (rc == ENOTTY)
+			return cli_failf(mnt, "not a famfs mount (FAMFS_IOC_GET_DAXDEV: %s)",
+					 strerror(rc));
+		return cli_failf(mnt, "device %s: %s", arg, strerror(rc));
+	}
+	close(fd);
+	famfs_errclear();
+	rc = famfs_daxdev_out_decode(buf, sizeof(buf), &idx, name);
+	if (rc)
+		return cli_fail(mnt, rc);
+	printf("%u %s\n", idx, name);
+	return CLI_OK;
+}
+
+int cmd_getmap(int argc, char **argv)
+{
+	static const struct option lopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "raw", no_argument, NULL, 'R' },
+		{ "daxdev", required_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	bool json = false, quiet = false, raw = false;
+	const char *daxdev = NULL, *path;
+	struct cli_target t;
+	struct famfs_fs *fs;
+	struct famfs_node *n;
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":jqRd:h", lopts, NULL)) != -1) {
+		switch (c) {
+		case 'j': json = true; break;
+		case 'q': quiet = true; break;
+		case 'R': raw = true; break;
+		case 'd': daxdev = optarg; break;
+		case 'h': return cli_help(help);
+		default: return cli_getopt_error(c, argv);
+		}
+	}
+	if (optind + 1 != argc)
+		return cli_usage(optind >= argc ? "missing FILE" : "exactly one FILE expected");
+	path = argv[optind];
+	if (daxdev) {
+		if (cli_device)
+			return cli_usage("--daxdev needs a mount, not --device");
+		return getmap_daxdev(daxdev, path);
+	}
+	if (cli_target(path, &t))
+		return CLI_FAIL;
+	if (raw)
+		return getmap_raw(path, &t);
+	fs = cli_fs_open(&t, false, path);
+	if (!fs)
+		return CLI_FAIL;
+	n = famfs_ns_resolve(fs->ns, t.rel);
+	if (!n)
+		return quiet ? CLI_FAIL : cli_fail(path, -ENOENT);
+	if (!S_ISREG(n->mode))
+		return quiet ? CLI_FAIL : cli_failf(path, "not a regular file");
+	if (!quiet)
+		print_map(t.rel, n, json);
+	return CLI_OK;
+}

@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * cmd_ls.c - famfs ls: the namespace as replayed from the log (not as the
+ * kernel sees it), with famfs inode numbers.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "famfs/err.h"
+#include "famfs/ns.h"
+#include "cli.h"
+
+static const char help[] =
+"usage: famfs ls [-l] [-R] [--json] [PATH]\n"
+"\n"
+"List the directory PATH (default: the root with --device, else the\n"
+"current directory) as replayed from the log. A file lists itself.\n"
+"\n"
+"  -l, --long       print mode, uid, gid, size, inode number and name\n"
+"  -R, --recursive  list the whole tree below PATH, with relative paths\n"
+"  -j, --json       print JSON: {\"path\": ..., \"entries\": [...]}\n"
+"  -h, --help       this help\n"
+"\n"
+"Example:\n"
+"  famfs --device /dev/shm/famfs0 ls -lR\n"
+"  famfs ls -l /mnt/famfs/a\n";
+
+struct ls_opts {
+	bool lng, rec, json;
+	bool first;
+};
+
+static void mode_str(uint32_t mode, char out[11])
+{
+	static const char rwx[] = "rwxrwxrwx";
+
+	out[0] = S_ISDIR(mode) ? 'd' : '-';
+	for (int i = 0; i < 9; i++)
+		out[i + 1] = (mode & (0400 >> i)) ? rwx[i] : '-';
+	if (mode & S_ISUID)
+		out[3] = (mode & 0100) ? 's' : 'S';
+	if (mode & S_ISGID)
+		out[6] = (mode & 0010) ? 's' : 'S';
+	if (mode & S_ISVTX)
+		out[9] = (mode & 0001) ? 't' : 'T';
+	out[10] = '\0';
+}
+
+static void print_one(struct ls_opts *o, const struct famfs_node *n, const char *name)
+{
+	char ms[11];
+
+	if (o->json) {
+		printf("%s\n    {\"name\": ", o->first ? "" : ",");
+		cli_json_str(stdout, name);
+		printf(", \"type\": \"%s\", \"mode\": \"%04o\", \"uid\": %u, \"gid\": %u, "
+		       "\"size\": %" PRIu64 ", \"ino\": %" PRIu64 "}",
+		       S_ISDIR(n->mode) ? "dir" : "file", n->mode & 07777, n->uid, n->gid,
+		       n->size, n->ino);
+		o->first = false;
+		return;
+	}
+	if (o->lng) {
+		mode_str(n->mode, ms);
+		printf("%s %5u %5u %12" PRIu64 " %8" PRIu64 " %s%s\n", ms, n->uid, n->gid,
+		       n->size, n->ino, name, S_ISDIR(n->mode) ? "/" : "");
+	} else {
+		printf("%s%s\n", name, S_ISDIR(n->mode) ? "/" : "");
+	}
+}
+
+/* List the children of @dir; names are prefixed with @prefix. */
+static int list_dir(struct ls_opts *o, const struct famfs_node *dir, const char *prefix)
+{
+	char name[FAMFS_OMF_PATH_MAX * 2];
+
+	for (const struct famfs_node *c = dir->first_child; c; c = c->next_sibling) {
+		snprintf(name, sizeof(name), "%s%s", prefix, c->name);
+		print_one(o, c, name);
+		if (o->rec && S_ISDIR(c->mode)) {
+			strncat(name, "/", sizeof(name) - strlen(name) - 1);
+			list_dir(o, c, name);
+		}
+	}
+	return 0;
+}
+
+int cmd_ls(int argc, char **argv)
+{
+	static const struct option lopts[] = {
+		{ "long", no_argument, NULL, 'l' },
+		{ "recursive", no_argument, NULL, 'R' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	struct ls_opts o = { .first = true };
+	const char *path;
+	struct cli_target t;
+	struct famfs_fs *fs;
+	struct famfs_node *n;
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":lRjh", lopts, NULL)) != -1) {
+		switch (c) {
+		case 'l': o.lng = true; break;
+		case 'R': o.rec = true; break;
+		case 'j': o.json = true; break;
+		case 'h': return cli_help(help);
+		default: return cli_getopt_error(c, argv);
+		}
+	}
+	if (optind + 1 < argc)
+		return cli_usage("at most one PATH expected");
+	path = optind < argc ? argv[optind] : ".";
+	if (cli_target(path, &t))
+		return CLI_FAIL;
+	fs = cli_fs_open(&t, false, path);
+	if (!fs)
+		return CLI_FAIL;
+	n = famfs_ns_resolve(fs->ns, t.rel);
+	if (!n)
+		return cli_fail(path, -ENOENT);
+	if (o.json) {
+		printf("{\"path\": ");
+		cli_json_str(stdout, t.rel);
+		printf(", \"entries\": [");
+	}
+	if (S_ISDIR(n->mode))
+		list_dir(&o, n, "");
+	else
+		print_one(&o, n, n->name);
+	if (o.json)
+		printf("%s]}\n", o.first ? "" : "\n");
+	return CLI_OK;
+}

@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * cmd_stats.c - famfs stats and famfs poison: famfsd's control ioctls on
+ * the mount root.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "famfs/err.h"
+#include "famfs/ioctl.h"
+#include "cli.h"
+
+static const char stats_help[] =
+"usage: famfs stats [--json] MNT\n"
+"\n"
+"Print famfsd's counters for the mount MNT: requests by operation, bytes\n"
+"read and written through FUSE, log catch-ups (count, entries, time), the\n"
+"time to replay the log at mount, the log's next index and EIO replies.\n"
+"\n"
+"  -j, --json   print JSON; operation counts are under \"ops\", keyed by\n"
+"               lower-case name (\"lookup\", \"get_fmap\", ...)\n"
+"  -h, --help   this help\n"
+"\n"
+"Example:\n"
+"  famfs stats --json /mnt/famfs\n";
+
+static const char poison_help[] =
+"usage: famfs poison MNT DEVINDEX\n"
+"\n"
+"Mark device DEVINDEX of the mount MNT as failed, as after a memory error.\n"
+"From then on every access to its files fails (EIO or EHWPOISON). The mark\n"
+"lasts until famfsd exits. For testing error handling.\n"
+"\n"
+"  -h, --help   this help\n"
+"\n"
+"Example:\n"
+"  famfs poison /mnt/famfs 0\n";
+
+/* Open the root of the mount holding @path and run @cmd; -errno or 0. */
+static int root_ioctl(const char *path, unsigned long cmd, void *arg, struct cli_target *t)
+{
+	int fd, rc;
+
+	if (cli_target(path, t))
+		return 1;
+	fd = cli_mount_root_fd(t->mnt);
+	if (fd < 0) {
+		cli_fail(t->mnt, fd);
+		return 1;
+	}
+	rc = ioctl(fd, cmd, arg);
+	if (rc < 0) {
+		rc = errno;
+		close(fd);
+		cli_failf(t->mnt, "%s", rc == ENOTTY ? "famfsd does not support this ioctl" :
+			  strerror(rc));
+		return 1;
+	}
+	close(fd);
+	return 0;
+}
+
+static int simple_opts(int argc, char **argv, const char *help, int *ret)
+{
+	static const struct option lopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", lopts, NULL)) != -1) {
+		*ret = c == 'h' ? cli_help(help) : cli_getopt_error(c, argv);
+		return 1;
+	}
+	if (cli_device) {
+		*ret = cli_usage("works on a mount, not with --device");
+		return 1;
+	}
+	return 0;
+}
+
+int cmd_stats(int argc, char **argv)
+{
+	static const struct option lopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	struct famfs_stats_wire s;
+	struct cli_target t;
+	bool json = false;
+	uint64_t nops;
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":jh", lopts, NULL)) != -1) {
+		switch (c) {
+		case 'j': json = true; break;
+		case 'h': return cli_help(stats_help);
+		default: return cli_getopt_error(c, argv);
+		}
+	}
+	if (cli_device)
+		return cli_usage("works on a mount, not with --device");
+	if (optind + 1 != argc)
+		return cli_usage("expected MNT");
+	memset(&s, 0, sizeof(s));
+	if (root_ioctl(argv[optind], FAMFS_IOC_STATS, &s, &t))
+		return CLI_FAIL;
+	nops = s.nops < FAMFS_STATS_MAX_OPS ? s.nops : FAMFS_STATS_MAX_OPS;
+	if (json) {
+		bool first = true;
+
+		printf("{\n  \"mount\": ");
+		cli_json_str(stdout, t.mnt);
+		printf(",\n  \"version\": %" PRIu64 ",\n  \"ops\": {", s.version);
+		for (uint64_t i = 0; i < nops; i++) {
+			const char *name = famfs_op_name((unsigned int)i);
+
+			if (!name)
+				continue;
+			printf("%s\"%s\": %" PRIu64, first ? "" : ", ", name, s.ops[i]);
+			first = false;
+		}
+		printf("},\n");
+		printf("  \"bytes_read\": %" PRIu64 ",\n  \"bytes_written\": %" PRIu64 ",\n",
+		       s.bytes_read, s.bytes_written);
+		printf("  \"catchups\": %" PRIu64 ",\n  \"catchup_entries\": %" PRIu64 ",\n",
+		       s.catchups, s.catchup_entries);
+		printf("  \"catchup_ms\": %.3f,\n  \"mount_replay_ms\": %.3f,\n",
+		       s.catchup_ns / 1e6, s.mount_replay_ns / 1e6);
+		printf("  \"log_next_index\": %" PRIu64 ",\n  \"errors_eio\": %" PRIu64 ",\n",
+		       s.log_next_index, s.errors_eio);
+		printf("  \"daxdev_failed\": %" PRIu64 "\n}\n", s.daxdev_failed);
+		return CLI_OK;
+	}
+	printf("famfsd statistics for %s\n", t.mnt);
+	printf("  %-20s %14s\n", "operation", "count");
+	for (uint64_t i = 0; i < nops; i++) {
+		const char *name = famfs_op_name((unsigned int)i);
+
+		if (name && s.ops[i])
+			printf("  %-20s %14" PRIu64 "\n", name, s.ops[i]);
+	}
+	printf("  %-20s %14" PRIu64 "\n", "bytes_read", s.bytes_read);
+	printf("  %-20s %14" PRIu64 "\n", "bytes_written", s.bytes_written);
+	printf("  %-20s %14" PRIu64 "\n", "catchups", s.catchups);
+	printf("  %-20s %14" PRIu64 "\n", "catchup_entries", s.catchup_entries);
+	printf("  %-20s %14.3f\n", "catchup_ms", s.catchup_ns / 1e6);
+	printf("  %-20s %14.3f\n", "mount_replay_ms", s.mount_replay_ns / 1e6);
+	printf("  %-20s %14" PRIu64 "\n", "log_next_index", s.log_next_index);
+	printf("  %-20s %14" PRIu64 "\n", "errors_eio", s.errors_eio);
+	printf("  %-20s %#14" PRIx64 "\n", "daxdev_failed", s.daxdev_failed);
+	return CLI_OK;
+}
+
+int cmd_poison(int argc, char **argv)
+{
+	struct cli_target t;
+	uint32_t idx;
+	uint64_t v;
+	int ret;
+
+	if (simple_opts(argc, argv, poison_help, &ret))
+		return ret;
+	if (optind + 2 != argc)
+		return cli_usage("expected MNT and DEVINDEX");
+	if (cli_parse_uint(argv[optind + 1], 23, &v))
+		return cli_usage("bad device index '%s' (0..23)", argv[optind + 1]);
+	idx = (uint32_t)v;
+	if (root_ioctl(argv[optind], FAMFS_IOC_POISON, &idx, &t))
+		return CLI_FAIL;
+	printf("%s: device %u marked failed\n", t.mnt, idx);
+	return CLI_OK;
+}

@@ -1,0 +1,335 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * util.c - helpers shared by the famfs verbs: error and usage printing,
+ * size/number/mode parsing, JSON string escaping, the progress bar, and the
+ * seeded test pattern used by creat -r, verify and the tests.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "famfs/err.h"
+#include "cli.h"
+
+int cli_fail(const char *path, int err)
+{
+	const char *msg = famfs_errmsg();
+
+	if (err > 0)
+		err = -err;
+	if (!msg || !*msg)
+		msg = strerror(-err);
+	/* the library detail often names the path already */
+	if (path && !strncmp(msg, path, strlen(path)) && msg[strlen(path)] == ':')
+		path = NULL;
+	if (path)
+		fprintf(stderr, "famfs %s: %s: %s\n", cli_verb_name, path, msg);
+	else
+		fprintf(stderr, "famfs %s: %s\n", cli_verb_name, msg);
+	famfs_errclear();
+	return CLI_FAIL;
+}
+
+int cli_failf(const char *path, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (path)
+		fprintf(stderr, "famfs %s: %s: ", cli_verb_name, path);
+	else
+		fprintf(stderr, "famfs %s: ", cli_verb_name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	famfs_errclear();
+	return CLI_FAIL;
+}
+
+int cli_usage(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "famfs %s: ", cli_verb_name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (try 'famfs %s --help')\n", cli_verb_name);
+	return CLI_USAGE;
+}
+
+int cli_help(const char *text)
+{
+	fputs(text, stdout);
+	return CLI_OK;
+}
+
+int cli_parse_uint(const char *s, uint64_t max, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!s || !*s || *s == '-' || isspace((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno == ERANGE || v > max)
+		return -ERANGE;
+	if (*end)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int cli_parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	unsigned int shift = 0;
+
+	if (!s || !*s || *s == '-' || isspace((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno == ERANGE)
+		return -ERANGE;
+	if (end == s)
+		return -EINVAL;
+	switch (toupper((unsigned char)*end)) {
+	case '\0':
+		break;
+	case 'K': shift = 10; end++; break;
+	case 'M': shift = 20; end++; break;
+	case 'G': shift = 30; end++; break;
+	case 'T': shift = 40; end++; break;
+	default:
+		return -EINVAL;
+	}
+	if (shift) {
+		if (*end == 'i' || *end == 'I')
+			end++;
+		if (*end == 'B' || *end == 'b')
+			end++;
+	}
+	if (*end)
+		return -EINVAL;
+	if (shift && v > (UINT64_MAX >> shift))
+		return -ERANGE;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+int cli_parse_mode(const char *s, uint32_t *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (!s || !*s || *s == '-')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 8);
+	if (errno || *end || v > 07777)
+		return -EINVAL;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+void cli_json_str(FILE *f, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	fputc('"', f);
+	for (; *p; p++) {
+		switch (*p) {
+		case '"': fputs("\\\"", f); break;
+		case '\\': fputs("\\\\", f); break;
+		case '\n': fputs("\\n", f); break;
+		case '\r': fputs("\\r", f); break;
+		case '\t': fputs("\\t", f); break;
+		case '\b': fputs("\\b", f); break;
+		case '\f': fputs("\\f", f); break;
+		default:
+			if (*p < 0x20 || *p == 0x7f)
+				fprintf(f, "\\u%04x", *p);
+			else
+				fputc(*p, f);
+		}
+	}
+	fputc('"', f);
+}
+
+void cli_progress_init(struct cli_progress *p, uint64_t total, bool enabled)
+{
+	p->enabled = enabled && total;
+	p->total = total;
+	p->done = 0;
+	p->last_pct = -1;
+}
+
+void cli_progress_add(struct cli_progress *p, uint64_t n)
+{
+	char bar[41];
+	int pct, fill;
+
+	p->done += n;
+	if (!p->enabled)
+		return;
+	pct = (int)(p->done >= p->total ? 100 : p->done * 100 / p->total);
+	if (pct == p->last_pct)
+		return;
+	p->last_pct = pct;
+	fill = pct * 40 / 100;
+	memset(bar, '#', fill);
+	memset(bar + fill, '.', 40 - fill);
+	bar[40] = '\0';
+	fprintf(stderr, "\r[%s] %3d%% %" PRIu64 "/%" PRIu64 " MiB", bar, pct,
+		p->done >> 20, p->total >> 20);
+	fflush(stderr);
+}
+
+void cli_progress_done(struct cli_progress *p)
+{
+	if (p->enabled && p->last_pct >= 0)
+		fputc('\n', stderr);
+	p->enabled = false;
+}
+
+/* splitmix64 finaliser over seed and word index. */
+uint64_t cli_pattern_word(uint64_t seed, uint64_t word_index)
+{
+	uint64_t z = seed * 0xd1b54a32d192ed03ULL + (word_index + 1) * 0x9e3779b97f4a7c15ULL;
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static inline uint8_t pattern_byte(uint64_t w, uint64_t off)
+{
+	return (uint8_t)(w >> (8 * (off & 7)));
+}
+
+void cli_pattern_fill(uint64_t seed, uint64_t off, uint8_t *buf, uint64_t len)
+{
+	uint64_t i = 0, w;
+
+	/* unaligned head */
+	while (i < len && ((off + i) & 7)) {
+		w = cli_pattern_word(seed, (off + i) >> 3);
+		buf[i] = pattern_byte(w, off + i);
+		i++;
+	}
+	for (; i + 8 <= len; i += 8) {
+		w = cli_pattern_word(seed, (off + i) >> 3);
+		for (int b = 0; b < 8; b++)
+			buf[i + b] = (uint8_t)(w >> (8 * b));
+	}
+	for (; i < len; i++) {
+		w = cli_pattern_word(seed, (off + i) >> 3);
+		buf[i] = pattern_byte(w, off + i);
+	}
+}
+
+int64_t cli_pattern_check(uint64_t seed, uint64_t off, const uint8_t *buf, uint64_t len)
+{
+	uint64_t i = 0, w;
+
+	while (i < len && ((off + i) & 7)) {
+		w = cli_pattern_word(seed, (off + i) >> 3);
+		if (buf[i] != pattern_byte(w, off + i))
+			return (int64_t)(off + i);
+		i++;
+	}
+	for (; i + 8 <= len; i += 8) {
+		uint64_t got = 0;
+
+		w = cli_pattern_word(seed, (off + i) >> 3);
+		for (int b = 0; b < 8; b++)
+			got |= (uint64_t)buf[i + b] << (8 * b);
+		if (got != w) {
+			for (int b = 0; b < 8; b++)
+				if (buf[i + b] != (uint8_t)(w >> (8 * b)))
+					return (int64_t)(off + i + b);
+		}
+	}
+	for (; i < len; i++) {
+		w = cli_pattern_word(seed, (off + i) >> 3);
+		if (buf[i] != pattern_byte(w, off + i))
+			return (int64_t)(off + i);
+	}
+	return -1;
+}
+
+int cli_getopt_error(int c, char **argv)
+{
+	if (c == ':')
+		return cli_usage("option '%s' needs an argument", argv[optind - 1]);
+	if (optopt)
+		return cli_usage("unknown option '-%c'", optopt);
+	return cli_usage("unknown option '%s'", argv[optind - 1]);
+}
+
+int cli_parse_ids(int c, const char *arg, uint32_t *mode, uint32_t *uid, uint32_t *gid)
+{
+	uint64_t v;
+
+	switch (c) {
+	case 'm':
+		if (cli_parse_mode(arg, mode))
+			return cli_usage("bad mode '%s' (octal, at most 07777)", arg);
+		return CLI_OK;
+	case 'u':
+	case 'g':
+		if (cli_parse_uint(arg, UINT32_MAX - 1, &v))
+			return cli_usage("bad %s '%s'", c == 'u' ? "uid" : "gid", arg);
+		*(c == 'u' ? uid : gid) = (uint32_t)v;
+		return CLI_OK;
+	}
+	return CLI_USAGE;
+}
+
+int cli_parse_interleave(int c, const char *arg, struct famfs_interleave_param *ip)
+{
+	uint64_t v;
+
+	switch (c) {
+	case 'N':
+		if (cli_parse_uint(arg, FAMFS_OMF_MAX_STRIPS, &v) || v == 0)
+			return cli_usage("bad strip count '%s' (1..%d)", arg, FAMFS_OMF_MAX_STRIPS);
+		ip->nstrips = v;
+		return CLI_OK;
+	case 'B':
+		if (cli_parse_uint(arg, FAMFS_MAX_NBUCKETS, &v) || v == 0)
+			return cli_usage("bad bucket count '%s' (1..%d)", arg, FAMFS_MAX_NBUCKETS);
+		ip->nbuckets = v;
+		return CLI_OK;
+	case 'C':
+		if (cli_parse_size(arg, &v) || v == 0)
+			return cli_usage("bad chunk size '%s'", arg);
+		ip->chunk_size = v;
+		return CLI_OK;
+	}
+	return CLI_USAGE;
+}
+
+int cli_check_interleave(struct famfs_fs *fs, const char *path,
+			 struct famfs_interleave_param *ip, const struct famfs_interleave_param **out)
+{
+	int rc;
+
+	*out = NULL;
+	if (!famfs_interleave_enabled(ip))
+		return CLI_OK;
+	famfs_interleave_fill(ip, fs->dev->size);
+	famfs_errclear();
+	rc = famfs_interleave_param_check(ip, fs->dev->size);
+	if (rc)
+		return cli_fail(path, rc);
+	*out = ip;
+	return CLI_OK;
+}

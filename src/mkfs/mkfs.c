@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * mkfs.c - mkfs.famfs: write a new famfs superblock and empty log on a
+ * device (a devdax char device or a regular file), with this host as the
+ * master, and print a summary.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uuid/uuid.h>
+
+#include "famfs/dev.h"
+#include "famfs/err.h"
+#include "famfs/log.h"
+#include "famfs/omf.h"
+#include "famfs/role.h"
+
+static const char help[] =
+"usage: mkfs.famfs [-f] [-k] [-l LOGLEN] [-h] DEV\n"
+"\n"
+"Write a new famfs file system on DEV: a superblock and an empty metadata\n"
+"log. This host (its system uuid, from $FAMFS_SYSTEM_UUID or\n"
+"/opt/famfs/system_uuid) becomes the master, the only host that may create\n"
+"files. DEV is a devdax device or a regular file whose size is a multiple\n"
+"of 2 MiB and at least 64 MiB.\n"
+"\n"
+"  -f, --force          overwrite an existing famfs (also one owned by\n"
+"                       another host)\n"
+"  -k, --kill           with -f: destroy the superblock instead (zero its\n"
+"                       magic); the device is no longer a famfs\n"
+"  -l, --loglen LEN     log size, a power of 2 of at least 8M (default 8M:\n"
+"                       15420 entries); K, M, G suffixes\n"
+"  -h, --help           this help\n"
+"\n"
+"Make a device in memory with:\n"
+"  truncate -s 4G /dev/shm/famfs0 && mkfs.famfs /dev/shm/famfs0\n";
+
+static int fail(const char *path, int err)
+{
+	const char *m = famfs_errmsg();
+
+	if (m && *m && !strncmp(m, path, strlen(path)) && m[strlen(path)] == ':')
+		fprintf(stderr, "mkfs.famfs: %s\n", m);
+	else
+		fprintf(stderr, "mkfs.famfs: %s: %s\n", path, m && *m ? m : strerror(-err));
+	return 1;
+}
+
+static int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	unsigned int shift = 0;
+
+	if (!*s || *s == '-' || isspace((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || end == s)
+		return -EINVAL;
+	switch (toupper((unsigned char)*end)) {
+	case '\0': break;
+	case 'K': shift = 10; end++; break;
+	case 'M': shift = 20; end++; break;
+	case 'G': shift = 30; end++; break;
+	default: return -EINVAL;
+	}
+	if (shift && (*end == 'i' || *end == 'I'))
+		end++;
+	if (shift && (*end == 'b' || *end == 'B'))
+		end++;
+	if (*end || (shift && v > (UINT64_MAX >> shift)))
+		return -EINVAL;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lopts[] = {
+		{ "force", no_argument, NULL, 'f' },
+		{ "kill", no_argument, NULL, 'k' },
+		{ "loglen", required_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	uint64_t loglen = FAMFS_LOG_LEN_DEFAULT;
+	bool force = false, kill = false;
+	struct famfs_dev *dev = NULL;
+	struct famfs_log *log = NULL;
+	uint8_t sys[16];
+	char u[37], s[37];
+	const char *path;
+	int c, rc;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":fkl:h", lopts, NULL)) != -1) {
+		switch (c) {
+		case 'f': force = true; break;
+		case 'k': kill = true; break;
+		case 'l':
+			if (parse_size(optarg, &loglen)) {
+				fprintf(stderr, "mkfs.famfs: bad log length '%s' "
+					"(try 'mkfs.famfs --help')\n", optarg);
+				return 2;
+			}
+			break;
+		case 'h':
+			fputs(help, stdout);
+			return 0;
+		case ':':
+			fprintf(stderr, "mkfs.famfs: option '%s' needs an argument "
+				"(try 'mkfs.famfs --help')\n", argv[optind - 1]);
+			return 2;
+		default:
+			fprintf(stderr, "mkfs.famfs: unknown option '%s' (try 'mkfs.famfs --help')\n",
+				argv[optind - 1]);
+			return 2;
+		}
+	}
+	if (optind >= argc) {
+		fputs(help, stderr);
+		fprintf(stderr, "mkfs.famfs: missing DEV\n");
+		return 2;
+	}
+	if (optind + 1 != argc) {
+		fprintf(stderr, "mkfs.famfs: exactly one DEV expected (try 'mkfs.famfs --help')\n");
+		return 2;
+	}
+	if (kill && !force) {
+		fprintf(stderr, "mkfs.famfs: -k destroys the file system and requires -f "
+			"(try 'mkfs.famfs --help')\n");
+		return 2;
+	}
+	path = argv[optind];
+	famfs_errclear();
+	rc = famfs_system_uuid(sys);
+	if (rc)
+		return fail("system uuid", rc);
+	famfs_errclear();
+	rc = famfs_dev_open(path, true, &dev);
+	if (rc)
+		return fail(path, rc);
+	famfs_errclear();
+	rc = famfs_mkfs(dev, loglen, sys, force, kill);
+	if (rc) {
+		fail(path, rc);
+		famfs_dev_close(dev);
+		return 1;
+	}
+	if (kill) {
+		printf("%s: famfs superblock destroyed\n", path);
+		famfs_dev_close(dev);
+		return 0;
+	}
+	famfs_errclear();
+	rc = famfs_log_open(dev, &log);
+	if (rc) {
+		fail(path, rc);
+		famfs_dev_close(dev);
+		return 1;
+	}
+	uuid_unparse(log->sb.uuid, u);
+	uuid_unparse(log->sb.system_uuid, s);
+	printf("famfs file system created on %s\n", path);
+	printf("  uuid:             %s\n", u);
+	printf("  master system:    %s\n", s);
+	printf("  device size:      %" PRIu64 " (%.2f GiB)\n", log->sb.dev_size,
+	       log->sb.dev_size / 1073741824.0);
+	printf("  log:              offset %#" PRIx64 ", %" PRIu64 " bytes, %" PRIu64
+	       " entries\n", log->sb.log_offset, log->sb.log_len, log->nslots);
+	printf("  first data:       %#" PRIx64 "\n", log->sb.log_offset + log->sb.log_len);
+	famfs_log_close(log);
+	famfs_dev_close(dev);
+	return 0;
+}
