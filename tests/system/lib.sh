@@ -119,3 +119,30 @@ done_testing() {
 
 [ "$(id -u)" -eq 0 ] || echo "note: not root; tests that need root will fail" >&2
 [ -x "$FAMFS" ] || { echo "FAIL: $FAMFS not built"; exit 1; }
+
+# --- helpers added by the CLI tests ---
+
+# check_refused DEV DESCRIPTION PATTERN CMD... : CMD must fail with exactly
+# one line on stderr matching PATTERN and leave DEV's metadata unchanged.
+check_refused() {
+	local dev=$1 what=$2 pat=$3 before after lines; shift 3
+	before=$(meta_sum "$dev")
+	check_fail "$what" "$pat" "$@"
+	lines=$(wc -l <"$T/err")
+	[ "$lines" -eq 1 ] || fail "$what: $lines lines on stderr: $(head -c 400 "$T/err")"
+	after=$(meta_sum "$dev")
+	[ "$before" = "$after" ] || fail "$what: the metadata changed"
+}
+
+# dev_bytes DEV FILE : the bytes of the simple (not interleaved) famfs file FILE read
+# from the device file with dd at the offsets `famfs getmap` prints.
+dev_bytes() {
+	local dev=$1 f=$2 size off len
+	size=$("$FAMFS" --device "$dev" getmap "$f" | awk '/^  size:/ {print $2}')
+	"$FAMFS" --device "$dev" getmap "$f" |
+		awk '/^  (extent|strip) [0-9]+:/ {print $6, $8}' |
+		while read -r off len; do
+			dd if="$dev" bs=1M iflag=skip_bytes,count_bytes skip=$((off)) \
+				count=$((len)) status=none
+		done | head -c "$size"
+}
