@@ -1,0 +1,161 @@
+#!/bin/bash
+# test_famfsd_basic.sh - famfsd on one master mount: reads, refusals that
+# change nothing, mkdir through the mount, writes inside the size, stable
+# inode numbers across a remount, statfs totals, xattrs, GET_FMAP and
+# GET_DAXDEV bytes, and the stats ioctl.
+. "$(dirname "$0")/lib.sh"
+
+PY=/usr/bin/python3
+DEV=$(mkdev 1G)
+M=$T/mnt
+mkdir -p "$M"
+F=("$FAMFS" --device "$DEV")
+
+check "mkfs" "$MKFS" "$DEV"
+check "mkdir d1" "${F[@]}" mkdir d1
+check "creat d1/small" "${F[@]}" creat -s 5000 -r -S 3 d1/small
+check "creat big" "${F[@]}" creat -s 7M -r -S 5 big
+check "creat wfile" "${F[@]}" creat -s 3M wfile
+check "creat d1/multi" "${F[@]}" creat -s 1M -r -S 8 d1/multi
+
+track_mount "$M"
+check "famfs mount" "$FAMFS" mount "$DEV" "$M"
+check "mount is fuse.famfs" grep -q " $M .* - fuse.famfs $DEV " /proc/self/mountinfo
+
+# --- reads -----------------------------------------------------------------
+check_eq "ls of the root" "big d1 wfile" "$(ls "$M" | tr '\n' ' ' | sed 's/ $//')"
+check_eq "ls of d1" "multi small" "$(ls "$M/d1" | tr '\n' ' ' | sed 's/ $//')"
+check_eq "readdir with . and .." ". .. big d1 wfile" \
+	"$(ls -fa "$M" | sort | tr '\n' ' ' | sed 's/ $//')"
+check_eq "python scandir" "big:f d1:d wfile:f" "$($PY -c '
+import os, sys
+print(" ".join(sorted(e.name + (":d" if e.is_dir() else ":f") for e in os.scandir(sys.argv[1]))))
+' "$M")"
+check_eq "stat size big" 7340032 "$(stat -c %s "$M/big")"
+check_eq "stat size small" 5000 "$(stat -c %s "$M/d1/small")"
+check_eq "stat type/mode" "regular file 644" "$(stat -c '%F %a' "$M/big")"
+check_eq "st_blocks = allocated extents" $((8 * 1024 * 1024 / 512)) "$(stat -c %b "$M/big")"
+check_eq "st_blksize 2 MiB" 2097152 "$(stat -c %o "$M/big")"
+check_eq "dir type" "directory" "$(stat -c %F "$M/d1")"
+check "stat of a missing name fails" bash -c "! stat '$M/nope'"
+
+check "verify big (device)" "$FAMFS" verify -S 5 -f "$M/big"
+check "verify small (device)" "$FAMFS" verify -S 3 -f "$M/d1/small"
+check "read() big == device bytes" "$FAMFS" chkread "$M/big"
+check "read() small == device bytes" "$FAMFS" chkread "$M/d1/small"
+# cat through the mount equals the device range the log names.
+off=$("${F[@]}" getmap --json big | $PY -c 'import json,sys; print(json.load(sys.stdin)["extents"][0]["offset"])')
+dd if="$DEV" of="$T/big.dev" bs=1M skip=$((off / 1048576)) count=7 status=none
+cat "$M/big" >"$T/big.cat"
+check "cat big == device extent" cmp "$T/big.cat" "$T/big.dev"
+check_eq "read at an offset, clamped at EOF" 904 \
+	"$(dd if="$M/d1/small" bs=4096 skip=1 status=none | wc -c)"
+
+# --- statfs -------------------------------------------------------------------
+read -r total used <<<"$(df -B1 --output=size,used "$M" | tail -1)"
+check_eq "df total == device size" 1073741824 "$total"
+# superblock + log (10 MiB) plus every file's allocation.
+alloc=0
+for f in big wfile d1/small d1/multi; do
+	alloc=$((alloc + $(stat -c %b "$M/$f") * 512))
+done
+check_eq "df used == sb + log + allocations" $((10 * 1024 * 1024 + alloc)) "$used"
+check_eq "namemax 79" 79 "$(stat -f -c %l "$M")"
+check_eq "statfs block size 4096" 4096 "$(stat -f -c %S "$M")"
+
+# --- refused operations change nothing ----------------------------------------
+sum=$(meta_sum "$DEV")
+check_fail "touch newfile: EOPNOTSUPP" "not supported" touch "$M/newfile"
+check_fail "rm: EOPNOTSUPP" "not supported" rm -f "$M/big"
+check_fail "rmdir: EOPNOTSUPP" "not supported" rmdir "$M/d1"
+check_fail "mv: EOPNOTSUPP" "not supported" mv "$M/big" "$M/big2"
+check_fail "truncate: EPERM" "not permitted" truncate -s 0 "$M/big"
+check_fail "chmod: EPERM" "not permitted" chmod 600 "$M/big"
+check_fail "chown: EPERM" "not permitted" chown 1 "$M/big"
+check_fail "fallocate: EOPNOTSUPP" "not supported" fallocate -l 1M "$M/big"
+check_fail "dd past EOF: EFBIG" "too large" \
+	dd if=/dev/zero of="$M/d1/small" bs=1 count=1 seek=5000 conv=notrunc status=none
+check_fail "open O_TRUNC: EPERM" "not permitted" bash -c ": > '$M/big'"
+check_fail "ln -s: EOPNOTSUPP" "not supported" ln -s big "$M/link"
+check_eq "meta_sum unchanged by refused ops" "$sum" "$(meta_sum "$DEV")"
+check_eq "sizes unchanged" "7340032 5000" "$(stat -c %s "$M/big" "$M/d1/small" | tr '\n' ' ' | sed 's/ $//')"
+check "big still verifies" "$FAMFS" verify -S 5 -f "$M/big"
+
+# --- mkdir through the mount is logged --------------------------------------------
+check "mkdir through the mount" mkdir "$M/newdir"
+check "mkdir nested" mkdir "$M/d1/sub"
+check "newdir logged (device ls)" bash -c "'$FAMFS' --device '$DEV' ls | grep -qx newdir/"
+check "d1/sub logged (device ls)" bash -c "'$FAMFS' --device '$DEV' ls d1 | grep -qx sub/"
+check_fail "mkdir over an existing name: EEXIST" "exists" mkdir "$M/d1"
+check_eq "d1 nlink counts its subdir" 3 "$(stat -c %h "$M/d1")"
+
+# --- writes inside the size ----------------------------------------------------
+printf 'famfs-write-test' >"$T/pat"
+check "write inside the size" dd if="$T/pat" of="$M/wfile" bs=1 seek=4096 conv=notrunc status=none
+check_eq "read back what was written" famfs-write-test \
+	"$(dd if="$M/wfile" bs=1 skip=4096 count=16 status=none)"
+check "write visible in the device" "$FAMFS" chkread "$M/wfile"
+head -c $((1024 * 1024)) /dev/urandom >"$T/rand"
+dd if="$T/rand" of="$M/wfile" bs=64k seek=16 conv=notrunc status=none
+dd if="$M/wfile" of="$T/rand.back" bs=64k skip=16 count=16 status=none
+check "1 MiB write read back" cmp "$T/rand" "$T/rand.back"
+# A write crossing EOF is cut there (short write): 3M - 10 bytes from the end.
+check_eq "write crossing EOF is short" 10 "$($PY -c '
+import os, sys
+fd = os.open(sys.argv[1], os.O_WRONLY)
+print(os.pwrite(fd, b"x" * 100, 3 * 1024 * 1024 - 10))
+' "$M/wfile")"
+check_eq "size still 3M" 3145728 "$(stat -c %s "$M/wfile")"
+
+# --- xattrs --------------------------------------------------------------------
+check_eq "listxattr" "user.famfs.dev user.famfs.role" \
+	"$($PY -c 'import os,sys; print(" ".join(sorted(os.listxattr(sys.argv[1]))))' "$M/big")"
+check_eq "getxattr role" master \
+	"$($PY -c 'import os,sys; print(os.getxattr(sys.argv[1], "user.famfs.role").decode())' "$M/big")"
+check_eq "getxattr dev" "$DEV" \
+	"$($PY -c 'import os,sys; print(os.getxattr(sys.argv[1], "user.famfs.dev").decode())' "$M")"
+check "getxattr unknown: ENODATA" $PY -c '
+import errno, os, sys
+try:
+    os.getxattr(sys.argv[1], "user.nope")
+except OSError as e:
+    sys.exit(0 if e.errno == errno.ENODATA else 1)
+sys.exit(1)' "$M/big"
+
+# --- GET_FMAP / GET_DAXDEV ---------------------------------------------------------
+for f in big d1/small wfile; do
+	"$FAMFS" getmap --raw "$M/$f" >"$T/raw.mnt" 2>"$T/err"
+	"${F[@]}" getmap --raw "$f" >"$T/raw.dev"
+	check "getmap --raw $f == offline encoding" cmp "$T/raw.mnt" "$T/raw.dev"
+	n=$(od -An -t u4 -j 8 -N 4 "$T/raw.mnt" | tr -d ' ')
+	check_eq "getmap --raw $f length = 32 + 24*n" $((32 + 24 * n)) "$(stat -c %s "$T/raw.mnt")"
+done
+check_eq "fmap file_size field" 7340032 \
+	"$("$FAMFS" getmap --raw "$M/big" | od -An -t u8 -j 16 -N 8 | tr -d ' ')"
+check "getmap --daxdev 0 prints DEV" bash -c "'$FAMFS' getmap --daxdev 0 '$M' | grep -qF -- '$DEV'"
+check_fail "getmap --daxdev 24 fails" "." "$FAMFS" getmap --daxdev 24 "$M"
+check_fail "getmap --daxdev 1 (empty slot) fails" "." "$FAMFS" getmap --daxdev 1 "$M"
+
+# --- stats ----------------------------------------------------------------------
+"$FAMFS" stats --json "$M" >"$T/stats.json"
+check "stats --json parses; get_fmap counted" $PY -c '
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert s["ops"]["get_fmap"] >= 3, s["ops"]
+assert s["ops"]["lookup"] > 0 and s["bytes_read"] > 0 and s["bytes_written"] > 0
+' "$T/stats.json"
+
+# --- remount: same inode numbers --------------------------------------------------
+(cd "$M" && find . -mindepth 1 | sort | while read -r p; do echo "$p $(stat -c %i "$p")"; done) >"$T/ino1"
+check "famfs umount" "$FAMFS" umount "$M"
+check "no mount left" bash -c "! grep -q ' $M ' /proc/self/mountinfo"
+check "mount again" "$FAMFS" mount "$DEV" "$M"
+(cd "$M" && find . -mindepth 1 | sort | while read -r p; do echo "$p $(stat -c %i "$p")"; done) >"$T/ino2"
+check "remount gives the same inode numbers" cmp "$T/ino1" "$T/ino2"
+check_eq "inode list is not empty" 7 "$(wc -l <"$T/ino2")"
+check_eq "root inode is 1" 1 "$(stat -c %i "$M")"
+check_eq "write survived the remount" famfs-write-test \
+	"$(dd if="$M/wfile" bs=1 skip=4096 count=16 status=none)"
+check "famfs umount" "$FAMFS" umount "$M"
+
+done_testing
