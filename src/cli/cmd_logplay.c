@@ -54,8 +54,10 @@ static int replay_here(const struct cli_target *t, const char *name)
 	printf("\n");
 	if (fs->replay_err) {
 		fflush(stdout);
+		if (why[0])
+			return cli_failf(name, "replay stopped: %s", why);
 		return cli_failf(name, "replay stopped at bad log entry %" PRIu64 ": %s",
-				 fs->next, why[0] ? why : strerror(-fs->replay_err));
+				 fs->next, strerror(-fs->replay_err));
 	}
 	return CLI_OK;
 }
