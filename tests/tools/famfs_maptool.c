@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * famfs_maptool.c - test tool: store and watch bytes of a famfs file
+ * through famfs_map_open(), for the multi-host and failure tests.
+ *
+ *   famfs_maptool open  FILE [ro|rw]         map it, print "addr len nsegs"
+ *   famfs_maptool store FILE OFF LEN SEED    store a seeded pattern (rw map)
+ *   famfs_maptool wait  FILE OFF LEN SEED SECS
+ *                       poll the map (invalidating caches) until the
+ *                       pattern is there; exit 1 at the deadline
+ *
+ * Errors: "famfs_maptool: FILE: strerror (detail)" on stderr, exit 1.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "famfs/dev.h"
+#include "famfs/err.h"
+#include "famfs/map.h"
+
+static uint8_t pat(uint64_t seed, uint64_t i)
+{
+	uint64_t x = (seed + 1) * 0x9e3779b97f4a7c15ULL ^ (i * 0xbf58476d1ce4e5b9ULL);
+
+	x ^= x >> 29;
+	return (uint8_t)(x * 0x94d049bb133111ebULL >> 56);
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int fail(const char *path, int err)
+{
+	fprintf(stderr, "famfs_maptool: %s: %s (%s)\n", path, strerror(-err), famfs_errmsg());
+	return 1;
+}
+
+int main(int argc, char **argv)
+{
+	struct famfs_map *m;
+	uint64_t off, len, seed, i;
+	uint8_t *p;
+	double deadline;
+	bool rw;
+	int err;
+
+	if (argc < 3)
+		goto usage;
+	rw = !strcmp(argv[1], "store") || (argc > 3 && !strcmp(argv[3], "rw"));
+	err = famfs_map_open(argv[2], rw ? O_RDWR : O_RDONLY, &m);
+	if (err)
+		return fail(argv[2], err);
+	if (!strcmp(argv[1], "open")) {
+		printf("%p %zu %ld\n", m->addr, m->len, m->nsegs);
+		famfs_map_close(m);
+		return 0;
+	}
+	if (argc < 6)
+		goto usage;
+	off = strtoull(argv[3], NULL, 0);
+	len = strtoull(argv[4], NULL, 0);
+	seed = strtoull(argv[5], NULL, 0);
+	if (off > m->len || len > m->len - off) {
+		fprintf(stderr, "famfs_maptool: range past EOF (%zu)\n", m->len);
+		return 1;
+	}
+	p = (uint8_t *)m->addr + off;
+	if (!strcmp(argv[1], "store")) {
+		for (i = 0; i < len; i++)
+			p[i] = pat(seed, i);
+		famfs_flush(p, len);
+		famfs_map_close(m);
+		return 0;
+	}
+	if (!strcmp(argv[1], "wait") && argc == 7) {
+		deadline = now() + atof(argv[6]);
+		for (;;) {
+			famfs_invalidate(p, len);
+			for (i = 0; i < len && p[i] == pat(seed, i); i++)
+				;
+			if (i == len)
+				break;
+			if (now() > deadline) {
+				fprintf(stderr, "famfs_maptool: byte %llu differs after %s s\n",
+					(unsigned long long)i, argv[6]);
+				return 1;
+			}
+			nanosleep(&(struct timespec){ 0, 5000000 }, NULL);
+		}
+		famfs_map_close(m);
+		return 0;
+	}
+usage:
+	fprintf(stderr, "usage: famfs_maptool open FILE [ro|rw] | store FILE OFF LEN SEED | "
+		"wait FILE OFF LEN SEED SECS\n");
+	return 2;
+}
