@@ -8,7 +8,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,31 +104,43 @@ int cli_find_mount_exact(const char *mnt, struct cli_target *t)
 	return find_mount(abs, true, t->mnt, t->dev);
 }
 
-/* realpath of @path, or of its parent plus its last component. */
+/*
+ * realpath of @path; for a path that does not exist yet, realpath of its
+ * deepest existing ancestor plus the remaining components as written (a
+ * ".." among them is kept, and refused later by famfs_path_normalize).
+ */
 static int resolve_abs(const char *path, char *abs)
 {
-	char tmp[PATH_MAX], dir[PATH_MAX], *base, *d;
+	char tmp[PATH_MAX], *slash;
+	size_t l;
+	int rc;
 
 	if (realpath(path, abs))
 		return 0;
 	if (errno != ENOENT)
 		return -errno;
-	snprintf(tmp, sizeof(tmp), "%s", path);
-	/* strip trailing slashes so that basename is the last component */
-	for (size_t l = strlen(tmp); l > 1 && tmp[l - 1] == '/'; l--)
+	if (snprintf(tmp, sizeof(tmp), "%s", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	for (l = strlen(tmp); l > 1 && tmp[l - 1] == '/'; l--)
 		tmp[l - 1] = '\0';
-	snprintf(dir, sizeof(dir), "%s", tmp);
-	d = dirname(dir);
-	base = basename(tmp);
-	if (!strcmp(base, "..") || !strcmp(base, "."))
-		return -ENOENT;
-	if (!realpath(d, abs))
-		return -errno;
-	if (strlen(abs) + strlen(base) + 2 > PATH_MAX)
+	slash = strrchr(tmp, '/');
+	if (!slash) {
+		rc = resolve_abs(".", abs);
+		slash = tmp - 1;
+	} else if (slash == tmp) {
+		strcpy(abs, "/");
+		rc = 0;
+	} else {
+		*slash = '\0';
+		rc = resolve_abs(tmp, abs);
+	}
+	if (rc)
+		return rc;
+	if (strlen(abs) + strlen(slash + 1) + 2 > PATH_MAX)
 		return -ENAMETOOLONG;
 	if (strcmp(abs, "/"))
 		strcat(abs, "/");
-	strcat(abs, base);
+	strcat(abs, slash + 1);
 	return 0;
 }
 
