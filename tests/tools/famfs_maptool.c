@@ -8,11 +8,15 @@
  *   famfs_maptool wait  FILE OFF LEN SEED SECS
  *                       poll the map (invalidating caches) until the
  *                       pattern is there; exit 1 at the deadline
+ *   famfs_maptool waitcmp FILE OFF SRC SECS
+ *                       the same, for the bytes of the local file SRC
  *
  * Errors: "famfs_maptool: FILE: strerror (detail)" on stderr, exit 1.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +43,23 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* Poll until @p holds @want's @len bytes, or @secs pass. */
+static int wait_for(const uint8_t *p, const uint8_t *want, uint64_t len, const char *secs)
+{
+	double deadline = now() + atof(secs);
+
+	for (;;) {
+		famfs_invalidate(p, len);
+		if (!memcmp(p, want, len))
+			return 0;
+		if (now() > deadline) {
+			fprintf(stderr, "famfs_maptool: bytes differ after %s s\n", secs);
+			return 1;
+		}
+		nanosleep(&(struct timespec){ 0, 5000000 }, NULL);
+	}
+}
+
 static int fail(const char *path, int err)
 {
 	fprintf(stderr, "famfs_maptool: %s: %s (%s)\n", path, strerror(-err), famfs_errmsg());
@@ -50,7 +71,6 @@ int main(int argc, char **argv)
 	struct famfs_map *m;
 	uint64_t off, len, seed, i;
 	uint8_t *p;
-	double deadline;
 	bool rw;
 	int err;
 
@@ -64,6 +84,24 @@ int main(int argc, char **argv)
 		printf("%p %zu %ld\n", m->addr, m->len, m->nsegs);
 		famfs_map_close(m);
 		return 0;
+	}
+	if (!strcmp(argv[1], "waitcmp") && argc == 6) {
+		struct stat st;
+		uint8_t *want;
+		int fd = open(argv[4], O_RDONLY);
+
+		off = strtoull(argv[3], NULL, 0);
+		if (fd < 0 || fstat(fd, &st) < 0) {
+			perror(argv[4]);
+			return 1;
+		}
+		len = (uint64_t)st.st_size;
+		want = malloc(len + 1);
+		if (read(fd, want, len) != (ssize_t)len || off > m->len || len > m->len - off) {
+			fprintf(stderr, "famfs_maptool: %s: short read or past EOF\n", argv[4]);
+			return 1;
+		}
+		return wait_for((uint8_t *)m->addr + off, want, len, argv[5]);
 	}
 	if (argc < 6)
 		goto usage;
@@ -83,25 +121,14 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (!strcmp(argv[1], "wait") && argc == 7) {
-		deadline = now() + atof(argv[6]);
-		for (;;) {
-			famfs_invalidate(p, len);
-			for (i = 0; i < len && p[i] == pat(seed, i); i++)
-				;
-			if (i == len)
-				break;
-			if (now() > deadline) {
-				fprintf(stderr, "famfs_maptool: byte %llu differs after %s s\n",
-					(unsigned long long)i, argv[6]);
-				return 1;
-			}
-			nanosleep(&(struct timespec){ 0, 5000000 }, NULL);
-		}
-		famfs_map_close(m);
-		return 0;
+		uint8_t *want = malloc(len + 1);
+
+		for (i = 0; i < len; i++)
+			want[i] = pat(seed, i);
+		return wait_for(p, want, len, argv[6]);
 	}
 usage:
 	fprintf(stderr, "usage: famfs_maptool open FILE [ro|rw] | store FILE OFF LEN SEED | "
-		"wait FILE OFF LEN SEED SECS\n");
+		"wait FILE OFF LEN SEED SECS | waitcmp FILE OFF SRC SECS\n");
 	return 2;
 }
