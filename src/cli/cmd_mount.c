@@ -210,7 +210,8 @@ static void abs_path(const char *path, char *out, size_t len)
 	if (path[0] == '/' || !getcwd(cwd, sizeof(cwd)))
 		snprintf(out, len, "%s", path);
 	else
-		snprintf(out, len, "%s/%s", cwd, path);
+		if ((size_t)snprintf(out, len, "%.*s/%s", (int)(len / 2), cwd, path) >= len)
+			snprintf(out, len, "%s", path);
 	for (size_t l = strlen(out); l > 1 && out[l - 1] == '/'; l--)
 		out[l - 1] = '\0';
 }

@@ -146,3 +146,13 @@ dev_bytes() {
 				count=$((len)) status=none
 		done | head -c "$size"
 }
+
+# newdev NAME SIZE: like mkdev, but sets $NAME in this shell. `X=$(mkdev ..)`
+# runs mkdev in a subshell, so the device is never registered for removal.
+newdev() {
+	local d
+	d=$(mktemp /dev/shm/famfs-test-dev.XXXXXX)
+	truncate -s "$2" "$d"
+	_famfs_devs+=("$d")
+	printf -v "$1" %s "$d"
+}

@@ -4,38 +4,36 @@
 # is a file system) no change to the superblock or log.
 . "$(dirname "$0")/lib.sh"
 
-GOOD=$(mkdev 256M)
+newdev GOOD 256M
 "$MKFS" "$GOOD" >/dev/null || { echo "FAIL: mkfs"; exit 1; }
 F() { "$FAMFS" --device "$GOOD" "$@"; }
 F mkdir -p a/b && F creat -s 4M -r -S 1 a/b/f || { echo "FAIL: setup"; exit 1; }
 
-# copy DEV: a private copy of the good image to damage
+# copy: $D = a private copy of the good image to damage
 copy() {
-	local d
-	d=$(mkdev 256M)
-	cp --sparse=always "$GOOD" "$d"
-	echo "$d"
+	newdev D 256M
+	cp --sparse=always "$GOOD" "$D"
 }
 # poke DEV OFFSET HEXBYTES: overwrite bytes in place
 poke() { printf "$3" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none; }
 
-D=$(copy); poke "$D" 0 '\x00\x00\x00\x00'
+copy; poke "$D" 0 '\x00\x00\x00\x00'
 check_refused "$D" "bad superblock magic" "$D: .*(superblock|magic)" \
 	"$FAMFS" --device "$D" ls
 check_refused "$D" "fsck of a bad magic" "superblock|magic" "$FAMFS" fsck "$D"
 
-D=$(copy); poke "$D" 8 '\x2f'
+copy; poke "$D" 8 '\x2f'
 check_refused "$D" "wrong superblock version" "version" "$FAMFS" --device "$D" ls
 
-D=$(copy); poke "$D" 50 '\xff\xee'
+copy; poke "$D" 50 '\xff\xee'
 check_refused "$D" "bad superblock CRC" "[Cc][Rr][Cc]|checksum" "$FAMFS" --device "$D" ls
 check_refused "$D" "fsck of a bad superblock CRC" "[Cc][Rr][Cc]|checksum" "$FAMFS" fsck "$D"
 
-D=$(copy); truncate -s 128M "$D"
+copy; truncate -s 128M "$D"
 check_refused "$D" "truncated image" "$D: " "$FAMFS" --device "$D" ls
 
 # Entry 1 is the mkdir of a/b: damage a byte of its path.
-D=$(copy); poke "$D" $((2 * 1024 * 1024 + 48 + 544 + 40)) 'X'
+copy; poke "$D" $((2 * 1024 * 1024 + 48 + 544 + 40)) 'X'
 check_refused "$D" "fsck of a bad entry CRC names the entry" "entry 1" "$FAMFS" fsck "$D"
 check_refused "$D" "logplay of a bad entry CRC" "entry 1" "$FAMFS" --device "$D" logplay
 
@@ -68,7 +66,7 @@ check "a client may read" env FAMFS_SYSTEM_UUID=$CLIENT_UUID \
 	"$FAMFS" --device "$GOOD" verify -S 1 -f a/b/f
 
 # Full device: 64 MiB leaves 54 MiB of data.
-SMALL=$(mkdev 64M)
+newdev SMALL 64M
 "$MKFS" "$SMALL" >/dev/null
 check_refused "$SMALL" "file larger than the device" "full|space" \
 	"$FAMFS" --device "$SMALL" creat -s 100M big
@@ -76,7 +74,7 @@ check "fill the device" "$FAMFS" --device "$SMALL" creat -s 54M fill
 check_refused "$SMALL" "full device" "full|space" "$FAMFS" --device "$SMALL" creat -s 1 more
 
 # Full log: 15420 slots = 1 mkdir + 15419 one-byte files, copied in one batch.
-BIG=$(mkdev 32G)
+newdev BIG 32G
 "$MKFS" "$BIG" >/dev/null
 mkdir "$T/many"
 (cd "$T/many" && for i in $(seq 15420); do printf x >"f$i"; done)

@@ -5,7 +5,7 @@
 # logplay, chkread, flush, interleaved files, and a clean fsck.
 . "$(dirname "$0")/lib.sh"
 
-DEV=$(mkdev 1G)
+newdev DEV 1G
 F() { "$FAMFS" --device "$DEV" "$@"; }
 
 check "mkfs.famfs" "$MKFS" "$DEV"
@@ -73,7 +73,7 @@ check "chkread compares the mapping with pread" F chkread a/b/f
 check "flush" F flush a/b/f tree/one
 
 # Interleaved files on an 8 GiB sparse device.
-DEV8=$(mkdev 8G)
+newdev DEV8 8G
 check "mkfs 8G" "$MKFS" "$DEV8"
 check "interleaved creat -N 4 -B 8 -C 2M" \
 	"$FAMFS" --device "$DEV8" creat -s 64M -N 4 -B 8 -C 2M -r -S 11 striped

@@ -1,0 +1,78 @@
+#!/bin/bash
+# test_cli_mount.sh - the famfs CLI on real FUSE mounts: mount/umount,
+# creating on the master mount, a client mount of the same device seeing
+# new files, getmap --raw/--daxdev, stats, logplay, busy and dead mounts.
+. "$(dirname "$0")/lib.sh"
+
+newdev DEV 1G
+M=$T/m
+C=$T/c
+mkdir -p "$M" "$C"
+"$MKFS" "$DEV" >/dev/null || { echo "FAIL: mkfs"; exit 1; }
+track_mount "$M"
+track_mount "$C"
+
+check "mount" "$FAMFS" mount "$DEV" "$M"
+grep -q " $M .* - fuse.famfs $DEV " /proc/self/mountinfo && pass "mountinfo shows fuse.famfs" ||
+	fail "mountinfo: $(grep famfs /proc/self/mountinfo)"
+check_fail "mount twice" "already a famfs mount" "$FAMFS" mount "$DEV" "$M"
+check "mkdir -p on the mount" "$FAMFS" mkdir -p "$M/a/b"
+[ -d "$M/a/b" ] && pass "directory visible at once" || fail "directory not visible"
+check "creat -r on the mount" "$FAMFS" creat -s 6M -r -S 5 "$M/a/b/f"
+check_eq "size through the mount" 6291456 "$(stat -c %s "$M/a/b/f")"
+check "verify on the mount" "$FAMFS" verify -S 5 -f "$M/a/b/f"
+check "chkread: read() equals the device" "$FAMFS" chkread "$M/a/b/f"
+mkdir -p "$T/src/d"
+head -c 777777 /dev/urandom >"$T/src/d/x"
+head -c 3 /dev/urandom >"$T/src/y"
+check "cp -r into the mount" "$FAMFS" cp -r "$T/src" "$M/a/"
+check "copied bytes read back through the mount" cmp "$T/src/d/x" "$M/a/src/d/x"
+check "relative paths from a cwd inside the mount" bash -c "cd '$M/a' && '$FAMFS' ls -l src"
+check "getmap --raw" "$FAMFS" getmap --raw "$M/a/b/f"
+check_eq "getmap --raw length" 56 "$(wc -c <"$T/out")"
+check "getmap --daxdev 0" "$FAMFS" getmap --daxdev 0 "$M"
+grep -q "$DEV" "$T/out" && pass "daxdev 0 is the device" || fail "daxdev: $(cat "$T/out")"
+check "logplay on the mount" "$FAMFS" logplay "$M"
+check "stats --json" bash -c "'$FAMFS' stats --json '$M' | /usr/bin/python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert \"lookup\" in d[\"ops\"] and \"get_fmap\" in d[\"ops\"], d
+for k in (\"bytes_read\", \"catchups\", \"mount_replay_ms\", \"log_next_index\", \"errors_eio\"):
+    assert k in d, k
+'"
+check "stats text" "$FAMFS" stats "$M"
+check "fsck of a mount names its device" "$FAMFS" fsck "$M"
+
+# A client host mounts the same device and sees what the master creates.
+check "client mount" env FAMFS_SYSTEM_UUID=$CLIENT_UUID "$FAMFS" mount "$DEV" "$C"
+check "client sees the master's file" cmp "$M/a/b/f" "$C/a/b/f"
+check_fail "creat on a client mount" "client" \
+	env FAMFS_SYSTEM_UUID=$CLIENT_UUID "$FAMFS" creat -s 1M "$C/a/new"
+check "master creates after the client mounted" "$FAMFS" creat -s 1M -r -S 9 "$M/late"
+check "client sees it" wait_until 5 test -f "$C/late"
+check "client verifies it" env FAMFS_SYSTEM_UUID=$CLIENT_UUID "$FAMFS" verify -S 9 -f "$C/late"
+
+# Busy and dead mounts
+(cd "$C/a" && exec sleep 30) &
+busy=$!
+track_pid "$busy"
+wait_until 5 test -e "/proc/$busy/cwd"
+check_fail "umount of a busy mount" "busy" "$FAMFS" umount "$C"
+kill "$busy"; wait "$busy" 2>/dev/null
+check "umount of the client" "$FAMFS" umount "$C"
+pid=$(awk '{print $1}' < <(pgrep -f "famfsd $DEV $M" | head -1))
+if [ -n "$pid" ]; then
+	kill -9 "$pid"
+	wait_until 5 bash -c "! kill -0 $pid"
+	check "umount of a mount whose famfsd died" "$FAMFS" umount "$M"
+	grep -q " $M " /proc/self/mountinfo && fail "dead mount still listed" ||
+		pass "dead mount gone"
+else
+	check "umount" "$FAMFS" umount "$M"
+fi
+check_fail "umount of a non-mount" "not a famfs mount" "$FAMFS" umount "$M"
+check "remount" "$FAMFS" mount "$DEV" "$M"
+check "verify after remount" "$FAMFS" verify -S 5 -f "$M/a/b/f"
+check "umount" "$FAMFS" umount "$M"
+
+done_testing
