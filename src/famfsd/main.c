@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <linux/capability.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,6 +67,7 @@ int main(int argc, char **argv)
 	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
 	struct fuse_loop_config *lc;
 	const char *dev, *mnt;
+	char devbuf[PATH_MAX];
 	char opts[4600];
 	bool debug = false;
 	uint64_t t0;
@@ -103,6 +105,9 @@ int main(int argc, char **argv)
 	}
 	dev = argv[optind];
 	mnt = argv[optind + 1];
+	/* Clients open the device by the name GET_DAXDEV gives: make it absolute. */
+	if (realpath(dev, devbuf))
+		dev = devbuf;
 
 	if (!privileged()) {
 		fprintf(stderr, "famfsd: need root or CAP_SYS_RAWIO\n");

@@ -171,4 +171,25 @@ check_eq "write survived the remount" famfs-write-test \
 	"$(dd if="$M/wfile" bs=1 skip=4096 count=16 status=none)"
 check "famfs umount" "$FAMFS" umount "$M"
 
+# --- an interleaved file (needs 1 GiB buckets: a 4 GiB sparse device) -----------
+DEVI=$(mkdev 4G)
+MI=$T/mnt-il
+mkdir -p "$MI"
+check "mkfs 4G" "$MKFS" "$DEVI"
+check "creat interleaved" "$FAMFS" --device "$DEVI" creat -s 21M -r -S 4 -N 3 -B 4 -C 2M il
+track_mount "$MI"
+check "mount 4G" "$FAMFS" mount "$DEVI" "$MI"
+check "interleaved read() == device bytes" "$FAMFS" chkread "$MI/il"
+check "interleaved verifies" "$FAMFS" verify -S 4 -f "$MI/il"
+"$FAMFS" getmap --raw "$MI/il" >"$T/il.mnt"
+"$FAMFS" --device "$DEVI" getmap --raw il >"$T/il.dev"
+check "interleaved getmap --raw == offline encoding" cmp "$T/il.mnt" "$T/il.dev"
+check_eq "interleaved GET_FMAP length: hdr + iext + 3 strips" $((32 + 24 + 3 * 24)) \
+	"$(stat -c %s "$T/il.mnt")"
+head -c $((21 * 1024 * 1024)) /dev/urandom >"$T/il.data"
+check "write the whole interleaved file" dd if="$T/il.data" of="$MI/il" bs=1M conv=notrunc status=none
+check "read it back through the mount" cmp "$T/il.data" "$MI/il"
+check "and it is in the device" "$FAMFS" chkread "$MI/il"
+check "umount 4G" "$FAMFS" umount "$MI"
+
 done_testing
