@@ -126,8 +126,40 @@ static int xfer(struct xfer *x)
 	return rc ? rc : x->rc;
 }
 
-static __thread uint8_t *rbuf;
-static __thread size_t rbuf_len;
+/*
+ * Each worker thread keeps one read buffer, grown to the largest read it
+ * served; a thread-specific key frees it when libfuse retires the thread.
+ */
+struct rbuf {
+	size_t len;
+	uint8_t data[];
+};
+
+static pthread_key_t rbuf_key;
+static pthread_once_t rbuf_once = PTHREAD_ONCE_INIT;
+
+static void rbuf_key_init(void)
+{
+	pthread_key_create(&rbuf_key, free);
+}
+
+static uint8_t *rbuf_get(size_t len)
+{
+	struct rbuf *b;
+
+	pthread_once(&rbuf_once, rbuf_key_init);
+	b = pthread_getspecific(rbuf_key);
+	if (b && b->len >= len)
+		return b->data;
+	free(b);
+	pthread_setspecific(rbuf_key, NULL);
+	b = malloc(sizeof(*b) + len);
+	if (!b)
+		return NULL;
+	b->len = len;
+	pthread_setspecific(rbuf_key, b);
+	return b->data;
+}
 
 static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi)
@@ -147,24 +179,18 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	}
 	x.off = (uint64_t)off;
 	x.len = n->size - x.off < size ? n->size - x.off : size;
-	if (rbuf_len < x.len) {
-		free(rbuf);
-		rbuf_len = 0;
-		rbuf = malloc(x.len);
-		if (!rbuf) {
-			fuse_reply_err(req, ENOMEM);
-			return;
-		}
-		rbuf_len = x.len;
+	x.buf = rbuf_get(x.len);
+	if (!x.buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
 	}
-	x.buf = rbuf;
 	rc = xfer(&x);
 	if (rc) {
 		famfsd_reply_err(req, -rc);
 		return;
 	}
 	famfsd_count_bytes(x.len, 0);
-	fuse_reply_buf(req, (const char *)rbuf, x.len);
+	fuse_reply_buf(req, (const char *)x.buf, x.len);
 }
 
 static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,

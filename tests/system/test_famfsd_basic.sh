@@ -171,6 +171,16 @@ check_eq "write survived the remount" famfs-write-test \
 	"$(dd if="$M/wfile" bs=1 skip=4096 count=16 status=none)"
 check "famfs umount" "$FAMFS" umount "$M"
 
+# --- read-only mount -------------------------------------------------------------
+sum=$(meta_sum "$DEV")
+check "mount -r" "$FAMFS" mount -r "$DEV" "$M"
+check "read-only mount reads" "$FAMFS" chkread "$M/big"
+check_fail "mkdir on -r: EROFS" "Read-only" mkdir "$M/rodir"
+check_fail "write on -r: EROFS" "Read-only" \
+	dd if=/dev/zero of="$M/wfile" bs=1 count=1 conv=notrunc status=none
+check_eq "meta_sum unchanged on -r" "$sum" "$(meta_sum "$DEV")"
+check "umount -r" "$FAMFS" umount "$M"
+
 # --- an interleaved file (needs 1 GiB buckets: a 4 GiB sparse device) -----------
 DEVI=$(mkdev 4G)
 MI=$T/mnt-il
