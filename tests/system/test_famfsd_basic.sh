@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 
 PY=/usr/bin/python3
-DEV=$(mkdev 1G)
+newdev DEV 1G
 M=$T/mnt
 mkdir -p "$M"
 F=("$FAMFS" --device "$DEV")
@@ -182,7 +182,7 @@ check_eq "meta_sum unchanged on -r" "$sum" "$(meta_sum "$DEV")"
 check "umount -r" "$FAMFS" umount "$M"
 
 # --- an interleaved file (needs 1 GiB buckets: a 4 GiB sparse device) -----------
-DEVI=$(mkdev 4G)
+newdev DEVI 4G
 MI=$T/mnt-il
 mkdir -p "$MI"
 check "mkfs 4G" "$MKFS" "$DEVI"

@@ -6,8 +6,8 @@
 . "$(dirname "$0")/lib.sh"
 
 PY=/usr/bin/python3
-DEV1=$(mkdev 1G)
-DEV2=$(mkdev 1G)
+newdev DEV1 1G
+newdev DEV2 1G
 M=$T/m1
 M2=$T/m2
 M3=$T/m3
@@ -128,7 +128,7 @@ check_fail "famfsd as nobody refuses" "need root or CAP_SYS_RAWIO" \
 check "no mount by nobody" bash -c "! grep -q ' $M3 ' /proc/self/mountinfo"
 
 # --- corrupt images -----------------------------------------------------------------
-BAD=$(mkdev 1G)
+newdev BAD 1G
 check_fail "mount a blank device fails" "." "$FAMFS" mount "$BAD" "$M3"
 check "no mount of a blank device" bash -c "! grep -q ' $M3 ' /proc/self/mountinfo"
 "$BIN/famfsd" "$BAD" "$M3" 2>"$T/blank.err"

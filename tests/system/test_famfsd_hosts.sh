@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 
 PY=/usr/bin/python3
-DEV=$(mkdev 1G)
+newdev DEV 1G
 M1=$T/master
 M2=$T/client
 mkdir -p "$M1" "$M2"
