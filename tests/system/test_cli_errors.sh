@@ -102,7 +102,7 @@ check_fail "--device of a missing device" "No such file" \
 	"$FAMFS" --device /dev/shm/famfs-no-such-dev ls
 
 # Usage errors exit 2 with one line pointing at --help.
-for args in "creat a" "creat -s" "creat -s 1x a" "verify -f a" "cp a" "mkdir" "nosuchverb" \
+for args in "creat a" "creat -s" "creat -s 1x a" "creat -s 99999999999T a" "creat -s 1M -N 17 a" "verify -f a" "cp a" "mkdir" "nosuchverb" \
 	"getmap" "ls -Z" "umount" "poison x" "mount x"; do
 	# shellcheck disable=SC2086
 	"$FAMFS" $args >"$T/out" 2>"$T/err"
