@@ -317,7 +317,8 @@ static int decode_interleave(const uint8_t *buf, size_t len, struct famfs_fmap *
 				return rc;
 			f->nstrips_total++;
 			*total += s->len;
-			remainder -= (int64_t)s->len;
+			/* s64 arithmetic that wraps, as in the kernel (no C UB). */
+			remainder = (int64_t)((uint64_t)remainder - s->len);
 		}
 	}
 	if (remainder > 0)

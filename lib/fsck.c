@@ -209,13 +209,16 @@ int famfs_fsck(struct famfs_dev *dev, famfs_fsck_fn fn, void *ctx,
 	rc = famfs_ns_new(&ns);
 	if (rc)
 		return famfs_err(rc, "out of memory");
-	rc = famfs_alloc_init(&a, sb.dev_size, sb.alloc_unit, sb.log_offset + sb.log_len);
+	/*
+	 * Extents must lie in the capacity and in the device actually present.
+	 * dev_size is outside the superblock CRC: never size the bitmap by it.
+	 */
+	data_end = sb.dev_size < dev->size ? sb.dev_size : dev->size;
+	rc = famfs_alloc_init(&a, data_end, sb.alloc_unit, sb.log_offset + sb.log_len);
 	if (rc) {
 		famfs_ns_free(ns);
 		return rc;
 	}
-	/* Extents must lie in the capacity and in the device actually present. */
-	data_end = sb.dev_size < dev->size ? sb.dev_size : dev->size;
 	for (i = 0; i < end; i++) {
 		rc = fsck_read(log, i, &e);
 		if (rc) {
