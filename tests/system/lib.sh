@@ -22,7 +22,6 @@ CLIENT2_UUID=aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee
 export FAMFS_SYSTEM_UUID=$MASTER_UUID
 
 T=$(mktemp -d /tmp/famfs-test.XXXXXX)
-_famfs_devs=()
 _famfs_mounts=()
 _famfs_pids=()
 _famfs_pass=0
@@ -39,21 +38,27 @@ famfs_cleanup() {
 	for p in "${_famfs_pids[@]}"; do
 		kill -9 "$p" >/dev/null 2>&1 || true
 	done
-	for d in "${_famfs_devs[@]}"; do
-		rm -f "$d"
-	done
+	rm -f "${_famfs_devprefix}"*
 	rm -rf "$T"
 }
 trap famfs_cleanup EXIT
 trap 'exit 130' INT TERM
 
+# Devices made by a test are named /dev/shm/famfs-test-<pid>-*, so that
+# cleanup finds them even when they were made in a subshell ($(mkdev ...)).
+_famfs_devprefix=/dev/shm/famfs-test-$$-
+
 # mkdev SIZE -> prints the path of a new sparse device file on /dev/shm.
 mkdev() {
 	local d
-	d=$(mktemp /dev/shm/famfs-test-dev.XXXXXX)
+	d=$(mktemp "${_famfs_devprefix}XXXXXX")
 	truncate -s "$1" "$d"
-	_famfs_devs+=("$d")
 	echo "$d"
+}
+
+# newdev VAR SIZE: make a device and store its path in VAR.
+newdev() {
+	printf -v "$1" %s "$(mkdev "$2")"
 }
 
 # Register a mount point / pid for cleanup.
@@ -147,12 +152,3 @@ dev_bytes() {
 		done | head -c "$size"
 }
 
-# newdev NAME SIZE: like mkdev, but sets $NAME in this shell. `X=$(mkdev ..)`
-# runs mkdev in a subshell, so the device is never registered for removal.
-newdev() {
-	local d
-	d=$(mktemp /dev/shm/famfs-test-dev.XXXXXX)
-	truncate -s "$2" "$d"
-	_famfs_devs+=("$d")
-	printf -v "$1" %s "$d"
-}
