@@ -162,7 +162,9 @@ static double rand_lat(int m)
 	for (i = 0; i < (uint64_t)n; i++) {
 		idx = (idx * 6364136223846793005ULL + 1442695040888963407ULL + (v & 1));
 		if (m == FUSE) {
-			if (syscall(SYS_pread64, fuse_fd, buf, 64, (long)((idx >> 20) % nlines * 64)) != 64)
+			long off = (long)((idx >> 20) % nlines * 64);
+
+			if (syscall(SYS_pread64, fuse_fd, buf, 64, off) != 64)
 				die("fuse pread", errno);
 			v = buf[0];
 		} else {

@@ -441,8 +441,9 @@ static int build(const struct famfs_fmap *f, int flags, famfs_map_devfd_fn devfd
 			goto fail;
 	}
 	if (m->len) {
-		err = map_range(m, NULL, 0, m->maplen,
-				PROT_READ | (m->writable ? PROT_WRITE : 0), false, &addr, &m->nsegs);
+		int prot = PROT_READ | (m->writable ? PROT_WRITE : 0);
+
+		err = map_range(m, NULL, 0, m->maplen, prot, false, &addr, &m->nsegs);
 		if (err)
 			goto fail;
 		m->addr = addr;
