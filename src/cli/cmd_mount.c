@@ -24,7 +24,7 @@
 #include "cli.h"
 
 static const char mount_help[] =
-"usage: famfs mount [-r] [-t TIMEOUT] [-d] DEV MNT\n"
+"usage: famfs mount [-r] [-t TIMEOUT] [-d] [-o OPTS] DEV MNT\n"
 "\n"
 "Mount the famfs on DEV (a devdax device or a regular file) at the\n"
 "directory MNT by starting famfsd, then wait (up to 10 s) until the mount\n"
@@ -36,6 +36,9 @@ static const char mount_help[] =
 "  -t, --timeout SECS   attribute/entry cache timeout passed to famfsd\n"
 "  -d, --debug          run famfsd in the foreground with debug output\n"
 "                       (famfs mount does not return until it exits)\n"
+"  -o, --options OPTS   famfsd options, comma-separated (see famfsd(8)):\n"
+"                       cache=direct (default) or cache=page (mmap through\n"
+"                       the mount, via the page cache)\n"
 "  -h, --help           this help\n"
 "\n"
 "Example:\n"
@@ -93,13 +96,14 @@ int cmd_mount(int argc, char **argv)
 		{ "readonly", no_argument, NULL, 'r' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "debug", no_argument, NULL, 'd' },
+		{ "options", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	char famfsd[PATH_MAX];
-	const char *timeout = NULL, *dev, *mnt;
+	const char *timeout = NULL, *opts = NULL, *dev, *mnt;
 	bool ro = false, debug = false;
-	char *args[10];
+	char *args[12];
 	struct cli_target t;
 	struct stat st;
 	uint64_t end, v;
@@ -107,9 +111,10 @@ int cmd_mount(int argc, char **argv)
 	pid_t pid;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":rt:dh", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":rt:do:h", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'r': ro = true; break;
+		case 'o': opts = optarg; break;
 		case 't':
 			if (cli_parse_uint(optarg, 1u << 30, &v))
 				return cli_usage("bad timeout '%s'", optarg);
@@ -145,6 +150,10 @@ int cmd_mount(int argc, char **argv)
 	}
 	if (debug)
 		args[n++] = "-d";
+	if (opts) {
+		args[n++] = "-o";
+		args[n++] = (char *)opts;
+	}
 	args[n++] = (char *)dev;
 	args[n++] = (char *)mnt;
 	args[n] = NULL;

@@ -47,6 +47,7 @@ struct famfsd {
 	pthread_rwlock_t ns_lock;
 	double timeout;			/* entry and attr timeout, seconds */
 	bool readonly;
+	bool cache_page;		/* -o cache=page: read-only opens use the page cache */
 	bool master;
 	struct timespec mount_time;
 	uint64_t seen_next;		/* log next_index at the last catch-up try */

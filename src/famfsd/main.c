@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * main.c - famfsd [-r] [-t TIMEOUT] [-d] DEV MNT
+ * main.c - famfsd [-r] [-t TIMEOUT] [-d] [-o OPTS] DEV MNT
  *
  * Checks privilege (root or CAP_SYS_RAWIO, as the kernel's famfs mount),
  * opens and replays the file system before anything is mounted (so a bad
@@ -30,10 +30,34 @@ struct famfsd famfsd = {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: famfsd [-r] [-t TIMEOUT] [-d] DEV MNT\n"
+	fprintf(f, "usage: famfsd [-r] [-t TIMEOUT] [-d] [-o OPTS] DEV MNT\n"
 		"  -r          read-only: never write the device\n"
 		"  -t TIMEOUT  entry/attribute cache timeout in seconds (default 60)\n"
-		"  -d          debug: stay in the foreground and trace requests\n");
+		"  -d          debug: stay in the foreground and trace requests\n"
+		"  -o OPTS     comma-separated famfsd options:\n"
+		"                cache=direct  every read and write goes to famfsd (default)\n"
+		"                cache=page    read-only opens use the page cache, so that\n"
+		"                              mmap through the mount works\n");
+}
+
+/* Parse the -o list. Returns 0, or prints one line and returns -1. */
+static int parse_opts(char *list)
+{
+	char *save = NULL, *o;
+
+	for (o = strtok_r(list, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
+		if (!strcmp(o, "cache=direct")) {
+			famfsd.cache_page = false;
+		} else if (!strcmp(o, "cache=page")) {
+			famfsd.cache_page = true;
+		} else if (!strcmp(o, "ro")) {
+			famfsd.readonly = true;
+		} else {
+			fprintf(stderr, "famfsd: unknown option '%s' (see famfsd -h)\n", o);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 /* True if we are root or hold CAP_SYS_RAWIO in the effective set. */
@@ -75,7 +99,7 @@ int main(int argc, char **argv)
 	int c, rc, ret = 1;
 
 	famfsd.timeout = 60.0;
-	while ((c = getopt(argc, argv, "rt:dh")) != -1) {
+	while ((c = getopt(argc, argv, "rt:do:h")) != -1) {
 		switch (c) {
 		case 'r':
 			famfsd.readonly = true;
@@ -90,6 +114,10 @@ int main(int argc, char **argv)
 			break;
 		case 'd':
 			debug = true;
+			break;
+		case 'o':
+			if (parse_opts(optarg))
+				return 1;
 			break;
 		case 'h':
 			usage(stdout);

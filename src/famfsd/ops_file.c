@@ -5,7 +5,10 @@
  *
  * Files are opened direct_io: every read and write comes here and goes
  * straight to the device memory, so what another host wrote is what a
- * reader gets (no page cache to go stale). Every copy runs inside a SIGBUS
+ * reader gets (no page cache to go stale). With -o cache=page, read-only
+ * opens use the page cache instead (dropped at each open, so close-to-open
+ * consistent), which is what makes mmap through the mount possible: libfuse
+ * 3.14 cannot negotiate FUSE_DIRECT_IO_ALLOW_MMAP. Every copy runs inside a SIGBUS
  * guard. Sizes never change: a write at or past EOF is EFBIG and one that
  * crosses EOF is cut there.
  */
@@ -39,7 +42,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		return;
 	}
 	fi->fh = (uintptr_t)n;
-	fi->direct_io = 1;
+	fi->direct_io = !(famfsd.cache_page && (fi->flags & O_ACCMODE) == O_RDONLY);
 	fi->keep_cache = 0;
 	fuse_reply_open(req, fi);
 }

@@ -75,6 +75,22 @@ fi
 check_fail "umount of a non-mount" "not a famfs mount" "$FAMFS" umount "$M"
 check "remount" "$FAMFS" mount "$DEV" "$M"
 check "verify after remount" "$FAMFS" verify -S 5 -f "$M/a/b/f"
+mmap_sum='import mmap, sys, zlib
+f = open(sys.argv[1], "rb")
+print(zlib.crc32(mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)))'
+want=$(/usr/bin/python3 -c 'import sys, zlib; print(zlib.crc32(open(sys.argv[1], "rb").read()))' \
+	"$M/a/src/d/x")
+check_fail "mmap through a cache=direct mount is refused" "ENODEV|No such device" \
+	/usr/bin/python3 -c "$mmap_sum" "$M/a/src/d/x"
+check "umount" "$FAMFS" umount "$M"
+check_fail "famfsd refuses an unknown -o option" "unknown option 'bogus'" \
+	"$FAMFS" mount -o bogus "$DEV" "$M"
+grep -q " $M " /proc/self/mountinfo && fail "bad option left a mount" || pass "no mount left"
+check "mount -o cache=page" "$FAMFS" mount -o cache=page "$DEV" "$M"
+check_eq "mmap through a cache=page mount sees the file" "$want" \
+	"$(/usr/bin/python3 -c "$mmap_sum" "$M/a/src/d/x" 2>&1)"
+check "write inside the size still works on cache=page" \
+	dd if=/dev/zero of="$M/a/src/d/x" bs=1 count=1 conv=notrunc status=none
 check "umount" "$FAMFS" umount "$M"
 
 done_testing
