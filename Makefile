@@ -4,12 +4,13 @@
 #   make demo        build, make an embedded device, mount it, show famfs working
 #   make deps        install the Debian packages the build and tests need
 #   make check-vm    famfs across two QEMU guests sharing one /dev/dax0.0
+#   make bench       side-by-side benchmarks into bench/out (results.json, results.png)
 BUILD     ?= build
 ASAN_BUILD ?= build-asan
 JOBS      ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
 
-.PHONY: all deps build check check-unit check-system check-asan check-vm demo clean
+.PHONY: all deps build check check-unit check-system check-asan check-vm bench demo clean
 
 all: build
 
@@ -33,6 +34,9 @@ check-system: build
 
 check-vm: build
 	tests/vm/check-vm.sh $(BUILD)
+
+bench: build
+	bench/run --build $(BUILD) --out bench/out $(BENCH_ARGS)
 
 demo: build
 	@scripts/demo.sh $(BUILD)
