@@ -1,0 +1,237 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# tests/vm/check-vm.sh - make check-vm: famfs across two QEMU (TCG) guests,
+# each with its own Debian kernel, that share one host memory file as a real
+# /dev/dax0.0 (QEMU nvdimm -> ACPI NFIT -> libnvdimm -> devdax namespace).
+#
+#   tests/vm/check-vm.sh [BUILD]      BUILD defaults to build
+#
+# 1. setup.sh: host tools and guest debs (cached in $FAMFS_VM_DIR).
+# 2. initramfs.sh: busybox, modules, ndctl, the famfs binaries from BUILD.
+# 3. The shared file (sparse, /dev/shm): formatted once by a format guest
+#    (devdax namespace, labels inside the file); before every run the dax
+#    range is punched back to zeroes, so each run starts from a blank device.
+# 4. Guests A (master) and B (client) run at the same time; each step is
+#    asserted inside the guests and reported as "STEP n PASS|FAIL" on the
+#    serial console, which lands in $OUT/guest-<role>.log.
+# 5. The summary: every expected step must PASS in its guest.
+# Exit 0 only when all steps passed; 1 otherwise, including when QEMU cannot
+# start. QEMU is killed on every exit path.
+#
+# Knobs (environment): FAMFS_VM_DIR (/var/tmp/famfs-vm), FAMFS_VM_SHARED
+# (/dev/shm/famfs-vm.img), FAMFS_VM_TIMEOUT (240 s per guest),
+# FAMFS_VM_VISIBLE_MS (1000: step 5's limit), FAMFS_VM_APPEND (more kernel
+# command line, e.g. loglevel=7).
+set -euo pipefail
+
+T_START=$(date +%s.%N)
+HERE=$(cd "$(dirname "$0")" && pwd)
+BUILD=${1:-build}
+export FAMFS_VM_DIR=${FAMFS_VM_DIR:-/var/tmp/famfs-vm}
+VM_DIR=$FAMFS_VM_DIR
+SHARED=${FAMFS_VM_SHARED:-/dev/shm/famfs-vm.img}
+SHARED_SIZE=4100M	# -> /dev/dax0.0 of exactly 4 GiB (interleave needs 1 GiB buckets)
+LABEL_SIZE=128K
+GUEST_MEM=1G
+MAXMEM=6G		# guest RAM + the nvdimm, rounded up
+TIMEOUT=${FAMFS_VM_TIMEOUT:-240}
+GRACE=30		# seconds a guest may run on after its peer failed
+VISIBLE_MS=${FAMFS_VM_VISIBLE_MS:-1000}
+UUID_A=a0a0a0a0-0000-4000-8000-00000000000a
+UUID_B=b0b0b0b0-0000-4000-8000-00000000000b
+STEPS_A="1 2 5 6 7"
+STEPS_B="3 4 5 6 7"
+INITRD=$VM_DIR/initramfs.cpio.gz
+STAMP=$SHARED.fmt
+OUT=$VM_DIR/out/$(date +%Y%m%d-%H%M%S)-$$
+NONCE=$$-$RANDOM
+
+say() { printf 'check-vm: %s\n' "$*" | tee -a "$OUT/summary.txt" >&2; }
+die() { say "ERROR: $*"; say "FAIL (logs in $OUT)"; exit 1; }
+elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
+
+declare -A PID T0 STATE
+cleanup() {
+	local r
+
+	for r in "${!PID[@]}"; do
+		if [ "${STATE[$r]}" = running ] && kill -0 "${PID[$r]}" 2>/dev/null; then
+			kill "${PID[$r]}" 2>/dev/null || true
+		fi
+	done
+}
+trap cleanup EXIT
+trap 'cleanup; exit 130' INT TERM
+
+# clean_log ROLE: the guest's console without carriage returns and escape codes.
+clean_log() {
+	tr -d '\r' <"$OUT/guest-$1.log" 2>/dev/null |
+		sed -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\x1b[c78]//g' || true
+}
+
+# start_guest ROLE [KERNEL ARGS]: boot a guest in the background.
+start_guest() {
+	local role=$1 vmlinuz
+	local -a argv
+
+	shift
+	vmlinuz=$(ls "$VM_DIR"/kroot/boot/vmlinuz-* | head -1)
+	argv=(qemu-system-x86_64 -machine pc,nvdimm=on -accel tcg -cpu max -smp 1
+		-m "$GUEST_MEM,slots=2,maxmem=$MAXMEM"
+		-object "memory-backend-file,id=mem1,share=on,mem-path=$SHARED,size=$SHARED_SIZE,align=2M"
+		-device "nvdimm,id=nv1,memdev=mem1,label-size=$LABEL_SIZE"
+		-nographic -no-reboot -nic none -vga none
+		-kernel "$vmlinuz" -initrd "$INITRD"
+		-append "console=ttyS0 quiet loglevel=4 panic=-1 mitigations=off vm.role=$role $* ${FAMFS_VM_APPEND:-}")
+	printf '%q ' "${argv[@]}" >"$OUT/guest-$role.cmd"
+	"${argv[@]}" </dev/null >"$OUT/guest-$role.log" 2>&1 &
+	PID[$role]=$!
+	T0[$role]=$(date +%s.%N)
+	STATE[$role]=running
+}
+
+# guest_rc ROLE: the script status the guest printed, or "none".
+guest_rc() {
+	local rc
+
+	rc=$(clean_log "$1" | sed -n 's/.*VM-EXIT role=[^ ]* rc=\([0-9]*\).*/\1/p' | tail -1)
+	echo "${rc:-none}"
+}
+
+# wait_guests ROLE...: wait until every guest has powered off. A guest that
+# outlives TIMEOUT is killed; so is one still running GRACE seconds after a
+# peer ended with a failure (it would only wait for messages that never come).
+wait_guests() {
+	local r o left peer_failed_at=
+
+	while :; do
+		left=0
+		for r in "$@"; do
+			[ "${STATE[$r]}" = running ] || continue
+			if ! kill -0 "${PID[$r]}" 2>/dev/null; then
+				wait "${PID[$r]}" 2>/dev/null && STATE[$r]=exit:0 || STATE[$r]=exit:$?
+				echo "$(elapsed "${T0[$r]}")" >"$OUT/guest-$r.wall"
+				[ "$(guest_rc "$r")" = 0 ] || peer_failed_at=${peer_failed_at:-$(date +%s)}
+				continue
+			fi
+			left=$((left + 1))
+			o=$(elapsed "${T0[$r]}")
+			if [ "${o%.*}" -ge "$TIMEOUT" ]; then
+				kill "${PID[$r]}" 2>/dev/null || true
+				say "guest $r still running after ${TIMEOUT}s: killed"
+				STATE[$r]=timeout
+				echo "$o" >"$OUT/guest-$r.wall"
+			elif [ -n "$peer_failed_at" ] &&
+				[ $(($(date +%s) - peer_failed_at)) -ge "$GRACE" ]; then
+				kill "${PID[$r]}" 2>/dev/null || true
+				say "guest $r still running ${GRACE}s after its peer failed: killed"
+				STATE[$r]=killed
+				echo "$o" >"$OUT/guest-$r.wall"
+			fi
+		done
+		[ "$left" -gt 0 ] || break
+		sleep 0.25
+	done
+	for r in "$@"; do
+		wait "${PID[$r]}" 2>/dev/null || true
+	done
+}
+
+# qemu_started ROLE: the guest reached its /init; else explain and exit 1.
+qemu_started() {
+	clean_log "$1" | grep -q 'VM-READY role=' && return 0
+	say "QEMU could not start guest $1 (state ${STATE[$1]}); its output ends with:"
+	clean_log "$1" | tail -15 | sed 's/^/    /' | tee -a "$OUT/summary.txt" >&2
+	say "the command is in $OUT/guest-$1.cmd"
+	die "QEMU did not boot guest $1: make check-vm cannot run here"
+}
+
+# Create and format the shared file unless the stamp says it is ready.
+prepare_shared() {
+	local want="size=$SHARED_SIZE label=$LABEL_SIZE map=mem align=2M" line
+
+	if [ -e "$SHARED" ] && [ "$(head -1 "$STAMP" 2>/dev/null)" = "$want" ]; then
+		return 0
+	fi
+	say "formatting $SHARED ($SHARED_SIZE, sparse) in a format guest"
+	rm -f "$SHARED" "$STAMP"
+	truncate -s "$SHARED_SIZE" "$SHARED" || die "cannot create $SHARED"
+	start_guest format
+	wait_guests format
+	qemu_started format
+	line=$(clean_log format | grep -o 'VM-DAX .*' | tail -1)
+	[ "$(guest_rc format)" = 0 ] && [ -n "$line" ] || {
+		clean_log format | grep -vE '^\s*$' | tail -20 | sed 's/^/    /' >&2
+		die "the format guest failed (see $OUT/guest-format.log)"
+	}
+	printf '%s\n%s\n' "$want" "$line" >"$STAMP"
+}
+
+# Zero the dax range of the shared file (punch it back to a sparse hole).
+blank_device() {
+	local line size off
+
+	line=$(sed -n 2p "$STAMP")
+	size=$(sed -n 's/.*size=\([0-9]*\).*/\1/p' <<<"$line")
+	off=$(sed -n 's/.*offset=\([0-9]*\).*/\1/p' <<<"$line")
+	[ -n "$size" ] && [ -n "$off" ] || die "bad stamp $STAMP: '$line'"
+	say "/dev/dax0.0: $size bytes at offset $off of $SHARED; punching it to zeroes"
+	fallocate --punch-hole --keep-size --offset "$off" --length "$size" "$SHARED" ||
+		die "fallocate --punch-hole on $SHARED failed"
+}
+
+# report ROLE STEPS: print the guest's console lines and its step verdicts;
+# returns 1 if any expected step did not PASS.
+report() {
+	local r=$1 steps=$2 s line ok=0
+
+	echo "----- guest $r: $OUT/guest-$r.log -----" >&2
+	clean_log "$r" | sed -n '/VM-READY role=/,$p' | grep -vE '^\s*$' | sed "s/^/$r| /" >&2 || true
+	for s in $steps; do
+		line=$(clean_log "$r" | grep -E "^STEP $s (PASS|FAIL)" | tail -1)
+		[ -n "$line" ] || line="STEP $s FAIL: no verdict (guest ${STATE[$r]}, script rc $(guest_rc "$r"))"
+		case $line in *" PASS:"*) ;; *) ok=1 ;; esac
+		say "guest $r: $line"
+	done
+	say "guest $r: script rc=$(guest_rc "$r"), qemu ${STATE[$r]}, wall $(cat "$OUT/guest-$r.wall")s"
+	[ "$(guest_rc "$r")" = 0 ] || ok=1
+	return $ok
+}
+
+main() {
+	local ok=0 ms
+
+	mkdir -p "$OUT"
+	BUILD=$(cd "$BUILD" 2>/dev/null && pwd) || die "no build directory ${1:-build}"
+	"$HERE/setup.sh" || die "setup failed (host tools or guest packages)"
+	command -v qemu-system-x86_64 >/dev/null ||
+		die "qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)"
+	qemu-system-x86_64 --version >/dev/null 2>&1 || die "qemu-system-x86_64 does not run"
+	"$HERE/initramfs.sh" "$BUILD" "$INITRD" || die "building the initramfs failed"
+	prepare_shared
+	blank_device
+	say "booting guest A (master) and guest B (client), nonce $NONCE"
+	local t_run
+	t_run=$(date +%s.%N)
+	start_guest A "vm.nonce=$NONCE vm.uuid=$UUID_A"
+	start_guest B "vm.nonce=$NONCE vm.uuid=$UUID_B vm.visible_ms=$VISIBLE_MS"
+	wait_guests A B
+	say "guests ran ${t_run:+$(elapsed "$t_run")}s"
+	qemu_started A
+	qemu_started B
+	report A "$STEPS_A" || ok=1
+	report B "$STEPS_B" || ok=1
+	ms=$(clean_log B | sed -n 's/^VISIBLE_MS=\([0-9]*\).*/\1/p' | tail -1)
+	say "VISIBLE_MS=${ms:-none} (step 5: A's new file seen by B)"
+	# keep the logs of the last 10 runs
+	ls -d "$VM_DIR"/out/*/ 2>/dev/null | head -n -10 | xargs -r rm -rf
+	if [ "$ok" = 0 ]; then
+		say "PASS: all steps in both guests; total wall $(elapsed "$T_START")s; logs in $OUT"
+	else
+		say "FAIL: see the STEP lines above; total wall $(elapsed "$T_START")s; logs in $OUT"
+	fi
+	return $ok
+}
+
+main "$@"

@@ -1,0 +1,101 @@
+# shellcheck shell=sh
+# SPDX-License-Identifier: Apache-2.0
+#
+# tests/vm/guest-A.sh - guest A, the master (busybox sh): steps 1, 2, 5, 6
+# and 7 of make check-vm. It formats /dev/dax0.0, fills and mounts it, waits
+# for B's "mounted" message in the mailbox, creates a file while B watches,
+# patches a file through its direct mapping, and runs fsck. Exit status =
+# number of failed steps.
+. /vm/guest-lib.sh
+
+# 1. mkfs.famfs on the real devdax device: the size comes from sysfs.
+step1() {
+	dax_info || { step_fail 1 "no $DEV in the guest"; return 1; }
+	run /tmp/mkfs.out mkfs.famfs $DEV || { step_fail 1 "mkfs.famfs $DEV failed"; return 1; }
+	sed 's/^/    mkfs: /' /tmp/mkfs.out | head -8
+	run /tmp/ls.out famfs --device $DEV ls ||
+		{ step_fail 1 "famfs --device $DEV ls after mkfs failed"; return 1; }
+	step_pass 1 "mkfs.famfs $DEV ($(cat /sys/bus/dax/devices/dax0.0/size) bytes from sysfs)"
+}
+
+# 2. Mount, copy a simple and an interleaved file in, check them, make the mailbox.
+step2() {
+	gen_files
+	mkdir -p $MNT
+	run /tmp/mount.out famfs mount $DEV $MNT || { step_fail 2 "famfs mount failed"; return 1; }
+	is_mounted || { step_fail 2 "famfs mount returned 0 but $MNT is not mounted"; return 1; }
+	run /tmp/cp1.out famfs cp /tmp/small.txt $MNT/small.txt ||
+		{ step_fail 2 "famfs cp small.txt failed"; return 1; }
+	run /tmp/cp2.out famfs cp -B 4 -N 2 -C 2M /tmp/big.txt $MNT/big.txt ||
+		{ step_fail 2 "famfs cp -B 4 -N 2 -C 2M big.txt (interleaved) failed"; return 1; }
+	run /tmp/getmap.out famfs getmap $MNT/big.txt && sed 's/^/    getmap big.txt: /' \
+		/tmp/getmap.out | head -6
+	same_bytes "A: FUSE read small.txt" $MNT/small.txt /tmp/small.txt ||
+		{ step_fail 2 "small.txt reads back wrong through the mount"; return 1; }
+	same_bytes "A: FUSE read big.txt" $MNT/big.txt /tmp/big.txt ||
+		{ step_fail 2 "big.txt reads back wrong through the mount"; return 1; }
+	run /tmp/creat.out famfs creat -s 2M $MBOX ||
+		{ step_fail 2 "famfs creat -s 2M mailbox failed"; return 1; }
+	step_pass 2 "famfs mount + cp small.txt (simple) + cp big.txt (interleaved, -B 4 -N 2" \
+		"-C 2M) read back right; mailbox created"
+}
+
+# 5. Create late.txt while B is mounted; tell B through the mailbox.
+step5() {
+	info "waiting for B to mount (mailbox)"
+	mb_wait $MB_B_MOUNTED "B-MOUNTED $NONCE" 200 ||
+		{ step_fail 5 "B never reported B-MOUNTED in the mailbox"; return 1; }
+	run /tmp/cp3.out famfs cp /tmp/late.txt $MNT/late.txt ||
+		{ step_fail 5 "famfs cp late.txt failed"; return 1; }
+	mb_put $MB_A_CREATED "A-CREATED $NONCE" ||
+		{ step_fail 5 "could not post A-CREATED to the mailbox"; return 1; }
+	step_pass 5 "created late.txt while B is mounted"
+}
+
+# 6. Patch small.txt through the direct mapping, flush, tell B.
+step6() {
+	mb_wait $MB_B_SAW "B-SAW-NEW $NONCE" 120 || info "B did not confirm late.txt"
+	LD_PRELOAD=$SHIM vmpoke write $MNT/small.txt 0 "$PATCH" 2>/tmp/w.err ||
+		{ show /tmp/w.err; step_fail 6 "store into small.txt through the shim failed"; return 1; }
+	direct_backing /tmp/w.err $MNT/small.txt ||
+		{ step_fail 6 "small.txt was not mapped from the device"; return 1; }
+	run /tmp/flush.out famfs flush $MNT/small.txt ||
+		{ step_fail 6 "famfs flush small.txt failed"; return 1; }
+	same_bytes "A: FUSE read patched small.txt" $MNT/small.txt /tmp/small-patched.txt ||
+		{ step_fail 6 "A does not read its own patch back"; return 1; }
+	mb_put $MB_A_WROTE "A-WROTE $NONCE" ||
+		{ step_fail 6 "could not post A-WROTE to the mailbox"; return 1; }
+	step_pass 6 "patched small.txt through the direct mapping and flushed it"
+}
+
+# 7. fsck of the device is clean.
+step7() {
+	if run /tmp/fsck.out famfs fsck $DEV && fsck_clean /tmp/fsck.out; then
+		sed 's/^/    fsck: /' /tmp/fsck.out | head -12
+		step_pass 7 "famfs fsck $DEV is clean on A"
+	else
+		show /tmp/fsck.out
+		step_fail 7 "famfs fsck $DEV on A"
+	fi
+}
+
+if step1; then
+	if step2; then
+		if step5; then
+			step6 || mb_abort
+		else
+			mb_abort
+		fi
+		[ "$LAST_STEP" -ge 5 ] || not_reached 5 5
+		[ "$LAST_STEP" -ge 6 ] || not_reached 6 6
+		step7
+		mb_wait $MB_B_DONE "B-DONE $NONCE" 120 || info "B did not report B-DONE"
+		run /tmp/umount.out famfs umount $MNT || info "famfs umount failed"
+	else
+		not_reached 5 7
+	fi
+else
+	not_reached 2 2
+	not_reached 5 7
+fi
+finish

@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * vmpoke.c - the in-guest helper of make check-vm: touch famfs files
+ * through mmap(2), so that under LD_PRELOAD=libfamfs-preload.so every load
+ * and store goes straight to /dev/dax0.0, and report which file really
+ * backs the mapping (from /proc/self/maps) so the guest scripts can assert
+ * that the mapping is direct.
+ *
+ *   vmpoke mapcat FILE              write the whole file, read from a mapping, to stdout
+ *   vmpoke read   FILE OFF LEN      write LEN bytes at OFF, read from a mapping, to stdout
+ *   vmpoke write  FILE OFF TEXT     store TEXT at OFF through a shared writable mapping
+ *   vmpoke wait   FILE OFF TEXT MS [AOFF ATEXT]
+ *                                   poll the mapping until TEXT is at OFF (exit 3 on
+ *                                   timeout, 4 as soon as ATEXT is at AOFF: the peer gave up)
+ *   vmpoke appear PATH MS           stat PATH every 10 ms until it exists, print VISIBLE_MS=n
+ *
+ * mapcat, read, write and wait print "vmpoke: backing=<path>" on stderr.
+ * Exit codes: 0 ok, 1 system error, 2 usage, 3 timeout, 4 aborted.
+ *
+ * It is linked dynamically on purpose: a static program would bypass the
+ * preload shim.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define POLL_NS 10000000L	/* 10 ms between polls */
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void nap(void)
+{
+	struct timespec ts = { 0, POLL_NS };
+
+	nanosleep(&ts, NULL);
+}
+
+/* Print the path of the mapping that holds @addr, as /proc/self/maps says. */
+static void print_backing(const void *addr)
+{
+	char line[4096];
+	FILE *f = fopen("/proc/self/maps", "r");
+	uintptr_t a = (uintptr_t)addr;
+
+	if (!f) {
+		fprintf(stderr, "vmpoke: backing=unknown\n");
+		return;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi;
+		char *path;
+
+		if (sscanf(line, "%lx-%lx", &lo, &hi) != 2 || a < lo || a >= hi)
+			continue;
+		path = strchr(line, '/');
+		if (!path)
+			path = "anonymous\n";
+		fprintf(stderr, "vmpoke: backing=%s", path);
+		fclose(f);
+		return;
+	}
+	fclose(f);
+	fprintf(stderr, "vmpoke: backing=none\n");
+}
+
+/*
+ * Map all of @path (read-only or read-write) and return its address and
+ * size; exits with 1 and a message on failure. A zero-length file maps
+ * nothing and returns NULL.
+ */
+static volatile uint8_t *map_file(const char *path, int writable, size_t *size)
+{
+	struct stat st;
+	void *p;
+	int fd = open(path, writable ? O_RDWR : O_RDONLY);
+
+	if (fd < 0) {
+		fprintf(stderr, "vmpoke: open %s: %s\n", path, strerror(errno));
+		exit(1);
+	}
+	if (fstat(fd, &st) < 0) {
+		fprintf(stderr, "vmpoke: stat %s: %s\n", path, strerror(errno));
+		exit(1);
+	}
+	*size = (size_t)st.st_size;
+	if (!*size) {
+		close(fd);
+		return NULL;
+	}
+	p = mmap(NULL, *size, PROT_READ | (writable ? PROT_WRITE : 0), MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED) {
+		fprintf(stderr, "vmpoke: mmap %s: %s\n", path, strerror(errno));
+		exit(1);
+	}
+	close(fd);
+	print_backing(p);
+	return p;
+}
+
+static int out_bytes(volatile uint8_t *p, size_t len)
+{
+	uint8_t buf[65536];
+	size_t done = 0;
+
+	while (done < len) {
+		size_t n = len - done, i;
+
+		if (n > sizeof(buf))
+			n = sizeof(buf);
+		for (i = 0; i < n; i++)
+			buf[i] = p[done + i];
+		if (fwrite(buf, 1, n, stdout) != n) {
+			fprintf(stderr, "vmpoke: write stdout: %s\n", strerror(errno));
+			return 1;
+		}
+		done += n;
+	}
+	return fflush(stdout) ? 1 : 0;
+}
+
+/* Parse a non-negative number; exits with 2 on junk. */
+static uint64_t num(const char *s)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || end == s || *end) {
+		fprintf(stderr, "vmpoke: bad number '%s'\n", s);
+		exit(2);
+	}
+	return v;
+}
+
+static void range_check(uint64_t off, uint64_t len, size_t size)
+{
+	if (off > size || len > size - off) {
+		fprintf(stderr, "vmpoke: range %llu+%llu is past the file size %zu\n",
+			(unsigned long long)off, (unsigned long long)len, size);
+		exit(1);
+	}
+}
+
+/* Whether the @n bytes of @text are at @p. */
+static int has_text(volatile uint8_t *p, const char *text, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n && p[i] == (uint8_t)text[i]; i++)
+		;
+	return i == n;
+}
+
+/* Poll until @text is at @off; give up when @atext (if not NULL) is at @aoff. */
+static int cmd_wait(const char *path, uint64_t off, const char *text, uint64_t ms,
+		    uint64_t aoff, const char *atext)
+{
+	size_t size, n = strlen(text), an = atext ? strlen(atext) : 0;
+	volatile uint8_t *p = map_file(path, 0, &size);
+	uint64_t t0 = now_ms();
+
+	range_check(off, n, size);
+	range_check(aoff, an, size);
+	for (;;) {
+		if (has_text(p + off, text, n))
+			break;
+		if (atext && has_text(p + aoff, atext, an)) {
+			fprintf(stderr, "vmpoke: peer gave up ('%s' at %s+%llu) while waiting for"
+				" '%s'\n", atext, path, (unsigned long long)aoff, text);
+			return 4;
+		}
+		if (now_ms() - t0 > ms) {
+			fprintf(stderr, "vmpoke: '%s' not at %s+%llu after %llu ms\n", text, path,
+				(unsigned long long)off, (unsigned long long)ms);
+			return 3;
+		}
+		nap();
+	}
+	printf("WAITED_MS=%llu\n", (unsigned long long)(now_ms() - t0));
+	return 0;
+}
+
+static int cmd_appear(const char *path, uint64_t ms)
+{
+	struct stat st;
+	uint64_t t0 = now_ms();
+
+	while (stat(path, &st) < 0) {
+		if (now_ms() - t0 > ms) {
+			fprintf(stderr, "vmpoke: %s did not appear in %llu ms\n", path,
+				(unsigned long long)ms);
+			return 3;
+		}
+		nap();
+	}
+	printf("VISIBLE_MS=%llu\n", (unsigned long long)(now_ms() - t0));
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd = argc > 1 ? argv[1] : "";
+	volatile uint8_t *p;
+	size_t size, i, n;
+	uint64_t off, len;
+
+	if (!strcmp(cmd, "mapcat") && argc == 3) {
+		p = map_file(argv[2], 0, &size);
+		return out_bytes(p, size);
+	}
+	if (!strcmp(cmd, "read") && argc == 5) {
+		off = num(argv[3]);
+		len = num(argv[4]);
+		p = map_file(argv[2], 0, &size);
+		range_check(off, len, size);
+		return out_bytes(p + off, len);
+	}
+	if (!strcmp(cmd, "write") && argc == 5) {
+		off = num(argv[3]);
+		n = strlen(argv[4]);
+		p = map_file(argv[2], 1, &size);
+		range_check(off, n, size);
+		for (i = 0; i < n; i++)
+			p[off + i] = (uint8_t)argv[4][i];
+		__sync_synchronize();
+		return 0;
+	}
+	if (!strcmp(cmd, "wait") && argc == 6)
+		return cmd_wait(argv[2], num(argv[3]), argv[4], num(argv[5]), 0, NULL);
+	if (!strcmp(cmd, "wait") && argc == 8)
+		return cmd_wait(argv[2], num(argv[3]), argv[4], num(argv[5]), num(argv[6]),
+				argv[7]);
+	if (!strcmp(cmd, "appear") && argc == 4)
+		return cmd_appear(argv[2], num(argv[3]));
+	fprintf(stderr, "usage: vmpoke mapcat FILE | read FILE OFF LEN | write FILE OFF TEXT |\n"
+		"              wait FILE OFF TEXT MS [AOFF ATEXT] | appear PATH MS\n");
+	return 2;
+}
