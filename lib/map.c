@@ -16,12 +16,14 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "famfs/err.h"
 #include "famfs/ioctl.h"
 #include "famfs/map.h"
 #include "famfs/omf.h"
+#include "famfs/resolver.h"
 
 /* Files needing more mappings than this get the max_map_count pre-check. */
 #define MAP_CHECK_MIN_SEGS	16
@@ -340,6 +342,16 @@ static uint8_t *reserve(void *addr, size_t len, uint64_t phase, bool fixed, int 
 	return base;
 }
 
+/* Walk @m's segments: the BPF resolver in BPF mode, else the fmap. */
+static long map_walk(const struct famfs_map *m, famfs_seg_fn fn, void *ctx)
+{
+	struct famfs_resolver r = { .kind = FAMFS_RESOLVER_BPF, .bpf = m->bpf, .ino = m->bpf_ino };
+
+	if (m->bpf)
+		return famfs_resolver_walk(&r, m->fmap.file_size, fn, ctx);
+	return famfs_fmap_walk(&m->fmap, fn, ctx);
+}
+
 /* Map file range [off, off + len) of @m at a new (or @fixed) address. */
 static int map_range(const struct famfs_map *m, void *addr, uint64_t off, size_t len, int prot,
 		     bool fixed, void **out, long *nsegs)
@@ -355,7 +367,7 @@ static int map_range(const struct famfs_map *m, void *addr, uint64_t off, size_t
 	c->off = off;
 	c->end = off + len;
 	c->prot = prot;
-	n = famfs_fmap_walk(&m->fmap, count_seg, c);
+	n = map_walk(m, count_seg, c);
 	if (n < 0) {
 		err = famfs_err((int)n, "fmap: walk failed");
 		goto out;
@@ -371,7 +383,7 @@ static int map_range(const struct famfs_map *m, void *addr, uint64_t off, size_t
 			err = enomem_detail(c->nmapped);
 		goto out;
 	}
-	n = famfs_fmap_walk(&m->fmap, map_seg, c);
+	n = map_walk(m, map_seg, c);
 	if (n < 0) {
 		err = (int)n;
 		sys_munmap(c->base, len);
@@ -406,7 +418,7 @@ int famfs_map_mmap(const struct famfs_map *m, void *addr, size_t len, int prot, 
 }
 
 static int build(const struct famfs_fmap *f, int flags, famfs_map_devfd_fn devfd, void *ctx,
-		 struct famfs_map **out)
+		 const struct famfs_bpf *bpf, uint64_t ino, struct famfs_map **out)
 {
 	struct famfs_map *m;
 	uint64_t bits;
@@ -425,6 +437,8 @@ static int build(const struct famfs_fmap *f, int flags, famfs_map_devfd_fn devfd
 	m->writable = acc != O_RDONLY;
 	m->devfd = devfd;
 	m->devctx = ctx;
+	m->bpf = bpf;
+	m->bpf_ino = ino;
 	m->len = f->file_size;
 	m->maplen = round_up_pmd(f->file_size);
 	if (m->len != f->file_size || m->maplen < m->len) {
@@ -458,7 +472,138 @@ fail:
 int famfs_map_build(const struct famfs_fmap *f, int flags, famfs_map_devfd_fn devfd, void *ctx,
 		    struct famfs_map **out)
 {
-	return build(f, flags, devfd, ctx, out);
+	return build(f, flags, devfd, ctx, NULL, 0, out);
+}
+
+/* ---- BPF mode: the pinned maps of famfsd -o bpf instead of GET_FMAP ---- */
+
+#define BPF_MOUNTS	16
+
+/* What this process knows of one mount, keyed by mount id. */
+struct bpf_mount {
+	uint64_t mnt_id;
+	bool used;
+	bool has_bpf;
+	struct famfs_bpf h;	/* never closed: live maps reference it */
+};
+
+static struct bpf_mount bpf_mounts[BPF_MOUNTS];
+
+/* The mount's BPF handle, or NULL when it has none (cached per mount id). */
+static const struct famfs_bpf *bpf_mount_get(uint64_t mnt_id, uint64_t dev)
+{
+	char dir[256];
+	struct bpf_mount *bm = NULL;
+	unsigned int i;
+
+	pthread_mutex_lock(&dax_lock);
+	for (i = 0; i < BPF_MOUNTS; i++) {
+		if (bpf_mounts[i].used && bpf_mounts[i].mnt_id == mnt_id) {
+			bm = &bpf_mounts[i];
+			goto out;
+		}
+	}
+	for (i = 0; i < BPF_MOUNTS && bpf_mounts[i].used; i++)
+		;
+	if (i == BPF_MOUNTS) {
+		pthread_mutex_unlock(&dax_lock);
+		return NULL;	/* table full: GET_FMAP */
+	}
+	bm = &bpf_mounts[i];
+	bm->used = true;
+	bm->mnt_id = mnt_id;
+	famfs_bpf_pin_dir(dev, dir, sizeof(dir));
+	bm->has_bpf = famfs_bpf_open_pinned(dir, &bm->h) == 0;
+out:
+	pthread_mutex_unlock(&dax_lock);
+	return bm->has_bpf ? &bm->h : NULL;
+}
+
+/* Slot @idx from the pinned device map, standing in for GET_DAXDEV. */
+static int dax_learn_bpf(const struct famfs_bpf *h, unsigned int idx)
+{
+	struct famfs_bpf_dev d;
+	int rc;
+
+	if (idx >= FAMFS_MAX_DAXDEVS)
+		return famfs_err(-EINVAL, "fmap: device index %u out of range", idx);
+	rc = famfs_bpf_get_dev(h, idx, &d);
+	if (rc)
+		return famfs_err(rc, "BPF device map, slot %u: %s", idx, strerror(-rc));
+	if (!d.valid || !d.name[0])
+		return famfs_err(-EINVAL, "BPF device map: no device %u", idx);
+	if (d.state)
+		return famfs_err(d.state == 1 ? -EHWPOISON : -EIO, "device %u (%s) has failed",
+				 idx, d.name);
+	d.name[sizeof(d.name) - 1] = '\0';
+	pthread_mutex_lock(&dax_lock);
+	if (!dax_table[idx].valid) {
+		memcpy(dax_table[idx].name, d.name, sizeof(dax_table[idx].name));
+		dax_table[idx].fd_ro = -1;
+		dax_table[idx].fd_rw = -1;
+		dax_table[idx].valid = true;
+	}
+	pthread_mutex_unlock(&dax_lock);
+	return 0;
+}
+
+/*
+ * Map @fd through the mount's pinned BPF maps. Returns -EAGAIN when this
+ * is not a BPF-mode mount or the file is not in the map (use GET_FMAP).
+ */
+static int bpf_open(int fd, int flags, struct famfs_map **out)
+{
+	const struct famfs_bpf *h;
+	struct famfs_bpf_file v;
+	struct famfs_fmap *f;
+	struct statx stx;
+	uint8_t *buf = NULL;
+	uint64_t bits, dev;
+	unsigned int i;
+	ssize_t n;
+	int err;
+	const char *no = getenv("FAMFS_NO_BPF");
+
+	if (no && *no && *no != '0')
+		return -EAGAIN;
+	memset(&stx, 0, sizeof(stx));
+	if (syscall(SYS_statx, fd, "", AT_EMPTY_PATH, STATX_INO | STATX_TYPE | STATX_MNT_ID,
+		    &stx) || !(stx.stx_mask & STATX_MNT_ID) || !S_ISREG(stx.stx_mode))
+		return -EAGAIN;
+	dev = makedev(stx.stx_dev_major, stx.stx_dev_minor);
+	h = bpf_mount_get(stx.stx_mnt_id, dev);
+	if (!h || famfs_bpf_get_file(h, stx.stx_ino, &v))
+		return -EAGAIN;
+	f = malloc(sizeof(*f));
+	buf = malloc(FAMFS_FMAP_MSG_MAX);
+	if (!f || !buf) {
+		err = -ENOMEM;
+		goto out;
+	}
+	/* The kernel's fmap rules, exactly as a GET_FMAP reply would get them. */
+	famfs_bpf_file_decode(&v, f);
+	n = famfs_fmap_encode(f, buf, FAMFS_FMAP_MSG_MAX);
+	err = n < 0 ? (int)n : famfs_fmap_decode(buf, (size_t)n, f);
+	if (err) {
+		if (!famfs_errmsg()[0])
+			famfs_err(err, "BPF map entry of inode %llu is invalid",
+				  (unsigned long long)stx.stx_ino);
+		goto out;
+	}
+	for (bits = f->dev_bitmap, i = 0; bits; bits >>= 1, i++) {
+		if (!(bits & 1))
+			continue;
+		err = dax_learn_bpf(h, i);
+		if (err)
+			goto out;
+	}
+	err = build(f, flags, dax_devfd, NULL, h, stx.stx_ino, out);
+	if (!err)
+		(*out)->fd = fd;
+out:
+	free(buf);
+	free(f);
+	return err;
 }
 
 int famfs_map_open_fd(int fd, int flags, struct famfs_map **out)
@@ -473,6 +618,10 @@ int famfs_map_open_fd(int fd, int flags, struct famfs_map **out)
 	if (fd < 0 || !out)
 		return -EINVAL;
 	pthread_once(&dax_once, dax_init);
+	famfs_errclear();
+	err = bpf_open(fd, flags, out);
+	if (err != -EAGAIN)
+		return err;
 	famfs_errclear();
 	n = sys_ioctl(fd, FAMFS_IOC_GET_FMAP, buf);
 	if (n < 0)
@@ -493,7 +642,7 @@ int famfs_map_open_fd(int fd, int flags, struct famfs_map **out)
 		if (err)
 			goto out;
 	}
-	err = build(f, flags, dax_devfd, NULL, out);
+	err = build(f, flags, dax_devfd, NULL, NULL, 0, out);
 	if (!err)
 		(*out)->fd = fd;
 out:

@@ -31,6 +31,16 @@
  * - Direct access opens the device itself, so it is for processes trusted
  *   with the device (root or the device's group).
  *
+ * On a mount served by famfsd -o bpf, famfs_map_open_fd() finds the BPF
+ * maps famfsd pinned for the mount (FAMFS_BPF_PIN_ROOT/dev-MAJ:MIN, opened
+ * once per mount per process), reads the device names from the pinned
+ * device map instead of GET_DAXDEV, and builds the mapping by running the
+ * BPF resolver over the file (famfs_resolver_walk), with no GET_FMAP. The
+ * entry famfsd stored at OPEN is checked with the kernel's fmap rules
+ * first. A file missing from the map, or a process that cannot open the
+ * pins, falls back to GET_FMAP. FAMFS_NO_BPF=1 in the environment forces
+ * GET_FMAP.
+ *
  * The library makes its open/ioctl/mmap/munmap calls as raw system calls,
  * so that an LD_PRELOAD shim wrapping libc's functions never sees them.
  * All functions are thread-safe.
@@ -43,6 +53,8 @@
 #include <stdint.h>
 
 #include "famfs/fmap.h"
+
+struct famfs_bpf;
 
 #ifdef __cplusplus
 extern "C" {
@@ -63,6 +75,14 @@ struct famfs_map {
 	/* private: where device descriptors come from */
 	int (*devfd)(void *ctx, uint64_t devindex, bool writable, int *fd);
 	void *devctx;
+	/*
+	 * BPF mode (famfsd -o bpf): the mapping was built by walking the BPF
+	 * resolver (famfs/resolver.h) over the pinned maps, with no GET_FMAP.
+	 * bpf is the process's handle for the mount (never freed), bpf_ino
+	 * the file's key. NULL: built from the GET_FMAP reply.
+	 */
+	const struct famfs_bpf *bpf;
+	uint64_t bpf_ino;
 };
 
 /*

@@ -46,6 +46,7 @@ int famfsd_dax_fail(unsigned int idx, int why)
 		return -EINVAL;
 	__atomic_compare_exchange_n(&famfsd.dax[idx].state, &expect, why, false,
 				    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+	famfsd_bpf_dev_failed(idx);
 	return 0;
 }
 

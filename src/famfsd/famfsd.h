@@ -48,6 +48,8 @@ struct famfsd {
 	double timeout;			/* entry and attr timeout, seconds */
 	bool readonly;
 	bool cache_page;		/* -o cache=page: read-only opens use the page cache */
+	bool bpf;			/* -o bpf: the BPF resolver maps are pinned */
+	char bpf_dir[256];		/* where (empty when not pinned) */
 	bool master;
 	struct timespec mount_time;
 	uint64_t seen_next;		/* log next_index at the last catch-up try */
@@ -98,6 +100,14 @@ unsigned int famfsd_dax_count(void);
 /* guard.c: run @fn with SIGBUS caught; a SIGBUS marks @devidx vanished. */
 int famfsd_guard_install(void);
 int famfsd_guarded(unsigned int devidx, void (*fn)(void *ctx), void *ctx);
+
+/* bpf.c: -o bpf (see famfs/resolver.h) */
+int famfsd_bpf_load(void);			/* before mount; prints why it fails */
+int famfsd_bpf_pin(const char *mnt);		/* after mount, before serving */
+void famfsd_bpf_clear_stale(const char *mnt);	/* any mode: drop a dead famfsd's pins */
+void famfsd_bpf_open(const struct famfs_node *n);	/* OPEN: store the extents */
+void famfsd_bpf_dev_failed(unsigned int idx);
+void famfsd_bpf_stop(void);
 
 /* stats.c */
 void famfsd_count(enum famfs_op op);

@@ -37,7 +37,10 @@ static void usage(FILE *f)
 		"  -o OPTS     comma-separated famfsd options:\n"
 		"                cache=direct  every read and write goes to famfsd (default)\n"
 		"                cache=page    read-only opens use the page cache, so that\n"
-		"                              mmap through the mount works\n");
+		"                              mmap through the mount works\n"
+		"                bpf           keep file extents in pinned BPF maps, filled\n"
+		"                              at OPEN: direct-access clients map files with\n"
+		"                              the BPF resolver and no GET_FMAP (docs/bpf.md)\n");
 }
 
 /* Parse the -o list. Returns 0, or prints one line and returns -1. */
@@ -50,6 +53,8 @@ static int parse_opts(char *list)
 			famfsd.cache_page = false;
 		} else if (!strcmp(o, "cache=page")) {
 			famfsd.cache_page = true;
+		} else if (!strcmp(o, "bpf")) {
+			famfsd.bpf = true;
 		} else if (!strcmp(o, "ro")) {
 			famfsd.readonly = true;
 		} else {
@@ -162,6 +167,8 @@ int main(int argc, char **argv)
 	famfsd.master = famfsd.fs->log->role == FAMFS_ROLE_MASTER;
 	clock_gettime(CLOCK_REALTIME, &famfsd.mount_time);
 	famfsd_dax_init(famfsd.fs->dev);
+	if (famfsd.bpf && famfsd_bpf_load())
+		goto out_fs;
 
 	snprintf(opts, sizeof(opts), "fsname=%s,subtype=famfs,default_permissions,allow_other%s",
 		 dev, famfsd.readonly ? ",ro" : "");
@@ -186,6 +193,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "famfsd: cannot mount %s on %s\n", dev, mnt);
 		goto out_signals;
 	}
+	if (famfsd.bpf ? famfsd_bpf_pin(mnt) : (famfsd_bpf_clear_stale(mnt), 0))
+		goto out_unmount;
 	/* The parent returns once we are mounted and detached. */
 	if (fuse_daemonize(debug)) {
 		fprintf(stderr, "famfsd: cannot daemonize\n");
@@ -207,6 +216,7 @@ out_catchup:
 	famfsd_catchup_stop();
 out_unmount:
 	fuse_session_unmount(famfsd.se);
+	famfsd_bpf_stop();
 out_signals:
 	fuse_remove_signal_handlers(famfsd.se);
 out_session:
@@ -214,6 +224,7 @@ out_session:
 out_args:
 	fuse_opt_free_args(&args);
 out_fs:
+	famfsd_bpf_stop();
 	famfs_fs_close(famfsd.fs);
 	return ret;
 }

@@ -453,6 +453,8 @@ static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t
 		snprintf(val, sizeof(val), "%s", famfsd.master ? "master" : "client");
 	else if (!strcmp(name, xattr_names[1]))
 		snprintf(val, sizeof(val), "%s", famfsd.fs->dev->path);
+	else if (!strcmp(name, "user.famfs.bpf") && famfsd.bpf_dir[0])
+		snprintf(val, sizeof(val), "%s", famfsd.bpf_dir);	/* -o bpf pins */
 	else {
 		fuse_reply_err(req, ENODATA);
 		return;

@@ -42,6 +42,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		return;
 	}
 	fi->fh = (uintptr_t)n;
+	famfsd_bpf_open(n);
 	fi->direct_io = !(famfsd.cache_page && (fi->flags & O_ACCMODE) == O_RDONLY);
 	fi->keep_cache = 0;
 	fuse_reply_open(req, fi);

@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * bpf.c - famfsd's BPF mode (-o bpf): load the BPF resolver
+ * (bpf/famfs_iomap.bpf.c), fill its device map at mount (standing in for
+ * GET_DAXDEV), pin maps and programs in FAMFS_BPF_PIN_ROOT/dev-MAJ:MIN
+ * for the mount, store each file's extents in the hash map when OPEN is
+ * handled (as in Joanne Koong's prototype), and remove the pins at
+ * unmount. Clients (lib/map.c) then map files with no GET_FMAP upcall.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sysmacros.h>
+
+#include "famfs/err.h"
+#include "famfs/resolver.h"
+#include "famfsd.h"
+
+static struct famfs_bpf bpf = { -1, -1, -1, -1, NULL };
+
+int famfsd_bpf_load(void)
+{
+	unsigned int i;
+	int rc;
+
+	famfs_errclear();
+	rc = famfs_bpf_load(NULL, &bpf);
+	if (rc) {
+		fprintf(stderr, "famfsd: -o bpf: %s\n", *famfs_errmsg() ? famfs_errmsg() :
+			strerror(-rc));
+		return rc;
+	}
+	for (i = 0; i < FAMFS_MAX_DAXDEVS; i++) {
+		if (!famfsd.dax[i].valid)
+			continue;
+		rc = famfs_bpf_set_dev(&bpf, i, famfsd.dax[i].name,
+				       (uint32_t)famfsd_dax_errno(i) ? 1 : 0);
+		if (rc) {
+			fprintf(stderr, "famfsd: -o bpf: device map: %s\n", strerror(-rc));
+			famfs_bpf_close(&bpf);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+/* Undo the escaping of a /proc/self/mountinfo field (\040 etc.) in place. */
+static void unescape(char *s)
+{
+	char *d = s;
+
+	while (*s) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
+		    s[3] >= '0' && s[3] <= '7') {
+			*d++ = (char)((s[1] - '0') << 6 | (s[2] - '0') << 3 | (s[3] - '0'));
+			s += 4;
+		} else {
+			*d++ = *s++;
+		}
+	}
+	*d = '\0';
+}
+
+/*
+ * st_dev of the mount on @mnt, from mountinfo: a stat() would send a
+ * request to the server, which is not serving yet. Last match wins.
+ */
+static int mount_dev(const char *mnt, uint64_t *dev)
+{
+	char real[PATH_MAX], line[8192], point[4096];
+	unsigned int maj, min;
+	bool found = false;
+	FILE *fp;
+
+	if (!realpath(mnt, real))
+		return -errno;
+	fp = fopen("/proc/self/mountinfo", "re");
+	if (!fp)
+		return -errno;
+	while (fgets(line, sizeof(line), fp)) {
+		if (sscanf(line, "%*u %*u %u:%u %*s %4095s", &maj, &min, point) != 3)
+			continue;
+		unescape(point);
+		if (!strcmp(point, real)) {
+			*dev = makedev(maj, min);
+			found = true;
+		}
+	}
+	fclose(fp);
+	return found ? 0 : -ENOENT;
+}
+
+int famfsd_bpf_pin(const char *mnt)
+{
+	uint64_t dev;
+	int rc = mount_dev(mnt, &dev);
+
+	if (rc) {
+		fprintf(stderr, "famfsd: -o bpf: cannot find the mount %s in mountinfo: %s\n",
+			mnt, strerror(-rc));
+		return rc;
+	}
+	famfs_bpf_pin_dir(dev, famfsd.bpf_dir, sizeof(famfsd.bpf_dir));
+	famfs_errclear();
+	rc = famfs_bpf_pin(&bpf, famfsd.bpf_dir);
+	if (rc) {
+		fprintf(stderr, "famfsd: -o bpf: %s\n", *famfs_errmsg() ? famfs_errmsg() :
+			strerror(-rc));
+		famfsd.bpf_dir[0] = '\0';
+	}
+	return rc;
+}
+
+void famfsd_bpf_clear_stale(const char *mnt)
+{
+	char dir[256];
+	uint64_t dev;
+
+	if (mount_dev(mnt, &dev))
+		return;
+	famfs_bpf_pin_dir(dev, dir, sizeof(dir));
+	famfs_bpf_unpin(dir);
+}
+
+void famfsd_bpf_open(const struct famfs_node *n)
+{
+	struct famfs_omf_file *of;
+	struct famfs_fmap *fm;
+
+	if (!famfsd.bpf || !S_ISREG(n->mode))
+		return;
+	of = calloc(1, sizeof(*of));
+	fm = malloc(sizeof(*fm));
+	if (of && fm) {
+		of->size = n->size;
+		of->fmap = n->fmap;
+		/* A file that does not fit the value stays out: clients use GET_FMAP. */
+		if (!famfs_fmap_from_omf(of, fm))
+			famfs_bpf_set_file(&bpf, n->ino, fm);
+	}
+	free(of);
+	free(fm);
+}
+
+void famfsd_bpf_dev_failed(unsigned int idx)
+{
+	int rc;
+
+	if (!famfsd.bpf || idx >= FAMFS_MAX_DAXDEVS || !famfsd.dax[idx].valid)
+		return;
+	rc = famfsd_dax_errno(idx);
+	famfs_bpf_set_dev(&bpf, idx, famfsd.dax[idx].name,
+			  rc == -EHWPOISON ? 1 : rc ? 2 : 0);
+}
+
+void famfsd_bpf_stop(void)
+{
+	if (famfsd.bpf_dir[0])
+		famfs_bpf_unpin(famfsd.bpf_dir);
+	famfsd.bpf_dir[0] = '\0';
+	famfs_bpf_close(&bpf);
+}
