@@ -76,7 +76,8 @@ start_guest() {
 	local -a argv
 
 	shift
-	vmlinuz=$(ls "$VM_DIR"/kroot/boot/vmlinuz-* | head -1)
+	vmlinuz=$VM_DIR/kroot/boot/vmlinux	# uncompressed, PVH entry (setup.sh)
+	[ -e "$vmlinuz" ] || vmlinuz=$(ls "$VM_DIR"/kroot/boot/vmlinuz-* | head -1)
 	argv=(qemu-system-x86_64 -machine pc,nvdimm=on -accel tcg -cpu max -smp 1
 		-m "$GUEST_MEM,slots=2,maxmem=$MAXMEM"
 		-object "memory-backend-file,id=mem1,share=on,mem-path=$SHARED,size=$SHARED_SIZE,align=2M"

@@ -56,7 +56,7 @@ step5() {
 step6() {
 	mb_wait $MB_B_SAW "B-SAW-NEW $NONCE" 120 || info "B did not confirm late.txt"
 	LD_PRELOAD=$SHIM vmpoke write $MNT/small.txt 0 "$PATCH" 2>/tmp/w.err ||
-		{ show /tmp/w.err; step_fail 6 "store into small.txt through the shim failed"; return 1; }
+		{ show /tmp/w.err; kmsg; step_fail 6 "store into small.txt through the shim failed"; return 1; }
 	direct_backing /tmp/w.err $MNT/small.txt ||
 		{ step_fail 6 "small.txt was not mapped from the device"; return 1; }
 	run /tmp/flush.out famfs flush $MNT/small.txt ||

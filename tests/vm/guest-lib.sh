@@ -48,6 +48,9 @@ step_fail() {
 }
 info() { echo "INFO $*"; }
 
+# The last kernel messages (devdax explains a refused mmap there).
+kmsg() { dmesg | tail -3 | sed 's/^/    kernel: /'; }
+
 # Print the file $1 indented (the output of a command that went wrong).
 show() { [ -s "$1" ] && sed 's/^/    | /' "$1" | head -40; return 0; }
 
@@ -94,6 +97,7 @@ shim_mapcat() {
 	LD_PRELOAD=$SHIM vmpoke mapcat "$1" >"$2" 2>/tmp/shim.err || {
 		echo "    shim mapcat $1 failed"
 		show /tmp/shim.err
+		kmsg
 		return 1
 	}
 	direct_backing /tmp/shim.err "$1"
