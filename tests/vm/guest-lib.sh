@@ -1,4 +1,4 @@
-# shellcheck shell=sh
+# shellcheck shell=sh disable=SC2034
 # SPDX-License-Identifier: Apache-2.0
 #
 # tests/vm/guest-lib.sh - sourced by the guest scripts (busybox sh): the
