@@ -192,8 +192,8 @@ def plot(rows, meta, path):
     sub = [r for r in rows if r["device"] == "meta" and r["ratio"] is not None]
     if sub:
         panels.append(("metadata: ratio against the goal (1.0 = goal met exactly)", sub))
-    heights = [max(2.5, 0.16 * len(p[1]) + 0.5 * len({r["case"] for r in p[1]})) for p in panels]
-    fig, axes = plt.subplots(len(panels), 1, figsize=(11, sum(heights) + 1.2),
+    heights = [max(2.0, 0.11 * len(p[1]) + 0.3 * len({r["case"] for r in p[1]})) for p in panels]
+    fig, axes = plt.subplots(len(panels), 1, figsize=(12, sum(heights) + 1.0),
                              gridspec_kw={"height_ratios": heights}, squeeze=False)
     for ax, (title, sub) in zip(axes[:, 0], panels):
         y, ticks, labels, seen = 0.0, [], [], set()
@@ -227,13 +227,13 @@ def plot(rows, meta, path):
         hi = max(r["ratio"] for r in sub)
         ax.set_xlim(min(0.5, lo / 2), max(2.0, hi * 6))
         ax.set_title(title, fontsize=9)
-        ax.legend(fontsize=6, loc="lower right", ncol=2)
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
         ax.grid(axis="x", which="both", alpha=0.25)
     fig.suptitle("famfs bench %s (%s; %d rounds, %d MiB files). Right of 1.0 is better "
                  "than the reference; dashed line: 0.97 goal" % (
                      meta["date"], "quick" if meta["quick"] else "full", meta["rounds"],
                      meta["file_mib"]), fontsize=9)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 0.985))
     fig.savefig(path, dpi=110)
 
 
