@@ -478,6 +478,9 @@ int famfs_map_build(const struct famfs_fmap *f, int flags, famfs_map_devfd_fn de
 /* ---- BPF mode: the pinned maps of famfsd -o bpf instead of GET_FMAP ---- */
 
 #define BPF_MOUNTS	16
+#ifndef STATX_MNT_ID_UNIQUE
+#define STATX_MNT_ID_UNIQUE	0x00004000U
+#endif
 
 /* What this process knows of one mount, keyed by mount id. */
 struct bpf_mount {
@@ -566,9 +569,11 @@ static int bpf_open(int fd, int flags, struct famfs_map **out)
 
 	if (no && *no && *no != '0')
 		return -EAGAIN;
+	/* The unique mount id (6.8+): the legacy one is reused after unmount. */
 	memset(&stx, 0, sizeof(stx));
-	if (syscall(SYS_statx, fd, "", AT_EMPTY_PATH, STATX_INO | STATX_TYPE | STATX_MNT_ID,
-		    &stx) || !(stx.stx_mask & STATX_MNT_ID) || !S_ISREG(stx.stx_mode))
+	if (syscall(SYS_statx, fd, "", AT_EMPTY_PATH, STATX_INO | STATX_TYPE |
+		    STATX_MNT_ID_UNIQUE, &stx) || !(stx.stx_mask & STATX_MNT_ID_UNIQUE) ||
+	    !S_ISREG(stx.stx_mode))
 		return -EAGAIN;
 	dev = makedev(stx.stx_dev_major, stx.stx_dev_minor);
 	h = bpf_mount_get(stx.stx_mnt_id, dev);

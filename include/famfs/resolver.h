@@ -68,7 +68,8 @@ struct famfs_bpf_dev {
  * -EINVAL left as they came, as famfs_fmap_resolve does).
  * famfs_iomap_bench: in ino, loops, seed, span; resolves @loops offsets
  * xorshift64(seed) % span (len = 4096) in a bpf_loop, looking the file up in
- * the hash map each time; out ns (bpf_ktime_get_ns around the loop), ok
+ * the hash map each time (len = 1 on input: only the lookup, no resolve);
+ * out ns (bpf_ktime_get_ns around the loop), ok
  * (calls that returned 0) and sum (of addr + length, keeps the work live).
  */
 struct famfs_bpf_req {
