@@ -72,6 +72,7 @@ int famfs_bpf_find_obj(char *out, size_t outsz)
 			 "the program)", FAMFS_BPF_OBJ_NAME);
 }
 
+#ifdef FAMFS_HAVE_LIBBPF
 /* mkdir -p for @dir (mode 0700). */
 static int mkdirs(const char *dir)
 {
@@ -104,6 +105,8 @@ static int ensure_bpffs(void)
 				 strerror(errno));
 	return 0;
 }
+
+#endif
 
 static const char *const pin_names[] = {
 	FAMFS_BPF_PIN_PROG, FAMFS_BPF_PIN_BENCH, FAMFS_BPF_PIN_FILES, FAMFS_BPF_PIN_DEVS,
