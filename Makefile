@@ -1,6 +1,7 @@
 # famfs: the two commands are `make demo` and `make check`.
 #   make build       configure and build into build/ (binaries in build/bin/)
-#   make check       build, then run every test (unit, system, sanitizers)
+#   make check       build, then run every test (unit, system), then again under
+#                    ASan+UBSan (make check-asan)
 #   make demo        build, make an embedded device, mount it, show famfs working
 #   make deps        install the Debian packages the build and tests need
 #   make check-vm    famfs across two QEMU guests sharing one /dev/dax0.0
@@ -25,6 +26,14 @@ build: deps $(BUILD)/CMakeCache.txt
 
 check: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+	$(MAKE) --no-print-directory check-asan
+
+# The unit and system tests again, built with ASan and UBSan (any report
+# aborts the test). make check runs it too.
+check-asan: deps
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DFAMFS_SANITIZE=ON $(CMAKE_ARGS)
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS)
 
 check-unit: build
 	ctest --test-dir $(BUILD) --output-on-failure -L unit

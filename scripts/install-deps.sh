@@ -4,7 +4,7 @@
 set -eu
 
 PKGS="build-essential cmake pkg-config libfuse3-dev fuse3 zlib1g-dev uuid-dev
-libcmocka-dev python3 python3-numpy util-linux"
+libcmocka-dev libbpf-dev clang python3 python3-numpy util-linux"
 [ -n "${FAMFS_EXTRA_PKGS:-}" ] && PKGS="$PKGS $FAMFS_EXTRA_PKGS"
 
 missing=""

@@ -13,6 +13,20 @@ FAMFS_BUILD=${FAMFS_BUILD:-$FAMFS_SRC/build}
 BIN=$FAMFS_BUILD/bin
 FAMFS=$BIN/famfs
 MKFS=$BIN/mkfs.famfs
+
+# The preload shim: SHIM_SO is the library, SHIM the value for LD_PRELOAD.
+# In a sanitizer build (make check-asan) the shim needs the ASan and UBSan
+# runtimes loaded first in programs that were not built with them (cat,
+# python3), and their leak reports would fail those programs' exit codes.
+SHIM_SO=$FAMFS_BUILD/lib/libfamfs-preload.so
+SHIM=$SHIM_SO
+if grep -qs '^FAMFS_SANITIZE:BOOL=ON' "$FAMFS_BUILD/CMakeCache.txt"; then
+	SHIM="$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libubsan.so) $SHIM_SO"
+	export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:verify_asan_link_order=0}
+	FAMFS_SANITIZED=1
+else
+	FAMFS_SANITIZED=0
+fi
 export PATH="$BIN:$PATH"
 
 # Two emulated hosts. Tests pick a role by exporting FAMFS_SYSTEM_UUID.

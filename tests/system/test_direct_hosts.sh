@@ -6,7 +6,6 @@
 # is poisoned, famfs_map_open is refused on that mount.
 . "$(dirname "$0")/lib.sh"
 
-SHIM=$FAMFS_BUILD/lib/libfamfs-preload.so
 DEV=$(mkdev 1G)
 M1=$T/master
 M2=$T/client

@@ -6,7 +6,6 @@
 . "$(dirname "$0")/lib.sh"
 
 PY=/usr/bin/python3
-SHIM=$FAMFS_BUILD/lib/libfamfs-preload.so
 SIZE=$((256 * 1048576))
 DEV=$(mkdev 1G)
 MNT=$T/mnt
