@@ -352,20 +352,29 @@ static long map_walk(const struct famfs_map *m, famfs_seg_fn fn, void *ctx)
 	return famfs_fmap_walk(&m->fmap, fn, ctx);
 }
 
-/* Map file range [off, off + len) of @m at a new (or @fixed) address. */
+/*
+ * Map file range [off, off + len) of @m at a new (or @fixed) address. Unless
+ * @fixed, the mapping is widened to 2 MiB boundaries (devdax maps nothing
+ * smaller); *@out is the address of @off inside it and *@span the whole.
+ */
 static int map_range(const struct famfs_map *m, void *addr, uint64_t off, size_t len, int prot,
-		     bool fixed, void **out, long *nsegs)
+		     bool fixed, void **out, struct famfs_map_span *span, long *nsegs)
 {
+	uint64_t a_off = fixed ? off : off & ~(PMD - 1);
+	uint64_t a_end = fixed ? off + len : round_up_pmd(off + len);
+	size_t a_len = a_end - a_off;
 	struct map_ctx *c;
 	long n;
 	int err = 0;
 
+	if (a_end < off)
+		return -EOVERFLOW;
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
 	c->m = m;
-	c->off = off;
-	c->end = off + len;
+	c->off = a_off;
+	c->end = a_end;
 	c->prot = prot;
 	n = map_walk(m, count_seg, c);
 	if (n < 0) {
@@ -377,7 +386,7 @@ static int map_range(const struct famfs_map *m, void *addr, uint64_t off, size_t
 		if (err)
 			goto out;
 	}
-	c->base = reserve(addr, len, off, fixed, &err);
+	c->base = reserve(addr, a_len, a_off, fixed, &err);
 	if (!c->base) {
 		if (err == -ENOMEM)
 			err = enomem_detail(c->nmapped);
@@ -386,10 +395,14 @@ static int map_range(const struct famfs_map *m, void *addr, uint64_t off, size_t
 	n = map_walk(m, map_seg, c);
 	if (n < 0) {
 		err = (int)n;
-		sys_munmap(c->base, len);
+		sys_munmap(c->base, a_len);
 		goto out;
 	}
-	*out = c->base;
+	*out = c->base + (off - a_off);
+	if (span) {
+		span->base = c->base;
+		span->len = a_len;
+	}
 	if (nsegs)
 		*nsegs = c->nmapped;
 out:
@@ -398,7 +411,7 @@ out:
 }
 
 int famfs_map_mmap(const struct famfs_map *m, void *addr, size_t len, int prot, bool fixed,
-		   uint64_t off, void **out)
+		   uint64_t off, void **out, struct famfs_map_span *span)
 {
 	long pg = sysconf(_SC_PAGESIZE);
 
@@ -414,7 +427,7 @@ int famfs_map_mmap(const struct famfs_map *m, void *addr, size_t len, int prot, 
 	if ((prot & PROT_WRITE) && !m->writable)
 		return -EACCES;
 	return map_range(m, addr, off, len, prot & (PROT_READ | PROT_WRITE | PROT_EXEC), fixed,
-			 out, NULL);
+			 out, span, NULL);
 }
 
 static int build(const struct famfs_fmap *f, int flags, famfs_map_devfd_fn devfd, void *ctx,
@@ -457,7 +470,7 @@ static int build(const struct famfs_fmap *f, int flags, famfs_map_devfd_fn devfd
 	if (m->len) {
 		int prot = PROT_READ | (m->writable ? PROT_WRITE : 0);
 
-		err = map_range(m, NULL, 0, m->maplen, prot, false, &addr, &m->nsegs);
+		err = map_range(m, NULL, 0, m->maplen, prot, false, &addr, NULL, &m->nsegs);
 		if (err)
 			goto fail;
 		m->addr = addr;

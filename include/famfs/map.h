@@ -120,17 +120,31 @@ int famfs_map_open_fd(int fd, int flags, struct famfs_map **out);
 int famfs_map_build(const struct famfs_fmap *f, int flags, famfs_map_devfd_fn devfd,
 		    void *ctx, struct famfs_map **out);
 
+/* What famfs_map_mmap() really mapped around the bytes the caller asked for. */
+struct famfs_map_span {
+	void *base;
+	size_t len;
+};
+
 /*
  * Map bytes [@off, @off + @len) of @m's file with protection @prot
  * (PROT_READ, PROT_WRITE) as a new MAP_SHARED mapping, as mmap(2) on the
  * file would. @addr is a hint, or the exact address when @fixed. @off
  * must be page aligned (-EINVAL); PROT_WRITE on a read-only map is
  * -EACCES. Pages past the end of the fmap are left without access. The
- * result is independent of @m: it survives famfs_map_close() and is
- * released with munmap(2). Returns the address in *@out.
+ * result is independent of @m: it survives famfs_map_close(). Returns the
+ * address in *@out.
+ *
+ * A devdax device maps only whole 2 MiB pages (any other start or length
+ * fails with EINVAL), so unless @fixed the mapping is widened to the 2 MiB
+ * boundaries around the range; the extra bytes are the file's own
+ * allocation. *@span (if not NULL) receives the whole mapping, which is
+ * what must be passed to munmap(2): on a devdax device an unmap that
+ * splits a 2 MiB page fails. With @fixed nothing is widened, and a devdax
+ * device refuses an unaligned range as it would refuse mmap(2).
  */
 int famfs_map_mmap(const struct famfs_map *m, void *addr, size_t len, int prot, bool fixed,
-		   uint64_t off, void **out);
+		   uint64_t off, void **out, struct famfs_map_span *span);
 
 /* Unmap @m, close its fd when it owns it, and free it. NULL is a no-op. */
 void famfs_map_close(struct famfs_map *m);

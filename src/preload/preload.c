@@ -577,8 +577,68 @@ ssize_t pwrite64(int fd, const void *buf, size_t count, off_t off)
 
 /* ---- mmap ---- */
 
+/*
+ * Direct mappings made for mmap(2) are widened to whole 2 MiB pages (a
+ * devdax device maps nothing smaller, see famfs_map_mmap()). Each widened
+ * one is remembered here, so that munmap() of what the program was given
+ * releases the whole mapping: on devdax, unmapping part of a 2 MiB page
+ * fails with EINVAL. mmap and munmap are not hot, so a list and a mutex do.
+ */
+struct span_rec {
+	struct span_rec *next;
+	void *user;
+	size_t user_len;
+	struct famfs_map_span span;
+};
+
+static struct span_rec *spans;
+static pthread_mutex_t spans_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static size_t page_round(size_t len)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+
+	return (len + pg - 1) & ~(pg - 1);
+}
+
+static void span_add(void *user, size_t len, const struct famfs_map_span *span)
+{
+	struct span_rec *r;
+
+	if (span->base == user && span->len == page_round(len))
+		return;
+	r = malloc(sizeof(*r));
+	if (!r)
+		return;		/* munmap then works as on a regular file */
+	r->user = user;
+	r->user_len = page_round(len);
+	r->span = *span;
+	pthread_mutex_lock(&spans_lock);
+	r->next = spans;
+	spans = r;
+	pthread_mutex_unlock(&spans_lock);
+}
+
+/* If [addr, addr + len) is exactly a widened mapping, take its record. */
+static struct span_rec *span_take(void *addr, size_t len)
+{
+	struct span_rec **pp, *r = NULL;
+
+	pthread_mutex_lock(&spans_lock);
+	for (pp = &spans; *pp; pp = &(*pp)->next) {
+		if ((*pp)->user == addr && (*pp)->user_len == page_round(len)) {
+			r = *pp;
+			*pp = r->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&spans_lock);
+	return r;
+}
+
 static void *do_mmap(struct fdstate *s, void *addr, size_t len, int prot, int flags, off_t off)
 {
+	struct famfs_map_span span;
 	void *p = NULL;
 	int err;
 
@@ -591,7 +651,8 @@ static void *do_mmap(struct fdstate *s, void *addr, size_t len, int prot, int fl
 		return MAP_FAILED;
 	}
 	in_lib++;
-	err = famfs_map_mmap(s->map, addr, len, prot, flags & MAP_FIXED, (uint64_t)off, &p);
+	err = famfs_map_mmap(s->map, addr, len, prot, flags & MAP_FIXED, (uint64_t)off, &p,
+			     &span);
 	in_lib--;
 	if (err) {
 		preload_dbg("mmap of %zu at %lld: %s (%s)", len, (long long)off, strerror(-err),
@@ -600,10 +661,11 @@ static void *do_mmap(struct fdstate *s, void *addr, size_t len, int prot, int fl
 		return MAP_FAILED;
 	}
 	if ((flags & MAP_FIXED_NOREPLACE) && !(flags & MAP_FIXED) && addr && p != addr) {
-		real.munmap(p, len);
+		real.munmap(span.base, span.len);
 		errno = EEXIST;
 		return MAP_FAILED;
 	}
+	span_add(p, len, &span);
 	if (flags & MAP_POPULATE)
 		madvise(p, len, (prot & PROT_WRITE) ? MADV_POPULATE_WRITE : MADV_POPULATE_READ);
 	if (flags & MAP_LOCKED)
@@ -651,6 +713,16 @@ void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 
 int munmap(void *addr, size_t len)
 {
+	struct span_rec *r;
+	int rc;
+
 	preload_init();
-	return real.munmap(addr, len);
+	r = in_lib ? NULL : span_take(addr, len);
+	if (!r)
+		return real.munmap(addr, len);
+	rc = real.munmap(r->span.base, r->span.len);
+	preload_dbg("munmap of %zu at %p: whole direct mapping of %zu at %p", len, addr,
+		    r->span.len, r->span.base);
+	free(r);
+	return rc;
 }

@@ -101,6 +101,22 @@ done
 FAMFS_PRELOAD_DEBUG=1 LD_PRELOAD=$SHIM $PY "$EXAMPLE" "$MNT/ilv" >/dev/null 2>"$T/pydbg.err"
 check "python mmap went direct" grep -q 'direct at' "$T/pydbg.err"
 
+# A 4097-byte file is mapped as one whole 2 MiB page of the device (devdax
+# maps nothing smaller); munmap of the 4097 bytes must release all of it.
+cat >"$T/unmap.py" <<'PY'
+import mmap, sys
+def devmaps():
+    return sum(1 for l in open("/proc/self/maps") if l.rstrip().endswith(sys.argv[2]))
+f = open(sys.argv[1], "rb")
+before = devmaps()      # the shim's own map of the open file
+m = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+during = devmaps()
+m.close()
+print(during - before, devmaps() - before)
+PY
+check_eq "shim munmap releases the whole widened mapping" "1 0" \
+	"$(LD_PRELOAD=$SHIM $PY "$T/unmap.py" "$MNT/p4097" "$(basename "$DEV")" 2>&1)"
+
 # programs that never touch famfs
 check "shim: ls" shim ls / "$T"
 check "shim: sh -c pipeline" bash -c \

@@ -301,13 +301,19 @@ static void test_mmap_range(void **state)
 	struct famfs_fmap f;
 	struct famfs_iomap io;
 	struct famfs_map *m, *rw;
+	struct famfs_map_span span;
 	uint8_t *q, *fixed;
 	void *p;
 	uint64_t off = 6 * MIB + 4096, i;
 
 	ilv_fmap(&f, 29 * MIB + 4097, 4, 2 * MIB, 8 * MIB, ilv_offs);
 	assert_int_equal(famfs_map_build(&f, O_RDONLY, devfd, &dev, &m), 0);
-	assert_int_equal(famfs_map_mmap(m, NULL, 9 * MIB, PROT_READ, false, off, &p), 0);
+	assert_int_equal(famfs_map_mmap(m, NULL, 9 * MIB, PROT_READ, false, off, &p, &span), 0);
+	/* widened to whole 2 MiB pages, as a devdax device needs */
+	assert_int_equal((uintptr_t)span.base % (2 * MIB), 0);
+	assert_int_equal(span.len % (2 * MIB), 0);
+	assert_ptr_equal((uint8_t *)span.base + (off - 6 * MIB), p);
+	assert_int_equal(span.len, 10 * MIB);
 	q = p;
 	for (i = 0; i < 9 * MIB; i += 4093) {
 		assert_int_equal(famfs_fmap_resolve(&f, off + i, 1, &io), 0);
@@ -317,19 +323,22 @@ static void test_mmap_range(void **state)
 	famfs_map_close(m);
 	assert_int_equal(famfs_fmap_resolve(&f, off + 3 * MIB, 1, &io), 0);
 	assert_int_equal(q[3 * MIB], dev_byte(io.addr));
-	munmap(p, 9 * MIB);
+	/* the widened head is the file's own bytes too */
+	assert_int_equal(famfs_fmap_resolve(&f, 6 * MIB, 1, &io), 0);
+	assert_int_equal(((uint8_t *)span.base)[0], dev_byte(io.addr));
+	munmap(span.base, span.len);
 
 	assert_int_equal(famfs_map_build(&f, O_RDONLY, devfd, &dev, &m), 0);
-	assert_int_equal(famfs_map_mmap(m, NULL, 4096, PROT_READ, false, 100, &p), -EINVAL);
+	assert_int_equal(famfs_map_mmap(m, NULL, 4096, PROT_READ, false, 100, &p, NULL), -EINVAL);
 	assert_non_null(strstr(famfs_errmsg(), "not page aligned"));
-	assert_int_equal(famfs_map_mmap(m, NULL, 4096, PROT_READ | PROT_WRITE, false, 0, &p),
+	assert_int_equal(famfs_map_mmap(m, NULL, 4096, PROT_READ | PROT_WRITE, false, 0, &p, NULL),
 			 -EACCES);
-	assert_int_equal(famfs_map_mmap(m, NULL, 0, PROT_READ, false, 0, &p), -EINVAL);
+	assert_int_equal(famfs_map_mmap(m, NULL, 0, PROT_READ, false, 0, &p, NULL), -EINVAL);
 
 	/* MAP_FIXED at a caller's address */
 	fixed = mmap(NULL, 4 * MIB, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	assert_true(fixed != MAP_FAILED);
-	assert_int_equal(famfs_map_mmap(m, fixed, 4 * MIB, PROT_READ, true, 2 * MIB, &p), 0);
+	assert_int_equal(famfs_map_mmap(m, fixed, 4 * MIB, PROT_READ, true, 2 * MIB, &p, NULL), 0);
 	assert_ptr_equal(p, fixed);
 	assert_int_equal(famfs_fmap_resolve(&f, 2 * MIB + 77, 1, &io), 0);
 	assert_int_equal(fixed[77], dev_byte(io.addr));
@@ -337,7 +346,7 @@ static void test_mmap_range(void **state)
 	famfs_map_close(m);
 
 	assert_int_equal(famfs_map_build(&f, O_RDWR, devfd, &dev, &rw), 0);
-	assert_int_equal(famfs_map_mmap(rw, NULL, 4096, PROT_READ | PROT_WRITE, false, 0, &p),
+	assert_int_equal(famfs_map_mmap(rw, NULL, 4096, PROT_READ | PROT_WRITE, false, 0, &p, NULL),
 			 0);
 	munmap(p, 4096);
 	famfs_map_close(rw);
