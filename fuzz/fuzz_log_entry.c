@@ -46,17 +46,8 @@ static void check_file(const struct famfs_omf_entry *e)
 	} else {
 		fuzz_fail("accepted ext_type %u", m->ext_type);
 	}
+	/* Every map the log check accepts must travel on the V10 wire. */
 	if (famfs_omf_fmap_check(m, e->file.size, FAMFS_ALLOC_UNIT, DATA_START, DEV_SIZE))
-		return;
-	/*
-	 * Known and reported: the log accepts an empty interleaved file, whose
-	 * GET_FMAP reply (ie nbytes 0) the kernel refuses. famfs_fs_creat never
-	 * writes one (size 0 is refused); an image from elsewhere might.
-	 */
-	if (m->ext_type == FAMFS_EXT_INTERLEAVE && e->file.size == 0)
-		return;
-	/* Known and reported: the log accepts chunk sizes the u32 wire field cannot carry. */
-	if (m->ext_type == FAMFS_EXT_INTERLEAVE && m->chunk_size > UINT32_MAX)
 		return;
 	if (famfs_fmap_from_omf(&e->file, &f))
 		fuzz_fail("checked fmap does not convert: %s", famfs_errmsg());

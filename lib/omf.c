@@ -492,6 +492,22 @@ static int check_ext(const struct famfs_omf_extent *x, const char *what, uint32_
 	return 0;
 }
 
+/* Two extents of one file that share memory would make one byte two. */
+static int check_overlap(const struct famfs_omf_extent *e, uint32_t n, const char *what)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		for (uint32_t j = i + 1; j < n; j++) {
+			if (e[i].devindex == e[j].devindex && e[i].offset < e[j].offset + e[j].len &&
+			    e[j].offset < e[i].offset + e[i].len)
+				return famfs_err(-EINVAL, "fmap: %s %u and %s %u overlap at device "
+						 "offset 0x%llx", what, i, what, j,
+						 (unsigned long long)(e[i].offset > e[j].offset ?
+								      e[i].offset : e[j].offset));
+		}
+	}
+	return 0;
+}
+
 int famfs_omf_fmap_check(const struct famfs_omf_fmap *f, uint64_t file_size,
 			 uint64_t alloc_unit, uint64_t data_start, uint64_t dev_size)
 {
@@ -511,6 +527,9 @@ int famfs_omf_fmap_check(const struct famfs_omf_fmap *f, uint64_t file_size,
 				return rc;
 			total += f->se[i].len;	/* each <= dev_size: no overflow */
 		}
+		rc = check_overlap(f->se, f->nextents, "extent");
+		if (rc)
+			return rc;
 	} else if (f->ext_type == FAMFS_EXT_INTERLEAVE) {
 		if (f->nextents != 1)
 			return famfs_err(-EINVAL, "fmap: %u interleaved extents (must be 1)",
@@ -534,6 +553,15 @@ int famfs_omf_fmap_check(const struct famfs_omf_fmap *f, uint64_t file_size,
 						 (unsigned long long)f->strips[0].len);
 			total += f->strips[i].len;
 		}
+		rc = check_overlap(f->strips, (uint32_t)f->nstrips, "strip");
+		if (rc)
+			return rc;
+		/* The V10 wire carries the chunk in 32 bits and refuses nbytes 0. */
+		if (f->chunk_size > UINT32_MAX)
+			return famfs_err(-EINVAL, "fmap: chunk_size 0x%llx does not fit the 32-bit "
+					 "GET_FMAP field", (unsigned long long)f->chunk_size);
+		if (file_size == 0)
+			return famfs_err(-EINVAL, "fmap: an interleaved file of size 0");
 	} else {
 		return famfs_err(-EINVAL, "fmap: ext_type %u (must be 0 or 1)", f->ext_type);
 	}

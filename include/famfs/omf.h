@@ -199,7 +199,9 @@ int famfs_omf_entry_decode(const uint8_t buf[FAMFS_LOG_ENTRY_SIZE], uint64_t ind
  * devindex 0, an offset and length aligned to @alloc_unit, a non-zero
  * length, lies inside [@data_start, @dev_size), and the extents cover
  * @file_size bytes (for interleave: nstrips * strip length). Strips of one
- * interleaved extent must be of equal length. -EINVAL or -ERANGE.
+ * interleaved extent must be of equal length. No two extents (or strips)
+ * overlap. An interleaved file must fit the V10 wire: chunk_size < 4 GiB
+ * and a size above 0. -EINVAL or -ERANGE.
  */
 int famfs_omf_fmap_check(const struct famfs_omf_fmap *f, uint64_t file_size,
 			 uint64_t alloc_unit, uint64_t data_start, uint64_t dev_size);

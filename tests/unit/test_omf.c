@@ -542,6 +542,18 @@ static void test_fmap_check(void **state)
 	assert_err(famfs_omf_fmap_check(m, 1, au, ds, dev), -EINVAL, "interleaved extents");
 	ileave_entry(&e);
 	assert_err(famfs_omf_fmap_check(m, 1, 0, ds, dev), -EINVAL, "alloc_unit");
+	/* extents and strips of one file never share memory */
+	file_entry(&e);
+	m->se[1].offset = m->se[0].offset;
+	assert_err(famfs_omf_fmap_check(m, 1, au, ds, dev), -EINVAL, "extent 0 and extent 1 overlap");
+	ileave_entry(&e);
+	m->strips[7].offset = m->strips[2].offset;
+	assert_err(famfs_omf_fmap_check(m, 1, au, ds, dev), -EINVAL, "strip 2 and strip 7 overlap");
+	/* what the V10 wire cannot carry */
+	ileave_entry(&e);
+	assert_err(famfs_omf_fmap_check(m, 0, au, ds, dev), -EINVAL, "size 0");
+	m->chunk_size = 1ULL << 32;
+	assert_err(famfs_omf_fmap_check(m, 1, au, ds, dev), -EINVAL, "32-bit");
 }
 
 int main(void)
