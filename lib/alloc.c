@@ -144,48 +144,89 @@ static int ext_check(const struct famfs_alloc *a, const struct famfs_omf_extent 
 	return 0;
 }
 
-static uint64_t ext_mark(struct famfs_alloc *a, const struct famfs_omf_extent *e)
+/* Count @n units from @start that are already in use. */
+static uint64_t bits_count(const struct famfs_alloc *a, uint64_t start, uint64_t n)
 {
-	return bits_set(a, e->offset / a->au, e->len / a->au + (e->len % a->au != 0));
+	uint64_t inuse = 0;
+
+	for (uint64_t i = start; i < start + n; i++)
+		inuse += (a->bits[i >> 6] >> (i & 63)) & 1;
+	return inuse;
+}
+
+static uint64_t ext_units(const struct famfs_alloc *a, const struct famfs_omf_extent *e)
+{
+	return e->len / a->au + (e->len % a->au != 0);
+}
+
+/*
+ * The extents (or strips) of @f, after checking the map's shape and that
+ * each one is aligned and inside the device.
+ */
+static int fmap_extents(const struct famfs_alloc *a, const struct famfs_omf_fmap *f,
+			const struct famfs_omf_extent **ext, uint64_t *n)
+{
+	const char *what;
+	int rc;
+
+	if (f->ext_type == FAMFS_EXT_SIMPLE) {
+		*n = f->nextents;
+		*ext = f->se;
+		what = "extent";
+		if (*n < 1 || *n > FAMFS_OMF_MAX_SIMPLE_EXTENTS)
+			return famfs_err(-EINVAL, "alloc: %llu simple extents (1..%d allowed)",
+					 (unsigned long long)*n, FAMFS_OMF_MAX_SIMPLE_EXTENTS);
+	} else if (f->ext_type == FAMFS_EXT_INTERLEAVE) {
+		*n = f->nstrips;
+		*ext = f->strips;
+		what = "strip";
+		if (f->nextents != 1)
+			return famfs_err(-EINVAL, "alloc: %u interleaved extents (1 allowed)",
+					 f->nextents);
+		if (*n < 1 || *n > FAMFS_OMF_MAX_STRIPS)
+			return famfs_err(-EINVAL, "alloc: %llu strips (1..%d allowed)",
+					 (unsigned long long)*n, FAMFS_OMF_MAX_STRIPS);
+	} else {
+		return famfs_err(-EINVAL, "alloc: unknown extent type %u", f->ext_type);
+	}
+	for (unsigned int i = 0; i < *n; i++) {
+		rc = ext_check(a, &(*ext)[i], what, i);
+		if (rc)
+			return rc;
+	}
+	return 0;
 }
 
 int famfs_alloc_mark(struct famfs_alloc *a, const struct famfs_omf_fmap *f,
 		     uint64_t *collisions)
 {
 	const struct famfs_omf_extent *ext;
-	const char *what;
 	uint64_t n, coll = 0;
 	int rc;
 
-	if (f->ext_type == FAMFS_EXT_SIMPLE) {
-		n = f->nextents;
-		ext = f->se;
-		what = "extent";
-		if (n < 1 || n > FAMFS_OMF_MAX_SIMPLE_EXTENTS)
-			return famfs_err(-EINVAL, "alloc: %llu simple extents (1..%d allowed)",
-					 (unsigned long long)n, FAMFS_OMF_MAX_SIMPLE_EXTENTS);
-	} else if (f->ext_type == FAMFS_EXT_INTERLEAVE) {
-		n = f->nstrips;
-		ext = f->strips;
-		what = "strip";
-		if (f->nextents != 1)
-			return famfs_err(-EINVAL, "alloc: %u interleaved extents (1 allowed)",
-					 f->nextents);
-		if (n < 1 || n > FAMFS_OMF_MAX_STRIPS)
-			return famfs_err(-EINVAL, "alloc: %llu strips (1..%d allowed)",
-					 (unsigned long long)n, FAMFS_OMF_MAX_STRIPS);
-	} else {
-		return famfs_err(-EINVAL, "alloc: unknown extent type %u", f->ext_type);
-	}
-	for (unsigned int i = 0; i < n; i++) {
-		rc = ext_check(a, &ext[i], what, i);
-		if (rc)
-			return rc;
-	}
+	rc = fmap_extents(a, f, &ext, &n);
+	if (rc)
+		return rc;
 	for (unsigned int i = 0; i < n; i++)
-		coll += ext_mark(a, &ext[i]);
+		coll += bits_set(a, ext[i].offset / a->au, ext_units(a, &ext[i]));
 	if (collisions)
 		*collisions += coll;
+	return 0;
+}
+
+int famfs_alloc_inuse(const struct famfs_alloc *a, const struct famfs_omf_fmap *f,
+		      uint64_t *inuse)
+{
+	const struct famfs_omf_extent *ext;
+	uint64_t n, count = 0;
+	int rc;
+
+	rc = fmap_extents(a, f, &ext, &n);
+	if (rc)
+		return rc;
+	for (unsigned int i = 0; i < n; i++)
+		count += bits_count(a, ext[i].offset / a->au, ext_units(a, &ext[i]));
+	*inuse = count;
 	return 0;
 }
 

@@ -18,24 +18,67 @@
 #include "famfs/fs.h"
 #include "famfs/path.h"
 
-/* Replay one entry into the namespace and bitmap; bad entries are skipped. */
+/*
+ * Stop the replay at entry @index for @rc: the detail becomes
+ * "log entry N (path): why", whatever layer found the problem.
+ */
+static int fs_replay_stop(struct famfs_fs *fs, uint64_t index, const char *path, int rc)
+{
+	char why[512];
+	const char *d = famfs_errmsg();
+	char *end;
+
+	/* ns details start "entry N: "; say the entry once. */
+	if (!strncmp(d, "entry ", 6)) {
+		strtoull(d + 6, &end, 10);
+		if (end[0] == ':' && end[1] == ' ')
+			d = end + 2;
+	}
+	snprintf(why, sizeof(why), "%s", *d ? d : strerror(-rc));
+	return famfs_err(rc, "log entry %" PRIu64 " (%s): %s", index, path, why);
+}
+
+/*
+ * Replay one committed entry. An entry that validates but cannot be served
+ * as it stands - a map outside the data area, memory that already belongs
+ * to an earlier file, a name that exists, a parent that is a file - stops
+ * the replay there, exactly as a damaged entry does: every host serves the
+ * valid prefix of the log, and never a file whose memory is another's.
+ */
 static int fs_replay_one(void *ctx, uint64_t index, const struct famfs_omf_entry *e)
 {
 	struct famfs_fs *fs = ctx;
 	const struct famfs_omf_sb *sb = &fs->log->sb;
+	const char *path = e->type == FAMFS_LOG_FILE ? e->file.relpath :
+			   e->type == FAMFS_LOG_MKDIR ? e->mkdir.relpath : "-";
+	struct famfs_node *n;
+	uint64_t inuse = 0;
+	int rc;
 
-	if (e->type == FAMFS_LOG_FILE &&
-	    famfs_omf_fmap_check(&e->file.fmap, e->file.size, sb->alloc_unit,
-				 sb->log_offset + sb->log_len, sb->dev_size)) {
-		fs->skipped++;
-		return 0;
+	if (e->type == FAMFS_LOG_FILE) {
+		rc = famfs_omf_fmap_check(&e->file.fmap, e->file.size, sb->alloc_unit,
+					  sb->log_offset + sb->log_len, sb->dev_size);
+		if (!rc)
+			rc = famfs_alloc_inuse(&fs->alloc, &e->file.fmap, &inuse);
+		if (!rc && inuse) {
+			fs->collisions += inuse;
+			rc = famfs_err(-EUCLEAN, "%" PRIu64 " allocation units already belong to "
+				       "an earlier file", inuse);
+		}
+		if (rc)
+			return fs_replay_stop(fs, index, path, rc);
 	}
-	if (famfs_ns_apply(fs->ns, index, e)) {
-		fs->skipped++;
-		return 0;
+	rc = famfs_ns_apply(fs->ns, index, e);
+	if (rc == -EEXIST && e->type == FAMFS_LOG_MKDIR) {
+		/* A directory first made implicitly by a file under it. */
+		n = famfs_ns_resolve(fs->ns, e->mkdir.relpath);
+		if (n && S_ISDIR(n->mode) && n->log_index == FAMFS_NO_INDEX)
+			return 0;
 	}
+	if (rc)
+		return fs_replay_stop(fs, index, path, rc);
 	if (e->type == FAMFS_LOG_FILE)
-		famfs_alloc_mark(&fs->alloc, &e->file.fmap, &fs->collisions);
+		famfs_alloc_mark(&fs->alloc, &e->file.fmap, NULL);
 	return 0;
 }
 
@@ -53,7 +96,6 @@ long famfs_fs_catchup(struct famfs_fs *fs)
 		fs->replay_err = rc;
 		famfs_err(rc, "%s", why);
 	} else {
-		/* Entries ns refused left their detail; they are only counted. */
 		fs->replay_err = 0;
 		famfs_errclear();
 	}
@@ -151,11 +193,14 @@ static int fs_append_apply(struct famfs_fs *fs, struct famfs_omf_entry *e)
 	if (rc)
 		return rc;
 	if (fs->next == e->seqnum) {
+		/* Checked before the append, so this cannot fail but on a bug. */
 		rc = famfs_ns_apply(fs->ns, e->seqnum, e);
+		if (rc) {
+			fs->replay_err = rc;
+			return rc;
+		}
 		fs->next++;
-		if (rc)
-			fs->skipped++;
-		return rc;
+		return 0;
 	}
 	famfs_fs_catchup(fs);
 	return 0;

@@ -62,6 +62,14 @@ int famfs_alloc_mark(struct famfs_alloc *a, const struct famfs_omf_fmap *f,
 		     uint64_t *collisions);
 
 /*
+ * Count in *@inuse the units of @f that are already in use, marking
+ * nothing. Same checks and errors as famfs_alloc_mark(). Replay uses it to
+ * refuse a file whose memory belongs to an earlier one.
+ */
+int famfs_alloc_inuse(const struct famfs_alloc *a, const struct famfs_omf_fmap *f,
+		      uint64_t *inuse);
+
+/*
  * Validate interleave parameters for a device of @dev_size bytes. A param
  * block of all zeroes means "contiguous" and is valid. Call
  * famfs_interleave_fill() first: zero fields of a partly set block take

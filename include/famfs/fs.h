@@ -32,16 +32,19 @@ struct famfs_fs {
 	struct famfs_ns *ns;
 	struct famfs_alloc alloc;
 	uint64_t next;			/* next log index to replay */
-	uint64_t collisions;		/* allocation collisions seen in replay */
-	uint64_t skipped;		/* entries that validate but ns refused */
+	uint64_t collisions;		/* units of the entry that stopped replay
+					   that belonged to an earlier file */
 	int replay_err;			/* error of the first bad entry, or 0 */
 	unsigned int depth;		/* famfs_fs_begin nesting */
 };
 
 /*
- * Open the device at @path, validate it and replay the whole log. A bad
- * entry stops the replay: the valid prefix is served and replay_err records
- * why (famfs_errmsg has the detail). Superblock or header errors fail.
+ * Open the device at @path, validate it and replay the whole log. The first
+ * entry that is damaged or cannot be served (bad map, memory that belongs to
+ * an earlier file, an existing name) stops the replay: the valid prefix is
+ * served, replay_err records why (famfs_errmsg has the detail "log entry N
+ * (path): ..."), and creates are refused until the log is repaired.
+ * Superblock or header errors fail.
  */
 int famfs_fs_open(const char *path, unsigned int flags, struct famfs_fs **out);
 void famfs_fs_close(struct famfs_fs *fs);

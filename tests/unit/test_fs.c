@@ -178,7 +178,7 @@ static void test_creat(void **state)
 	assert_non_null(f);
 	assert_memory_equal(famfs_fs_addr(fs, f, MIB + 5, &len), "hello", 5);
 	assert_int_equal(fs->collisions, 0);
-	assert_int_equal(fs->skipped, 0);
+	assert_int_equal(fs->replay_err, 0);
 }
 
 static void test_log_full(void **state)
@@ -187,16 +187,18 @@ static void test_log_full(void **state)
 	struct famfs_fs *fs = m->fs;
 	struct famfs_omf_entry e;
 	const struct famfs_node *g;
+	char name[16];
 	uint64_t i;
 
 	assert_int_equal(famfs_log_lock(fs->log), 0);
 	for (i = 0; i < 15420; i++) {
-		tu_mkdir_entry(&e, 0, "d");
+		snprintf(name, sizeof(name), "d%llu", (unsigned long long)i);
+		tu_mkdir_entry(&e, 0, name);
 		assert_int_equal(famfs_log_append(fs->log, &e), 0);
 	}
 	famfs_log_unlock(fs->log);
 	assert_int_equal(famfs_fs_catchup(fs), 15420);
-	assert_int_equal(fs->skipped, 15419);	/* the duplicates */
+	assert_int_equal(fs->replay_err, 0);
 	assert_int_equal(famfs_fs_creat(fs, "f", MIB, 0644, 0, 0, NULL, &g), -ENOSPC);
 	assert_non_null(strstr(famfs_errmsg(), "log full"));
 	assert_int_equal(famfs_fs_mkdir(fs, "e", 0755, 0, 0, false), -ENOSPC);
@@ -309,38 +311,65 @@ static void test_damaged_log(void **state)
 	famfs_fs_close(fs);
 }
 
-static void test_replay_skips(void **state)
+/*
+ * An entry that validates but cannot be served stops the replay at its
+ * index, as a damaged one does: the valid prefix is served, the detail
+ * names the entry, and creates are refused until the log is repaired.
+ */
+static void test_replay_stops(void **state)
 {
+	static const struct {
+		const char *name;
+		uint64_t off, len;
+		int err;
+		const char *why;
+	} bad[] = {
+		{ "clone", DATA0 + 2 * MIB, 2 * MIB, -EUCLEAN, "already belong" },
+		{ "f", DATA0 + 8 * MIB, 2 * MIB, -EEXIST, "exists" },		/* dup name */
+		{ "oob", 126 * MIB, 4 * MIB, -ERANGE, "" },			/* past the end */
+		{ "inlog", 2 * MIB, 2 * MIB, -ERANGE, "" },			/* over the log */
+	};
 	struct img *m = *state;
 	struct famfs_omf_entry e;
 	struct famfs_log *log = m->fs->log;
+	const struct famfs_node *g;
 	struct famfs_fs *fs;
+	char want[64];
+	uint8_t *slot;
 
 	assert_int_equal(famfs_log_lock(log), 0);
 	tu_file_entry(&e, 0, "f", 4 * MIB, DATA0, 4 * MIB);
 	assert_int_equal(famfs_log_append(log, &e), 0);
-	tu_file_entry(&e, 0, "clone", 2 * MIB, DATA0 + 2 * MIB, 2 * MIB);
+	tu_file_entry(&e, 0, "placeholder", 2 * MIB, DATA0 + 16 * MIB, 2 * MIB);
 	assert_int_equal(famfs_log_append(log, &e), 0);
-	tu_file_entry(&e, 0, "f", 2 * MIB, DATA0 + 8 * MIB, 2 * MIB);	/* duplicate name */
-	assert_int_equal(famfs_log_append(log, &e), 0);
-	tu_file_entry(&e, 0, "oob", 2 * MIB, 126 * MIB, 4 * MIB);	/* past the end */
-	assert_int_equal(famfs_log_append(log, &e), 0);
-	tu_file_entry(&e, 0, "inlog", 2 * MIB, 2 * MIB, 2 * MIB);	/* over the log */
+	tu_mkdir_entry(&e, 0, "after");
 	assert_int_equal(famfs_log_append(log, &e), 0);
 	famfs_log_unlock(log);
 
-	assert_int_equal(famfs_fs_open(m->path, 0, &fs), 0);
-	assert_int_equal(fs->replay_err, 0);
-	assert_int_equal(fs->next, 5);
-	assert_int_equal(fs->skipped, 3);
-	assert_int_equal(fs->collisions, 1);
-	assert_non_null(famfs_ns_resolve(fs->ns, "clone"));
-	assert_null(famfs_ns_resolve(fs->ns, "oob"));
-	assert_null(famfs_ns_resolve(fs->ns, "inlog"));
-	assert_int_equal(famfs_ns_resolve(fs->ns, "f")->size, 4 * MIB);
-	/* The refused duplicate marked nothing. */
-	assert_int_equal(fs->alloc.used, 5 + 2);
-	famfs_fs_close(fs);
+	slot = tu_slot(m->fs->dev, 1);
+	for (unsigned int i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		tu_file_entry(&e, 1, bad[i].name, 2 * MIB, bad[i].off, bad[i].len);
+		famfs_omf_entry_encode(&e, slot);
+		assert_int_equal(famfs_fs_open(m->path, FAMFS_FS_WRITE, &fs), 0);
+		assert_int_equal(fs->replay_err, bad[i].err);
+		assert_int_equal(fs->next, 1);
+		snprintf(want, sizeof(want), "log entry 1 (%s): ", bad[i].name);
+		assert_non_null(strstr(famfs_errmsg(), want));
+		assert_non_null(strstr(famfs_errmsg(), bad[i].why));
+		assert_int_equal(fs->collisions, bad[i].err == -EUCLEAN ? 1 : 0);
+		assert_int_equal(famfs_ns_resolve(fs->ns, "f")->size, 4 * MIB);
+		assert_null(famfs_ns_resolve(fs->ns, "after"));
+		if (strcmp(bad[i].name, "f"))
+			assert_null(famfs_ns_resolve(fs->ns, bad[i].name));
+		/* Nothing of the refused entry was marked: only sb + log + f. */
+		assert_int_equal(fs->alloc.used, 5 + 2);
+		/* A repeated catch-up stays at the same entry and changes nothing. */
+		assert_int_equal(famfs_fs_catchup(fs), 0);
+		assert_int_equal(fs->next, 1);
+		assert_int_equal(famfs_fs_creat(fs, "new", MIB, 0644, 0, 0, NULL, &g), -EIO);
+		assert_non_null(strstr(famfs_errmsg(), "log entry 1 is damaged"));
+		famfs_fs_close(fs);
+	}
 }
 
 static void test_interleave(void **state)
@@ -380,7 +409,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_catchup, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_begin_end, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_damaged_log, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_replay_skips, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_replay_stops, setup, teardown),
 		cmocka_unit_test(test_interleave),
 	};
 
