@@ -32,6 +32,7 @@ struct cli_verb {
 /* Global options (set by main before a verb runs). */
 extern const char *cli_device;		/* --device DEV, or NULL */
 extern const char *cli_verb_name;	/* the running verb, for messages */
+extern bool cli_log_damaged;		/* replay stopped at a bad entry: exit 1 */
 
 /* Verb entry points (src/cli/cmd_<verb>.c). */
 int cmd_fsck(int argc, char **argv);

@@ -94,6 +94,9 @@ int main(int argc, char **argv)
 			cli_verb_name = verbs[v].name;
 			rc = verbs[v].fn(argc - i, argv + i);
 			cli_fs_close_all();
+			/* A damaged log was reported; what was shown is only a prefix. */
+			if (cli_log_damaged && rc == CLI_OK)
+				rc = CLI_FAIL;
 			if (fflush(stdout) && rc == CLI_OK)
 				rc = CLI_FAIL;
 			return rc;

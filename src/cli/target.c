@@ -7,6 +7,7 @@
  * up after we create something.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -187,6 +188,24 @@ static struct {
 	struct famfs_fs *fs;
 } cache;
 
+bool cli_log_damaged;
+
+/*
+ * A replay that stopped at a bad entry serves the valid prefix. Readers say
+ * so once, on one line, and the verb then exits 1 (famfs.c); writers need
+ * no warning, since every create fails and says why.
+ */
+static void note_replay(const struct famfs_fs *fs, const char *dev, bool write)
+{
+	if (!fs->replay_err || cli_log_damaged)
+		return;
+	cli_log_damaged = true;
+	if (!write)
+		fprintf(stderr, "famfs %s: %s: %s; using the %" PRIu64 " entries before it\n",
+			cli_verb_name, dev, *famfs_errmsg() ? famfs_errmsg() :
+			"log replay stopped at a bad entry", fs->next);
+}
+
 struct famfs_fs *cli_fs_open(const struct cli_target *t, bool write, const char *what)
 {
 	int rc;
@@ -197,6 +216,7 @@ struct famfs_fs *cli_fs_open(const struct cli_target *t, bool write, const char 
 			cli_fail(t->dev, cache.fs->replay_err ? cache.fs->replay_err : -EIO);
 			return NULL;
 		}
+		note_replay(cache.fs, t->dev, write);
 		return cache.fs;
 	}
 	cli_fs_close_all();
@@ -210,6 +230,7 @@ struct famfs_fs *cli_fs_open(const struct cli_target *t, bool write, const char 
 	snprintf(cache.dev, sizeof(cache.dev), "%s", t->dev);
 	cache.write = write;
 	(void)what;
+	note_replay(cache.fs, t->dev, write);
 	return cache.fs;
 }
 
