@@ -12,6 +12,7 @@
 #include <uuid/uuid.h>
 
 #include "famfs/dev.h"
+#include "famfs/devperm.h"
 #include "famfs/err.h"
 #include "famfs/fsck.h"
 #include "famfs/log.h"
@@ -175,7 +176,7 @@ int cmd_fsck(int argc, char **argv)
 	struct famfs_fsck_result res = { 0 };
 	struct famfs_log *log = NULL;
 	struct famfs_dev *dev = NULL;
-	char devpath[4096];
+	char devpath[4096], pmsg[512];
 	int c, rc, ret;
 
 	opterr = 0;
@@ -204,6 +205,10 @@ int cmd_fsck(int argc, char **argv)
 		return cli_fail(devpath, rc);
 	famfs_errclear();
 	rc = famfs_fsck(dev, on_problem, &fc, &res);
+	if (!rc && famfs_dev_check_perms(devpath, pmsg, sizeof(pmsg)) == FAMFS_DEVPERM_WARN) {
+		res.warnings++;
+		on_problem(&fc, FAMFS_FSCK_WARN, pmsg);
+	}
 	if (rc) {
 		ret = cli_fail(devpath, rc);
 		goto out;

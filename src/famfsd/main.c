@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "famfs/devperm.h"
 #include "famfs/err.h"
 #include "famfsd.h"
 
@@ -97,7 +98,7 @@ int main(int argc, char **argv)
 	struct fuse_loop_config *lc;
 	const char *dev, *mnt;
 	char devbuf[PATH_MAX];
-	char opts[4600];
+	char opts[4600], pmsg[512];
 	bool debug = false;
 	uint64_t t0;
 	char *end;
@@ -164,6 +165,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "famfsd: %s: log replay stopped at entry %llu (%s); "
 			"serving the valid prefix\n", dev, (unsigned long long)famfsd.fs->next,
 			strerror(-famfsd.fs->replay_err));
+	if (famfs_dev_check_perms(dev, pmsg, sizeof(pmsg)) == FAMFS_DEVPERM_WARN)
+		fprintf(stderr, "famfsd: warning: %s\n", pmsg);
 	famfsd.master = famfsd.fs->log->role == FAMFS_ROLE_MASTER;
 	clock_gettime(CLOCK_REALTIME, &famfsd.mount_time);
 	famfsd_dax_init(famfsd.fs->dev);

@@ -15,6 +15,7 @@
 #include <uuid/uuid.h>
 
 #include "famfs/dev.h"
+#include "famfs/devperm.h"
 #include "famfs/err.h"
 #include "famfs/log.h"
 #include "famfs/omf.h"
@@ -94,7 +95,7 @@ int main(int argc, char **argv)
 	struct famfs_dev *dev = NULL;
 	struct famfs_log *log = NULL;
 	uint8_t sys[16];
-	char u[37], s[37];
+	char u[37], s[37], pmsg[512];
 	const char *path;
 	int c, rc;
 
@@ -165,6 +166,8 @@ int main(int argc, char **argv)
 		famfs_dev_close(dev);
 		return 1;
 	}
+	if (famfs_dev_check_perms(path, pmsg, sizeof(pmsg)) == FAMFS_DEVPERM_WARN)
+		fprintf(stderr, "mkfs.famfs: warning: %s\n", pmsg);
 	uuid_unparse(log->sb.uuid, u);
 	uuid_unparse(log->sb.system_uuid, s);
 	printf("famfs file system created on %s\n", path);
