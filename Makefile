@@ -6,12 +6,14 @@
 #   make deps        install the Debian packages the build and tests need
 #   make check-vm    famfs across two QEMU guests sharing one /dev/dax0.0
 #   make bench       side-by-side benchmarks into bench/out (results.json, results.png)
+#   make fuzz        time-boxed libFuzzer run of every harness (FUZZ_SECONDS each)
 BUILD     ?= build
 ASAN_BUILD ?= build-asan
 JOBS      ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
+FUZZ_SECONDS ?= 60
 
-.PHONY: all deps build check check-unit check-system check-asan check-vm bench demo clean
+.PHONY: all deps build check check-unit check-system check-asan check-vm bench fuzz demo clean
 
 all: build
 
@@ -43,6 +45,9 @@ check-system: build
 
 check-vm: build
 	tests/vm/check-vm.sh $(BUILD)
+
+fuzz: deps
+	fuzz/run.sh $(FUZZ_SECONDS)
 
 bench: build
 	bench/run --build $(BUILD) --out bench/out $(BENCH_ARGS)
