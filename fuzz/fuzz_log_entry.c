@@ -70,7 +70,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 9 + FAMFS_LOG_ENTRY_SIZE)
 		return 0;
-	index = fz_get_le64(data + 1);
+	index = famfs_get_le64(data + 1);
 	memcpy(buf, data + 9, sizeof(buf));
 	if (data[0] & 1)
 		fz_fix_entry(buf, index);

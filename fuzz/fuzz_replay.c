@@ -99,7 +99,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (mode & 1)
 		fz_fix_sb_crc(image);
 	if (mode & 8)
-		fz_put_le64(log + 40, nent);
+		famfs_put_le64(log + 40, nent);
 	if (mode & 2)
 		fz_fix_hdr_crc(log);
 	if (mode & 4)

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "famfs/le.h"
 #include "famfs/omf.h"
 
 #define fuzz_fail(...)							\
@@ -23,38 +24,23 @@
 		abort();						\
 	} while (0)
 
-static inline void fz_put_le64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static inline uint64_t fz_get_le64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 7; i >= 0; i--)
-		v = (v << 8) | p[i];
-	return v;
-}
-
 /* Store a valid CRC in a superblock (over [0, 96), at 96). */
 static inline void fz_fix_sb_crc(uint8_t *sb)
 {
-	fz_put_le64(sb + 96, famfs_crc32(sb, 96));
+	famfs_put_le64(sb + 96, famfs_crc32(sb, 96));
 }
 
 /* Store a valid CRC in a log header (over [0, 24), at 24). */
 static inline void fz_fix_hdr_crc(uint8_t *hdr)
 {
-	fz_put_le64(hdr + 24, famfs_crc32(hdr, 24));
+	famfs_put_le64(hdr + 24, famfs_crc32(hdr, 24));
 }
 
 /* Make an entry pass the seqnum and CRC checks for slot @index. */
 static inline void fz_fix_entry(uint8_t *e, uint64_t index)
 {
-	fz_put_le64(e, index);
-	fz_put_le64(e + 536, famfs_crc32(e, 536));
+	famfs_put_le64(e, index);
+	famfs_put_le64(e + 536, famfs_crc32(e, 536));
 }
 
 static inline int fz_ext_equal(const struct famfs_omf_extent *a,

@@ -132,7 +132,7 @@ static void put_entry(const char *name, const struct famfs_omf_entry *e0, uint64
 	e.seqnum = index;
 	famfs_omf_entry_encode(&e, buf);
 	pre[0] = mode;
-	fz_put_le64(pre + 1, index);
+	famfs_put_le64(pre + 1, index);
 	put("fuzz_log_entry", name, pre, 9, buf, sizeof(buf));
 }
 

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "famfs/err.h"
+#include "famfs/le.h"
 #include "famfs/fmap.h"
 
 /* fuse_famfs_fmap_header */
@@ -53,47 +54,6 @@ _Static_assert(FAMFS_FMAP_HDR_SIZE + FAMFS_FMAP_IEXT_SIZE +
 	       FAMFS_FMAP_HDR_SIZE + FAMFS_FMAP_IEXT_SIZE +
 	       (FAMFS_FMAP_STRIP_POOL + 1) * FAMFS_FMAP_SIMPLE_EXT_SIZE > FAMFS_FMAP_MSG_MAX,
 	       "strip pool matches the 4 KiB message");
-
-static void put_le16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put_le64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint16_t get_le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | (p[1] << 8));
-}
-
-static uint32_t get_le32(const uint8_t *p)
-{
-	uint32_t v = 0;
-
-	for (int i = 3; i >= 0; i--)
-		v = (v << 8) | p[i];
-	return v;
-}
-
-static uint64_t get_le64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 7; i >= 0; i--)
-		v = (v << 8) | p[i];
-	return v;
-}
 
 static uint64_t min_u64(uint64_t a, uint64_t b)
 {
@@ -172,9 +132,9 @@ static int encode_ext(uint8_t *p, const struct famfs_fmap_ext *x, const char *wh
 		return famfs_err(-EINVAL, "fmap encode: %s %u: devindex %llu does not fit u32",
 				 what, i, (unsigned long long)x->devindex);
 	if (p) {
-		put_le32(p + FAMFS_OFF_SE_DEVINDEX, (uint32_t)x->devindex);
-		put_le64(p + FAMFS_OFF_SE_OFFSET, x->offset);
-		put_le64(p + FAMFS_OFF_SE_LEN, x->len);
+		famfs_put_le32(p + FAMFS_OFF_SE_DEVINDEX, (uint32_t)x->devindex);
+		famfs_put_le64(p + FAMFS_OFF_SE_OFFSET, x->offset);
+		famfs_put_le64(p + FAMFS_OFF_SE_LEN, x->len);
 	}
 	return 0;
 }
@@ -220,9 +180,9 @@ static ssize_t encode_body(const struct famfs_fmap *f, uint8_t *buf)
 					 "outside the %u strips", i, ie->first,
 					 (unsigned long long)ie->nstrips, f->nstrips_total);
 		if (buf) {
-			put_le32(buf + off + FAMFS_OFF_IE_NSTRIPS, (uint32_t)ie->nstrips);
-			put_le32(buf + off + FAMFS_OFF_IE_CHUNK, (uint32_t)ie->chunk_size);
-			put_le64(buf + off + FAMFS_OFF_IE_NBYTES, ie->nbytes);
+			famfs_put_le32(buf + off + FAMFS_OFF_IE_NSTRIPS, (uint32_t)ie->nstrips);
+			famfs_put_le32(buf + off + FAMFS_OFF_IE_CHUNK, (uint32_t)ie->chunk_size);
+			famfs_put_le64(buf + off + FAMFS_OFF_IE_NBYTES, ie->nbytes);
 		}
 		off += FAMFS_FMAP_IEXT_SIZE;
 		for (j = 0; j < ie->nstrips; j++, off += FAMFS_FMAP_SIMPLE_EXT_SIZE) {
@@ -245,10 +205,10 @@ ssize_t famfs_fmap_encode(const struct famfs_fmap *f, uint8_t *buf, size_t bufsz
 		return famfs_err(-E2BIG, "fmap encode: %zd bytes do not fit in %zu", need, bufsz);
 	memset(buf, 0, (size_t)need);
 	buf[FAMFS_OFF_FH_FILE_TYPE] = f->file_type;
-	put_le16(buf + FAMFS_OFF_FH_VERSION, FAMFS_FMAP_VERSION);
-	put_le32(buf + FAMFS_OFF_FH_EXT_TYPE, f->ext_type);
-	put_le32(buf + FAMFS_OFF_FH_NEXTENTS, f->nextents);
-	put_le64(buf + FAMFS_OFF_FH_FILE_SIZE, f->file_size);
+	famfs_put_le16(buf + FAMFS_OFF_FH_VERSION, FAMFS_FMAP_VERSION);
+	famfs_put_le32(buf + FAMFS_OFF_FH_EXT_TYPE, f->ext_type);
+	famfs_put_le32(buf + FAMFS_OFF_FH_NEXTENTS, f->nextents);
+	famfs_put_le64(buf + FAMFS_OFF_FH_FILE_SIZE, f->file_size);
 	return encode_body(f, buf);
 }
 
@@ -258,9 +218,9 @@ ssize_t famfs_fmap_encode(const struct famfs_fmap *f, uint8_t *buf, size_t bufsz
 static int decode_ext(const uint8_t *p, struct famfs_fmap *f, struct famfs_fmap_ext *x,
 		      const char *what, uint32_t i)
 {
-	x->devindex = get_le32(p + FAMFS_OFF_SE_DEVINDEX);
-	x->offset = get_le64(p + FAMFS_OFF_SE_OFFSET);
-	x->len = get_le64(p + FAMFS_OFF_SE_LEN);
+	x->devindex = famfs_get_le32(p + FAMFS_OFF_SE_DEVINDEX);
+	x->offset = famfs_get_le64(p + FAMFS_OFF_SE_OFFSET);
+	x->len = famfs_get_le64(p + FAMFS_OFF_SE_LEN);
 	set_dev_bit(f, x->devindex);
 	if (x->devindex != 0)
 		return famfs_err(-EINVAL, "fmap: %s %u: devindex %llu (only 0 is supported)",
@@ -286,9 +246,9 @@ static int decode_interleave(const uint8_t *buf, size_t len, struct famfs_fmap *
 		if (off + FAMFS_FMAP_IEXT_SIZE > len)
 			return famfs_err(-EINVAL, "fmap: interleaved extent %u truncated at "
 					 "byte %zu of %zu", i, off, len);
-		ie->nstrips = get_le32(buf + off + FAMFS_OFF_IE_NSTRIPS);
-		ie->chunk_size = get_le32(buf + off + FAMFS_OFF_IE_CHUNK);
-		ie->nbytes = get_le64(buf + off + FAMFS_OFF_IE_NBYTES);
+		ie->nstrips = famfs_get_le32(buf + off + FAMFS_OFF_IE_NSTRIPS);
+		ie->chunk_size = famfs_get_le32(buf + off + FAMFS_OFF_IE_CHUNK);
+		ie->nbytes = famfs_get_le64(buf + off + FAMFS_OFF_IE_NBYTES);
 		ie->first = f->nstrips_total;
 		off += FAMFS_FMAP_IEXT_SIZE;
 		/* The kernel accepts chunk_size 0 here and divides by it later. */
@@ -342,10 +302,10 @@ int famfs_fmap_decode(const uint8_t *buf, size_t len, struct famfs_fmap *out)
 		return famfs_err(-EINVAL, "fmap: reply of %zu bytes, header needs %d", len,
 				 FAMFS_FMAP_HDR_SIZE);
 	out->file_type = buf[FAMFS_OFF_FH_FILE_TYPE];
-	out->version = get_le16(buf + FAMFS_OFF_FH_VERSION);
-	out->ext_type = get_le32(buf + FAMFS_OFF_FH_EXT_TYPE);
-	out->nextents = get_le32(buf + FAMFS_OFF_FH_NEXTENTS);
-	out->file_size = get_le64(buf + FAMFS_OFF_FH_FILE_SIZE);
+	out->version = famfs_get_le16(buf + FAMFS_OFF_FH_VERSION);
+	out->ext_type = famfs_get_le32(buf + FAMFS_OFF_FH_EXT_TYPE);
+	out->nextents = famfs_get_le32(buf + FAMFS_OFF_FH_NEXTENTS);
+	out->file_size = famfs_get_le64(buf + FAMFS_OFF_FH_FILE_SIZE);
 
 	if (out->nextents < 1 || out->nextents > FAMFS_FMAP_MAX_EXTENTS)
 		return famfs_err(-ERANGE, "fmap: nextents %u (must be 1..%d)", out->nextents,
@@ -568,7 +528,7 @@ void famfs_daxdev_out_encode(uint16_t index, const char *name,
 			     uint8_t out[FAMFS_DAXDEV_OUT_SIZE])
 {
 	memset(out, 0, FAMFS_DAXDEV_OUT_SIZE);
-	put_le16(out + FAMFS_OFF_DD_INDEX, index);
+	famfs_put_le16(out + FAMFS_OFF_DD_INDEX, index);
 	if (name)
 		memcpy(out + FAMFS_OFF_DD_NAME, name,
 		       strnlen(name, FAMFS_DAXDEV_NAME_MAX - 1));
@@ -587,7 +547,7 @@ int famfs_daxdev_out_decode(const uint8_t *buf, size_t len, uint16_t *index,
 		return famfs_err(-EINVAL, "daxdev reply: name not NUL-terminated");
 	if (!p[0])
 		return famfs_err(-EINVAL, "daxdev reply: name is empty");
-	*index = get_le16(buf + FAMFS_OFF_DD_INDEX);
+	*index = famfs_get_le16(buf + FAMFS_OFF_DD_INDEX);
 	memcpy(name, p, FAMFS_DAXDEV_NAME_MAX);
 	return 0;
 }

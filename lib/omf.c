@@ -10,6 +10,7 @@
 #include <zlib.h>
 
 #include "famfs/err.h"
+#include "famfs/le.h"
 #include "famfs/omf.h"
 
 /* Superblock (struct famfs_superblock upstream). */
@@ -97,36 +98,6 @@ _Static_assert(FAMFS_LOG_LEN_DEFAULT == 0x800000ULL &&
 	       (FAMFS_LOG_LEN_DEFAULT - FAMFS_LOG_HDR_SIZE) / FAMFS_LOG_ENTRY_SIZE == 15420,
 	       "8 MiB log holds 15420 entries");
 
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put_le64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t get_le32(const uint8_t *p)
-{
-	uint32_t v = 0;
-
-	for (int i = 3; i >= 0; i--)
-		v = (v << 8) | p[i];
-	return v;
-}
-
-static uint64_t get_le64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 7; i >= 0; i--)
-		v = (v << 8) | p[i];
-	return v;
-}
-
 static int is_pow2(uint64_t v)
 {
 	return v && !(v & (v - 1));
@@ -153,19 +124,19 @@ uint32_t famfs_crc32(const void *buf, size_t len)
 void famfs_omf_sb_encode(const struct famfs_omf_sb *sb, uint8_t out[FAMFS_SB_SIZE])
 {
 	memset(out, 0, FAMFS_SB_SIZE);
-	put_le64(out + FAMFS_OFF_SB_MAGIC, sb->magic);
-	put_le64(out + FAMFS_OFF_SB_VERSION, sb->version);
-	put_le64(out + FAMFS_OFF_SB_LOG_OFFSET, sb->log_offset);
-	put_le64(out + FAMFS_OFF_SB_LOG_LEN, sb->log_len);
-	put_le64(out + FAMFS_OFF_SB_ALLOC_UNIT, sb->alloc_unit);
-	put_le32(out + FAMFS_OFF_SB_OMF_MAJOR, sb->omf_major);
-	put_le32(out + FAMFS_OFF_SB_OMF_MINOR, sb->omf_minor);
+	famfs_put_le64(out + FAMFS_OFF_SB_MAGIC, sb->magic);
+	famfs_put_le64(out + FAMFS_OFF_SB_VERSION, sb->version);
+	famfs_put_le64(out + FAMFS_OFF_SB_LOG_OFFSET, sb->log_offset);
+	famfs_put_le64(out + FAMFS_OFF_SB_LOG_LEN, sb->log_len);
+	famfs_put_le64(out + FAMFS_OFF_SB_ALLOC_UNIT, sb->alloc_unit);
+	famfs_put_le32(out + FAMFS_OFF_SB_OMF_MAJOR, sb->omf_major);
+	famfs_put_le32(out + FAMFS_OFF_SB_OMF_MINOR, sb->omf_minor);
 	memcpy(out + FAMFS_OFF_SB_UUID, sb->uuid, 16);
 	memcpy(out + FAMFS_OFF_SB_DEV_UUID, sb->dev_uuid, 16);
 	memcpy(out + FAMFS_OFF_SB_SYSTEM_UUID, sb->system_uuid, 16);
-	put_le64(out + FAMFS_OFF_SB_CRC, famfs_crc32(out, FAMFS_OFF_SB_CRC));
-	put_le32(out + FAMFS_OFF_SB_FLAGS, sb->flags);
-	put_le64(out + FAMFS_OFF_SB_DD_SIZE, sb->dev_size);
+	famfs_put_le64(out + FAMFS_OFF_SB_CRC, famfs_crc32(out, FAMFS_OFF_SB_CRC));
+	famfs_put_le32(out + FAMFS_OFF_SB_FLAGS, sb->flags);
+	famfs_put_le64(out + FAMFS_OFF_SB_DD_SIZE, sb->dev_size);
 	memcpy(out + FAMFS_OFF_SB_DD_UUID, sb->dd_uuid, 16);
 	/* strncpy semantics, as upstream: a 64-byte path carries no NUL. */
 	memcpy(out + FAMFS_OFF_SB_DD_DAXDEV, sb->daxdev,
@@ -181,19 +152,19 @@ int famfs_omf_sb_decode(const uint8_t *buf, size_t len, struct famfs_omf_sb *sb)
 	if (!buf || len < FAMFS_SB_SIZE)
 		return famfs_err(-EINVAL, "superblock: %zu bytes, need %d", len, FAMFS_SB_SIZE);
 
-	sb->magic = get_le64(buf + FAMFS_OFF_SB_MAGIC);
-	sb->version = get_le64(buf + FAMFS_OFF_SB_VERSION);
-	sb->log_offset = get_le64(buf + FAMFS_OFF_SB_LOG_OFFSET);
-	sb->log_len = get_le64(buf + FAMFS_OFF_SB_LOG_LEN);
-	sb->alloc_unit = get_le64(buf + FAMFS_OFF_SB_ALLOC_UNIT);
-	sb->omf_major = get_le32(buf + FAMFS_OFF_SB_OMF_MAJOR);
-	sb->omf_minor = get_le32(buf + FAMFS_OFF_SB_OMF_MINOR);
+	sb->magic = famfs_get_le64(buf + FAMFS_OFF_SB_MAGIC);
+	sb->version = famfs_get_le64(buf + FAMFS_OFF_SB_VERSION);
+	sb->log_offset = famfs_get_le64(buf + FAMFS_OFF_SB_LOG_OFFSET);
+	sb->log_len = famfs_get_le64(buf + FAMFS_OFF_SB_LOG_LEN);
+	sb->alloc_unit = famfs_get_le64(buf + FAMFS_OFF_SB_ALLOC_UNIT);
+	sb->omf_major = famfs_get_le32(buf + FAMFS_OFF_SB_OMF_MAJOR);
+	sb->omf_minor = famfs_get_le32(buf + FAMFS_OFF_SB_OMF_MINOR);
 	memcpy(sb->uuid, buf + FAMFS_OFF_SB_UUID, 16);
 	memcpy(sb->dev_uuid, buf + FAMFS_OFF_SB_DEV_UUID, 16);
 	memcpy(sb->system_uuid, buf + FAMFS_OFF_SB_SYSTEM_UUID, 16);
-	sb->crc = get_le64(buf + FAMFS_OFF_SB_CRC);
-	sb->flags = get_le32(buf + FAMFS_OFF_SB_FLAGS);
-	sb->dev_size = get_le64(buf + FAMFS_OFF_SB_DD_SIZE);
+	sb->crc = famfs_get_le64(buf + FAMFS_OFF_SB_CRC);
+	sb->flags = famfs_get_le32(buf + FAMFS_OFF_SB_FLAGS);
+	sb->dev_size = famfs_get_le64(buf + FAMFS_OFF_SB_DD_SIZE);
 	memcpy(sb->dd_uuid, buf + FAMFS_OFF_SB_DD_UUID, 16);
 	memcpy(sb->daxdev, buf + FAMFS_OFF_SB_DD_DAXDEV, FAMFS_DAXDEV_PATH_LEN);
 	sb->daxdev[FAMFS_DAXDEV_PATH_LEN] = '\0';
@@ -237,12 +208,12 @@ void famfs_omf_log_hdr_encode(const struct famfs_omf_log_hdr *hdr,
 			      uint8_t out[FAMFS_LOG_HDR_SIZE])
 {
 	memset(out, 0, FAMFS_LOG_HDR_SIZE);
-	put_le64(out + FAMFS_OFF_LOG_MAGIC, hdr->magic);
-	put_le64(out + FAMFS_OFF_LOG_LEN, hdr->len);
-	put_le64(out + FAMFS_OFF_LOG_LAST_INDEX, hdr->last_index);
-	put_le64(out + FAMFS_OFF_LOG_CRC, famfs_crc32(out, FAMFS_OFF_LOG_CRC));
-	put_le64(out + FAMFS_OFF_LOG_NEXT_SEQNUM, hdr->next_seqnum);
-	put_le64(out + FAMFS_OFF_LOG_NEXT_INDEX, hdr->next_index);
+	famfs_put_le64(out + FAMFS_OFF_LOG_MAGIC, hdr->magic);
+	famfs_put_le64(out + FAMFS_OFF_LOG_LEN, hdr->len);
+	famfs_put_le64(out + FAMFS_OFF_LOG_LAST_INDEX, hdr->last_index);
+	famfs_put_le64(out + FAMFS_OFF_LOG_CRC, famfs_crc32(out, FAMFS_OFF_LOG_CRC));
+	famfs_put_le64(out + FAMFS_OFF_LOG_NEXT_SEQNUM, hdr->next_seqnum);
+	famfs_put_le64(out + FAMFS_OFF_LOG_NEXT_INDEX, hdr->next_index);
 }
 
 int famfs_omf_log_hdr_decode(const uint8_t *buf, size_t len, uint64_t log_len,
@@ -255,12 +226,12 @@ int famfs_omf_log_hdr_decode(const uint8_t *buf, size_t len, uint64_t log_len,
 	if (!buf || len < FAMFS_LOG_HDR_SIZE)
 		return famfs_err(-EINVAL, "log header: %zu bytes, need %d", len,
 				 FAMFS_LOG_HDR_SIZE);
-	hdr->magic = get_le64(buf + FAMFS_OFF_LOG_MAGIC);
-	hdr->len = get_le64(buf + FAMFS_OFF_LOG_LEN);
-	hdr->last_index = get_le64(buf + FAMFS_OFF_LOG_LAST_INDEX);
-	hdr->crc = get_le64(buf + FAMFS_OFF_LOG_CRC);
-	hdr->next_seqnum = get_le64(buf + FAMFS_OFF_LOG_NEXT_SEQNUM);
-	hdr->next_index = get_le64(buf + FAMFS_OFF_LOG_NEXT_INDEX);
+	hdr->magic = famfs_get_le64(buf + FAMFS_OFF_LOG_MAGIC);
+	hdr->len = famfs_get_le64(buf + FAMFS_OFF_LOG_LEN);
+	hdr->last_index = famfs_get_le64(buf + FAMFS_OFF_LOG_LAST_INDEX);
+	hdr->crc = famfs_get_le64(buf + FAMFS_OFF_LOG_CRC);
+	hdr->next_seqnum = famfs_get_le64(buf + FAMFS_OFF_LOG_NEXT_SEQNUM);
+	hdr->next_index = famfs_get_le64(buf + FAMFS_OFF_LOG_NEXT_INDEX);
 
 	if (hdr->magic != FAMFS_LOG_MAGIC)
 		return famfs_err(-EINVAL, "log header: bad magic 0x%llx (expected 0x%llx)",
@@ -288,16 +259,16 @@ int famfs_omf_log_hdr_decode(const uint8_t *buf, size_t len, uint64_t log_len,
 
 static void put_ext(uint8_t *p, const struct famfs_omf_extent *x)
 {
-	put_le64(p + FAMFS_OFF_EXT_DEVINDEX, x->devindex);
-	put_le64(p + FAMFS_OFF_EXT_OFFSET, x->offset);
-	put_le64(p + FAMFS_OFF_EXT_LEN, x->len);
+	famfs_put_le64(p + FAMFS_OFF_EXT_DEVINDEX, x->devindex);
+	famfs_put_le64(p + FAMFS_OFF_EXT_OFFSET, x->offset);
+	famfs_put_le64(p + FAMFS_OFF_EXT_LEN, x->len);
 }
 
 static void get_ext(const uint8_t *p, struct famfs_omf_extent *x)
 {
-	x->devindex = get_le64(p + FAMFS_OFF_EXT_DEVINDEX);
-	x->offset = get_le64(p + FAMFS_OFF_EXT_OFFSET);
-	x->len = get_le64(p + FAMFS_OFF_EXT_LEN);
+	x->devindex = famfs_get_le64(p + FAMFS_OFF_EXT_DEVINDEX);
+	x->offset = famfs_get_le64(p + FAMFS_OFF_EXT_OFFSET);
+	x->len = famfs_get_le64(p + FAMFS_OFF_EXT_LEN);
 }
 
 static void put_path(uint8_t *p, const char *path)
@@ -310,17 +281,17 @@ static void encode_file(const struct famfs_omf_file *f, uint8_t *out)
 	const struct famfs_omf_fmap *m = &f->fmap;
 	uint32_t i, n;
 
-	put_le64(out + FAMFS_OFF_FILE_SIZE, f->size);
-	put_le32(out + FAMFS_OFF_FILE_FLAGS, f->flags);
-	put_le32(out + FAMFS_OFF_FILE_UID, f->uid);
-	put_le32(out + FAMFS_OFF_FILE_GID, f->gid);
-	put_le32(out + FAMFS_OFF_FILE_MODE, f->mode);
+	famfs_put_le64(out + FAMFS_OFF_FILE_SIZE, f->size);
+	famfs_put_le32(out + FAMFS_OFF_FILE_FLAGS, f->flags);
+	famfs_put_le32(out + FAMFS_OFF_FILE_UID, f->uid);
+	famfs_put_le32(out + FAMFS_OFF_FILE_GID, f->gid);
+	famfs_put_le32(out + FAMFS_OFF_FILE_MODE, f->mode);
 	put_path(out + FAMFS_OFF_FILE_RELPATH, f->relpath);
-	put_le32(out + FAMFS_OFF_FMAP_EXT_TYPE, m->ext_type);
-	put_le32(out + FAMFS_OFF_FMAP_NEXTENTS, m->nextents);
+	famfs_put_le32(out + FAMFS_OFF_FMAP_EXT_TYPE, m->ext_type);
+	famfs_put_le32(out + FAMFS_OFF_FMAP_NEXTENTS, m->nextents);
 	if (m->ext_type == FAMFS_EXT_INTERLEAVE) {
-		put_le64(out + FAMFS_OFF_FMAP_IE_NSTRIPS, m->nstrips);
-		put_le64(out + FAMFS_OFF_FMAP_IE_CHUNK, m->chunk_size);
+		famfs_put_le64(out + FAMFS_OFF_FMAP_IE_NSTRIPS, m->nstrips);
+		famfs_put_le64(out + FAMFS_OFF_FMAP_IE_CHUNK, m->chunk_size);
 		n = m->nstrips > FAMFS_OMF_MAX_STRIPS ? FAMFS_OMF_MAX_STRIPS :
 			(uint32_t)m->nstrips;
 		for (i = 0; i < n; i++)
@@ -338,27 +309,27 @@ void famfs_omf_entry_encode(const struct famfs_omf_entry *e,
 			    uint8_t out[FAMFS_LOG_ENTRY_SIZE])
 {
 	memset(out, 0, FAMFS_LOG_ENTRY_SIZE);
-	put_le64(out + FAMFS_OFF_E_SEQNUM, e->seqnum);
-	put_le32(out + FAMFS_OFF_E_TYPE, e->type);
+	famfs_put_le64(out + FAMFS_OFF_E_SEQNUM, e->seqnum);
+	famfs_put_le32(out + FAMFS_OFF_E_TYPE, e->type);
 	switch (e->type) {
 	case FAMFS_LOG_FILE:
 		encode_file(&e->file, out);
 		break;
 	case FAMFS_LOG_MKDIR:
-		put_le32(out + FAMFS_OFF_MKDIR_UID, e->mkdir.uid);
-		put_le32(out + FAMFS_OFF_MKDIR_GID, e->mkdir.gid);
-		put_le32(out + FAMFS_OFF_MKDIR_MODE, e->mkdir.mode);
+		famfs_put_le32(out + FAMFS_OFF_MKDIR_UID, e->mkdir.uid);
+		famfs_put_le32(out + FAMFS_OFF_MKDIR_GID, e->mkdir.gid);
+		famfs_put_le32(out + FAMFS_OFF_MKDIR_MODE, e->mkdir.mode);
 		put_path(out + FAMFS_OFF_MKDIR_RELPATH, e->mkdir.relpath);
 		break;
 	case FAMFS_LOG_ADD_DAXDEV:
-		put_le64(out + FAMFS_OFF_DD_SIZE, e->daxdev.size);
+		famfs_put_le64(out + FAMFS_OFF_DD_SIZE, e->daxdev.size);
 		memcpy(out + FAMFS_OFF_DD_UUID, e->daxdev.uuid, 16);
-		put_le32(out + FAMFS_OFF_DD_INDEX, e->daxdev.index);
+		famfs_put_le32(out + FAMFS_OFF_DD_INDEX, e->daxdev.index);
 		break;
 	default:
 		break;
 	}
-	put_le64(out + FAMFS_OFF_E_CRC, famfs_crc32(out, FAMFS_OFF_E_CRC));
+	famfs_put_le64(out + FAMFS_OFF_E_CRC, famfs_crc32(out, FAMFS_OFF_E_CRC));
 }
 
 static const char *entry_type_name(uint32_t type)
@@ -390,16 +361,16 @@ static int decode_file(const uint8_t *buf, uint64_t index, struct famfs_omf_file
 	uint32_t i;
 	int rc;
 
-	f->size = get_le64(buf + FAMFS_OFF_FILE_SIZE);
-	f->flags = get_le32(buf + FAMFS_OFF_FILE_FLAGS);
-	f->uid = get_le32(buf + FAMFS_OFF_FILE_UID);
-	f->gid = get_le32(buf + FAMFS_OFF_FILE_GID);
-	f->mode = get_le32(buf + FAMFS_OFF_FILE_MODE);
+	f->size = famfs_get_le64(buf + FAMFS_OFF_FILE_SIZE);
+	f->flags = famfs_get_le32(buf + FAMFS_OFF_FILE_FLAGS);
+	f->uid = famfs_get_le32(buf + FAMFS_OFF_FILE_UID);
+	f->gid = famfs_get_le32(buf + FAMFS_OFF_FILE_GID);
+	f->mode = famfs_get_le32(buf + FAMFS_OFF_FILE_MODE);
 	rc = get_path(buf + FAMFS_OFF_FILE_RELPATH, f->relpath, index);
 	if (rc)
 		return rc;
-	m->ext_type = get_le32(buf + FAMFS_OFF_FMAP_EXT_TYPE);
-	m->nextents = get_le32(buf + FAMFS_OFF_FMAP_NEXTENTS);
+	m->ext_type = famfs_get_le32(buf + FAMFS_OFF_FMAP_EXT_TYPE);
+	m->nextents = famfs_get_le32(buf + FAMFS_OFF_FMAP_NEXTENTS);
 	switch (m->ext_type) {
 	case FAMFS_EXT_SIMPLE:
 		if (m->nextents < 1 || m->nextents > FAMFS_OMF_MAX_SIMPLE_EXTENTS)
@@ -412,8 +383,8 @@ static int decode_file(const uint8_t *buf, uint64_t index, struct famfs_omf_file
 		if (m->nextents != 1)
 			return famfs_err(-EINVAL, "log entry %llu: %u interleaved extents "
 					 "(must be 1)", idx, m->nextents);
-		m->nstrips = get_le64(buf + FAMFS_OFF_FMAP_IE_NSTRIPS);
-		m->chunk_size = get_le64(buf + FAMFS_OFF_FMAP_IE_CHUNK);
+		m->nstrips = famfs_get_le64(buf + FAMFS_OFF_FMAP_IE_NSTRIPS);
+		m->chunk_size = famfs_get_le64(buf + FAMFS_OFF_FMAP_IE_CHUNK);
 		if (m->nstrips < 1 || m->nstrips > FAMFS_OMF_MAX_STRIPS)
 			return famfs_err(-EINVAL, "log entry %llu: nstrips %llu (must be 1..%d)",
 					 idx, (unsigned long long)m->nstrips,
@@ -439,9 +410,9 @@ int famfs_omf_entry_decode(const uint8_t buf[FAMFS_LOG_ENTRY_SIZE], uint64_t ind
 	uint32_t want;
 
 	memset(e, 0, sizeof(*e));
-	e->seqnum = get_le64(buf + FAMFS_OFF_E_SEQNUM);
-	e->type = get_le32(buf + FAMFS_OFF_E_TYPE);
-	e->crc = get_le64(buf + FAMFS_OFF_E_CRC);
+	e->seqnum = famfs_get_le64(buf + FAMFS_OFF_E_SEQNUM);
+	e->type = famfs_get_le32(buf + FAMFS_OFF_E_TYPE);
+	e->crc = famfs_get_le64(buf + FAMFS_OFF_E_CRC);
 
 	want = famfs_crc32(buf, FAMFS_OFF_E_CRC);
 	if (e->crc != want)
@@ -454,14 +425,14 @@ int famfs_omf_entry_decode(const uint8_t buf[FAMFS_LOG_ENTRY_SIZE], uint64_t ind
 	case FAMFS_LOG_FILE:
 		return decode_file(buf, index, &e->file);
 	case FAMFS_LOG_MKDIR:
-		e->mkdir.uid = get_le32(buf + FAMFS_OFF_MKDIR_UID);
-		e->mkdir.gid = get_le32(buf + FAMFS_OFF_MKDIR_GID);
-		e->mkdir.mode = get_le32(buf + FAMFS_OFF_MKDIR_MODE);
+		e->mkdir.uid = famfs_get_le32(buf + FAMFS_OFF_MKDIR_UID);
+		e->mkdir.gid = famfs_get_le32(buf + FAMFS_OFF_MKDIR_GID);
+		e->mkdir.mode = famfs_get_le32(buf + FAMFS_OFF_MKDIR_MODE);
 		return get_path(buf + FAMFS_OFF_MKDIR_RELPATH, e->mkdir.relpath, index);
 	case FAMFS_LOG_ADD_DAXDEV:
-		e->daxdev.size = get_le64(buf + FAMFS_OFF_DD_SIZE);
+		e->daxdev.size = famfs_get_le64(buf + FAMFS_OFF_DD_SIZE);
 		memcpy(e->daxdev.uuid, buf + FAMFS_OFF_DD_UUID, 16);
-		e->daxdev.index = get_le32(buf + FAMFS_OFF_DD_INDEX);
+		e->daxdev.index = famfs_get_le32(buf + FAMFS_OFF_DD_INDEX);
 		return 0;
 	default:
 		return famfs_err(-EINVAL, "log entry %llu: type %s not supported (%u)", idx,

@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <uuid/uuid.h>
 
+#include "famfs/le.h"
 #include "famfs/dev.h"
 #include "famfs/log.h"
 #include "famfs/omf.h"
@@ -83,34 +84,16 @@ static inline uint8_t *tu_log(struct famfs_dev *dev)
 	return dev->base + FAMFS_LOG_OFFSET;
 }
 
-static inline void tu_put_le64(uint8_t *p, uint64_t v)
-{
-	int i;
-
-	for (i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static inline uint64_t tu_get_le64(const uint8_t *p)
-{
-	uint64_t v = 0;
-	int i;
-
-	for (i = 7; i >= 0; i--)
-		v = (v << 8) | p[i];
-	return v;
-}
-
 /* Header words: next_seqnum at 32, next_index at 40. */
 static inline void tu_set_next(struct famfs_dev *dev, uint64_t seq, uint64_t idx)
 {
-	tu_put_le64(tu_log(dev) + 32, seq);
-	tu_put_le64(tu_log(dev) + 40, idx);
+	famfs_put_le64(tu_log(dev) + 32, seq);
+	famfs_put_le64(tu_log(dev) + 40, idx);
 }
 
 static inline uint64_t tu_next_index(struct famfs_dev *dev)
 {
-	return tu_get_le64(tu_log(dev) + 40);
+	return famfs_get_le64(tu_log(dev) + 40);
 }
 
 static inline uint8_t *tu_slot(struct famfs_dev *dev, uint64_t idx)

@@ -71,8 +71,8 @@ static void test_mkfs_open(void **state)
 	assert_int_equal(famfs_log_next_index(log), 0);
 	assert_int_equal(famfs_log_free_slots(log), 15420);
 	/* Header words as upstream writes them. */
-	assert_int_equal(tu_get_le64(tu_log(m->dev)), FAMFS_LOG_MAGIC);
-	assert_int_equal(tu_get_le64(tu_log(m->dev) + 16), 15419);
+	assert_int_equal(famfs_get_le64(tu_log(m->dev)), FAMFS_LOG_MAGIC);
+	assert_int_equal(famfs_get_le64(tu_log(m->dev) + 16), 15419);
 }
 
 static void test_mkfs_log_len(void **state)
@@ -88,7 +88,7 @@ static void test_mkfs_log_len(void **state)
 	assert_non_null(strstr(famfs_errmsg(), "no room"));
 	assert_int_equal(famfs_mkfs(m->dev, 0, sys, true, false), -EINVAL);
 	/* A refused mkfs leaves the old file system intact. */
-	assert_int_equal(tu_get_le64(m->dev->base), FAMFS_SUPER_MAGIC);
+	assert_int_equal(famfs_get_le64(m->dev->base), FAMFS_SUPER_MAGIC);
 	/* 64 MiB log on 128 MiB: fits (2 + 64 + data). */
 	assert_int_equal(famfs_mkfs(m->dev, 64 * MIB, sys, true, false), 0);
 	famfs_log_close(m->log);
@@ -128,7 +128,7 @@ static void test_mkfs_existing(void **state)
 
 	/* -f -k kills the superblock. */
 	assert_int_equal(famfs_mkfs(m->dev, 8 * MIB, sys, true, true), 0);
-	assert_int_equal(tu_get_le64(m->dev->base), 0);
+	assert_int_equal(famfs_get_le64(m->dev->base), 0);
 	assert_int_equal(famfs_log_open(m->dev, &log), -EINVAL);
 	assert_non_null(strstr(famfs_errmsg(), "superblock"));
 	/* And after that mkfs needs no force. */
@@ -248,7 +248,7 @@ static void test_append_replay(void **state)
 	append_some(m->log, 3);
 	assert_int_equal(famfs_log_next_index(m->log), 3);
 	assert_int_equal(famfs_log_free_slots(m->log), 15417);
-	assert_int_equal(tu_get_le64(tu_log(m->dev) + 32), 3);	/* next_seqnum */
+	assert_int_equal(famfs_get_le64(tu_log(m->dev) + 32), 3);	/* next_seqnum */
 	assert_int_equal(famfs_log_replay(m->log, 0, &next, collect, &s), 0);
 	assert_int_equal(next, 3);
 	assert_int_equal(s.n, 3);
@@ -409,7 +409,7 @@ static void test_torn_committed(void **state)
 	assert_int_equal(s.n, 4);
 
 	/* A committed entry with the wrong seqnum stops replay too. */
-	tu_put_le64(tu_slot(m->dev, 3), 7);
+	famfs_put_le64(tu_slot(m->dev, 3), 7);
 	memset(&s, 0, sizeof(s));
 	s.stop_at = -1;
 	assert_int_equal(famfs_log_replay(m->log, 0, &next, collect, &s), -EBADMSG);
