@@ -1,8 +1,11 @@
 #!/bin/bash
 # test_famfsd_faults.sh - famfsd under faults: a poisoned device (sticky,
 # EHWPOISON/EIO on every data path, namespace still served), a device
-# whose memory vanishes (SIGBUS -> EIO, daemon survives), a killed daemon
-# (umount still works, no hung mount), no privilege, a corrupt image.
+# whose memory vanishes (SIGBUS -> EIO, daemon survives), a device that
+# shrinks under a process holding a direct mapping (SIGBUS kills it, or
+# -EIO inside the sigbus guard) and under a reader loop (EIO, no hang), a
+# killed daemon (umount still works, no hung mount), no privilege, a
+# corrupt image.
 . "$(dirname "$0")/lib.sh"
 
 PY=/usr/bin/python3
@@ -110,6 +113,98 @@ check_fail "mkdir on the vanished device: EIO" "Input/output error" mkdir "$M2/n
 check "dev1 mount unaffected" "$FAMFS" verify -S 2 -f "$M/b"
 check "umount after SIGBUS" "$FAMFS" umount "$M2"
 check "famfsd of dev2 exited" wait_until 5 pid_gone "$pid2"
+
+# --- a device shrinks under a process holding a direct mapping ------------------
+# famfs_maphold maps "held" (famfs_map_open), reads it once, says READY,
+# and on GO touches the whole file: the plain one with CPU loads (SIGBUS
+# kills it), the guarded one through famfs_sigbus_memcpy/_try (-EIO).
+newdev DEV3 1G
+M4=$T/m4
+mkdir -p "$M4"
+track_mount "$M4"
+check "mkfs dev3" "$MKFS" "$DEV3"
+check "creat held (8 MiB)" "$FAMFS" --device "$DEV3" creat -s 8M -r -S 7 held
+held_off=$("$FAMFS" --device "$DEV3" getmap held | awk '/^  extent 0:/ {print $6}')
+check "held's offset known" test -n "$held_off"
+check "mount dev3" "$FAMFS" mount "$DEV3" "$M4"
+pid3=$(famfsd_pid "$M4")
+mkfifo "$T/go.plain" "$T/go.guarded"
+exec 7<>"$T/go.plain" 8<>"$T/go.guarded"	# read-write: writing never blocks
+(ulimit -c 0; exec "$BIN/famfs_maphold" plain "$M4/held" "$T/ready.plain" "$T/go.plain") \
+	>"$T/plain.out" 2>&1 &
+mp=$!
+"$BIN/famfs_maphold" guarded "$M4/held" "$T/ready.guarded" "$T/go.guarded" \
+	>"$T/guarded.out" 2>&1 &
+mg=$!
+track_pid $mp
+track_pid $mg
+check "plain mapper holds the mapping" wait_until 20 test -e "$T/ready.plain"
+check "guarded mapper holds the mapping" wait_until 20 test -e "$T/ready.guarded"
+# Shrink the device partway through held: its second half goes away.
+truncate -s $((held_off + 4 * 1024 * 1024)) "$DEV3"
+echo go >&7
+echo go >&8
+check "plain mapper ended" wait_until 20 pid_gone "$mp"
+check "guarded mapper ended" wait_until 20 pid_gone "$mg"
+wait "$mp"; rc=$?
+check_eq "plain mapper killed by SIGBUS (exit 135)" 135 "$rc"
+wait "$mg"; rc=$?
+check_eq "guarded mapper got -EIO and exited 0" 0 "$rc"
+echo "guarded mapper: $(tr '\n' ' ' <"$T/guarded.out")"
+check "guarded: both copies returned -EIO" grep -q "guarded: -EIO from both" "$T/guarded.out"
+exec 7>&- 8>&-
+check "famfsd of dev3 alive after the mappers' SIGBUS" pid_alive "$pid3"
+check "stats of dev3 answer" "$FAMFS" stats "$M4"
+check_fail "FUSE read of held: EIO" "Input/output error" cat "$M4/held"
+check "famfsd of dev3 alive after the read" pid_alive "$pid3"
+check "a file on another device still verifies" "$FAMFS" verify -S 2 -f "$M/b"
+check "umount dev3" "$FAMFS" umount "$M4"
+check "dev3 mount gone from mountinfo" bash -c "! grep -q ' $M4 ' /proc/self/mountinfo"
+
+# --- truncated mid-read ----------------------------------------------------------
+# A reader loop reads a 32 MiB file through the mount with dd, over and over;
+# the device is cut partway through the file meanwhile. The reader must end
+# with EIO (no hang: a deadline; no crash: dd exits 1), famfsd alive.
+newdev DEV4 1G
+M5=$T/m5
+mkdir -p "$M5"
+track_mount "$M5"
+check "mkfs dev4" "$MKFS" "$DEV4"
+check "creat big (32 MiB)" "$FAMFS" --device "$DEV4" creat -s 32M -r -S 8 big
+big_off=$("$FAMFS" --device "$DEV4" getmap big | awk '/^  extent 0:/ {print $6}')
+check "big's offset known" test -n "$big_off"
+check "mount dev4" "$FAMFS" mount "$DEV4" "$M5"
+pid4=$(famfsd_pid "$M5")
+(
+	n=0
+	while :; do
+		dd if="$M5/big" of=/dev/null bs=1M status=none 2>"$T/dd.err"
+		rc=$?
+		[ $rc -eq 0 ] || break
+		n=$((n + 1))
+		echo $n >"$T/dd.passes"
+	done
+	echo "$rc $n" >"$T/dd.rc"
+) &
+rd=$!
+track_pid $rd
+check "reader loop completed a pass" wait_until 30 test -s "$T/dd.passes"
+truncate -s $((big_off + 16 * 1024 * 1024)) "$DEV4"
+if wait_until 30 pid_gone "$rd"; then
+	pass "reader loop ended after the truncate"
+	wait "$rd"
+	read -r ddrc ddpasses <"$T/dd.rc"
+	echo "reader: $ddpasses whole passes, then dd exit $ddrc: $(cat "$T/dd.err")"
+	check_eq "dd failed with exit 1 (not a signal)" 1 "$ddrc"
+	check "dd's error is EIO" grep -q "Input/output error" "$T/dd.err"
+else
+	fail "reader still running 30 s after the truncate (hung?)"
+	kill -9 "$rd"
+fi
+check "famfsd of dev4 alive" pid_alive "$pid4"
+check "stats of dev4 answer" "$FAMFS" stats "$M5"
+check "umount dev4" "$FAMFS" umount "$M5"
+check "dev4 mount gone from mountinfo" bash -c "! grep -q ' $M5 ' /proc/self/mountinfo"
 
 # --- kill -9: no hung mount -----------------------------------------------------
 pid1=$(famfsd_pid "$M")
