@@ -5,6 +5,9 @@
 # after its creat exited 0. After each kill: fsck exits 0, and every file
 # recorded in that round is present with the right size and passes
 # verify -S (at the end, every file of every round is checked again).
+# famfs_imgtool counts the kills that landed between writing an entry and
+# committing it: slot next_index holds a whole entry (valid CRC, seqnum ==
+# next_index) that the header does not cover.
 # Then interrupted `famfs cp -r`s: fsck clean, and every copied file but
 # at most the one being copied at the kill (cp logs a file, then copies
 # its bytes) matches its source through a client mount.
@@ -43,6 +46,16 @@ kill_group() {
 	kill -KILL -- "-$1" 2>/dev/null || kill -KILL "$1" 2>/dev/null
 }
 
+# uncommitted_slot: slot next_index holds a written but uncommitted entry.
+uncommitted_slot() {
+	local n
+	n=$(("$("$IMGTOOL" "$D" get log.next_index)"))
+	[ $(("$("$IMGTOOL" "$D" get "e$n.seqnum")")) -eq "$n" ] &&
+		[ "$("$IMGTOOL" "$D" crcok "e$n")" = ok ]
+}
+
+no_uncommitted_slot() { ! uncommitted_slot; }
+
 size_of() { famfs_d ls -l "$1" 2>/dev/null | awk '{print $4}'; }
 
 # check_recorded FILE: every recorded file present, right size, verify ok.
@@ -59,7 +72,7 @@ check_recorded() {
 	return $bad
 }
 
-kills=0 recorded=0 fsck_bad=0 lost=0 warned=0
+kills=0 recorded=0 fsck_bad=0 lost=0 warned=0 torn=0
 : >"$T/all"
 for ((r = 0; r < KILLS; r++)); do
 	: >"$T/rec"
@@ -75,6 +88,7 @@ for ((r = 0; r < KILLS; r++)); do
 		fail "round $r: fsck after SIGKILL: $(grep -iE 'error' "$T/fsck.out" | head -2)"
 	fi
 	grep -q "interrupted append" "$T/fsck.out" && warned=$((warned + 1))
+	uncommitted_slot && torn=$((torn + 1))
 	check_recorded "$T/rec" || lost=$((lost + 1))
 	recorded=$((recorded + $(wc -l <"$T/rec")))
 	cat "$T/rec" >>"$T/all"
@@ -85,7 +99,8 @@ check "all $recorded recorded files still right at the end" check_recorded "$T/a
 [ "$recorded" -gt 0 ] && pass "$recorded files recorded across $kills kills" ||
 	fail "no creat ever succeeded"
 echo "creat loop: $kills SIGKILLs, $recorded files recorded, 0 expected lost;" \
-	"$warned fscks saw an interrupted append"
+	"$warned fscks saw an interrupted append; $torn kills landed between writing" \
+	"an entry and committing it"
 
 # --- interrupted cp -r ---
 SRC=$T/src
@@ -136,11 +151,13 @@ echo "cp -r: $CP_ROUNDS rounds, $cp_partial killed mid-copy, $cp_full completed"
 n=$("$IMGTOOL" "$D" get log.next_index)
 n=$((n))
 check "creat torn0" famfs_d creat -s 4096 -r -S 1 torn0
+check "after a whole creat, slot next_index holds no entry" no_uncommitted_slot
 # Written but not committed: copy the last entry into slot n+1 (valid CRC,
 # seqnum n+1) without moving next_index. Invisible, fsck clean, and the
 # next creat takes (overwrites) that slot.
 "$IMGTOOL" "$D" copy-entry "$n" $((n + 1))
 "$IMGTOOL" "$D" set "e$((n + 1)).path" uncommitted -c
+check "the kill counter's probe sees the uncommitted entry" uncommitted_slot
 check "uncommitted entry: fsck clean" famfs_d fsck
 check_fail "uncommitted entry is invisible" "No such file|not found|does not exist" \
 	famfs_d getmap uncommitted

@@ -11,6 +11,8 @@
  *                                           of the struct holding FIELD)
  *   famfs_imgtool IMG flip FIELD [BIT] [-c] flip one bit (default 0)
  *   famfs_imgtool IMG fixcrc sb|log|eN     recompute a stored CRC
+ *   famfs_imgtool IMG crcok sb|log|eN      print "ok" if the stored CRC
+ *                                           matches the bytes, else "bad"
  *   famfs_imgtool IMG copy-entry N M       copy slot N to slot M, seqnum M, CRC fixed
  *   famfs_imgtool IMG fields               list the field names
  *
@@ -182,31 +184,54 @@ static int resolve(const char *name, struct loc *l)
 	return lookup(entry_fields, NELEM(entry_fields), name, ENTRY_BASE(n), l);
 }
 
-/* Recompute the CRC of @owner ("sb", "log" or "eN"). */
-static void fixcrc(const char *owner)
+/*
+ * Where the CRC of @owner ("sb", "log" or "eN") lives: the covered bytes
+ * start at *@base and the 8-byte CRC field follows them at *@base + *@len.
+ */
+static void crc_span(const char *owner, uint64_t *base, uint32_t *len)
 {
-	uint8_t buf[FAMFS_LOG_ENTRY_SIZE];
 	unsigned long long n;
 
 	if (!strcmp(owner, "sb")) {
-		rd(0, buf, 96);
-		wr_le(96, 8, famfs_crc32(buf, 96));
+		*base = 0;
+		*len = 96;
 	} else if (!strcmp(owner, "log")) {
-		rd(LOG_BASE, buf, 24);
-		wr_le(LOG_BASE + 24, 8, famfs_crc32(buf, 24));
+		*base = LOG_BASE;
+		*len = 24;
 	} else if (sscanf(owner, "e%llu", &n) == 1) {
-		rd(ENTRY_BASE(n), buf, 536);
-		wr_le(ENTRY_BASE(n) + 536, 8, famfs_crc32(buf, 536));
+		*base = ENTRY_BASE(n);
+		*len = 536;
 	} else {
-		die("fixcrc: unknown struct '%s' (sb, log or eN)", owner);
+		die("unknown struct '%s' (sb, log or eN)", owner);
 	}
+}
+
+/* The CRC of @owner computed over its bytes as they are now. */
+static uint64_t calc_crc(const char *owner, uint64_t *crc_off)
+{
+	uint8_t buf[FAMFS_LOG_ENTRY_SIZE];
+	uint64_t base;
+	uint32_t len;
+
+	crc_span(owner, &base, &len);
+	rd(base, buf, len);
+	*crc_off = base + len;
+	return famfs_crc32(buf, len);
+}
+
+/* Recompute the CRC of @owner ("sb", "log" or "eN"). */
+static void fixcrc(const char *owner)
+{
+	uint64_t off, crc = calc_crc(owner, &off);
+
+	wr_le(off, 8, crc);
 }
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: famfs_imgtool IMG get|set|flip|fixcrc|copy-entry|fields ...\n"
+	fprintf(stderr, "usage: famfs_imgtool IMG get|set|flip|fixcrc|crcok|copy-entry|fields ...\n"
 		"  get FIELD | set FIELD VALUE [-c] | flip FIELD [BIT] [-c] | fixcrc sb|log|eN\n"
-		"  copy-entry N M | fields\n");
+		"  crcok sb|log|eN | copy-entry N M | fields\n");
 	return 2;
 }
 
@@ -240,11 +265,17 @@ int main(int argc, char **argv)
 		list_fields();
 		return 0;
 	}
-	img_fd = open(argv[1], !strcmp(cmd, "get") ? O_RDONLY : O_RDWR);
+	img_fd = open(argv[1], !strcmp(cmd, "get") || !strcmp(cmd, "crcok") ? O_RDONLY : O_RDWR);
 	if (img_fd < 0)
 		die("cannot open image: %s", strerror(errno));
 	if (!strcmp(cmd, "fixcrc") && argc == 4) {
 		fixcrc(argv[3]);
+		return 0;
+	}
+	if (!strcmp(cmd, "crcok") && argc == 4) {
+		uint64_t off, crc = calc_crc(argv[3], &off);
+
+		printf("%s\n", rd_le(off, 8) == crc ? "ok" : "bad");
 		return 0;
 	}
 	if (!strcmp(cmd, "copy-entry") && argc == 5) {
