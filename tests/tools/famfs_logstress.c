@@ -7,13 +7,18 @@
  *       append N entries via famfs_fs_mkdir/creat: pairs of "dI" and
  *       "dI/f" (4 KiB files), one lock per entry, as separate creats do.
  *   famfs_logstress read DEV UNTIL SECONDS
- *       loop until next_index >= UNTIL (or SECONDS pass): read every newly
- *       committed entry with famfs_log_read, count any that fail to
- *       validate (torn/invalid), remember each file entry's size and first
- *       extent, and on every pass re-read a sample of older entries and
- *       check they never changed. A famfs_fs instance catches up in the
- *       same loop and its namespace must agree. Prints one summary line;
- *       exit 1 if anything was torn, invalid or changed.
+ *       print "ready" once the device is open (the test starts the master
+ *       only then), and loop until next_index >= UNTIL (or SECONDS pass):
+ *       read every newly committed entry with famfs_log_read, count any
+ *       that fail to validate (torn/invalid) or that differ from what the
+ *       master writes at that index (type, path, size, mode: "wrong"),
+ *       remember each file entry's size and first extent, and on every
+ *       pass re-read a sample of older entries and check they never
+ *       changed. A famfs_fs instance catches up in the same loop and its
+ *       namespace must agree. Counts the passes that saw the log part
+ *       written (0 < next_index < UNTIL). Prints one summary line; exit 1
+ *       if anything was torn, invalid, wrong or changed, or if no pass saw
+ *       a partly written log (the reader did not run alongside the master).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -39,6 +44,37 @@ static double now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * Entry @i as do_append() writes it: an even index is mkdir "dI" (0755),
+ * an odd one creat "dI-1/f" of 4096 + I bytes (0644). Returns 0 when @e
+ * matches; otherwise 1 with a description in @why.
+ */
+static int known_entry(uint64_t i, const struct famfs_omf_entry *e, char *why, size_t len)
+{
+	char want[64];
+
+	if (i % 2 == 0) {
+		snprintf(want, sizeof(want), "d%" PRIu64, i);
+		if (e->type != FAMFS_LOG_MKDIR || strcmp(e->mkdir.relpath, want) ||
+		    e->mkdir.mode != 0755) {
+			snprintf(why, len, "entry %" PRIu64 ": want mkdir %s 0755, got type %u "
+				 "path '%.80s' mode %o", i, want, e->type, e->mkdir.relpath,
+				 e->mkdir.mode);
+			return 1;
+		}
+		return 0;
+	}
+	snprintf(want, sizeof(want), "d%" PRIu64 "/f", i - 1);
+	if (e->type != FAMFS_LOG_FILE || strcmp(e->file.relpath, want) ||
+	    e->file.size != 4096 + i || e->file.mode != 0644) {
+		snprintf(why, len, "entry %" PRIu64 ": want file %s of %" PRIu64 " bytes 0644, "
+			 "got type %u path '%.80s' size %" PRIu64 " mode %o", i, want, 4096 + i,
+			 e->type, e->file.relpath, e->file.size, e->file.mode);
+		return 1;
+	}
+	return 0;
 }
 
 static int do_append(const char *dev, uint64_t n)
@@ -78,6 +114,8 @@ static int do_read(const char *dev, uint64_t until, double secs)
 	struct famfs_fs *fs;
 	struct seen *seen;
 	uint64_t have = 0, next, i, passes = 0, reads = 0, bad = 0, changed = 0, nsbad = 0;
+	uint64_t wrong = 0, partial = 0;
+	char why[256];
 	double end = now() + secs;
 	int rc;
 
@@ -89,15 +127,23 @@ static int do_read(const char *dev, uint64_t until, double secs)
 	seen = calloc(fs->log->nslots, sizeof(*seen));
 	if (!seen)
 		return 1;
+	printf("ready\n");
+	fflush(stdout);
 	while (have < until && now() < end) {
 		passes++;
 		next = famfs_log_next_index(fs->log);
+		if (next > 0 && next < until)
+			partial++;
 		for (i = have; i < next; i++) {
 			reads++;
 			if (famfs_log_read(fs->log, i, &e)) {
 				bad++;
 				fprintf(stderr, "torn/invalid: %s\n", famfs_errmsg());
 				continue;
+			}
+			if (known_entry(i, &e, why, sizeof(why))) {
+				if (wrong++ < 5)
+					fprintf(stderr, "wrong: %s\n", why);
 			}
 			seen[i].type = e.type;
 			if (e.type == FAMFS_LOG_FILE) {
@@ -129,16 +175,22 @@ static int do_read(const char *dev, uint64_t until, double secs)
 			   (n->size != seen[i].size || n->fmap.se[0].offset != seen[i].off)))
 			nsbad++;
 	}
-	printf("reader: %" PRIu64 " passes, %" PRIu64 " entry reads, %" PRIu64 " entries, "
-	       "%" PRIu64 " torn/invalid, %" PRIu64 " changed, %" PRIu64 " namespace errors\n",
-	       passes, reads, have, bad, changed, nsbad);
+	printf("reader: %" PRIu64 " passes (%" PRIu64 " while the log was partly written), "
+	       "%" PRIu64 " entry reads, %" PRIu64 " entries, %" PRIu64 " torn/invalid, "
+	       "%" PRIu64 " wrong, %" PRIu64 " changed, %" PRIu64 " namespace errors\n",
+	       passes, partial, reads, have, bad, wrong, changed, nsbad);
 	free(seen);
 	famfs_fs_close(fs);
 	if (have < until) {
 		fprintf(stderr, "reader: saw only %" PRIu64 " of %" PRIu64 " entries\n", have, until);
 		return 1;
 	}
-	return bad || changed || nsbad ? 1 : 0;
+	if (!partial) {
+		fprintf(stderr, "reader: no pass saw 0 < next_index < %" PRIu64
+			": it never ran alongside the master\n", until);
+		return 1;
+	}
+	return bad || wrong || changed || nsbad ? 1 : 0;
 }
 
 int main(int argc, char **argv)
