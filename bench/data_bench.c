@@ -1,16 +1,24 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * data_bench.c - benchmark (not a test): the data-path cases of bench/run
- * for ONE access path, one round. bench/run calls it once per path per
- * round, rotating the order, and aggregates the RESULT lines it prints:
+ * for SEVERAL access paths in one process, one round, measured interleaved
+ * (every pass or batch of a case runs each path back to back, in ABBA
+ * order), so that the raw reference and the paths compared with it see the
+ * same disturbance from other load. bench/run aggregates the lines:
  *
- *   RESULT {"case": C, "path": P, "unit": U, "value": V, "better": B, "ref": "raw"}
+ *   RESULT {"case": C, "path": P, "unit": U, "value": V, "better": B, "ref": R}
  *
- * usage: data_bench --path P --file F [--dev DEV --off OFF] [--size BYTES]
- *                   [--quick] [--only CASE] [--reps N]
+ * usage: data_bench --path P [--file F] [--path P2 --file F2 ...]
+ *                   [--dev DEV --off OFF] [--size BYTES] [--quick]
+ *                   [--only CASE --reps N]
+ * Each --file applies to the --path before it; --only takes one path.
  *
  * Paths and how they reach the bytes (F is the file each path reads):
  *   raw                        DEV mapped at OFF (the file's extent): the limit
+ *   raw_preload                the same, in a process run under the shim
+ *                              (bench/run: the shim's own raw reference);
+ *                              steady-state cases only, since the shim's
+ *                              fstatfs at open would flatter the shim's open
  *   famfs_direct_simple        famfs_map_open(F), F one extent
  *   famfs_direct_interleaved   famfs_map_open(F), F interleaved
  *   shim, fuse_mmap, tmpfs     plain open(F) + mmap(F); "shim" is run under
@@ -19,6 +27,9 @@
  *   shim_read, fuse_read, tmpfs_read
  *                              plain open(F) + pread(F): the same program
  *                              without a mapping (shim_read under the shim)
+ * The reference R of a line is "raw", except that the steady-state cases
+ * of a process that measures raw_preload are referred to raw_preload (and
+ * raw_preload itself to raw).
  *
  * Cases (mapped paths / read paths):
  *   seq_read_1t, seq_read_2t   sum every 8-byte word / pread 1 MiB chunks
@@ -31,8 +42,9 @@
  *                              paths: one 1-byte pread per 4 KiB)
  *   open_first_byte            open (and map) then read byte 0 (us)
  * Each round's value is the best of several passes or batches inside the
- * process (the one least disturbed by other load on a shared machine);
- * bench/run takes median, min and max over the rounds.
+ * process (the one least disturbed by other load on a shared machine; the
+ * fresh-view cases: the median of their repetitions); bench/run takes
+ * median, min and max over the rounds, and the ratio per round.
  * --only opens runs REPS open+close pairs and prints nothing: bench/run
  * counts famfsd requests around it (requests per open; with --only
  * first_touch, requests per page touched).
@@ -56,24 +68,40 @@
 #define MIB		(1ULL << 20)
 #define PG		4096ULL
 #define CHUNK		MIB
-#define BATCHES		5	/* random cases: best batch of 5 */
+#define MAXPATHS	12
+#define MAXREPS		64
 
 enum style { S_RAW, S_FAMFS, S_MMAP, S_READ };
 
-static const char *path_name, *file, *dev, *only;
-static uint64_t dev_off, fsize;
-static enum style style;
-static bool quick;
-static int reps = -1;
-static volatile uint64_t sink;
+/* One access path measured by this process. */
+struct bpath {
+	const char *name;
+	const char *file;
+	enum style style;
+	bool steady_only;	/* raw_preload: no fresh-view cases */
+	uint64_t idx;		/* random cases: this path's address stream */
+	double best;		/* best pass/batch of the current case */
+	double v[MAXREPS];	/* fresh-view cases: one value per repetition */
+};
 
 /* What one mapped or opened view of the data is. */
 struct view {
+	const struct bpath *bp;
 	const uint8_t *p;	/* mapped paths */
 	size_t maplen;
 	int fd;			/* read paths (and the mmap paths' file) */
 	struct famfs_map *fm;
 };
+
+static struct bpath paths[MAXPATHS];
+static struct view views[MAXPATHS];
+static int npaths;
+static const char *dev, *only, *cur_path = "data_bench";
+static const char *steady_ref = "raw";
+static uint64_t dev_off, fsize;
+static bool quick;
+static int reps = -1;
+static volatile uint64_t sink;
 
 static double now(void)
 {
@@ -85,7 +113,7 @@ static double now(void)
 
 static void die(const char *what, int err)
 {
-	fprintf(stderr, "data_bench: %s: %s: %s %s\n", path_name, what, strerror(err),
+	fprintf(stderr, "data_bench: %s: %s: %s %s\n", cur_path, what, strerror(err),
 		famfs_errmsg());
 	exit(1);
 }
@@ -103,27 +131,40 @@ static double median(double *v, int n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-static void result(const char *c, const char *unit, double v, bool higher)
+/* The index of the j-th path of pass @k: forward, then backward (ABBA). */
+static int at(int k, int j)
 {
+	return k % 2 ? npaths - 1 - j : j;
+}
+
+static void result(const struct bpath *b, const char *c, const char *unit, double v,
+		   bool higher, bool steady)
+{
+	const char *ref = "raw";
+
+	if (steady && !b->steady_only)
+		ref = steady_ref;
 	printf("RESULT {\"case\": \"%s\", \"path\": \"%s\", \"unit\": \"%s\", \"value\": %.6g, "
-	       "\"better\": \"%s\", \"ref\": \"raw\"}\n", c, path_name, unit, v,
-	       higher ? "higher" : "lower");
+	       "\"better\": \"%s\", \"ref\": \"%s\"}\n", c, b->name, unit, v,
+	       higher ? "higher" : "lower", ref);
 	fflush(stdout);
 }
 
 /*
- * Open a fresh view of the first @len bytes of the data. Mapped paths map
+ * Open a fresh view of the first @len bytes of @b's data. Mapped paths map
  * [0, len) (raw: DEV at dev_off); read paths only open. Nothing is touched.
  */
-static void view_open(struct view *v, size_t len)
+static void view_open(const struct bpath *b, struct view *v, size_t len)
 {
 	int err;
 
 	memset(v, 0, sizeof(*v));
+	v->bp = b;
 	v->fd = -1;
-	switch (style) {
+	cur_path = b->name;
+	switch (b->style) {
 	case S_FAMFS:
-		err = famfs_map_open(file, O_RDONLY, &v->fm);
+		err = famfs_map_open(b->file, O_RDONLY, &v->fm);
 		if (err)
 			die("famfs_map_open", -err);
 		v->p = v->fm->addr;
@@ -134,14 +175,15 @@ static void view_open(struct view *v, size_t len)
 			die(dev, errno);
 		break;
 	default:
-		v->fd = open(file, O_RDONLY);
+		v->fd = open(b->file, O_RDONLY);
 		if (v->fd < 0)
-			die(file, errno);
-		if (style == S_READ)
+			die(b->file, errno);
+		if (b->style == S_READ)
 			return;
 	}
 	v->maplen = len;
-	v->p = mmap(NULL, len, PROT_READ, MAP_SHARED, v->fd, style == S_RAW ? (off_t)dev_off : 0);
+	v->p = mmap(NULL, len, PROT_READ, MAP_SHARED, v->fd,
+		    b->style == S_RAW ? (off_t)dev_off : 0);
 	if (v->p == MAP_FAILED)
 		die("mmap", errno);
 }
@@ -177,7 +219,7 @@ static void *seq_worker(void *a)
 	struct seq_arg *s = a;
 	uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0, i;
 
-	if (style == S_READ) {
+	if (s->v->bp->style == S_READ) {
 		uint8_t *buf = aligned_alloc(4096, CHUNK);
 
 		if (!buf)
@@ -210,6 +252,7 @@ static double seq_pass(const struct view *v, int nthr)
 	double t0;
 	int i;
 
+	cur_path = v->bp->name;
 	for (i = 0; i < nthr; i++) {
 		a[i].v = v;
 		a[i].lo = fsize / nthr * i;
@@ -228,16 +271,29 @@ static double seq_pass(const struct view *v, int nthr)
 	return fsize / t0 / 1e9;
 }
 
-static void case_seq(const struct view *v, int nthr)
+/*
+ * Best of n passes per path; each pass runs every path back to back. A
+ * quick pass over a mapping lasts about 10 ms, shorter than one time slice
+ * of another process: hence as many passes as a full run.
+ */
+static void case_seq(int nthr)
 {
-	double bw, best = 0;
-	int i, n = quick ? 2 : 5;
+	double bw;
+	int i, j, k, n = quick ? 5 : 7;
 
-	for (i = 0; i < n; i++) {
-		bw = seq_pass(v, nthr);
-		best = bw > best ? bw : best;
+	for (j = 0; j < npaths; j++)
+		paths[j].best = 0;
+	for (k = 0; k < n; k++) {
+		for (j = 0; j < npaths; j++) {
+			i = at(k, j);
+			bw = seq_pass(&views[i], nthr);
+			if (bw > paths[i].best)
+				paths[i].best = bw;
+		}
 	}
-	result(nthr == 1 ? "seq_read_1t" : "seq_read_2t", "GB/s", best, true);
+	for (j = 0; j < npaths; j++)
+		result(&paths[j], nthr == 1 ? "seq_read_1t" : "seq_read_2t", "GB/s",
+		       paths[j].best, true, true);
 }
 
 /* ---- random access ---- */
@@ -251,13 +307,14 @@ static inline uint64_t lcg(uint64_t x)
 static double rand64_batch(const struct view *v, uint64_t n, uint64_t *idx)
 {
 	uint64_t nlines = fsize / 64, val = 0, i, off;
+	bool rd = v->bp->style == S_READ;
 	uint8_t buf[64];
 	double t = now();
 
 	for (i = 0; i < n; i++) {
 		*idx = lcg(*idx + (val & 1));	/* the next address needs the last load */
 		off = (*idx >> 20) % nlines * 64;
-		if (style == S_READ) {
+		if (rd) {
 			must_pread(v->fd, buf, 64, off);
 			val = buf[0];
 		} else {
@@ -273,12 +330,13 @@ static double rand4k_batch(const struct view *v, uint64_t n, uint64_t *idx)
 {
 	static uint8_t buf[PG] __attribute__((aligned(64)));
 	uint64_t npages = fsize / PG, i, off;
+	bool rd = v->bp->style == S_READ;
 	double t = now();
 
 	for (i = 0; i < n; i++) {
 		*idx = lcg(*idx);
 		off = (*idx >> 20) % npages * PG;
-		if (style == S_READ)
+		if (rd)
 			must_pread(v->fd, buf, PG, off);
 		else
 			memcpy(buf, v->p + off, PG);
@@ -287,47 +345,68 @@ static double rand4k_batch(const struct view *v, uint64_t n, uint64_t *idx)
 	return now() - t;
 }
 
-/* Each random case reports its best (least disturbed) batch of BATCHES. */
-static void case_rand(const struct view *v, bool big)
+/* Accesses per batch of a random case for @b. */
+static uint64_t rand_n(const struct bpath *b, bool big)
 {
-	uint64_t idx = big ? 777 : 12345, n;
-	double t, best = 1e30;
-	int b;
-
+	if (b->style == S_READ)
+		return quick ? 1000 : 4000;
 	if (big)
-		n = style == S_READ ? (quick ? 1000 : 4000) : (quick ? 10000 : 40000);
-	else
-		n = style == S_READ ? (quick ? 1000 : 4000) : (quick ? 100000 : 400000);
-	for (b = 0; b < BATCHES; b++) {
-		t = big ? rand4k_batch(v, n, &idx) : rand64_batch(v, n, &idx);
-		best = t < best ? t : best;
+		return quick ? 10000 : 40000;
+	return quick ? 100000 : 400000;
+}
+
+/*
+ * Each random case reports per path its best (least disturbed) batch of
+ * 5 (full run: 7); batch k of every path runs back to back. Every path
+ * follows the same address stream.
+ */
+static void case_rand(bool big)
+{
+	double t;
+	int i, j, k, n = quick ? 5 : 7;
+
+	for (j = 0; j < npaths; j++) {
+		paths[j].idx = big ? 777 : 12345;
+		paths[j].best = 1e30;
 	}
-	result(big ? "rand_read_4k" : "rand_load_64b", "ns", best / n * 1e9, false);
+	for (k = 0; k < n; k++) {
+		for (j = 0; j < npaths; j++) {
+			i = at(k, j);
+			cur_path = paths[i].name;
+			t = big ? rand4k_batch(&views[i], rand_n(&paths[i], big), &paths[i].idx)
+				: rand64_batch(&views[i], rand_n(&paths[i], big), &paths[i].idx);
+			if (t < paths[i].best)
+				paths[i].best = t;
+		}
+	}
+	for (j = 0; j < npaths; j++)
+		result(&paths[j], big ? "rand_read_4k" : "rand_load_64b", "ns",
+		       paths[j].best / rand_n(&paths[j], big) * 1e9, false, true);
 }
 
 /* ---- fresh views ---- */
 
-/* Bytes touched by one first_touch repetition. */
-static uint64_t touch_len(void)
+/* Bytes touched by one first_touch repetition of @b. */
+static uint64_t touch_len(const struct bpath *b)
 {
-	uint64_t l = (style == S_READ ? (quick ? 16 : 32) : (quick ? 128 : 256)) * MIB;
+	uint64_t l = (b->style == S_READ ? (quick ? 16 : 32) : (quick ? 128 : 256)) * MIB;
 
 	return l < fsize ? l : fsize;
 }
 
-/* Seconds to open a fresh view and touch one byte per 4 KiB of @len. */
-static double first_touch_once(uint64_t len)
+/* Seconds to open a fresh view of @b and touch one byte per 4 KiB of @len. */
+static double first_touch_once(const struct bpath *b, uint64_t len)
 {
 	struct view v;
 	uint64_t off, s = 0;
-	uint8_t b;
+	uint8_t c;
 	double t = now();
 
-	view_open(&v, fsize);
+	view_open(b, &v, fsize);
 	for (off = 0; off < len; off += PG) {
-		if (style == S_READ) {
-			must_pread(v.fd, &b, 1, off);
-			s += b;
+		if (b->style == S_READ) {
+			must_pread(v.fd, &c, 1, off);
+			s += c;
 		} else {
 			s += *(const volatile uint8_t *)(v.p + off);
 		}
@@ -338,57 +417,64 @@ static double first_touch_once(uint64_t len)
 	return t;
 }
 
-static void case_first_touch(void)
-{
-	double v[16];
-	uint64_t len = touch_len();
-	int i, n = reps > 0 ? reps : (quick ? 3 : 5);
-
-	if (n > 16)
-		n = 16;
-	for (i = 0; i < n; i++)
-		v[i] = first_touch_once(len) * 1e3 / ((double)len / (1 << 30));
-	result("first_touch", "ms/GiB", median(v, n), false);
-}
-
-/* Microseconds from open to holding byte 0 (the close is not timed). */
-static double open_first_byte_once(void)
+/* Microseconds from open to holding byte 0 of @b (the close is not timed). */
+static double open_first_byte_once(const struct bpath *b)
 {
 	struct view v;
-	uint8_t b;
+	uint8_t c;
 	double t = now();
 
-	view_open(&v, fsize);
-	if (style == S_READ)
-		must_pread(v.fd, &b, 1, 0);
+	view_open(b, &v, fsize);
+	if (b->style == S_READ)
+		must_pread(v.fd, &c, 1, 0);
 	else
-		b = *(const volatile uint8_t *)v.p;
+		c = *(const volatile uint8_t *)v.p;
 	t = now() - t;
-	sink += b;
+	sink += c;
 	view_close(&v);
 	return t * 1e6;
 }
 
-static void case_open_first_byte(void)
+/*
+ * A fresh-view case: @n repetitions, repetition k of every path back to
+ * back; each path reports the median of its repetitions.
+ */
+static void case_fresh(bool touch)
 {
-	double v[64];
-	int i, n = reps > 0 ? reps : (quick ? 15 : 40);
+	struct bpath *b;
+	int j, k, n;
 
-	if (n > 64)
-		n = 64;
-	for (i = 0; i < n; i++)
-		v[i] = open_first_byte_once();
-	result("open_first_byte", "us", median(v, n), false);
+	n = reps > 0 ? reps : touch ? (quick ? 3 : 5) : (quick ? 15 : 40);
+	if (n > MAXREPS)
+		n = MAXREPS;
+	for (k = 0; k < n; k++) {
+		for (j = 0; j < npaths; j++) {
+			b = &paths[at(k, j)];
+			if (b->steady_only)
+				continue;
+			if (touch)
+				b->v[k] = first_touch_once(b, touch_len(b)) * 1e3 /
+					  ((double)touch_len(b) / (1 << 30));
+			else
+				b->v[k] = open_first_byte_once(b);
+		}
+	}
+	for (j = 0; j < npaths; j++) {
+		b = &paths[j];
+		if (!b->steady_only)
+			result(b, touch ? "first_touch" : "open_first_byte",
+			       touch ? "ms/GiB" : "us", median(b->v, n), false, false);
+	}
 }
 
-/* REPS opens and closes, untimed: bench/run counts famfsd requests. */
+/* REPS opens and closes of the one path, untimed: bench/run counts requests. */
 static void only_opens(void)
 {
 	struct view v;
 	int i;
 
 	for (i = 0; i < reps; i++) {
-		view_open(&v, fsize);
+		view_open(&paths[0], &v, fsize);
 		view_close(&v);
 	}
 }
@@ -398,13 +484,13 @@ static void only_touch(void)
 	int i;
 
 	for (i = 0; i < reps; i++)
-		first_touch_once(touch_len());
-	printf("touched %llu pages per rep\n", (unsigned long long)(touch_len() / PG));
+		first_touch_once(&paths[0], touch_len(&paths[0]));
+	printf("touched %llu pages per rep\n", (unsigned long long)(touch_len(&paths[0]) / PG));
 }
 
 static enum style style_of(const char *p)
 {
-	if (!strcmp(p, "raw"))
+	if (!strncmp(p, "raw", 3))
 		return S_RAW;
 	if (!strncmp(p, "famfs_direct", 12))
 		return S_FAMFS;
@@ -415,14 +501,14 @@ static enum style style_of(const char *p)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: data_bench --path P --file F [--dev DEV --off OFF] "
-		"[--size BYTES] [--quick] [--only CASE] [--reps N]\n");
+	fprintf(stderr, "usage: data_bench --path P [--file F] [--path P2 --file F2 ...] "
+		"[--dev DEV --off OFF] [--size BYTES] [--quick] [--only CASE --reps N]\n");
 	exit(2);
 }
 
-int main(int argc, char **argv)
+/* Parse the command line into paths[] and the globals; exits on misuse. */
+static void parse(int argc, char **argv)
 {
-	struct view v;
 	struct stat st;
 	int i;
 
@@ -436,38 +522,56 @@ int main(int argc, char **argv)
 		if (!val)
 			usage();
 		i++;
-		if (!strcmp(a, "--path"))
-			path_name = val;
-		else if (!strcmp(a, "--file"))
-			file = val;
-		else if (!strcmp(a, "--dev"))
+		if (!strcmp(a, "--path")) {
+			if (npaths == MAXPATHS)
+				usage();
+			paths[npaths].name = val;
+			paths[npaths].style = style_of(val);
+			paths[npaths].steady_only = !strcmp(val, "raw_preload");
+			if (paths[npaths].steady_only)
+				steady_ref = "raw_preload";
+			npaths++;
+		} else if (!strcmp(a, "--file")) {
+			if (!npaths)
+				usage();
+			paths[npaths - 1].file = val;
+		} else if (!strcmp(a, "--dev")) {
 			dev = val;
-		else if (!strcmp(a, "--off"))
+		} else if (!strcmp(a, "--off")) {
 			dev_off = strtoull(val, NULL, 0);
-		else if (!strcmp(a, "--size"))
+		} else if (!strcmp(a, "--size")) {
 			fsize = strtoull(val, NULL, 0);
-		else if (!strcmp(a, "--only"))
+		} else if (!strcmp(a, "--only")) {
 			only = val;
-		else if (!strcmp(a, "--reps"))
+		} else if (!strcmp(a, "--reps")) {
 			reps = atoi(val);
-		else
+		} else {
 			usage();
+		}
 	}
-	if (!path_name || !file)
+	if (!npaths || (only && npaths != 1))
 		usage();
-	style = style_of(path_name);
-	if (style == S_RAW && !dev)
-		usage();
-	if (!fsize) {
-		if (stat(file, &st) < 0)
-			die(file, errno);
-		fsize = st.st_size;
+	for (i = 0; i < npaths; i++) {
+		if (paths[i].style == S_RAW ? !dev : !paths[i].file)
+			usage();
+		if (!fsize && paths[i].style != S_RAW) {
+			if (stat(paths[i].file, &st) < 0)
+				die(paths[i].file, errno);
+			fsize = st.st_size;
+		}
 	}
 	fsize &= ~(CHUNK - 1);
 	if (fsize < 4 * MIB) {
-		fprintf(stderr, "data_bench: %s: need at least 4 MiB\n", file);
-		return 2;
+		fprintf(stderr, "data_bench: need --size or a file of at least 4 MiB\n");
+		exit(2);
 	}
+}
+
+int main(int argc, char **argv)
+{
+	int j;
+
+	parse(argc, argv);
 	if (only) {
 		if (reps < 1)
 			usage();
@@ -480,16 +584,19 @@ int main(int argc, char **argv)
 		return 0;
 	}
 
-	/* Fresh-view cases first, before this process holds a warm mapping. */
-	case_open_first_byte();
-	case_first_touch();
+	/* Fresh-view cases first, before this process holds warm mappings. */
+	case_fresh(false);
+	case_fresh(true);
 
-	view_open(&v, fsize);
-	seq_pass(&v, 1);		/* warm up: fault every page in */
-	case_seq(&v, 1);
-	case_seq(&v, 2);
-	case_rand(&v, false);
-	case_rand(&v, true);
-	view_close(&v);
+	for (j = 0; j < npaths; j++) {
+		view_open(&paths[j], &views[j], fsize);
+		seq_pass(&views[j], 1);		/* warm up: fault every page in */
+	}
+	case_seq(1);
+	case_seq(2);
+	case_rand(false);
+	case_rand(true);
+	for (j = 0; j < npaths; j++)
+		view_close(&views[j]);
 	return 0;
 }
