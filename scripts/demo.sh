@@ -35,6 +35,7 @@ mkdir -p "$MNT"
 step "An embedded device: a $SIZE file on /dev/shm stands in for CXL memory"
 run rm -f "$DEV"
 run truncate -s "$SIZE" "$DEV"
+run chmod 600 "$DEV"
 run mkfs.famfs "$DEV"
 
 step "Files are created by the master and logged in the device itself"
