@@ -201,7 +201,8 @@ report() {
 }
 
 main() {
-	local ok=0 ms
+	local ok=0 k
+	local -A ms
 
 	mkdir -p "$OUT"
 	BUILD=$(cd "$BUILD" 2>/dev/null && pwd) || die "no build directory ${1:-build}"
@@ -223,8 +224,16 @@ main() {
 	qemu_started B
 	report A "$STEPS_A" || ok=1
 	report B "$STEPS_B" || ok=1
-	ms=$(clean_log B | sed -n 's/^VISIBLE_MS=\([0-9]*\).*/\1/p' | tail -1)
-	say "VISIBLE_MS=${ms:-none} (step 5: A's new file seen by B)"
+	for k in VISIBLE_MS AFTER_CREATED_MS STAT_MS CREATED_MS; do
+		ms[$k]=$(clean_log B | sed -n "s/^$k=\([-0-9a-z]*\).*/\1/p" | tail -1)
+	done
+	ms[A]=$(clean_log A | sed -n 's/^A_CREATE_MS=\([0-9]*\).*/\1/p' | tail -1)
+	say "VISIBLE_MS=${ms[VISIBLE_MS]:-none} (step 5: late.txt listed on B, from B seeing" \
+		"A-CREATING; includes A's famfs cp)"
+	say "AFTER_CREATED_MS=${ms[AFTER_CREATED_MS]:-none} (from B seeing A-CREATED;" \
+		"negative: listed before A's cp returned); STAT_MS=${ms[STAT_MS]:-none};" \
+		"B saw A-CREATED at ${ms[CREATED_MS]:-none} ms; A_CREATE_MS=${ms[A]:-none}" \
+		"(A's famfs cp on A's clock)"
 	# keep the logs of the last 10 runs
 	ls -d "$VM_DIR"/out/*/ 2>/dev/null | head -n -10 | xargs -r rm -rf
 	if [ "$ok" = 0 ]; then

@@ -40,7 +40,9 @@ step2() {
 		"-C 2M) read back right; mailbox created"
 }
 
-# 5. Create late.txt while B is mounted; tell B through the mailbox.
+# 5. Create late.txt while B is mounted and watching. A-CREATING goes out
+# just before the create (B's clock starts when it sees it), A-CREATED just
+# after. A_CREATE_MS is the create alone, on A's own clock.
 step5() {
 	info "waiting for B to mount (mailbox)"
 	mb_wait $MB_B_MOUNTED "B-MOUNTED $NONCE" 200 ||
@@ -49,13 +51,20 @@ step5() {
 		{ step_fail 5 "famfs cp late.txt failed"; return 1; }
 	mb_put $MB_A_CREATED "A-CREATED $NONCE" ||
 		{ step_fail 5 "could not post A-CREATED to the mailbox"; return 1; }
-	step_pass 5 "created late.txt while B is mounted"
+	echo "A_CREATE_MS=$((_t1 - _t0))"
+	step_pass 5 "created late.txt while B is mounted (famfs cp took $((_t1 - _t0)) ms)"
 }
 
 # 6. Patch small.txt through the direct mapping, flush, tell B.
 step6() {
+	mb_wait $MB_B_PRIMED "B-PRIMED $NONCE" 60 ||
+		{ step_fail 5 "B never reported B-PRIMED (listed $MNT, no late.txt)"; return 1; }
+	mb_put $MB_A_CREATING "A-CREATING $NONCE" ||
+		{ step_fail 5 "could not post A-CREATING to the mailbox"; return 1; }
+	_t0=$(vmpoke now)
 	mb_wait $MB_B_SAW "B-SAW-NEW $NONCE" 120 || info "B did not confirm late.txt"
 	LD_PRELOAD=$SHIM vmpoke write $MNT/small.txt 0 "$PATCH" 2>/tmp/w.err ||
+	_t1=$(vmpoke now)
 		{ show /tmp/w.err; kmsg; step_fail 6 "store into small.txt through the shim failed"; return 1; }
 	direct_backing /tmp/w.err $MNT/small.txt ||
 		{ step_fail 6 "small.txt was not mapped from the device"; return 1; }

@@ -6,7 +6,9 @@
 # guests), the mailbox protocol and the STEP reporting the host parses.
 #
 # Console lines the host reads (after tr -d '\r'):
-#   STEP n PASS: what       STEP n FAIL: why       VISIBLE_MS=n
+#   STEP n PASS: what       STEP n FAIL: why
+#   VISIBLE_MS=n  STAT_MS=n  CREATED_MS=n  AFTER_CREATED_MS=n   (B, step 5)
+#   A_CREATE_MS=n                                               (A, step 5)
 # Everything else is context for a human.
 
 DEV=/dev/dax0.0
@@ -20,6 +22,8 @@ export FAMFS_SYSTEM_UUID=${VM_UUID:-}
 # message carries the run's nonce, so old bytes never count.
 MBOX=$MNT/mailbox
 MB_B_MOUNTED=0		# B: mounted, checked step 4
+MB_B_PRIMED=28672	# B: listed $MNT, stat of late.txt failed (step 5)
+MB_A_CREATING=32768	# A: about to create late.txt: B's clock starts (step 5)
 MB_A_CREATED=4096	# A: late.txt is in the log (step 5)
 MB_B_SAW=8192		# B: saw late.txt (step 5)
 MB_A_WROTE=12288	# A: patched small.txt and flushed (step 6)

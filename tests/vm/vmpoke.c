@@ -12,15 +12,19 @@
  *   vmpoke wait   FILE OFF TEXT MS [AOFF ATEXT]
  *                                   poll the mapping until TEXT is at OFF (exit 3 on
  *                                   timeout, 4 as soon as ATEXT is at AOFF: the peer gave up)
- *   vmpoke appear PATH MS           stat PATH every 10 ms until it exists, print VISIBLE_MS=n
+ *   vmpoke visible DIR NAME WAIT_MS MS MBOX ROFF RTEXT SOFF STEXT COFF CTEXT AOFF ATEXT
+ *                                   step 5's clock, see cmd_visible()
+ *   vmpoke now                      print the guest's CLOCK_MONOTONIC in ms
  *
- * mapcat, read, write and wait print "vmpoke: backing=<path>" on stderr.
+ * mapcat, read, write, wait and visible print "vmpoke: backing=<path>" on stderr.
  * Exit codes: 0 ok, 1 system error, 2 usage, 3 timeout, 4 aborted.
  *
  * It is linked dynamically on purpose: a static program would bypass the
  * preload shim.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -194,20 +198,128 @@ static int cmd_wait(const char *path, uint64_t off, const char *text, uint64_t m
 	return 0;
 }
 
-static int cmd_appear(const char *path, uint64_t ms)
+/* Whether a readdir of @dir (what ls(1) does) lists @name; -1 if @dir cannot be read. */
+static int dir_lists(const char *dir, const char *name)
 {
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int found = 0;
+
+	if (!d)
+		return -1;
+	while (!found && (de = readdir(d)))
+		found = !strcmp(de->d_name, name);
+	closedir(d);
+	return found;
+}
+
+/* Print "KEY=ms", or "KEY=none" for a negative @ms (it never happened). */
+static void print_ms(const char *key, int64_t ms)
+{
+	if (ms < 0)
+		printf("%s=none\n", key);
+	else
+		printf("%s=%" PRId64 "\n", key, ms);
+}
+
+/*
+ * Step 5's clock, all on this guest's CLOCK_MONOTONIC. Map @mbox, store
+ * @rtext at @roff (we are ready: the peer may start), wait up to @wait_ms for
+ * @stext at @soff (the peer is about to create @dir/@name) and start the
+ * clock when it is seen. Posting @rtext from here, with the mapping already
+ * polled, means the peer cannot create before the clock can start. Then
+ * every 10 ms, until @ms have passed: stat @dir/@name until it succeeds (a
+ * lookup, as open(2) does); after that, readdir @dir (what ls(1) does) until
+ * @name is listed; and all along watch for @ctext at @coff (the peer's create
+ * returned). stat comes first because a READDIRPLUS that lists @name also
+ * replaces a stale negative dentry for it, which would hide a negative entry
+ * cached for too long.
+ * Prints, in ms from the start:
+ *   STAT_MS=n           stat of @dir/@name succeeded
+ *   VISIBLE_MS=n        @name listed by readdir (never before STAT_MS; an upper
+ *                       bound: it includes the peer's whole create and the
+ *                       mailbox's 10 ms poll)
+ *   CREATED_MS=n        @ctext seen: roughly how long the peer's create took
+ *                       (each is "none" when it did not happen)
+ *   AFTER_CREATED_MS=n  VISIBLE_MS - CREATED_MS; negative when @name was listed
+ *                       before the peer's create returned
+ * Returns 0 when all three happened in time, 3 on the deadline (printing what
+ * did happen), 4 as soon as @atext is at @aoff (the peer gave up), 1 when
+ * @dir cannot be read.
+ */
+static int cmd_visible(const char *dir, const char *name, uint64_t wait_ms, uint64_t ms,
+		       const char *mbox, uint64_t roff, const char *rtext, uint64_t soff,
+		       const char *stext, uint64_t coff, const char *ctext, uint64_t aoff,
+		       const char *atext)
+{
+	size_t size, sn = strlen(stext), cn = strlen(ctext), an = strlen(atext);
+	size_t rn = strlen(rtext), i;
+	volatile uint8_t *p = map_file(mbox, 1, &size);
+	int64_t listed = -1, statted = -1, created = -1, t;
+	char path[4096];
 	struct stat st;
 	uint64_t t0 = now_ms();
+	int r;
 
-	while (stat(path, &st) < 0) {
-		if (now_ms() - t0 > ms) {
-			fprintf(stderr, "vmpoke: %s did not appear in %llu ms\n", path,
-				(unsigned long long)ms);
+	range_check(roff, rn, size);
+	range_check(soff, sn, size);
+	range_check(coff, cn, size);
+	range_check(aoff, an, size);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	for (i = 0; i < rn; i++)
+		p[roff + i] = (uint8_t)rtext[i];
+	__sync_synchronize();
+	while (!has_text(p + soff, stext, sn)) {
+		if (has_text(p + aoff, atext, an)) {
+			fprintf(stderr, "vmpoke: peer gave up before '%s'\n", stext);
+			return 4;
+		}
+		if (now_ms() - t0 > wait_ms) {
+			fprintf(stderr, "vmpoke: '%s' not at %s+%" PRIu64 " after %" PRIu64 " ms\n",
+				stext, mbox, soff, wait_ms);
 			return 3;
 		}
 		nap();
 	}
-	printf("VISIBLE_MS=%llu\n", (unsigned long long)(now_ms() - t0));
+	t0 = now_ms();
+	while (listed < 0 || statted < 0 || created < 0) {
+		t = (int64_t)(now_ms() - t0);
+		if (created < 0 && has_text(p + coff, ctext, cn))
+			created = t;
+		if (statted < 0 && !stat(path, &st))
+			statted = (int64_t)(now_ms() - t0);
+		if (statted >= 0 && listed < 0) {
+			r = dir_lists(dir, name);
+			if (r < 0) {
+				fprintf(stderr, "vmpoke: readdir %s: %s\n", dir, strerror(errno));
+				return 1;
+			}
+			if (r)
+				listed = (int64_t)(now_ms() - t0);
+		}
+		if (listed >= 0 && statted >= 0 && created >= 0)
+			break;
+		if (has_text(p + aoff, atext, an)) {
+			fprintf(stderr, "vmpoke: peer gave up ('%s') while %s was awaited\n",
+				atext, path);
+			return 4;
+		}
+		if ((uint64_t)t > ms)
+			break;
+		nap();
+	}
+	print_ms("STAT_MS", statted);
+	print_ms("VISIBLE_MS", listed);
+	print_ms("CREATED_MS", created);
+	if (listed >= 0 && created >= 0)
+		printf("AFTER_CREATED_MS=%" PRId64 "\n", listed - created);
+	if (listed < 0 || statted < 0 || created < 0) {
+		fprintf(stderr, "vmpoke: after %" PRIu64 " ms: %s%s%s\n", ms,
+			statted < 0 ? "stat still fails; " : "",
+			statted >= 0 && listed < 0 ? "stat works, but readdir does not list it; " : "",
+			created < 0 ? "the peer never posted its 'created'" : "");
+		return 3;
+	}
 	return 0;
 }
 
@@ -244,9 +356,17 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "wait") && argc == 8)
 		return cmd_wait(argv[2], num(argv[3]), argv[4], num(argv[5]), num(argv[6]),
 				argv[7]);
-	if (!strcmp(cmd, "appear") && argc == 4)
-		return cmd_appear(argv[2], num(argv[3]));
+	if (!strcmp(cmd, "visible") && argc == 15)
+		return cmd_visible(argv[2], argv[3], num(argv[4]), num(argv[5]), argv[6],
+				   num(argv[7]), argv[8], num(argv[9]), argv[10], num(argv[11]),
+				   argv[12], num(argv[13]), argv[14]);
+	if (!strcmp(cmd, "now") && argc == 2) {
+		printf("%" PRIu64 "\n", now_ms());
+		return 0;
+	}
 	fprintf(stderr, "usage: vmpoke mapcat FILE | read FILE OFF LEN | write FILE OFF TEXT |\n"
-		"              wait FILE OFF TEXT MS [AOFF ATEXT] | appear PATH MS\n");
+		"              wait FILE OFF TEXT MS [AOFF ATEXT] | now |\n"
+		"              visible DIR NAME WAIT_MS MS MBOX ROFF RTEXT SOFF STEXT COFF"
+		" CTEXT AOFF ATEXT\n");
 	return 2;
 }
