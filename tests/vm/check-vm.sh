@@ -36,6 +36,7 @@ LABEL_SIZE=128K
 GUEST_MEM=1G
 MAXMEM=6G		# guest RAM + the nvdimm, rounded up
 TIMEOUT=${FAMFS_VM_TIMEOUT:-240}
+DAX_SIZE=		# /dev/dax0.0's size as the format guest saw it (the stamp)
 GRACE=30		# seconds a guest may run on after its peer failed
 VISIBLE_MS=${FAMFS_VM_VISIBLE_MS:-1000}
 UUID_A=a0a0a0a0-0000-4000-8000-00000000000a
@@ -177,6 +178,7 @@ blank_device() {
 	size=$(sed -n 's/.*size=\([0-9]*\).*/\1/p' <<<"$line")
 	off=$(sed -n 's/.*offset=\([0-9]*\).*/\1/p' <<<"$line")
 	[ -n "$size" ] && [ -n "$off" ] || die "bad stamp $STAMP: '$line'"
+	DAX_SIZE=$size
 	say "/dev/dax0.0: $size bytes at offset $off of $SHARED; punching it to zeroes"
 	fallocate --punch-hole --keep-size --offset "$off" --length "$size" "$SHARED" ||
 		die "fallocate --punch-hole on $SHARED failed"
@@ -216,7 +218,7 @@ main() {
 	say "booting guest A (master) and guest B (client), nonce $NONCE"
 	local t_run
 	t_run=$(date +%s.%N)
-	start_guest A "vm.nonce=$NONCE vm.uuid=$UUID_A"
+	start_guest A "vm.nonce=$NONCE vm.uuid=$UUID_A vm.dax_size=$DAX_SIZE"
 	start_guest B "vm.nonce=$NONCE vm.uuid=$UUID_B vm.visible_ms=$VISIBLE_MS"
 	wait_guests A B
 	say "guests ran ${t_run:+$(elapsed "$t_run")}s"

@@ -8,14 +8,23 @@
 # number of failed steps.
 . /vm/guest-lib.sh
 
-# 1. mkfs.famfs on the real devdax device: the size comes from sysfs.
+# 1. mkfs.famfs on the real devdax device: the size comes from sysfs, and the
+# "device size" mkfs reports must be exactly the size sysfs gives (which must
+# be the size the format guest saw, vm.dax_size).
 step1() {
 	dax_info || { step_fail 1 "no $DEV in the guest"; return 1; }
 	run /tmp/mkfs.out mkfs.famfs $DEV || { step_fail 1 "mkfs.famfs $DEV failed"; return 1; }
 	sed 's/^/    mkfs: /' /tmp/mkfs.out | head -8
+	_sys=$(cat /sys/bus/dax/devices/dax0.0/size)
+	_mk=$(sed -n 's/^ *device size: *\([0-9][0-9]*\).*/\1/p' /tmp/mkfs.out | head -1)
+	[ -n "$_mk" ] || { step_fail 1 "mkfs.famfs printed no 'device size:' line"; return 1; }
+	[ "$_mk" = "$_sys" ] ||
+		{ step_fail 1 "mkfs.famfs device size $_mk != sysfs dax0.0/size $_sys"; return 1; }
+	[ -z "${VM_DAX_SIZE:-}" ] || [ "$_sys" = "$VM_DAX_SIZE" ] ||
+		{ step_fail 1 "sysfs dax0.0/size $_sys != $VM_DAX_SIZE at format time"; return 1; }
 	run /tmp/ls.out famfs --device $DEV ls ||
 		{ step_fail 1 "famfs --device $DEV ls after mkfs failed"; return 1; }
-	step_pass 1 "mkfs.famfs $DEV ($(cat /sys/bus/dax/devices/dax0.0/size) bytes from sysfs)"
+	step_pass 1 "mkfs.famfs $DEV: device size $_mk bytes = sysfs dax0.0/size"
 }
 
 # 2. Mount, copy a simple and an interleaved file in, check them, make the mailbox.
@@ -47,8 +56,14 @@ step5() {
 	info "waiting for B to mount (mailbox)"
 	mb_wait $MB_B_MOUNTED "B-MOUNTED $NONCE" 200 ||
 		{ step_fail 5 "B never reported B-MOUNTED in the mailbox"; return 1; }
+	mb_wait $MB_B_PRIMED "B-PRIMED $NONCE" 60 ||
+		{ step_fail 5 "B never reported B-PRIMED (listed $MNT, no late.txt)"; return 1; }
+	mb_put $MB_A_CREATING "A-CREATING $NONCE" ||
+		{ step_fail 5 "could not post A-CREATING to the mailbox"; return 1; }
+	_t0=$(vmpoke now)
 	run /tmp/cp3.out famfs cp /tmp/late.txt $MNT/late.txt ||
 		{ step_fail 5 "famfs cp late.txt failed"; return 1; }
+	_t1=$(vmpoke now)
 	mb_put $MB_A_CREATED "A-CREATED $NONCE" ||
 		{ step_fail 5 "could not post A-CREATED to the mailbox"; return 1; }
 	echo "A_CREATE_MS=$((_t1 - _t0))"
@@ -57,14 +72,8 @@ step5() {
 
 # 6. Patch small.txt through the direct mapping, flush, tell B.
 step6() {
-	mb_wait $MB_B_PRIMED "B-PRIMED $NONCE" 60 ||
-		{ step_fail 5 "B never reported B-PRIMED (listed $MNT, no late.txt)"; return 1; }
-	mb_put $MB_A_CREATING "A-CREATING $NONCE" ||
-		{ step_fail 5 "could not post A-CREATING to the mailbox"; return 1; }
-	_t0=$(vmpoke now)
 	mb_wait $MB_B_SAW "B-SAW-NEW $NONCE" 120 || info "B did not confirm late.txt"
 	LD_PRELOAD=$SHIM vmpoke write $MNT/small.txt 0 "$PATCH" 2>/tmp/w.err ||
-	_t1=$(vmpoke now)
 		{ show /tmp/w.err; kmsg; step_fail 6 "store into small.txt through the shim failed"; return 1; }
 	direct_backing /tmp/w.err $MNT/small.txt ||
 		{ step_fail 6 "small.txt was not mapped from the device"; return 1; }
