@@ -17,10 +17,17 @@
 #    serial console, which lands in $OUT/guest-<role>.log.
 # 5. The summary: every expected step must PASS in its guest.
 # Exit 0 only when all steps passed; 1 otherwise, including when QEMU cannot
-# start. QEMU is killed on every exit path.
+# start and when the run is over its budget. QEMU is killed on every exit path.
+#
+# Time: setup.sh (first-run installs and downloads) has its own limit,
+# FAMFS_VM_SETUP_TIMEOUT (900 s). Everything after it (initramfs, format
+# guest, both guests, summary) must finish within FAMFS_VM_BUDGET (300 s, the
+# issue's "under 5 minutes on 2 cores"); past it every guest is killed and
+# check-vm fails saying so.
 #
 # Knobs (environment): FAMFS_VM_DIR (/var/tmp/famfs-vm), FAMFS_VM_SHARED
 # (/dev/shm/famfs-vm.img), FAMFS_VM_TIMEOUT (240 s per guest),
+# FAMFS_VM_BUDGET (300 s), FAMFS_VM_SETUP_TIMEOUT (900 s),
 # FAMFS_VM_VISIBLE_MS (1000: step 5's limit), FAMFS_VM_APPEND (more kernel
 # command line, e.g. loglevel=7).
 set -euo pipefail
@@ -36,6 +43,10 @@ LABEL_SIZE=128K
 GUEST_MEM=1G
 MAXMEM=6G		# guest RAM + the nvdimm, rounded up
 TIMEOUT=${FAMFS_VM_TIMEOUT:-240}
+BUDGET=${FAMFS_VM_BUDGET:-300}
+SETUP_TIMEOUT=${FAMFS_VM_SETUP_TIMEOUT:-900}
+DEADLINE=		# date +%s past which the run is over budget (set after setup)
+OVER_BUDGET=0
 DAX_SIZE=		# /dev/dax0.0's size as the format guest saw it (the stamp)
 GRACE=30		# seconds a guest may run on after its peer failed
 VISIBLE_MS=${FAMFS_VM_VISIBLE_MS:-1000}
@@ -51,6 +62,13 @@ NONCE=$$-$RANDOM
 say() { printf 'check-vm: %s\n' "$*" | tee -a "$OUT/summary.txt" >&2; }
 die() { say "ERROR: $*"; say "FAIL (logs in $OUT)"; exit 1; }
 elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
+# Seconds left in the budget (at least 1, so it can be passed to timeout).
+left() { local l=$((DEADLINE - $(date +%s))); [ "$l" -gt 0 ] && echo "$l" || echo 1; }
+over_budget() { [ -n "$DEADLINE" ] && [ "$(date +%s)" -ge "$DEADLINE" ]; }
+budget_fail() {
+	die "over budget: check-vm must finish within ${BUDGET}s after setup" \
+		"(FAMFS_VM_BUDGET) and did not ($*); everything was killed"
+}
 
 declare -A PID T0 STATE
 cleanup() {
@@ -103,11 +121,22 @@ guest_rc() {
 
 # wait_guests ROLE...: wait until every guest has powered off. A guest that
 # outlives TIMEOUT is killed; so is one still running GRACE seconds after a
-# peer ended with a failure (it would only wait for messages that never come).
+# peer ended with a failure (it would only wait for messages that never come),
+# and every guest once the budget is spent (OVER_BUDGET=1).
 wait_guests() {
 	local r o left peer_failed_at=
 
 	while :; do
+		if over_budget; then
+			OVER_BUDGET=1
+			for r in "$@"; do
+				[ "${STATE[$r]}" = running ] || continue
+				kill "${PID[$r]}" 2>/dev/null || true
+				say "guest $r still running at the ${BUDGET}s budget: killed"
+				STATE[$r]=over-budget
+				echo "$(elapsed "${T0[$r]}")" >"$OUT/guest-$r.wall"
+			done
+		fi
 		left=0
 		for r in "$@"; do
 			[ "${STATE[$r]}" = running ] || continue
@@ -161,6 +190,7 @@ prepare_shared() {
 	truncate -s "$SHARED_SIZE" "$SHARED" || die "cannot create $SHARED"
 	start_guest format
 	wait_guests format
+	[ "$OVER_BUDGET" = 0 ] || budget_fail "the format guest was still running"
 	qemu_started format
 	line=$(clean_log format | grep -o 'VM-DAX .*' | tail -1)
 	[ "$(guest_rc format)" = 0 ] && [ -n "$line" ] || {
@@ -208,11 +238,21 @@ main() {
 
 	mkdir -p "$OUT"
 	BUILD=$(cd "$BUILD" 2>/dev/null && pwd) || die "no build directory ${1:-build}"
-	"$HERE/setup.sh" || die "setup failed (host tools or guest packages)"
+	local t_setup rc=0
+	t_setup=$(date +%s.%N)
+	timeout --kill-after=10 "$SETUP_TIMEOUT" "$HERE/setup.sh" || rc=$?
+	[ "$rc" != 124 ] && [ "$rc" != 137 ] ||
+		die "setup.sh ran over its ${SETUP_TIMEOUT}s limit (FAMFS_VM_SETUP_TIMEOUT)"
+	[ "$rc" = 0 ] || die "setup failed (host tools or guest packages)"
+	DEADLINE=$(($(date +%s) + BUDGET))
+	say "setup took $(elapsed "$t_setup")s; the rest must finish within ${BUDGET}s"
 	command -v qemu-system-x86_64 >/dev/null ||
 		die "qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)"
 	qemu-system-x86_64 --version >/dev/null 2>&1 || die "qemu-system-x86_64 does not run"
-	"$HERE/initramfs.sh" "$BUILD" "$INITRD" || die "building the initramfs failed"
+	rc=0
+	timeout --kill-after=10 "$(left)" "$HERE/initramfs.sh" "$BUILD" "$INITRD" || rc=$?
+	[ "$rc" != 124 ] && [ "$rc" != 137 ] || budget_fail "initramfs.sh was still running"
+	[ "$rc" = 0 ] || die "building the initramfs failed"
 	prepare_shared
 	blank_device
 	say "booting guest A (master) and guest B (client), nonce $NONCE"
@@ -222,6 +262,7 @@ main() {
 	start_guest B "vm.nonce=$NONCE vm.uuid=$UUID_B vm.visible_ms=$VISIBLE_MS"
 	wait_guests A B
 	say "guests ran ${t_run:+$(elapsed "$t_run")}s"
+	[ "$OVER_BUDGET" = 0 ] || budget_fail "guests A and B were still running"
 	qemu_started A
 	qemu_started B
 	report A "$STEPS_A" || ok=1
