@@ -29,7 +29,8 @@
 # (/dev/shm/famfs-vm.img), FAMFS_VM_TIMEOUT (240 s per guest),
 # FAMFS_VM_BUDGET (300 s), FAMFS_VM_SETUP_TIMEOUT (900 s),
 # FAMFS_VM_VISIBLE_MS (1000: step 5's limit), FAMFS_VM_APPEND (more kernel
-# command line, e.g. loglevel=7).
+# command line, e.g. loglevel=7), FAMFS_VM_QEMU (qemu-system-x86_64) and
+# FAMFS_VM_KERNEL (the guest kernel) to check the "QEMU cannot start" path.
 set -euo pipefail
 
 T_START=$(date +%s.%N)
@@ -45,6 +46,7 @@ MAXMEM=6G		# guest RAM + the nvdimm, rounded up
 TIMEOUT=${FAMFS_VM_TIMEOUT:-240}
 BUDGET=${FAMFS_VM_BUDGET:-300}
 SETUP_TIMEOUT=${FAMFS_VM_SETUP_TIMEOUT:-900}
+QEMU=${FAMFS_VM_QEMU:-qemu-system-x86_64}
 DEADLINE=		# date +%s past which the run is over budget (set after setup)
 OVER_BUDGET=0
 DAX_SIZE=		# /dev/dax0.0's size as the format guest saw it (the stamp)
@@ -97,7 +99,8 @@ start_guest() {
 	shift
 	vmlinuz=$VM_DIR/kroot/boot/vmlinux	# uncompressed, PVH entry (setup.sh)
 	[ -e "$vmlinuz" ] || vmlinuz=$(ls "$VM_DIR"/kroot/boot/vmlinuz-* | head -1)
-	argv=(qemu-system-x86_64 -machine pc,nvdimm=on -accel tcg -cpu max -smp 1
+	vmlinuz=${FAMFS_VM_KERNEL:-$vmlinuz}
+	argv=("$QEMU" -machine pc,nvdimm=on -accel tcg -cpu max -smp 1
 		-m "$GUEST_MEM,slots=2,maxmem=$MAXMEM"
 		-object "memory-backend-file,id=mem1,share=on,mem-path=$SHARED,size=$SHARED_SIZE,align=2M"
 		-device "nvdimm,id=nv1,memdev=mem1,label-size=$LABEL_SIZE"
@@ -107,6 +110,7 @@ start_guest() {
 	printf '%q ' "${argv[@]}" >"$OUT/guest-$role.cmd"
 	"${argv[@]}" </dev/null >"$OUT/guest-$role.log" 2>&1 &
 	PID[$role]=$!
+	echo "${PID[$role]}" >"$OUT/guest-$role.pid"
 	T0[$role]=$(date +%s.%N)
 	STATE[$role]=running
 }
@@ -246,9 +250,14 @@ main() {
 	[ "$rc" = 0 ] || die "setup failed (host tools or guest packages)"
 	DEADLINE=$(($(date +%s) + BUDGET))
 	say "setup took $(elapsed "$t_setup")s; the rest must finish within ${BUDGET}s"
-	command -v qemu-system-x86_64 >/dev/null ||
-		die "qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)"
-	qemu-system-x86_64 --version >/dev/null 2>&1 || die "qemu-system-x86_64 does not run"
+	command -v "$QEMU" >/dev/null ||
+		die "$QEMU is not installed (apt-get install qemu-system-x86)"
+	local v
+	v=$("$QEMU" --version 2>&1 | head -3) || {
+		say "'$QEMU --version' failed; it printed:"
+		printf '%s\n' "${v:-(nothing)}" | sed 's/^/    /' | tee -a "$OUT/summary.txt" >&2
+		die "$QEMU does not run: make check-vm cannot run here"
+	}
 	rc=0
 	timeout --kill-after=10 "$(left)" "$HERE/initramfs.sh" "$BUILD" "$INITRD" || rc=$?
 	[ "$rc" != 124 ] && [ "$rc" != 137 ] || budget_fail "initramfs.sh was still running"
