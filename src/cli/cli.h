@@ -59,11 +59,24 @@ int cmd_poison(int argc, char **argv);
  */
 int cli_fail(const char *path, int err);
 
-/* Print "famfs VERB: PATH: <printf>" on stderr. Returns CLI_FAIL. */
+/*
+ * Print "famfs VERB: PATH: <printf>" on stderr. Returns CLI_FAIL.
+ * These three printers escape control characters in the whole line (a path
+ * with a newline prints as a\nb), so every message stays on one line.
+ */
 int cli_failf(const char *path, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Print "famfs VERB: <printf> (try 'famfs VERB --help')". Returns CLI_USAGE. */
 int cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * Write @s with control characters escaped: \n, \r, \t, and \xHH for the
+ * others (and DEL). Other bytes, backslash included, are written as they are.
+ */
+void cli_fputs_esc(FILE *f, const char *s);
+
+/* The same into @buf (truncated to @len - 1 bytes); returns @buf. */
+const char *cli_esc(const char *s, char *buf, size_t len);
 
 /* Print @text to stdout and return CLI_OK (for --help). */
 int cli_help(const char *text);

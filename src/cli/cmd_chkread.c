@@ -130,6 +130,9 @@ int cmd_chkread(int argc, char **argv)
 		return cli_failf(path, "read() differs from the device memory at offset %"
 				 PRId64, cc.bad);
 	if (!silent)
-		printf("%s: %" PRIu64 " bytes match\n", path, n->size);
+	{
+		cli_fputs_esc(stdout, path);
+		printf(": %" PRIu64 " bytes match\n", n->size);
+	}
 	return CLI_OK;
 }

@@ -72,8 +72,11 @@ int cmd_flush(int argc, char **argv)
 		rc = cli_for_each_run(fs, n, flush_run, NULL);
 		if (rc)
 			return cli_fail(argv[i], rc);
-		if (verbose)
-			printf("flushed %s (%" PRIu64 " bytes)\n", argv[i], n->size);
+		if (verbose) {
+			fputs("flushed ", stdout);
+			cli_fputs_esc(stdout, argv[i]);
+			printf(" (%" PRIu64 " bytes)\n", n->size);
+		}
 	}
 	return CLI_OK;
 }

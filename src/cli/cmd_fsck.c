@@ -65,7 +65,11 @@ static void on_problem(void *ctx, enum famfs_fsck_sev sev, const char *msg)
 		snprintf(c->first_error, sizeof(c->first_error), "%s", msg);
 	if (!c->json) {
 		if (sev != FAMFS_FSCK_INFO || c->verbose)
-			printf("%s: %s\n", sev_name(sev), msg);
+		{
+			printf("%s: ", sev_name(sev));
+			cli_fputs_esc(stdout, msg);
+			putchar('\n');
+		}
 		return;
 	}
 	if (c->n == c->cap) {
@@ -104,7 +108,9 @@ static void print_text(const char *dev, const struct famfs_log *log,
 {
 	char u[37], s[37];
 
-	printf("famfs superblock on %s\n", dev);
+	fputs("famfs superblock on ", stdout);
+	cli_fputs_esc(stdout, dev);
+	putchar('\n');
 	if (log) {
 		uuid_unparse(log->sb.uuid, u);
 		uuid_unparse(log->sb.system_uuid, s);

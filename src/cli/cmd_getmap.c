@@ -80,7 +80,9 @@ static void print_map(const char *path, const struct famfs_node *n, bool json)
 		printf("]}\n");
 		return;
 	}
-	printf("File: %s\n", path);
+	fputs("File: ", stdout);
+	cli_fputs_esc(stdout, path);
+	putchar('\n');
 	printf("  size: %" PRIu64 "\n", n->size);
 	if (il) {
 		printf("  type: interleave\n  nstrips: %" PRIu64 "\n  chunk: %#" PRIx64 "\n",
@@ -196,7 +198,9 @@ static int getmap_daxdev(const char *arg, const char *mnt)
 	rc = famfs_daxdev_out_decode(buf, sizeof(buf), &idx, name);
 	if (rc)
 		return cli_fail(mnt, rc);
-	printf("%u %s\n", idx, name);
+	printf("%u ", idx);
+	cli_fputs_esc(stdout, name);
+	putchar('\n');
 	return CLI_OK;
 }
 

@@ -46,8 +46,9 @@ static int replay_here(const struct cli_target *t, const char *name)
 	if (!fs)
 		return CLI_FAIL;
 	famfs_ns_counts(fs->ns, &files, &dirs, &entries);
-	printf("%s: %" PRIu64 " log entries, %" PRIu64 " files, %" PRIu64 " directories\n",
-	       name, fs->next, files, dirs);
+	cli_fputs_esc(stdout, name);
+	printf(": %" PRIu64 " log entries, %" PRIu64 " files, %" PRIu64 " directories\n",
+	       fs->next, files, dirs);
 	return fs->replay_err ? CLI_FAIL : CLI_OK;
 }
 
@@ -95,6 +96,7 @@ int cmd_logplay(int argc, char **argv)
 		return cli_failf(t.mnt, "FAMFS_IOC_LOGPLAY: %s", strerror(rc));
 	}
 	close(fd);
-	printf("%s: %d new log entries\n", t.mnt, rc);
+	cli_fputs_esc(stdout, t.mnt);
+	printf(": %d new log entries\n", rc);
 	return CLI_OK;
 }

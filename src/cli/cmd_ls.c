@@ -66,11 +66,11 @@ static void print_one(struct ls_opts *o, const struct famfs_node *n, const char 
 	}
 	if (o->lng) {
 		mode_str(n->mode, ms);
-		printf("%s %5u %5u %12" PRIu64 " %8" PRIu64 " %s%s\n", ms, n->uid, n->gid,
-		       n->size, n->ino, name, S_ISDIR(n->mode) ? "/" : "");
-	} else {
-		printf("%s%s\n", name, S_ISDIR(n->mode) ? "/" : "");
+		printf("%s %5u %5u %12" PRIu64 " %8" PRIu64 " ", ms, n->uid, n->gid,
+		       n->size, n->ino);
 	}
+	cli_fputs_esc(stdout, name);
+	printf("%s\n", S_ISDIR(n->mode) ? "/" : "");
 }
 
 /* List the children of @dir; names are prefixed with @prefix. */

@@ -167,7 +167,7 @@ int cmd_mount(int argc, char **argv)
 		return cli_fail("fork", -errno);
 	if (pid == 0) {
 		execv(famfsd, args);
-		fprintf(stderr, "famfs mount: %s: %s\n", famfsd, strerror(errno));
+		cli_failf(famfsd, "%s", strerror(errno));
 		_exit(127);
 	}
 	while (waitpid(pid, &status, 0) < 0) {

@@ -139,7 +139,9 @@ int cmd_stats(int argc, char **argv)
 		printf("  \"daxdev_failed\": %" PRIu64 "\n}\n", s.daxdev_failed);
 		return CLI_OK;
 	}
-	printf("famfsd statistics for %s\n", t.mnt);
+	fputs("famfsd statistics for ", stdout);
+	cli_fputs_esc(stdout, t.mnt);
+	putchar('\n');
 	printf("  %-20s %14s\n", "operation", "count");
 	for (uint64_t i = 0; i < nops; i++) {
 		const char *name = famfs_op_name((unsigned int)i);
@@ -175,6 +177,7 @@ int cmd_poison(int argc, char **argv)
 	idx = (uint32_t)v;
 	if (root_ioctl(argv[optind], FAMFS_IOC_POISON, &idx, &t))
 		return CLI_FAIL;
-	printf("%s: device %u marked failed\n", t.mnt, idx);
+	cli_fputs_esc(stdout, t.mnt);
+	printf(": device %u marked failed\n", idx);
 	return CLI_OK;
 }

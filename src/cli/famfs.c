@@ -53,6 +53,7 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+	char eb[512];
 	int i = 1;
 
 	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
@@ -74,7 +75,8 @@ int main(int argc, char **argv)
 		} else if (!strncmp(a, "--device=", 9)) {
 			cli_device = a + 9;
 		} else {
-			fprintf(stderr, "famfs: unknown option '%s' (try 'famfs --help')\n", a);
+			fprintf(stderr, "famfs: unknown option '%s' (try 'famfs --help')\n",
+				cli_esc(a, eb, sizeof(eb)));
 			return CLI_USAGE;
 		}
 		i++;
@@ -102,6 +104,7 @@ int main(int argc, char **argv)
 			return rc;
 		}
 	}
-	fprintf(stderr, "famfs: '%s' is not a famfs verb (try 'famfs --help')\n", argv[i]);
+	fprintf(stderr, "famfs: '%s' is not a famfs verb (try 'famfs --help')\n",
+		cli_esc(argv[i], eb, sizeof(eb)));
 	return CLI_USAGE;
 }

@@ -201,9 +201,9 @@ static void note_replay(const struct famfs_fs *fs, const char *dev, bool write)
 		return;
 	cli_log_damaged = true;
 	if (!write)
-		fprintf(stderr, "famfs %s: %s: %s; using the %" PRIu64 " entries before it\n",
-			cli_verb_name, dev, *famfs_errmsg() ? famfs_errmsg() :
-			"log replay stopped at a bad entry", fs->next);
+		cli_failf(dev, "%s; using the %" PRIu64 " entries before it",
+			  *famfs_errmsg() ? famfs_errmsg() : "log replay stopped at a bad entry",
+			  fs->next);
 }
 
 struct famfs_fs *cli_fs_open(const struct cli_target *t, bool write, const char *what)

@@ -16,9 +16,54 @@
 #include "famfs/err.h"
 #include "cli.h"
 
+void cli_fputs_esc(FILE *f, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	for (; *p; p++) {
+		switch (*p) {
+		case '\n': fputs("\\n", f); break;
+		case '\r': fputs("\\r", f); break;
+		case '\t': fputs("\\t", f); break;
+		default:
+			if (*p < 0x20 || *p == 0x7f)
+				fprintf(f, "\\x%02x", *p);
+			else
+				fputc(*p, f);
+		}
+	}
+}
+
+const char *cli_esc(const char *s, char *buf, size_t len)
+{
+	FILE *f = fmemopen(buf, len, "w");
+
+	if (!len)
+		return "";
+	if (!f) {
+		buf[0] = '\0';
+		return buf;
+	}
+	setvbuf(f, NULL, _IONBF, 0);
+	cli_fputs_esc(f, s);
+	fclose(f);
+	buf[len - 1] = '\0';
+	return buf;
+}
+
+/* Print "famfs VERB: " + @line (escaped) + @tail (not escaped) + newline. */
+static void print_line(const char *line, const char *tail)
+{
+	fprintf(stderr, "famfs %s: ", cli_verb_name);
+	cli_fputs_esc(stderr, line);
+	fputs(tail, stderr);
+	fputc('\n', stderr);
+}
+
 int cli_fail(const char *path, int err)
 {
 	const char *msg = famfs_errmsg();
+	char line[8192];
 
 	if (err > 0)
 		err = -err;
@@ -28,38 +73,42 @@ int cli_fail(const char *path, int err)
 	if (path && !strncmp(msg, path, strlen(path)) && msg[strlen(path)] == ':')
 		path = NULL;
 	if (path)
-		fprintf(stderr, "famfs %s: %s: %s\n", cli_verb_name, path, msg);
+		snprintf(line, sizeof(line), "%s: %s", path, msg);
 	else
-		fprintf(stderr, "famfs %s: %s\n", cli_verb_name, msg);
+		snprintf(line, sizeof(line), "%s", msg);
+	print_line(line, "");
 	famfs_errclear();
 	return CLI_FAIL;
 }
 
 int cli_failf(const char *path, const char *fmt, ...)
 {
+	char line[8192];
+	size_t n = 0;
 	va_list ap;
 
 	if (path)
-		fprintf(stderr, "famfs %s: %s: ", cli_verb_name, path);
-	else
-		fprintf(stderr, "famfs %s: ", cli_verb_name);
+		n = (size_t)snprintf(line, sizeof(line), "%s: ", path);
+	if (n >= sizeof(line))
+		n = sizeof(line) - 1;
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(line + n, sizeof(line) - n, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	print_line(line, "");
 	famfs_errclear();
 	return CLI_FAIL;
 }
 
 int cli_usage(const char *fmt, ...)
 {
+	char line[8192], tail[128];
 	va_list ap;
 
-	fprintf(stderr, "famfs %s: ", cli_verb_name);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, " (try 'famfs %s --help')\n", cli_verb_name);
+	snprintf(tail, sizeof(tail), " (try 'famfs %s --help')", cli_verb_name);
+	print_line(line, tail);
 	return CLI_USAGE;
 }
 

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,15 +42,46 @@ static const char help[] =
 "Make a device in memory with:\n"
 "  truncate -s 4G /dev/shm/famfs0 && mkfs.famfs /dev/shm/famfs0\n";
 
+/* Write @s to @f with control characters escaped (\n, \t, \xHH). */
+static void puts_esc(FILE *f, const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '\n')
+			fputs("\\n", f);
+		else if (*p == '\t')
+			fputs("\\t", f);
+		else if (*p == '\r')
+			fputs("\\r", f);
+		else if (*p < 0x20 || *p == 0x7f)
+			fprintf(f, "\\x%02x", *p);
+		else
+			fputc(*p, f);
+	}
+}
+
+/* One line on stderr: "mkfs.famfs: " + the escaped printf text. Returns 1. */
+static int say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int say(const char *fmt, ...)
+{
+	char line[8192];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	fputs("mkfs.famfs: ", stderr);
+	puts_esc(stderr, line);
+	fputc('\n', stderr);
+	return 1;
+}
+
 static int fail(const char *path, int err)
 {
 	const char *m = famfs_errmsg();
 
 	if (m && *m && !strncmp(m, path, strlen(path)) && m[strlen(path)] == ':')
-		fprintf(stderr, "mkfs.famfs: %s\n", m);
-	else
-		fprintf(stderr, "mkfs.famfs: %s: %s\n", path, m && *m ? m : strerror(-err));
-	return 1;
+		return say("%s", m);
+	return say("%s: %s", path, m && *m ? m : strerror(-err));
 }
 
 static int parse_size(const char *s, uint64_t *out)
@@ -106,8 +138,7 @@ int main(int argc, char **argv)
 		case 'k': kill = true; break;
 		case 'l':
 			if (parse_size(optarg, &loglen)) {
-				fprintf(stderr, "mkfs.famfs: bad log length '%s' "
-					"(try 'mkfs.famfs --help')\n", optarg);
+				say("bad log length '%s' (try 'mkfs.famfs --help')", optarg);
 				return 2;
 			}
 			break;
@@ -115,12 +146,11 @@ int main(int argc, char **argv)
 			fputs(help, stdout);
 			return 0;
 		case ':':
-			fprintf(stderr, "mkfs.famfs: option '%s' needs an argument "
-				"(try 'mkfs.famfs --help')\n", argv[optind - 1]);
+			say("option '%s' needs an argument (try 'mkfs.famfs --help')",
+			    argv[optind - 1]);
 			return 2;
 		default:
-			fprintf(stderr, "mkfs.famfs: unknown option '%s' (try 'mkfs.famfs --help')\n",
-				argv[optind - 1]);
+			say("unknown option '%s' (try 'mkfs.famfs --help')", argv[optind - 1]);
 			return 2;
 		}
 	}
@@ -155,7 +185,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (kill) {
-		printf("%s: famfs superblock destroyed\n", path);
+		puts_esc(stdout, path);
+		printf(": famfs superblock destroyed\n");
 		famfs_dev_close(dev);
 		return 0;
 	}
@@ -167,10 +198,12 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (famfs_dev_check_perms(path, pmsg, sizeof(pmsg)) == FAMFS_DEVPERM_WARN)
-		fprintf(stderr, "mkfs.famfs: warning: %s\n", pmsg);
+		say("warning: %s", pmsg);
 	uuid_unparse(log->sb.uuid, u);
 	uuid_unparse(log->sb.system_uuid, s);
-	printf("famfs file system created on %s\n", path);
+	printf("famfs file system created on ");
+	puts_esc(stdout, path);
+	putchar('\n');
 	printf("  uuid:             %s\n", u);
 	printf("  master system:    %s\n", s);
 	printf("  device size:      %" PRIu64 " (%.2f GiB)\n", log->sb.dev_size,

@@ -1,0 +1,32 @@
+#!/bin/bash
+# test_cli_fixes.sh - review findings on famfs and mkfs.famfs: messages stay
+# on one line whatever the path holds, bad input to several-path verbs logs
+# nothing, read-only mounts and mounted devices are refused.
+. "$(dirname "$0")/lib.sh"
+
+newdev DEV 256M
+"$MKFS" "$DEV" >/dev/null 2>&1 || { echo "FAIL: mkfs"; exit 1; }
+F() { "$FAMFS" --device "$DEV" "$@"; }
+
+# one_line DESCRIPTION PATTERN CMD... : CMD fails with exactly one line on
+# stderr that matches PATTERN.
+one_line() {
+	local what=$1 pat=$2 lines; shift 2
+	check_fail "$what" "$pat" "$@"
+	lines=$(wc -l <"$T/err")
+	[ "$lines" -eq 1 ] || fail "$what: $lines lines on stderr: $(head -c 400 "$T/err")"
+}
+
+# --- control characters in paths are escaped, every error is one line ---
+nl=$'\n'
+one_line "a path with a newline outside famfs" 'x\\ny: not in a famfs mount' \
+	"$FAMFS" creat -s 1M "$T/x${nl}y"
+one_line "cp of a missing source with a newline" 'no\\nsrc: No such file' \
+	F cp "$T/no${nl}src" a
+one_line "a tab and an escape byte" 'a\\tb\\x1bc' F cp "$T/a	b"$'\x1b'"c" a
+one_line "an unknown verb with a newline" "'x\\\\ny' is not a famfs verb" "$FAMFS" "x${nl}y"
+one_line "mkfs of a missing device with a newline" 'no\\nsuch' \
+	"$MKFS" "/dev/shm/famfs-no${nl}such"
+one_line "a usage error with a newline" "bad size '1\\\\nM'" F creat -s "1${nl}M" f
+
+done_testing
