@@ -147,6 +147,9 @@ struct cli_target {
 	char dev[4096];			/* the device path */
 	char mnt[4096];			/* the mount point, "" with --device */
 	char rel[FAMFS_OMF_PATH_MAX];	/* relative to the root, "" = root */
+	bool ro;			/* the mount's options include ro */
+	unsigned int conn;		/* FUSE connection id (minor of st_dev), 0 if
+					   unknown or with --device */
 };
 
 /*
@@ -164,9 +167,17 @@ int cli_target(const char *path, struct cli_target *t);
 int cli_find_mount_exact(const char *mnt, struct cli_target *t);
 
 /*
+ * Find the fuse.famfs mount whose mount point is the text @abs (absolute,
+ * no trailing slash), reading only mountinfo: nothing touches the mount, so
+ * this works on a hung or dead famfsd. -ENOENT if not a mount.
+ */
+int cli_find_mount_text(const char *abs, struct cli_target *t);
+
+/*
  * Open the file system for @t (cached: the same device is opened once per
  * process) and catch it up with the log. With @write the device is mapped
- * read-write. Prints the error and returns NULL on failure.
+ * read-write; a target in a read-only mount is refused ("read-only mount",
+ * naming @what). Prints the error and returns NULL on failure.
  */
 struct famfs_fs *cli_fs_open(const struct cli_target *t, bool write, const char *what);
 void cli_fs_close_all(void);

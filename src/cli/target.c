@@ -38,12 +38,29 @@ static void unescape(char *s)
 	*o = '\0';
 }
 
+/* True if the comma-separated option list @opts holds "ro". */
+static bool has_ro(const char *opts)
+{
+	size_t l;
+
+	while (opts && *opts) {
+		l = strcspn(opts, ",");
+		if (l == 2 && !strncmp(opts, "ro", 2))
+			return true;
+		opts += l;
+		if (*opts == ',')
+			opts++;
+	}
+	return false;
+}
+
 /*
  * Find the fuse.famfs mount with the longest mount point that is a prefix
  * (at a component boundary) of the absolute path @abs, or equal to it when
- * @exact. Returns 0 and fills @mnt and @dev, or -ENOENT.
+ * @exact. Returns 0 and fills t->mnt, t->dev, t->ro and t->conn, or -ENOENT.
+ * Reads only /proc/self/mountinfo: it never touches the mount itself.
  */
-static int find_mount(const char *abs, bool exact, char *mnt, char *dev)
+static int find_mount(const char *abs, bool exact, struct cli_target *t)
 {
 	FILE *f = fopen("/proc/self/mountinfo", "r");
 	char line[8192];
@@ -69,6 +86,8 @@ static int find_mount(const char *abs, bool exact, char *mnt, char *dev)
 		save = NULL;
 		char *fstype = strtok_r(sep + 3, " ", &save);
 		char *source = strtok_r(NULL, " ", &save);
+		char *sopts = strtok_r(NULL, " \n", &save);
+		unsigned int maj = 0, min = 0;
 
 		if (!fstype || !source || strcmp(fstype, "fuse.famfs"))
 			continue;
@@ -87,8 +106,10 @@ static int find_mount(const char *abs, bool exact, char *mnt, char *dev)
 		if (!found || ml >= best) {
 			best = ml;
 			found = true;
-			snprintf(mnt, 4096, "%s", fields[4]);
-			snprintf(dev, 4096, "%s", source);
+			snprintf(t->mnt, sizeof(t->mnt), "%s", fields[4]);
+			snprintf(t->dev, sizeof(t->dev), "%s", source);
+			t->ro = (n > 5 && has_ro(fields[5])) || has_ro(sopts);
+			t->conn = sscanf(fields[2], "%u:%u", &maj, &min) == 2 ? min : 0;
 		}
 	}
 	fclose(f);
@@ -102,7 +123,13 @@ int cli_find_mount_exact(const char *mnt, struct cli_target *t)
 	if (!realpath(mnt, abs))
 		return -errno;
 	t->rel[0] = '\0';
-	return find_mount(abs, true, t->mnt, t->dev);
+	return find_mount(abs, true, t);
+}
+
+int cli_find_mount_text(const char *abs, struct cli_target *t)
+{
+	memset(t, 0, sizeof(*t));
+	return find_mount(abs, true, t);
 }
 
 /*
@@ -170,7 +197,7 @@ int cli_target(const char *path, struct cli_target *t)
 	rc = resolve_abs(path, abs);
 	if (rc)
 		return cli_fail(path, rc);
-	if (find_mount(abs, false, t->mnt, t->dev))
+	if (find_mount(abs, false, t))
 		return cli_failf(path, "not in a famfs mount (use --device DEV)");
 	rest = abs + strlen(t->mnt);
 	while (*rest == '/')
@@ -210,6 +237,12 @@ struct famfs_fs *cli_fs_open(const struct cli_target *t, bool write, const char 
 {
 	int rc;
 
+	/* We write the device directly: the kernel's ro flag would not stop us. */
+	if (write && t->ro) {
+		cli_failf(what ? what : t->mnt, "read-only mount (%s was mounted with -r)",
+			  t->mnt);
+		return NULL;
+	}
 	if (cache.fs && !strcmp(cache.dev, t->dev) && (cache.write || !write)) {
 		famfs_errclear();
 		if (famfs_fs_catchup(cache.fs) < 0) {
@@ -229,7 +262,6 @@ struct famfs_fs *cli_fs_open(const struct cli_target *t, bool write, const char 
 	}
 	snprintf(cache.dev, sizeof(cache.dev), "%s", t->dev);
 	cache.write = write;
-	(void)what;
 	note_replay(cache.fs, t->dev, write);
 	return cache.fs;
 }

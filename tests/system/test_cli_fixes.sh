@@ -29,4 +29,22 @@ one_line "mkfs of a missing device with a newline" 'no\\nsuch' \
 	"$MKFS" "/dev/shm/famfs-no${nl}such"
 one_line "a usage error with a newline" "bad size '1\\\\nM'" F creat -s "1${nl}M" f
 
+# --- a read-only mount: the CLI must not write the device through it ---
+M=$T/m
+mkdir -p "$M"
+track_mount "$M"
+F mkdir -p ro/d || fail "setup ro/d"
+echo hi >"$T/src"
+check "mount -r" "$FAMFS" mount -r "$DEV" "$M"
+check_refused "$DEV" "creat in a read-only mount" "ro/f: read-only mount" \
+	"$FAMFS" creat -s 1M "$M/ro/f"
+check_refused "$DEV" "mkdir in a read-only mount" "ro/x: read-only mount" \
+	"$FAMFS" mkdir "$M/ro/x"
+check_refused "$DEV" "mkdir -p in a read-only mount" "read-only mount" \
+	"$FAMFS" mkdir -p "$M/ro/y/z"
+check_refused "$DEV" "cp into a read-only mount" "read-only mount" \
+	"$FAMFS" cp "$T/src" "$M/ro/d/"
+check "reading a read-only mount works" "$FAMFS" ls "$M/ro"
+check "umount the read-only mount" "$FAMFS" umount "$M"
+
 done_testing
