@@ -1,19 +1,27 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * cmd_mkdir.c - famfs mkdir: log directories.
+ * cmd_mkdir.c - famfs mkdir: log directories. Every DIR is checked first
+ * (path, parents, existing names, free log entries) under the log lock,
+ * then all are logged in that one hold, so bad input logs nothing.
  */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
 #include <getopt.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "famfs/err.h"
+#include "famfs/ns.h"
+#include "famfs/path.h"
 #include "cli.h"
 
 static const char help[] =
 "usage: famfs mkdir [-p] [-m MODE] [-u UID] [-g GID] DIR...\n"
 "\n"
-"Log new directories. Only the master host may create directories.\n"
+"Log new directories. Only the master host may create directories. All\n"
+"DIRs are checked before any is logged: one bad DIR logs nothing.\n"
 "\n"
 "  -p, --parents      create missing parents; an existing directory is fine\n"
 "  -m, --mode MODE    octal permission bits (default 0755)\n"
@@ -24,6 +32,73 @@ static const char help[] =
 "Example:\n"
 "  famfs mkdir -p /mnt/famfs/a/b\n"
 "  famfs --device /dev/shm/famfs0 mkdir -p -m 0700 a/b\n";
+
+/* The directories to log, in order (parents before children). */
+struct mk_plan {
+	char (*rel)[FAMFS_OMF_PATH_MAX];
+	size_t n, cap;
+};
+
+/* Is @rel a directory now or after the plan? 1 dir, 0 missing, -1 not a dir. */
+static int plan_state(const struct mk_plan *p, struct famfs_fs *fs, const char *rel)
+{
+	struct famfs_node *n;
+
+	if (!rel[0])
+		return 1;
+	n = famfs_ns_resolve(fs->ns, rel);
+	if (n)
+		return S_ISDIR(n->mode) ? 1 : -1;
+	for (size_t i = 0; i < p->n; i++)
+		if (!strcmp(p->rel[i], rel))
+			return 1;
+	return 0;
+}
+
+static int plan_push(struct mk_plan *p, const char *rel)
+{
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 16;
+		void *nr = realloc(p->rel, cap * sizeof(*p->rel));
+
+		if (!nr)
+			return -ENOMEM;
+		p->rel = nr;
+		p->cap = cap;
+	}
+	snprintf(p->rel[p->n++], FAMFS_OMF_PATH_MAX, "%s", rel);
+	return 0;
+}
+
+/* Add what `mkdir [-p] @rel` needs to the plan, or print why not. */
+static int plan_one(struct mk_plan *p, struct famfs_fs *fs, const char *arg, const char *rel,
+		    bool parents)
+{
+	char pre[FAMFS_OMF_PATH_MAX];
+	int st;
+
+	if (!rel[0])
+		return parents ? CLI_OK : cli_failf(arg, "is the root directory; it exists");
+	for (size_t i = 0; rel[i]; i++) {
+		if (rel[i] != '/')
+			continue;
+		memcpy(pre, rel, i);
+		pre[i] = '\0';
+		st = plan_state(p, fs, pre);
+		if (st < 0)
+			return cli_failf(arg, "'%s' is not a directory", pre);
+		if (st == 0 && !parents)
+			return cli_failf(arg, "no such directory '%s' (use -p)", pre);
+		if (st == 0 && plan_push(p, pre))
+			return cli_fail(arg, -ENOMEM);
+	}
+	st = plan_state(p, fs, rel);
+	if (st == 1 && parents)
+		return CLI_OK;
+	if (st)
+		return cli_failf(arg, "%s exists", rel);
+	return plan_push(p, rel) ? cli_fail(arg, -ENOMEM) : CLI_OK;
+}
 
 int cmd_mkdir(int argc, char **argv)
 {
@@ -37,9 +112,11 @@ int cmd_mkdir(int argc, char **argv)
 	};
 	uint32_t mode = 0755, uid = getuid(), gid = getgid();
 	bool parents = false;
-	struct cli_target t;
-	struct famfs_fs *fs;
-	int c, rc;
+	struct mk_plan plan = { 0 };
+	struct cli_target *t = NULL;
+	struct famfs_fs *fs = NULL;
+	uint64_t free_slots;
+	int c, rc = CLI_FAIL, ntgt;
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":pm:u:g:h", lopts, NULL)) != -1) {
@@ -59,22 +136,60 @@ int cmd_mkdir(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return cli_usage("missing DIR");
-	for (int i = optind; i < argc; i++) {
-		if (cli_target(argv[i], &t))
-			return CLI_FAIL;
-		fs = cli_fs_open(&t, true, argv[i]);
-		if (!fs || cli_require_master(fs, argv[i]))
-			return CLI_FAIL;
-		if (!t.rel[0]) {
-			if (parents)
-				continue;
-			return cli_failf(argv[i], "is the root directory; it exists");
+	ntgt = argc - optind;
+	t = calloc((size_t)ntgt, sizeof(*t));
+	if (!t)
+		return cli_fail(NULL, -ENOMEM);
+	for (int i = 0; i < ntgt; i++) {
+		const char *arg = argv[optind + i];
+
+		if (cli_target(arg, &t[i]))
+			goto out_free;
+		if (strcmp(t[i].dev, t[0].dev)) {
+			cli_failf(arg, "is on %s, not on %s: one famfs mkdir works on one "
+				  "file system", t[i].dev, t[0].dev);
+			goto out_free;
 		}
-		famfs_errclear();
-		rc = famfs_fs_mkdir(fs, t.rel, mode, uid, gid, parents);
-		cli_kick_logplay(&t);
-		if (rc)
-			return cli_fail(argv[i], rc);
+		fs = cli_fs_open(&t[i], true, arg);
+		if (!fs || cli_require_master(fs, arg))
+			goto out_free;
 	}
-	return CLI_OK;
+	famfs_errclear();
+	c = famfs_fs_begin(fs);
+	if (c) {
+		cli_fail(argv[optind], c);
+		goto out_free;
+	}
+	for (int i = 0; i < ntgt; i++)
+		if (plan_one(&plan, fs, argv[optind + i], t[i].rel, parents))
+			goto out_end;
+	free_slots = famfs_log_free_slots(fs->log);
+	if (plan.n > free_slots) {
+		cli_failf(argv[optind], "log full: %zu directories to log, %" PRIu64
+			  " log entries free", plan.n, free_slots);
+		goto out_end;
+	}
+	rc = CLI_OK;
+	for (size_t i = 0; i < plan.n; i++) {
+		famfs_errclear();
+		c = famfs_fs_mkdir(fs, plan.rel[i], mode, uid, gid, false);
+		if (c) {
+			rc = cli_fail(plan.rel[i], c);
+			break;
+		}
+	}
+out_end:
+	famfs_fs_end(fs);
+	for (int i = 0; plan.n && i < ntgt; i++) {
+		bool seen = false;
+
+		for (int j = 0; j < i; j++)
+			seen |= !strcmp(t[j].mnt, t[i].mnt);
+		if (!seen)
+			cli_kick_logplay(&t[i]);
+	}
+out_free:
+	free(plan.rel);
+	free(t);
+	return rc;
 }

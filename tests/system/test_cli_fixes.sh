@@ -29,6 +29,24 @@ one_line "mkfs of a missing device with a newline" 'no\\nsuch' \
 	"$MKFS" "/dev/shm/famfs-no${nl}such"
 one_line "a usage error with a newline" "bad size '1\\\\nM'" F creat -s "1${nl}M" f
 
+# --- several DIRs: one bad DIR logs nothing ---
+F mkdir -p a/b && F creat -s 1M a/b/f || fail "setup a/b/f"
+long=$(printf 'n%.0s' $(seq 80))
+check_refused "$DEV" "mkdir of a good DIR and one with a missing parent" "m2/x" \
+	F mkdir m1 m2/x
+check_refused "$DEV" "mkdir -p of a good DIR and a too long one" "long|79|80" \
+	F mkdir -p p1/q "$long"
+check_refused "$DEV" "mkdir -p through a file" "a/b/f.*not a directory" \
+	F mkdir -p ok/a a/b/f/x
+check_refused "$DEV" "mkdir of an existing name after a good one" "a/b exists" \
+	F mkdir m1 a/b
+check_refused "$DEV" "mkdir of the same DIR twice" "n1 exists" F mkdir n1 n1
+check "mkdir of a DIR and its child in one command" F mkdir n1 n1/n2
+check "the child exists" F ls n1/n2
+check "mkdir -p of several DIRs sharing parents" F mkdir -p s/t/u s/t/v a/b
+check "all were logged" F ls s/t/v
+check_eq "fsck is clean after the mkdirs" 0 "$("$FAMFS" fsck "$DEV" >/dev/null 2>&1; echo $?)"
+
 # --- a read-only mount: the CLI must not write the device through it ---
 M=$T/m
 mkdir -p "$M"
