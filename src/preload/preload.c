@@ -39,6 +39,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "famfs/err.h"
@@ -47,15 +48,6 @@
 
 #define FUSE_SUPER_MAGIC	0x65735546
 #define FD_MAX			65536
-
-struct fdstate {
-	atomic_long ref;		/* 0: free (on the free list) */
-	struct famfs_map *map;
-	int accmode;			/* O_RDONLY, O_WRONLY or O_RDWR */
-	bool append;
-	pthread_mutex_t pos_lock;	/* serialises read/write at the offset */
-	struct fdstate *next_free;
-};
 
 struct real_fns real;
 
@@ -66,8 +58,8 @@ static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static int disabled;
 static int debug;
 
-/* Set while the shim calls into libfamfs: its own calls go to libc. */
-static __thread int in_lib __attribute__((tls_model("initial-exec")));
+__thread int preload_in_lib __attribute__((tls_model("initial-exec")));
+#define in_lib preload_in_lib
 
 static void init(void)
 {
@@ -83,6 +75,8 @@ static void init(void)
 	RESOLVE(__openat_2);
 	RESOLVE(__openat64_2);
 	RESOLVE(close);
+	RESOLVE(close_range);
+	RESOLVE(closefrom);
 	RESOLVE(read);
 	RESOLVE(pread);
 	RESOLVE(pread64);
@@ -96,6 +90,10 @@ static void init(void)
 	RESOLVE(dup2);
 	RESOLVE(dup3);
 	RESOLVE(fclose);
+	RESOLVE(fopen);
+	RESOLVE(fopen64);
+	RESOLVE(freopen);
+	RESOLVE(freopen64);
 #undef RESOLVE
 	e = getenv("FAMFS_PRELOAD_DISABLE");
 	disabled = e && *e && strcmp(e, "0");
@@ -154,7 +152,7 @@ static struct fdstate *state_alloc(void)
 	return s;
 }
 
-static void state_put(struct fdstate *s)
+void preload_state_put(struct fdstate *s)
 {
 	struct famfs_map *m;
 
@@ -190,7 +188,7 @@ static struct fdstate *state_get(int fd)
 		} while (!atomic_compare_exchange_weak(&s->ref, &r, r + 1));
 		if (atomic_load_explicit(&fdtab[fd], memory_order_acquire) == s)
 			return s;
-		state_put(s);
+		preload_state_put(s);
 again:
 		if (atomic_load_explicit(&fdtab[fd], memory_order_acquire) == s)
 			return NULL;	/* being freed by close: pass through */
@@ -204,30 +202,78 @@ static void state_set(int fd, struct fdstate *s)
 
 	if (fd < 0 || fd >= FD_MAX) {
 		if (s)
-			state_put(s);
+			preload_state_put(s);
 		return;
 	}
 	old = atomic_exchange_explicit(&fdtab[fd], s, memory_order_acq_rel);
 	if (old)
-		state_put(old);
+		preload_state_put(old);
 }
 
-void preload_after_open(int fd, int flags)
+/* Where a file is, as statx sees it without asking the FUSE server. */
+static int fd_ident(int fd, struct statx *stx)
+{
+	return statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_TYPE | STATX_INO, stx);
+}
+
+/*
+ * Whether @fd still refers to the file @s was made for. One statx with
+ * AT_STATX_DONT_SYNC: FUSE answers it from the inode, with no GETATTR.
+ * Preserves errno.
+ */
+static bool state_valid(const struct fdstate *s, int fd)
+{
+	struct statx stx;
+	int saved = errno;
+	bool ok;
+
+	ok = fd_ident(fd, &stx) == 0 && stx.stx_ino == s->ino &&
+	     stx.stx_dev_major == s->dev_major && stx.stx_dev_minor == s->dev_minor;
+	errno = saved;
+	return ok;
+}
+
+/* Drop @fd's slot if it still holds @s (a stale state). */
+static void state_drop(int fd, struct fdstate *s)
+{
+	struct fdstate *want = s;
+
+	if (atomic_compare_exchange_strong(&fdtab[fd], &want, NULL))
+		preload_state_put(s);
+}
+
+struct fdstate *preload_state_use(int fd)
+{
+	struct fdstate *s = state_get(fd);
+
+	if (!s)
+		return NULL;
+	if (state_valid(s, fd))
+		return s;
+	preload_dbg("fd %d: no longer the file the shim mapped (closed behind its back): "
+		    "passing through", fd);
+	state_drop(fd, s);
+	preload_state_put(s);
+	return NULL;
+}
+
+/*
+ * A new state (one reference) for @fd, open with @flags, if it is a
+ * regular file on a famfs mount that maps; NULL otherwise. Preserves errno.
+ */
+static struct fdstate *state_make(int fd, int flags)
 {
 	struct famfs_map *m;
-	struct fdstate *s;
+	struct fdstate *s = NULL;
 	struct statfs sfs;
-	struct stat st;
+	struct statx stx;
 	int saved = errno, err;
 
-	if (fd < 0 || in_lib)
-		return;
-	state_set(fd, NULL);	/* whatever an fd closed behind our back left */
-	if (disabled || (flags & O_PATH) || fd >= FD_MAX)
+	if (disabled || (flags & O_PATH) || fd < 0 || fd >= FD_MAX)
 		goto out;
 	if (fstatfs(fd, &sfs) < 0 || sfs.f_type != FUSE_SUPER_MAGIC)
 		goto out;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+	if (fd_ident(fd, &stx) < 0 || !S_ISREG(stx.stx_mode))
 		goto out;
 	in_lib++;
 	err = famfs_map_open_fd(fd, flags & O_ACCMODE, &m);
@@ -246,12 +292,35 @@ void preload_after_open(int fd, int flags)
 	}
 	s->map = m;
 	s->accmode = flags & O_ACCMODE;
-	s->append = flags & O_APPEND;
-	state_set(fd, s);
+	atomic_store(&s->append, (flags & O_APPEND) != 0);
+	s->dev_major = stx.stx_dev_major;
+	s->dev_minor = stx.stx_dev_minor;
+	s->ino = stx.stx_ino;
 	preload_dbg("fd %d: mapped %zu bytes at %p (%ld segments, %s)", fd, m->len, m->addr,
 		    m->nsegs, m->writable ? "rw" : "ro");
 out:
 	errno = saved;
+	return s;
+}
+
+void preload_after_open(int fd, int flags)
+{
+	if (fd < 0 || in_lib)
+		return;
+	state_set(fd, NULL);	/* whatever an fd closed behind our back left */
+	state_set(fd, state_make(fd, flags));
+}
+
+/* Forget the state of every fd in [@first, @last]: they are being closed. */
+static void forget_range(unsigned int first, unsigned int last)
+{
+	unsigned int fd;
+
+	if (in_lib)
+		return;
+	for (fd = first; fd < FD_MAX && fd <= last; fd++)
+		if (atomic_load_explicit(&fdtab[fd], memory_order_relaxed))
+			state_set((int)fd, NULL);
 }
 
 /* ---- open ---- */
@@ -375,6 +444,69 @@ int fclose(FILE *f)
 	return real.fclose(f);
 }
 
+int close_range(unsigned int first, unsigned int last, int flags)
+{
+	preload_init();
+	if (!(flags & CLOSE_RANGE_CLOEXEC))
+		forget_range(first, last);
+	if (real.close_range)
+		return real.close_range(first, last, flags);
+	return (int)syscall(SYS_close_range, first, last, flags);
+}
+
+void closefrom(int lowfd)
+{
+	preload_init();
+	if (lowfd >= 0)
+		forget_range((unsigned int)lowfd, ~0u);
+	if (real.closefrom) {
+		real.closefrom(lowfd);
+		return;
+	}
+	syscall(SYS_close_range, lowfd, ~0u, 0);
+}
+
+/*
+ * stdio opens its files inside libc, where the shim does not see them;
+ * stdio's own reads and writes go through FUSE. Forget whatever state
+ * the fd number had, so that it never applies to the new file.
+ */
+static FILE *after_fopen(FILE *f)
+{
+	int fd, saved = errno;
+
+	fd = f ? fileno(f) : -1;
+	if (fd >= 0 && fd < FD_MAX && !in_lib)
+		state_set(fd, NULL);
+	errno = saved;
+	return f;
+}
+
+FILE *fopen(const char *path, const char *mode)
+{
+	preload_init();
+	return after_fopen(real.fopen(path, mode));
+}
+
+FILE *fopen64(const char *path, const char *mode)
+{
+	preload_init();
+	return after_fopen(real.fopen64 ? real.fopen64(path, mode) : real.fopen(path, mode));
+}
+
+FILE *freopen(const char *path, const char *mode, FILE *f)
+{
+	preload_init();
+	return after_fopen(real.freopen(path, mode, f));
+}
+
+FILE *freopen64(const char *path, const char *mode, FILE *f)
+{
+	preload_init();
+	return after_fopen(real.freopen64 ? real.freopen64(path, mode, f) :
+			   real.freopen(path, mode, f));
+}
+
 /* @newfd now refers to @oldfd's open file: share its state (or none). */
 static void dup_state(int oldfd, int newfd)
 {
@@ -493,7 +625,7 @@ out:
 
 ssize_t read(int fd, void *buf, size_t count)
 {
-	struct fdstate *s = state_get(fd);
+	struct fdstate *s = preload_state_use(fd);
 	ssize_t n;
 
 	if (!s) {
@@ -501,13 +633,13 @@ ssize_t read(int fd, void *buf, size_t count)
 		return real.read(fd, buf, count);
 	}
 	n = do_at_offset(s, fd, buf, NULL, count);
-	state_put(s);
+	preload_state_put(s);
 	return n;
 }
 
 ssize_t write(int fd, const void *buf, size_t count)
 {
-	struct fdstate *s = state_get(fd);
+	struct fdstate *s = preload_state_use(fd);
 	ssize_t n;
 
 	if (!s) {
@@ -515,13 +647,13 @@ ssize_t write(int fd, const void *buf, size_t count)
 		return real.write(fd, buf, count);
 	}
 	n = do_at_offset(s, fd, NULL, buf, count);
-	state_put(s);
+	preload_state_put(s);
 	return n;
 }
 
 ssize_t pread(int fd, void *buf, size_t count, off_t off)
 {
-	struct fdstate *s = state_get(fd);
+	struct fdstate *s = preload_state_use(fd);
 	ssize_t n;
 
 	if (!s) {
@@ -529,13 +661,13 @@ ssize_t pread(int fd, void *buf, size_t count, off_t off)
 		return real.pread(fd, buf, count, off);
 	}
 	n = do_pread(s, buf, count, off);
-	state_put(s);
+	preload_state_put(s);
 	return n;
 }
 
 ssize_t pread64(int fd, void *buf, size_t count, off_t off)
 {
-	struct fdstate *s = state_get(fd);
+	struct fdstate *s = preload_state_use(fd);
 	ssize_t n;
 
 	if (!s) {
@@ -543,13 +675,13 @@ ssize_t pread64(int fd, void *buf, size_t count, off_t off)
 		return real.pread64(fd, buf, count, off);
 	}
 	n = do_pread(s, buf, count, off);
-	state_put(s);
+	preload_state_put(s);
 	return n;
 }
 
 ssize_t pwrite(int fd, const void *buf, size_t count, off_t off)
 {
-	struct fdstate *s = state_get(fd);
+	struct fdstate *s = preload_state_use(fd);
 	ssize_t n;
 
 	if (!s) {
@@ -557,13 +689,13 @@ ssize_t pwrite(int fd, const void *buf, size_t count, off_t off)
 		return real.pwrite(fd, buf, count, off);
 	}
 	n = do_pwrite(s, buf, count, off);
-	state_put(s);
+	preload_state_put(s);
 	return n;
 }
 
 ssize_t pwrite64(int fd, const void *buf, size_t count, off_t off)
 {
-	struct fdstate *s = state_get(fd);
+	struct fdstate *s = preload_state_use(fd);
 	ssize_t n;
 
 	if (!s) {
@@ -571,158 +703,6 @@ ssize_t pwrite64(int fd, const void *buf, size_t count, off_t off)
 		return real.pwrite64(fd, buf, count, off);
 	}
 	n = do_pwrite(s, buf, count, off);
-	state_put(s);
+	preload_state_put(s);
 	return n;
-}
-
-/* ---- mmap ---- */
-
-/*
- * Direct mappings made for mmap(2) are widened to whole 2 MiB pages (a
- * devdax device maps nothing smaller, see famfs_map_mmap()). Each widened
- * one is remembered here, so that munmap() of what the program was given
- * releases the whole mapping: on devdax, unmapping part of a 2 MiB page
- * fails with EINVAL. mmap and munmap are not hot, so a list and a mutex do.
- */
-struct span_rec {
-	struct span_rec *next;
-	void *user;
-	size_t user_len;
-	struct famfs_map_span span;
-};
-
-static struct span_rec *spans;
-static pthread_mutex_t spans_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static size_t page_round(size_t len)
-{
-	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
-
-	return (len + pg - 1) & ~(pg - 1);
-}
-
-static void span_add(void *user, size_t len, const struct famfs_map_span *span)
-{
-	struct span_rec *r;
-
-	if (span->base == user && span->len == page_round(len))
-		return;
-	r = malloc(sizeof(*r));
-	if (!r)
-		return;		/* munmap then works as on a regular file */
-	r->user = user;
-	r->user_len = page_round(len);
-	r->span = *span;
-	pthread_mutex_lock(&spans_lock);
-	r->next = spans;
-	spans = r;
-	pthread_mutex_unlock(&spans_lock);
-}
-
-/* If [addr, addr + len) is exactly a widened mapping, take its record. */
-static struct span_rec *span_take(void *addr, size_t len)
-{
-	struct span_rec **pp, *r = NULL;
-
-	pthread_mutex_lock(&spans_lock);
-	for (pp = &spans; *pp; pp = &(*pp)->next) {
-		if ((*pp)->user == addr && (*pp)->user_len == page_round(len)) {
-			r = *pp;
-			*pp = r->next;
-			break;
-		}
-	}
-	pthread_mutex_unlock(&spans_lock);
-	return r;
-}
-
-static void *do_mmap(struct fdstate *s, void *addr, size_t len, int prot, int flags, off_t off)
-{
-	struct famfs_map_span span;
-	void *p = NULL;
-	int err;
-
-	if (s->accmode == O_WRONLY || ((prot & PROT_WRITE) && s->accmode == O_RDONLY)) {
-		errno = EACCES;
-		return MAP_FAILED;
-	}
-	if (off < 0) {
-		errno = EINVAL;
-		return MAP_FAILED;
-	}
-	in_lib++;
-	err = famfs_map_mmap(s->map, addr, len, prot, flags & MAP_FIXED, (uint64_t)off, &p,
-			     &span);
-	in_lib--;
-	if (err) {
-		preload_dbg("mmap of %zu at %lld: %s (%s)", len, (long long)off, strerror(-err),
-			    famfs_errmsg());
-		errno = -err;
-		return MAP_FAILED;
-	}
-	if ((flags & MAP_FIXED_NOREPLACE) && !(flags & MAP_FIXED) && addr && p != addr) {
-		real.munmap(span.base, span.len);
-		errno = EEXIST;
-		return MAP_FAILED;
-	}
-	span_add(p, len, &span);
-	if (flags & MAP_POPULATE)
-		madvise(p, len, (prot & PROT_WRITE) ? MADV_POPULATE_WRITE : MADV_POPULATE_READ);
-	if (flags & MAP_LOCKED)
-		mlock(p, len);
-	preload_dbg("mmap of %zu bytes at file offset %lld: direct at %p", len, (long long)off,
-		    p);
-	return p;
-}
-
-static bool famfs_mmap_wanted(int flags, int fd)
-{
-	int type = flags & MAP_TYPE;
-
-	return !(flags & MAP_ANONYMOUS) && fd >= 0 &&
-	       (type == MAP_SHARED || type == MAP_SHARED_VALIDATE);
-}
-
-void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
-{
-	struct fdstate *s = famfs_mmap_wanted(flags, fd) ? state_get(fd) : NULL;
-	void *p;
-
-	if (!s) {
-		preload_init();
-		return real.mmap(addr, len, prot, flags, fd, off);
-	}
-	p = do_mmap(s, addr, len, prot, flags, off);
-	state_put(s);
-	return p;
-}
-
-void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off)
-{
-	struct fdstate *s = famfs_mmap_wanted(flags, fd) ? state_get(fd) : NULL;
-	void *p;
-
-	if (!s) {
-		preload_init();
-		return real.mmap64(addr, len, prot, flags, fd, off);
-	}
-	p = do_mmap(s, addr, len, prot, flags, off);
-	state_put(s);
-	return p;
-}
-
-int munmap(void *addr, size_t len)
-{
-	struct span_rec *r;
-	int rc;
-
-	preload_init();
-	r = in_lib ? NULL : span_take(addr, len);
-	if (!r)
-		return real.munmap(addr, len);
-	rc = real.munmap(r->span.base, r->span.len);
-	preload_dbg("munmap of %zu at %p: whole direct mapping of %zu at %p", len, addr,
-		    r->span.len, r->span.base);
-	free(r);
-	return rc;
 }

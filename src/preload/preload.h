@@ -1,13 +1,20 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * preload.h - internals of libfamfs-preload.so: the libc functions it
- * wraps (found with dlsym(RTLD_NEXT)) and its small helpers.
+ * wraps (found with dlsym(RTLD_NEXT)), the per-fd state shared by
+ * preload.c (open, close, read, write) and mmap.c, and small helpers.
  */
 #ifndef FAMFS_PRELOAD_H
 #define FAMFS_PRELOAD_H
 
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
+
+struct famfs_map;
 
 struct real_fns {
 	int (*open)(const char *, int, ...);
@@ -19,6 +26,8 @@ struct real_fns {
 	int (*__openat_2)(int, const char *, int);
 	int (*__openat64_2)(int, const char *, int);
 	int (*close)(int);
+	int (*close_range)(unsigned int, unsigned int, int);
+	void (*closefrom)(int);
 	ssize_t (*read)(int, void *, size_t);
 	ssize_t (*pread)(int, void *, size_t, off_t);
 	ssize_t (*pread64)(int, void *, size_t, off_t);
@@ -32,6 +41,10 @@ struct real_fns {
 	int (*dup2)(int, int);
 	int (*dup3)(int, int, int);
 	int (*fclose)(FILE *);
+	FILE *(*fopen)(const char *, const char *);
+	FILE *(*fopen64)(const char *, const char *);
+	FILE *(*freopen)(const char *, const char *, FILE *);
+	FILE *(*freopen64)(const char *, const char *, FILE *);
 };
 
 /* glibc's fortify entry points, which its headers do not declare. */
@@ -40,14 +53,43 @@ int __open64_2(const char *path, int flags);
 int __openat_2(int dirfd, const char *path, int flags);
 int __openat64_2(int dirfd, const char *path, int flags);
 
+/*
+ * What the shim knows about one famfs file descriptor. Shared by dup'ed
+ * descriptors (one open file description); recycled, never freed.
+ * dev_major/dev_minor/ino identify the file it was made for: before each
+ * use the fd is checked to still be that file (see preload_state_use).
+ */
+struct fdstate {
+	atomic_long ref;		/* 0: free (on the free list) */
+	struct famfs_map *map;
+	int accmode;			/* O_RDONLY, O_WRONLY or O_RDWR */
+	atomic_bool append;		/* O_APPEND */
+	uint32_t dev_major, dev_minor;
+	uint64_t ino;
+	pthread_mutex_t pos_lock;	/* serialises read/write at the offset */
+	struct fdstate *next_free;
+};
+
 /* The real libc functions; valid after preload_init(). */
 extern struct real_fns real;
+
+/* Set while the shim calls into libfamfs: its own calls go to libc. */
+extern __thread int preload_in_lib __attribute__((tls_model("initial-exec")));
 
 /* Resolve the real functions and read the environment, once. */
 void preload_init(void);
 
 /* After a successful open of @fd with @flags: map it if it is famfs. */
 void preload_after_open(int fd, int flags);
+
+/*
+ * A counted reference to @fd's famfs state, for one read, write or mmap,
+ * or NULL (pass the call through). The state is checked first to still
+ * describe the file @fd refers to now; a stale one is dropped. Release
+ * with preload_state_put().
+ */
+struct fdstate *preload_state_use(int fd);
+void preload_state_put(struct fdstate *s);
 
 /* One line on stderr when FAMFS_PRELOAD_DEBUG=1. */
 void preload_dbg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

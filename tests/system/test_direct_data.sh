@@ -127,5 +127,35 @@ check "shim: python without famfs" shim $PY -c 'import numpy; print(numpy.arange
 check "shim: threads without famfs" bash -c \
 	"LD_PRELOAD='$SHIM' '$BIN/famfs_preadthreads' '$T/big' | cmp - '$T/big'"
 
+# An fd closed behind the shim's back (Python's os.closerange uses
+# close_range) and reused by a socket must not write into the famfs file.
+cat >"$T/closerange.py" <<'PY'
+import os, socket, sys
+os.pwrite(os.open(sys.argv[1], os.O_RDWR), b"....", 0)
+fd = os.open(sys.argv[1], os.O_RDWR)
+os.closerange(fd, fd + 1)
+a, b = socket.socketpair()
+s = a if a.fileno() == fd else b
+try:
+    os.pwrite(s.fileno(), b"evil", 0)
+    print("pwrite on the socket succeeded")
+except OSError as e:
+    print(e.strerror)
+print(open(sys.argv[1], "rb").read(4))
+PY
+check_eq "shim: os.closerange then socketpair: pwrite is ESPIPE, famfs untouched" \
+	"Illegal seek b'....'" "$(LD_PRELOAD=$SHIM $PY "$T/closerange.py" "$MNT/scratch" | tr '\n' ' ' |
+	sed 's/ $//')"
+
+# The shim checks each fd with statx(AT_STATX_DONT_SYNC) before using its
+# state: that must not cost a FUSE GETATTR per call.
+g0=$(stat_op getattr)
+shim "$BIN/famfs_shimcost" "$MNT/simple" 20000 >"$T/cost.out"
+check "shim cost tool ran" test -s "$T/cost.out"
+g1=$(stat_op getattr)
+if [ $((g1 - g0)) -le 5 ]; then pass "40000 shim reads made $((g1 - g0)) GETATTR (<= 5)"; else
+	fail "40000 shim reads made $((g1 - g0)) GETATTR upcalls"; fi
+echo "per-call cost (ns): $(tr '\n' ' ' <"$T/cost.out")"
+
 check "umount" "$FAMFS" umount "$MNT"
 done_testing

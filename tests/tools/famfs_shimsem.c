@@ -6,6 +6,10 @@
  *
  *   famfs_shimsem FILE
  *
+ * Besides offsets, EOF and access modes it checks that the shim's per-fd
+ * state never leaks to an fd number reused after a close it did not see
+ * (close_range, closefrom, syscall(SYS_close)).
+ *
  * Prints "FAIL: what" for each broken rule; exits 1 if any.
  */
 #include <errno.h>
@@ -13,7 +17,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 static int nfail;
@@ -27,6 +33,102 @@ static int nfail;
 			nfail++;					\
 		}							\
 	} while (0)
+
+static const char *path;
+
+/* The bytes at @off of the famfs file, read through a fresh descriptor. */
+static int byte_at(off_t off)
+{
+	int fd = open(path, O_RDONLY);
+	unsigned char c;
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = pread(fd, &c, 1, off);
+	close(fd);
+	return n == 1 ? c : -1;
+}
+
+/* Store @c at @off of the famfs file through a fresh descriptor. */
+static void put_byte(off_t off, char c)
+{
+	int fd = open(path, O_RDWR);
+
+	CHECK(fd >= 0 && pwrite(fd, &c, 1, off) == 1, "store a byte at %lld", (long long)off);
+	close(fd);
+}
+
+/*
+ * @fd (a famfs fd, closed by the caller's method) has been reused by one
+ * end of a socketpair or a pipe (non-blocking, so that a broken shim fails
+ * rather than hangs): I/O on it must reach the socket or pipe,
+ * never the famfs file.
+ */
+static void check_reuse(int fd, const char *how)
+{
+	int sv[2], pv[2], t, other;
+	char buf[8];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv) < 0) {
+		CHECK(0, "%s: socketpair", how);
+		return;
+	}
+	t = sv[0] == fd ? sv[0] : sv[1];
+	other = sv[0] == fd ? sv[1] : sv[0];
+	CHECK(t == fd, "%s: socketpair reused fd %d (got %d, %d)", how, fd, sv[0], sv[1]);
+	errno = 0;
+	CHECK(pwrite(t, "evil", 4, 0) == -1 && errno == ESPIPE,
+	      "%s: pwrite on a reused socket fd is ESPIPE", how);
+	CHECK(byte_at(0) != 'e', "%s: pwrite on the socket went into the famfs file", how);
+	CHECK(write(t, "ping", 4) == 4, "%s: write on the socket", how);
+	CHECK(read(other, buf, 4) == 4 && !memcmp(buf, "ping", 4), "%s: socket got it", how);
+	CHECK(write(other, "pong", 4) == 4, "%s: write back", how);
+	CHECK(read(t, buf, 4) == 4 && !memcmp(buf, "pong", 4), "%s: read from the socket", how);
+	close(sv[0]);
+	close(sv[1]);
+
+	/* the same fd number as a pipe's read end */
+	if (pipe2(pv, O_NONBLOCK) < 0) {
+		CHECK(0, "%s: pipe", how);
+		return;
+	}
+	CHECK(pv[0] == fd, "%s: pipe reused fd %d (got %d)", how, fd, pv[0]);
+	CHECK(write(pv[1], "pipe", 4) == 4, "%s: write to pipe", how);
+	CHECK(read(pv[0], buf, 4) == 4 && !memcmp(buf, "pipe", 4), "%s: read from pipe", how);
+	close(pv[0]);
+	close(pv[1]);
+}
+
+/* Closes the shim does not see as close(2) must not leave famfs state behind. */
+static void test_fd_reuse(void)
+{
+	int fd;
+
+	put_byte(0, '.');
+	fd = open(path, O_RDWR);
+	CHECK(fd >= 0 && close_range(fd, fd, 0) == 0, "close_range");
+	check_reuse(fd, "close_range");
+
+	fd = open(path, O_RDWR);
+	CHECK(fd >= 0 && syscall(SYS_close, fd) == 0, "syscall(SYS_close)");
+	check_reuse(fd, "SYS_close");
+
+	fd = open(path, O_RDWR);
+	CHECK(fd >= 0 && syscall(SYS_close_range, fd, fd, 0) == 0, "SYS_close_range");
+	check_reuse(fd, "SYS_close_range");
+
+	/* CLOSE_RANGE_CLOEXEC closes nothing: the fd keeps working */
+	fd = open(path, O_RDWR);
+	CHECK(close_range(fd, fd, CLOSE_RANGE_CLOEXEC) == 0, "close_range CLOEXEC");
+	CHECK(pwrite(fd, "C", 1, 300) == 1 && byte_at(300) == 'C', "fd works after CLOEXEC");
+	close(fd);
+
+	/* closefrom closes every fd from @fd on: this one is the highest */
+	fd = open(path, O_RDWR);
+	closefrom(fd);
+	check_reuse(fd, "closefrom");
+}
 
 int main(int argc, char **argv)
 {
@@ -105,6 +207,9 @@ int main(int argc, char **argv)
 	CHECK(pread(dfd, buf, 5, 100) == 5 && !memcmp(buf, "hello", 5), "pread on a dup");
 	close(dfd);
 	close(fd);
+
+	path = argv[1];
+	test_fd_reuse();	/* last: closefrom closes every higher fd */
 	printf("%d failed\n", nfail);
 	return nfail != 0;
 }
