@@ -12,7 +12,9 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <uuid/uuid.h>
 
 #include "famfs/dev.h"
@@ -32,7 +34,8 @@ static const char help[] =
 "of 2 MiB and at least 64 MiB.\n"
 "\n"
 "  -f, --force          overwrite an existing famfs (also one owned by\n"
-"                       another host)\n"
+"                       another host); a device mounted on this host is\n"
+"                       always refused\n"
 "  -k, --kill           with -f: destroy the superblock instead (zero its\n"
 "                       magic); the device is no longer a famfs\n"
 "  -l, --loglen LEN     log size, a power of 2 of at least 8M (default 8M:\n"
@@ -84,6 +87,82 @@ static int fail(const char *path, int err)
 	return say("%s: %s", path, m && *m ? m : strerror(-err));
 }
 
+/* Undo mountinfo's octal escapes (\040 for a space, ...) in place. */
+static void unescape(char *s)
+{
+	char *o = s;
+
+	while (*s) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
+		    s[3] >= '0' && s[3] <= '7') {
+			*o++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
+			s += 4;
+		} else {
+			*o++ = *s++;
+		}
+	}
+	*o = '\0';
+}
+
+/* Do the device files @a (already stat'ed as @sa) and @b name the same device? */
+static bool same_device(const char *a, const struct stat *sa, const char *b)
+{
+	char ra[PATH_MAX], rb[PATH_MAX];
+	struct stat sb;
+
+	if (realpath(a, ra) && realpath(b, rb) && !strcmp(ra, rb))
+		return true;
+	if (stat(b, &sb))
+		return false;
+	if (S_ISCHR(sa->st_mode) || S_ISBLK(sa->st_mode))
+		return (sa->st_mode & S_IFMT) == (sb.st_mode & S_IFMT) && sa->st_rdev == sb.st_rdev;
+	return sa->st_dev == sb.st_dev && sa->st_ino == sb.st_ino;
+}
+
+/*
+ * Find a fuse.famfs mount whose source is the device @path. Returns true
+ * and copies its mount point into @mnt. Reads only /proc/self/mountinfo and
+ * stats the source files, never the mounts.
+ */
+static bool find_famfs_mount(const char *path, char *mnt, size_t len)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "r");
+	char line[8192];
+	struct stat st;
+	bool found = false;
+
+	if (!f || stat(path, &st)) {
+		if (f)
+			fclose(f);
+		return false;
+	}
+	while (!found && fgets(line, sizeof(line), f)) {
+		char *save = NULL, *sep = strstr(line, " - "), *point = NULL, *tok;
+		char *fstype, *source;
+		int n = 0;
+
+		if (!sep)
+			continue;
+		*sep = '\0';
+		for (tok = strtok_r(line, " ", &save); tok; tok = strtok_r(NULL, " ", &save))
+			if (++n == 5)
+				point = tok;
+		save = NULL;
+		fstype = strtok_r(sep + 3, " ", &save);
+		source = strtok_r(NULL, " ", &save);
+		if (!point || !fstype || !source || strcmp(fstype, "fuse.famfs"))
+			continue;
+		unescape(point);
+		unescape(source);
+		if (same_device(path, &st, source)) {
+			snprintf(mnt, len, "%s", point);
+			found = true;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
 static int parse_size(const char *s, uint64_t *out)
 {
 	char *end;
@@ -127,7 +206,7 @@ int main(int argc, char **argv)
 	struct famfs_dev *dev = NULL;
 	struct famfs_log *log = NULL;
 	uint8_t sys[16];
-	char u[37], s[37], pmsg[512];
+	char u[37], s[37], pmsg[512], mnt[4096];
 	const char *path;
 	int c, rc;
 
@@ -173,6 +252,9 @@ int main(int argc, char **argv)
 	rc = famfs_system_uuid(sys);
 	if (rc)
 		return fail("system uuid", rc);
+	/* famfsd and every client would go on serving the old log. */
+	if (find_famfs_mount(path, mnt, sizeof(mnt)))
+		return say("%s: mounted at %s; famfs umount it first", path, mnt);
 	famfs_errclear();
 	rc = famfs_dev_open(path, true, &dev);
 	if (rc)

@@ -65,4 +65,20 @@ check_refused "$DEV" "cp into a read-only mount" "read-only mount" \
 check "reading a read-only mount works" "$FAMFS" ls "$M/ro"
 check "umount the read-only mount" "$FAMFS" umount "$M"
 
+# --- mkfs.famfs refuses a device that is mounted ---
+check "mount" "$FAMFS" mount "$DEV" "$M"
+check_refused "$DEV" "mkfs -f of a mounted device" "mounted at $M" "$MKFS" -f "$DEV"
+check_refused "$DEV" "mkfs -f -k of a mounted device" "mounted at $M" "$MKFS" -f -k "$DEV"
+ln -s "$DEV" "$T/devlink"
+check_refused "$DEV" "mkfs -f through a symlink to it" "mounted at $M" "$MKFS" -f "$T/devlink"
+# A hard link: another name for the same inode (same st_dev and st_ino).
+ln "$DEV" "${DEV}-hard"
+check_refused "$DEV" "mkfs -f through a hard link to it" "mounted at $M" \
+	"$MKFS" -f "${DEV}-hard"
+rm -f "${DEV}-hard"
+newdev OTHER 64M
+check "mkfs of another device while one is mounted" "$MKFS" "$OTHER"
+check "umount" "$FAMFS" umount "$M"
+check "mkfs -f once unmounted" "$MKFS" -f "$DEV"
+
 done_testing
