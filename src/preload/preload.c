@@ -52,6 +52,13 @@
 struct real_fns real;
 
 static _Atomic(struct fdstate *) fdtab[FD_MAX];
+/*
+ * 1 when the shim has seen @fd's open (or probed it) and fdtab says all
+ * it knows: a NULL slot then means "not famfs". 0: an fd the shim never
+ * saw open (inherited, from a raw syscall): its first read, write or mmap
+ * probes it once (see adopt()).
+ */
+static atomic_uchar fdseen[FD_MAX];
 static pthread_mutex_t free_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct fdstate *free_list;
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
@@ -76,6 +83,8 @@ static void init(void)
 	RESOLVE(__openat64_2);
 	RESOLVE(close);
 	RESOLVE(close_range);
+	RESOLVE(fcntl);
+	RESOLVE(fcntl64);
 	RESOLVE(closefrom);
 	RESOLVE(read);
 	RESOLVE(pread);
@@ -242,19 +251,25 @@ static void state_drop(int fd, struct fdstate *s)
 		preload_state_put(s);
 }
 
+static struct fdstate *adopt(int fd);
+
 struct fdstate *preload_state_use(int fd)
 {
 	struct fdstate *s = state_get(fd);
 
-	if (!s)
+	if (s) {
+		if (state_valid(s, fd))
+			return s;
+		preload_dbg("fd %d: no longer the file the shim mapped (closed behind its "
+			    "back): dropping its state", fd);
+		state_drop(fd, s);
+		preload_state_put(s);
+		atomic_store_explicit(&fdseen[fd], 0, memory_order_relaxed);
+	}
+	if (fd < 0 || fd >= FD_MAX || in_lib ||
+	    atomic_load_explicit(&fdseen[fd], memory_order_relaxed))
 		return NULL;
-	if (state_valid(s, fd))
-		return s;
-	preload_dbg("fd %d: no longer the file the shim mapped (closed behind its back): "
-		    "passing through", fd);
-	state_drop(fd, s);
-	preload_state_put(s);
-	return NULL;
+	return adopt(fd);
 }
 
 /*
@@ -309,6 +324,48 @@ void preload_after_open(int fd, int flags)
 		return;
 	state_set(fd, NULL);	/* whatever an fd closed behind our back left */
 	state_set(fd, state_make(fd, flags));
+	if (fd < FD_MAX)
+		atomic_store_explicit(&fdseen[fd], 1, memory_order_relaxed);
+}
+
+/* @fd is closed or replaced: forget its state; probe its next user. */
+static void forget_fd(int fd)
+{
+	if (fd < 0 || fd >= FD_MAX || in_lib)
+		return;
+	state_set(fd, NULL);
+	atomic_store_explicit(&fdseen[fd], 0, memory_order_relaxed);
+}
+
+/*
+ * @fd was not opened through the shim (inherited across exec, opened by a
+ * raw syscall or inside libc): map it now if it is a famfs file. Called
+ * once per such fd; the answer "not famfs" is remembered in fdseen, so a
+ * pipe or socket pays one fcntl and one fstatfs, not one per read.
+ */
+static struct fdstate *adopt(int fd)
+{
+	struct fdstate *s, *none = NULL;
+	int flags, saved = errno;
+
+	preload_init();
+	atomic_store_explicit(&fdseen[fd], 1, memory_order_relaxed);
+	if (disabled)
+		return NULL;
+	flags = real.fcntl(fd, F_GETFL);
+	errno = saved;
+	if (flags < 0)
+		return NULL;
+	preload_dbg("fd %d: not opened through the shim: probing it", fd);
+	s = state_make(fd, flags);
+	if (!s)
+		return NULL;
+	if (!atomic_compare_exchange_strong(&fdtab[fd], &none, s)) {
+		preload_state_put(s);	/* another thread adopted it first */
+		return state_get(fd);
+	}
+	preload_dbg("fd %d: adopted", fd);
+	return state_get(fd);
 }
 
 /* Forget the state of every fd in [@first, @last]: they are being closed. */
@@ -318,9 +375,12 @@ static void forget_range(unsigned int first, unsigned int last)
 
 	if (in_lib)
 		return;
-	for (fd = first; fd < FD_MAX && fd <= last; fd++)
+	for (fd = first; fd < FD_MAX && fd <= last; fd++) {
 		if (atomic_load_explicit(&fdtab[fd], memory_order_relaxed))
 			state_set((int)fd, NULL);
+		if (atomic_load_explicit(&fdseen[fd], memory_order_relaxed))
+			atomic_store_explicit(&fdseen[fd], 0, memory_order_relaxed);
+	}
 }
 
 /* ---- open ---- */
@@ -428,8 +488,7 @@ int __openat64_2(int dirfd, const char *path, int flags)
 int close(int fd)
 {
 	preload_init();
-	if (!in_lib && fd >= 0 && fd < FD_MAX)
-		state_set(fd, NULL);
+	forget_fd(fd);
 	return real.close(fd);
 }
 
@@ -439,8 +498,7 @@ int fclose(FILE *f)
 
 	preload_init();
 	fd = f ? fileno(f) : -1;
-	if (!in_lib && fd >= 0 && fd < FD_MAX)
-		state_set(fd, NULL);
+	forget_fd(fd);
 	return real.fclose(f);
 }
 
@@ -476,8 +534,7 @@ static FILE *after_fopen(FILE *f)
 	int fd, saved = errno;
 
 	fd = f ? fileno(f) : -1;
-	if (fd >= 0 && fd < FD_MAX && !in_lib)
-		state_set(fd, NULL);
+	forget_fd(fd);
 	errno = saved;
 	return f;
 }
@@ -512,10 +569,71 @@ static void dup_state(int oldfd, int newfd)
 {
 	struct fdstate *s;
 
-	if (newfd < 0 || in_lib)
+	if (newfd < 0 || newfd >= FD_MAX || in_lib)
 		return;
-	s = state_get(oldfd);	/* the reference becomes the new slot's */
+	s = preload_state_use(oldfd);	/* the reference becomes the new slot's */
 	state_set(newfd, s);
+	atomic_store_explicit(&fdseen[newfd], 1, memory_order_relaxed);
+}
+
+/* What fcntl(@fd, @cmd, @arg) that returned @ret changed for the shim. */
+static void after_fcntl(int fd, int cmd, void *arg, int ret)
+{
+	struct fdstate *s;
+
+	if (ret < 0 || in_lib)
+		return;
+	switch (cmd) {
+	case F_DUPFD:
+	case F_DUPFD_CLOEXEC:
+		dup_state(fd, ret);
+		break;
+	case F_SETFL:
+		s = state_get(fd);
+		if (s && state_valid(s, fd))
+			atomic_store(&s->append, ((int)(long)arg & O_APPEND) != 0);
+		if (s)
+			preload_state_put(s);
+		break;
+	}
+}
+
+/*
+ * fcntl's third argument is an int or a pointer, as @cmd says; like libc,
+ * take it as a pointer-sized word and hand it on unchanged.
+ */
+int fcntl(int fd, int cmd, ...)
+{
+	va_list ap;
+	void *arg;
+	int ret, saved;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	preload_init();
+	ret = real.fcntl(fd, cmd, arg);
+	saved = errno;
+	after_fcntl(fd, cmd, arg, ret);
+	errno = saved;
+	return ret;
+}
+
+int fcntl64(int fd, int cmd, ...)
+{
+	va_list ap;
+	void *arg;
+	int ret, saved;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	preload_init();
+	ret = real.fcntl64 ? real.fcntl64(fd, cmd, arg) : real.fcntl(fd, cmd, arg);
+	saved = errno;
+	after_fcntl(fd, cmd, arg, ret);
+	errno = saved;
+	return ret;
 }
 
 int dup(int oldfd)

@@ -26,6 +26,8 @@ struct real_fns {
 	int (*__openat_2)(int, const char *, int);
 	int (*__openat64_2)(int, const char *, int);
 	int (*close)(int);
+	int (*fcntl)(int, int, ...);
+	int (*fcntl64)(int, int, ...);
 	int (*close_range)(unsigned int, unsigned int, int);
 	void (*closefrom)(int);
 	ssize_t (*read)(int, void *, size_t);

@@ -157,5 +157,29 @@ if [ $((g1 - g0)) -le 5 ]; then pass "40000 shim reads made $((g1 - g0)) GETATTR
 	fail "40000 shim reads made $((g1 - g0)) GETATTR upcalls"; fi
 echo "per-call cost (ns): $(tr '\n' ' ' <"$T/cost.out")"
 
+# Inherited fds: cat < famfs_file is adopted on its first read (no FUSE READ),
+# keeping the offset the fd came with; a pipe is probed once, not per read.
+r0=$(stat_op read)
+check "shim: cat < famfs file" bash -c "LD_PRELOAD='$SHIM' cat <'$MNT/ilv' | cmp - '$T/ilv'"
+check "shim: inherited offset kept" bash -c \
+	"{ LD_PRELOAD='$SHIM' dd bs=1000 count=1 of=/dev/null status=none; LD_PRELOAD='$SHIM' cat; } <'$MNT/big' | cmp - <(tail -c +1001 '$T/big')"
+check_eq "no FUSE READ for inherited fds under the shim" "$r0" "$(stat_op read)"
+seq 200000 | FAMFS_PRELOAD_DEBUG=1 LD_PRELOAD=$SHIM cat 2>"$T/probe.err" >"$T/seq.out"
+check "shim: cat of a pipe" cmp "$T/seq.out" <(seq 200000)
+check_eq "a pipe is probed once, not per read" 1 "$(grep -c 'fd 0: not opened through' "$T/probe.err")"
+r0=$(stat_op read)
+FAMFS_PRELOAD_DEBUG=1 LD_PRELOAD=$SHIM $PY -c '
+import os, sys
+fd = os.open(sys.argv[1], os.O_RDONLY)
+d = os.dup(fd)          # CPython: fcntl(F_DUPFD_CLOEXEC)
+os.close(fd)
+sys.stdout.buffer.write(os.pread(d, 4096, 0))
+print("dupfd", d, file=sys.stderr)' "$MNT/big" 2>"$T/dupfd.err" >"$T/dupfd.out"
+check "shim: os.dup copy reads the file" cmp "$T/dupfd.out" <(head -c 4096 "$T/big")
+check_eq "shim: os.dup copy reads directly (no FUSE READ)" "$r0" "$(stat_op read)"
+dfd=$(sed -n 's/^dupfd //p' "$T/dupfd.err")
+check "shim: os.dup (F_DUPFD_CLOEXEC) copy shares the state, no probe" \
+	bash -c "[ -n '$dfd' ] && ! grep -q 'fd $dfd: not opened through' '$T/dupfd.err'"
+
 check "umount" "$FAMFS" umount "$MNT"
 done_testing

@@ -8,13 +8,16 @@
  *
  * Besides offsets, EOF and access modes it checks that the shim's per-fd
  * state never leaks to an fd number reused after a close it did not see
- * (close_range, closefrom, syscall(SYS_close)).
+ * (close_range, closefrom, syscall(SYS_close)), that fcntl copies and
+ * O_APPEND changes are honoured, that an fd the shim never saw open is
+ * adopted.
  *
  * Prints "FAIL: what" for each broken rule; exits 1 if any.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -130,6 +133,73 @@ static void test_fd_reuse(void)
 	check_reuse(fd, "closefrom");
 }
 
+/* fcntl: F_DUPFD copies, F_SETFL O_APPEND, and arguments passed through. */
+static void test_fcntl(void)
+{
+	char tmpl[] = "/tmp/famfs_shimsem.XXXXXX";
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_len = 1 };
+	int fd, d, t, t2;
+	char buf[8], *m;
+
+	fd = open(path, O_RDWR);
+	d = fcntl(fd, F_DUPFD_CLOEXEC, 200);
+	CHECK(d >= 200, "F_DUPFD_CLOEXEC");
+	CHECK((fcntl(d, F_GETFD) & FD_CLOEXEC) != 0, "F_DUPFD_CLOEXEC sets FD_CLOEXEC");
+	close(fd);
+	CHECK(pwrite(d, "dupfd", 5, 400) == 5, "pwrite on an F_DUPFD copy");
+	CHECK(lseek(d, 400, SEEK_SET) == 400 && read(d, buf, 5) == 5 && !memcmp(buf, "dupfd", 5),
+	      "read on an F_DUPFD copy");
+	m = mmap(NULL, 4096, PROT_READ, MAP_SHARED, d, 0);
+	CHECK(m != MAP_FAILED, "mmap of an F_DUPFD copy is direct");
+	if (m != MAP_FAILED) {
+		CHECK(!memcmp(m + 400, "dupfd", 5), "mmap of the copy sees the bytes");
+		munmap(m, 4096);
+	}
+
+	/* O_APPEND set and cleared with F_SETFL: a famfs file never grows */
+	CHECK(lseek(d, 500, SEEK_SET) == 500, "lseek");
+	CHECK(fcntl(d, F_SETFL, O_APPEND) == 0, "F_SETFL O_APPEND");
+	CHECK((fcntl(d, F_GETFL) & O_APPEND) != 0, "F_GETFL shows O_APPEND");
+	errno = 0;
+	CHECK(write(d, "A", 1) == -1 && errno == EFBIG, "write after F_SETFL O_APPEND is EFBIG");
+	CHECK(byte_at(500) != 'A', "the O_APPEND write did not land at the offset");
+	CHECK(fcntl(d, F_SETFL, 0) == 0, "F_SETFL 0");
+	CHECK(write(d, "B", 1) == 1 && byte_at(500) == 'B', "write after clearing O_APPEND");
+	close(d);
+
+	/* a pointer argument reaches the kernel unchanged */
+	t = mkstemp(tmpl);
+	t2 = open(tmpl, O_RDWR);
+	CHECK(t >= 0 && t2 >= 0 && write(t, "x", 1) == 1, "temp file");
+	CHECK(fcntl(t, F_OFD_SETLK, &fl) == 0, "F_OFD_SETLK through the shim");
+	fl.l_type = F_WRLCK;
+	CHECK(fcntl(t2, F_OFD_GETLK, &fl) == 0 && fl.l_type == F_WRLCK && fl.l_pid == -1,
+	      "F_OFD_GETLK sees the lock (pointer passed through)");
+	close(t2);
+	close(t);
+	unlink(tmpl);
+}
+
+/* An fd the shim never saw open (inherited, raw syscall) is adopted on use. */
+static void test_adopt(void)
+{
+	int fd = syscall(SYS_openat, AT_FDCWD, path, O_RDWR);
+	char buf[8], *m;
+
+	CHECK(fd >= 0, "raw openat");
+	CHECK(pwrite(fd, "adopt", 5, 700) == 5, "pwrite on an untracked fd");
+	CHECK(lseek(fd, 700, SEEK_SET) == 700 && read(fd, buf, 5) == 5 &&
+	      !memcmp(buf, "adopt", 5), "read on an untracked fd");
+	CHECK(lseek(fd, 0, SEEK_CUR) == 705, "read moved the inherited offset");
+	m = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+	CHECK(m != MAP_FAILED, "mmap of an untracked fd is direct");
+	if (m != MAP_FAILED) {
+		CHECK(!memcmp(m + 700, "adopt", 5), "mmap of it sees the bytes");
+		munmap(m, 4096);
+	}
+	syscall(SYS_close, fd);
+}
+
 int main(int argc, char **argv)
 {
 	char buf[64], c;
@@ -209,6 +279,8 @@ int main(int argc, char **argv)
 	close(fd);
 
 	path = argv[1];
+	test_fcntl();
+	test_adopt();
 	test_fd_reuse();	/* last: closefrom closes every higher fd */
 	printf("%d failed\n", nfail);
 	return nfail != 0;
