@@ -13,7 +13,7 @@ JOBS      ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps build check check-unit check-system check-asan check-vm bench fuzz demo clean
+.PHONY: all deps build check check-unit check-system check-asan check-vm check-vm-selftest bench fuzz demo clean
 
 all: build
 
@@ -45,6 +45,10 @@ check-system: build
 
 check-vm: build
 	tests/vm/check-vm.sh $(BUILD)
+
+# check-vm must fail clearly when QEMU cannot start or runs over budget.
+check-vm-selftest: build
+	tests/vm/selftest.sh $(BUILD)
 
 fuzz: deps
 	fuzz/run.sh $(FUZZ_SECONDS)
