@@ -709,6 +709,9 @@ static ssize_t do_pwrite(struct fdstate *s, const void *buf, size_t count, off_t
 	}
 	if (count == 0)
 		return 0;
+	/* O_APPEND writes at EOF whatever the offset, as pwrite(2) on Linux */
+	if (atomic_load_explicit(&s->append, memory_order_relaxed))
+		off = (off_t)s->map->len;
 	n = clip((uint64_t)off, count, s->map->len);
 	if (n == 0) {
 		errno = EFBIG;	/* famfs files never grow */
@@ -731,8 +734,6 @@ static ssize_t do_at_offset(struct fdstate *s, int fd, void *rbuf, const void *w
 		n = -1;
 		goto out;
 	}
-	if (wbuf && s->append && s->accmode != O_RDONLY)
-		pos = (off_t)s->map->len;
 	n = wbuf ? do_pwrite(s, wbuf, count, pos) : do_pread(s, rbuf, count, pos);
 	if (n > 0 && lseek(fd, pos + n, SEEK_SET) < 0)
 		n = -1;

@@ -10,7 +10,7 @@
  * state never leaks to an fd number reused after a close it did not see
  * (close_range, closefrom, syscall(SYS_close)), that fcntl copies and
  * O_APPEND changes are honoured, that an fd the shim never saw open is
- * adopted.
+ * adopted, and that pwrite on an O_APPEND fd appends (EFBIG).
  *
  * Prints "FAIL: what" for each broken rule; exits 1 if any.
  */
@@ -180,6 +180,23 @@ static void test_fcntl(void)
 	unlink(tmpl);
 }
 
+/* O_APPEND: pwrite appends (at EOF), so on a famfs file it is EFBIG. */
+static void test_append(void)
+{
+	int w = open(path, O_RDWR), a = open(path, O_RDWR | O_APPEND);
+
+	CHECK(a >= 0 && w >= 0, "open O_APPEND");
+	CHECK(pwrite(w, "0", 1, 600) == 1, "setup");
+	close(w);
+	errno = 0;
+	CHECK(pwrite(a, "q", 1, 600) == -1 && errno == EFBIG, "pwrite on O_APPEND is EFBIG");
+	CHECK(byte_at(600) != 'q', "the O_APPEND pwrite did not land at its offset");
+	errno = 0;
+	CHECK(write(a, "q", 1) == -1 && errno == EFBIG, "write on O_APPEND is EFBIG");
+	CHECK(pwrite(a, "q", 0, 600) == 0, "empty pwrite on O_APPEND");
+	close(a);
+}
+
 /* An fd the shim never saw open (inherited, raw syscall) is adopted on use. */
 static void test_adopt(void)
 {
@@ -279,6 +296,7 @@ int main(int argc, char **argv)
 	close(fd);
 
 	path = argv[1];
+	test_append();
 	test_fcntl();
 	test_adopt();
 	test_fd_reuse();	/* last: closefrom closes every higher fd */
