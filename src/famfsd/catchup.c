@@ -7,7 +7,9 @@
  * replays the new entries under the namespace write lock, then tells the
  * kernel to drop its cached attributes of the directories that gained
  * children. lookup and readdir make the same cheap check, so a name
- * created on another host is found at once, timer or not.
+ * created on another host is found at once, timer or not. Each check also
+ * reads the superblock and log header in the same guarded pass and asks
+ * ident.c whether they are still the ones we mounted.
  *
  * Invalidations are only ever sent from the thread, never from inside a
  * request handler, so a handler can never wait on the kernel for an inode
@@ -19,17 +21,6 @@
 #include <time.h>
 
 #include "famfsd.h"
-
-struct next_ctx {
-	uint64_t next;
-};
-
-static void read_next(void *ctx)
-{
-	struct next_ctx *c = ctx;
-
-	c->next = famfs_log_next_index(famfsd.fs->log);
-}
 
 struct cu_ctx {
 	long rc;
@@ -73,16 +64,17 @@ static void queue_parents(uint64_t from, uint64_t to)
 	pthread_mutex_unlock(&famfsd.cu_mtx);
 }
 
-/* Read the log's commit index inside a guard; false if the device failed. */
+/*
+ * Read the log's commit index inside a guard, checking on the way that the
+ * device still holds our file system; false if it failed or was replaced.
+ */
 static bool log_next(uint64_t *next)
 {
-	struct next_ctx c = { 0 };
+	struct famfsd_meta m;
 
-	if (famfsd_dax_errno(0))
+	if (famfsd_meta_read(&m) || !famfsd_meta_check(&m))
 		return false;
-	if (famfsd_guarded(0, read_next, &c))
-		return false;
-	*next = c.next;
+	*next = m.next;
 	return true;
 }
 
@@ -91,15 +83,16 @@ static long catchup_locked(void)
 {
 	struct cu_ctx c = { 0 };
 	uint64_t from = famfsd.fs->next, t0 = famfsd_now_ns();
-	struct next_ctx nc = { 0 };
+	struct famfsd_meta m;
 	int rc;
 
-	if (famfsd_dax_errno(0))
-		return famfsd_dax_errno(0);
-	rc = famfsd_guarded(0, read_next, &nc);
-	if (!rc)
-		famfsd.seen_next = nc.next;
-	rc = rc ? rc : famfsd_guarded(0, do_catchup, &c);
+	rc = famfsd_meta_read(&m);
+	if (rc)
+		return rc;
+	if (!famfsd_meta_check(&m))
+		return -EIO;
+	famfsd.seen_next = m.next;
+	rc = famfsd_guarded(0, do_catchup, &c);
 	if (rc)
 		return rc;
 	if (c.rc > 0) {
@@ -143,15 +136,19 @@ static void send_invals(void)
 {
 	uint64_t inos[64];
 	unsigned int n, i;
-	bool all;
+	bool all, gone;
 
 	pthread_mutex_lock(&famfsd.cu_mtx);
+	gone = famfsd.inval_gone;
+	famfsd.inval_gone = false;
 	n = famfsd.ninval;
 	memcpy(inos, famfsd.inval, n * sizeof(inos[0]));
 	all = famfsd.inval_all;
 	famfsd.ninval = 0;
 	famfsd.inval_all = false;
 	pthread_mutex_unlock(&famfsd.cu_mtx);
+	if (gone)
+		famfsd_gone_invalidate();
 	if (all) {
 		/* Too many to name: the root is what lists and lookups start at. */
 		n = 1;
@@ -175,7 +172,7 @@ static void *catchup_thread(void *arg)
 			ts.tv_sec++;
 			ts.tv_nsec -= 1000000000L;
 		}
-		if (!famfsd.ninval && !famfsd.inval_all)
+		if (!famfsd.ninval && !famfsd.inval_all && !famfsd.inval_gone)
 			pthread_cond_timedwait(&famfsd.cu_cond, &famfsd.cu_mtx, &ts);
 		if (famfsd.cu_stop)
 			break;

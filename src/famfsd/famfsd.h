@@ -64,6 +64,19 @@ struct famfsd {
 	uint64_t inval[64];		/* directories to invalidate */
 	unsigned int ninval;
 	bool inval_all;
+	bool inval_gone;		/* drop everything the kernel caches */
+
+	/* ident.c: what the device held at mount */
+	int gone;			/* atomic: the file system was replaced */
+	uint8_t sb_snap[FAMFS_SB_SIZE];
+	uint8_t hdr_snap[32];
+};
+
+/* The device's metadata as read by one guarded pass. */
+struct famfsd_meta {
+	uint8_t sb[FAMFS_SB_SIZE];
+	uint8_t hdr[FAMFS_LOG_HDR_SIZE];
+	uint64_t next;			/* famfs_log_next_index (clamped) */
 };
 
 extern struct famfsd famfsd;
@@ -87,6 +100,17 @@ void famfsd_catchup_stop(void);
 void famfsd_catchup_maybe(void);
 /* Catch up now; returns entries replayed or a negative errno. */
 long famfsd_catchup_now(void);
+
+/* ident.c: is the device still the file system we mounted? */
+int famfsd_ident_init(void);		/* snapshot; after famfs_fs_open */
+/* Read the superblock and log header (guarded); 0 or the device's errno. */
+int famfsd_meta_read(struct famfsd_meta *m);
+/* Compare @m with the snapshot; on a change mark gone. True if still ours. */
+bool famfsd_meta_check(const struct famfsd_meta *m);
+/* Read and check; 0, -EIO once gone, or the device's errno. */
+int famfsd_ident_check(void);
+bool famfsd_gone(void);
+void famfsd_gone_invalidate(void);	/* catch-up thread only */
 
 /* daxdev.c */
 void famfsd_dax_init(const struct famfs_dev *dev);

@@ -170,6 +170,13 @@ int main(int argc, char **argv)
 	famfsd.master = famfsd.fs->log->role == FAMFS_ROLE_MASTER;
 	clock_gettime(CLOCK_REALTIME, &famfsd.mount_time);
 	famfsd_dax_init(famfsd.fs->dev);
+	famfsd.seen_next = famfsd.fs->next;
+	rc = famfsd_ident_init();
+	if (rc < 0) {
+		fprintf(stderr, "famfsd: %s: %s\n", dev, rc == -ESTALE ?
+			"the superblock changed while it was being read; retry" : strerror(-rc));
+		goto out_fs;
+	}
 	if (famfsd.bpf && famfsd_bpf_load())
 		goto out_fs;
 

@@ -94,6 +94,10 @@ void famfsd_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 
 	famfsd_count(FAMFS_OP_LOOKUP);
 	famfsd_catchup_maybe();
+	if (famfsd_gone()) {
+		famfsd_reply_err(req, EIO);
+		return;
+	}
 	pthread_rwlock_rdlock(&famfsd.ns_lock);
 	dir = famfsd_node(parent);
 	if (!dir)
@@ -132,6 +136,10 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	struct stat st;
 
 	famfsd_count(FAMFS_OP_GETATTR);
+	if (famfsd_gone() && ino != FAMFS_ROOT_INO) {
+		famfsd_reply_err(req, EIO);
+		return;
+	}
 	pthread_rwlock_rdlock(&famfsd.ns_lock);
 	n = famfsd_node(ino);
 	if (n)
@@ -143,67 +151,73 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		fuse_reply_attr(req, &st, famfsd.timeout);
 }
 
+/* A refusal's errno: @err, or EIO once the file system is gone. */
+static int refusal(int err)
+{
+	return famfsd_gone() ? EIO : err;
+}
+
 /* truncate, chmod, chown, utimes: sizes and attributes are fixed by the log. */
 static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 		       struct fuse_file_info *fi)
 {
 	famfsd_count(FAMFS_OP_SETATTR);
-	fuse_reply_err(req, famfsd.readonly ? EROFS : EPERM);
+	famfsd_reply_err(req, refusal(famfsd.readonly ? EROFS : EPERM));
 }
 
 /* Errno for making a file through the mount: files come from famfs creat/cp. */
 static int create_errno(void)
 {
 	if (famfsd.readonly)
-		return EROFS;
-	return famfsd.master ? EOPNOTSUPP : EPERM;
+		return refusal(EROFS);
+	return refusal(famfsd.master ? EOPNOTSUPP : EPERM);
 }
 
 static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 		      struct fuse_file_info *fi)
 {
 	famfsd_count(FAMFS_OP_CREATE);
-	fuse_reply_err(req, create_errno());
+	famfsd_reply_err(req, create_errno());
 }
 
 static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 		     dev_t rdev)
 {
 	famfsd_count(FAMFS_OP_MKNOD);
-	fuse_reply_err(req, create_errno());
+	famfsd_reply_err(req, create_errno());
 }
 
 static void op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent,
 		       const char *name)
 {
 	famfsd_count(FAMFS_OP_SYMLINK);
-	fuse_reply_err(req, create_errno());
+	famfsd_reply_err(req, create_errno());
 }
 
 static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 		    const char *newname)
 {
 	famfsd_count(FAMFS_OP_LINK);
-	fuse_reply_err(req, create_errno());
+	famfsd_reply_err(req, create_errno());
 }
 
 static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	famfsd_count(FAMFS_OP_UNLINK);
-	fuse_reply_err(req, famfsd.readonly ? EROFS : EOPNOTSUPP);
+	famfsd_reply_err(req, refusal(famfsd.readonly ? EROFS : EOPNOTSUPP));
 }
 
 static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	famfsd_count(FAMFS_OP_RMDIR);
-	fuse_reply_err(req, famfsd.readonly ? EROFS : EOPNOTSUPP);
+	famfsd_reply_err(req, refusal(famfsd.readonly ? EROFS : EOPNOTSUPP));
 }
 
 static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 		      fuse_ino_t newparent, const char *newname, unsigned int flags)
 {
 	famfsd_count(FAMFS_OP_RENAME);
-	fuse_reply_err(req, famfsd.readonly ? EROFS : EOPNOTSUPP);
+	famfsd_reply_err(req, refusal(famfsd.readonly ? EROFS : EOPNOTSUPP));
 }
 
 struct mkdir_ctx {
@@ -231,6 +245,10 @@ static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 	int err = 0, rc;
 
 	famfsd_count(FAMFS_OP_MKDIR);
+	if (famfsd_gone()) {
+		famfsd_reply_err(req, EIO);
+		return;
+	}
 	if (famfsd.readonly || !famfsd.master) {
 		fuse_reply_err(req, famfsd.readonly ? EROFS : EPERM);
 		return;
@@ -253,6 +271,12 @@ static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 	if (snprintf(path + plen, sizeof(path) - plen, "%s%s", plen ? "/" : "", name) >=
 	    (int)(sizeof(path) - plen) || strlen(path) >= FAMFS_OMF_PATH_MAX) {
 		err = ENAMETOOLONG;
+		goto out;
+	}
+	/* Never append to a log that is not the one we mounted. */
+	rc = famfsd_ident_check();
+	if (rc < 0) {
+		err = -rc;
 		goto out;
 	}
 	mc = (struct mkdir_ctx){ path, (uint32_t)mode & 07777, ctx->uid, ctx->gid, 0 };
@@ -288,6 +312,10 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	struct famfs_node *n;
 
 	famfsd_count(FAMFS_OP_OPENDIR);
+	if (famfsd_gone() && ino != FAMFS_ROOT_INO) {
+		famfsd_reply_err(req, EIO);
+		return;
+	}
 	pthread_rwlock_rdlock(&famfsd.ns_lock);
 	n = famfsd_node(ino);
 	pthread_rwlock_unlock(&famfsd.ns_lock);
@@ -334,6 +362,10 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	famfsd_count(plus ? FAMFS_OP_READDIRPLUS : FAMFS_OP_READDIR);
 	if (off == 0)
 		famfsd_catchup_maybe();
+	if (famfsd_gone()) {
+		famfsd_reply_err(req, EIO);
+		return;
+	}
 	buf = malloc(size ? size : 1);
 	if (!buf) {
 		fuse_reply_err(req, ENOMEM);
@@ -416,6 +448,10 @@ static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 	uint64_t freeb, nslots = fs->log->nslots;
 
 	famfsd_count(FAMFS_OP_STATFS);
+	if (famfsd_gone()) {
+		famfsd_reply_err(req, EIO);
+		return;
+	}
 	memset(&sv, 0, sizeof(sv));
 	pthread_rwlock_rdlock(&famfsd.ns_lock);
 	freeb = famfs_alloc_free_bytes(&fs->alloc);
@@ -442,6 +478,10 @@ static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t
 	bool found;
 
 	famfsd_count(FAMFS_OP_GETXATTR);
+	if (famfsd_gone()) {
+		famfsd_reply_err(req, EIO);
+		return;
+	}
 	pthread_rwlock_rdlock(&famfsd.ns_lock);
 	found = famfsd_node(ino) != NULL;
 	pthread_rwlock_unlock(&famfsd.ns_lock);
@@ -474,6 +514,10 @@ static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 	size_t len = 0, i;
 
 	famfsd_count(FAMFS_OP_LISTXATTR);
+	if (famfsd_gone()) {
+		famfsd_reply_err(req, EIO);
+		return;
+	}
 	for (i = 0; i < sizeof(xattr_names) / sizeof(xattr_names[0]); i++) {
 		memcpy(buf + len, xattr_names[i], strlen(xattr_names[i]) + 1);
 		len += strlen(xattr_names[i]) + 1;
@@ -490,13 +534,13 @@ static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 			const char *value, size_t size, int flags)
 {
 	famfsd_count(FAMFS_OP_SETXATTR);
-	fuse_reply_err(req, famfsd.readonly ? EROFS : EOPNOTSUPP);
+	famfsd_reply_err(req, refusal(famfsd.readonly ? EROFS : EOPNOTSUPP));
 }
 
 static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 {
 	famfsd_count(FAMFS_OP_REMOVEXATTR);
-	fuse_reply_err(req, famfsd.readonly ? EROFS : EOPNOTSUPP);
+	famfsd_reply_err(req, refusal(famfsd.readonly ? EROFS : EOPNOTSUPP));
 }
 
 void famfsd_init_ops(struct fuse_lowlevel_ops *ops)

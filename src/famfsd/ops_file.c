@@ -24,6 +24,10 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	int err = 0;
 
 	famfsd_count(FAMFS_OP_OPEN);
+	if (famfsd_gone()) {
+		famfsd_reply_err(req, EIO);
+		return;
+	}
 	pthread_rwlock_rdlock(&famfsd.ns_lock);
 	n = famfsd_node(ino);
 	if (!n)
@@ -72,7 +76,7 @@ static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset,
 			 off_t length, struct fuse_file_info *fi)
 {
 	famfsd_count(FAMFS_OP_FALLOCATE);
-	fuse_reply_err(req, famfsd.readonly ? EROFS : EOPNOTSUPP);
+	famfsd_reply_err(req, famfsd_gone() ? EIO : famfsd.readonly ? EROFS : EOPNOTSUPP);
 }
 
 /* A copy between a buffer and the bytes [off, off + len) of a file. */
@@ -173,6 +177,10 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	int rc;
 
 	famfsd_count(FAMFS_OP_READ);
+	if (famfsd_gone()) {
+		famfsd_reply_err(req, EIO);
+		return;
+	}
 	if (off < 0 || (uint64_t)off >= n->size || !size) {
 		rc = famfsd_node_health(n);
 		if (rc)
@@ -205,6 +213,10 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 	int rc;
 
 	famfsd_count(FAMFS_OP_WRITE);
+	if (famfsd_gone()) {
+		famfsd_reply_err(req, EIO);
+		return;
+	}
 	if (famfsd.readonly) {
 		fuse_reply_err(req, EROFS);
 		return;
@@ -239,6 +251,10 @@ static void ioc_get_fmap(fuse_req_t req, const struct famfs_node *n, size_t out_
 	int rc;
 
 	famfsd_count(FAMFS_OP_GET_FMAP);
+	if (famfsd_gone()) {
+		famfsd_reply_err(req, EIO);
+		return;
+	}
 	if (!S_ISREG(n->mode)) {
 		fuse_reply_err(req, EISDIR);
 		return;
@@ -310,6 +326,12 @@ void famfsd_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,
 	famfsd_count(FAMFS_OP_IOCTL);
 	if (flags & FUSE_IOCTL_COMPAT) {
 		fuse_reply_err(req, ENOTTY);
+		return;
+	}
+	/* Once gone, only what famfs stats and famfs umount need still works. */
+	if (famfsd_gone() && !(ino == FAMFS_ROOT_INO && (flags & FUSE_IOCTL_DIR) &&
+			       (cmd == FAMFS_IOC_STATS || cmd == FAMFS_IOC_INFO))) {
+		famfsd_reply_err(req, EIO);
 		return;
 	}
 	pthread_rwlock_rdlock(&famfsd.ns_lock);

@@ -131,4 +131,69 @@ check "client get_fmap works" bash -c "'$FAMFS' getmap --raw '$M2/late' | cmp - 
 check "umount client" "$FAMFS" umount "$M2"
 check "umount master" "$FAMFS" umount "$M1"
 check "no mounts left" bash -c "! grep -qE ' ($M1|$M2) ' /proc/self/mountinfo"
+
+# --- another host re-makes the device under a mount --------------------------------
+# mkfs -f on another host while we are mounted: the old names must not read
+# the new file system's memory, and our mkdir must not append to its log.
+# mkfs.famfs refuses a mounted device, so the new file system is made on a
+# scratch device of the same size and its superblock and log are copied over
+# ours, which is exactly what a forced mkfs writes.
+IMG=$BIN/famfs_imgtool
+newdev DEVR 1G
+newdev SCR 1G
+MR=$T/remade
+mkdir -p "$MR"
+check "mkfs DEVR" "$MKFS" "$DEVR"
+check "creat r0" "$FAMFS" --device "$DEVR" creat -s 2M -r -S 3 r0
+check "mkdir rd" "$FAMFS" --device "$DEVR" mkdir rd
+track_mount "$MR"
+check "mount DEVR" "$FAMFS" mount "$DEVR" "$MR"
+check "r0 verifies before" "$FAMFS" verify -S 3 -f "$MR/r0"
+check "rd is a directory before" test -d "$MR/rd"
+exec 7<"$MR/r0"
+check "mkfs a new file system on another host (scratch device)" \
+	env FAMFS_SYSTEM_UUID="$CLIENT2_UUID" "$MKFS" "$SCR"
+check "copy its superblock and log over DEVR" \
+	dd if="$SCR" of="$DEVR" bs=1M count=10 conv=notrunc status=none
+eio() { "$@" 2>&1 | grep -q "Input/output error"; }
+if wait_until 2 eio stat "$MR/r0"; then
+	pass "old name r0 answers EIO"
+else
+	fail "r0 still served after the device was re-made: $(stat -c %s "$MR/r0" 2>&1)"
+fi
+check "old directory rd answers EIO" eio stat "$MR/rd"
+check_fail "cat r0: EIO" "Input/output" cat "$MR/r0"
+check_fail "read of r0 opened before: EIO" "Input/output" dd bs=4k count=1 status=none <&7
+exec 7<&-
+check_fail "ls of the root: EIO" "Input/output" ls "$MR"
+check_fail "mkdir through the mount fails" "Input/output" mkdir "$MR/newdir"
+check_eq "the new file system's log is untouched" 0x0 "$("$IMG" "$DEVR" get log.next_index)"
+check_eq "stats: daxdev 0 failed" 1 \
+	"$("$FAMFS" stats --json "$MR" | $PY -c 'import json,sys; print(json.load(sys.stdin)["daxdev_failed"])')"
+check "famfs umount of the re-made mount" "$FAMFS" umount "$MR"
+check "no re-made mount left" bash -c "! grep -q ' $MR ' /proc/self/mountinfo"
+
+# Only the superblock uuid changes (CRC fixed, log as it was): caught the same
+# way, with one line from famfsd (run in the foreground to read it).
+newdev DEVB 1G
+MB=$T/uuidflip
+mkdir -p "$MB"
+check "mkfs DEVB" "$MKFS" "$DEVB"
+check "creat b0" "$FAMFS" --device "$DEVB" creat -s 2M -r -S 4 b0
+track_mount "$MB"
+"$BIN/famfsd" -d "$DEVB" "$MB" >/dev/null 2>"$T/famfsd-b.err" &
+track_pid $!
+check "famfsd -d mounted DEVB" wait_until 10 grep -q " $MB " /proc/self/mountinfo
+check "b0 verifies before" "$FAMFS" verify -S 4 -f "$MB/b0"
+before=$("$IMG" "$DEVB" get log.next_index)
+check "flip a bit of the superblock uuid, CRC fixed" "$IMG" "$DEVB" flip sb.uuid 5 -c
+if wait_until 2 eio cat "$MB/b0"; then
+	pass "b0 answers EIO after the uuid changed"
+else
+	fail "b0 still served after the uuid changed"
+fi
+check_fail "mkdir after the uuid changed fails" "Input/output" mkdir "$MB/x"
+check_eq "the log is untouched" "$before" "$("$IMG" "$DEVB" get log.next_index)"
+check "famfs umount after the uuid changed" "$FAMFS" umount "$MB"
+check_eq "famfsd logged it in one line" 1 "$(grep -c 'file system on the device changed' "$T/famfsd-b.err")"
 done_testing
