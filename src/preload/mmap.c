@@ -37,6 +37,16 @@ struct span_rec {
 static struct span_rec *spans;
 static pthread_mutex_t spans_lock = PTHREAD_MUTEX_INITIALIZER;
 
+void preload_spans_lock(void)
+{
+	pthread_mutex_lock(&spans_lock);
+}
+
+void preload_spans_unlock(void)
+{
+	pthread_mutex_unlock(&spans_lock);
+}
+
 static size_t page_round(size_t len)
 {
 	size_t pg = (size_t)sysconf(_SC_PAGESIZE);

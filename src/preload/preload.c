@@ -68,6 +68,24 @@ static int debug;
 __thread int preload_in_lib __attribute__((tls_model("initial-exec")));
 #define in_lib preload_in_lib
 
+/*
+ * fork(2) while another thread holds one of the shim's global locks would
+ * leave it locked forever in the child: take them all around fork. The
+ * per-fd pos_lock cannot be handled so (there is one per open famfs file);
+ * see "fork" in the top comment.
+ */
+static void fork_prepare(void)
+{
+	pthread_mutex_lock(&free_lock);
+	preload_spans_lock();
+}
+
+static void fork_release(void)
+{
+	preload_spans_unlock();
+	pthread_mutex_unlock(&free_lock);
+}
+
 static void init(void)
 {
 	const char *e;
@@ -104,6 +122,7 @@ static void init(void)
 	RESOLVE(freopen);
 	RESOLVE(freopen64);
 #undef RESOLVE
+	pthread_atfork(fork_prepare, fork_release, fork_release);
 	e = getenv("FAMFS_PRELOAD_DISABLE");
 	disabled = e && *e && strcmp(e, "0");
 	e = getenv("FAMFS_PRELOAD_DEBUG");

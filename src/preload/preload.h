@@ -93,6 +93,10 @@ void preload_after_open(int fd, int flags);
 struct fdstate *preload_state_use(int fd);
 void preload_state_put(struct fdstate *s);
 
+/* fork(2) handlers for mmap.c's lock (see fork_prepare in preload.c). */
+void preload_spans_lock(void);
+void preload_spans_unlock(void);
+
 /* One line on stderr when FAMFS_PRELOAD_DEBUG=1. */
 void preload_dbg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -181,5 +181,9 @@ dfd=$(sed -n 's/^dupfd //p' "$T/dupfd.err")
 check "shim: os.dup (F_DUPFD_CLOEXEC) copy shares the state, no probe" \
 	bash -c "[ -n '$dfd' ] && ! grep -q 'fd $dfd: not opened through' '$T/dupfd.err'"
 
+# fork while another thread holds the shim's global locks: no child hangs
+check "shim: fork during munmap/open/close in another thread" \
+	shim "$BIN/famfs_shimfork" "$MNT/scratch" 300
+
 check "umount" "$FAMFS" umount "$MNT"
 done_testing
