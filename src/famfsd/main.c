@@ -98,7 +98,8 @@ int main(int argc, char **argv)
 	struct fuse_loop_config *lc;
 	const char *dev, *mnt;
 	char devbuf[PATH_MAX];
-	char opts[4600], pmsg[512];
+	char opts[PATH_MAX + 16], pmsg[512];
+	char *mopts = NULL;
 	bool debug = false;
 	uint64_t t0;
 	char *end;
@@ -180,13 +181,21 @@ int main(int argc, char **argv)
 	if (famfsd.bpf && famfsd_bpf_load())
 		goto out_fs;
 
-	snprintf(opts, sizeof(opts), "fsname=%s,subtype=famfs,default_permissions,allow_other%s",
-		 dev, famfsd.readonly ? ",ro" : "");
-	if (fuse_opt_add_arg(&args, "famfsd") || fuse_opt_add_arg(&args, "-o") ||
-	    fuse_opt_add_arg(&args, opts) || (debug && fuse_opt_add_arg(&args, "-d"))) {
+	/*
+	 * The source is the device path, escaped: a ',' in it would otherwise
+	 * end the fsname option and start another one.
+	 */
+	snprintf(opts, sizeof(opts), "fsname=%s", dev);
+	if (fuse_opt_add_opt_escaped(&mopts, opts) ||
+	    fuse_opt_add_opt(&mopts, famfsd.readonly ? "subtype=famfs,default_permissions,"
+			     "allow_other,ro" : "subtype=famfs,default_permissions,allow_other") ||
+	    fuse_opt_add_arg(&args, "famfsd") || fuse_opt_add_arg(&args, "-o") ||
+	    fuse_opt_add_arg(&args, mopts) || (debug && fuse_opt_add_arg(&args, "-d"))) {
 		fprintf(stderr, "famfsd: out of memory\n");
-		goto out_fs;
+		free(mopts);
+		goto out_args;
 	}
+	free(mopts);
 	famfsd_init_ops(&ops);
 	ops.init = op_init;
 	ops.destroy = op_destroy;

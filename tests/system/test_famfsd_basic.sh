@@ -181,6 +181,35 @@ check_fail "write on -r: EROFS" "Read-only" \
 check_eq "meta_sum unchanged on -r" "$sum" "$(meta_sum "$DEV")"
 check "umount -r" "$FAMFS" umount "$M"
 
+# --- device paths with ',' and '\' in them ------------------------------------------
+# The source is passed in fsname=, a comma-separated list: an unescaped ','
+# would end it (",ro" would even make the mount read-only) and a '\' would be
+# eaten. mountinfo prints '\' as \134; the source must be the whole path.
+mnt_source() {
+	$PY -c '
+import sys
+for l in open("/proc/self/mountinfo"):
+    pre, post = l.split(" - ", 1)
+    if pre.split()[4] == sys.argv[1]:
+        print(post.split()[1].encode().decode("unicode_escape"))
+' "$1"
+}
+MC=$T/mnt-comma
+mkdir -p "$MC"
+for suffix in 'a,ro' 'b\c' 'c,d\,e'; do
+	DC=${_famfs_devprefix}$suffix
+	truncate -s 1G "$DC"
+	check "mkfs on '$suffix'" "$MKFS" "$DC"
+	track_mount "$MC"
+	check "mount '$suffix'" "$FAMFS" mount "$DC" "$MC"
+	check_eq "mount source is the whole path ('$suffix')" "$DC" "$(mnt_source "$MC")"
+	check_eq "user.famfs.dev ('$suffix')" "$DC" \
+		"$($PY -c 'import os,sys; print(os.getxattr(sys.argv[1], "user.famfs.dev").decode())' "$MC")"
+	check "the mount is read-write ('$suffix'): mkdir" mkdir "$MC/d"
+	check "umount '$suffix'" "$FAMFS" umount "$MC"
+	check "no mount left ('$suffix')" bash -c "! grep -q ' $MC ' /proc/self/mountinfo"
+done
+
 # --- an interleaved file (needs 1 GiB buckets: a 4 GiB sparse device) -----------
 newdev DEVI 4G
 MI=$T/mnt-il
