@@ -9,6 +9,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -26,6 +29,12 @@
  * one is remembered here, so that munmap() of what the program was given
  * releases the whole mapping: on devdax, unmapping part of a 2 MiB page
  * fails with EINVAL. mmap and munmap are not hot, so a list and a mutex do.
+ *
+ * A record is exact or gone: any munmap, mremap or MAP_FIXED mmap that
+ * touches a recorded mapping other than by exactly its user range drops
+ * the record (the rest of the widened page then stays mapped until the
+ * program unmaps it, as for any partly unmapped mapping), so that a later
+ * munmap of the same address and length never unmaps what is there now.
  */
 struct span_rec {
 	struct span_rec *next;
@@ -35,6 +44,7 @@ struct span_rec {
 };
 
 static struct span_rec *spans;
+static atomic_int nspans;	/* records in spans: munmap's fast path */
 static pthread_mutex_t spans_lock = PTHREAD_MUTEX_INITIALIZER;
 
 void preload_spans_lock(void)
@@ -69,6 +79,7 @@ static void span_add(void *user, size_t len, const struct famfs_map_span *span)
 	pthread_mutex_lock(&spans_lock);
 	r->next = spans;
 	spans = r;
+	atomic_fetch_add(&nspans, 1);
 	pthread_mutex_unlock(&spans_lock);
 }
 
@@ -77,16 +88,48 @@ static struct span_rec *span_take(void *addr, size_t len)
 {
 	struct span_rec **pp, *r = NULL;
 
+	if (!atomic_load(&nspans))
+		return NULL;
 	pthread_mutex_lock(&spans_lock);
 	for (pp = &spans; *pp; pp = &(*pp)->next) {
 		if ((*pp)->user == addr && (*pp)->user_len == page_round(len)) {
 			r = *pp;
 			*pp = r->next;
+			atomic_fetch_sub(&nspans, 1);
 			break;
 		}
 	}
 	pthread_mutex_unlock(&spans_lock);
 	return r;
+}
+
+/* [addr, addr + len) was unmapped or replaced: drop every record it touches. */
+static void spans_forget(void *addr, size_t len)
+{
+	uintptr_t a = (uintptr_t)addr, e = a + page_round(len), b;
+	struct span_rec **pp, *r, *dead = NULL;
+
+	if (!atomic_load(&nspans) || len == 0)
+		return;
+	pthread_mutex_lock(&spans_lock);
+	for (pp = &spans; (r = *pp);) {
+		b = (uintptr_t)r->span.base;
+		if (b < e && a < b + r->span.len) {
+			*pp = r->next;
+			r->next = dead;
+			dead = r;
+			atomic_fetch_sub(&nspans, 1);
+			preload_dbg("munmap/mmap over part of the widened mapping at %p: record "
+				    "dropped", r->span.base);
+		} else {
+			pp = &r->next;
+		}
+	}
+	pthread_mutex_unlock(&spans_lock);
+	while ((r = dead)) {
+		dead = r->next;
+		free(r);
+	}
 }
 
 static void *do_mmap(struct fdstate *s, void *addr, size_t len, int prot, int flags, off_t off)
@@ -118,6 +161,8 @@ static void *do_mmap(struct fdstate *s, void *addr, size_t len, int prot, int fl
 		errno = EEXIST;
 		return MAP_FAILED;
 	}
+	if (flags & MAP_FIXED)
+		spans_forget(p, len);
 	span_add(p, len, &span);
 	if (flags & MAP_POPULATE)
 		madvise(p, len, (prot & PROT_WRITE) ? MADV_POPULATE_WRITE : MADV_POPULATE_READ);
@@ -143,7 +188,10 @@ void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 
 	if (!s) {
 		preload_init();
-		return real.mmap(addr, len, prot, flags, fd, off);
+		p = real.mmap(addr, len, prot, flags, fd, off);
+		if (p != MAP_FAILED && (flags & MAP_FIXED) && !preload_in_lib)
+			spans_forget(p, len);
+		return p;
 	}
 	p = do_mmap(s, addr, len, prot, flags, off);
 	preload_state_put(s);
@@ -157,7 +205,10 @@ void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 
 	if (!s) {
 		preload_init();
-		return real.mmap64(addr, len, prot, flags, fd, off);
+		p = real.mmap64(addr, len, prot, flags, fd, off);
+		if (p != MAP_FAILED && (flags & MAP_FIXED) && !preload_in_lib)
+			spans_forget(p, len);
+		return p;
 	}
 	p = do_mmap(s, addr, len, prot, flags, off);
 	preload_state_put(s);
@@ -170,12 +221,38 @@ int munmap(void *addr, size_t len)
 	int rc;
 
 	preload_init();
-	r = preload_in_lib ? NULL : span_take(addr, len);
-	if (!r)
+	if (preload_in_lib)
 		return real.munmap(addr, len);
+	r = span_take(addr, len);
+	if (!r) {
+		rc = real.munmap(addr, len);
+		if (rc == 0)
+			spans_forget(addr, len);
+		return rc;
+	}
 	rc = real.munmap(r->span.base, r->span.len);
 	preload_dbg("munmap of %zu at %p: whole direct mapping of %zu at %p", len, addr,
 		    r->span.len, r->span.base);
 	free(r);
 	return rc;
+}
+
+/* The fifth argument (new_address) is there only with MREMAP_FIXED. */
+void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...)
+{
+	void *want = NULL, *p;
+	va_list ap;
+
+	preload_init();
+	if (flags & MREMAP_FIXED) {
+		va_start(ap, flags);
+		want = va_arg(ap, void *);
+		va_end(ap);
+	}
+	p = real.mremap(old, old_len, new_len, flags, want);
+	if (p != MAP_FAILED && !preload_in_lib) {
+		spans_forget(old, old_len ? old_len : 1);
+		spans_forget(p, new_len);
+	}
+	return p;
 }

@@ -113,6 +113,7 @@ static void init(void)
 	RESOLVE(mmap);
 	RESOLVE(mmap64);
 	RESOLVE(munmap);
+	RESOLVE(mremap);
 	RESOLVE(dup);
 	RESOLVE(dup2);
 	RESOLVE(dup3);

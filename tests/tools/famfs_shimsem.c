@@ -10,7 +10,8 @@
  * state never leaks to an fd number reused after a close it did not see
  * (close_range, closefrom, syscall(SYS_close)), that fcntl copies and
  * O_APPEND changes are honoured, that an fd the shim never saw open is
- * adopted, and that pwrite on an O_APPEND fd appends (EFBIG).
+ * adopted, and that munmap/MAP_FIXED keep its widened-mapping records
+ * exact.
  *
  * Prints "FAIL: what" for each broken rule; exits 1 if any.
  */
@@ -217,6 +218,51 @@ static void test_adopt(void)
 	syscall(SYS_close, fd);
 }
 
+/* msync fails with ENOMEM on an address with no mapping. */
+static int mapped(void *p)
+{
+	return msync(p, 4096, MS_ASYNC) == 0;
+}
+
+/*
+ * The shim widens a small mmap to a whole 2 MiB page and remembers it, so
+ * that munmap of what the program got releases everything. Once part of it
+ * is unmapped or replaced, the record must go: a later munmap of the same
+ * address and length must unmap only that.
+ */
+static void test_spans(void)
+{
+	size_t mib = 1024 * 1024;
+	int fd = open(path, O_RDONLY);
+	char *m, *o;
+
+	m = mmap(NULL, 8192, PROT_READ, MAP_SHARED, fd, 0);
+	CHECK(m != MAP_FAILED, "mmap 8 KiB");
+	if (m == MAP_FAILED)
+		goto out;
+	CHECK(((unsigned long)m & (2 * mib - 1)) == 0 && mapped(m + mib),
+	      "the shim widened the map to 2 MiB (test premise)");
+	/* partial munmap, then the same address and length again */
+	CHECK(munmap(m, 4096) == 0, "partial munmap");
+	CHECK(munmap(m, 8192) == 0, "munmap of the original range");
+	CHECK(mapped(m + mib), "a stale record unmapped the rest of the widened page");
+	munmap(m, 2 * mib);
+
+	/* MAP_FIXED over part of the widened page */
+	m = mmap(NULL, 8192, PROT_READ, MAP_SHARED, fd, 0);
+	CHECK(m != MAP_FAILED, "mmap 8 KiB again");
+	if (m == MAP_FAILED)
+		goto out;
+	o = mmap(m + mib, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
+		 -1, 0);
+	CHECK(o == m + mib, "MAP_FIXED anonymous map inside the widened page");
+	CHECK(munmap(m, 8192) == 0, "munmap of the file range");
+	CHECK(mapped(m + mib), "munmap removed a MAP_FIXED mapping it did not own");
+	munmap(m, 2 * mib);
+out:
+	close(fd);
+}
+
 int main(int argc, char **argv)
 {
 	char buf[64], c;
@@ -299,6 +345,7 @@ int main(int argc, char **argv)
 	test_append();
 	test_fcntl();
 	test_adopt();
+	test_spans();
 	test_fd_reuse();	/* last: closefrom closes every higher fd */
 	printf("%d failed\n", nfail);
 	return nfail != 0;
