@@ -1,25 +1,64 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * preload.c - libfamfs-preload.so: direct access to famfs files for
- * unmodified programs (LD_PRELOAD).
+ * unmodified programs (LD_PRELOAD). This file owns the per-fd state and
+ * the calls that create, copy and drop it; rw.c does read/write, mmap.c
+ * mmap/munmap. docs/direct-access.md says the same for users.
  *
- * On every successful open the shim makes one fstatfs(2); only for a
- * regular file on a FUSE mount does it try famfs_map_open_fd(), which maps
- * the file (one GET_FMAP, GET_DAXDEV for unknown devices). From then on:
- *   read/pread/write/pwrite   memcpy on the mapping, within [0, size):
- *                             reads are short at EOF and 0 at/after it,
- *                             writes are short at EOF and EFBIG at/after
- *                             it; read/write use and move the file offset
- *                             (lseek SEEK_CUR/SEEK_SET: no upcall).
- *   mmap(MAP_SHARED)          a new direct mapping of [off, off + len).
- *   close/fclose/dup*         drop or share the per-fd state.
- * Everything else (MAP_PRIVATE, readv, sendfile, stdio's own reads, files
- * that are not famfs) passes through to libc and so to famfsd.
+ * Intercepted (libc symbols; a call the program makes through libc):
+ *   open*, __open*_2      fstatfs; for a regular file on a FUSE mount,
+ *                         famfs_map_open_fd (one GET_FMAP, GET_DAXDEV for
+ *                         an unknown device) maps the file.
+ *   read/pread/write/pwrite (and *64)  memcpy on the mapping, within
+ *                         [0, size): reads short at EOF and 0 at/after it,
+ *                         writes short at EOF and EFBIG at/after it, and
+ *                         on an O_APPEND fd always EFBIG (famfs files never
+ *                         grow; FUSE answers the same). read/write use and
+ *                         move the file offset with lseek (no upcall).
+ *   mmap(MAP_SHARED)      a new direct mapping, widened to 2 MiB pages.
+ *   munmap, mremap        undo the widening (mmap.c).
+ *   close, fclose, close_range, closefrom, dup, dup2, dup3,
+ *   fcntl(F_DUPFD, F_DUPFD_CLOEXEC, F_SETFL)  drop, share or update state.
+ *   fopen, freopen        forget the fd number's old state (stdio itself
+ *                         reads through FUSE).
+ * Not intercepted, so served by famfsd through FUSE and still correct:
+ * readv/writev/preadv/pwritev, sendfile, splice, copy_file_range, io_uring,
+ * aio, stdio's own reads and writes, MAP_PRIVATE maps, and every call made
+ * by a raw syscall or inside libc.
  *
- * Per-fd state lives in an array of atomic pointers (fd < 65536). State
- * objects are never freed, only recycled, so a reader may always touch the
- * refcount of an object it loaded: it takes a reference only if the count
- * is not zero and the slot still holds the object.
+ * Staleness. An fd closed where the shim cannot see it (syscall(SYS_close),
+ * a close inside libc) may be reused for another file. Each state records
+ * the file's st_dev/st_ino, and every read/write/mmap first checks the fd
+ * with statx(AT_STATX_DONT_SYNC), which FUSE answers from the inode with
+ * no GETATTR upcall (one syscall, ~0.6-1 us here); a mismatch drops the
+ * state and the call passes through. Limit: if the number is reused for
+ * the same famfs file by an open the shim does not see, the old access
+ * mode and O_APPEND flag still apply.
+ *
+ * Adoption. An fd the shim did not see open (inherited across exec, as in
+ * `cat < file`, or opened by a raw syscall) is probed on its first read,
+ * write or mmap: F_GETFL, fstatfs and, on FUSE, GET_FMAP. The answer,
+ * famfs or not, is kept for that fd number until the shim sees it closed,
+ * so a pipe or socket pays one probe, not one per read.
+ *
+ * Faults. The mapping covers the file rounded up to 2 MiB: a load or store
+ * past EOF but inside the last 2 MiB page touches the file's own
+ * allocation; past that page it gets SIGSEGV (the kernel famfs client
+ * would send SIGBUS). If the device memory goes away (devdax unbound,
+ * backing file truncated, poison) an access gets SIGBUS, which kills the
+ * program unless it handles it; programs built against libfamfs can use
+ * famfs_sigbus_try() (famfs/sigbus.h).
+ *
+ * fork. The shim's global locks have pthread_atfork handlers. The per-fd
+ * offset lock does not: a fork while another thread is inside a read or
+ * write on a famfs fd is not supported. Parent and child share an open
+ * file and its offset, but not the shim's offset lock, so their read and
+ * write calls at the shared offset are not serialised as the kernel's are.
+ *
+ * Per-fd state lives in an array of atomic pointers (fd < 65536; higher
+ * fds pass through). State objects are never freed, only recycled, so a
+ * reader may always touch the refcount of an object it loaded: it takes a
+ * reference only if the count is not zero and the slot still holds it.
  *
  * Environment: FAMFS_PRELOAD_DISABLE=1 passes everything through;
  * FAMFS_PRELOAD_DEBUG=1 says on stderr what the shim does.
@@ -685,163 +724,4 @@ int dup3(int oldfd, int newfd, int flags)
 	fd = real.dup3(oldfd, newfd, flags);
 	dup_state(oldfd, fd);
 	return fd;
-}
-
-/* ---- read and write ---- */
-
-/* Bytes of a @count-byte access at @pos that lie inside a @size-byte file. */
-static size_t clip(uint64_t pos, size_t count, uint64_t size)
-{
-	if (pos >= size)
-		return 0;
-	return count < size - pos ? count : (size_t)(size - pos);
-}
-
-static ssize_t do_pread(struct fdstate *s, void *buf, size_t count, off_t off)
-{
-	size_t n;
-
-	if (s->accmode == O_WRONLY) {
-		errno = EBADF;
-		return -1;
-	}
-	if (off < 0) {
-		errno = EINVAL;
-		return -1;
-	}
-	n = clip((uint64_t)off, count, s->map->len);
-	if (n)
-		memcpy(buf, (const uint8_t *)s->map->addr + off, n);
-	return (ssize_t)n;
-}
-
-static ssize_t do_pwrite(struct fdstate *s, const void *buf, size_t count, off_t off)
-{
-	size_t n;
-
-	if (s->accmode == O_RDONLY) {
-		errno = EBADF;
-		return -1;
-	}
-	if (off < 0) {
-		errno = EINVAL;
-		return -1;
-	}
-	if (count == 0)
-		return 0;
-	/* O_APPEND writes at EOF whatever the offset, as pwrite(2) on Linux */
-	if (atomic_load_explicit(&s->append, memory_order_relaxed))
-		off = (off_t)s->map->len;
-	n = clip((uint64_t)off, count, s->map->len);
-	if (n == 0) {
-		errno = EFBIG;	/* famfs files never grow */
-		return -1;
-	}
-	memcpy((uint8_t *)s->map->addr + off, buf, n);
-	return (ssize_t)n;
-}
-
-/* read(2)/write(2) at the file offset, moving it by what was done. */
-static ssize_t do_at_offset(struct fdstate *s, int fd, void *rbuf, const void *wbuf,
-			    size_t count)
-{
-	ssize_t n;
-	off_t pos;
-
-	pthread_mutex_lock(&s->pos_lock);
-	pos = lseek(fd, 0, SEEK_CUR);
-	if (pos < 0) {
-		n = -1;
-		goto out;
-	}
-	n = wbuf ? do_pwrite(s, wbuf, count, pos) : do_pread(s, rbuf, count, pos);
-	if (n > 0 && lseek(fd, pos + n, SEEK_SET) < 0)
-		n = -1;
-out:
-	pthread_mutex_unlock(&s->pos_lock);
-	return n;
-}
-
-ssize_t read(int fd, void *buf, size_t count)
-{
-	struct fdstate *s = preload_state_use(fd);
-	ssize_t n;
-
-	if (!s) {
-		preload_init();
-		return real.read(fd, buf, count);
-	}
-	n = do_at_offset(s, fd, buf, NULL, count);
-	preload_state_put(s);
-	return n;
-}
-
-ssize_t write(int fd, const void *buf, size_t count)
-{
-	struct fdstate *s = preload_state_use(fd);
-	ssize_t n;
-
-	if (!s) {
-		preload_init();
-		return real.write(fd, buf, count);
-	}
-	n = do_at_offset(s, fd, NULL, buf, count);
-	preload_state_put(s);
-	return n;
-}
-
-ssize_t pread(int fd, void *buf, size_t count, off_t off)
-{
-	struct fdstate *s = preload_state_use(fd);
-	ssize_t n;
-
-	if (!s) {
-		preload_init();
-		return real.pread(fd, buf, count, off);
-	}
-	n = do_pread(s, buf, count, off);
-	preload_state_put(s);
-	return n;
-}
-
-ssize_t pread64(int fd, void *buf, size_t count, off_t off)
-{
-	struct fdstate *s = preload_state_use(fd);
-	ssize_t n;
-
-	if (!s) {
-		preload_init();
-		return real.pread64(fd, buf, count, off);
-	}
-	n = do_pread(s, buf, count, off);
-	preload_state_put(s);
-	return n;
-}
-
-ssize_t pwrite(int fd, const void *buf, size_t count, off_t off)
-{
-	struct fdstate *s = preload_state_use(fd);
-	ssize_t n;
-
-	if (!s) {
-		preload_init();
-		return real.pwrite(fd, buf, count, off);
-	}
-	n = do_pwrite(s, buf, count, off);
-	preload_state_put(s);
-	return n;
-}
-
-ssize_t pwrite64(int fd, const void *buf, size_t count, off_t off)
-{
-	struct fdstate *s = preload_state_use(fd);
-	ssize_t n;
-
-	if (!s) {
-		preload_init();
-		return real.pwrite64(fd, buf, count, off);
-	}
-	n = do_pwrite(s, buf, count, off);
-	preload_state_put(s);
-	return n;
 }
