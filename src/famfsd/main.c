@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * main.c - famfsd [-r] [-t TIMEOUT] [-d] [-o OPTS] DEV MNT
+ * main.c - famfsd [-r] [-t TIMEOUT] [-d] [-o OPTS] DEV MNT, famfsd -h|--help
+ *
+ * A usage error prints one line with a hint and exits 2; --help prints the
+ * full usage on stdout and exits 0; every other failure exits 1.
  *
  * Checks privilege (root or CAP_SYS_RAWIO, as the kernel's famfs mount),
  * opens and replays the file system before anything is mounted (so a bad
@@ -12,6 +15,8 @@
 #include <getopt.h>
 #include <limits.h>
 #include <linux/capability.h>
+#include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,22 +34,45 @@ struct famfsd famfsd = {
 	.cu_cond = PTHREAD_COND_INITIALIZER,
 };
 
+#define EXIT_USAGE	2
+#define TIMEOUT_MAX	1073741824.0	/* seconds, as famfs mount -t allows */
+
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: famfsd [-r] [-t TIMEOUT] [-d] [-o OPTS] DEV MNT\n"
-		"  -r          read-only: never write the device\n"
-		"  -t TIMEOUT  entry/attribute cache timeout in seconds (default 60)\n"
-		"  -d          debug: stay in the foreground and trace requests\n"
-		"  -o OPTS     comma-separated famfsd options:\n"
+		"       famfsd -h|--help\n"
+		"Serve the famfs file system on the memory device DEV at the mount point\n"
+		"MNT (normally started by famfs mount; see famfsd(8)).\n"
+		"  -r, --readonly         read-only: never write the device\n"
+		"  -t, --timeout TIMEOUT  entry/attribute cache timeout in seconds, 0 to\n"
+		"                         1073741824, fractions allowed (default 60)\n"
+		"  -d, --debug            stay in the foreground and trace requests\n"
+		"  -h, --help             print this help and exit\n"
+		"  -o, --options OPTS     comma-separated famfsd options:\n"
 		"                cache=direct  every read and write goes to famfsd (default)\n"
 		"                cache=page    read-only opens use the page cache, so that\n"
 		"                              mmap through the mount works\n"
 		"                bpf           keep file extents in pinned BPF maps, filled\n"
 		"                              at OPEN: direct-access clients map files with\n"
-		"                              the BPF resolver and no GET_FMAP (docs/bpf.md)\n");
+		"                              the BPF resolver and no GET_FMAP (docs/bpf.md)\n"
+		"                ro            the same as -r\n"
+		"Exit status: 0 after a clean unmount, 1 on an error, 2 on a usage error.\n");
 }
 
-/* Parse the -o list. Returns 0, or prints one line and returns -1. */
+/* Print one usage-error line with a hint; returns EXIT_USAGE. */
+static int usage_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("famfsd: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs(" (try 'famfsd --help')\n", stderr);
+	return EXIT_USAGE;
+}
+
+/* Parse the -o list. Returns 0, or prints one usage line and returns -1. */
 static int parse_opts(char *list)
 {
 	char *save = NULL, *o;
@@ -59,11 +87,101 @@ static int parse_opts(char *list)
 		} else if (!strcmp(o, "ro")) {
 			famfsd.readonly = true;
 		} else {
-			fprintf(stderr, "famfsd: unknown option '%s' (see famfsd -h)\n", o);
+			usage_err("unknown -o option '%s'", o);
 			return -1;
 		}
 	}
 	return 0;
+}
+
+/* A finite timeout in [0, TIMEOUT_MAX] seconds, the whole of @arg. */
+static int parse_timeout(const char *arg, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (end == arg || *end || errno || !isfinite(v) || v < 0 || v > TIMEOUT_MAX)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/*
+ * After getopt_long's '?': true if the error is about the long option @arg
+ * (unknown, optopt 0, or given a value it does not take, optopt its value)
+ * rather than about the short option optopt.
+ */
+static bool long_error(const struct option *lopts, const char *arg, int opt)
+{
+	size_t len;
+
+	if (strncmp(arg, "--", 2))
+		return false;
+	if (!opt)
+		return true;
+	arg += 2;
+	len = strcspn(arg, "=");
+	for (; lopts->name; lopts++)
+		if (lopts->val == opt && !strncmp(lopts->name, arg, len))
+			return true;
+	return false;
+}
+
+/*
+ * Parse the command line into famfsd, *@debug, *@dev and *@mnt. Returns -1
+ * to go on, or the exit status: 0 after --help, EXIT_USAGE after one line.
+ */
+static int parse_args(int argc, char **argv, bool *debug, const char **dev,
+		      const char **mnt)
+{
+	static const struct option lopts[] = {
+		{ "readonly", no_argument, NULL, 'r' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "debug", no_argument, NULL, 'd' },
+		{ "options", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int c;
+
+	famfsd.timeout = 60.0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":rt:do:h", lopts, NULL)) != -1) {
+		switch (c) {
+		case 'r':
+			famfsd.readonly = true;
+			break;
+		case 't':
+			if (parse_timeout(optarg, &famfsd.timeout))
+				return usage_err("bad timeout '%s' (seconds, 0 to %.0f)", optarg,
+						 TIMEOUT_MAX);
+			break;
+		case 'd':
+			*debug = true;
+			break;
+		case 'o':
+			if (parse_opts(optarg))
+				return EXIT_USAGE;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case ':':
+			return usage_err("option '%s' needs an argument", argv[optind - 1]);
+		default:
+			if (long_error(lopts, argv[optind - 1], optopt))
+				return usage_err("bad option '%s'", argv[optind - 1]);
+			return usage_err("unknown option '-%c'", optopt);
+		}
+	}
+	if (argc - optind != 2)
+		return usage_err("expected DEV and MNT, got %d argument%s", argc - optind,
+				 argc - optind == 1 ? "" : "s");
+	*dev = argv[optind];
+	*mnt = argv[optind + 1];
+	return -1;
 }
 
 /* True if we are root or hold CAP_SYS_RAWIO in the effective set. */
@@ -96,50 +214,17 @@ int main(int argc, char **argv)
 	struct fuse_lowlevel_ops ops;
 	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
 	struct fuse_loop_config *lc;
-	const char *dev, *mnt;
+	const char *dev = NULL, *mnt = NULL;
 	char devbuf[PATH_MAX];
 	char opts[PATH_MAX + 16], pmsg[512];
 	char *mopts = NULL;
 	bool debug = false;
 	uint64_t t0;
-	char *end;
-	int c, rc, ret = 1;
+	int rc, ret = 1;
 
-	famfsd.timeout = 60.0;
-	while ((c = getopt(argc, argv, "rt:do:h")) != -1) {
-		switch (c) {
-		case 'r':
-			famfsd.readonly = true;
-			break;
-		case 't':
-			errno = 0;
-			famfsd.timeout = strtod(optarg, &end);
-			if (errno || *end || famfsd.timeout < 0) {
-				fprintf(stderr, "famfsd: bad timeout '%s'\n", optarg);
-				return 1;
-			}
-			break;
-		case 'd':
-			debug = true;
-			break;
-		case 'o':
-			if (parse_opts(optarg))
-				return 1;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 1;
-		}
-	}
-	if (argc - optind != 2) {
-		usage(stderr);
-		return 1;
-	}
-	dev = argv[optind];
-	mnt = argv[optind + 1];
+	rc = parse_args(argc, argv, &debug, &dev, &mnt);
+	if (rc >= 0)
+		return rc;
 	/* Clients open the device by the name GET_DAXDEV gives: make it absolute. */
 	if (realpath(dev, devbuf))
 		dev = devbuf;

@@ -12,6 +12,47 @@ mkdir -p "$M"
 F=("$FAMFS" --device "$DEV")
 
 check "mkfs" "$MKFS" "$DEV"
+
+# --- famfsd's own command line ---------------------------------------------------
+FD=$BIN/famfsd
+for h in --help -h; do
+	"$FD" "$h" >"$T/help.out" 2>"$T/help.err"
+	check_eq "famfsd $h exits 0" 0 "$?"
+	check "famfsd $h: full usage on stdout" grep -q -- "-o OPTS" "$T/help.out"
+	check "famfsd $h: names the options" grep -q "cache=page" "$T/help.out"
+	check_eq "famfsd $h: nothing on stderr" "" "$(cat "$T/help.err")"
+done
+# usage_err DESCRIPTION ARGS...: famfsd ARGS exits 2 with one line and a hint.
+usage_err() {
+	local what=$1 rc lines; shift
+	"$FD" "$@" >"$T/out" 2>"$T/err"
+	rc=$?
+	lines=$(wc -l <"$T/err")
+	if [ $rc -eq 2 ] && [ "$lines" -eq 1 ] && grep -q "famfsd --help" "$T/err" &&
+		[ ! -s "$T/out" ]; then
+		pass "$what: $(cat "$T/err")"
+	else
+		fail "$what: exit $rc, $lines lines: $(head -c 300 "$T/err")"
+	fi
+}
+NODEV=$T/nodev
+NOMNT=$T/nomnt
+usage_err "-t nan refused" -t nan "$NODEV" "$NOMNT"
+usage_err "-t inf refused" -t inf "$NODEV" "$NOMNT"
+usage_err "-t -1 refused" -t -1 "$NODEV" "$NOMNT"
+usage_err "-t '' refused" -t '' "$NODEV" "$NOMNT"
+usage_err "-t 5x refused" -t 5x "$NODEV" "$NOMNT"
+usage_err "-t without a value" "$NODEV" "$NOMNT" -t
+usage_err "unknown short option" -x "$NODEV" "$NOMNT"
+usage_err "unknown long option" --bogus "$NODEV" "$NOMNT"
+usage_err "--help with a value" --help=3 "$NODEV" "$NOMNT"
+usage_err "unknown -o option" -o cache=direct,nope "$NODEV" "$NOMNT"
+usage_err "no arguments"
+usage_err "one argument" "$NODEV"
+usage_err "three arguments" "$NODEV" "$NOMNT" extra
+check_fail "a missing device is not a usage error (exit 1)" "nodev" "$FD" "$NODEV" "$NOMNT"
+[ "$("$FD" "$NODEV" "$NOMNT" 2>/dev/null; echo $?)" = 1 ] && pass "missing device: exit 1" ||
+	fail "missing device: exit $("$FD" "$NODEV" "$NOMNT" 2>/dev/null; echo $?)"
 check "mkdir d1" "${F[@]}" mkdir d1
 check "creat d1/small" "${F[@]}" creat -s 5000 -r -S 3 d1/small
 check "creat big" "${F[@]}" creat -s 7M -r -S 5 big
@@ -19,6 +60,9 @@ check "creat wfile" "${F[@]}" creat -s 3M wfile
 check "creat d1/multi" "${F[@]}" creat -s 1M -r -S 8 d1/multi
 
 track_mount "$M"
+check "famfsd -t 0.5 mounts" "$FD" -t 0.5 "$DEV" "$M"
+check "famfsd -t 0.5 serves" stat "$M/big"
+check "umount the -t 0.5 mount" "$FAMFS" umount "$M"
 check "famfs mount" "$FAMFS" mount "$DEV" "$M"
 check "mount is fuse.famfs" grep -q " $M .* - fuse.famfs $DEV " /proc/self/mountinfo
 
