@@ -87,7 +87,7 @@ static int parse_opts(char *list)
 		} else if (!strcmp(o, "ro")) {
 			famfsd.readonly = true;
 		} else {
-			usage_err("unknown -o option '%s'", o);
+			usage_err("unknown option '%s' in -o", o);
 			return -1;
 		}
 	}
