@@ -140,6 +140,10 @@ void cli_pattern_fill(uint64_t seed, uint64_t off, uint8_t *buf, uint64_t len);
  */
 int64_t cli_pattern_check(uint64_t seed, uint64_t off, const uint8_t *buf, uint64_t len);
 
+/* Monotonic milliseconds, and a short sleep for polling with a deadline. */
+uint64_t cli_now_ms(void);
+void cli_sleep_ms(long ms);
+
 /* --- target.c --- */
 
 /* Where a user path lives. */

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * cmd_mount.c - famfs mount and famfs umount: start famfsd on a device and
- * wait until the mount is usable; unmount and wait for famfsd to exit.
+ * cmd_mount.c - famfs mount: start famfsd on a device and wait until the
+ * mount is usable. famfsd gets absolute paths, so that famfs umount can
+ * find it from its command line (cmd_umount.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -45,33 +46,6 @@ static const char mount_help[] =
 "Example:\n"
 "  famfs mount /dev/shm/famfs0 /mnt/famfs\n";
 
-static const char umount_help[] =
-"usage: famfs umount MNT\n"
-"\n"
-"Unmount the famfs mount MNT and wait (up to 5 s) for its famfsd to exit.\n"
-"A mount whose famfsd died is unmounted too; a lazy unmount is the last\n"
-"resort. A busy mount (open files, a working directory inside) is refused.\n"
-"\n"
-"  -h, --help   this help\n"
-"\n"
-"Example:\n"
-"  famfs umount /mnt/famfs\n";
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
 /* famfsd: $FAMFSD, else next to /proc/self/exe. */
 static int find_famfsd(char *out, size_t len)
 {
@@ -101,7 +75,7 @@ int cmd_mount(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	char famfsd[PATH_MAX];
+	char famfsd[PATH_MAX], devabs[PATH_MAX], mntabs[PATH_MAX];
 	const char *timeout = NULL, *opts = NULL, *dev, *mnt;
 	bool ro = false, debug = false;
 	char *args[12];
@@ -155,8 +129,8 @@ int cmd_mount(int argc, char **argv)
 		args[n++] = "-o";
 		args[n++] = (char *)opts;
 	}
-	args[n++] = (char *)dev;
-	args[n++] = (char *)mnt;
+	args[n++] = realpath(dev, devabs) ? devabs : (char *)dev;
+	args[n++] = realpath(mnt, mntabs) ? mntabs : (char *)mnt;
 	args[n] = NULL;
 	fflush(NULL);
 	if (debug) {
@@ -179,117 +153,13 @@ int cmd_mount(int argc, char **argv)
 		return cli_failf(mnt, "famfsd killed by signal %d", WTERMSIG(status));
 	if (WEXITSTATUS(status))
 		return CLI_FAIL;	/* famfsd printed why */
-	end = now_ms() + 10000;
+	end = cli_now_ms() + 10000;
 	for (;;) {
 		if (cli_find_mount_exact(mnt, &t) == 0 && stat(mnt, &st) == 0)
 			return CLI_OK;
-		if (now_ms() >= end)
+		if (cli_now_ms() >= end)
 			return cli_failf(mnt, "famfsd exited 0 but the mount did not appear "
 					 "within 10 s");
-		sleep_ms(10);
+		cli_sleep_ms(10);
 	}
-}
-
-/* True once @pid is gone (or a zombie). */
-static bool pid_gone(pid_t pid)
-{
-	char path[64], buf[512], *p;
-	FILE *f;
-
-	if (kill(pid, 0) && errno == ESRCH)
-		return true;
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	f = fopen(path, "r");
-	if (!f)
-		return true;
-	p = fgets(buf, sizeof(buf), f);
-	fclose(f);
-	if (!p)
-		return true;
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' && p[2] == 'Z';
-}
-
-/* Absolute form of @path without touching the (maybe dead) mount. */
-static void abs_path(const char *path, char *out, size_t len)
-{
-	char cwd[PATH_MAX];
-
-	if (realpath(path, out))
-		return;
-	if (path[0] == '/' || !getcwd(cwd, sizeof(cwd)))
-		snprintf(out, len, "%s", path);
-	else
-		if ((size_t)snprintf(out, len, "%.*s/%s", (int)(len / 2), cwd, path) >= len)
-			snprintf(out, len, "%s", path);
-	for (size_t l = strlen(out); l > 1 && out[l - 1] == '/'; l--)
-		out[l - 1] = '\0';
-}
-
-int cmd_umount(int argc, char **argv)
-{
-	static const struct option lopts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
-	struct famfs_mount_info info;
-	char abs[PATH_MAX];
-	struct cli_target t;
-	pid_t pid = 0;
-	uint64_t end;
-	int c, fd, err;
-
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", lopts, NULL)) != -1) {
-		switch (c) {
-		case 'h': return cli_help(umount_help);
-		default: return cli_getopt_error(c, argv);
-		}
-	}
-	if (optind + 1 != argc)
-		return cli_usage("expected MNT");
-	abs_path(argv[optind], abs, sizeof(abs));
-	memset(&t, 0, sizeof(t));
-	if (cli_find_mount_exact(abs, &t) != 0) {
-		/* realpath may fail on a dead mount: match the text instead */
-		FILE *f = fopen("/proc/self/mountinfo", "r");
-		char line[8192], pat[PATH_MAX + 64];
-		bool found = false;
-
-		pat[0] = ' ';
-		memcpy(pat + 1, abs, strlen(abs));
-		memcpy(pat + 1 + strlen(abs), " ", 2);
-		while (f && fgets(line, sizeof(line), f))
-			if (strstr(line, pat) && strstr(line, " - fuse.famfs "))
-				found = true;
-		if (f)
-			fclose(f);
-		if (!found)
-			return cli_failf(argv[optind], "not a famfs mount");
-	}
-	fd = cli_mount_root_fd(abs);
-	if (fd >= 0) {
-		memset(&info, 0, sizeof(info));
-		if (ioctl(fd, FAMFS_IOC_INFO, &info) == 0)
-			pid = (pid_t)info.pid;
-		close(fd);
-	}
-	if (umount2(abs, 0)) {
-		err = errno;
-		if (err == EBUSY)
-			return cli_failf(argv[optind], "mount is busy (open files or a working "
-					 "directory inside); close them and retry");
-		if (umount2(abs, MNT_DETACH))
-			return cli_failf(argv[optind], "umount: %s", strerror(err));
-	}
-	if (pid <= 0)
-		return CLI_OK;
-	end = now_ms() + 5000;
-	while (!pid_gone(pid)) {
-		if (now_ms() >= end)
-			return cli_failf(argv[optind], "unmounted, but famfsd (pid %d) did not "
-					 "exit within 5 s", (int)pid);
-		sleep_ms(10);
-	}
-	return CLI_OK;
 }

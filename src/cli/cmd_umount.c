@@ -1,0 +1,345 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * cmd_umount.c - famfs umount: unmount a famfs mount and wait, for at most
+ * 5 s in all, for its famfsd to exit. Nothing here makes a FUSE request:
+ * the mount is found in mountinfo by the text of its path, famfsd by its
+ * command line in /proc, and a daemon that does not answer (stopped, or
+ * requests left waiting) has its connection aborted through fusectl before
+ * the unmount, which is lazy as the last resort.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+#define UMOUNT_WAIT_MS	5000
+#define FUSECTL_DIR	"/sys/fs/fuse/connections"
+
+static const char umount_help[] =
+"usage: famfs umount MNT\n"
+"\n"
+"Unmount the famfs mount MNT and wait (up to 5 s in all) for its famfsd\n"
+"to exit. famfs umount never waits on famfsd itself: a famfsd that does\n"
+"not answer (stopped, or hung with requests waiting) has its FUSE\n"
+"connection aborted (through " FUSECTL_DIR "/N/abort), and\n"
+"the mount is unmounted, lazily as the last resort. A mount whose famfsd\n"
+"died is unmounted too. A busy mount (open files, a working directory\n"
+"inside) of a famfsd that answers is refused. Exit 1 when famfsd has not\n"
+"exited after 5 s, although the mount is gone.\n"
+"\n"
+"  -h, --help   this help\n"
+"\n"
+"Example:\n"
+"  famfs umount /mnt/famfs\n";
+
+/* The state letter of @pid from /proc/PID/stat, or 0 when it is gone. */
+static char pid_state(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	p = fgets(buf, sizeof(buf), f);
+	fclose(f);
+	if (!p || !(p = strrchr(buf, ')')) || p[1] != ' ')
+		return 0;
+	return p[2];
+}
+
+/* Start time of @pid in clock ticks (field 22 of /proc/PID/stat), or 0. */
+static unsigned long long pid_start(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long v = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	p = fgets(buf, sizeof(buf), f);
+	fclose(f);
+	if (!p || !(p = strrchr(buf, ')')))
+		return 0;
+	/* after ")": field 3 is the state; the start time is field 22 */
+	if (sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d "
+		   "%*d %*d %*d %llu", &v) != 1)
+		return 0;
+	return v;
+}
+
+static bool pid_gone(pid_t pid)
+{
+	char s = pid_state(pid);
+
+	return s == 0 || s == 'Z' || s == 'X';
+}
+
+/* Does @pid hold /dev/fuse open? */
+static bool holds_dev_fuse(pid_t pid)
+{
+	char dir[64], link[PATH_MAX], target[64];
+	struct dirent *de;
+	bool found = false;
+	ssize_t n;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)pid);
+	d = opendir(dir);
+	if (!d)
+		return false;
+	while (!found && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(link, sizeof(link), "%s/%s", dir, de->d_name);
+		n = readlink(link, target, sizeof(target) - 1);
+		if (n > 0) {
+			target[n] = '\0';
+			found = !strcmp(target, "/dev/fuse");
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+/*
+ * The famfsd serving @mnt: a process named famfsd whose last argument is
+ * @mnt (famfs mount passes absolute paths) and that holds /dev/fuse; the
+ * newest when there are several. 0 if none. Reads /proc only.
+ */
+static pid_t find_daemon(const char *mnt)
+{
+	unsigned long long best_start = 0, st;
+	char path[64], buf[8192], *last, *base;
+	pid_t best = 0, pid;
+	struct dirent *de;
+	size_t n, l;
+	DIR *d = opendir("/proc");
+	FILE *f;
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		pid = (pid_t)atoi(de->d_name);
+		if (pid <= 0 || pid == getpid())
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		n = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+		if (n == 0)
+			continue;
+		buf[n] = '\0';
+		while (n > 0 && buf[n - 1] == '\0')
+			n--;
+		base = strrchr(buf, '/');
+		base = base ? base + 1 : buf;
+		if (strcmp(base, "famfsd"))
+			continue;
+		last = memrchr(buf, '\0', n);
+		last = last ? last + 1 : buf;
+		for (l = strlen(last); l > 1 && last[l - 1] == '/'; l--)
+			last[l - 1] = '\0';
+		if (strcmp(last, mnt) || !holds_dev_fuse(pid))
+			continue;
+		st = pid_start(pid);
+		if (!best || st >= best_start) {
+			best = pid;
+			best_start = st;
+		}
+	}
+	closedir(d);
+	return best;
+}
+
+/*
+ * The text of the absolute path @path names, without looking up its last
+ * component (which may be the root of a hung mount): realpath of the
+ * parent plus the last name. Falls back to realpath for "." and "..".
+ */
+static int mount_text(const char *path, char *out, size_t len)
+{
+	char tmp[PATH_MAX], par[PATH_MAX], *base, *dir;
+	size_t l;
+
+	if (snprintf(tmp, sizeof(tmp), "%s", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	for (l = strlen(tmp); l > 1 && tmp[l - 1] == '/'; l--)
+		tmp[l - 1] = '\0';
+	base = strrchr(tmp, '/');
+	if (!strcmp(tmp, "/") || !strcmp(base ? base + 1 : tmp, ".") ||
+	    !strcmp(base ? base + 1 : tmp, "..")) {
+		if (!realpath(tmp, par))
+			return -errno;
+		snprintf(out, len, "%s", par);
+		return 0;
+	}
+	if (base) {
+		*base++ = '\0';
+		dir = tmp[0] ? tmp : "/";
+	} else {
+		base = tmp;
+		dir = ".";
+	}
+	if (!realpath(dir, par))
+		return -errno;
+	if ((size_t)snprintf(out, len, "%s/%s", strcmp(par, "/") ? par : "", base) >= len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+/* Write "1" to the connection's abort file; mounts fusectl if need be. */
+static bool abort_conn(unsigned int conn)
+{
+	char path[128];
+	int fd;
+
+	if (!conn)
+		return false;
+	snprintf(path, sizeof(path), FUSECTL_DIR "/%u/abort", conn);
+	if (access(path, F_OK))
+		(void)mount("fusectl", FUSECTL_DIR, "fusectl", 0, NULL);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	if (write(fd, "1", 1) != 1) {
+		close(fd);
+		return false;
+	}
+	close(fd);
+	return true;
+}
+
+/* Requests waiting for an answer on connection @conn, or -1 if unknown. */
+static long conn_waiting(unsigned int conn)
+{
+	char path[128], buf[32];
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), FUSECTL_DIR "/%u/waiting", conn);
+	if (conn && access(path, F_OK))
+		(void)mount("fusectl", FUSECTL_DIR, "fusectl", 0, NULL);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fgets(buf, sizeof(buf), f))
+		v = strtol(buf, NULL, 10);
+	fclose(f);
+	return v;
+}
+
+/*
+ * Does the famfsd @pid of connection @conn answer? Not when it is gone,
+ * stopped or traced, or when requests stay waiting for up to 1 s (never past
+ * @deadline).
+ */
+static bool daemon_answers(pid_t pid, unsigned int conn, uint64_t deadline)
+{
+	uint64_t end = cli_now_ms() + 1000;
+	char s;
+
+	if (pid <= 0)
+		return false;
+	s = pid_state(pid);
+	if (!s || s == 'T' || s == 't' || s == 'Z' || s == 'X')
+		return false;
+	if (end > deadline)
+		end = deadline;
+	for (;;) {
+		if (conn_waiting(conn) <= 0)
+			return true;
+		if (cli_now_ms() >= end)
+			return false;
+		cli_sleep_ms(10);
+	}
+}
+
+/* Unmount @mnt, retrying while a released user lets go, then lazily. */
+static int unmount_after_abort(const char *mnt, uint64_t deadline)
+{
+	uint64_t end = cli_now_ms() + 1000;
+
+	if (end > deadline)
+		end = deadline;
+	while (umount2(mnt, 0)) {
+		if (errno == EINVAL || errno == ENOENT)
+			return 0;	/* gone already */
+		if (cli_now_ms() >= end)
+			return umount2(mnt, MNT_DETACH) ? -errno : 0;
+		cli_sleep_ms(10);
+	}
+	return 0;
+}
+
+int cmd_umount(int argc, char **argv)
+{
+	static const struct option lopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	uint64_t deadline = cli_now_ms() + UMOUNT_WAIT_MS;
+	char abs[PATH_MAX], real[PATH_MAX];
+	const char *arg;
+	struct cli_target t;
+	bool aborted = false;
+	pid_t pid;
+	int c, rc;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", lopts, NULL)) != -1) {
+		switch (c) {
+		case 'h': return cli_help(umount_help);
+		default: return cli_getopt_error(c, argv);
+		}
+	}
+	if (optind + 1 != argc)
+		return cli_usage("expected MNT");
+	arg = argv[optind];
+	rc = mount_text(arg, abs, sizeof(abs));
+	if (rc == 0)
+		rc = cli_find_mount_text(abs, &t);
+	if (rc) {
+		/* a symlink to the mount point: realpath is safe on a non-mount */
+		if (!realpath(arg, real) || cli_find_mount_text(real, &t))
+			return cli_failf(arg, "not a famfs mount");
+	}
+	pid = find_daemon(t.mnt);
+	if (umount2(t.mnt, 0)) {
+		rc = errno;
+		if (rc == EBUSY && daemon_answers(pid, t.conn, deadline))
+			return cli_failf(arg, "mount is busy (open files or a working "
+					 "directory inside); close them and retry");
+		/* famfsd does not answer, or the mount is dead: cut it loose */
+		aborted = abort_conn(t.conn);
+		rc = unmount_after_abort(t.mnt, deadline);
+		if (rc)
+			return cli_failf(arg, "umount: %s", strerror(-rc));
+	}
+	if (pid <= 0)
+		return CLI_OK;
+	while (!pid_gone(pid)) {
+		if (cli_now_ms() >= deadline) {
+			c = pid_state(pid);
+			return cli_failf(arg, "unmounted%s, but famfsd (pid %d) %sdid not exit "
+					 "within 5 s", aborted ? " (connection aborted)" : "",
+					 (int)pid, c == 'T' || c == 't' ? "is stopped and " : "");
+		}
+		cli_sleep_ms(10);
+	}
+	return CLI_OK;
+}
