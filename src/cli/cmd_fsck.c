@@ -57,10 +57,23 @@ static const char *sev_name(enum famfs_fsck_sev s)
 	return s == FAMFS_FSCK_ERROR ? "error" : s == FAMFS_FSCK_WARN ? "warning" : "info";
 }
 
+/* "superblock: superblock: bad magic" -> "superblock: bad magic". */
+static const char *undouble(const char *msg)
+{
+	const char *colon = msg ? strstr(msg, ": ") : NULL;
+	size_t l;
+
+	if (!colon)
+		return msg ? msg : "";
+	l = (size_t)(colon - msg) + 2;
+	return strncmp(msg, msg + l, l) ? msg : msg + l;
+}
+
 static void on_problem(void *ctx, enum famfs_fsck_sev sev, const char *msg)
 {
 	struct fsck_ctx *c = ctx;
 
+	msg = undouble(msg);
 	if (sev == FAMFS_FSCK_ERROR && !c->first_error[0])
 		snprintf(c->first_error, sizeof(c->first_error), "%s", msg);
 	if (!c->json) {
@@ -170,6 +183,35 @@ static void print_json(const char *dev, const struct famfs_log *log,
 	printf("%s]\n}\n", c->n ? "\n  " : "");
 }
 
+/*
+ * The image cannot be checked: with --json print an object saying why (and
+ * any problems found so far); always the one-line error on stderr.
+ */
+static int fsck_fatal(const char *dev, int rc, const struct fsck_ctx *c)
+{
+	const char *m = famfs_errmsg();
+	char msg[1024];
+
+	snprintf(msg, sizeof(msg), "%s", undouble(m && *m ? m : strerror(-rc)));
+	if (c->json) {
+		printf("{\n  \"device\": ");
+		cli_json_str(stdout, dev);
+		printf(",\n  \"clean\": false,\n  \"error\": ");
+		cli_json_str(stdout, msg);
+		printf(",\n  \"problems\": [");
+		for (size_t i = 0; i < c->n; i++) {
+			printf("%s\n    {\"severity\": \"%s\", \"message\": ", i ? "," : "",
+			       sev_name(c->p[i].sev));
+			cli_json_str(stdout, c->p[i].msg);
+			printf("}");
+		}
+		printf("%s]\n}\n", c->n ? "\n  " : "");
+		fflush(stdout);
+	}
+	famfs_errclear();
+	return cli_failf(dev, "%s", msg);
+}
+
 int cmd_fsck(int argc, char **argv)
 {
 	static const struct option lopts[] = {
@@ -208,7 +250,7 @@ int cmd_fsck(int argc, char **argv)
 	famfs_errclear();
 	rc = famfs_dev_open(devpath, false, &dev);
 	if (rc)
-		return cli_fail(devpath, rc);
+		return fsck_fatal(devpath, rc, &fc);
 	famfs_errclear();
 	rc = famfs_fsck(dev, on_problem, &fc, &res);
 	if (!rc && famfs_dev_check_perms(devpath, pmsg, sizeof(pmsg)) == FAMFS_DEVPERM_WARN) {
@@ -216,7 +258,7 @@ int cmd_fsck(int argc, char **argv)
 		on_problem(&fc, FAMFS_FSCK_WARN, pmsg);
 	}
 	if (rc) {
-		ret = cli_fail(devpath, rc);
+		ret = fsck_fatal(devpath, rc, &fc);
 		goto out;
 	}
 	famfs_errclear();
