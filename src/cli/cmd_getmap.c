@@ -35,6 +35,7 @@ static const char help[] =
 "                   famfsd through FAMFS_IOC_GET_FMAP on a mount, or\n"
 "                   encoded from the log with --device)\n"
 "  -d, --daxdev N   ask famfsd on MNT for the name of device N\n"
+"                   (--json, --raw and --daxdev exclude each other)\n"
 "  -h, --help       this help\n"
 "\n"
 "Exit status: 0 success, 1 not a famfs file or an error, 2 bad usage.\n"
@@ -232,6 +233,10 @@ int cmd_getmap(int argc, char **argv)
 		default: return cli_getopt_error(c, argv);
 		}
 	}
+	if (raw + !!daxdev + json > 1)
+		return cli_usage("--json, --raw and --daxdev exclude each other");
+	if (quiet && (raw || daxdev))
+		return cli_usage("--quiet goes with neither --raw nor --daxdev");
 	if (optind + 1 != argc)
 		return cli_usage(optind >= argc ? "missing FILE" : "exactly one FILE expected");
 	path = argv[optind];

@@ -40,8 +40,12 @@ static const char poison_help[] =
 "Example:\n"
 "  famfs poison /mnt/famfs 0\n";
 
-/* Open the root of the mount holding @path and run @cmd; -errno or 0. */
-static int root_ioctl(const char *path, unsigned long cmd, void *arg, struct cli_target *t)
+/*
+ * Open the root of the mount holding @path and run @cmd; 0, or 1 after
+ * printing the error. @einval says what EINVAL means for @cmd (or NULL).
+ */
+static int root_ioctl(const char *path, unsigned long cmd, void *arg, struct cli_target *t,
+		      const char *einval)
 {
 	int fd, rc;
 
@@ -57,7 +61,7 @@ static int root_ioctl(const char *path, unsigned long cmd, void *arg, struct cli
 		rc = errno;
 		close(fd);
 		cli_failf(t->mnt, "%s", rc == ENOTTY ? "famfsd does not support this ioctl" :
-			  strerror(rc));
+			  rc == EINVAL && einval ? einval : strerror(rc));
 		return 1;
 	}
 	close(fd);
@@ -110,7 +114,7 @@ int cmd_stats(int argc, char **argv)
 	if (optind + 1 != argc)
 		return cli_usage("expected MNT");
 	memset(&s, 0, sizeof(s));
-	if (root_ioctl(argv[optind], FAMFS_IOC_STATS, &s, &t))
+	if (root_ioctl(argv[optind], FAMFS_IOC_STATS, &s, &t, NULL))
 		return CLI_FAIL;
 	nops = s.nops < FAMFS_STATS_MAX_OPS ? s.nops : FAMFS_STATS_MAX_OPS;
 	if (json) {
@@ -164,6 +168,7 @@ int cmd_stats(int argc, char **argv)
 int cmd_poison(int argc, char **argv)
 {
 	struct cli_target t;
+	char why[64];
 	uint32_t idx;
 	uint64_t v;
 	int ret;
@@ -175,7 +180,8 @@ int cmd_poison(int argc, char **argv)
 	if (cli_parse_uint(argv[optind + 1], 23, &v))
 		return cli_usage("bad device index '%s' (0..23)", argv[optind + 1]);
 	idx = (uint32_t)v;
-	if (root_ioctl(argv[optind], FAMFS_IOC_POISON, &idx, &t))
+	snprintf(why, sizeof(why), "device %u is not in the table", idx);
+	if (root_ioctl(argv[optind], FAMFS_IOC_POISON, &idx, &t, why))
 		return CLI_FAIL;
 	cli_fputs_esc(stdout, t.mnt);
 	printf(": device %u marked failed\n", idx);
