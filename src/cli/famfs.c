@@ -86,7 +86,7 @@ int main(int argc, char **argv)
 		return CLI_USAGE;
 	}
 	if (i >= argc) {
-		usage(stderr);
+		fprintf(stderr, "famfs: missing VERB (try 'famfs --help')\n");
 		return CLI_USAGE;
 	}
 	for (size_t v = 0; v < sizeof(verbs) / sizeof(verbs[0]); v++) {

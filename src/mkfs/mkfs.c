@@ -43,7 +43,8 @@ static const char help[] =
 "  -h, --help           this help\n"
 "\n"
 "Make a device in memory with:\n"
-"  truncate -s 4G /dev/shm/famfs0 && mkfs.famfs /dev/shm/famfs0\n";
+"  truncate -s 4G /dev/shm/famfs0 && chmod 600 /dev/shm/famfs0 &&\n"
+"    mkfs.famfs /dev/shm/famfs0\n";
 
 /* Write @s to @f with control characters escaped (\n, \t, \xHH). */
 static void puts_esc(FILE *f, const char *s)
@@ -234,8 +235,8 @@ int main(int argc, char **argv)
 		}
 	}
 	if (optind >= argc) {
-		fputs(help, stderr);
-		fprintf(stderr, "mkfs.famfs: missing DEV\n");
+		fprintf(stderr, "mkfs.famfs: missing DEV, e.g. truncate -s 4G /dev/shm/famfs0 && "
+			"chmod 600 /dev/shm/famfs0 (try 'mkfs.famfs --help')\n");
 		return 2;
 	}
 	if (optind + 1 != argc) {
