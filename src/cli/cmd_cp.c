@@ -33,7 +33,8 @@ static const char help[] =
 "files (famfs files cannot be empty; upstream refuses them too) and sources\n"
 "that are not regular files are refused before anything is created. A\n"
 "progress bar is drawn on stderr when stdout is a terminal and the copy is\n"
-"over 64 MiB.\n"
+"over 64 MiB. Symbolic links are followed, on the command line and inside\n"
+"a tree alike; a directory is not copied into itself.\n"
 "\n"
 "  -r, --recursive        copy directories and everything below them\n"
 "  -m, --mode MODE        octal permission bits of new files (default: the\n"
@@ -110,6 +111,21 @@ static int join(char *out, size_t len, const char *dir, const char *name)
 static int plan_source(struct cp_plan *p, const char *src, const char *rel,
 		       const struct stat *st, int depth);
 
+/* Would the copy of directory @src to @rel in the mount of @t land inside @src? */
+static bool into_itself(const char *src, const struct cli_target *t, const char *rel)
+{
+	char real[PATH_MAX], dst[PATH_MAX * 2];
+	size_t l;
+
+	if (!t->mnt[0] || !realpath(src, real))
+		return false;
+	snprintf(dst, sizeof(dst), "%s/%s", strcmp(t->mnt, "/") ? t->mnt : "", rel);
+	l = strlen(real);
+	if (l == 1)
+		return true;	/* the source is / */
+	return !strncmp(dst, real, l) && (dst[l] == '/' || dst[l] == '\0');
+}
+
 static int plan_dir(struct cp_plan *p, const char *src, const char *rel,
 		    const struct stat *st, int depth)
 {
@@ -139,7 +155,8 @@ static int plan_dir(struct cp_plan *p, const char *src, const char *rel,
 				       FAMFS_OMF_PATH_MAX - 1);
 			goto next;
 		}
-		if (lstat(csrc, &cst)) {
+		/* a symlink is followed, as for a SRC named on the command line */
+		if (stat(csrc, &cst)) {
 			rc = cli_fail(csrc, -errno);
 			goto next;
 		}
@@ -368,6 +385,10 @@ int cmd_cp(int argc, char **argv)
 		}
 		if (!rel[0]) {
 			cli_failf(dest, "cannot copy onto the root directory");
+			goto out;
+		}
+		if (S_ISDIR(st.st_mode) && into_itself(src, &t, rel)) {
+			cli_failf(src, "cannot copy a directory into itself (%s)", dest);
 			goto out;
 		}
 		if (plan_source(&plan, src, rel, &st, 0))
