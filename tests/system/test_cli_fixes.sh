@@ -65,6 +65,68 @@ check_refused "$DEV" "cp into a read-only mount" "read-only mount" \
 check "reading a read-only mount works" "$FAMFS" ls "$M/ro"
 check "umount the read-only mount" "$FAMFS" umount "$M"
 
+# --- cp -r: symlinks inside a tree, a directory into itself, poison ---
+mkdir -p "$T/tree/sub"
+echo data >"$T/target"
+ln -s "$T/target" "$T/tree/link"
+echo more >"$T/tree/sub/f"
+check "cp -r follows a symlink inside the tree" F cp -r "$T/tree" tree
+check "the link's target was copied" F getmap -q tree/link
+check "mount for cp into itself" "$FAMFS" mount "$DEV" "$M"
+check_refused "$DEV" "cp -r of a directory into itself" "into itself" \
+	"$FAMFS" cp -r "$M/tree" "$M/tree/sub"
+check_refused "$DEV" "cp -r of a directory into itself, new name" "into itself" \
+	"$FAMFS" cp -r "$M/tree" "$M/tree/copy"
+check_fail "poison of a device that is not in the table" "device 1 is not in the table" \
+	"$FAMFS" poison "$M" 1
+check "umount" "$FAMFS" umount "$M"
+
+# --- nice to have: hints, fsck of an unformatted device, getmap flags ---
+# usage_line DESCRIPTION PATTERN CMD... : exit 2 and one line matching PATTERN.
+usage_line() {
+	local what=$1 pat=$2 rc; shift 2
+	"$@" >"$T/out" 2>"$T/err"
+	rc=$?
+	if [ $rc -eq 2 ] && [ "$(wc -l <"$T/err")" -eq 1 ] && grep -Eq -- "$pat" "$T/err"; then
+		pass "$what"
+	else
+		fail "$what: exit $rc: $(head -c 400 "$T/err")"
+	fi
+}
+usage_line "famfs with no verb: a one-line hint" "missing VERB.*--help" "$FAMFS"
+usage_line "mkfs.famfs with no DEV: a one-line hint" "missing DEV.*chmod 600" "$MKFS"
+check "mkfs.famfs --help recipe sets mode 600" grep -q "chmod 600" <("$MKFS" --help)
+grep -q 'chmod 600' "$FAMFS_SRC/docs/man/famfs.1" "$FAMFS_SRC/docs/man/mkfs.famfs.8" &&
+	! grep -q 'famfs0 && mkfs.famfs' "$FAMFS_SRC/docs/man/famfs.1" \
+		"$FAMFS_SRC/docs/man/mkfs.famfs.8" &&
+	pass "man page recipes set mode 600" || fail "man page recipes lack chmod 600"
+usage_line "getmap --json --raw" "exclude" F getmap --json --raw a/b/f
+usage_line "getmap --json --daxdev" "exclude" "$FAMFS" getmap --json --daxdev 0 "$T"
+usage_line "getmap --raw --daxdev" "exclude" "$FAMFS" getmap --raw --daxdev 0 "$T"
+newdev UNF 64M
+chmod 600 "$UNF"
+check_fail "fsck of an unformatted device" "superblock" "$FAMFS" fsck "$UNF"
+grep -q "superblock: superblock:" "$T/out" "$T/err" && fail "fsck doubles the prefix" ||
+	pass "fsck does not double the prefix"
+"$FAMFS" fsck --json "$UNF" >"$T/out" 2>"$T/err"
+rc=$?
+if [ $rc -eq 1 ] && /usr/bin/python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["clean"] is False and "superblock" in d["error"], d
+assert "superblock: superblock" not in d["error"], d' "$T/out"; then
+	pass "fsck --json of an unformatted device prints a JSON error, exit 1"
+else
+	fail "fsck --json of an unformatted device: exit $rc: $(head -c 300 "$T/out")"
+fi
+for v in fsck mkdir creat cp verify getmap ls logplay flush chkread mount umount stats poison; do
+	for o in $("$FAMFS" "$v" --help | grep -oE -- '--[a-z-]+' | sort -u); do
+		grep -qF -- "${o//-/\\-}" "$FAMFS_SRC/docs/man/famfs.1" ||
+			fail "famfs.1 does not document $v $o"
+	done
+done
+pass "famfs.1 documents the long options that --help lists"
+
 # --- mkfs.famfs refuses a device that is mounted ---
 check "mount" "$FAMFS" mount "$DEV" "$M"
 check_refused "$DEV" "mkfs -f of a mounted device" "mounted at $M" "$MKFS" -f "$DEV"
