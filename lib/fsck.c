@@ -53,6 +53,17 @@ static const char *why(int rc)
 	return m[0] ? m : strerror(-rc);
 }
 
+/* Report a fatal decode error of @part; the decoders' details name it already. */
+static void report_part(struct fsck_ctx *c, const char *part, int rc)
+{
+	const char *w = why(rc);
+
+	if (!strncmp(w, part, strlen(part)))
+		report(c, FAMFS_FSCK_ERROR, "%s", w);
+	else
+		report(c, FAMFS_FSCK_ERROR, "%s: %s", part, w);
+}
+
 /* Decode slot @i of the log at @log, with one retry after an invalidate. */
 static int fsck_read(const uint8_t *log, uint64_t i, struct famfs_omf_entry *e)
 {
@@ -150,7 +161,7 @@ static int fsck_super(struct fsck_ctx *c, struct famfs_dev *dev, struct famfs_om
 	famfs_errclear();
 	rc = famfs_omf_sb_decode(dev->base, FAMFS_SB_SIZE, sb);
 	if (rc) {
-		report(c, FAMFS_FSCK_ERROR, "superblock: %s", why(rc));
+		report_part(c, "superblock", rc);
 		return rc;
 	}
 	uuid_unparse(sb->uuid, uuid);
@@ -195,7 +206,7 @@ int famfs_fsck(struct famfs_dev *dev, famfs_fsck_fn fn, void *ctx,
 	famfs_errclear();
 	rc = famfs_omf_log_hdr_decode(log, FAMFS_LOG_HDR_SIZE, sb.log_len, &hdr);
 	if (rc) {
-		report(&c, FAMFS_FSCK_ERROR, "log header: %s", why(rc));
+		report_part(&c, "log header", rc);
 		return rc;
 	}
 	res->log_slots = famfs_log_nslots(sb.log_len);

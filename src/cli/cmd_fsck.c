@@ -57,28 +57,14 @@ static const char *sev_name(enum famfs_fsck_sev s)
 	return s == FAMFS_FSCK_ERROR ? "error" : s == FAMFS_FSCK_WARN ? "warning" : "info";
 }
 
-/* "superblock: superblock: bad magic" -> "superblock: bad magic". */
-static const char *undouble(const char *msg)
-{
-	const char *colon = msg ? strstr(msg, ": ") : NULL;
-	size_t l;
-
-	if (!colon)
-		return msg ? msg : "";
-	l = (size_t)(colon - msg) + 2;
-	return strncmp(msg, msg + l, l) ? msg : msg + l;
-}
-
 static void on_problem(void *ctx, enum famfs_fsck_sev sev, const char *msg)
 {
 	struct fsck_ctx *c = ctx;
 
-	msg = undouble(msg);
 	if (sev == FAMFS_FSCK_ERROR && !c->first_error[0])
 		snprintf(c->first_error, sizeof(c->first_error), "%s", msg);
 	if (!c->json) {
-		if (sev != FAMFS_FSCK_INFO || c->verbose)
-		{
+		if (sev != FAMFS_FSCK_INFO || c->verbose) {
 			printf("%s: ", sev_name(sev));
 			cli_fputs_esc(stdout, msg);
 			putchar('\n');
@@ -192,7 +178,7 @@ static int fsck_fatal(const char *dev, int rc, const struct fsck_ctx *c)
 	const char *m = famfs_errmsg();
 	char msg[1024];
 
-	snprintf(msg, sizeof(msg), "%s", undouble(m && *m ? m : strerror(-rc)));
+	snprintf(msg, sizeof(msg), "%s", m && *m ? m : strerror(-rc));
 	if (c->json) {
 		printf("{\n  \"device\": ");
 		cli_json_str(stdout, dev);
