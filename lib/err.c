@@ -7,7 +7,13 @@
 
 #include "famfs/err.h"
 
-static __thread char famfs_errbuf[512];
+/*
+ * initial-exec: a static TLS slot, no __tls_get_addr call. libfamfs also
+ * lives inside the preload shim, where every intercepted open touches this
+ * buffer; the dynamic TLS path there is slower and, under ASan, crashes in
+ * the sanitizer's own DTLS bookkeeping when threads start and fork.
+ */
+static __thread char famfs_errbuf[512] __attribute__((tls_model("initial-exec")));
 
 const char *famfs_errmsg(void)
 {

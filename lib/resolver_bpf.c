@@ -150,7 +150,7 @@ void famfs_bpf_close(struct famfs_bpf *b)
  * libbpf's warnings are never printed; the verifier's complaint (the line
  * before "processed N insns" in the load log) is kept for the error detail.
  */
-static __thread char last_warn[256];
+static __thread char last_warn[256] __attribute__((tls_model("initial-exec")));
 
 static int quiet_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {

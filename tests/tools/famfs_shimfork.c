@@ -24,7 +24,13 @@
 #define NMAPS 2000
 
 static const char *path;
-static void *hole;		/* an unmapped page: munmap of it is a no-op */
+/*
+ * A page we keep mapped. munmap(hole + 1, ...) walks the shim's span list
+ * under its lock and then fails in the kernel (EINVAL: unaligned), so it
+ * unmaps nothing. (munmap of a page already unmapped is not a no-op: the
+ * address can be reused meanwhile, e.g. by the ASan runtime's own maps.)
+ */
+static char *hole;
 static atomic_int stop;
 
 /* What both the busy thread and each child do: take the shim's locks. */
@@ -33,7 +39,7 @@ static void shim_paths(int opens)
 	int i, fd;
 
 	for (i = 0; i < 64; i++)
-		munmap(hole, 4096);
+		munmap(hole + 1, 4096);
 	for (i = 0; i < opens; i++) {
 		fd = open(path, O_RDONLY);
 		if (fd >= 0)
@@ -81,7 +87,6 @@ int main(int argc, char **argv)
 		perror(path);
 		return 1;
 	}
-	munmap(hole, 4096);
 	if (pthread_create(&th, NULL, busy, NULL))
 		return 1;
 	for (i = 0; i < forks; i++) {
