@@ -186,6 +186,15 @@ int cli_find_mount_text(const char *abs, struct cli_target *t);
 struct famfs_fs *cli_fs_open(const struct cli_target *t, bool write, const char *what);
 void cli_fs_close_all(void);
 
+/*
+ * The regular famfs file at @path (in a mount, or relative to the root
+ * with --device): resolve @t, open the file system read-only (*@fsp) and
+ * look the file up. Prints one line and returns NULL on failure; with
+ * @quiet, "no such file" and "not a regular file" are not printed.
+ */
+const struct famfs_node *cli_open_file(const char *path, struct cli_target *t,
+				       struct famfs_fs **fsp, bool quiet);
+
 /* Open the mount root O_RDONLY|O_DIRECTORY; -errno on failure. */
 int cli_mount_root_fd(const char *mnt);
 

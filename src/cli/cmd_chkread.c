@@ -81,7 +81,7 @@ int cmd_chkread(int argc, char **argv)
 	bool silent = false;
 	struct cli_target t;
 	struct famfs_fs *fs;
-	struct famfs_node *n;
+	const struct famfs_node *n;
 	const char *path;
 	struct stat st;
 	int c, rc;
@@ -97,16 +97,9 @@ int cmd_chkread(int argc, char **argv)
 	if (optind + 1 != argc)
 		return cli_usage(optind >= argc ? "missing FILE" : "exactly one FILE expected");
 	path = argv[optind];
-	if (cli_target(path, &t))
-		return CLI_FAIL;
-	fs = cli_fs_open(&t, false, path);
-	if (!fs)
-		return CLI_FAIL;
-	n = famfs_ns_resolve(fs->ns, t.rel);
+	n = cli_open_file(path, &t, &fs, false);
 	if (!n)
-		return cli_fail(path, -ENOENT);
-	if (!S_ISREG(n->mode))
-		return cli_failf(path, "not a regular file");
+		return CLI_FAIL;
 	cc.offline = !t.mnt[0];
 	cc.base = fs->dev->base;
 	if (cc.offline) {

@@ -40,7 +40,7 @@ int cmd_flush(int argc, char **argv)
 	bool verbose = false;
 	struct cli_target t;
 	struct famfs_fs *fs;
-	struct famfs_node *n;
+	const struct famfs_node *n;
 	int c, rc;
 
 	opterr = 0;
@@ -58,16 +58,9 @@ int cmd_flush(int argc, char **argv)
 	if (optind >= argc)
 		return cli_usage("missing FILE");
 	for (int i = optind; i < argc; i++) {
-		if (cli_target(argv[i], &t))
-			return CLI_FAIL;
-		fs = cli_fs_open(&t, false, argv[i]);
-		if (!fs)
-			return CLI_FAIL;
-		n = famfs_ns_resolve(fs->ns, t.rel);
+		n = cli_open_file(argv[i], &t, &fs, false);
 		if (!n)
-			return cli_fail(argv[i], -ENOENT);
-		if (!S_ISREG(n->mode))
-			return cli_failf(argv[i], "not a regular file");
+			return CLI_FAIL;
 		famfs_errclear();
 		rc = cli_for_each_run(fs, n, flush_run, NULL);
 		if (rc)

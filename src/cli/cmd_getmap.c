@@ -219,7 +219,7 @@ int cmd_getmap(int argc, char **argv)
 	const char *daxdev = NULL, *path;
 	struct cli_target t;
 	struct famfs_fs *fs;
-	struct famfs_node *n;
+	const struct famfs_node *n;
 	int c;
 
 	opterr = 0;
@@ -245,18 +245,11 @@ int cmd_getmap(int argc, char **argv)
 			return cli_usage("--daxdev needs a mount, not --device");
 		return getmap_daxdev(daxdev, path);
 	}
-	if (cli_target(path, &t))
-		return CLI_FAIL;
 	if (raw)
-		return getmap_raw(path, &t);
-	fs = cli_fs_open(&t, false, path);
-	if (!fs)
-		return CLI_FAIL;
-	n = famfs_ns_resolve(fs->ns, t.rel);
+		return cli_target(path, &t) ? CLI_FAIL : getmap_raw(path, &t);
+	n = cli_open_file(path, &t, &fs, quiet);
 	if (!n)
-		return quiet ? CLI_FAIL : cli_fail(path, -ENOENT);
-	if (!S_ISREG(n->mode))
-		return quiet ? CLI_FAIL : cli_failf(path, "not a regular file");
+		return CLI_FAIL;
 	if (!quiet)
 		print_map(t.rel, n, json);
 	return CLI_OK;

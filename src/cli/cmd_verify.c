@@ -55,7 +55,7 @@ int cmd_verify(int argc, char **argv)
 	struct check_ctx cc;
 	struct cli_target t;
 	struct famfs_fs *fs;
-	struct famfs_node *n;
+	const struct famfs_node *n;
 	int c, rc;
 
 	opterr = 0;
@@ -81,16 +81,9 @@ int cmd_verify(int argc, char **argv)
 		return cli_usage("missing -f FILE");
 	if (optind != argc)
 		return cli_usage("unexpected argument '%s'", argv[optind]);
-	if (cli_target(path, &t))
-		return CLI_FAIL;
-	fs = cli_fs_open(&t, false, path);
-	if (!fs)
-		return CLI_FAIL;
-	n = famfs_ns_resolve(fs->ns, t.rel);
+	n = cli_open_file(path, &t, &fs, false);
 	if (!n)
-		return cli_fail(path, -ENOENT);
-	if (!S_ISREG(n->mode))
-		return cli_failf(path, "not a regular file");
+		return CLI_FAIL;
 	cc.seed = seed;
 	cc.bad = -1;
 	famfs_errclear();

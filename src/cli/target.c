@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "famfs/err.h"
@@ -264,6 +265,30 @@ struct famfs_fs *cli_fs_open(const struct cli_target *t, bool write, const char 
 	cache.write = write;
 	note_replay(cache.fs, t->dev, write);
 	return cache.fs;
+}
+
+const struct famfs_node *cli_open_file(const char *path, struct cli_target *t,
+				       struct famfs_fs **fsp, bool quiet)
+{
+	const struct famfs_node *n;
+
+	if (cli_target(path, t))
+		return NULL;
+	*fsp = cli_fs_open(t, false, path);
+	if (!*fsp)
+		return NULL;
+	n = famfs_ns_resolve((*fsp)->ns, t->rel);
+	if (!n) {
+		if (!quiet)
+			cli_fail(path, -ENOENT);
+		return NULL;
+	}
+	if (!S_ISREG(n->mode)) {
+		if (!quiet)
+			cli_failf(path, "not a regular file");
+		return NULL;
+	}
+	return n;
 }
 
 void cli_fs_close_all(void)
