@@ -143,6 +143,35 @@ void famfs_omf_sb_encode(const struct famfs_omf_sb *sb, uint8_t out[FAMFS_SB_SIZ
 	       strnlen(sb->daxdev, FAMFS_DAXDEV_PATH_LEN));
 }
 
+/*
+ * The fields after the CRC are not covered by it (upstream's layout), so a
+ * flipped bit there is caught only by what every famfs writer puts there:
+ * flags 0, dd_uuid all zero (both unused), and the device path as printable
+ * text, zero-padded to 64 bytes (strncpy).
+ */
+static int sb_check_uncovered(const uint8_t *buf, const struct famfs_omf_sb *sb)
+{
+	const uint8_t *p = buf + FAMFS_OFF_SB_DD_DAXDEV;
+	unsigned int i;
+
+	if (sb->flags)
+		return famfs_err(-EINVAL, "superblock: flags 0x%x (no famfs writes any)",
+				 sb->flags);
+	for (i = 0; i < 16; i++)
+		if (sb->dd_uuid[i])
+			return famfs_err(-EINVAL, "superblock: dd_uuid byte %u is 0x%02x "
+					 "(unused, always zero)", i, sb->dd_uuid[i]);
+	for (i = 0; i < FAMFS_DAXDEV_PATH_LEN && p[i]; i++)
+		if (p[i] < 0x20 || p[i] > 0x7e)
+			return famfs_err(-EINVAL, "superblock: device path byte %u is 0x%02x "
+					 "(not printable)", i, p[i]);
+	for (; i < FAMFS_DAXDEV_PATH_LEN; i++)
+		if (p[i])
+			return famfs_err(-EINVAL, "superblock: device path padding byte %u is "
+					 "0x%02x (must be zero)", i, p[i]);
+	return 0;
+}
+
 int famfs_omf_sb_decode(const uint8_t *buf, size_t len, struct famfs_omf_sb *sb)
 {
 	uint64_t crc;
@@ -199,7 +228,7 @@ int famfs_omf_sb_decode(const uint8_t *buf, size_t len, struct famfs_omf_sb *sb)
 				 (unsigned long long)sb->dev_size,
 				 (unsigned long long)sb->alloc_unit,
 				 (unsigned long long)(sb->log_offset + sb->log_len));
-	return 0;
+	return sb_check_uncovered(buf, sb);
 }
 
 /* ---- log header ---- */

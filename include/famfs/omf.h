@@ -158,7 +158,9 @@ void famfs_omf_sb_encode(const struct famfs_omf_sb *sb, uint8_t out[FAMFS_SB_SIZ
  * Decode and validate a superblock from @len bytes at @buf. Checks, in order:
  * length, magic (-EINVAL, "no famfs superblock"), version (-EPROTONOSUPPORT),
  * CRC (-EBADMSG), alloc unit, log offset and log length (-EINVAL), device
- * size (non-zero, a multiple of the alloc unit, larger than sb + log).
+ * size (non-zero, a multiple of the alloc unit, larger than sb + log), and
+ * the fields past the CRC as every writer leaves them (-EINVAL): flags 0,
+ * dd_uuid zero, the device path printable and zero-padded.
  */
 int famfs_omf_sb_decode(const uint8_t *buf, size_t len, struct famfs_omf_sb *sb);
 

@@ -218,10 +218,15 @@ corrupt sb sb.crc flip sb.crc 0
 corrupt sb sb.dev_size-unaligned flip sb.dev_size 20
 corrupt sb sb.dev_size-too-big flip sb.dev_size 40
 corrupt sb sb.dev_size-zero flip sb.dev_size 33
-# Outside the superblock CRC (upstream layout) and never relied on.
-corrupt info sb.flags flip sb.flags 0
-corrupt info sb.dd_uuid flip sb.dd_uuid 9
-corrupt info sb.daxdev flip sb.daxdev 1
+# Outside the superblock CRC (upstream layout): caught by what every writer
+# leaves there (flags 0, dd_uuid zero, the path printable and zero-padded).
+corrupt sb sb.flags flip sb.flags 0
+corrupt sb sb.dd_uuid flip sb.dd_uuid 9
+corrupt sb sb.daxdev-high-bit flip sb.daxdev 7
+corrupt sb sb.daxdev-padding flip sb.daxdev 320
+# A flip that leaves the informational path printable ('/' -> '-') cannot be
+# told from a real path; nothing reads it, so every tool serves.
+corrupt info sb.daxdev-printable flip sb.daxdev 1
 # Behind a valid CRC: the field checks themselves.
 corrupt sb sb.alloc_unit-crc set sb.alloc_unit 0x100000 -c
 corrupt sb sb.log_len-crc set sb.log_len 0x900000 -c

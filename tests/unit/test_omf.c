@@ -85,9 +85,7 @@ static void good_sb(struct famfs_omf_sb *sb)
 		sb->uuid[i] = (uint8_t)(0x10 + i);
 		sb->dev_uuid[i] = (uint8_t)(0x20 + i);
 		sb->system_uuid[i] = (uint8_t)(0x30 + i);
-		sb->dd_uuid[i] = (uint8_t)(0x40 + i);
 	}
-	sb->flags = 0x5a;
 	sb->dev_size = 4096 * MiB;
 	strcpy(sb->daxdev, "/dev/dax0.0");
 }
@@ -99,6 +97,10 @@ static void test_sb_offsets_and_crc(void **state)
 
 	good_sb(&sb);
 	sb.crc = 0xdeadbeef;	/* ignored */
+	/* Unused fields get values here only to check where they land. */
+	for (int i = 0; i < 16; i++)
+		sb.dd_uuid[i] = (uint8_t)(0x40 + i);
+	sb.flags = 0x5a;
 	memset(b, 0xaa, sizeof(b));
 	famfs_omf_sb_encode(&sb, b);
 	assert_int_equal(rd64(b + 0), 0x87b282ff);
@@ -122,7 +124,12 @@ static void test_sb_offsets_and_crc(void **state)
 	assert_memory_equal(b + 136, "/dev/dax0.0", 12);
 	for (int i = 136 + 11; i < 200; i++)
 		assert_int_equal(b[i], 0);
+	/* ... and no famfs writes them: a decoder refuses them. */
+	assert_int_equal(famfs_omf_sb_decode(b, sizeof(b), &d), -EINVAL);
 
+	sb.flags = 0;
+	memset(sb.dd_uuid, 0, sizeof(sb.dd_uuid));
+	famfs_omf_sb_encode(&sb, b);
 	assert_int_equal(famfs_omf_sb_decode(b, sizeof(b), &d), 0);
 	assert_int_equal(d.crc, 0x194a8129);
 	sb.crc = d.crc;
@@ -201,6 +208,21 @@ static void test_sb_failures(void **state)
 	good_sb(&sb);
 	sb.dev_size = 10 * MiB;	/* == log end */
 	assert_err(sb_try(&sb), -EINVAL, "dev_size");
+
+	/* Past the CRC: what no writer leaves there. */
+	good_sb(&sb);
+	sb.flags = 1;
+	assert_err(sb_try(&sb), -EINVAL, "flags 0x1");
+	good_sb(&sb);
+	sb.dd_uuid[9] = 0x02;
+	assert_err(sb_try(&sb), -EINVAL, "dd_uuid byte 9");
+	good_sb(&sb);
+	sb.daxdev[3] = 0x7f;
+	assert_err(sb_try(&sb), -EINVAL, "device path byte 3");
+	good_sb(&sb);
+	famfs_omf_sb_encode(&sb, b);
+	b[136 + 20] = 'x';	/* past the path's NUL: padding */
+	assert_err(famfs_omf_sb_decode(b, sizeof(b), &d), -EINVAL, "padding byte 20");
 
 	/* Accepted variants: 4 KiB alloc unit, 16 MiB log, smallest device. */
 	good_sb(&sb);
