@@ -59,7 +59,7 @@ static inline int fz_entry_equal(const struct famfs_omf_entry *a,
 {
 	const struct famfs_omf_file *f = &a->file, *g = &b->file;
 
-	if (a->seqnum != b->seqnum || a->type != b->type)
+	if (a->seqnum != b->seqnum || a->type != b->type || a->time != b->time)
 		return 0;
 	switch (a->type) {
 	case FAMFS_LOG_FILE:

@@ -121,6 +121,7 @@ int famfs_fs_open(const char *path, unsigned int flags, struct famfs_fs **out)
 	rc = famfs_ns_new(&fs->ns);
 	if (rc)
 		goto fail;
+	famfs_ns_set_epoch(fs->ns, fs->log->mkfs_time);
 	sb = &fs->log->sb;
 	rc = famfs_alloc_init(&fs->alloc, sb->dev_size, sb->alloc_unit,
 			      sb->log_offset + sb->log_len);

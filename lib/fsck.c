@@ -183,6 +183,28 @@ static int fsck_super(struct fsck_ctx *c, struct famfs_dev *dev, struct famfs_om
 	return 0;
 }
 
+/* The log tail: none (upstream's mkfs) is fine, a damaged one a warning. */
+static void fsck_tail(struct fsck_ctx *c, const uint8_t *log, const struct famfs_omf_sb *sb)
+{
+	uint64_t off = famfs_log_tail_off(sb->log_len);
+	uint8_t buf[FAMFS_LOG_TAIL_SIZE];
+	int rc;
+
+	if (!off)
+		return;
+	famfs_invalidate(log + off, sizeof(buf));
+	memcpy(buf, log + off, sizeof(buf));
+	famfs_errclear();
+	rc = famfs_omf_log_tail_decode(buf, sb->uuid, &c->res->mkfs_time);
+	if (rc == -ENOENT)
+		report(c, FAMFS_FSCK_INFO, "log tail: no mkfs time (times start at 1970)");
+	else if (rc)
+		report(c, FAMFS_FSCK_WARN, "%s; times start at 1970", why(rc));
+	else
+		report(c, FAMFS_FSCK_INFO, "log tail: made at %" PRIu32 " s since the epoch",
+		       c->res->mkfs_time);
+}
+
 int famfs_fsck(struct famfs_dev *dev, famfs_fsck_fn fn, void *ctx,
 	       struct famfs_fsck_result *res)
 {
@@ -213,6 +235,7 @@ int famfs_fsck(struct famfs_dev *dev, famfs_fsck_fn fn, void *ctx,
 	end = hdr.next_index;
 	res->entries = end;
 	res->log_free = res->log_slots - end;
+	fsck_tail(&c, log, &sb);
 	if (hdr.next_seqnum != hdr.next_index)
 		report(&c, FAMFS_FSCK_WARN, "interrupted append (next_seqnum %" PRIu64
 		       ", next_index %" PRIu64 ")", hdr.next_seqnum, hdr.next_index);

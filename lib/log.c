@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <time.h>
 #include <unistd.h>
 #include <uuid/uuid.h>
 
@@ -42,6 +43,35 @@ static inline void log_store(struct famfs_log *log, size_t off, uint64_t v)
 static inline uint8_t *log_slot(struct famfs_log *log, uint64_t index)
 {
 	return log->base + FAMFS_LOG_HDR_SIZE + index * FAMFS_LOG_ENTRY_SIZE;
+}
+
+/*
+ * The mkfs time from the log tail, when our mkfs left one: times fall back
+ * to 1970 without it, so a missing or damaged tail is not an error here
+ * (fsck reports a damaged one).
+ */
+static void log_read_tail(struct famfs_log *log)
+{
+	uint8_t buf[FAMFS_LOG_TAIL_SIZE];
+	uint64_t off = famfs_log_tail_off(log->sb.log_len);
+
+	log->mkfs_time = 0;
+	if (!off)
+		return;
+	famfs_invalidate(log->base + off, sizeof(buf));
+	memcpy(buf, log->base + off, sizeof(buf));
+	if (famfs_omf_log_tail_decode(buf, log->sb.uuid, &log->mkfs_time))
+		famfs_errclear();
+}
+
+/* Seconds since the epoch, as an entry or the log tail stores them. */
+static uint32_t log_now(void)
+{
+	time_t t = time(NULL);
+
+	if (t <= 0)
+		return 1;
+	return (uint64_t)t > UINT32_MAX ? UINT32_MAX : (uint32_t)t;
 }
 
 int famfs_log_open(struct famfs_dev *dev, struct famfs_log **out)
@@ -81,6 +111,7 @@ int famfs_log_open(struct famfs_dev *dev, struct famfs_log **out)
 	if (rc)
 		goto fail;
 
+	log_read_tail(log);
 	rc = famfs_system_uuid(log->sys_uuid);
 	if (rc)
 		goto fail;
@@ -222,6 +253,8 @@ int famfs_log_append(struct famfs_log *log, struct famfs_omf_entry *e)
 		return famfs_err(-ENOSPC, "log full (%" PRIu64 " entries)", log->nslots);
 
 	e->seqnum = idx;
+	if (!e->time)
+		e->time = log_now();
 	famfs_omf_entry_encode(e, buf);
 	rc = famfs_omf_entry_decode(buf, idx, &check);
 	if (rc)
@@ -258,6 +291,7 @@ int famfs_mkfs(struct famfs_dev *dev, uint64_t log_len, const uint8_t sys_uuid[1
 	       bool force, bool kill)
 {
 	uint8_t sbbuf[FAMFS_SB_SIZE], hdrbuf[FAMFS_LOG_HDR_SIZE];
+	uint8_t tail[FAMFS_LOG_TAIL_SIZE];
 	struct famfs_omf_log_hdr hdr;
 	struct famfs_omf_sb old, sb;
 	uint8_t *log;
@@ -312,6 +346,12 @@ int famfs_mkfs(struct famfs_dev *dev, uint64_t log_len, const uint8_t sys_uuid[1
 	/* Cut at 64 bytes, as upstream's strncpy into dd_daxdev[64]. */
 	memcpy(sb.daxdev, dev->path, strnlen(dev->path, FAMFS_DAXDEV_PATH_LEN));
 	famfs_omf_sb_encode(&sb, sbbuf);
+	if (famfs_log_tail_off(log_len)) {
+		/* When the file system was made: the root's time (ns.h). */
+		famfs_omf_log_tail_encode(sb.uuid, log_now(), tail);
+		memcpy(log + famfs_log_tail_off(log_len), tail, sizeof(tail));
+		famfs_flush(log + famfs_log_tail_off(log_len), sizeof(tail));
+	}
 	/* The magic goes last, so the superblock becomes valid in one store. */
 	memcpy(dev->base + 8, sbbuf + 8, sizeof(sbbuf) - 8);
 	famfs_flush(dev->base, sizeof(sbbuf));

@@ -23,6 +23,7 @@
 #define NS_MAX_DEPTH	(FAMFS_OMF_PATH_MAX / 2)
 #define NS_SLAB_MIN	(64 * 1024)
 #define NS_SLAB_MAX	(2 * 1024 * 1024)	/* a huge page where THP allows */
+#define NS_PER_SEC	1000000000ULL
 
 /*
  * Nodes are carved from slabs that are never freed before the namespace,
@@ -48,6 +49,7 @@ struct famfs_ns {
 	uint64_t dirs;
 	uint64_t entries;
 	uint64_t implicit;		/* implicit directories created so far */
+	uint32_t time_sec;		/* seconds of the latest entry applied */
 	struct ns_slab *slab;		/* newest first */
 	size_t next_slab;		/* bytes of the next slab */
 };
@@ -243,11 +245,34 @@ void famfs_ns_free(struct famfs_ns *ns)
 	free(ns);
 }
 
+void famfs_ns_set_epoch(struct famfs_ns *ns, uint32_t mkfs_time)
+{
+	uint64_t t = (uint64_t)mkfs_time * NS_PER_SEC;
+
+	if (mkfs_time > ns->time_sec)
+		ns->time_sec = mkfs_time;
+	if (t > ns->root.time_ns)
+		ns->root.time_ns = t;
+}
+
+/* The time, in ns since the epoch, that entry @index gives (ns.h). */
+static uint64_t entry_time(const struct famfs_ns *ns, uint64_t index,
+			   const struct famfs_omf_entry *e)
+{
+	uint32_t sec = e->time > ns->time_sec ? e->time : ns->time_sec;
+	uint64_t nsec = index + 1 < NS_PER_SEC ? index + 1 : NS_PER_SEC - 1;
+
+	return (uint64_t)sec * NS_PER_SEC + nsec;
+}
+
 /* Link @n (fully set up, parent included) into its parent and the tables. */
 static void ns_link(struct famfs_ns *ns, struct famfs_node *n)
 {
 	struct famfs_node *p = n->parent;
 
+	/* A directory changes when it gains an entry. */
+	if (n->time_ns > p->time_ns)
+		p->time_ns = n->time_ns;
 	if (p->last_child)
 		p->last_child->next_sibling = n;
 	else
@@ -280,6 +305,7 @@ static int ns_add(struct famfs_ns *ns, uint64_t index, const struct famfs_omf_en
 	size_t clen[NS_MAX_DEPTH + 1];
 	char parent[FAMFS_OMF_PATH_MAX];
 	struct famfs_node *dir = &ns->root, *leaf;
+	uint64_t t = entry_time(ns, index, e);
 	unsigned int ncomp = 0, first_missing, nnew;
 	const char *name, *s;
 	int rc;
@@ -342,6 +368,7 @@ static int ns_add(struct famfs_ns *ns, uint64_t index, const struct famfs_omf_en
 		n->uid = uid;
 		n->gid = gid;
 		n->log_index = FAMFS_NO_INDEX;
+		n->time_ns = t;
 		memcpy(n->name, comp[first_missing + i], len);
 		n->name[len] = '\0';
 		n->parent = dir;
@@ -354,6 +381,7 @@ static int ns_add(struct famfs_ns *ns, uint64_t index, const struct famfs_omf_en
 	leaf->uid = uid;
 	leaf->gid = gid;
 	leaf->log_index = index;
+	leaf->time_ns = t;
 	strcpy(leaf->name, name);
 	leaf->parent = dir;
 	if (is_file) {
@@ -380,6 +408,9 @@ int famfs_ns_apply(struct famfs_ns *ns, uint64_t index, const struct famfs_omf_e
 		return famfs_err(-EINVAL, "entry %llu: type %u cannot be applied",
 				 (unsigned long long)index, e->type);
 	}
+	/* Later entries are never older than this one, applied or not. */
+	if (e->time > ns->time_sec)
+		ns->time_sec = e->time;
 	if (rc == 0)
 		ns->entries++;
 	return rc;

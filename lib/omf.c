@@ -42,6 +42,7 @@
 /* Log entry (struct famfs_log_entry upstream). */
 #define FAMFS_OFF_E_SEQNUM		0
 #define FAMFS_OFF_E_TYPE		8
+#define FAMFS_OFF_E_TIME		12	/* upstream's padding: see omf.h */
 #define FAMFS_OFF_E_UNION		16
 #define FAMFS_OFF_E_CRC			536
 
@@ -85,6 +86,8 @@ _Static_assert(FAMFS_SB_SIZE == 200, "superblock is 200 bytes");
 _Static_assert(FAMFS_OFF_LOG_NEXT_INDEX + 8 == FAMFS_LOG_HDR_SIZE, "log header size");
 _Static_assert(FAMFS_LOG_HDR_SIZE == 48, "log header is 48 bytes");
 _Static_assert(FAMFS_OFF_E_CRC + 8 == FAMFS_LOG_ENTRY_SIZE, "entry size");
+_Static_assert(FAMFS_OFF_E_TIME == FAMFS_OFF_E_TYPE + 4 &&
+	       FAMFS_OFF_E_TIME + 4 == FAMFS_OFF_E_UNION, "entry time fills the padding");
 _Static_assert(FAMFS_LOG_ENTRY_SIZE == 544, "log entry is 544 bytes");
 _Static_assert(FAMFS_OFF_FILE_SIZE == FAMFS_OFF_E_UNION, "file arm starts the union");
 _Static_assert(FAMFS_OFF_FILE_RELPATH + FAMFS_OMF_PATH_MAX == FAMFS_OFF_FMAP, "fmap offset");
@@ -231,6 +234,51 @@ int famfs_omf_sb_decode(const uint8_t *buf, size_t len, struct famfs_omf_sb *sb)
 	return sb_check_uncovered(buf, sb);
 }
 
+/* ---- log tail ---- */
+
+#define FAMFS_OFF_TAIL_MAGIC		0
+#define FAMFS_OFF_TAIL_MKFS_TIME	4
+#define FAMFS_OFF_TAIL_ZERO		8
+#define FAMFS_OFF_TAIL_CRC		12
+_Static_assert(FAMFS_OFF_TAIL_CRC + 4 == FAMFS_LOG_TAIL_SIZE, "log tail size");
+
+static uint32_t tail_crc(const uint8_t fs_uuid[16], const uint8_t *buf)
+{
+	uLong crc = crc32(0L, Z_NULL, 0);
+
+	crc = crc32(crc, fs_uuid, 16);
+	return (uint32_t)crc32(crc, buf, FAMFS_OFF_TAIL_CRC);
+}
+
+void famfs_omf_log_tail_encode(const uint8_t fs_uuid[16], uint32_t mkfs_time,
+			       uint8_t out[FAMFS_LOG_TAIL_SIZE])
+{
+	memset(out, 0, FAMFS_LOG_TAIL_SIZE);
+	famfs_put_le32(out + FAMFS_OFF_TAIL_MAGIC, FAMFS_LOG_TAIL_MAGIC);
+	famfs_put_le32(out + FAMFS_OFF_TAIL_MKFS_TIME, mkfs_time);
+	famfs_put_le32(out + FAMFS_OFF_TAIL_CRC, tail_crc(fs_uuid, out));
+}
+
+int famfs_omf_log_tail_decode(const uint8_t buf[FAMFS_LOG_TAIL_SIZE],
+			      const uint8_t fs_uuid[16], uint32_t *mkfs_time)
+{
+	uint32_t crc, want;
+
+	*mkfs_time = 0;
+	if (famfs_get_le32(buf + FAMFS_OFF_TAIL_MAGIC) != FAMFS_LOG_TAIL_MAGIC)
+		return -ENOENT;
+	crc = famfs_get_le32(buf + FAMFS_OFF_TAIL_CRC);
+	want = tail_crc(fs_uuid, buf);
+	if (crc != want)
+		return famfs_err(-EBADMSG, "log tail: CRC mismatch (stored 0x%x, computed 0x%x)",
+				 crc, want);
+	if (famfs_get_le32(buf + FAMFS_OFF_TAIL_ZERO))
+		return famfs_err(-EINVAL, "log tail: unused word is 0x%x (must be 0)",
+				 famfs_get_le32(buf + FAMFS_OFF_TAIL_ZERO));
+	*mkfs_time = famfs_get_le32(buf + FAMFS_OFF_TAIL_MKFS_TIME);
+	return 0;
+}
+
 /* ---- log header ---- */
 
 void famfs_omf_log_hdr_encode(const struct famfs_omf_log_hdr *hdr,
@@ -340,6 +388,7 @@ void famfs_omf_entry_encode(const struct famfs_omf_entry *e,
 	memset(out, 0, FAMFS_LOG_ENTRY_SIZE);
 	famfs_put_le64(out + FAMFS_OFF_E_SEQNUM, e->seqnum);
 	famfs_put_le32(out + FAMFS_OFF_E_TYPE, e->type);
+	famfs_put_le32(out + FAMFS_OFF_E_TIME, e->time);
 	switch (e->type) {
 	case FAMFS_LOG_FILE:
 		encode_file(&e->file, out);
@@ -441,6 +490,7 @@ int famfs_omf_entry_decode(const uint8_t buf[FAMFS_LOG_ENTRY_SIZE], uint64_t ind
 	memset(e, 0, sizeof(*e));
 	e->seqnum = famfs_get_le64(buf + FAMFS_OFF_E_SEQNUM);
 	e->type = famfs_get_le32(buf + FAMFS_OFF_E_TYPE);
+	e->time = famfs_get_le32(buf + FAMFS_OFF_E_TIME);
 	e->crc = famfs_get_le64(buf + FAMFS_OFF_E_CRC);
 
 	want = famfs_crc32(buf, FAMFS_OFF_E_CRC);

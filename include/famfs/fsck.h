@@ -35,6 +35,7 @@ struct famfs_fsck_result {
 	uint64_t used_bytes;		/* sb + log + allocated */
 	uint64_t log_slots;
 	uint64_t log_free;
+	uint32_t mkfs_time;		/* from the log tail, 0 if none */
 };
 
 typedef void (*famfs_fsck_fn)(void *ctx, enum famfs_fsck_sev sev, const char *msg);

@@ -34,6 +34,7 @@ struct famfs_log {
 	uint8_t *base;			/* dev->base + sb.log_offset */
 	uint64_t nslots;		/* last_index + 1 */
 	enum famfs_role role;
+	uint32_t mkfs_time;		/* from the log tail (omf.h), 0 if none */
 	bool locked;
 	/* private to lib/log.c */
 	int lock_fd;			/* O_RDONLY fd of dev->path for flock, or -1 */
@@ -74,7 +75,8 @@ int famfs_log_lock(struct famfs_log *log);
 void famfs_log_unlock(struct famfs_log *log);
 
 /*
- * Append @e (seqnum is set here) following the commit protocol above.
+ * Append @e (seqnum is set here, and time to now unless the caller set it)
+ * following the commit protocol above.
  * The lock must be held. -EPERM on a client, -ENOSPC when the log is full,
  * -EINVAL for an entry that would not decode.
  */

@@ -11,6 +11,17 @@
  * the namespace, and directory children keep their order (readdir offsets
  * are stable while entries are appended).
  *
+ * Times are a pure function of the log too, so every host and every
+ * remount shows the same ones. Entry i's time is its recorded seconds
+ * (entry.time, see omf.h), carried forward from the entries before it when
+ * it has none or when it is earlier (so times never go back), starting from
+ * the mkfs time (famfs_ns_set_epoch), or 0 (1970) when neither exists; its
+ * nanoseconds are i + 1, so that entries logged in the same second still
+ * come in log order. A file's time is its entry's; a directory's is that of
+ * the latest entry that created it or a child in it (implicit directories
+ * take the time of the entry that made them); the root starts at the mkfs
+ * time with nanoseconds 0.
+ *
  * Not thread-safe: famfsd serialises apply against lookups itself.
  */
 #ifndef FAMFS_NS_H
@@ -35,6 +46,9 @@ struct famfs_node {
 	uint32_t gid;
 	uint64_t size;			/* files: the logged size; dirs: 0 */
 	uint64_t log_index;		/* creating entry, or FAMFS_NO_INDEX */
+	uint64_t time_ns;		/* from the log (above), ns since the epoch */
+	uint64_t wtime_ns;		/* never set here: famfsd's last write through
+					   its own mount, 0 for none (atomic) */
 	char name[FAMFS_OMF_PATH_MAX];	/* last component; "" for the root */
 	struct famfs_omf_fmap fmap;	/* files only */
 	struct famfs_node *parent;	/* root: itself */
@@ -51,6 +65,13 @@ struct famfs_ns;
 /* An empty namespace holding only the root (mode S_IFDIR | 0755, uid 0). */
 int famfs_ns_new(struct famfs_ns **out);
 void famfs_ns_free(struct famfs_ns *ns);
+
+/*
+ * Set the time the file system was made, in seconds since the epoch (the
+ * log tail's): the root's time and the base of entry times. Call it before
+ * applying any entry.
+ */
+void famfs_ns_set_epoch(struct famfs_ns *ns, uint32_t mkfs_time);
 
 /*
  * Apply log entry @index. FILE and MKDIR add a node; ADD_DAXDEV is counted

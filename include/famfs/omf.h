@@ -10,7 +10,8 @@
  *
  * Device layout:
  *   [0, 2 MiB)                  superblock region (200 bytes used)
- *   [2 MiB, 2 MiB + log_len)    log: 48-byte header, then 544-byte entries
+ *   [2 MiB, 2 MiB + log_len)    log: 48-byte header, then 544-byte entries,
+ *                               then the 16-byte log tail (below)
  *   [2 MiB + log_len, size)     file data, allocated in 2 MiB units
  *
  * Pure code: no I/O, no allocation. Decoders validate every field they can
@@ -139,11 +140,56 @@ struct famfs_omf_daxdev {
 struct famfs_omf_entry {
 	uint64_t seqnum;
 	uint32_t type;			/* enum famfs_omf_entry_type */
+	uint32_t time;			/* seconds since the epoch when logged, 0: not
+					   recorded (see FAMFS_OMF_TIME below) */
 	struct famfs_omf_file file;	/* FAMFS_LOG_FILE */
 	struct famfs_omf_mkdir mkdir;	/* FAMFS_LOG_MKDIR */
 	struct famfs_omf_daxdev daxdev;	/* FAMFS_LOG_ADD_DAXDEV */
 	uint64_t crc;			/* as stored (decode) or written (encode) */
 };
+
+/*
+ * Times. Upstream's format has no timestamp anywhere. Two places that
+ * upstream zeroes and never reads carry one here, so the format stays
+ * byte-compatible (upstream CRCs an entry's raw bytes, padding included):
+ *  - entry.time: the 4 bytes of padding after an entry's type (offset 12),
+ *    the seconds since the epoch when the master logged it. Upstream writes
+ *    0 there: "not recorded".
+ *  - the log tail: the last FAMFS_LOG_TAIL_SIZE bytes of the log region,
+ *    past the last slot (every power-of-2 log of 8 MiB or more leaves at
+ *    least 16 bytes there). Our mkfs records when the file system was made;
+ *    upstream's mkfs zeroes the whole log region, so its images have none.
+ *      0  u32 FAMFS_LOG_TAIL_MAGIC
+ *      4  u32 mkfs time, seconds since the epoch
+ *      8  u32 0
+ *     12  u32 crc32 of the superblock's fs uuid, then of bytes [0, 12)
+ * How a node's time is derived from these is in ns.h.
+ */
+#define FAMFS_LOG_TAIL_SIZE		16
+#define FAMFS_LOG_TAIL_MAGIC		0x6d697466U	/* "ftim" */
+
+/*
+ * Offset of the log tail from the start of the log, or 0 when a log of
+ * @log_len bytes leaves no room for one after its last slot.
+ */
+static inline uint64_t famfs_log_tail_off(uint64_t log_len)
+{
+	uint64_t end = FAMFS_LOG_HDR_SIZE + famfs_log_nslots(log_len) * FAMFS_LOG_ENTRY_SIZE;
+
+	return end + FAMFS_LOG_TAIL_SIZE <= log_len ? log_len - FAMFS_LOG_TAIL_SIZE : 0;
+}
+
+/* Encode the log tail of the file system @fs_uuid made at @mkfs_time. */
+void famfs_omf_log_tail_encode(const uint8_t fs_uuid[16], uint32_t mkfs_time,
+			       uint8_t out[FAMFS_LOG_TAIL_SIZE]);
+
+/*
+ * Decode a log tail: 0 and *@mkfs_time, -ENOENT when there is none (no
+ * magic: upstream's mkfs), -EBADMSG when its CRC does not match @fs_uuid
+ * and its bytes, -EINVAL when the unused word is not zero.
+ */
+int famfs_omf_log_tail_decode(const uint8_t buf[FAMFS_LOG_TAIL_SIZE],
+			      const uint8_t fs_uuid[16], uint32_t *mkfs_time);
 
 /* zlib crc32 of @len bytes, seeded with crc32(0, NULL, 0). */
 uint32_t famfs_crc32(const void *buf, size_t len);
@@ -178,9 +224,9 @@ int famfs_omf_log_hdr_decode(const uint8_t *buf, size_t len, uint64_t log_len,
 			     struct famfs_omf_log_hdr *hdr);
 
 /*
- * Encode @e into 544 bytes. Unused bytes and padding are zeroed, the CRC over
- * [0, 536) is computed and stored, and e->crc is ignored. Only the arm that
- * matches e->type is written.
+ * Encode @e into 544 bytes. Unused bytes and padding are zeroed (but for
+ * e->time at offset 12), the CRC over [0, 536) is computed and stored, and
+ * e->crc is ignored. Only the arm that matches e->type is written.
  */
 void famfs_omf_entry_encode(const struct famfs_omf_entry *e,
 			    uint8_t out[FAMFS_LOG_ENTRY_SIZE]);

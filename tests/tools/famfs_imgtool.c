@@ -20,7 +20,7 @@
  *   sb.omf_major sb.omf_minor sb.uuid sb.dev_uuid sb.system_uuid sb.crc
  *   sb.flags sb.dev_size sb.dd_uuid sb.daxdev
  *   log.magic log.len log.last_index log.crc log.next_seqnum log.next_index
- *   eN.seqnum eN.type eN.crc eN.size eN.flags eN.uid eN.gid eN.mode eN.path
+ *   eN.seqnum eN.type eN.time eN.crc eN.size eN.flags eN.uid eN.gid eN.mode eN.path
  *   eN.ext_type eN.nextents eN.seK.devindex eN.seK.offset eN.seK.len
  *   eN.nstrips eN.chunk eN.stripK.devindex eN.stripK.offset eN.stripK.len
  *   eN.mkdir.uid eN.mkdir.gid eN.mkdir.mode eN.mkdir.path
@@ -62,7 +62,8 @@ static const struct field log_fields[] = {
 };
 
 static const struct field entry_fields[] = {
-	{ "seqnum", 0, 8, 0 }, { "type", 8, 4, 0 }, { "crc", 536, 8, 0 }, { "size", 16, 8, 0 },
+	{ "seqnum", 0, 8, 0 }, { "type", 8, 4, 0 }, { "time", 12, 4, 0 }, { "crc", 536, 8, 0 },
+	{ "size", 16, 8, 0 },
 	{ "flags", 24, 4, 0 }, { "uid", 28, 4, 0 }, { "gid", 32, 4, 0 }, { "mode", 36, 4, 0 },
 	{ "path", 40, 80, 1 }, { "ext_type", 120, 4, 0 }, { "nextents", 128, 4, 0 },
 	{ "nstrips", 136, 8, 0 }, { "chunk", 144, 8, 0 },

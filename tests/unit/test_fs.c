@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include "famfs/err.h"
@@ -203,6 +204,43 @@ static void test_log_full(void **state)
 	assert_non_null(strstr(famfs_errmsg(), "log full"));
 	assert_int_equal(famfs_fs_mkdir(fs, "e", 0755, 0, 0, false), -ENOSPC);
 	assert_non_null(strstr(famfs_errmsg(), "log full"));
+}
+
+/*
+ * mkfs records its time in the log tail and every append records the
+ * entry's; a second instance (another host, a remount) derives the same
+ * node times from them.
+ */
+static void test_times(void **state)
+{
+	struct img *m = *state;
+	struct famfs_omf_entry e;
+	struct famfs_node *a, *b;
+	struct famfs_fs *other;
+	uint32_t t0, t1;
+
+	t1 = (uint32_t)time(NULL);
+	t0 = t1 - 600;		/* setup ran mkfs just before */
+	assert_true(m->fs->log->mkfs_time >= t0 && m->fs->log->mkfs_time <= t1);
+	assert_int_equal(famfs_ns_root(m->fs->ns)->time_ns,
+			 (uint64_t)m->fs->log->mkfs_time * 1000000000ULL);
+	assert_int_equal(famfs_fs_mkdir(m->fs, "a", 0755, 0, 0, false), 0);
+	assert_int_equal(famfs_fs_mkdir(m->fs, "a/b", 0755, 0, 0, false), 0);
+	t1 = (uint32_t)time(NULL);
+	assert_int_equal(famfs_log_read(m->fs->log, 1, &e), 0);
+	assert_true(e.time >= m->fs->log->mkfs_time && e.time <= t1);
+	a = famfs_ns_resolve(m->fs->ns, "a");
+	b = famfs_ns_resolve(m->fs->ns, "a/b");
+	assert_int_equal(b->time_ns, (uint64_t)e.time * 1000000000ULL + 2);
+	assert_int_equal(a->time_ns, b->time_ns);
+
+	assert_int_equal(famfs_fs_open(m->path, 0, &other), 0);
+	assert_int_equal(other->log->mkfs_time, m->fs->log->mkfs_time);
+	assert_int_equal(famfs_ns_resolve(other->ns, "a")->time_ns, a->time_ns);
+	assert_int_equal(famfs_ns_resolve(other->ns, "a/b")->time_ns, b->time_ns);
+	assert_int_equal(famfs_ns_root(other->ns)->time_ns,
+			 famfs_ns_root(m->fs->ns)->time_ns);
+	famfs_fs_close(other);
 }
 
 static void test_client(void **state)
@@ -405,6 +443,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_mkdir, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_creat, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_log_full, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_times, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_client, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_catchup, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_begin_end, setup, teardown),

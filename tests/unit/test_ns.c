@@ -321,6 +321,78 @@ static void test_children_order_and_path(void **state)
 }
 
 /* A full 8 MiB log: 15,420 entries, 60 directories of files, some implicit. */
+/*
+ * Times are a pure function of the log: recorded seconds carried forward
+ * (never back), the entry index + 1 as nanoseconds, directories moved by
+ * each entry created in them, the root starting at the mkfs time.
+ */
+static void test_times(void **state)
+{
+	const uint64_t S = 1000000000ULL;
+	struct famfs_omf_entry es[5];
+	struct famfs_ns *ns, *again;
+	struct famfs_node *root, *d, *x;
+	unsigned int i;
+
+	es[0] = dir_entry("d", 0755);
+	es[0].time = 2000;
+	es[1] = file_entry("d/f", 10, 0644);	/* not recorded: upstream */
+	es[2] = file_entry("d/g", 10, 0644);
+	es[2].time = 1500;			/* the master's clock went back */
+	es[3] = file_entry("x/y/z", 10, 0644);	/* implicit x and x/y */
+	es[3].time = 3000;
+	es[4] = dir_entry("e", 0755);
+	es[4].time = 3000;
+
+	assert_int_equal(famfs_ns_new(&ns), 0);
+	root = famfs_ns_root(ns);
+	assert_int_equal(root->time_ns, 0);
+	famfs_ns_set_epoch(ns, 1000);
+	assert_int_equal(root->time_ns, 1000 * S);
+	assert_int_equal(famfs_ns_apply(ns, 0, &es[0]), 0);
+	d = famfs_ns_resolve(ns, "d");
+	assert_int_equal(d->time_ns, 2000 * S + 1);
+	assert_int_equal(root->time_ns, 2000 * S + 1);
+	assert_int_equal(famfs_ns_apply(ns, 1, &es[1]), 0);
+	assert_int_equal(famfs_ns_resolve(ns, "d/f")->time_ns, 2000 * S + 2);
+	assert_int_equal(d->time_ns, 2000 * S + 2);
+	assert_int_equal(root->time_ns, 2000 * S + 1);
+	assert_int_equal(famfs_ns_apply(ns, 2, &es[2]), 0);
+	assert_int_equal(famfs_ns_resolve(ns, "d/g")->time_ns, 2000 * S + 3);
+	assert_int_equal(d->time_ns, 2000 * S + 3);
+	assert_int_equal(famfs_ns_apply(ns, 3, &es[3]), 0);
+	x = famfs_ns_resolve(ns, "x");
+	assert_int_equal(x->time_ns, 3000 * S + 4);
+	assert_int_equal(famfs_ns_resolve(ns, "x/y")->time_ns, 3000 * S + 4);
+	assert_int_equal(famfs_ns_resolve(ns, "x/y/z")->time_ns, 3000 * S + 4);
+	assert_int_equal(root->time_ns, 3000 * S + 4);
+	/* The same second: log order still shows. */
+	assert_int_equal(famfs_ns_apply(ns, 4, &es[4]), 0);
+	assert_int_equal(famfs_ns_resolve(ns, "e")->time_ns, 3000 * S + 5);
+	assert_int_equal(root->time_ns, 3000 * S + 5);
+	assert_int_equal(d->time_ns, 2000 * S + 3);
+
+	/* Another host, or a remount, replays the same times. */
+	assert_int_equal(famfs_ns_new(&again), 0);
+	famfs_ns_set_epoch(again, 1000);
+	for (i = 0; i < 5; i++)
+		assert_int_equal(famfs_ns_apply(again, i, &es[i]), 0);
+	for (i = 0; i < 5; i++)
+		assert_int_equal(famfs_ns_by_ino(again, i + 2)->time_ns,
+				 famfs_ns_by_ino(ns, i + 2)->time_ns);
+	assert_int_equal(famfs_ns_root(again)->time_ns, root->time_ns);
+	famfs_ns_free(again);
+	famfs_ns_free(ns);
+
+	/* Nothing recorded at all: 1970, in log order. */
+	assert_int_equal(famfs_ns_new(&ns), 0);
+	es[1] = file_entry("f", 10, 0644);
+	assert_int_equal(famfs_ns_apply(ns, 0, &es[1]), 0);
+	assert_int_equal(famfs_ns_resolve(ns, "f")->time_ns, 1);
+	assert_int_equal(famfs_ns_root(ns)->time_ns, 1);
+	famfs_ns_free(ns);
+}
+
 static void test_big_replay(void **state)
 {
 	const uint64_t nentries = 15420, ndirs = 60;
@@ -383,6 +455,7 @@ int main(void)
 		cmocka_unit_test(test_implicit),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_children_order_and_path),
+		cmocka_unit_test(test_times),
 		cmocka_unit_test(test_big_replay),
 	};
 

@@ -411,6 +411,75 @@ static void test_entry_mkdir_daxdev(void **state)
 	assert_memory_equal(&e, &d, sizeof(d));
 }
 
+/*
+ * The entry time fills upstream's padding at offset 12, inside the CRC; an
+ * upstream entry (zero padding) has time 0. The log tail sits after the last
+ * slot of every power-of-2 log and is bound to the file system's uuid.
+ */
+static void test_entry_time_and_tail(void **state)
+{
+	uint8_t b[FAMFS_LOG_ENTRY_SIZE], t[FAMFS_LOG_TAIL_SIZE], cat[28];
+	uint8_t uuid[16], other[16];
+	struct famfs_omf_entry e, d;
+	uint64_t len, off;
+	uint32_t mt;
+
+	memset(&e, 0, sizeof(e));
+	e.seqnum = 5;
+	e.type = FAMFS_LOG_MKDIR;
+	e.time = 0x6a5b4c3d;
+	e.mkdir.mode = 0755;
+	strcpy(e.mkdir.relpath, "d");
+	famfs_omf_entry_encode(&e, b);
+	assert_int_equal(rd32(b + 8), 1);
+	assert_int_equal(rd32(b + 12), 0x6a5b4c3d);
+	assert_int_equal(rd64(b + 536), famfs_crc32(b, 536));
+	assert_int_equal(famfs_omf_entry_decode(b, 5, &d), 0);
+	assert_int_equal(d.time, 0x6a5b4c3d);
+	b[13] ^= 1;
+	assert_int_equal(famfs_omf_entry_decode(b, 5, &d), -EBADMSG);
+	e.time = 0;
+	famfs_omf_entry_encode(&e, b);
+	assert_int_equal(rd32(b + 12), 0);
+	assert_int_equal(famfs_omf_entry_decode(b, 5, &d), 0);
+	assert_int_equal(d.time, 0);
+
+	for (len = FAMFS_LOG_LEN_MIN; len <= (1ULL << 50); len <<= 1) {
+		off = famfs_log_tail_off(len);
+		assert_true(off >= FAMFS_LOG_HDR_SIZE + famfs_log_nslots(len) * FAMFS_LOG_ENTRY_SIZE);
+		assert_int_equal(off + FAMFS_LOG_TAIL_SIZE, len);
+	}
+	assert_int_equal(famfs_log_tail_off(FAMFS_LOG_HDR_SIZE + 3 * FAMFS_LOG_ENTRY_SIZE + 15), 0);
+
+	for (int i = 0; i < 16; i++) {
+		uuid[i] = (uint8_t)(0x10 + i);
+		other[i] = (uint8_t)(0x10 + i);
+	}
+	other[15] ^= 0x80;
+	famfs_omf_log_tail_encode(uuid, 1790000000U, t);
+	assert_int_equal(rd32(t), FAMFS_LOG_TAIL_MAGIC);
+	assert_int_equal(rd32(t + 4), 1790000000U);
+	assert_int_equal(rd32(t + 8), 0);
+	memcpy(cat, uuid, 16);
+	memcpy(cat + 16, t, 12);
+	assert_int_equal(rd32(t + 12), famfs_crc32(cat, sizeof(cat)));
+	assert_int_equal(famfs_omf_log_tail_decode(t, uuid, &mt), 0);
+	assert_int_equal(mt, 1790000000U);
+	/* Left by an earlier file system, or damaged. */
+	assert_int_equal(famfs_omf_log_tail_decode(t, other, &mt), -EBADMSG);
+	assert_int_equal(mt, 0);
+	t[5] ^= 1;
+	assert_int_equal(famfs_omf_log_tail_decode(t, uuid, &mt), -EBADMSG);
+	t[5] ^= 1;
+	wr32(t + 8, 1);
+	memcpy(cat + 16, t, 12);
+	wr32(t + 12, famfs_crc32(cat, sizeof(cat)));
+	assert_int_equal(famfs_omf_log_tail_decode(t, uuid, &mt), -EINVAL);
+	/* Upstream's mkfs zeroes the log: no tail. */
+	memset(t, 0, sizeof(t));
+	assert_int_equal(famfs_omf_log_tail_decode(t, uuid, &mt), -ENOENT);
+}
+
 static void test_entry_failures(void **state)
 {
 	struct famfs_omf_entry e, d;
@@ -589,6 +658,7 @@ int main(void)
 		cmocka_unit_test(test_entry_file_simple),
 		cmocka_unit_test(test_entry_file_interleave),
 		cmocka_unit_test(test_entry_mkdir_daxdev),
+		cmocka_unit_test(test_entry_time_and_tail),
 		cmocka_unit_test(test_entry_failures),
 		cmocka_unit_test(test_fmap_check),
 	};
