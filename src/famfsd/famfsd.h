@@ -51,7 +51,6 @@ struct famfsd {
 	bool bpf;			/* -o bpf: the BPF resolver maps are pinned */
 	char bpf_dir[256];		/* where (empty when not pinned) */
 	bool master;
-	struct timespec mount_time;
 	uint64_t seen_next;		/* log next_index at the last catch-up try */
 	struct famfsd_daxdev dax[FAMFS_MAX_DAXDEVS];
 
@@ -85,6 +84,8 @@ extern struct famfsd famfsd;
 void famfsd_init_ops(struct fuse_lowlevel_ops *ops);
 void famfsd_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name);
 void famfsd_fill_attr(const struct famfs_node *n, struct stat *st);
+struct timespec famfsd_node_time(const struct famfs_node *n);
+void famfsd_node_touch(struct famfs_node *n);	/* a write through this mount */
 struct famfs_node *famfsd_node(fuse_ino_t ino);	/* caller holds ns_lock */
 void famfsd_file_ops(struct fuse_lowlevel_ops *ops);
 void famfsd_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,

@@ -254,7 +254,6 @@ int main(int argc, char **argv)
 	if (famfs_dev_check_perms(dev, pmsg, sizeof(pmsg)) == FAMFS_DEVPERM_WARN)
 		fprintf(stderr, "famfsd: warning: %s\n", pmsg);
 	famfsd.master = famfsd.fs->log->role == FAMFS_ROLE_MASTER;
-	clock_gettime(CLOCK_REALTIME, &famfsd.mount_time);
 	famfsd_dax_init(famfsd.fs->dev);
 	famfsd.seen_next = famfsd.fs->next;
 	rc = famfsd_ident_init();

@@ -40,6 +40,21 @@ static uint64_t node_alloc_bytes(const struct famfs_node *n)
 	return sum;
 }
 
+/*
+ * The time of @n: the one its log entries give (the same on every host and
+ * after a remount, see famfs/ns.h), or that of its last write through this
+ * mount when that is later. famfsd keeps no access time: atime is mtime.
+ */
+struct timespec famfsd_node_time(const struct famfs_node *n)
+{
+	uint64_t t = __atomic_load_n(&n->wtime_ns, __ATOMIC_RELAXED);
+
+	if (t < n->time_ns)
+		t = n->time_ns;
+	return (struct timespec){ .tv_sec = (time_t)(t / 1000000000ULL),
+				  .tv_nsec = (long)(t % 1000000000ULL) };
+}
+
 /* Attributes of @n; the caller holds ns_lock (directories walk children). */
 void famfsd_fill_attr(const struct famfs_node *n, struct stat *st)
 {
@@ -62,9 +77,9 @@ void famfsd_fill_attr(const struct famfs_node *n, struct stat *st)
 	st->st_size = (off_t)n->size;
 	st->st_blksize = FAMFSD_BLKSIZE;
 	st->st_blocks = (blkcnt_t)(node_alloc_bytes(n) / 512);
-	st->st_atim = famfsd.mount_time;
-	st->st_mtim = famfsd.mount_time;
-	st->st_ctim = famfsd.mount_time;
+	st->st_mtim = famfsd_node_time(n);
+	st->st_ctim = st->st_mtim;
+	st->st_atim = st->st_mtim;
 }
 
 static void fill_entry(const struct famfs_node *n, struct fuse_entry_param *e)

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "famfsd.h"
 
@@ -205,6 +206,22 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	fuse_reply_buf(req, (const char *)x.buf, x.len);
 }
 
+void famfsd_node_touch(struct famfs_node *n)
+{
+	uint64_t now, old, want, base;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	old = __atomic_load_n(&n->wtime_ns, __ATOMIC_RELAXED);
+	do {
+		/* Later than anything shown before, even if the clock went back. */
+		base = old > n->time_ns ? old : n->time_ns;
+		want = now > base ? now : base + 1;
+	} while (!__atomic_compare_exchange_n(&n->wtime_ns, &old, want, false,
+					      __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+}
+
 static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 		     off_t off, struct fuse_file_info *fi)
 {
@@ -238,6 +255,8 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 		return;
 	}
 	famfsd_count_bytes(0, x.len);
+	if (x.len)
+		famfsd_node_touch((struct famfs_node *)n);
 	fuse_reply_write(req, x.len);
 }
 
