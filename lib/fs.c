@@ -236,9 +236,15 @@ static int fs_parent_of(struct famfs_fs *fs, const char *relpath,
 }
 
 static int fs_mkdir_one(struct famfs_fs *fs, const char *relpath, uint32_t mode,
-			uint32_t uid, uint32_t gid)
+			uint32_t uid, uint32_t gid, uint64_t keep)
 {
 	struct famfs_omf_entry e;
+	uint64_t nfree;
+
+	nfree = famfs_log_free_slots(fs->log);
+	if (keep && nfree <= keep)
+		return famfs_err(-ENOSPC, "%s: log full for this caller: the last %" PRIu64
+				 " free slots are reserved for root", relpath, nfree);
 
 	memset(&e, 0, sizeof(e));
 	e.type = FAMFS_LOG_MKDIR;
@@ -250,7 +256,7 @@ static int fs_mkdir_one(struct famfs_fs *fs, const char *relpath, uint32_t mode,
 }
 
 static int fs_mkdir_locked(struct famfs_fs *fs, const char *relpath, uint32_t mode,
-			   uint32_t uid, uint32_t gid, bool parents)
+			   uint32_t uid, uint32_t gid, bool parents, uint64_t keep)
 {
 	char prefix[FAMFS_OMF_PATH_MAX];
 	struct famfs_node *n;
@@ -275,7 +281,7 @@ static int fs_mkdir_locked(struct famfs_fs *fs, const char *relpath, uint32_t mo
 				return famfs_err(-ENOTDIR, "%s: '%s' is not a directory", relpath,
 						 prefix);
 			if (!n) {
-				rc = fs_mkdir_one(fs, prefix, mode, uid, gid);
+				rc = fs_mkdir_one(fs, prefix, mode, uid, gid, keep);
 				if (rc)
 					return rc;
 			}
@@ -288,20 +294,32 @@ static int fs_mkdir_locked(struct famfs_fs *fs, const char *relpath, uint32_t mo
 	}
 	if (rc)
 		return rc;
-	return fs_mkdir_one(fs, relpath, mode, uid, gid);
+	return fs_mkdir_one(fs, relpath, mode, uid, gid, keep);
 }
 
-int famfs_fs_mkdir(struct famfs_fs *fs, const char *relpath, uint32_t mode,
-		   uint32_t uid, uint32_t gid, bool parents)
+static int fs_mkdir(struct famfs_fs *fs, const char *relpath, uint32_t mode,
+		    uint32_t uid, uint32_t gid, bool parents, uint64_t keep)
 {
 	int rc;
 
 	rc = famfs_fs_begin(fs);
 	if (rc)
 		return rc;
-	rc = fs_mkdir_locked(fs, relpath, mode, uid, gid, parents);
+	rc = fs_mkdir_locked(fs, relpath, mode, uid, gid, parents, keep);
 	famfs_fs_end(fs);
 	return rc;
+}
+
+int famfs_fs_mkdir(struct famfs_fs *fs, const char *relpath, uint32_t mode,
+		   uint32_t uid, uint32_t gid, bool parents)
+{
+	return fs_mkdir(fs, relpath, mode, uid, gid, parents, 0);
+}
+
+int famfs_fs_mkdir_keep(struct famfs_fs *fs, const char *relpath, uint32_t mode,
+			uint32_t uid, uint32_t gid, uint64_t keep)
+{
+	return fs_mkdir(fs, relpath, mode, uid, gid, false, keep);
 }
 
 static int fs_creat_locked(struct famfs_fs *fs, const char *relpath, uint64_t size,

@@ -15,6 +15,7 @@
 #include "famfs/alloc.h"
 #include "famfs/err.h"
 #include "famfs/fsck.h"
+#include "famfs/log.h"
 #include "famfs/ns.h"
 #include "famfs/omf.h"
 #include "famfs/path.h"
@@ -235,6 +236,7 @@ int famfs_fsck(struct famfs_dev *dev, famfs_fsck_fn fn, void *ctx,
 	end = hdr.next_index;
 	res->entries = end;
 	res->log_free = res->log_slots - end;
+	res->log_reserved = famfs_log_reserve(res->log_slots, FAMFS_LOG_RESERVE_PCT);
 	fsck_tail(&c, log, &sb);
 	if (hdr.next_seqnum != hdr.next_index)
 		report(&c, FAMFS_FSCK_WARN, "interrupted append (next_seqnum %" PRIu64

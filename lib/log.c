@@ -146,6 +146,20 @@ uint64_t famfs_log_free_slots(struct famfs_log *log)
 	return log->nslots - famfs_log_next_index(log);
 }
 
+uint64_t famfs_log_reserve(uint64_t nslots, unsigned int pct)
+{
+	uint64_t r;
+
+	if (!pct)
+		return 0;
+	if (pct > 100)
+		pct = 100;
+	r = (nslots * pct + 99) / 100;
+	if (r < FAMFS_LOG_RESERVE_MIN)
+		r = FAMFS_LOG_RESERVE_MIN;
+	return r > nslots ? nslots : r;
+}
+
 int famfs_log_read(struct famfs_log *log, uint64_t index, struct famfs_omf_entry *e)
 {
 	uint8_t buf[FAMFS_LOG_ENTRY_SIZE];

@@ -65,6 +65,15 @@ int famfs_fs_mkdir(struct famfs_fs *fs, const char *relpath, uint32_t mode,
 		   uint32_t uid, uint32_t gid, bool parents);
 
 /*
+ * famfs_fs_mkdir without @parents, for a caller that must leave @keep log
+ * slots free (the slots reserved for root): -ENOSPC, with a detail that
+ * says so, when the log has @keep or fewer free slots, checked under the
+ * log lock. @keep 0 is famfs_fs_mkdir.
+ */
+int famfs_fs_mkdir_keep(struct famfs_fs *fs, const char *relpath, uint32_t mode,
+			uint32_t uid, uint32_t gid, uint64_t keep);
+
+/*
  * Allocate and log a file of @size bytes. @ip is NULL for contiguous.
  * -EINVAL for a size of 0, -EEXIST, -ENOENT, -ENOTDIR, -EPERM, -ENOSPC
  * (log or device full: the detail says which). *@out is the new node.

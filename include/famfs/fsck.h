@@ -35,6 +35,7 @@ struct famfs_fsck_result {
 	uint64_t used_bytes;		/* sb + log + allocated */
 	uint64_t log_slots;
 	uint64_t log_free;
+	uint64_t log_reserved;		/* slots kept for root: the default reserve */
 	uint32_t mkfs_time;		/* from the log tail, 0 if none */
 };
 

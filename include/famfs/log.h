@@ -86,6 +86,21 @@ int famfs_log_append(struct famfs_log *log, struct famfs_omf_entry *e);
 uint64_t famfs_log_free_slots(struct famfs_log *log);
 
 /*
+ * Log slots reserved for root, as ext4 reserves blocks: a log filled by
+ * anyone else (famfsd -o user_mkdir) still leaves root room to work. The
+ * default is FAMFS_LOG_RESERVE_PCT percent of the slots (771 of the 15420 of
+ * an 8 MiB log); famfsd -o reserve= sets another per mount.
+ */
+#define FAMFS_LOG_RESERVE_PCT	5
+#define FAMFS_LOG_RESERVE_MIN	64
+
+/*
+ * @pct percent (0..100) of @nslots, rounded up, and at least
+ * FAMFS_LOG_RESERVE_MIN (but never more than @nslots) when @pct is not 0.
+ */
+uint64_t famfs_log_reserve(uint64_t nslots, unsigned int pct);
+
+/*
  * Write a new file system on @dev (mkfs): superblock with a fresh fs uuid
  * and device uuid, @sys_uuid as the master, an empty log of @log_len bytes
  * (a power of 2, >= 8 MiB, fitting the device). An existing valid

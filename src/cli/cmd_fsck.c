@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <uuid/uuid.h>
 
 #include "famfs/dev.h"
@@ -26,8 +27,10 @@ static const char help[] =
 "Check a famfs image without changing it: the superblock, the log header,\n"
 "every log entry (sequence number, CRC, type, path), extent alignment and\n"
 "bounds, space allocated twice, and the namespace. Each problem is printed,\n"
-"then a summary (superblock, log entries used and free, files, directories,\n"
-"capacity, used and free space). A mount point names its device.\n"
+"then a summary (superblock, log entries used and free, the slots reserved\n"
+"for root, files, directories, capacity, used and free space). A mount\n"
+"point names its device, and its famfsd says how many slots it reserves\n"
+"(famfsd -o reserve=); for a device fsck shows the default, 5% of the log.\n"
 "\n"
 "  -v, --verbose   also print informational notes\n"
 "  -j, --json      print the problems and the summary as JSON\n"
@@ -86,24 +89,50 @@ static void on_problem(void *ctx, enum famfs_fsck_sev sev, const char *msg)
 		c->n++;
 }
 
-/* Work out the device from a DEV or MNT argument. */
-static int fsck_device(const char *arg, char *dev, size_t len)
+/* Work out the device from a DEV or MNT argument; *@mnt says which. */
+static int fsck_device(const char *arg, char *dev, size_t len, bool *mnt)
 {
 	struct cli_target t;
 	struct stat st;
 
+	*mnt = false;
 	if (stat(arg, &st) == 0 && S_ISDIR(st.st_mode)) {
 		if (cli_target(arg, &t))
 			return CLI_FAIL;
 		snprintf(dev, len, "%s", t.dev);
+		*mnt = true;
 		return CLI_OK;
 	}
 	snprintf(dev, len, "%s", arg);
 	return CLI_OK;
 }
 
+/*
+ * The log slots a mount's famfsd reserves for root (-o reserve=), which
+ * may differ from the default that fsck of a device assumes. True if read.
+ */
+static bool mount_reserve(const char *mnt, uint64_t *out)
+{
+	char buf[32], *end;
+	ssize_t n;
+
+	n = getxattr(mnt, "user.famfs.reserve", buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	errno = 0;
+	*out = strtoull(buf, &end, 10);
+	return !errno && end != buf && !*end;
+}
+
+/* Free log slots that callers other than root may take. */
+static uint64_t user_free(const struct famfs_fsck_result *r)
+{
+	return r->log_free > r->log_reserved ? r->log_free - r->log_reserved : 0;
+}
+
 static void print_text(const char *dev, const struct famfs_log *log,
-		       const struct famfs_fsck_result *r)
+		       const struct famfs_fsck_result *r, const char *rsv_by)
 {
 	char u[37], s[37];
 
@@ -122,6 +151,9 @@ static void print_text(const char *dev, const struct famfs_log *log,
 	}
 	printf("  log entries:   %" PRIu64 " used, %" PRIu64 " free, %" PRIu64 " slots\n",
 	       r->entries, r->log_free, r->log_slots);
+	printf("  log reserve:   %" PRIu64 " slots for root (%s), %" PRIu64
+	       " free to other users\n", r->log_reserved,
+	       strcmp(rsv_by, "mount") ? "the default" : "the mount's", user_free(r));
 	printf("  files:         %" PRIu64 "\n", r->files);
 	printf("  directories:   %" PRIu64 "\n", r->dirs);
 	printf("  capacity:      %" PRIu64 " (%.2f GiB)\n", r->dev_size,
@@ -137,7 +169,8 @@ static void print_text(const char *dev, const struct famfs_log *log,
 }
 
 static void print_json(const char *dev, const struct famfs_log *log,
-		       const struct famfs_fsck_result *r, const struct fsck_ctx *c)
+		       const struct famfs_fsck_result *r, const struct fsck_ctx *c,
+		       const char *rsv_by)
 {
 	char u[37], s[37];
 
@@ -153,8 +186,9 @@ static void print_json(const char *dev, const struct famfs_log *log,
 		       log->sb.version, log->sb.log_offset, log->sb.log_len);
 	}
 	printf("  \"log\": {\"slots\": %" PRIu64 ", \"used\": %" PRIu64 ", \"free\": %" PRIu64
+	       ", \"reserved\": %" PRIu64 ", \"reserved_by\": \"%s\", \"user_free\": %" PRIu64
 	       ", \"bad_entries\": %" PRIu64 "},\n", r->log_slots, r->entries, r->log_free,
-	       r->bad_entries);
+	       r->log_reserved, rsv_by, user_free(r), r->bad_entries);
 	printf("  \"files\": %" PRIu64 ",\n  \"dirs\": %" PRIu64 ",\n", r->files, r->dirs);
 	printf("  \"capacity\": %" PRIu64 ",\n  \"used\": %" PRIu64 ",\n  \"free\": %" PRIu64
 	       ",\n", r->dev_size, r->used_bytes, r->dev_size - r->used_bytes);
@@ -211,6 +245,8 @@ int cmd_fsck(int argc, char **argv)
 	struct famfs_log *log = NULL;
 	struct famfs_dev *dev = NULL;
 	char devpath[4096], pmsg[512];
+	const char *rsv_by = "default";
+	bool is_mnt = false;
 	int c, rc, ret;
 
 	opterr = 0;
@@ -230,7 +266,7 @@ int cmd_fsck(int argc, char **argv)
 		if (optind + 1 != argc)
 			return cli_usage(optind >= argc ? "missing DEV or MNT" :
 					 "exactly one DEV or MNT expected");
-		if (fsck_device(argv[optind], devpath, sizeof(devpath)))
+		if (fsck_device(argv[optind], devpath, sizeof(devpath), &is_mnt))
 			return CLI_FAIL;
 	}
 	famfs_errclear();
@@ -251,10 +287,12 @@ int cmd_fsck(int argc, char **argv)
 	if (famfs_log_open(dev, &log))
 		log = NULL;
 	famfs_errclear();
+	if (is_mnt && mount_reserve(argv[optind], &res.log_reserved))
+		rsv_by = "mount";
 	if (fc.json)
-		print_json(devpath, log, &res, &fc);
+		print_json(devpath, log, &res, &fc, rsv_by);
 	else
-		print_text(devpath, log, &res);
+		print_text(devpath, log, &res, rsv_by);
 	ret = CLI_OK;
 	if (res.errors) {
 		fflush(stdout);

@@ -51,6 +51,9 @@ struct famfsd {
 	bool bpf;			/* -o bpf: the BPF resolver maps are pinned */
 	char bpf_dir[256];		/* where (empty when not pinned) */
 	bool master;
+	bool user_mkdir;		/* -o user_mkdir: callers other than root may mkdir */
+	int reserve_pct;		/* -o reserve=P%, or -1 for reserve=N */
+	uint64_t reserve;		/* log slots only root may use (from the above) */
 	uint64_t seen_next;		/* log next_index at the last catch-up try */
 	struct famfsd_daxdev dax[FAMFS_MAX_DAXDEVS];
 

@@ -32,6 +32,7 @@ struct famfsd famfsd = {
 	.ns_lock = PTHREAD_RWLOCK_INITIALIZER,
 	.cu_mtx = PTHREAD_MUTEX_INITIALIZER,
 	.cu_cond = PTHREAD_COND_INITIALIZER,
+	.reserve_pct = FAMFS_LOG_RESERVE_PCT,
 };
 
 #define EXIT_USAGE	2
@@ -56,6 +57,10 @@ static void usage(FILE *f)
 		"                              at OPEN: direct-access clients map files with\n"
 		"                              the BPF resolver and no GET_FMAP (docs/bpf.md)\n"
 		"                ro            the same as -r\n"
+		"                user_mkdir    let callers other than root make directories\n"
+		"                              (default: they get EPERM)\n"
+		"                reserve=N     log slots only root may use, a count or a\n"
+		"                reserve=P%%    percentage (default 5%%, at least 64)\n"
 		"Exit status: 0 after a clean unmount, 1 on an error, 2 on a usage error.\n");
 }
 
@@ -72,6 +77,31 @@ static int usage_err(const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
+/* reserve=N (slots) or reserve=P% (of the log, 0 to 100). */
+static int parse_reserve(const char *v)
+{
+	unsigned long long n;
+	char *end;
+
+	if (*v < '0' || *v > '9')
+		return -1;
+	errno = 0;
+	n = strtoull(v, &end, 10);
+	if (errno)
+		return -1;
+	if (!strcmp(end, "%")) {
+		if (n > 100)
+			return -1;
+		famfsd.reserve_pct = (int)n;
+		return 0;
+	}
+	if (*end)
+		return -1;
+	famfsd.reserve_pct = -1;
+	famfsd.reserve = n;
+	return 0;
+}
+
 /* Parse the -o list. Returns 0, or prints one usage line and returns -1. */
 static int parse_opts(char *list)
 {
@@ -86,6 +116,14 @@ static int parse_opts(char *list)
 			famfsd.bpf = true;
 		} else if (!strcmp(o, "ro")) {
 			famfsd.readonly = true;
+		} else if (!strcmp(o, "user_mkdir")) {
+			famfsd.user_mkdir = true;
+		} else if (!strncmp(o, "reserve=", 8)) {
+			if (parse_reserve(o + 8)) {
+				usage_err("bad '%s' in -o (a slot count, or a percentage "
+					  "0%% to 100%%)", o);
+				return -1;
+			}
 		} else {
 			usage_err("unknown option '%s' in -o", o);
 			return -1;
@@ -254,6 +292,15 @@ int main(int argc, char **argv)
 	if (famfs_dev_check_perms(dev, pmsg, sizeof(pmsg)) == FAMFS_DEVPERM_WARN)
 		fprintf(stderr, "famfsd: warning: %s\n", pmsg);
 	famfsd.master = famfsd.fs->log->role == FAMFS_ROLE_MASTER;
+	if (famfsd.reserve_pct >= 0) {
+		famfsd.reserve = famfs_log_reserve(famfsd.fs->log->nslots,
+						   (unsigned int)famfsd.reserve_pct);
+	} else if (famfsd.reserve > famfsd.fs->log->nslots) {
+		ret = usage_err("reserve=%llu is more than the %llu slots of the log",
+				(unsigned long long)famfsd.reserve,
+				(unsigned long long)famfsd.fs->log->nslots);
+		goto out_fs;
+	}
 	famfsd_dax_init(famfsd.fs->dev);
 	famfsd.seen_next = famfsd.fs->next;
 	rc = famfsd_ident_init();

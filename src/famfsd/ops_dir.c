@@ -238,6 +238,7 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 struct mkdir_ctx {
 	const char *path;
 	uint32_t mode, uid, gid;
+	uint64_t keep;			/* log slots the caller must leave free */
 	int rc;
 };
 
@@ -245,10 +246,30 @@ static void do_mkdir(void *ctx)
 {
 	struct mkdir_ctx *c = ctx;
 
-	c->rc = famfs_fs_mkdir(famfsd.fs, c->path, c->mode, c->uid, c->gid, false);
+	c->rc = famfs_fs_mkdir_keep(famfsd.fs, c->path, c->mode, c->uid, c->gid, c->keep);
 }
 
-/* mkdir is logged, so it works on the master only. */
+/*
+ * The owner, group and mode of a directory @ctx makes in @dir: the
+ * caller's fsuid and fsgid. The kernel has applied the umask and kept only
+ * the permission and sticky bits of @mode.
+ */
+static void mkdir_owner(const struct fuse_ctx *ctx, const struct famfs_node *dir,
+			mode_t mode, struct mkdir_ctx *mc)
+{
+	mc->uid = ctx->uid;
+	mc->gid = ctx->gid;
+	mc->mode = (uint32_t)mode & 01777;
+	/* Every entry is a log slot for ever: leave root its reserve. */
+	mc->keep = ctx->uid == 0 ? 0 : famfsd.reserve;
+}
+
+/*
+ * mkdir is logged, so it works on the master only, and only for root
+ * unless the mount has -o user_mkdir: a directory can never be removed, so
+ * anyone who may mkdir may fill the log (and callers other than root stop
+ * at the reserve).
+ */
 static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 {
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
@@ -266,6 +287,10 @@ static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 	}
 	if (famfsd.readonly || !famfsd.master) {
 		fuse_reply_err(req, famfsd.readonly ? EROFS : EPERM);
+		return;
+	}
+	if (ctx->uid != 0 && !famfsd.user_mkdir) {
+		fuse_reply_err(req, EPERM);
 		return;
 	}
 	if (famfsd_dax_errno(0)) {
@@ -294,7 +319,8 @@ static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 		err = -rc;
 		goto out;
 	}
-	mc = (struct mkdir_ctx){ path, (uint32_t)mode & 07777, ctx->uid, ctx->gid, 0 };
+	mc = (struct mkdir_ctx){ .path = path };
+	mkdir_owner(ctx, dir, mode, &mc);
 	rc = famfsd_guarded(0, do_mkdir, &mc);
 	if (!rc)
 		rc = mc.rc;
@@ -455,12 +481,20 @@ static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t of
 	do_readdir(req, ino, size, off, fi, true);
 }
 
-/* Totals in 4 KiB blocks so that df is exact; inodes are log slots. */
+/*
+ * Totals in 4 KiB blocks so that df is exact. Inodes are log slots: files
+ * is the log's slots, ffree the free ones. Linux's statfs has no favail
+ * (glibc's statvfs copies ffree), so the answer depends on who asks, as
+ * ext4's free blocks do for df: root gets every free slot, anyone else
+ * those outside the reserve (so df -i counts the reserve as used for them).
+ */
 static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 {
 	struct famfs_fs *fs = famfsd.fs;
 	struct statvfs sv;
-	uint64_t freeb, nslots = fs->log->nslots;
+	uint64_t freeb, nslots = fs->log->nslots, keep;
+
+	keep = fuse_req_ctx(req)->uid == 0 ? 0 : famfsd.reserve;
 
 	famfsd_count(FAMFS_OP_STATFS);
 	if (famfsd_gone()) {
@@ -471,7 +505,7 @@ static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 	pthread_rwlock_rdlock(&famfsd.ns_lock);
 	freeb = famfs_alloc_free_bytes(&fs->alloc);
 	sv.f_files = nslots;
-	sv.f_ffree = fs->next < nslots ? nslots - fs->next : 0;
+	sv.f_ffree = fs->next + keep < nslots ? nslots - fs->next - keep : 0;
 	pthread_rwlock_unlock(&famfsd.ns_lock);
 	sv.f_bsize = 4096;
 	sv.f_frsize = 4096;
@@ -483,8 +517,12 @@ static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 	fuse_reply_statfs(req, &sv);
 }
 
-/* The xattrs every node answers: its host's role and the device. */
-static const char *const xattr_names[] = { "user.famfs.role", "user.famfs.dev" };
+/*
+ * The xattrs every node answers: its host's role, the device, and the log
+ * slots this mount reserves for root (what famfs fsck of a mount shows).
+ */
+static const char *const xattr_names[] = { "user.famfs.role", "user.famfs.dev",
+					   "user.famfs.reserve" };
 
 static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 {
@@ -508,6 +546,8 @@ static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t
 		snprintf(val, sizeof(val), "%s", famfsd.master ? "master" : "client");
 	else if (!strcmp(name, xattr_names[1]))
 		snprintf(val, sizeof(val), "%s", famfsd.fs->dev->path);
+	else if (!strcmp(name, xattr_names[2]))
+		snprintf(val, sizeof(val), "%llu", (unsigned long long)famfsd.reserve);
 	else if (!strcmp(name, "user.famfs.bpf") && famfsd.bpf_dir[0])
 		snprintf(val, sizeof(val), "%s", famfsd.bpf_dir);	/* -o bpf pins */
 	else {

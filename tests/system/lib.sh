@@ -38,6 +38,8 @@ export FAMFS_SYSTEM_UUID=$MASTER_UUID
 T=$(mktemp -d /tmp/famfs-test.XXXXXX)
 _famfs_mounts=()
 _famfs_pids=()
+_famfs_users=()
+_famfs_groups=()
 _famfs_pass=0
 _famfs_fail=0
 
@@ -53,6 +55,12 @@ famfs_cleanup() {
 		kill -9 "$p" >/dev/null 2>&1 || true
 	done
 	rm -f "${_famfs_devprefix}"*
+	for p in "${_famfs_users[@]}"; do
+		userdel "$p" >/dev/null 2>&1 || true
+	done
+	for p in "${_famfs_groups[@]}"; do
+		groupdel "$p" >/dev/null 2>&1 || true
+	done
 	rm -rf "$T"
 }
 trap famfs_cleanup EXIT
@@ -166,3 +174,40 @@ dev_bytes() {
 		done | head -c "$size"
 }
 
+
+# --- real unprivileged users ---
+# Named famfs-t<pid>-<n>, so that tests running at the same time never share
+# one; removed on exit. The caller makes its mount point reachable (chmod
+# 0755 "$T").
+
+# mkfs_dev VAR SIZE: a new device only root may read, with a file system on
+# it; its path goes into VAR. A failure ends the test.
+mkfs_dev() {
+	newdev "$1" "$2"
+	chmod 0600 "${!1}"
+	"$MKFS" "${!1}" >/dev/null || { fail "mkfs ${!1}"; done_testing; }
+}
+
+# add_test_group VAR: a new group; its name goes into VAR.
+add_test_group() {
+	local name=famfs-t$$-g${#_famfs_groups[@]}
+	if ! groupadd "$name" 2>"$T/uerr"; then
+		fail "groupadd $name: $(cat "$T/uerr")"
+		return 1
+	fi
+	_famfs_groups+=("$name")
+	printf -v "$1" %s "$name"
+}
+
+# add_test_user VAR [GROUP]: a new user without a home, with its own primary
+# group and, if given, the supplementary group GROUP; its name goes into VAR.
+add_test_user() {
+	local name=famfs-t$$-u${#_famfs_users[@]} opt=()
+	[ $# -gt 1 ] && opt=(-G "$2")
+	if ! useradd -M -s /bin/sh "${opt[@]}" "$name" 2>"$T/uerr"; then
+		fail "useradd $name: $(cat "$T/uerr")"
+		return 1
+	fi
+	_famfs_users+=("$name")
+	printf -v "$1" %s "$name"
+}

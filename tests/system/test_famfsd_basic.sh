@@ -152,7 +152,7 @@ print(os.pwrite(fd, b"x" * 100, 3 * 1024 * 1024 - 10))
 check_eq "size still 3M" 3145728 "$(stat -c %s "$M/wfile")"
 
 # --- xattrs --------------------------------------------------------------------
-check_eq "listxattr" "user.famfs.dev user.famfs.role" \
+check_eq "listxattr" "user.famfs.dev user.famfs.reserve user.famfs.role" \
 	"$($PY -c 'import os,sys; print(" ".join(sorted(os.listxattr(sys.argv[1]))))' "$M/big")"
 check_eq "getxattr role" master \
 	"$($PY -c 'import os,sys; print(os.getxattr(sys.argv[1], "user.famfs.role").decode())' "$M/big")"

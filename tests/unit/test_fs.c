@@ -243,6 +243,33 @@ static void test_times(void **state)
 	famfs_fs_close(other);
 }
 
+/* The slots reserved for root: the default, and a mkdir that must keep them. */
+static void test_reserve(void **state)
+{
+	struct img *m = *state;
+	struct famfs_fs *fs = m->fs;
+	uint64_t nfree;
+
+	assert_int_equal(famfs_log_reserve(15420, FAMFS_LOG_RESERVE_PCT), 771);
+	assert_int_equal(famfs_log_reserve(15420, 0), 0);
+	assert_int_equal(famfs_log_reserve(15420, 1), 155);
+	assert_int_equal(famfs_log_reserve(1000, 1), FAMFS_LOG_RESERVE_MIN);
+	assert_int_equal(famfs_log_reserve(10, 5), 10);
+	assert_int_equal(famfs_log_reserve(15420, 100), 15420);
+	assert_int_equal(famfs_log_reserve(15420, 200), 15420);
+
+	nfree = famfs_log_free_slots(fs->log);
+	assert_int_equal(nfree, 15420);
+	assert_int_equal(famfs_fs_mkdir_keep(fs, "u1", 0755, 1000, 1000, nfree - 1), 0);
+	assert_int_equal(famfs_fs_mkdir_keep(fs, "u2", 0755, 1000, 1000, nfree - 1), -ENOSPC);
+	assert_non_null(strstr(famfs_errmsg(), "reserved for root"));
+	assert_null(famfs_ns_resolve(fs->ns, "u2"));
+	assert_int_equal(famfs_log_free_slots(fs->log), nfree - 1);
+	/* Root keeps nothing back. */
+	assert_int_equal(famfs_fs_mkdir_keep(fs, "r", 0755, 0, 0, 0), 0);
+	assert_int_equal(famfs_log_free_slots(fs->log), nfree - 2);
+}
+
 static void test_client(void **state)
 {
 	struct img *m = *state;
@@ -444,6 +471,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_creat, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_log_full, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_times, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reserve, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_client, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_catchup, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_begin_end, setup, teardown),
