@@ -250,9 +250,10 @@ static void do_mkdir(void *ctx)
 }
 
 /*
- * The owner, group and mode of a directory @ctx makes in @dir: the
- * caller's fsuid and fsgid. The kernel has applied the umask and kept only
- * the permission and sticky bits of @mode.
+ * The owner, group and mode of a directory @ctx makes in @dir, as Linux
+ * gives them: the caller's fsuid and fsgid, or in a setgid directory that
+ * directory's group and the setgid bit. The kernel has applied the umask
+ * and kept only the permission and sticky bits of @mode.
  */
 static void mkdir_owner(const struct fuse_ctx *ctx, const struct famfs_node *dir,
 			mode_t mode, struct mkdir_ctx *mc)
@@ -260,6 +261,10 @@ static void mkdir_owner(const struct fuse_ctx *ctx, const struct famfs_node *dir
 	mc->uid = ctx->uid;
 	mc->gid = ctx->gid;
 	mc->mode = (uint32_t)mode & 01777;
+	if (dir->mode & S_ISGID) {
+		mc->gid = dir->gid;
+		mc->mode |= S_ISGID;
+	}
 	/* Every entry is a log slot for ever: leave root its reserve. */
 	mc->keep = ctx->uid == 0 ? 0 : famfsd.reserve;
 }
