@@ -1,15 +1,16 @@
-// SPDX-License-Identifier: Apache-2.0
+// SPDX-License-Identifier: GPL-2.0 OR Apache-2.0
 /*
  * fmap.c - file maps: built from log entries, encoded to and decoded from
  * the kernel's V10 GET_FMAP wire format with the kernel's validation rules
  * (famfs_fuse_meta_alloc), resolved per offset with the kernel's arithmetic
  * (famfs_fuse_iomap_begin), and walked as merged device segments for
  * mapping. Also the 280-byte fuse_daxdev_out. Pure: no I/O, no allocation.
+ *
+ * The same file is compiled into the kernel module (kernel/), so that the
+ * validator the fuzzers exercise is the one the kernel runs; famfs/compat.h
+ * supplies libc or the kernel.
  */
-#include <errno.h>
-#include <string.h>
-
-#include "famfs/err.h"
+#include "famfs/compat.h"
 #include "famfs/le.h"
 #include "famfs/fmap.h"
 

@@ -42,9 +42,18 @@ static const char *const famfs_op_names[FAMFS_OP__COUNT] = {
 	[FAMFS_OP_FLOCK] = "flock",
 	[FAMFS_OP_LSEEK] = "lseek",
 	[FAMFS_OP_COPY_FILE_RANGE] = "copy_file_range",
+	[FAMFS_OP_FUSE_GET_FMAP] = "fuse_get_fmap",
+	[FAMFS_OP_FUSE_GET_DAXDEV] = "fuse_get_daxdev",
 };
 
 _Static_assert(FAMFS_OP__COUNT <= FAMFS_STATS_MAX_OPS, "too many ops for the stats wire");
+
+const char *famfs_fuse_mode_name(uint64_t m)
+{
+	if (!(m & FAMFS_FUSE_MODE_INIT))
+		return "unknown";
+	return m & FAMFS_FUSE_MODE_NATIVE ? "native" : "ioctl";
+}
 
 const char *famfs_op_name(unsigned int op)
 {

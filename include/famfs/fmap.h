@@ -1,12 +1,13 @@
-/* SPDX-License-Identifier: Apache-2.0 */
+/* SPDX-License-Identifier: GPL-2.0 OR Apache-2.0 */
 /*
  * fmap.h - file maps: the kernel's V10 GET_FMAP / GET_DAXDEV wire format,
  * its validation rules, and offset resolution (simple and interleaved).
  *
  * A struct famfs_fmap is the canonical in-memory map of one file. famfsd
  * builds it from a log entry and encodes it; clients decode and validate it
- * with exactly the kernel's rules (../shared/reference/kernel-famfs-fuse.md,
- * sections 1 and 2), then resolve offsets or walk segments to map them.
+ * with exactly the kernel's rules (V10's famfs_fuse_meta_alloc), then
+ * resolve offsets or walk segments to map them. The kernel module (kernel/)
+ * compiles the same code.
  *
  * Wire layout (host little-endian, packed, V10):
  *   fuse_famfs_fmap_header (32): u8 file_type, u8 rsvd, u16 fmap_version,
@@ -23,10 +24,7 @@
 #ifndef FAMFS_FMAP_H
 #define FAMFS_FMAP_H
 
-#include <stddef.h>
-#include <stdint.h>
-#include <sys/types.h>
-
+#include "famfs/compat.h"
 #include "famfs/omf.h"
 
 #ifdef __cplusplus

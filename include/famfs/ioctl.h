@@ -78,10 +78,18 @@ enum famfs_op {
 	FAMFS_OP_FLOCK,
 	FAMFS_OP_LSEEK,
 	FAMFS_OP_COPY_FILE_RANGE,
+	FAMFS_OP_FUSE_GET_FMAP,		/* the kernel's GET_FMAP opcode (native) */
+	FAMFS_OP_FUSE_GET_DAXDEV,	/* the kernel's GET_DAXDEV opcode (native) */
 	FAMFS_OP__COUNT
 };
 
 #define FAMFS_STATS_MAX_OPS	64
+
+/* struct famfs_stats_wire.fuse_mode: what famfsd and the kernel agreed. */
+#define FAMFS_FUSE_MODE_OFFERED		1	/* the kernel offered FUSE_DAX_FMAP */
+#define FAMFS_FUSE_MODE_NATIVE		2	/* native: the kernel maps files itself */
+#define FAMFS_FUSE_MODE_ALLOW_MMAP	4	/* FUSE_DIRECT_IO_ALLOW_MMAP: plain mmap */
+#define FAMFS_FUSE_MODE_INIT		8	/* INIT is done: the bits above are final */
 #define FAMFS_STATS_VERSION	1
 
 struct famfs_stats_wire {
@@ -97,7 +105,8 @@ struct famfs_stats_wire {
 	uint64_t log_next_index;
 	uint64_t errors_eio;		/* requests answered EIO/EHWPOISON */
 	uint64_t daxdev_failed;		/* bitmap of failed devices */
-	uint64_t rsvd[7];
+	uint64_t fuse_mode;		/* FAMFS_FUSE_MODE_* */
+	uint64_t rsvd[6];
 };
 
 struct famfs_mount_info {
@@ -111,6 +120,13 @@ struct famfs_mount_info {
 
 /* Lower-case name of an op ("lookup", "get_fmap"), or NULL. */
 const char *famfs_op_name(unsigned int op);
+
+/*
+ * How file data is reached on a mount, from famfs_stats_wire.fuse_mode:
+ * "native" (the kernel maps files itself), "ioctl" (FUSE I/O, the ioctls
+ * and the preload shim) or "unknown" (INIT not answered yet).
+ */
+const char *famfs_fuse_mode_name(uint64_t fuse_mode);
 
 #ifdef __cplusplus
 }

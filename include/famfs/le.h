@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: Apache-2.0 */
+/* SPDX-License-Identifier: GPL-2.0 OR Apache-2.0 */
 /*
  * le.h - little-endian loads and stores at any alignment, byte by byte.
  * Every on-media and wire field goes through these, so the format never
@@ -7,7 +7,7 @@
 #ifndef FAMFS_LE_H
 #define FAMFS_LE_H
 
-#include <stdint.h>
+#include "famfs/compat.h"
 
 static inline void famfs_put_le16(uint8_t *p, uint16_t v)
 {

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: Apache-2.0 */
+/* SPDX-License-Identifier: GPL-2.0 OR Apache-2.0 */
 /*
  * omf.h - the famfs on-media format: superblock, log header, log entries.
  *
@@ -21,8 +21,7 @@
 #ifndef FAMFS_OMF_H
 #define FAMFS_OMF_H
 
-#include <stddef.h>
-#include <stdint.h>
+#include "famfs/compat.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -49,6 +49,37 @@ static const char mount_help[] =
 "Example:\n"
 "  famfs mount /dev/shm/famfs0 /mnt/famfs\n";
 
+/*
+ * Say how file data is reached on the new mount: native (the kernel's
+ * famfs module maps files itself) or ioctl (FUSE I/O plus the preload
+ * shim), and whether plain mmap works under cache=direct.
+ */
+static void say_mode(const char *mnt)
+{
+	struct famfs_stats_wire s;
+	int fd = cli_mount_root_fd(mnt);
+	const char *how;
+
+	memset(&s, 0, sizeof(s));
+	if (fd < 0 || ioctl(fd, FAMFS_IOC_STATS, &s) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	close(fd);
+	if (s.fuse_mode & FAMFS_FUSE_MODE_NATIVE)
+		how = "native: the kernel maps and copies file data itself (FUSE_DAX_FMAP)";
+	else if (s.fuse_mode & FAMFS_FUSE_MODE_OFFERED)
+		how = "ioctl: the kernel offered FUSE_DAX_FMAP but the device is not a devdax "
+		      "char device (or -o nonative); direct access through the preload shim";
+	else
+		how = "ioctl: this kernel has no famfs module; direct access through the "
+		      "preload shim";
+	cli_fputs_esc(stdout, mnt);
+	printf(": mounted, %s%s\n", how, s.fuse_mode & FAMFS_FUSE_MODE_ALLOW_MMAP ?
+	       "; plain mmap through the mount works (FUSE_DIRECT_IO_ALLOW_MMAP)" : "");
+}
+
 /* famfsd: $FAMFSD, else next to /proc/self/exe. */
 static int find_famfsd(char *out, size_t len)
 {
@@ -158,8 +189,10 @@ int cmd_mount(int argc, char **argv)
 		return CLI_FAIL;	/* famfsd printed why */
 	end = cli_now_ms() + 10000;
 	for (;;) {
-		if (cli_find_mount_exact(mnt, &t) == 0 && stat(mnt, &st) == 0)
+		if (cli_find_mount_exact(mnt, &t) == 0 && stat(mnt, &st) == 0) {
+			say_mode(t.mnt);
 			return CLI_OK;
+		}
 		if (cli_now_ms() >= end)
 			return cli_failf(mnt, "famfsd exited 0 but the mount did not appear "
 					 "within 10 s");

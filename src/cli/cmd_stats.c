@@ -140,7 +140,11 @@ int cmd_stats(int argc, char **argv)
 		       s.catchup_ns / 1e6, s.mount_replay_ns / 1e6);
 		printf("  \"log_next_index\": %" PRIu64 ",\n  \"errors_eio\": %" PRIu64 ",\n",
 		       s.log_next_index, s.errors_eio);
-		printf("  \"daxdev_failed\": %" PRIu64 "\n}\n", s.daxdev_failed);
+		printf("  \"daxdev_failed\": %" PRIu64 ",\n", s.daxdev_failed);
+		printf("  \"fuse_mode\": \"%s\",\n  \"kernel_offered_native\": %s,\n"
+		       "  \"allow_mmap\": %s\n}\n", famfs_fuse_mode_name(s.fuse_mode),
+		       s.fuse_mode & FAMFS_FUSE_MODE_OFFERED ? "true" : "false",
+		       s.fuse_mode & FAMFS_FUSE_MODE_ALLOW_MMAP ? "true" : "false");
 		return CLI_OK;
 	}
 	fputs("famfsd statistics for ", stdout);
@@ -162,6 +166,9 @@ int cmd_stats(int argc, char **argv)
 	printf("  %-20s %14" PRIu64 "\n", "log_next_index", s.log_next_index);
 	printf("  %-20s %14" PRIu64 "\n", "errors_eio", s.errors_eio);
 	printf("  %-20s %#14" PRIx64 "\n", "daxdev_failed", s.daxdev_failed);
+	printf("  %-20s %14s\n", "fuse_mode", famfs_fuse_mode_name(s.fuse_mode));
+	printf("  %-20s %14s\n", "allow_mmap",
+	       s.fuse_mode & FAMFS_FUSE_MODE_ALLOW_MMAP ? "yes" : "no");
 	return CLI_OK;
 }
 

@@ -31,6 +31,7 @@ static void ctl_poison(fuse_req_t req, const void *in_buf, size_t in_bufsz)
 {
 	const uint8_t *in = in_buf;
 	uint32_t idx;
+	int rc;
 
 	if (fuse_req_ctx(req)->uid != 0) {
 		fuse_reply_err(req, EPERM);
@@ -47,6 +48,14 @@ static void ctl_poison(fuse_req_t req, const void *in_buf, size_t in_bufsz)
 		return;
 	}
 	fprintf(stderr, "famfsd: daxdev %u marked failed (poison)\n", idx);
+	/* Native: the kernel serves the data, so it must block the device too. */
+	rc = famfsd_native_poison(idx);
+	if (rc) {
+		fprintf(stderr, "famfsd: cannot tell the kernel daxdev %u is poisoned: %s\n",
+			idx, strerror(-rc));
+		fuse_reply_err(req, -rc);
+		return;
+	}
 	fuse_reply_ioctl(req, 0, NULL, 0);
 }
 

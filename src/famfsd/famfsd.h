@@ -49,6 +49,9 @@ struct famfsd {
 	bool readonly;
 	bool cache_page;		/* -o cache=page: read-only opens use the page cache */
 	bool bpf;			/* -o bpf: the BPF resolver maps are pinned */
+	bool nonative;			/* -o nonative: never accept FUSE_DAX_FMAP */
+	const char *test_fmap_dir;	/* -o test_fmap=DIR: answer GET_FMAP from files */
+	char mnt[4096];			/* the mount point, absolute */
 	char bpf_dir[256];		/* where (empty when not pinned) */
 	bool master;
 	bool user_mkdir;		/* -o user_mkdir: callers other than root may mkdir */
@@ -136,6 +139,18 @@ void famfsd_bpf_clear_stale(const char *mnt);	/* any mode: drop a dead famfsd's 
 void famfsd_bpf_open(const struct famfs_node *n);	/* OPEN: store the extents */
 void famfsd_bpf_dev_failed(unsigned int idx);
 void famfsd_bpf_stop(void);
+
+ssize_t famfsd_fmap_reply(const struct famfs_node *n, uint8_t *buf);
+
+/*
+ * native.c: the kernel's own famfs protocol (FUSE_DAX_FMAP, GET_FMAP 54,
+ * GET_DAXDEV 55) through libfuse's custom I/O hooks. Call after
+ * fuse_session_mount, before serving.
+ */
+int famfsd_native_setup(struct fuse_session *se, bool allow_native);
+uint64_t famfsd_native_mode(void);	/* FAMFS_FUSE_MODE_* */
+/* Tell the kernel (native mode) that device @idx is poisoned. */
+int famfsd_native_poison(unsigned int idx);
 
 /* stats.c */
 void famfsd_count(enum famfs_op op);

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -61,6 +62,11 @@ static void usage(FILE *f)
 		"                              (default: they get EPERM)\n"
 		"                reserve=N     log slots only root may use, a count or a\n"
 		"                reserve=P%%    percentage (default 5%%, at least 64)\n"
+		"                nonative      never accept the kernel's own famfs protocol\n"
+		"                              (FUSE_DAX_FMAP): serve the ioctls and the shim\n"
+		"                              even on a kernel with the famfs module\n"
+		"                test_fmap=DIR testing only: answer the kernel's GET_FMAP for\n"
+		"                              a file named NAME with the bytes of DIR/NAME\n"
 		"Exit status: 0 after a clean unmount, 1 on an error, 2 on a usage error.\n");
 }
 
@@ -124,6 +130,10 @@ static int parse_opts(char *list)
 					  "0%% to 100%%)", o);
 				return -1;
 			}
+		} else if (!strcmp(o, "nonative")) {
+			famfsd.nonative = true;
+		} else if (!strncmp(o, "test_fmap=", 10) && o[10]) {
+			famfsd.test_fmap_dir = o + 10;
 		} else {
 			usage_err("unknown option '%s' in -o", o);
 			return -1;
@@ -257,6 +267,7 @@ int main(int argc, char **argv)
 	char opts[PATH_MAX + 16], pmsg[512];
 	char *mopts = NULL;
 	bool debug = false;
+	struct stat st;
 	uint64_t t0;
 	int rc, ret = 1;
 
@@ -342,6 +353,15 @@ int main(int argc, char **argv)
 	if (fuse_session_mount(famfsd.se, mnt)) {
 		fprintf(stderr, "famfsd: cannot mount %s on %s\n", dev, mnt);
 		goto out_signals;
+	}
+	if (!realpath(mnt, famfsd.mnt))
+		snprintf(famfsd.mnt, sizeof(famfsd.mnt), "%s", mnt);
+	/* Native mode needs a devdax char device: the kernel maps it itself. */
+	rc = famfsd_native_setup(famfsd.se, !famfsd.nonative && stat(dev, &st) == 0 &&
+				 S_ISCHR(st.st_mode));
+	if (rc) {
+		fprintf(stderr, "famfsd: cannot hook the FUSE session: %s\n", strerror(-rc));
+		goto out_unmount;
 	}
 	if (famfsd.bpf ? famfsd_bpf_pin(mnt) : (famfsd_bpf_clear_stale(mnt), 0))
 		goto out_unmount;

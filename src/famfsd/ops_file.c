@@ -260,34 +260,28 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 	fuse_reply_write(req, x.len);
 }
 
-/* GET_FMAP: the V10 reply for file @n, exactly as the kernel would get it. */
-static void ioc_get_fmap(fuse_req_t req, const struct famfs_node *n, size_t out_bufsz)
+/*
+ * The V10 GET_FMAP reply for file @n into @buf (FAMFS_FMAP_MSG_MAX bytes):
+ * its length, or a negative errno. The ioctl and the native opcode both
+ * answer with this.
+ */
+ssize_t famfsd_fmap_reply(const struct famfs_node *n, uint8_t *buf)
 {
 	struct famfs_omf_file of;
 	struct famfs_fmap *fm;
-	uint8_t buf[FAMFS_FMAP_MSG_MAX];
 	ssize_t len;
 	int rc;
 
-	famfsd_count(FAMFS_OP_GET_FMAP);
-	if (famfsd_gone()) {
-		famfsd_reply_err(req, EIO);
-		return;
-	}
-	if (!S_ISREG(n->mode)) {
-		fuse_reply_err(req, EISDIR);
-		return;
-	}
+	if (famfsd_gone())
+		return -EIO;
+	if (!S_ISREG(n->mode))
+		return -EISDIR;
 	rc = famfsd_node_health(n);
-	if (rc) {
-		famfsd_reply_err(req, -rc);
-		return;
-	}
+	if (rc)
+		return rc;
 	fm = malloc(sizeof(*fm));
-	if (!fm) {
-		fuse_reply_err(req, ENOMEM);
-		return;
-	}
+	if (!fm)
+		return -ENOMEM;
 	memset(&of, 0, sizeof(of));
 	of.size = n->size;
 	of.flags = FAMFS_FM_ALL_HOSTS_RW;
@@ -296,15 +290,22 @@ static void ioc_get_fmap(fuse_req_t req, const struct famfs_node *n, size_t out_
 	of.mode = n->mode & 07777;
 	memcpy(of.relpath, n->name, sizeof(of.relpath));
 	of.fmap = n->fmap;
-	len = 0;
 	rc = famfs_fmap_from_omf(&of, fm);
-	if (!rc) {
-		len = famfs_fmap_encode(fm, buf, sizeof(buf));
-		rc = len < 0 ? (int)len : 0;
-	}
+	len = rc ? rc : famfs_fmap_encode(fm, buf, FAMFS_FMAP_MSG_MAX);
 	free(fm);
-	if (rc) {
-		famfsd_reply_err(req, -rc);
+	return len;
+}
+
+/* GET_FMAP: the V10 reply for file @n, exactly as the kernel would get it. */
+static void ioc_get_fmap(fuse_req_t req, const struct famfs_node *n, size_t out_bufsz)
+{
+	uint8_t buf[FAMFS_FMAP_MSG_MAX];
+	ssize_t len;
+
+	famfsd_count(FAMFS_OP_GET_FMAP);
+	len = famfsd_fmap_reply(n, buf);
+	if (len < 0) {
+		famfsd_reply_err(req, (int)-len);
 		return;
 	}
 	if ((size_t)len > out_bufsz) {

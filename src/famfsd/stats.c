@@ -73,6 +73,7 @@ void famfsd_stats_fill(struct famfs_stats_wire *w)
 	w->mount_replay_ns = GET(mount_replay_ns);
 	w->errors_eio = GET(errors_eio);
 	w->daxdev_failed = famfsd_dax_failed_mask();
+	w->fuse_mode = famfsd_native_mode();
 }
 
 void famfsd_reply_err(fuse_req_t req, int err)
