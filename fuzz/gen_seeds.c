@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "famfs/fmap.h"
+#include "famfs/le.h"
 #include "famfs/omf.h"
 #include "fuzz_util.h"
 
@@ -233,6 +234,100 @@ static void seeds_fmap(void)
 	put("fuzz_fmap", "daxdev", buf, FAMFS_DAXDEV_OUT_SIZE, NULL, 0);
 }
 
+/* Raw GET_FMAP replies, written field by field (no encoder checks). */
+static size_t raw_hdr(uint8_t *b, uint32_t ext_type, uint32_t nextents, uint64_t size)
+{
+	memset(b, 0, FAMFS_FMAP_HDR_SIZE);
+	famfs_put_le16(b + 2, FAMFS_FMAP_VERSION);
+	famfs_put_le32(b + 4, ext_type);
+	famfs_put_le32(b + 8, nextents);
+	famfs_put_le64(b + 16, size);
+	return FAMFS_FMAP_HDR_SIZE;
+}
+
+static size_t raw_ext(uint8_t *b, uint32_t dev, uint64_t off, uint64_t len)
+{
+	memset(b, 0, FAMFS_FMAP_SIMPLE_EXT_SIZE);
+	famfs_put_le32(b, dev);
+	famfs_put_le64(b + 8, off);
+	famfs_put_le64(b + 16, len);
+	return FAMFS_FMAP_SIMPLE_EXT_SIZE;
+}
+
+static size_t raw_iext(uint8_t *b, uint32_t nstrips, uint32_t chunk, uint64_t nbytes)
+{
+	memset(b, 0, FAMFS_FMAP_IEXT_SIZE);
+	famfs_put_le32(b, nstrips);
+	famfs_put_le32(b + 4, chunk);
+	famfs_put_le64(b + 8, nbytes);
+	return FAMFS_FMAP_IEXT_SIZE;
+}
+
+/*
+ * Malformed replies, one per rule of the kernel's validator (and the
+ * module's device-size check and the fuse core's 4 KiB limit); make
+ * check-vm has famfsd send each to the kernel. Their extents sit at 1 GiB,
+ * inside a 4 GiB device's data area.
+ */
+static void seeds_fmap_bad(void)
+{
+	const uint64_t G = 1ULL << 30, M2 = FAMFS_ALLOC_UNIT;
+	uint8_t b[FAMFS_FMAP_MSG_MAX + 64];
+	size_t n;
+
+	n = raw_hdr(b, FAMFS_EXT_SIMPLE, 1, M2);
+	put("fuzz_fmap", "bad-short-header", b, 20, NULL, 0);
+	n = raw_hdr(b, FAMFS_EXT_SIMPLE, 0, M2);
+	n += raw_ext(b + n, 0, G, M2);
+	put("fuzz_fmap", "bad-nextents-0", b, n, NULL, 0);
+	n = raw_hdr(b, FAMFS_EXT_SIMPLE, 33, M2);
+	for (int i = 0; i < 33; i++)
+		n += raw_ext(b + n, 0, G + i * M2, M2);
+	put("fuzz_fmap", "bad-nextents-33", b, n, NULL, 0);
+	n = raw_hdr(b, 7, 1, M2);
+	n += raw_ext(b + n, 0, G, M2);
+	put("fuzz_fmap", "bad-ext-type", b, n, NULL, 0);
+	n = raw_hdr(b, FAMFS_EXT_SIMPLE, 2, 2 * M2);
+	n += raw_ext(b + n, 0, G, M2);
+	put("fuzz_fmap", "bad-truncated", b, n, NULL, 0);
+	n = raw_hdr(b, FAMFS_EXT_SIMPLE, 1, M2);
+	n += raw_ext(b + n, 1, G, M2);
+	put("fuzz_fmap", "bad-devindex", b, n, NULL, 0);
+	n = raw_hdr(b, FAMFS_EXT_SIMPLE, 1, M2);
+	n += raw_ext(b + n, 0, G + 4096, M2);
+	put("fuzz_fmap", "bad-offset-align", b, n, NULL, 0);
+	n = raw_hdr(b, FAMFS_EXT_SIMPLE, 1, 4096);
+	n += raw_ext(b + n, 0, G, 4096);
+	put("fuzz_fmap", "bad-len-align", b, n, NULL, 0);
+	n = raw_hdr(b, FAMFS_EXT_SIMPLE, 1, 3 * M2);
+	n += raw_ext(b + n, 0, G, 2 * M2);
+	put("fuzz_fmap", "bad-short-cover", b, n, NULL, 0);
+	n = raw_hdr(b, FAMFS_EXT_SIMPLE, 1, M2);
+	n += raw_ext(b + n, 0, 8 * G, M2);
+	put("fuzz_fmap", "bad-past-device", b, n, NULL, 0);
+	n = raw_hdr(b, FAMFS_EXT_INTERLEAVE, 1, 2 * M2);
+	n += raw_iext(b + n, 2, 1U << 20, 2 * M2);
+	n += raw_ext(b + n, 0, G, M2);
+	n += raw_ext(b + n, 0, G + M2, M2);
+	put("fuzz_fmap", "bad-chunk-align", b, n, NULL, 0);
+	n = raw_hdr(b, FAMFS_EXT_INTERLEAVE, 1, 2 * M2);
+	n += raw_iext(b + n, 2, (uint32_t)M2, 0);
+	n += raw_ext(b + n, 0, G, M2);
+	n += raw_ext(b + n, 0, G + M2, M2);
+	put("fuzz_fmap", "bad-nbytes-0", b, n, NULL, 0);
+	n = raw_hdr(b, FAMFS_EXT_INTERLEAVE, 1, 2 * M2);
+	n += raw_iext(b + n, 0, (uint32_t)M2, 2 * M2);
+	put("fuzz_fmap", "bad-nstrips-0", b, n, NULL, 0);
+	n = raw_hdr(b, FAMFS_EXT_INTERLEAVE, 1, 2 * M2);
+	n += raw_iext(b + n, 2, (uint32_t)M2, 2 * M2);
+	n += raw_ext(b + n, 0, G, M2);
+	put("fuzz_fmap", "bad-strips-truncated", b, n, NULL, 0);
+	memset(b, 0, sizeof(b));
+	n = raw_hdr(b, FAMFS_EXT_SIMPLE, 1, M2);
+	n += raw_ext(b + n, 0, G, M2);
+	put("fuzz_fmap", "bad-oversize", b, FAMFS_FMAP_MSG_MAX + 8, NULL, 0);
+}
+
 static void seeds_path(void)
 {
 	static const char *const p[] = {
@@ -260,6 +355,7 @@ int main(int argc, char **argv)
 	seeds_entry();
 	seeds_replay();
 	seeds_fmap();
+	seeds_fmap_bad();
 	seeds_path();
 	return 0;
 }

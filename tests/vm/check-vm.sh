@@ -15,19 +15,23 @@
 # 4. Guests A (master) and B (client) run at the same time; each step is
 #    asserted inside the guests and reported as "STEP n PASS|FAIL" on the
 #    serial console, which lands in $OUT/guest-<role>.log.
+#    Then both guests swap Debian's fuse.ko for ours (kernel/, built by
+#    kernel/build.sh for exactly the guest kernel during setup) and run the
+#    native scenario (guest-native.sh), reported as "KSTEP n PASS|FAIL".
 # 5. The summary: every expected step must PASS in its guest.
 # Exit 0 only when all steps passed; 1 otherwise, including when QEMU cannot
 # start and when the run is over its budget. QEMU is killed on every exit path.
 #
-# Time: setup.sh (first-run installs and downloads) has its own limit,
-# FAMFS_VM_SETUP_TIMEOUT (900 s). Everything after it (initramfs, format
-# guest, both guests, summary) must finish within FAMFS_VM_BUDGET (300 s, the
-# issue's "under 5 minutes on 2 cores"); past it every guest is killed and
-# check-vm fails saying so.
+# Time: setup.sh (first-run installs and downloads) and the module build
+# have their own limit, FAMFS_VM_SETUP_TIMEOUT (900 s). Everything after them
+# (initramfs, format guest, both guests, summary) must finish within
+# FAMFS_VM_BUDGET (540 s: with setup, make check-vm stays under 10 minutes
+# on 2 cores); past it every guest is killed and check-vm fails saying so.
 #
 # Knobs (environment): FAMFS_VM_DIR (/var/tmp/famfs-vm), FAMFS_VM_SHARED
-# (/dev/shm/famfs-vm.img), FAMFS_VM_TIMEOUT (240 s per guest),
-# FAMFS_VM_BUDGET (300 s), FAMFS_VM_SETUP_TIMEOUT (900 s),
+# (/dev/shm/famfs-vm.img), FAMFS_VM_TIMEOUT (480 s per guest),
+# FAMFS_VM_BUDGET (540 s), FAMFS_VM_SETUP_TIMEOUT (900 s),
+# FAMFS_KMOD_CACHE (/var/cache/famfs-kmod: kernel/build.sh's downloads),
 # FAMFS_VM_VISIBLE_MS (1000: step 5's limit), FAMFS_VM_APPEND (more kernel
 # command line, e.g. loglevel=7), FAMFS_VM_QEMU (qemu-system-x86_64) and
 # FAMFS_VM_KERNEL (the guest kernel) to check the "QEMU cannot start" path.
@@ -43,8 +47,8 @@ SHARED_SIZE=4100M	# -> /dev/dax0.0 of exactly 4 GiB (interleave needs 1 GiB buck
 LABEL_SIZE=128K
 GUEST_MEM=1G
 MAXMEM=6G		# guest RAM + the nvdimm, rounded up
-TIMEOUT=${FAMFS_VM_TIMEOUT:-240}
-BUDGET=${FAMFS_VM_BUDGET:-300}
+TIMEOUT=${FAMFS_VM_TIMEOUT:-480}
+BUDGET=${FAMFS_VM_BUDGET:-540}
 SETUP_TIMEOUT=${FAMFS_VM_SETUP_TIMEOUT:-900}
 QEMU=${FAMFS_VM_QEMU:-qemu-system-x86_64}
 DEADLINE=		# date +%s past which the run is over budget (set after setup)
@@ -56,6 +60,8 @@ UUID_A=a0a0a0a0-0000-4000-8000-00000000000a
 UUID_B=b0b0b0b0-0000-4000-8000-00000000000b
 STEPS_A="1 2 5 6 7"
 STEPS_B="3 4 5 6 7"
+KSTEPS_A="1 2 3 5 6 7 8 9 10"	# the native scenario (guest-native.sh)
+KSTEPS_B="4"
 INITRD=$VM_DIR/initramfs.cpio.gz
 STAMP=$SHARED.fmt
 OUT=$VM_DIR/out/$(date +%Y%m%d-%H%M%S)-$$
@@ -182,6 +188,21 @@ qemu_started() {
 	die "QEMU did not boot guest $1: make check-vm cannot run here"
 }
 
+# Build the famfs fuse.ko for exactly the guest's kernel (kernel/build.sh:
+# incremental; the first run downloads linux-source and the headers into
+# FAMFS_KMOD_CACHE). Part of setup: its time is outside the budget.
+build_kmod() {
+	local pkg rc=0 t0
+
+	t0=$(date +%s.%N)
+	pkg=$VM_DIR/debs/$(cat "$VM_DIR/kroot/.pkg" 2>/dev/null)
+	[ -f "$pkg" ] || die "no guest kernel package in $VM_DIR/debs (setup.sh)"
+	timeout --kill-after=10 "$SETUP_TIMEOUT" "$HERE/../../kernel/build.sh" \
+		--image-deb "$pkg" --out "$VM_DIR/kmod" || rc=$?
+	[ "$rc" = 0 ] || die "building the famfs fuse.ko failed (kernel/build.sh)"
+	say "kernel/build.sh took $(elapsed "$t0")s"
+}
+
 # Create and format the shared file unless the stamp says it is ready.
 prepare_shared() {
 	local want="size=$SHARED_SIZE label=$LABEL_SIZE map=mem align=2M" line
@@ -218,10 +239,10 @@ blank_device() {
 		die "fallocate --punch-hole on $SHARED failed"
 }
 
-# report ROLE STEPS: print the guest's console lines and its step verdicts;
-# returns 1 if any expected step did not PASS.
+# report ROLE STEPS KSTEPS: print the guest's console lines and its step
+# verdicts; returns 1 if any expected step did not PASS.
 report() {
-	local r=$1 steps=$2 s line ok=0
+	local r=$1 steps=$2 ksteps=$3 s line ok=0
 
 	echo "----- guest $r: $OUT/guest-$r.log -----" >&2
 	clean_log "$r" | sed -n '/VM-READY role=/,$p' | grep -vE '^\s*$' | sed "s/^/$r| /" >&2 || true
@@ -231,13 +252,19 @@ report() {
 		case $line in *" PASS:"*) ;; *) ok=1 ;; esac
 		say "guest $r: $line"
 	done
+	for s in $ksteps; do
+		line=$(clean_log "$r" | grep -E "^KSTEP $s (PASS|FAIL)" | tail -1)
+		[ -n "$line" ] || line="KSTEP $s FAIL: no verdict (guest ${STATE[$r]}, script rc $(guest_rc "$r"))"
+		case $line in *" PASS:"*) ;; *) ok=1 ;; esac
+		say "guest $r: $line"
+	done
 	say "guest $r: script rc=$(guest_rc "$r"), qemu ${STATE[$r]}, wall $(cat "$OUT/guest-$r.wall")s"
 	[ "$(guest_rc "$r")" = 0 ] || ok=1
 	return $ok
 }
 
 main() {
-	local ok=0 k
+	local ok=0 k native
 	local -A ms
 
 	mkdir -p "$OUT"
@@ -248,6 +275,7 @@ main() {
 	[ "$rc" != 124 ] && [ "$rc" != 137 ] ||
 		die "setup.sh ran over its ${SETUP_TIMEOUT}s limit (FAMFS_VM_SETUP_TIMEOUT)"
 	[ "$rc" = 0 ] || die "setup failed (host tools or guest packages)"
+	build_kmod
 	DEADLINE=$(($(date +%s) + BUDGET))
 	say "setup took $(elapsed "$t_setup")s; the rest must finish within ${BUDGET}s"
 	command -v "$QEMU" >/dev/null ||
@@ -274,8 +302,21 @@ main() {
 	[ "$OVER_BUDGET" = 0 ] || budget_fail "guests A and B were still running"
 	qemu_started A
 	qemu_started B
-	report A "$STEPS_A" || ok=1
-	report B "$STEPS_B" || ok=1
+	report A "$STEPS_A" "$KSTEPS_A" || ok=1
+	report B "$STEPS_B" "$KSTEPS_B" || ok=1
+	clean_log A | grep -E '^UPCALLS ' | while read -r line; do say "$line"; done
+	line=$(clean_log A | sed -n 's/^NATIVE-SUMMARY //p' | tail -1)
+	if [ -n "$line" ]; then
+		local f r w g
+		f=$(sed -n 's/.*files=\([0-9]*\).*/\1/p' <<<"$line")
+		r=$(sed -n 's/.*read=\([0-9]*\).*/\1/p' <<<"$line")
+		w=$(sed -n 's/.*write=\([0-9]*\).*/\1/p' <<<"$line")
+		g=$(sed -n 's/.*fuse_get_fmap=\([0-9]*\).*/\1/p' <<<"$line")
+		native="native: $f files, READ $r, WRITE $w, fuse_get_fmap $g"
+	else
+		native="native: no NATIVE-SUMMARY from guest A"
+		ok=1
+	fi
 	for k in VISIBLE_MS AFTER_CREATED_MS STAT_MS CREATED_MS; do
 		ms[$k]=$(clean_log B | sed -n "s/^$k=\([-0-9a-z]*\).*/\1/p" | tail -1)
 	done
@@ -293,6 +334,7 @@ main() {
 	else
 		say "FAIL: see the STEP lines above; total wall $(elapsed "$T_START")s; logs in $OUT"
 	fi
+	say "$native"
 	return $ok
 }
 

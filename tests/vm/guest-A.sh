@@ -116,4 +116,5 @@ else
 	not_reached 2 2
 	not_reached 5 7
 fi
+native_A
 finish

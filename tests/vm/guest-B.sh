@@ -169,4 +169,5 @@ if step3; then
 else
 	not_reached 4 7
 fi
+native_B
 finish

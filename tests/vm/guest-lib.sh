@@ -167,6 +167,8 @@ not_reached() {
 	done
 }
 
+. /vm/guest-native.sh
+
 finish() {
 	echo "VM-RESULT failed=$FAILED"
 	[ "$FAILED" = 0 ]

@@ -20,7 +20,9 @@ KROOT=$VM_DIR/kroot
 SYSROOT=$VM_DIR/sysroot
 IRD=$VM_DIR/initramfs
 MODULES="nfit nd_pmem dax_pmem device_dax fuse"
-FAMFS_PROGS="famfs mkfs.famfs famfsd famfs_mapcat"
+FAMFS_PROGS="famfs mkfs.famfs famfsd famfs_mapcat famfs_fmapcheck"
+# The famfs fuse.ko for the native scenario (kernel/build.sh), if built.
+KMOD_DIR=${FAMFS_VM_KMOD:-$VM_DIR/kmod/fs/fuse}
 
 say() { printf '[vm-initramfs] %s\n' "$*" >&2; }
 die() { say "ERROR: $*"; exit 1; }
@@ -35,7 +37,8 @@ MODDIR=$KROOT/lib/modules/$KVER
 # Library search order: the project's build, the host (what the famfs
 # binaries were linked against), then the unpacked ndctl/daxctl packages.
 LIBDIRS=("$BUILD/lib" /lib/x86_64-linux-gnu /usr/lib/x86_64-linux-gnu /lib64
-	"$SYSROOT/lib/x86_64-linux-gnu" "$SYSROOT/usr/lib/x86_64-linux-gnu")
+	"$SYSROOT/lib/x86_64-linux-gnu" "$SYSROOT/usr/lib/x86_64-linux-gnu"
+	/usr/lib/x86_64-linux-gnu/ceph)	# librados (fio) finds libceph-common by RUNPATH
 
 unpack_ko() {  # $1 = module file (maybe compressed) -> stdout
 	case $1 in
@@ -154,12 +157,29 @@ install_guest_files() {
 	cp "$HERE/guest-init.sh" "$IRD/init"
 	chmod 755 "$IRD/init"
 	mkdir -p "$IRD/vm"
-	for f in guest-lib.sh guest-format.sh guest-A.sh guest-B.sh; do
+	for f in guest-lib.sh guest-native.sh guest-format.sh guest-A.sh guest-B.sh; do
 		cp "$HERE/$f" "$IRD/vm/$f"
 	done
 	printf 'root:x:0:0:root:/root:/bin/sh\n' >"$IRD/etc/passwd"
 	printf 'root:x:0:\n' >"$IRD/etc/group"
 	ln -sf /proc/mounts "$IRD/etc/mtab"
+}
+
+# The native scenario: our fuse.ko, fio (from Debian; its libraries come
+# with the ELF scan below) and the fuzz corpus' GET_FMAP replies.
+install_native() {
+	mkdir -p "$IRD/vm/kmod" "$IRD/vm/corpus"
+	if [ -e "$KMOD_DIR/fuse.ko" ]; then
+		cp "$KMOD_DIR/fuse.ko" "$IRD/vm/kmod/"
+	else
+		say "WARNING: no $KMOD_DIR/fuse.ko; the native steps will fail"
+	fi
+	if command -v fio >/dev/null; then
+		cp -L "$(command -v fio)" "$IRD/usr/bin/"
+	else
+		say "WARNING: fio is not installed; the native fio checks will fail"
+	fi
+	cp "$HERE/../../fuzz/corpus/fuzz_fmap/"* "$IRD/vm/corpus/"
 }
 
 main() {
@@ -176,6 +196,8 @@ main() {
 	cp "$SYSROOT/usr/bin/ndctl" "$SYSROOT/usr/bin/daxctl" "$IRD/usr/bin/"
 	install_famfs
 	gcc -O2 -Wall -Wextra -o "$IRD/usr/bin/vmpoke" "$HERE/vmpoke.c"
+	gcc -O2 -Wall -Wextra -o "$IRD/usr/bin/vmnative" "$HERE/vmnative.c"
+	install_native
 	[ -x /usr/bin/fusermount3 ] && cp /usr/bin/fusermount3 "$IRD/usr/bin/"
 	install_guest_files
 	while read -r f; do

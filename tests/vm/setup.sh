@@ -47,6 +47,9 @@ install_host_tools() {
 	command -v xz >/dev/null || need+=(xz-utils)
 	command -v zstd >/dev/null || need+=(zstd)
 	command -v readelf >/dev/null || need+=(binutils)
+	command -v fio >/dev/null || need+=(fio)
+	command -v patch >/dev/null || need+=(patch)
+	command -v gcc-12 >/dev/null || need+=(gcc-12)
 	[ ${#need[@]} -eq 0 ] && return 0
 	[ "$(id -u)" = 0 ] || die "missing host packages; as root run: apt-get install ${need[*]}"
 	say "apt-get install ${need[*]}"

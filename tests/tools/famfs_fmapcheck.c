@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * famfs_fmapcheck.c - what the kernel module must answer when famfsd sends
+ * FILE as a GET_FMAP reply: the open(2) errno, by the same rules the module
+ * runs (lib/fmap.c's decoder and validator, then the device-size bounds
+ * check), or 0. make check-vm compares it with what open(2) really gets.
+ *
+ *   famfs_fmapcheck DEV_SIZE FILE...    prints "NAME ERRNO" per file
+ *
+ * A reply over 4096 bytes never reaches the decoder: the fuse core refuses
+ * it (the server's write gets EINVAL) and the opener gets EIO.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "famfs/fmap.h"
+
+static int expect(const uint8_t *buf, ssize_t len, uint64_t dev_size)
+{
+	static struct famfs_fmap f;
+	const struct famfs_fmap_ext *x;
+	uint32_t i, n;
+	int rc;
+
+	if (len > FAMFS_FMAP_MSG_MAX)
+		return EIO;
+	rc = famfs_fmap_decode(buf, (size_t)len, &f);
+	if (rc)
+		return -rc;
+	x = f.ext_type == FAMFS_EXT_SIMPLE ? f.se : f.strips;
+	n = f.ext_type == FAMFS_EXT_SIMPLE ? f.nextents : f.nstrips_total;
+	for (i = 0; i < n; i++)
+		if (x[i].offset > dev_size || x[i].len > dev_size - x[i].offset)
+			return EINVAL;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static uint8_t buf[2 * FAMFS_FMAP_MSG_MAX];
+	uint64_t dev_size;
+	ssize_t len;
+	int i, fd;
+
+	if (argc < 3) {
+		fprintf(stderr, "usage: famfs_fmapcheck DEV_SIZE FILE...\n");
+		return 2;
+	}
+	dev_size = strtoull(argv[1], NULL, 0);
+	for (i = 2; i < argc; i++) {
+		const char *name = strrchr(argv[i], '/');
+
+		fd = open(argv[i], O_RDONLY);
+		if (fd < 0) {
+			perror(argv[i]);
+			return 1;
+		}
+		len = read(fd, buf, sizeof(buf));
+		close(fd);
+		if (len < 0) {
+			perror(argv[i]);
+			return 1;
+		}
+		printf("%s %d\n", name ? name + 1 : argv[i], expect(buf, len, dev_size));
+	}
+	return 0;
+}

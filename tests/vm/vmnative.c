@@ -1,0 +1,275 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * vmnative.c - the in-guest helper of make check-vm's native scenario (the
+ * famfs kernel module): position-dependent test data, and checks of it
+ * through read(2) and through a plain mmap(2) of the mount, with no
+ * preload shim.
+ *
+ *   vmnative gen OUT SIZE SEED        write SIZE bytes of the pattern to OUT
+ *   vmnative check FILE OFF LEN SEED read|mmap
+ *                                     the pattern at [OFF, OFF+LEN) of FILE
+ *   vmnative faults FILE SEED         map FILE, read every 4 KiB page and check
+ *                                     the pattern; print "pages=N faults=M"
+ *                                     (minor faults: a 2 MiB fault maps 512 pages)
+ *   vmnative poke FILE OFF SEED       store the pattern word at OFF through a
+ *                                     shared mapping (a write fault)
+ *   vmnative openerr FILE             print the errno of open(FILE, O_RDONLY), 0 if none
+ *   vmnative readafter FILE READY GO  open FILE, create READY, wait (up to 60 s)
+ *                                     for GO, then pread 4 KiB from the open fd and
+ *                                     print its errno, 0 if none
+ *   vmnative hold FILE SEED READY GO [lazy]
+ *                                     map FILE, check its first half (lazy: touch
+ *                                     nothing), create READY, wait (up to 60 s)
+ *                                     for GO to exist, then check all of it
+ *                                     (faulting the rest in) and store into it
+ *
+ * The pattern's 8-byte word at offset o is (o / 8) * K ^ SEED: every word
+ * names its own offset, so bytes from the wrong place never pass.
+ * Exit codes: 0 ok, 1 error or mismatch, 2 usage.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define K 0x9E3779B97F4A7C15ULL
+
+static uint64_t word(uint64_t off, uint64_t seed)
+{
+	return (off / 8) * K ^ seed;
+}
+
+static uint8_t byte_at(uint64_t off, uint64_t seed)
+{
+	return (uint8_t)(word(off & ~7ULL, seed) >> (8 * (off & 7)));
+}
+
+static uint64_t num(const char *s)
+{
+	return strtoull(s, NULL, 0);
+}
+
+static int die(const char *what, const char *path)
+{
+	fprintf(stderr, "vmnative: %s %s: %s\n", what, path, strerror(errno));
+	return 1;
+}
+
+/* Compare @len bytes at @p (file offset @off) with the pattern. */
+static int cmp_pat(const volatile uint8_t *p, uint64_t off, uint64_t len, uint64_t seed,
+		   const char *what)
+{
+	uint64_t i;
+
+	for (i = 0; i < len; i++) {
+		if (p[i] != byte_at(off + i, seed)) {
+			fprintf(stderr, "vmnative: %s: byte at offset %#" PRIx64 " is %#x, "
+				"expected %#x\n", what, off + i, p[i], byte_at(off + i, seed));
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static volatile uint8_t *map(const char *path, int writable, size_t *size)
+{
+	struct stat st;
+	void *p;
+	int fd = open(path, writable ? O_RDWR : O_RDONLY);
+
+	if (fd < 0 || fstat(fd, &st)) {
+		die("open", path);
+		return NULL;
+	}
+	*size = (size_t)st.st_size;
+	p = mmap(NULL, *size, PROT_READ | (writable ? PROT_WRITE : 0), MAP_SHARED, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED) {
+		die("mmap", path);
+		return NULL;
+	}
+	return p;
+}
+
+static int cmd_gen(const char *out, uint64_t size, uint64_t seed)
+{
+	static uint8_t buf[1 << 16];
+	uint64_t off, i, n;
+	FILE *f = fopen(out, "w");
+
+	if (!f)
+		return die("create", out);
+	for (off = 0; off < size; off += n) {
+		n = size - off < sizeof(buf) ? size - off : sizeof(buf);
+		for (i = 0; i < n; i++)
+			buf[i] = byte_at(off + i, seed);
+		if (fwrite(buf, 1, n, f) != n)
+			return die("write", out);
+	}
+	return fclose(f) ? die("close", out) : 0;
+}
+
+static int cmd_check(const char *path, uint64_t off, uint64_t len, uint64_t seed,
+		     const char *how)
+{
+	volatile uint8_t *p;
+	uint8_t *buf;
+	size_t size;
+	ssize_t n;
+	int fd, rc;
+
+	if (!strcmp(how, "mmap")) {
+		p = map(path, 0, &size);
+		if (!p)
+			return 1;
+		if (off > size || len > size - off) {
+			fprintf(stderr, "vmnative: [%#" PRIx64 ", +%#" PRIx64 ") is past EOF\n",
+				off, len);
+			return 1;
+		}
+		return cmp_pat(p + off, off, len, seed, "mmap");
+	}
+	buf = malloc(len ? len : 1);
+	fd = open(path, O_RDONLY);
+	if (!buf || fd < 0)
+		return die("open", path);
+	n = pread(fd, buf, len, (off_t)off);
+	close(fd);
+	if (n != (ssize_t)len) {
+		fprintf(stderr, "vmnative: pread %s at %#" PRIx64 ": got %zd of %" PRIu64 " (%s)\n",
+			path, off, n, len, n < 0 ? strerror(errno) : "short");
+		return 1;
+	}
+	rc = cmp_pat(buf, off, len, seed, "read");
+	free(buf);
+	return rc;
+}
+
+static long minflt(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_minflt;
+}
+
+static int cmd_faults(const char *path, uint64_t seed)
+{
+	volatile uint8_t *p;
+	size_t size, off;
+	long f0, f1;
+
+	p = map(path, 0, &size);
+	if (!p)
+		return 1;
+	f0 = minflt();
+	for (off = 0; off < size; off += 4096)
+		if (p[off] != byte_at(off, seed))
+			return cmp_pat(p + off, off, 1, seed, "fault");
+	f1 = minflt();
+	printf("pages=%zu faults=%ld\n", (size + 4095) / 4096, f1 - f0);
+	return cmp_pat(p, 0, size, seed, "mmap");
+}
+
+static int cmd_poke(const char *path, uint64_t off, uint64_t seed)
+{
+	volatile uint8_t *p;
+	size_t size;
+
+	p = map(path, 1, &size);
+	if (!p)
+		return 1;
+	if (off + 8 > size)
+		return 1;
+	*(volatile uint64_t *)(p + (off & ~7ULL)) = word(off & ~7ULL, seed);
+	return msync((void *)((uintptr_t)p), size, MS_SYNC) ? die("msync", path) : 0;
+}
+
+/* Wait up to 60 s for @go to exist, after creating @ready. */
+static int handshake(const char *ready, const char *go)
+{
+	struct timespec ts = { 0, 10000000 };
+	int i, fd = open(ready, O_CREAT | O_WRONLY, 0644);
+
+	if (fd < 0)
+		return die("create", ready);
+	close(fd);
+	for (i = 0; i < 6000 && access(go, F_OK); i++)
+		nanosleep(&ts, NULL);
+	if (access(go, F_OK)) {
+		fprintf(stderr, "vmnative: %s never appeared\n", go);
+		return 1;
+	}
+	return 0;
+}
+
+static int cmd_readafter(const char *path, const char *ready, const char *go)
+{
+	char buf[4096];
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0)
+		return die("open", path);
+	if (handshake(ready, go))
+		return 1;
+	printf("%d\n", pread(fd, buf, sizeof(buf), 0) < 0 ? errno : 0);
+	return 0;
+}
+
+static int cmd_hold(const char *path, uint64_t seed, const char *ready, const char *go,
+		    int lazy)
+{
+	volatile uint8_t *p;
+	size_t size;
+
+	p = map(path, 1, &size);
+	if (!p || (!lazy && cmp_pat(p, 0, size / 2, seed, "mapping before")))
+		return 1;
+	if (handshake(ready, go))
+		return 1;
+	if (cmp_pat(p, 0, size, seed, "mapping after"))
+		return 1;
+	/* stores and faults still work: the kernel needs no famfsd for them */
+	*(volatile uint64_t *)(p + size - 8) = word(size - 8, seed);
+	printf("held %zu bytes: still readable and writable\n", size);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd = argc > 1 ? argv[1] : "";
+	int fd;
+
+	if (!strcmp(cmd, "gen") && argc == 5)
+		return cmd_gen(argv[2], num(argv[3]), num(argv[4]));
+	if (!strcmp(cmd, "check") && argc == 7)
+		return cmd_check(argv[2], num(argv[3]), num(argv[4]), num(argv[5]), argv[6]);
+	if (!strcmp(cmd, "faults") && argc == 4)
+		return cmd_faults(argv[2], num(argv[3]));
+	if (!strcmp(cmd, "poke") && argc == 5)
+		return cmd_poke(argv[2], num(argv[3]), num(argv[4]));
+	if (!strcmp(cmd, "hold") && (argc == 6 || (argc == 7 && !strcmp(argv[6], "lazy"))))
+		return cmd_hold(argv[2], num(argv[3]), argv[4], argv[5], argc == 7);
+	if (!strcmp(cmd, "readafter") && argc == 5)
+		return cmd_readafter(argv[2], argv[3], argv[4]);
+	if (!strcmp(cmd, "openerr") && argc == 3) {
+		fd = open(argv[2], O_RDONLY);
+		printf("%d\n", fd < 0 ? errno : 0);
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	fprintf(stderr, "usage: vmnative gen OUT SIZE SEED | check FILE OFF LEN SEED read|mmap |\n"
+		"                faults FILE SEED | poke FILE OFF SEED | openerr FILE |\n"
+		"                readafter FILE READY GO |\n"
+		"                hold FILE SEED READY GO [lazy]\n");
+	return 2;
+}
