@@ -7,12 +7,17 @@
 #   make check-vm    famfs across two QEMU guests sharing one /dev/dax0.0
 #   make bench       side-by-side benchmarks into bench/out (results.json, results.png)
 #   make fuzz        time-boxed libFuzzer run of every harness (FUZZ_SECONDS each)
+#   make kmod        build the famfs fuse.ko for a Debian 12 6.1 kernel into
+#                    build/kmod (kernel/build.sh; downloads cached in
+#                    FAMFS_KMOD_CACHE, default /var/cache/famfs-kmod)
+#   make kmod-install / kmod-uninstall   the same module with dkms (docs/kernel.md)
 BUILD     ?= build
 ASAN_BUILD ?= build-asan
 JOBS      ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
 FUZZ_SECONDS ?= 60
 
+.PHONY: kmod kmod-install kmod-uninstall
 .PHONY: all deps build check check-unit check-system check-asan check-vm check-vm-selftest bench fuzz demo clean
 
 all: build
@@ -49,6 +54,17 @@ check-vm: build
 # check-vm must fail clearly when QEMU cannot start or runs over budget.
 check-vm-selftest: build
 	tests/vm/selftest.sh $(BUILD)
+
+# KMOD_KVER=6.1.0-NN-amd64 picks the kernel (default: the running one if it
+# is a Debian 6.1, else the one behind linux-image-amd64).
+kmod:
+	kernel/build.sh $(if $(KMOD_KVER),--kver $(KMOD_KVER))
+
+kmod-install:
+	kernel/dkms.sh install $(if $(KMOD_KVER),--kver $(KMOD_KVER))
+
+kmod-uninstall:
+	kernel/dkms.sh uninstall
 
 fuzz: deps
 	fuzz/run.sh $(FUZZ_SECONDS)
