@@ -246,15 +246,10 @@ report() {
 
 	echo "----- guest $r: $OUT/guest-$r.log -----" >&2
 	clean_log "$r" | sed -n '/VM-READY role=/,$p' | grep -vE '^\s*$' | sed "s/^/$r| /" >&2 || true
-	for s in $steps; do
-		line=$(clean_log "$r" | grep -E "^STEP $s (PASS|FAIL)" | tail -1)
-		[ -n "$line" ] || line="STEP $s FAIL: no verdict (guest ${STATE[$r]}, script rc $(guest_rc "$r"))"
-		case $line in *" PASS:"*) ;; *) ok=1 ;; esac
-		say "guest $r: $line"
-	done
-	for s in $ksteps; do
-		line=$(clean_log "$r" | grep -E "^KSTEP $s (PASS|FAIL)" | tail -1)
-		[ -n "$line" ] || line="KSTEP $s FAIL: no verdict (guest ${STATE[$r]}, script rc $(guest_rc "$r"))"
+	for s in ${steps// / STEP:} ${ksteps:+KSTEP:${ksteps// / KSTEP:}}; do
+		[[ $s == *:* ]] || s=STEP:$s
+		line=$(clean_log "$r" | grep -E "^${s%%:*} ${s#*:} (PASS|FAIL)" | tail -1)
+		[ -n "$line" ] || line="${s%%:*} ${s#*:} FAIL: no verdict (guest ${STATE[$r]}, script rc $(guest_rc "$r"))"
 		case $line in *" PASS:"*) ;; *) ok=1 ;; esac
 		say "guest $r: $line"
 	done
