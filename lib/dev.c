@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * dev.c - the memory device: sizing a devdax char device or regular file,
- * mapping it whole at a 2 MiB-aligned address, and the CPU cache flush and
- * invalidate primitives that make stores visible to other hosts.
+ * and mapping it whole at a 2 MiB-aligned address. The CPU cache flush and
+ * invalidate that make stores visible to other hosts are in cache.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,15 +15,10 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#if defined(__x86_64__) || defined(__i386__)
-#include <cpuid.h>
-#endif
-
 #include "famfs/dev.h"
 #include "famfs/err.h"
 
 #define DEV_ALIGN	(2ULL << 20)
-#define CACHE_LINE	64
 
 /* Read a decimal byte count from the sysfs size file of char device @rdev. */
 static int dev_sysfs_size(const char *path, dev_t rdev, uint64_t *size)
@@ -116,6 +111,9 @@ int famfs_dev_open(const char *path, bool writable, struct famfs_dev **out)
 	int rc, fd;
 
 	*out = NULL;
+	rc = famfs_cache_check();
+	if (rc)
+		return rc;
 	if (strlen(path) >= sizeof(dev->path))
 		return famfs_err(-ENAMETOOLONG, "device path is too long");
 	rc = famfs_dev_size(path, &size, &dax);
@@ -164,86 +162,3 @@ void famfs_dev_close(struct famfs_dev *dev)
 		close(dev->fd);
 	free(dev);
 }
-
-#if defined(__x86_64__) || defined(__i386__)
-
-enum flush_kind { FLUSH_UNKNOWN = 0, FLUSH_CLWB, FLUSH_CLFLUSHOPT, FLUSH_CLFLUSH };
-
-static int flush_kind;
-
-/* Pick the best write-back instruction once (CPUID leaf 7: EBX 24 clwb, 23 clflushopt). */
-static int flush_detect(void)
-{
-	unsigned int a, b, c, d;
-	int k = FLUSH_CLFLUSH;
-
-	if (__get_cpuid_count(7, 0, &a, &b, &c, &d)) {
-		if (b & (1u << 24))
-			k = FLUSH_CLWB;
-		else if (b & (1u << 23))
-			k = FLUSH_CLFLUSHOPT;
-	}
-	__atomic_store_n(&flush_kind, k, __ATOMIC_RELAXED);
-	return k;
-}
-
-void famfs_flush(const void *p, size_t len)
-{
-	uintptr_t a, end;
-	int k;
-
-	if (!len)
-		return;
-	k = __atomic_load_n(&flush_kind, __ATOMIC_RELAXED);
-	if (k == FLUSH_UNKNOWN)
-		k = flush_detect();
-	a = (uintptr_t)p & ~(uintptr_t)(CACHE_LINE - 1);
-	end = (uintptr_t)p + len;
-	switch (k) {
-	case FLUSH_CLWB:
-		for (; a < end; a += CACHE_LINE)
-			__asm__ volatile("clwb %0" : "+m"(*(volatile char *)a));
-		break;
-	case FLUSH_CLFLUSHOPT:
-		for (; a < end; a += CACHE_LINE)
-			__asm__ volatile("clflushopt %0" : "+m"(*(volatile char *)a));
-		break;
-	default:
-		for (; a < end; a += CACHE_LINE)
-			__asm__ volatile("clflush %0" : "+m"(*(volatile char *)a));
-		break;
-	}
-	__asm__ volatile("sfence" ::: "memory");
-}
-
-void famfs_invalidate(const void *p, size_t len)
-{
-	uintptr_t a, end;
-
-	if (!len)
-		return;
-	a = (uintptr_t)p & ~(uintptr_t)(CACHE_LINE - 1);
-	end = (uintptr_t)p + len;
-	__asm__ volatile("mfence" ::: "memory");
-	for (; a < end; a += CACHE_LINE)
-		__asm__ volatile("clflush %0" : "+m"(*(volatile char *)a));
-	__asm__ volatile("mfence" ::: "memory");
-}
-
-#else /* not x86: rely on coherent memory and a full barrier */
-
-void famfs_flush(const void *p, size_t len)
-{
-	(void)p;
-	(void)len;
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-}
-
-void famfs_invalidate(const void *p, size_t len)
-{
-	(void)p;
-	(void)len;
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-}
-
-#endif

@@ -19,6 +19,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "famfs/dev.h"
 #include "famfs/err.h"
 #include "famfs/ioctl.h"
 #include "famfs/map.h"
@@ -442,6 +443,9 @@ static int build(const struct famfs_fmap *f, int flags, famfs_map_devfd_fn devfd
 
 	if (!f || !devfd || !out || acc == (O_WRONLY | O_RDWR))
 		return -EINVAL;
+	err = famfs_cache_check();
+	if (err)
+		return err;
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return -ENOMEM;

@@ -41,16 +41,34 @@ int famfs_dev_size(const char *path, uint64_t *size, bool *is_daxdev);
 /*
  * Open and map the device at @path, read-only or read-write. Refuses
  * sizes that are not a multiple of 2 MiB or below FAMFS_DEV_MIN_SIZE
- * (-EINVAL, with a detail saying how to make one).
+ * (-EINVAL, with a detail saying how to make one), and any device on an
+ * architecture without cache operations (-EOPNOTSUPP, famfs_cache_check).
  */
 int famfs_dev_open(const char *path, bool writable, struct famfs_dev **out);
 void famfs_dev_close(struct famfs_dev *dev);
 
-/* Write back CPU cache lines covering [p, p + len) and fence. */
+/*
+ * CPU cache operations (lib/cache.c). Only x86 has them; elsewhere
+ * famfs_cache_check() fails with -EOPNOTSUPP and a detail, and the device
+ * open and every direct mapping call it first.
+ */
+int famfs_cache_check(void);
+
+/* Write back CPU cache lines covering [p, p + len) and fence (sfence). */
 void famfs_flush(const void *p, size_t len);
 
-/* Drop CPU cache lines covering [p, p + len) so the next read is fresh. */
+/*
+ * Drop CPU cache lines covering [p, p + len) so the next read is fresh
+ * (dirty lines are written back first, as the instructions do).
+ */
 void famfs_invalidate(const void *p, size_t len);
+
+/* memcpy(@dst, @src, @n) whose bytes are written back when it returns. */
+void famfs_memcpy_flush(void *dst, const void *src, size_t n);
+
+/* The instructions in use: "clwb", "clflushopt", "clflush" ("none": no support). */
+const char *famfs_cache_flush_insn(void);
+const char *famfs_cache_invalidate_insn(void);
 
 #ifdef __cplusplus
 }

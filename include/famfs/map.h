@@ -11,6 +11,8 @@
  * maps every extent or interleave chunk from its device, MAP_SHARED, into
  * one contiguous 2 MiB-aligned range: file byte N is at addr + N.
  *
+ * - On an architecture without CPU cache operations (anything but x86)
+ *   every mapping is refused with -EOPNOTSUPP (famfs_cache_check).
  * - A map opened O_RDONLY is mapped PROT_READ: a store faults (SIGSEGV).
  *   O_WRONLY or O_RDWR maps PROT_READ|PROT_WRITE and opens the device
  *   read-write.
@@ -27,7 +29,8 @@
  *   a failure.
  * - Stores are plain CPU stores: they are visible at once to processes on
  *   this host. Hosts without coherent shared memory must flush
- *   (famfs_flush() in dev.h) before another host reads.
+ *   (famfs_flush() in dev.h) before another host reads, and invalidate
+ *   (famfs_invalidate()) before reading what another host wrote.
  * - Direct access opens the device itself, so it is for processes trusted
  *   with the device (root or the device's group).
  *

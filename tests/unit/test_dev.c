@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * test_dev.c - device sizing and mapping rules, flush/invalidate.
+ * test_dev.c - device sizing and mapping rules, flush/invalidate: which
+ * instructions they use, and that famfs_memcpy_flush copies exactly. (That
+ * they really write back is what the flush audit build checks:
+ * tests/audit/test_audit.c.)
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -10,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <cmocka.h>
+#include <cpuid.h>
 
 #include "famfs/err.h"
 #include "logfs_util.h"
@@ -106,6 +110,49 @@ static void test_open_map(void **state)
 	tu_unlink(path);
 }
 
+/*
+ * The CPU's best instructions, from CPUID leaf 7 EBX: clwb (bit 24) to
+ * write back, clflushopt (bit 23) to invalidate, serialising clflush only
+ * when neither exists.
+ */
+static void test_cache_insns(void **state)
+{
+	unsigned int a = 0, b = 0, c = 0, d = 0;
+	const char *fl = "clflush", *inv = "clflush";
+
+	if (__get_cpuid_count(7, 0, &a, &b, &c, &d)) {
+		if (b & (1u << 23))
+			fl = inv = "clflushopt";
+		if (b & (1u << 24))
+			fl = "clwb";
+	}
+	assert_string_equal(famfs_cache_flush_insn(), fl);
+	assert_string_equal(famfs_cache_invalidate_insn(), inv);
+	assert_int_equal(famfs_cache_check(), 0);
+	print_message("flush: %s, invalidate: %s\n", fl, inv);
+}
+
+/* Every length and alignment around the non-temporal path's edges. */
+static void test_memcpy_flush(void **state)
+{
+	static uint8_t src[8192 + 64], dst[8192 + 128], want[8192 + 128];
+	static const size_t lens[] = { 0, 1, 63, 64, 65, 255, 256, 257, 1000, 4096, 8191 };
+	size_t i, off, n;
+
+	for (i = 0; i < sizeof(src); i++)
+		src[i] = (uint8_t)(i * 7 + 3);
+	for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		for (off = 0; off < 128; off += 9) {
+			n = lens[i];
+			memset(dst, 0xa5, sizeof(dst));
+			memset(want, 0xa5, sizeof(want));
+			memcpy(want + off, src + off / 3, n);
+			famfs_memcpy_flush(dst + off, src + off / 3, n);
+			assert_memory_equal(dst, want, sizeof(dst));
+		}
+	}
+}
+
 static void test_open_missing(void **state)
 {
 	struct famfs_dev *dev;
@@ -122,6 +169,8 @@ int main(void)
 		cmocka_unit_test(test_not_a_device),
 		cmocka_unit_test(test_open_map),
 		cmocka_unit_test(test_open_missing),
+		cmocka_unit_test(test_cache_insns),
+		cmocka_unit_test(test_memcpy_flush),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
