@@ -18,6 +18,9 @@
  * have no implementation: famfs_cache_check() refuses them, and every
  * device open and direct mapping calls it, so famfs fails with
  * -EOPNOTSUPP at open instead of silently sharing stale memory.
+ *
+ * In the flush audit build (FAMFS_FLUSH_AUDIT, see famfs/audit.h) each
+ * operation reports the range it wrote back or dropped when it is done.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -25,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "famfs/audit.h"
 #include "famfs/dev.h"
 #include "famfs/err.h"
 
@@ -125,6 +129,7 @@ void famfs_flush(const void *p, size_t len)
 	lines(get_insn(&flush_insn), p, len);
 	/* clwb and clflushopt are ordered by sfence; clflush needs none. */
 	__asm__ volatile("sfence" ::: "memory");
+	famfs_audit_flushed(p, len);
 }
 
 void famfs_invalidate(const void *p, size_t len)
@@ -137,6 +142,7 @@ void famfs_invalidate(const void *p, size_t len)
 	 */
 	lines(get_insn(&inval_insn), p, len);
 	__asm__ volatile("mfence" ::: "memory");
+	famfs_audit_invalidated(p, len);
 }
 
 #if defined(__x86_64__)
@@ -184,6 +190,7 @@ void famfs_memcpy_flush(void *dst, const void *src, size_t n)
 		}
 		/* Orders the non-temporal stores and the write backs alike. */
 		__asm__ volatile("sfence" ::: "memory");
+		famfs_audit_flushed(dst, n);
 		return;
 	}
 #endif

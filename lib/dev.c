@@ -15,6 +15,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "famfs/audit.h"
 #include "famfs/dev.h"
 #include "famfs/err.h"
 
@@ -148,6 +149,7 @@ int famfs_dev_open(const char *path, bool writable, struct famfs_dev **out)
 	dev->size = size;
 	dev->base = p;
 	snprintf(dev->path, sizeof(dev->path), "%s", path);
+	famfs_audit_map(p, size, fd, 0);
 	*out = dev;
 	return 0;
 }
@@ -156,8 +158,10 @@ void famfs_dev_close(struct famfs_dev *dev)
 {
 	if (!dev)
 		return;
-	if (dev->base)
+	if (dev->base) {
+		famfs_audit_unmap(dev->base, dev->size);
 		munmap(dev->base, dev->size);
+	}
 	if (dev->fd >= 0)
 		close(dev->fd);
 	free(dev);

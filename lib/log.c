@@ -21,6 +21,7 @@
 #include <unistd.h>
 #include <uuid/uuid.h>
 
+#include "famfs/audit.h"
 #include "famfs/err.h"
 #include "famfs/log.h"
 
@@ -277,9 +278,11 @@ int famfs_log_append(struct famfs_log *log, struct famfs_omf_entry *e)
 
 	memcpy(log_slot(log, idx), buf, sizeof(buf));
 	famfs_flush(log_slot(log, idx), sizeof(buf));
+	famfs_audit_published(log_slot(log, idx), sizeof(buf), "log append: entry at its commit");
 	log_store(log, LOG_HDR_OFF_NEXT_SEQNUM, idx + 1);
 	log_store(log, LOG_HDR_OFF_NEXT_INDEX, idx + 1);
 	famfs_flush(log->base, FAMFS_LOG_HDR_SIZE);
+	famfs_audit_published(log->base, FAMFS_LOG_HDR_SIZE, "log append: commit (log header)");
 	return 0;
 }
 
@@ -299,6 +302,7 @@ static void mkfs_kill_magic(struct famfs_dev *dev)
 {
 	memset(dev->base, 0, 8);
 	famfs_flush(dev->base, 8);
+	famfs_audit_published(dev->base, 8, "mkfs: superblock magic cleared");
 }
 
 int famfs_mkfs(struct famfs_dev *dev, uint64_t log_len, const uint8_t sys_uuid[16],
@@ -343,6 +347,7 @@ int famfs_mkfs(struct famfs_dev *dev, uint64_t log_len, const uint8_t sys_uuid[1
 	famfs_omf_log_hdr_encode(&hdr, hdrbuf);
 	memcpy(log, hdrbuf, sizeof(hdrbuf));
 	famfs_flush(log, sizeof(hdrbuf));
+	famfs_audit_published(log, log_len, "mkfs: empty log before the superblock");
 
 	memset(&sb, 0, sizeof(sb));
 	sb.magic = FAMFS_SUPER_MAGIC;
@@ -365,11 +370,14 @@ int famfs_mkfs(struct famfs_dev *dev, uint64_t log_len, const uint8_t sys_uuid[1
 		famfs_omf_log_tail_encode(sb.uuid, log_now(), tail);
 		memcpy(log + famfs_log_tail_off(log_len), tail, sizeof(tail));
 		famfs_flush(log + famfs_log_tail_off(log_len), sizeof(tail));
+		famfs_audit_published(log, log_len, "mkfs: log tail before the superblock");
 	}
 	/* The magic goes last, so the superblock becomes valid in one store. */
 	memcpy(dev->base + 8, sbbuf + 8, sizeof(sbbuf) - 8);
 	famfs_flush(dev->base, sizeof(sbbuf));
+	famfs_audit_published(dev->base, sizeof(sbbuf), "mkfs: superblock before its magic");
 	memcpy(dev->base, sbbuf, 8);
 	famfs_flush(dev->base, 8);
+	famfs_audit_published(dev->base, sizeof(sbbuf), "mkfs: superblock");
 	return 0;
 }

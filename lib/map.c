@@ -19,6 +19,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "famfs/audit.h"
 #include "famfs/dev.h"
 #include "famfs/err.h"
 #include "famfs/ioctl.h"
@@ -72,8 +73,10 @@ static void *sys_mmap(void *addr, size_t len, int prot, int flags, int fd, uint6
 
 static void sys_munmap(void *addr, size_t len)
 {
-	if (addr && len)
+	if (addr && len) {
+		famfs_audit_unmap(addr, len);
 		syscall(SYS_munmap, addr, len);
+	}
 }
 
 /* Read a small text file (sysfs/procfs) into @buf, NUL-terminated. */
@@ -318,6 +321,7 @@ static int map_seg(void *ctx, const struct famfs_seg *seg)
 				 (unsigned long long)s, (unsigned long long)seg->devindex,
 				 strerror(-err));
 	}
+	famfs_audit_map(c->base + (s - c->off), e - s, fd, seg->dev_off + (s - seg->file_off));
 	return 0;
 }
 

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "famfs/audit.h"
 #include "famfs/err.h"
 #include "famfs/ns.h"
 #include "famfs/path.h"
@@ -243,6 +244,7 @@ static int copy_run(void *ctx, uint64_t off, uint8_t *p, uint64_t len)
 			return famfs_err(-EIO, "file shrank while copying (EOF at %" PRIu64 ")",
 					 off + done);
 		famfs_flush(p + done, (size_t)r);
+		famfs_audit_published(p + done, (size_t)r, "famfs cp");
 		done += (uint64_t)r;
 		cli_progress_add(c->prog, (uint64_t)r);
 	}

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "famfs/audit.h"
 #include "famfs/err.h"
 #include "cli.h"
 
@@ -45,6 +46,7 @@ static int fill_run(void *ctx, uint64_t off, uint8_t *p, uint64_t len)
 
 	cli_pattern_fill(c->seed, off, p, len);
 	famfs_flush(p, len);
+	famfs_audit_published(p, len, "famfs creat -r");
 	return 0;
 }
 
