@@ -3,6 +3,9 @@
  * map.c - direct access to famfs files: fetch the fmap once, learn the
  * devices into a per-process table, and map every segment of the file from
  * its device into one contiguous 2 MiB-aligned range (see famfs/map.h).
+ * The table keeps device names, not descriptors: a device is opened only
+ * while a mapping is made, so a process that drops privileges keeps no
+ * way to read device memory beyond the mappings it already has.
  *
  * Every open/ioctl/mmap/munmap/close here is a raw system call, so that the
  * LD_PRELOAD shim (src/preload), which wraps libc's functions, never
@@ -154,8 +157,6 @@ static int enomem_detail(long nsegs)
 
 struct daxdev_slot {
 	bool valid;
-	int fd_ro;
-	int fd_rw;
 	char name[FAMFS_DAXDEV_NAME_MAX];
 };
 
@@ -213,49 +214,91 @@ static int dax_learn(int fd, unsigned int idx)
 	pthread_mutex_lock(&dax_lock);
 	if (!dax_table[idx].valid) {
 		memcpy(dax_table[idx].name, name, sizeof(name));
-		dax_table[idx].fd_ro = -1;
-		dax_table[idx].fd_rw = -1;
 		dax_table[idx].valid = true;
 	}
 	pthread_mutex_unlock(&dax_lock);
 	return 0;
 }
 
-/* famfs_map_devfd_fn over the daxdev table: one open fd per mode, kept. */
+/*
+ * famfs_map_devfd_fn over the daxdev table: a new descriptor each time,
+ * which the mapping code closes once its mappings are made (devfds_close).
+ */
 static int dax_devfd(void *ctx, uint64_t idx, bool writable, int *fdp)
 {
-	struct daxdev_slot *s;
-	int *slotfd, fd, err = 0;
+	char name[FAMFS_DAXDEV_NAME_MAX];
+	bool valid;
+	int fd;
 
 	(void)ctx;
 	if (idx >= FAMFS_MAX_DAXDEVS)
 		return famfs_err(-EINVAL, "fmap: device index %llu out of range",
 				 (unsigned long long)idx);
 	pthread_mutex_lock(&dax_lock);
-	s = &dax_table[idx];
-	if (!s->valid) {
-		err = famfs_err(-ENODEV, "device %llu unknown", (unsigned long long)idx);
-		goto out;
-	}
-	slotfd = writable ? &s->fd_rw : &s->fd_ro;
-	if (*slotfd < 0) {
-		fd = sys_open(s->name, writable ? O_RDWR : O_RDONLY);
-		if (fd < 0) {
-			err = famfs_err(fd, "device %s: %s", s->name, strerror(-fd));
-			goto out;
-		}
-		*slotfd = fd;
-	}
-	*fdp = *slotfd;
-out:
+	valid = dax_table[idx].valid;
+	memcpy(name, dax_table[idx].name, sizeof(name));
 	pthread_mutex_unlock(&dax_lock);
-	return err;
+	if (!valid)
+		return famfs_err(-ENODEV, "device %llu unknown", (unsigned long long)idx);
+	fd = sys_open(name, writable ? O_RDWR : O_RDONLY);
+	if (fd < 0)
+		return famfs_err(fd, "device %s: %s", name, strerror(-fd));
+	*fdp = fd;
+	return 0;
+}
+
+/*
+ * The device descriptors of one mapping operation, by device index (-1:
+ * not open yet). Each device is asked for once per operation; those from
+ * the daxdev table are closed when it ends (the mappings keep their own
+ * reference to the device), those of a famfs_map_build caller are its own.
+ */
+struct devfds {
+	int fd[FAMFS_MAX_DAXDEVS];
+};
+
+static void devfds_init(struct devfds *d)
+{
+	unsigned int i;
+
+	for (i = 0; i < FAMFS_MAX_DAXDEVS; i++)
+		d->fd[i] = -1;
+}
+
+static int devfds_get(const struct famfs_map *m, struct devfds *d, uint64_t idx, int *fd)
+{
+	int err;
+
+	if (idx >= FAMFS_MAX_DAXDEVS)
+		return famfs_err(-EINVAL, "fmap: device index %llu out of range",
+				 (unsigned long long)idx);
+	if (d->fd[idx] < 0) {
+		err = m->devfd(m->devctx, idx, m->writable, &d->fd[idx]);
+		if (err) {
+			d->fd[idx] = -1;
+			return err;
+		}
+	}
+	*fd = d->fd[idx];
+	return 0;
+}
+
+static void devfds_close(const struct famfs_map *m, struct devfds *d)
+{
+	unsigned int i;
+
+	for (i = 0; i < FAMFS_MAX_DAXDEVS; i++) {
+		if (d->fd[i] >= 0 && m->devfd == dax_devfd)
+			sys_close(d->fd[i]);
+		d->fd[i] = -1;
+	}
 }
 
 /* ---- mapping ---- */
 
 struct map_ctx {
 	const struct famfs_map *m;
+	struct devfds *devfds;
 	uint8_t *base;		/* where file offset @off lands */
 	uint64_t off, end;	/* the file range to map */
 	int prot;
@@ -300,10 +343,7 @@ static int map_seg(void *ctx, const struct famfs_seg *seg)
 
 	if (e <= c->off || s >= c->end)
 		return 0;
-	if (seg->devindex >= FAMFS_MAX_DAXDEVS)
-		return famfs_err(-EINVAL, "fmap: device index %llu out of range",
-				 (unsigned long long)seg->devindex);
-	err = c->m->devfd(c->m->devctx, seg->devindex, c->m->writable, &fd);
+	err = devfds_get(c->m, c->devfds, seg->devindex, &fd);
 	if (err)
 		return err;
 	err = check_dev_bounds(c, fd, seg);
@@ -361,9 +401,11 @@ static long map_walk(const struct famfs_map *m, famfs_seg_fn fn, void *ctx)
  * Map file range [off, off + len) of @m at a new (or @fixed) address. Unless
  * @fixed, the mapping is widened to 2 MiB boundaries (devdax maps nothing
  * smaller); *@out is the address of @off inside it and *@span the whole.
+ * Device descriptors come from (and stay in) @devfds.
  */
-static int map_range(const struct famfs_map *m, void *addr, uint64_t off, size_t len, int prot,
-		     bool fixed, void **out, struct famfs_map_span *span, long *nsegs)
+static int map_range(const struct famfs_map *m, struct devfds *devfds, void *addr, uint64_t off,
+		     size_t len, int prot, bool fixed, void **out, struct famfs_map_span *span,
+		     long *nsegs)
 {
 	uint64_t a_off = fixed ? off : off & ~(PMD - 1);
 	uint64_t a_end = fixed ? off + len : round_up_pmd(off + len);
@@ -378,6 +420,7 @@ static int map_range(const struct famfs_map *m, void *addr, uint64_t off, size_t
 	if (!c)
 		return -ENOMEM;
 	c->m = m;
+	c->devfds = devfds;
 	c->off = a_off;
 	c->end = a_end;
 	c->prot = prot;
@@ -419,6 +462,8 @@ int famfs_map_mmap(const struct famfs_map *m, void *addr, size_t len, int prot, 
 		   uint64_t off, void **out, struct famfs_map_span *span)
 {
 	long pg = sysconf(_SC_PAGESIZE);
+	struct devfds d;
+	int err;
 
 	if (!m || !out || len == 0)
 		return -EINVAL;
@@ -431,14 +476,18 @@ int famfs_map_mmap(const struct famfs_map *m, void *addr, size_t len, int prot, 
 		return -EOVERFLOW;
 	if ((prot & PROT_WRITE) && !m->writable)
 		return -EACCES;
-	return map_range(m, addr, off, len, prot & (PROT_READ | PROT_WRITE | PROT_EXEC), fixed,
-			 out, span, NULL);
+	devfds_init(&d);
+	err = map_range(m, &d, addr, off, len, prot & (PROT_READ | PROT_WRITE | PROT_EXEC), fixed,
+			out, span, NULL);
+	devfds_close(m, &d);
+	return err;
 }
 
 static int build(const struct famfs_fmap *f, int flags, famfs_map_devfd_fn devfd, void *ctx,
 		 const struct famfs_bpf *bpf, uint64_t ino, struct famfs_map **out)
 {
 	struct famfs_map *m;
+	struct devfds d;
 	uint64_t bits;
 	unsigned int i;
 	int acc = flags & O_ACCMODE;
@@ -453,6 +502,7 @@ static int build(const struct famfs_fmap *f, int flags, famfs_map_devfd_fn devfd
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return -ENOMEM;
+	devfds_init(&d);
 	m->fmap = *f;
 	m->fd = -1;
 	m->writable = acc != O_RDONLY;
@@ -463,29 +513,31 @@ static int build(const struct famfs_fmap *f, int flags, famfs_map_devfd_fn devfd
 	m->len = f->file_size;
 	m->maplen = round_up_pmd(f->file_size);
 	if (m->len != f->file_size || m->maplen < m->len) {
-		free(m);
-		return famfs_err(-EFBIG, "file size %#llx too large to map",
-				 (unsigned long long)f->file_size);
+		err = famfs_err(-EFBIG, "file size %#llx too large to map",
+				(unsigned long long)f->file_size);
+		goto fail;
 	}
 	/* Open every device before mapping anything: fail early and whole. */
 	for (bits = f->dev_bitmap, i = 0; bits; bits >>= 1, i++) {
 		if (!(bits & 1))
 			continue;
-		err = devfd(ctx, i, m->writable, &dfd);
+		err = devfds_get(m, &d, i, &dfd);
 		if (err)
 			goto fail;
 	}
 	if (m->len) {
 		int prot = PROT_READ | (m->writable ? PROT_WRITE : 0);
 
-		err = map_range(m, NULL, 0, m->maplen, prot, false, &addr, NULL, &m->nsegs);
+		err = map_range(m, &d, NULL, 0, m->maplen, prot, false, &addr, NULL, &m->nsegs);
 		if (err)
 			goto fail;
 		m->addr = addr;
 	}
+	devfds_close(m, &d);
 	*out = m;
 	return 0;
 fail:
+	devfds_close(m, &d);
 	free(m);
 	return err;
 }
@@ -563,8 +615,6 @@ static int dax_learn_bpf(const struct famfs_bpf *h, unsigned int idx)
 	pthread_mutex_lock(&dax_lock);
 	if (!dax_table[idx].valid) {
 		memcpy(dax_table[idx].name, d.name, sizeof(dax_table[idx].name));
-		dax_table[idx].fd_ro = -1;
-		dax_table[idx].fd_rw = -1;
 		dax_table[idx].valid = true;
 	}
 	pthread_mutex_unlock(&dax_lock);

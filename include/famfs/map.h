@@ -11,6 +11,12 @@
  * maps every extent or interleave chunk from its device, MAP_SHARED, into
  * one contiguous 2 MiB-aligned range: file byte N is at addr + N.
  *
+ * - The table keeps device names only. A device is opened while a mapping
+ *   is made (famfs_map_open*, famfs_map_mmap) and closed right after: the
+ *   mappings hold their own reference to it. So no device descriptor
+ *   outlives the call, and a process that drops privileges afterwards
+ *   cannot open the device again (its famfs_map_mmap then fails with the
+ *   device's open error, e.g. -EACCES), while its existing mappings stay.
  * - On an architecture without CPU cache operations (anything but x86)
  *   every mapping is refused with -EOPNOTSUPP (famfs_cache_check).
  * - A map opened O_RDONLY is mapped PROT_READ: a store faults (SIGSEGV).

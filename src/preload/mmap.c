@@ -132,7 +132,13 @@ static void spans_forget(void *addr, size_t len)
 	}
 }
 
-static void *do_mmap(struct fdstate *s, void *addr, size_t len, int prot, int flags, off_t off)
+/*
+ * A direct mapping for mmap(2) on famfs fd state @s. *@pass is set when the
+ * device cannot be opened (EACCES, EPERM: the process dropped privileges
+ * after opening the file): the caller then asks FUSE, as without the shim.
+ */
+static void *do_mmap(struct fdstate *s, void *addr, size_t len, int prot, int flags, off_t off,
+		     bool *pass)
 {
 	struct famfs_map_span span;
 	void *p = NULL;
@@ -153,6 +159,7 @@ static void *do_mmap(struct fdstate *s, void *addr, size_t len, int prot, int fl
 	if (err) {
 		preload_dbg("mmap of %zu at %lld: %s (%s)", len, (long long)off, strerror(-err),
 			    famfs_errmsg());
+		*pass = err == -EACCES || err == -EPERM;
 		errno = -err;
 		return MAP_FAILED;
 	}
@@ -181,38 +188,35 @@ static bool famfs_mmap_wanted(int flags, int fd)
 	       (type == MAP_SHARED || type == MAP_SHARED_VALIDATE);
 }
 
-void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+/* mmap(2) and mmap64(2) (@is64): direct for a famfs fd, else libc's. */
+static void *shim_mmap(bool is64, void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
 	struct fdstate *s = famfs_mmap_wanted(flags, fd) ? preload_state_use(fd) : NULL;
-	void *p;
+	bool pass = !s;
+	void *p = MAP_FAILED;
 
-	if (!s) {
+	if (s) {
+		p = do_mmap(s, addr, len, prot, flags, off, &pass);
+		preload_state_put(s);
+	}
+	if (pass) {
 		preload_init();
-		p = real.mmap(addr, len, prot, flags, fd, off);
+		p = is64 ? real.mmap64(addr, len, prot, flags, fd, off) :
+			   real.mmap(addr, len, prot, flags, fd, off);
 		if (p != MAP_FAILED && (flags & MAP_FIXED) && !preload_in_lib)
 			spans_forget(p, len);
-		return p;
 	}
-	p = do_mmap(s, addr, len, prot, flags, off);
-	preload_state_put(s);
 	return p;
+}
+
+void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	return shim_mmap(false, addr, len, prot, flags, fd, off);
 }
 
 void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
-	struct fdstate *s = famfs_mmap_wanted(flags, fd) ? preload_state_use(fd) : NULL;
-	void *p;
-
-	if (!s) {
-		preload_init();
-		p = real.mmap64(addr, len, prot, flags, fd, off);
-		if (p != MAP_FAILED && (flags & MAP_FIXED) && !preload_in_lib)
-			spans_forget(p, len);
-		return p;
-	}
-	p = do_mmap(s, addr, len, prot, flags, off);
-	preload_state_put(s);
-	return p;
+	return shim_mmap(true, addr, len, prot, flags, fd, off);
 }
 
 int munmap(void *addr, size_t len)

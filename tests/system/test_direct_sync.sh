@@ -1,0 +1,44 @@
+#!/bin/bash
+# test_direct_sync.sh - the preload shim's device descriptors, signal
+# safety and write backs, on a real mount:
+# - a root process that maps files and then drops to a real unprivileged
+#   user holds no descriptor of the device, and its open file still works.
+. "$(dirname "$0")/lib.sh"
+
+DEV=$(mkdev 8G)
+MNT=$T/mnt
+mkdir -p "$MNT"
+[ -f "$SHIM_SO" ] || { fail "$SHIM_SO not built"; done_testing; }
+shim() { LD_PRELOAD=$SHIM "$@"; }
+stat_op() {
+	"$FAMFS" stats --json "$MNT" |
+		/usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["ops"][sys.argv[1]])' "$1"
+}
+
+check "mkfs" "$MKFS" "$DEV"
+check "creat f 8M" "$FAMFS" --device "$DEV" creat -s 8M f
+check "creat other 4M" "$FAMFS" --device "$DEV" creat -s 4M other
+check "creat g 8M (pattern)" "$FAMFS" --device "$DEV" creat -s 8M -r -S 5 g
+check "creat ilv 24M interleaved" "$FAMFS" --device "$DEV" creat -s 24M -N 3 -B 8 -C 2M ilv
+track_mount "$MNT"
+check "mount" "$FAMFS" mount "$DEV" "$MNT"
+
+# --- device descriptors --------------------------------------------------------------
+# The user must be able to reach the mount point to open the file again.
+chmod 711 "$T"
+check "shim: after dropping root, no device fd; the open file still reads" \
+	shim "$BIN/famfs_shimpriv" "$MNT/g" "$DEV" 65534
+sed 's/^/  /' "$T/out"
+cat >"$T/fds.sh" <<'SH'
+exec 3<"$1" 4<"$2"
+read -r -n 1 _ <&3
+read -r -n 1 _ <&4
+ls -l /proc/$$/fd | grep -c -- "$3" || true
+SH
+check_eq "shim: two famfs files open and read, no device fd in /proc/PID/fd" 0 \
+	"$(shim bash "$T/fds.sh" "$MNT/g" "$MNT/ilv" "$DEV")"
+FAMFS_PRELOAD_DEBUG=1 shim bash "$T/fds.sh" "$MNT/g" "$MNT/ilv" "$DEV" >/dev/null 2>"$T/dbg"
+check "... and both were mapped by the shim" test "$(grep -c 'mapped' "$T/dbg")" -ge 2
+
+check "umount" "$FAMFS" umount "$MNT"
+done_testing
