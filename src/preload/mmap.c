@@ -2,7 +2,8 @@
 /*
  * mmap.c - the preload shim's mmap(2) and munmap(2): a MAP_SHARED mapping
  * of a famfs file becomes a new direct mapping of the device, widened to
- * whole 2 MiB pages, and the widening is undone by munmap.
+ * whole 2 MiB pages, and the widening is undone by munmap. The bookkeeping
+ * runs with preload_in_lib set (it locks and allocates; see preload.h).
  */
 #undef _FILE_OFFSET_BITS
 #undef _FORTIFY_SOURCE
@@ -155,8 +156,8 @@ static void *do_mmap(struct fdstate *s, void *addr, size_t len, int prot, int fl
 	preload_in_lib++;
 	err = famfs_map_mmap(s->map, addr, len, prot, flags & MAP_FIXED, (uint64_t)off, &p,
 			     &span);
-	preload_in_lib--;
 	if (err) {
+		preload_in_lib--;
 		preload_dbg("mmap of %zu at %lld: %s (%s)", len, (long long)off, strerror(-err),
 			    famfs_errmsg());
 		*pass = err == -EACCES || err == -EPERM;
@@ -165,12 +166,14 @@ static void *do_mmap(struct fdstate *s, void *addr, size_t len, int prot, int fl
 	}
 	if ((flags & MAP_FIXED_NOREPLACE) && !(flags & MAP_FIXED) && addr && p != addr) {
 		real.munmap(span.base, span.len);
+		preload_in_lib--;
 		errno = EEXIST;
 		return MAP_FAILED;
 	}
 	if (flags & MAP_FIXED)
 		spans_forget(p, len);
 	span_add(p, len, &span);
+	preload_in_lib--;
 	if (flags & MAP_POPULATE)
 		madvise(p, len, (prot & PROT_WRITE) ? MADV_POPULATE_WRITE : MADV_POPULATE_READ);
 	if (flags & MAP_LOCKED)
@@ -178,6 +181,16 @@ static void *do_mmap(struct fdstate *s, void *addr, size_t len, int prot, int fl
 	preload_dbg("mmap of %zu bytes at file offset %lld: direct at %p", len, (long long)off,
 		    p);
 	return p;
+}
+
+/* [p, p + len) was unmapped or mapped over by something else: forget it. */
+static void replaced(void *p, size_t len)
+{
+	if (preload_in_lib)
+		return;
+	preload_in_lib++;
+	spans_forget(p, len);
+	preload_in_lib--;
 }
 
 static bool famfs_mmap_wanted(int flags, int fd)
@@ -203,8 +216,8 @@ static void *shim_mmap(bool is64, void *addr, size_t len, int prot, int flags, i
 		preload_init();
 		p = is64 ? real.mmap64(addr, len, prot, flags, fd, off) :
 			   real.mmap(addr, len, prot, flags, fd, off);
-		if (p != MAP_FAILED && (flags & MAP_FIXED) && !preload_in_lib)
-			spans_forget(p, len);
+		if (p != MAP_FAILED && (flags & MAP_FIXED))
+			replaced(p, len);
 	}
 	return p;
 }
@@ -227,16 +240,20 @@ int munmap(void *addr, size_t len)
 	preload_init();
 	if (preload_in_lib)
 		return real.munmap(addr, len);
+	preload_in_lib++;
 	r = span_take(addr, len);
+	preload_in_lib--;
 	if (!r) {
 		rc = real.munmap(addr, len);
 		if (rc == 0)
-			spans_forget(addr, len);
+			replaced(addr, len);
 		return rc;
 	}
 	rc = real.munmap(r->span.base, r->span.len);
 	preload_dbg("munmap of %zu at %p: whole direct mapping of %zu at %p", len, addr,
 		    r->span.len, r->span.base);
+	if (rc == 0)
+		replaced(r->span.base, r->span.len);
 	free(r);
 	return rc;
 }
@@ -255,8 +272,10 @@ void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...)
 	}
 	p = real.mremap(old, old_len, new_len, flags, want);
 	if (p != MAP_FAILED && !preload_in_lib) {
+		preload_in_lib++;
 		spans_forget(old, old_len ? old_len : 1);
 		spans_forget(p, new_len);
+		preload_in_lib--;
 	}
 	return p;
 }

@@ -49,11 +49,12 @@
  * program unless it handles it; programs built against libfamfs can use
  * famfs_sigbus_try() (famfs/sigbus.h).
  *
- * fork. The shim's global locks have pthread_atfork handlers. The per-fd
- * offset lock does not: a fork while another thread is inside a read or
- * write on a famfs fd is not supported. Parent and child share an open
- * file and its offset, but not the shim's offset lock, so their read and
- * write calls at the shared offset are not serialised as the kernel's are.
+ * fork. The shim's global locks have pthread_atfork handlers. read and
+ * write take no lock: the kernel serialises the file offset (rw.c).
+ *
+ * Signals. See preload_in_lib in preload.h: a call that re-enters the shim
+ * while its thread holds one of the shim's locks goes through FUSE, and
+ * dropping a state (close) never locks or frees.
  *
  * Per-fd state lives in an array of atomic pointers (fd < 65536; higher
  * fds pass through). State objects are never freed, only recycled, so a
@@ -81,6 +82,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "famfs/audit.h"
 #include "famfs/err.h"
 #include "famfs/map.h"
 #include "preload.h"
@@ -98,8 +100,13 @@ static _Atomic(struct fdstate *) fdtab[FD_MAX];
  * probes it once (see adopt()).
  */
 static atomic_uchar fdseen[FD_MAX];
+/*
+ * Recycled states: pushed without a lock (from any context, signal
+ * handlers included), popped under free_lock, so a pop never sees the
+ * head it read popped and pushed back meanwhile (no ABA).
+ */
 static pthread_mutex_t free_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct fdstate *free_list;
+static _Atomic(struct fdstate *) free_list;
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static int disabled;
 static int debug;
@@ -109,9 +116,7 @@ __thread int preload_in_lib __attribute__((tls_model("initial-exec")));
 
 /*
  * fork(2) while another thread holds one of the shim's global locks would
- * leave it locked forever in the child: take them all around fork. The
- * per-fd pos_lock cannot be handled so (there is one per open famfs file);
- * see "fork" in the top comment.
+ * leave it locked forever in the child: take them all around fork.
  */
 static void fork_prepare(void)
 {
@@ -200,41 +205,52 @@ void preload_dbg(const char *fmt, ...)
 
 /* ---- per-fd state ---- */
 
+/* A state with one reference; the caller has preload_in_lib set. */
 static struct fdstate *state_alloc(void)
 {
 	struct fdstate *s;
 
 	pthread_mutex_lock(&free_lock);
-	s = free_list;
-	if (s)
-		free_list = s->next_free;
+	s = atomic_load(&free_list);
+	while (s && !atomic_compare_exchange_weak(&free_list, &s, s->next_free))
+		;
 	pthread_mutex_unlock(&free_lock);
-	if (!s) {
+	if (s) {
+		famfs_map_close(s->map);	/* unmapped already: frees the struct */
+		s->map = NULL;
+	} else {
 		s = calloc(1, sizeof(*s));
 		if (!s)
 			return NULL;
-		pthread_mutex_init(&s->pos_lock, NULL);
 	}
 	s->next_free = NULL;
 	atomic_store(&s->ref, 1);
 	return s;
 }
 
+/*
+ * Drop a reference. The last one unmaps the file now (munmap is
+ * async-signal-safe) and pushes the state on the free list without a
+ * lock; the map struct is freed when the state is reused (state_alloc).
+ */
 void preload_state_put(struct fdstate *s)
 {
 	struct famfs_map *m;
+	struct fdstate *head;
 
 	if (atomic_fetch_sub(&s->ref, 1) != 1)
 		return;
 	m = s->map;
-	s->map = NULL;
-	in_lib++;
-	famfs_map_close(m);
-	in_lib--;
-	pthread_mutex_lock(&free_lock);
-	s->next_free = free_list;
-	free_list = s;
-	pthread_mutex_unlock(&free_lock);
+	if (m && m->addr) {
+		famfs_audit_unmap(m->addr, m->maplen);
+		syscall(SYS_munmap, m->addr, m->maplen);
+		m->addr = NULL;
+		m->maplen = 0;
+	}
+	head = atomic_load(&free_list);
+	do
+		s->next_free = head;
+	while (!atomic_compare_exchange_weak(&free_list, &head, s));
 }
 
 /* A counted reference to @fd's famfs state, or NULL (not a famfs fd). */
@@ -243,7 +259,7 @@ static struct fdstate *state_get(int fd)
 	struct fdstate *s;
 	long r;
 
-	if (fd < 0 || fd >= FD_MAX || in_lib)
+	if (fd < 0 || fd >= FD_MAX)
 		return NULL;
 	for (;;) {
 		s = atomic_load_explicit(&fdtab[fd], memory_order_acquire);
@@ -314,8 +330,11 @@ static struct fdstate *adopt(int fd);
 
 struct fdstate *preload_state_use(int fd)
 {
-	struct fdstate *s = state_get(fd);
+	struct fdstate *s;
 
+	if (in_lib)
+		return NULL;
+	s = state_get(fd);
 	if (s) {
 		if (state_valid(s, fd))
 			return s;
@@ -325,8 +344,7 @@ struct fdstate *preload_state_use(int fd)
 		preload_state_put(s);
 		atomic_store_explicit(&fdseen[fd], 0, memory_order_relaxed);
 	}
-	if (fd < 0 || fd >= FD_MAX || in_lib ||
-	    atomic_load_explicit(&fdseen[fd], memory_order_relaxed))
+	if (fd < 0 || fd >= FD_MAX || atomic_load_explicit(&fdseen[fd], memory_order_relaxed))
 		return NULL;
 	return adopt(fd);
 }
@@ -351,19 +369,19 @@ static struct fdstate *state_make(int fd, int flags)
 		goto out;
 	in_lib++;
 	err = famfs_map_open_fd(fd, flags & O_ACCMODE, &m);
-	in_lib--;
 	if (err) {
+		in_lib--;
 		preload_dbg("fd %d: not mapped, passing through: %s (%s)", fd, strerror(-err),
 			    famfs_errmsg());
 		goto out;
 	}
 	s = state_alloc();
 	if (!s) {
-		in_lib++;
 		famfs_map_close(m);
 		in_lib--;
 		goto out;
 	}
+	in_lib--;
 	s->map = m;
 	s->accmode = flags & O_ACCMODE;
 	atomic_store(&s->append, (flags & O_APPEND) != 0);
@@ -377,23 +395,31 @@ out:
 	return s;
 }
 
+/* @fd is closed or replaced: forget its state; probe its next user. */
+static void forget_fd(int fd)
+{
+	if (fd < 0 || fd >= FD_MAX)
+		return;
+	state_set(fd, NULL);
+	atomic_store_explicit(&fdseen[fd], 0, memory_order_relaxed);
+}
+
+/*
+ * Inside the shim's locked code (in_lib) a new fd is only forgotten: its
+ * first read, write or mmap outside probes it (adopt).
+ */
 void preload_after_open(int fd, int flags)
 {
-	if (fd < 0 || in_lib)
+	if (fd < 0)
 		return;
+	if (in_lib) {
+		forget_fd(fd);
+		return;
+	}
 	state_set(fd, NULL);	/* whatever an fd closed behind our back left */
 	state_set(fd, state_make(fd, flags));
 	if (fd < FD_MAX)
 		atomic_store_explicit(&fdseen[fd], 1, memory_order_relaxed);
-}
-
-/* @fd is closed or replaced: forget its state; probe its next user. */
-static void forget_fd(int fd)
-{
-	if (fd < 0 || fd >= FD_MAX || in_lib)
-		return;
-	state_set(fd, NULL);
-	atomic_store_explicit(&fdseen[fd], 0, memory_order_relaxed);
 }
 
 /*
@@ -432,8 +458,6 @@ static void forget_range(unsigned int first, unsigned int last)
 {
 	unsigned int fd;
 
-	if (in_lib)
-		return;
 	for (fd = first; fd < FD_MAX && fd <= last; fd++) {
 		if (atomic_load_explicit(&fdtab[fd], memory_order_relaxed))
 			state_set((int)fd, NULL);
@@ -628,8 +652,12 @@ static void dup_state(int oldfd, int newfd)
 {
 	struct fdstate *s;
 
-	if (newfd < 0 || newfd >= FD_MAX || in_lib)
+	if (newfd < 0 || newfd >= FD_MAX)
 		return;
+	if (in_lib) {
+		forget_fd(newfd);
+		return;
+	}
 	s = preload_state_use(oldfd);	/* the reference becomes the new slot's */
 	state_set(newfd, s);
 	atomic_store_explicit(&fdseen[newfd], 1, memory_order_relaxed);
@@ -640,7 +668,7 @@ static void after_fcntl(int fd, int cmd, void *arg, int ret)
 {
 	struct fdstate *s;
 
-	if (ret < 0 || in_lib)
+	if (ret < 0)
 		return;
 	switch (cmd) {
 	case F_DUPFD:

@@ -2,7 +2,8 @@
 /*
  * preload.h - internals of libfamfs-preload.so: the libc functions it
  * wraps (found with dlsym(RTLD_NEXT)), the per-fd state shared by
- * preload.c (open, close, read, write) and mmap.c, and small helpers.
+ * preload.c (open, close, dup), rw.c (read, write), mmap.c (mmap, munmap)
+ * and small helpers.
  */
 #ifndef FAMFS_PRELOAD_H
 #define FAMFS_PRELOAD_H
@@ -61,6 +62,9 @@ int __openat64_2(int dirfd, const char *path, int flags);
  * descriptors (one open file description); recycled, never freed.
  * dev_major/dev_minor/ino identify the file it was made for: before each
  * use the fd is checked to still be that file (see preload_state_use).
+ * When the last reference goes, the mapping is unmapped at once and @map
+ * itself is freed when the state is reused: dropping a reference never
+ * locks or frees, so it is async-signal-safe.
  */
 struct fdstate {
 	atomic_long ref;		/* 0: free (on the free list) */
@@ -69,14 +73,21 @@ struct fdstate {
 	atomic_bool append;		/* O_APPEND */
 	uint32_t dev_major, dev_minor;
 	uint64_t ino;
-	pthread_mutex_t pos_lock;	/* serialises read/write at the offset */
 	struct fdstate *next_free;
 };
 
 /* The real libc functions; valid after preload_init(). */
 extern struct real_fns real;
 
-/* Set while the shim calls into libfamfs: its own calls go to libc. */
+/*
+ * Set while this thread runs shim code that takes a lock or allocates:
+ * mapping a file (libfamfs), making or recycling a state, the mmap
+ * records. A call that comes back into the shim meanwhile (libfamfs's own
+ * libc calls, or a signal handler that interrupted that code) goes
+ * straight to libc, through FUSE, and so can never wait on a lock its own
+ * thread holds. Read, write, pread, pwrite and close take no lock and
+ * allocate nothing, so handlers may use them at any other time.
+ */
 extern __thread int preload_in_lib __attribute__((tls_model("initial-exec")));
 
 /* Resolve the real functions and read the environment, once. */

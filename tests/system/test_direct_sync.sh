@@ -1,6 +1,10 @@
 #!/bin/bash
 # test_direct_sync.sh - the preload shim's device descriptors, signal
 # safety and write backs, on a real mount:
+# - a SIGALRM handler that writes, pwrites, opens and closes famfs files
+#   while the main code is inside the shim's read, write, open and close
+#   finishes (no deadlock), and every byte of the file is claimed by exactly
+#   one call, as the kernel's file offset would have it;
 # - a root process that maps files and then drops to a real unprivileged
 #   user holds no descriptor of the device, and its open file still works.
 . "$(dirname "$0")/lib.sh"
@@ -22,6 +26,14 @@ check "creat g 8M (pattern)" "$FAMFS" --device "$DEV" creat -s 8M -r -S 5 g
 check "creat ilv 24M interleaved" "$FAMFS" --device "$DEV" creat -s 24M -N 3 -B 8 -C 2M ilv
 track_mount "$MNT"
 check "mount" "$FAMFS" mount "$DEV" "$MNT"
+
+# --- signals -----------------------------------------------------------------------
+# (A handler that interrupts the shim while it maps a file goes through FUSE.)
+check "shim: a signal handler using famfs files never deadlocks; offsets add up" \
+	shim "$BIN/famfs_shimsig" "$MNT/f" "$MNT/other" 3
+cp "$T/out" "$T/sig.out"
+echo "  $(cat "$T/sig.out")"
+check "shim: ... and the handler did run" grep -Eq ', [1-9][0-9]* signals, [1-9]' "$T/sig.out"
 
 # --- device descriptors --------------------------------------------------------------
 # The user must be able to reach the mount point to open the file again.
