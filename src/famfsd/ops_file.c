@@ -11,12 +11,19 @@
  * 3.14 cannot negotiate FUSE_DIRECT_IO_ALLOW_MMAP. Every copy runs inside a SIGBUS
  * guard. Sizes never change: a write at or past EOF is EFBIG and one that
  * crosses EOF is cut there.
+ *
+ * CPU caches: a READ first drops the lines it reads (famfs_invalidate), a
+ * WRITE is written back before it is answered (famfs_memcpy_flush), and
+ * FSYNC writes back the lines of the whole file, which covers stores made
+ * through direct mappings of the file on this host. Hosts whose caches
+ * are not coherent with each other then see each other's data.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "famfs/audit.h"
 #include "famfsd.h"
 
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -65,14 +72,6 @@ static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	fuse_reply_err(req, 0);
 }
 
-/* Writes are flushed to memory as they are made, so fsync has nothing to do. */
-static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
-		     struct fuse_file_info *fi)
-{
-	famfsd_count(FAMFS_OP_FSYNC);
-	fuse_reply_err(req, 0);
-}
-
 static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset,
 			 off_t length, struct fuse_file_info *fi)
 {
@@ -80,13 +79,17 @@ static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset,
 	famfsd_reply_err(req, famfsd_gone() ? EIO : famfsd.readonly ? EROFS : EOPNOTSUPP);
 }
 
-/* A copy between a buffer and the bytes [off, off + len) of a file. */
+/*
+ * A copy between a buffer and the bytes [off, off + len) of a file, or
+ * with @sync, a write back of those bytes' cache lines.
+ */
 struct xfer {
 	const struct famfs_node *n;
 	uint64_t off;
 	uint64_t len;
 	uint8_t *buf;
 	bool write;
+	bool sync;
 	int rc;
 };
 
@@ -105,12 +108,16 @@ static void do_xfer(void *ctx)
 		}
 		if (run > x->len - done)
 			run = x->len - done;
-		if (x->write) {
-			memcpy(p, x->buf + done, run);
+		if (x->sync) {
 			famfs_flush(p, run);
+			famfs_audit_published(p, run, "famfsd FSYNC");
+		} else if (x->write) {
+			famfs_memcpy_flush(p, x->buf + done, run);
+			famfs_audit_published(p, run, "famfsd WRITE");
 		} else {
 			famfs_invalidate(p, run);
 			memcpy(x->buf + done, p, run);
+			famfs_audit_read(p, run, "famfsd READ");
 		}
 		done += run;
 	}
@@ -133,6 +140,27 @@ static int xfer(struct xfer *x)
 		return rc;
 	rc = famfsd_guarded(node_dev(x->n), do_xfer, x);
 	return rc ? rc : x->rc;
+}
+
+/* FSYNC: write back the cache lines of the whole file (see the top comment). */
+static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
+		     struct fuse_file_info *fi)
+{
+	const struct famfs_node *n = (const struct famfs_node *)(uintptr_t)fi->fh;
+	struct xfer x = { .n = n, .off = 0, .len = n->size, .sync = true };
+	int rc = 0;
+
+	famfsd_count(FAMFS_OP_FSYNC);
+	if (famfsd_gone()) {
+		famfsd_reply_err(req, EIO);
+		return;
+	}
+	if (x.len)
+		rc = xfer(&x);
+	if (rc)
+		famfsd_reply_err(req, -rc);
+	else
+		fuse_reply_err(req, 0);
 }
 
 /*

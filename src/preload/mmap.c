@@ -2,8 +2,9 @@
 /*
  * mmap.c - the preload shim's mmap(2) and munmap(2): a MAP_SHARED mapping
  * of a famfs file becomes a new direct mapping of the device, widened to
- * whole 2 MiB pages, and the widening is undone by munmap. The bookkeeping
- * runs with preload_in_lib set (it locks and allocates; see preload.h).
+ * whole 2 MiB pages, and the widening is undone by munmap. Each mapping is
+ * also recorded for msync (sync.c). The bookkeeping runs with
+ * preload_in_lib set (it locks and allocates; see preload.h).
  */
 #undef _FILE_OFFSET_BITS
 #undef _FORTIFY_SOURCE
@@ -18,6 +19,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "famfs/audit.h"
 #include "famfs/err.h"
 #include "famfs/map.h"
 #include "preload.h"
@@ -165,14 +167,18 @@ static void *do_mmap(struct fdstate *s, void *addr, size_t len, int prot, int fl
 		return MAP_FAILED;
 	}
 	if ((flags & MAP_FIXED_NOREPLACE) && !(flags & MAP_FIXED) && addr && p != addr) {
+		famfs_audit_unmap(span.base, span.len);
 		real.munmap(span.base, span.len);
 		preload_in_lib--;
 		errno = EEXIST;
 		return MAP_FAILED;
 	}
-	if (flags & MAP_FIXED)
+	if (flags & MAP_FIXED) {
 		spans_forget(p, len);
+		preload_maps_forget(p, len);
+	}
 	span_add(p, len, &span);
+	preload_maps_add(p, len, s, (uint64_t)off);
 	preload_in_lib--;
 	if (flags & MAP_POPULATE)
 		madvise(p, len, (prot & PROT_WRITE) ? MADV_POPULATE_WRITE : MADV_POPULATE_READ);
@@ -189,7 +195,9 @@ static void replaced(void *p, size_t len)
 	if (preload_in_lib)
 		return;
 	preload_in_lib++;
+	famfs_audit_unmap(p, len);
 	spans_forget(p, len);
+	preload_maps_forget(p, len);
 	preload_in_lib--;
 }
 
@@ -273,8 +281,10 @@ void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...)
 	p = real.mremap(old, old_len, new_len, flags, want);
 	if (p != MAP_FAILED && !preload_in_lib) {
 		preload_in_lib++;
+		famfs_audit_unmap(old, old_len);
 		spans_forget(old, old_len ? old_len : 1);
 		spans_forget(p, new_len);
+		preload_maps_moved(old, old_len, p, new_len, flags & MREMAP_DONTUNMAP);
 		preload_in_lib--;
 	}
 	return p;

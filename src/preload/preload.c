@@ -3,20 +3,25 @@
  * preload.c - libfamfs-preload.so: direct access to famfs files for
  * unmodified programs (LD_PRELOAD). This file owns the per-fd state and
  * the calls that create, copy and drop it; rw.c does read/write, mmap.c
- * mmap/munmap. docs/direct-access.md says the same for users.
+ * mmap/munmap, sync.c fsync/msync and the other write backs.
+ * docs/direct-access.md says the same for users.
  *
  * Intercepted (libc symbols; a call the program makes through libc):
  *   open*, __open*_2      fstatfs; for a regular file on a FUSE mount,
  *                         famfs_map_open_fd (one GET_FMAP, GET_DAXDEV for
  *                         an unknown device) maps the file.
- *   read/pread/write/pwrite (and *64)  memcpy on the mapping, within
+ *   read/pread/write/pwrite (and *64)  a copy on the mapping, within
  *                         [0, size): reads short at EOF and 0 at/after it,
  *                         writes short at EOF and EFBIG at/after it, and
  *                         on an O_APPEND fd always EFBIG (famfs files never
  *                         grow; FUSE answers the same). read/write use and
  *                         move the file offset with lseek (no upcall).
+ *                         Reads invalidate and writes write back the cache
+ *                         lines they cover, as famfsd does (rw.c).
  *   mmap(MAP_SHARED)      a new direct mapping, widened to 2 MiB pages.
  *   munmap, mremap        undo the widening (mmap.c).
+ *   fsync, fdatasync, sync_file_range, msync  write back the cache lines
+ *                         of the file or mapped range (sync.c).
  *   close, fclose, close_range, closefrom, dup, dup2, dup3,
  *   fcntl(F_DUPFD, F_DUPFD_CLOEXEC, F_SETFL)  drop, share or update state.
  *   fopen, freopen        forget the fd number's old state (stdio itself
@@ -122,10 +127,12 @@ static void fork_prepare(void)
 {
 	pthread_mutex_lock(&free_lock);
 	preload_spans_lock();
+	preload_maps_lock();
 }
 
 static void fork_release(void)
 {
+	preload_maps_unlock();
 	preload_spans_unlock();
 	pthread_mutex_unlock(&free_lock);
 }
@@ -148,6 +155,10 @@ static void init(void)
 	RESOLVE(fcntl);
 	RESOLVE(fcntl64);
 	RESOLVE(closefrom);
+	RESOLVE(fsync);
+	RESOLVE(fdatasync);
+	RESOLVE(sync_file_range);
+	RESOLVE(msync);
 	RESOLVE(read);
 	RESOLVE(pread);
 	RESOLVE(pread64);
@@ -226,6 +237,11 @@ static struct fdstate *state_alloc(void)
 	s->next_free = NULL;
 	atomic_store(&s->ref, 1);
 	return s;
+}
+
+void preload_state_hold(struct fdstate *s)
+{
+	atomic_fetch_add(&s->ref, 1);
 }
 
 /*

@@ -3,7 +3,7 @@
  * preload.h - internals of libfamfs-preload.so: the libc functions it
  * wraps (found with dlsym(RTLD_NEXT)), the per-fd state shared by
  * preload.c (open, close, dup), rw.c (read, write), mmap.c (mmap, munmap)
- * and small helpers.
+ * and sync.c (fsync, msync and the other write backs), and small helpers.
  */
 #ifndef FAMFS_PRELOAD_H
 #define FAMFS_PRELOAD_H
@@ -31,6 +31,10 @@ struct real_fns {
 	int (*fcntl64)(int, int, ...);
 	int (*close_range)(unsigned int, unsigned int, int);
 	void (*closefrom)(int);
+	int (*fsync)(int);
+	int (*fdatasync)(int);
+	int (*sync_file_range)(int, off64_t, off64_t, unsigned int);
+	int (*msync)(void *, size_t, int);
 	ssize_t (*read)(int, void *, size_t);
 	ssize_t (*pread)(int, void *, size_t, off_t);
 	ssize_t (*pread64)(int, void *, size_t, off_t);
@@ -59,12 +63,13 @@ int __openat64_2(int dirfd, const char *path, int flags);
 
 /*
  * What the shim knows about one famfs file descriptor. Shared by dup'ed
- * descriptors (one open file description); recycled, never freed.
- * dev_major/dev_minor/ino identify the file it was made for: before each
- * use the fd is checked to still be that file (see preload_state_use).
- * When the last reference goes, the mapping is unmapped at once and @map
- * itself is freed when the state is reused: dropping a reference never
- * locks or frees, so it is async-signal-safe.
+ * descriptors (one open file description) and by the shim's records of
+ * mmaps of the file (sync.c); recycled, never freed. dev_major/dev_minor/
+ * ino identify the file it was made for: before each use the fd is checked
+ * to still be that file (see preload_state_use). When the last reference
+ * goes, the mapping is unmapped at once and @map itself is freed when the
+ * state is reused: dropping a reference never locks or frees, so it is
+ * async-signal-safe.
  */
 struct fdstate {
 	atomic_long ref;		/* 0: free (on the free list) */
@@ -85,8 +90,8 @@ extern struct real_fns real;
  * records. A call that comes back into the shim meanwhile (libfamfs's own
  * libc calls, or a signal handler that interrupted that code) goes
  * straight to libc, through FUSE, and so can never wait on a lock its own
- * thread holds. Read, write, pread, pwrite and close take no lock and
- * allocate nothing, so handlers may use them at any other time.
+ * thread holds. Read, write, pread, pwrite, fsync and close take no lock
+ * and allocate nothing, so handlers may use them at any other time.
  */
 extern __thread int preload_in_lib __attribute__((tls_model("initial-exec")));
 
@@ -105,9 +110,25 @@ void preload_after_open(int fd, int flags);
 struct fdstate *preload_state_use(int fd);
 void preload_state_put(struct fdstate *s);
 
-/* fork(2) handlers for mmap.c's lock (see fork_prepare in preload.c). */
+/* Another reference to @s, which the caller holds a reference to. */
+void preload_state_hold(struct fdstate *s);
+
+/* fork(2) handlers for mmap.c's and sync.c's locks (see fork_prepare in preload.c). */
 void preload_spans_lock(void);
 void preload_spans_unlock(void);
+void preload_maps_lock(void);
+void preload_maps_unlock(void);
+
+/*
+ * sync.c's records of the shim's direct mmaps, for msync: [@addr, @addr +
+ * @len) maps file bytes from @off of @s's file (a new reference to @s is
+ * kept). _forget drops whatever part of a range is unmapped or replaced;
+ * _moved follows a successful mremap (@keep_old: the old range stays
+ * mapped). Call them with preload_in_lib set.
+ */
+void preload_maps_add(void *addr, size_t len, struct fdstate *s, uint64_t off);
+void preload_maps_forget(void *addr, size_t len);
+void preload_maps_moved(void *old, size_t old_len, void *p, size_t new_len, bool keep_old);
 
 /* One line on stderr when FAMFS_PRELOAD_DEBUG=1. */
 void preload_dbg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

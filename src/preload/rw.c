@@ -5,6 +5,12 @@
  * file offset, EOF (reads short, then 0), famfs's fixed size (writes short,
  * then EFBIG), access modes and O_APPEND. Other fds pass through.
  *
+ * Cache. Each read first drops the CPU cache lines it covers
+ * (famfs_invalidate) and each write is written back before it returns
+ * (famfs_memcpy_flush), exactly as famfsd does for a READ or WRITE through
+ * FUSE: turning the shim on changes nothing another host sees. So O_SYNC
+ * and O_DSYNC need nothing more.
+ *
  * The file offset. read(2) and write(2) claim their bytes with one
  * lseek(fd, count, SEEK_CUR): the kernel moves the offset atomically (under
  * the file's f_pos_lock, the lock its own read and write take), and the
@@ -27,6 +33,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "famfs/audit.h"
+#include "famfs/dev.h"
 #include "famfs/map.h"
 #include "preload.h"
 
@@ -41,16 +49,23 @@ static size_t clip(uint64_t pos, size_t count, uint64_t size)
 	return count < size - pos ? count : (size_t)(size - pos);
 }
 
-/* Copy out @n bytes at @off. */
+/* Copy out @n bytes at @off, dropping stale cache lines first. */
 static void read_mem(const struct fdstate *s, void *buf, uint64_t off, size_t n)
 {
-	memcpy(buf, (const uint8_t *)s->map->addr + off, n);
+	const uint8_t *p = (const uint8_t *)s->map->addr + off;
+
+	famfs_invalidate(p, n);
+	memcpy(buf, p, n);
+	famfs_audit_read(p, n, "shim read");
 }
 
-/* Copy in @n bytes at @off. */
+/* Copy in @n bytes at @off, written back before the call returns. */
 static void write_mem(const struct fdstate *s, const void *buf, uint64_t off, size_t n)
 {
-	memcpy((uint8_t *)s->map->addr + off, buf, n);
+	uint8_t *p = (uint8_t *)s->map->addr + off;
+
+	famfs_memcpy_flush(p, buf, n);
+	famfs_audit_published(p, n, "shim write");
 }
 
 static ssize_t do_pread(struct fdstate *s, void *buf, size_t count, off_t off)

@@ -1,12 +1,17 @@
 #!/bin/bash
-# test_direct_sync.sh - the preload shim's device descriptors, signal
-# safety and write backs, on a real mount:
+# test_direct_sync.sh - the preload shim's signal safety, device descriptors
+# and write backs, on a real mount:
 # - a SIGALRM handler that writes, pwrites, opens and closes famfs files
 #   while the main code is inside the shim's read, write, open and close
 #   finishes (no deadlock), and every byte of the file is claimed by exactly
 #   one call, as the kernel's file offset would have it;
 # - a root process that maps files and then drops to a real unprivileged
-#   user holds no descriptor of the device, and its open file still works.
+#   user holds no descriptor of the device, and its open file still works;
+# - shim reads and writes (also O_SYNC, O_DSYNC), and fsync, fdatasync,
+#   sync_file_range and msync on famfs files and mappings work and are
+#   served by the shim (no FSYNC reaches famfsd); without the shim, fsync
+#   reaches famfsd. (That they really write back is test_flush_audit, in the
+#   flush audit build.)
 . "$(dirname "$0")/lib.sh"
 
 DEV=$(mkdev 8G)
@@ -51,6 +56,29 @@ check_eq "shim: two famfs files open and read, no device fd in /proc/PID/fd" 0 \
 	"$(shim bash "$T/fds.sh" "$MNT/g" "$MNT/ilv" "$DEV")"
 FAMFS_PRELOAD_DEBUG=1 shim bash "$T/fds.sh" "$MNT/g" "$MNT/ilv" "$DEV" >/dev/null 2>"$T/dbg"
 check "... and both were mapped by the shim" test "$(grep -c 'mapped' "$T/dbg")" -ge 2
+
+# --- write backs ---------------------------------------------------------------------
+check "shim: pwrite/write then pread/read, 1 B to 1 MiB" shim "$BIN/famfs_synctool" write "$MNT/f"
+check "shim: the same on O_SYNC and O_DSYNC fds" shim "$BIN/famfs_synctool" osync "$MNT/f"
+check "FUSE: the same without the shim" "$BIN/famfs_synctool" write "$MNT/other"
+f0=$(stat_op fsync)
+for mode in msync msync-async msync-inval msync-a fsync fdatasync sfr sfr-a; do
+	check "shim: mmap stores, then $mode" shim "$BIN/famfs_synctool" mmap "$mode" "$MNT/f"
+done
+check "shim: mmap of an interleaved file, then msync" \
+	shim "$BIN/famfs_synctool" mmap msync "$MNT/ilv"
+check "shim: sync_file_range argument errors are EINVAL" \
+	shim "$BIN/famfs_synctool" sfr-errors "$MNT/f"
+check_eq "shim: fsync, fdatasync and sync_file_range are served by the shim (no FSYNC)" \
+	"$f0" "$(stat_op fsync)"
+check "FUSE: sync_file_range argument errors are EINVAL too" \
+	"$BIN/famfs_synctool" sfr-errors "$MNT/f"
+check "FUSE: fsync of a file stored through famfs_map_open" \
+	"$BIN/famfs_synctool" mapfsync "$MNT/f"
+check_eq "FUSE: that fsync reached famfsd" "$((f0 + 1))" "$(stat_op fsync)"
+check "shim: fsync of a file stored through famfs_map_open" \
+	shim "$BIN/famfs_synctool" mapfsync "$MNT/f"
+check_eq "shim: ... served by the shim" "$((f0 + 1))" "$(stat_op fsync)"
 
 check "umount" "$FAMFS" umount "$MNT"
 done_testing
