@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "famfs/famfs.h"	/* famfs_flush(), famfs_invalidate() */
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -54,14 +56,7 @@ void famfs_dev_close(struct famfs_dev *dev);
  */
 int famfs_cache_check(void);
 
-/* Write back CPU cache lines covering [p, p + len) and fence (sfence). */
-void famfs_flush(const void *p, size_t len);
-
-/*
- * Drop CPU cache lines covering [p, p + len) so the next read is fresh
- * (dirty lines are written back first, as the instructions do).
- */
-void famfs_invalidate(const void *p, size_t len);
+/* famfs_flush() and famfs_invalidate() are public: famfs/famfs.h. */
 
 /* memcpy(@dst, @src, @n) whose bytes are written back when it returns. */
 void famfs_memcpy_flush(void *dst, const void *src, size_t n);

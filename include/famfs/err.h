@@ -6,19 +6,18 @@
  * errno alone would not tell a user what is wrong ("bad magic", "entry 12:
  * CRC mismatch"), the library also records a one-line detail for the
  * calling thread. The CLI and famfsd print it; the library never prints.
+ *
+ * Applications read the detail through the public famfs/famfs.h; setting
+ * one is internal to the library.
  */
 #ifndef FAMFS_ERR_H
 #define FAMFS_ERR_H
 
+#include "famfs/famfs.h"	/* famfs_errmsg(), famfs_errclear() */
+
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* The detail of the calling thread's last failure, or "" if none was set. */
-const char *famfs_errmsg(void);
-
-/* Forget the calling thread's last detail. */
-void famfs_errclear(void);
 
 /*
  * Record a detail for the calling thread and return @err unchanged, so that

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * map.h - direct access: map a famfs file's memory into the process, so
- * that every load, store and page fault is served by the kernel from the
- * device, with no upcall to famfsd.
+ * map.h - direct access, inside libfamfs: the map handle's fields and the
+ * calls the shim and the tests use beyond the public API. Applications
+ * use famfs/famfs.h, where the handle is opaque and famfs_map_open(),
+ * famfs_map_open_fd() and famfs_map_close() are declared.
  *
  * famfs_map_open() opens a file on a famfs mount, fetches its fmap once
  * (FAMFS_IOC_GET_FMAP), validates it with the kernel's rules
@@ -61,6 +62,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "famfs/famfs.h"
 #include "famfs/fmap.h"
 
 struct famfs_bpf;
@@ -72,6 +74,7 @@ extern "C" {
 /* Mappings kept free for the rest of the process (below max_map_count). */
 #define FAMFS_MAP_COUNT_MARGIN	1000
 
+/* The handle of famfs/famfs.h. */
 struct famfs_map {
 	void *addr;		/* file byte 0, 2 MiB aligned; NULL when len is 0 */
 	size_t len;		/* file size in bytes */
@@ -101,24 +104,6 @@ struct famfs_map {
  * failure.
  */
 typedef int (*famfs_map_devfd_fn)(void *ctx, uint64_t devindex, bool writable, int *fd);
-
-/*
- * Open the famfs file @path with @flags (O_RDONLY, O_WRONLY or O_RDWR;
- * O_CLOEXEC is added) and map it. On success *@out is the new map, which
- * owns the file descriptor. Errors: those of open(2); -ENOTTY or -EINVAL
- * when @path is not a famfs file; the GET_FMAP error (-EHWPOISON, -EIO on
- * a failed device); the decode error (bad fmap); -ENOMEM (memory or
- * max_map_count); the device's open(2) error.
- */
-int famfs_map_open(const char *path, int flags, struct famfs_map **out);
-
-/*
- * As famfs_map_open(), on the famfs file already open as @fd (the shim's
- * path). @flags' access mode chooses the protection; it should not grant
- * more than @fd's own mode. The map does not own @fd: the caller keeps
- * it open for as long as it likes, the mapping does not need it.
- */
-int famfs_map_open_fd(int fd, int flags, struct famfs_map **out);
 
 /*
  * Map the validated fmap @f (as famfs_fmap_decode() returns it) with no
@@ -154,9 +139,6 @@ struct famfs_map_span {
  */
 int famfs_map_mmap(const struct famfs_map *m, void *addr, size_t len, int prot, bool fixed,
 		   uint64_t off, void **out, struct famfs_map_span *span);
-
-/* Unmap @m, close its fd when it owns it, and free it. NULL is a no-op. */
-void famfs_map_close(struct famfs_map *m);
 
 /*
  * The mapping budget check: -ENOMEM with a detail when @nsegs more
