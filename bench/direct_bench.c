@@ -18,7 +18,7 @@
  * one 64-byte pread), and open-to-first-byte latency. Prints medians and
  * ratios against raw.
  */
-#include <dlfcn.h>
+#include <link.h>
 #include <stdbool.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -93,6 +93,12 @@ static long pmd_kib(const void *a, size_t len)
 	}
 	fclose(f);
 	return kib;
+}
+
+/* dl_iterate_phdr callback: is this loaded object the preload shim? */
+static int is_shim(struct dl_phdr_info *info, size_t size, void *data)
+{
+	return info->dlpi_name && strstr(info->dlpi_name, "libfamfs-preload") != NULL;
 }
 
 static void die(const char *what, int err)
@@ -243,7 +249,7 @@ int main(int argc, char **argv)
 	devpath = argv[1];
 	spath = argv[2];
 	ipath = argv[3];
-	if (!dlsym(RTLD_DEFAULT, "preload_init"))
+	if (!dl_iterate_phdr(is_shim, NULL))
 		fprintf(stderr, "direct_bench: warning: not under libfamfs-preload.so; "
 			"the shim-mmap method will fail\n");
 
