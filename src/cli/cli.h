@@ -50,6 +50,9 @@ int cmd_umount(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_poison(int argc, char **argv);
 
+/* The program run as mount.famfs (mount_helper.c). */
+int mount_helper_main(int argc, char **argv);
+
 /* --- util.c --- */
 
 /*

@@ -29,9 +29,9 @@ static const char mount_help[] =
 "\n"
 "Mount the famfs on DEV (a devdax device or a regular file) at the\n"
 "directory MNT by starting famfsd, then wait (up to 10 s) until the mount\n"
-"answers. famfsd is looked for next to this program, or at $FAMFSD. Every\n"
-"host mounts the same device; the master may create files, clients only\n"
-"read the namespace.\n"
+"answers. famfsd is $FAMFSD if set, else the one next to this program,\n"
+"else the one installed with it. Every host mounts the same device; the\n"
+"master may create files, clients only read the namespace.\n"
 "\n"
 "  -r, --readonly       mount read-only; famfs mkdir, creat and cp refuse\n"
 "                       paths in a read-only mount\n"
@@ -80,22 +80,41 @@ static void say_mode(const char *mnt)
 	       "; plain mmap through the mount works (FUSE_DIRECT_IO_ALLOW_MMAP)" : "");
 }
 
-/* famfsd: $FAMFSD, else next to /proc/self/exe. */
+/*
+ * Where an installed famfsd is, relative to the directory of an installed
+ * famfs (CMake sets it from the install layout: ../sbin/famfsd by default).
+ */
+#ifndef FAMFS_FAMFSD_RELPATH
+#define FAMFS_FAMFSD_RELPATH "../sbin/famfsd"
+#endif
+
+/*
+ * famfsd: $FAMFSD; else next to /proc/self/exe (the build tree); else at
+ * FAMFS_FAMFSD_RELPATH from there (an installed tree, wherever its root
+ * is: make install DESTDIR=..., dpkg --root).
+ */
 static int find_famfsd(char *out, size_t len)
 {
 	char self[PATH_MAX];
 	const char *env = getenv("FAMFSD");
+	char *dir;
 	ssize_t n;
 
 	if (env && *env) {
 		snprintf(out, len, "%s", env);
-	} else {
-		n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-		if (n < 0)
-			return -errno;
-		self[n] = '\0';
-		snprintf(out, len, "%s/famfsd", dirname(self));
+		return access(out, X_OK) ? -errno : 0;
 	}
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n < 0) {
+		snprintf(out, len, "famfsd");
+		return -errno;
+	}
+	self[n] = '\0';
+	dir = dirname(self);
+	snprintf(out, len, "%s/famfsd", dir);
+	if (!access(out, X_OK))
+		return 0;
+	snprintf(out, len, "%s/%s", dir, FAMFS_FAMFSD_RELPATH);
 	return access(out, X_OK) ? -errno : 0;
 }
 

@@ -2,8 +2,10 @@
 /*
  * famfs.c - the famfs program: global options and the one table of verbs.
  * Each verb lives in src/cli/cmd_<verb>.c and follows the conventions in
- * cli.h (help, usage errors, one-line failures).
+ * cli.h (help, usage errors, one-line failures). Run as mount.famfs (a
+ * link to this program), it is mount(8)'s helper (mount_helper.c).
  */
+#include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,6 +59,8 @@ int main(int argc, char **argv)
 	int i = 1;
 
 	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+	if (argc > 0 && !strcmp(basename(argv[0]), "mount.famfs"))
+		return mount_helper_main(argc, argv);
 	while (i < argc && argv[i][0] == '-') {
 		const char *a = argv[i];
 
