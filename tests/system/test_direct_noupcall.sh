@@ -1,5 +1,5 @@
 #!/bin/bash
-# test_direct_noupcall.sh - the seeds' key requirement: famfs resolves mapping
+# test_direct_noupcall.sh - famfs's key requirement: famfs resolves mapping
 # faults without upcalls. A program under the preload shim opens a 256 MiB
 # famfs file, mmaps it and touches every 4 KiB page; famfsd's counters must
 # show exactly one GET_FMAP, at most one GET_DAXDEV and no READ.
