@@ -1,5 +1,6 @@
 # famfs: the two commands are `make demo` and `make check`.
-#   make build       configure and build into build/ (binaries in build/bin/)
+#   make build       configure and build into build/ (binaries in build/bin/);
+#                    it installs nothing: the packages come from make deps
 #   make check       build, then run every test (unit, system), the flush audit
 #                    (make check-audit), then again under ASan+UBSan (make check-asan)
 #   make demo        build, make an embedded device, mount it, show famfs working
@@ -11,28 +12,38 @@
 #                    build/kmod (kernel/build.sh; downloads cached in
 #                    FAMFS_KMOD_CACHE, default /var/cache/famfs-kmod)
 #   make kmod-install / kmod-uninstall   the same module with dkms (docs/kernel.md)
+#   make install     build and install under PREFIX (default /usr/local), into
+#                    DESTDIR if set; make uninstall removes the same files
+#   make deb         Debian packages famfs, libfamfs0, libfamfs-dev and
+#                    python3-famfs into DEB_OUT (default build-deb/), checked
+#                    by lintian
 BUILD     ?= build
 ASAN_BUILD ?= build-asan
 AUDIT_BUILD ?= build-audit
 JOBS      ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
 FUZZ_SECONDS ?= 60
+PREFIX    ?= /usr/local
+DESTDIR   ?=
+DEB_OUT   ?= build-deb
 
 .PHONY: kmod kmod-install kmod-uninstall
-.PHONY: all deps build check check-unit check-system check-asan check-audit check-vm check-vm-selftest bench fuzz demo clean
+.PHONY: all deps build check check-unit check-system check-asan check-audit check-vm check-vm-selftest bench fuzz demo clean install uninstall deb
 
 all: build
 
 deps:
 	@scripts/install-deps.sh
 
-$(BUILD)/CMakeCache.txt: | deps
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_ARGS)
+$(BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		-DCMAKE_INSTALL_PREFIX=$(PREFIX) $(CMAKE_ARGS)
 
-build: deps $(BUILD)/CMakeCache.txt
+build: $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)
 
-check: build
+check: deps
+	$(MAKE) --no-print-directory build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 	$(MAKE) --no-print-directory check-audit
 	$(MAKE) --no-print-directory check-asan
@@ -53,17 +64,42 @@ check-asan: deps
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS)
 
-check-unit: build
+# make install / uninstall: the prefix is compiled in (where famfsd and the
+# BPF object are found, GNUInstallDirs' libdir), so they configure with it.
+install:
+	cmake -S . -B $(BUILD) -DCMAKE_INSTALL_PREFIX=$(PREFIX) $(CMAKE_ARGS)
+	cmake --build $(BUILD) -j $(JOBS)
+	DESTDIR="$(DESTDIR)" cmake --install $(BUILD)
+
+# Removes what make install with the same PREFIX and DESTDIR installs (the
+# list comes from installing into a scratch directory).
+uninstall:
+	cmake -S . -B $(BUILD) -DCMAKE_INSTALL_PREFIX=$(PREFIX) $(CMAKE_ARGS)
+	cmake --build $(BUILD) -j $(JOBS)
+	rm -rf $(BUILD)/uninstall-stage
+	DESTDIR="$(abspath $(BUILD))/uninstall-stage" cmake --install $(BUILD) >/dev/null
+	cmake -DSTAGE="$(abspath $(BUILD))/uninstall-stage" -DDESTDIR="$(DESTDIR)" \
+		-P cmake/uninstall.cmake
+	rm -rf $(BUILD)/uninstall-stage
+
+deb: deps
+	scripts/build-deb.sh $(DEB_OUT)
+
+check-unit: deps
+	$(MAKE) --no-print-directory build
 	ctest --test-dir $(BUILD) --output-on-failure -L unit
 
-check-system: build
+check-system: deps
+	$(MAKE) --no-print-directory build
 	ctest --test-dir $(BUILD) --output-on-failure -L system
 
-check-vm: build
+check-vm: deps
+	$(MAKE) --no-print-directory build
 	tests/vm/check-vm.sh $(BUILD)
 
 # check-vm must fail clearly when QEMU cannot start or runs over budget.
-check-vm-selftest: build
+check-vm-selftest: deps
+	$(MAKE) --no-print-directory build
 	tests/vm/selftest.sh $(BUILD)
 
 # KMOD_KVER=6.1.0-NN-amd64 picks the kernel (default: the running one if it
@@ -80,11 +116,13 @@ kmod-uninstall:
 fuzz: deps
 	fuzz/run.sh $(FUZZ_SECONDS)
 
-bench: build
+bench: deps
+	$(MAKE) --no-print-directory build
 	bench/run --build $(BUILD) --out bench/out $(BENCH_ARGS)
 
-demo: build
+demo: deps
+	$(MAKE) --no-print-directory build
 	@scripts/demo.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(AUDIT_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(AUDIT_BUILD) $(DEB_OUT)
