@@ -300,32 +300,30 @@ static int parse_range(PyObject *args, PyObject *kwds, const char *fmt, MapObjec
 	return 0;
 }
 
-static PyObject *py_flush(PyObject *mod, PyObject *args, PyObject *kwds)
+/* flush() and invalidate(): @op over the range the arguments name. */
+static PyObject *cache_op(PyObject *args, PyObject *kwds, const char *fmt,
+			  void (*op)(const void *p, size_t len))
 {
 	MapObject *m;
 	size_t len;
 	char *p;
 
-	if (parse_range(args, kwds, "O!|nn:flush", &m, &p, &len))
+	if (parse_range(args, kwds, fmt, &m, &p, &len))
 		return NULL;
 	Py_BEGIN_ALLOW_THREADS
-	famfs_flush(p, len);
+	op(p, len);
 	Py_END_ALLOW_THREADS
 	Py_RETURN_NONE;
 }
 
+static PyObject *py_flush(PyObject *mod, PyObject *args, PyObject *kwds)
+{
+	return cache_op(args, kwds, "O!|nn:flush", famfs_flush);
+}
+
 static PyObject *py_invalidate(PyObject *mod, PyObject *args, PyObject *kwds)
 {
-	MapObject *m;
-	size_t len;
-	char *p;
-
-	if (parse_range(args, kwds, "O!|nn:invalidate", &m, &p, &len))
-		return NULL;
-	Py_BEGIN_ALLOW_THREADS
-	famfs_invalidate(p, len);
-	Py_END_ALLOW_THREADS
-	Py_RETURN_NONE;
+	return cache_op(args, kwds, "O!|nn:invalidate", famfs_invalidate);
 }
 
 /* ---- famfs.stat ---- */

@@ -137,6 +137,16 @@ meta_sum() {
 	head -c $((2 * 1024 * 1024 + len)) "$1" | md5sum | cut -d' ' -f1
 }
 
+# skip_if_sanitized: install and packaging tests run in the plain build
+# only; in the sanitizer build (make check-asan) they would check the same
+# files again. Exits 77, which ctest reports as skipped.
+skip_if_sanitized() {
+	if [ "$FAMFS_SANITIZED" = 1 ]; then
+		echo "skip: install and packaging are checked in the plain build (make check)"
+		exit 77
+	fi
+}
+
 # done_testing: print the closing line and exit non-zero on any failure.
 done_testing() {
 	echo "$_famfs_pass passed, $_famfs_fail failed"

@@ -7,10 +7,7 @@
 # built against libfamfs-dev; dpkg --purge then leaves nothing behind.
 . "$(dirname "$0")/lib.sh"
 
-if [ "$FAMFS_SANITIZED" = 1 ]; then
-	echo "skip: install and packaging are checked in the plain build (make check)"
-	exit 77
-fi
+skip_if_sanitized
 PY=/usr/bin/python3
 OUT=$T/deb
 ROOT=$T/root
