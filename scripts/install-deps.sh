@@ -6,7 +6,7 @@ set -eu
 # python3-dev builds the Python module; bash-completion, debhelper, dh-python
 # and lintian are for make deb and the tests of completion and packages.
 PKGS="build-essential cmake pkg-config libfuse3-dev fuse3 zlib1g-dev uuid-dev
-libcmocka-dev libbpf-dev clang python3 python3-dev python3-numpy util-linux
+libcmocka-dev libbpf-dev libmount-dev clang python3 python3-dev python3-numpy util-linux
 bash-completion debhelper dh-python lintian"
 [ -n "${FAMFS_EXTRA_PKGS:-}" ] && PKGS="$PKGS $FAMFS_EXTRA_PKGS"
 

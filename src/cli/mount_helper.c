@@ -5,11 +5,12 @@
  * /etc/fstab line `DEV DIR famfs defaults,nofail 0 0` work.
  *
  * mount(8) runs /sbin/mount.famfs DEV DIR [-sfnv] [-N NS] [-o OPTS]
- * [-t TYPE]. The options are sorted out here: mount(8)'s own (defaults,
- * auto, x-* ...) are dropped, `ro` becomes famfs mount -r (`rw` undoes
- * it), `nofail` makes a missing DEV no error (as fstab(5) says),
- * `timeout=SECS` becomes famfs mount -t SECS, and every other option goes
- * to famfsd in famfs mount -o. Then it mounts exactly as `famfs mount`.
+ * [-t TYPE]. libmount sorts the options out: mount(8)'s and systemd's own
+ * (defaults, auto, x-* ...) are dropped, `nofail` makes a missing DEV no
+ * error (as fstab(5) says), `ro` becomes famfs mount -r (a later `rw`
+ * undoes it), `timeout=SECS` becomes famfs mount -t SECS, and every other
+ * option goes to famfsd in famfs mount -o. Then it mounts exactly as
+ * `famfs mount`.
  * Exit status follows mount(8): 0, 1 bad usage, 32 the mount failed.
  */
 #include <errno.h>
@@ -19,14 +20,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <libmount/libmount.h>
 
 #include "cli.h"
 
 #define MH_USAGE	1	/* mount(8): incorrect invocation */
 #define MH_FAILED	32	/* mount(8): mount failure */
-#define MH_OPTS_MAX	4096
 
 static const char helper_help[] =
 "usage: mount.famfs DEV DIR [-fnsv] [-o OPTS]\n"
@@ -49,21 +52,6 @@ static const char helper_help[] =
 "\n"
 "Exit status: 0 mounted, 1 bad usage, 32 the mount failed.\n";
 
-/* Options mount(8) and systemd handle themselves; a helper ignores them. */
-static bool mount8_option(const char *o)
-{
-	static const char *const names[] = {
-		"defaults", "auto", "noauto", "user", "nouser", "users",
-		"owner", "group", "_netdev", "nosuid", "nodev", "loud", "silent",
-		"nouser_xattr", NULL,
-	};
-
-	for (size_t i = 0; names[i]; i++)
-		if (!strcmp(o, names[i]))
-			return true;
-	return !strncmp(o, "x-", 2) || !strncmp(o, "comment=", 8);
-}
-
 static int helper_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 static int helper_usage(const char *fmt, ...)
@@ -78,40 +66,85 @@ static int helper_usage(const char *fmt, ...)
 	return MH_USAGE;
 }
 
-/*
- * Split @opts (mount(8)'s -o list, where a value may be double-quoted)
- * into *@ro, *@timeout and the famfsd list @fwd. Returns 0 or MH_USAGE.
- */
-static int sort_options(char *opts, bool *ro, bool *nofail, char **timeout, char *fwd,
-			size_t fwdlen)
-{
-	char *o = opts, *end;
-	bool quoted = false;
+/* What the -o list asks of famfs mount. */
+struct helper_opts {
+	bool ro;
+	bool nofail;
+	char *timeout;		/* timeout=SECS, or NULL */
+	char *fwd;		/* for famfsd (famfs mount -o), or NULL */
+};
 
-	while (o && *o) {
-		for (end = o; *end && (quoted || *end != ','); end++)
-			if (*end == '"')
-				quoted = !quoted;
-		if (quoted)
-			return helper_usage("unbalanced quote in options '%s'", opts);
-		if (*end)
-			*end++ = '\0';
-		if (!strcmp(o, "ro") || !strcmp(o, "rw")) {
-			*ro = o[1] == 'o';	/* the last one counts */
-		} else if (!strcmp(o, "nofail")) {
-			*nofail = true;
-		} else if (!strncmp(o, "timeout=", 8)) {
-			*timeout = o + 8;
-		} else if (*o && !mount8_option(o)) {
-			if (strlen(fwd) + strlen(o) + 2 > fwdlen)
-				return helper_usage("options too long: '%s'", o);
-			if (*fwd)
-				strcat(fwd, ",");
-			strcat(fwd, o);
-		}
-		o = end;
+/*
+ * Copy each option of @list to o->fwd, except those famfs mount takes
+ * itself (ro, rw, timeout=) and those always in effect on a FUSE mount
+ * (nosuid, nodev). Returns 0 or -ENOMEM.
+ */
+static int forward(char *list, struct helper_opts *o)
+{
+	static const char *const own[] = { "ro", "rw", "defaults", "nosuid", "nodev",
+					   "timeout", NULL };
+	char *name, *value, *n, *v;
+	size_t nlen, vlen, i;
+	int err;
+
+	while (list && !mnt_optstr_next_option(&list, &name, &nlen, &value, &vlen)) {
+		for (i = 0; own[i]; i++)
+			if (strlen(own[i]) == nlen && !strncmp(name, own[i], nlen))
+				break;
+		if (own[i])
+			continue;
+		n = strndup(name, nlen);
+		v = value ? strndup(value, vlen) : NULL;
+		err = !n || (value && !v) ? -ENOMEM : mnt_optstr_append_option(&o->fwd, n, v);
+		free(n);
+		free(v);
+		if (err)
+			return -ENOMEM;
 	}
 	return 0;
+}
+
+/*
+ * Sort mount(8)'s -o list with libmount: its userspace options (defaults,
+ * auto, nofail, x-*, comment= ...) are mount(8)'s or systemd's, of which
+ * only nofail concerns us; the VFS flags give ro; the rest is famfs's
+ * (timeout=) or famfsd's. Returns 0 or MH_USAGE.
+ */
+static int sort_options(const char *opts, struct helper_opts *o)
+{
+	char *user = NULL, *vfs = NULL, *fs = NULL, *val;
+	unsigned long flags = 0;
+	size_t vlen;
+	int rc = MH_USAGE;
+
+	if (mnt_split_optstr(opts, &user, &vfs, &fs, 0, 0) ||
+	    (vfs && mnt_optstr_get_flags(vfs, &flags, mnt_get_builtin_optmap(MNT_LINUX_MAP)))) {
+		helper_usage("cannot parse options '%s'", opts);
+		goto out;
+	}
+	o->ro = flags & MS_RDONLY;
+	o->nofail = user && !mnt_optstr_get_option(user, "nofail", NULL, NULL);
+	if (fs && !mnt_optstr_get_option(fs, "timeout", &val, &vlen)) {
+		if (!val || !vlen) {
+			helper_usage("timeout= needs a number of seconds");
+			goto out;
+		}
+		o->timeout = strndup(val, vlen);
+		if (!o->timeout) {
+			helper_usage("out of memory");
+			goto out;
+		}
+	}
+	if (forward(vfs, o) || forward(fs, o)) {
+		helper_usage("out of memory");
+		goto out;
+	}
+	rc = 0;
+out:
+	free(user);
+	free(vfs);
+	free(fs);
+	return rc;
 }
 
 int mount_helper_main(int argc, char **argv)
@@ -120,9 +153,9 @@ int mount_helper_main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	static char fwd[MH_OPTS_MAX];
-	char *opts = NULL, *timeout = NULL, *args[12];
-	bool ro = false, nofail = false, fake = false, verbose = false;
+	struct helper_opts o = { 0 };
+	char *opts = NULL, *args[12];
+	bool fake = false, verbose = false;
 	struct stat st;
 	int c, n = 0, rc;
 
@@ -155,10 +188,10 @@ int mount_helper_main(int argc, char **argv)
 	}
 	if (argc - optind != 2)
 		return helper_usage("expected DEV and DIR");
-	if (opts && sort_options(opts, &ro, &nofail, &timeout, fwd, sizeof(fwd)))
+	if (opts && sort_options(opts, &o))
 		return MH_USAGE;
 	/* nofail: a device that does not exist is no error (fstab(5)). */
-	if (nofail && stat(argv[optind], &st) && errno == ENOENT) {
+	if (o.nofail && stat(argv[optind], &st) && errno == ENOENT) {
 		if (verbose)
 			printf("mount.famfs: %s does not exist (nofail): nothing mounted\n",
 			       argv[optind]);
@@ -166,15 +199,15 @@ int mount_helper_main(int argc, char **argv)
 	}
 
 	args[n++] = "mount";
-	if (ro)
+	if (o.ro)
 		args[n++] = "-r";
-	if (timeout) {
+	if (o.timeout) {
 		args[n++] = "-t";
-		args[n++] = timeout;
+		args[n++] = o.timeout;
 	}
-	if (*fwd) {
+	if (o.fwd) {
 		args[n++] = "-o";
-		args[n++] = fwd;
+		args[n++] = o.fwd;
 	}
 	args[n++] = argv[optind];
 	args[n++] = argv[optind + 1];
@@ -202,6 +235,8 @@ int mount_helper_main(int argc, char **argv)
 	cli_verb_name = "mount";
 	optind = 0;		/* cmd_mount parses its own argv */
 	rc = cmd_mount(n, args);
+	free(o.timeout);
+	free(o.fwd);
 	if (rc == CLI_USAGE)
 		return MH_USAGE;
 	return rc == CLI_OK ? 0 : MH_FAILED;
