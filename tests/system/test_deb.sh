@@ -3,7 +3,8 @@
 # debhelper and passed by lintian (scripts/build-deb.sh fails on any lintian
 # error), installed with dpkg --root into a scratch root, then run from
 # there: famfs --help, a device round trip through an installed famfs mount
-# (and the installed famfsd), the shim, the Python module and a program
+# (and the installed famfsd), the shim, the Python module (also through the
+# packaged BPF resolver, with no GET_FMAP) and a program
 # built against libfamfs-dev; dpkg --purge then leaves nothing behind.
 . "$(dirname "$0")/lib.sh"
 
@@ -70,6 +71,19 @@ check "a program built against libfamfs-dev (pkg-config)" bash -c \
 	"cc -Wall -Werror -o '$T/app' '$T/app.c' \$(PKG_CONFIG_PATH='$L/pkgconfig' PKG_CONFIG_SYSROOT_DIR='$ROOT' pkg-config --cflags --libs famfs)"
 check "runs with the installed libfamfs.so.0" env LD_LIBRARY_PATH="$L" "$T/app" "$MNT/data"
 check "installed famfs umount" "$U/bin/famfs" umount "$MNT"
+
+# The packaged BPF object loads (strip and dwz left it whole), and the
+# installed library maps through the BPF resolver with no GET_FMAP.
+get_fmap() { "$U/bin/famfs" stats --json "$MNT" | $PY -c 'import json,sys; print(json.load(sys.stdin)["ops"]["get_fmap"])'; }
+check "installed famfs mount -o bpf, with the packaged BPF object" env -u FAMFSD \
+	FAMFS_BPF_OBJ="$L/famfs/famfs_iomap.bpf.o" "$U/bin/famfs" mount -o bpf "$DEV" "$MNT"
+check "the installed Python module maps through it" env LD_LIBRARY_PATH="$L" \
+	PYTHONPATH="$U/lib/python3/dist-packages" $PY -c "
+import famfs, sys
+with famfs.map('$MNT/data') as m:
+    sys.exit(0 if bytes(memoryview(m)) == open('$T/data', 'rb').read() else 1)"
+check_eq "with no GET_FMAP" 0 "$(get_fmap)"
+check "installed famfs umount (bpf)" "$U/bin/famfs" umount "$MNT"
 
 check "dpkg --root --purge the four packages" dpkg --root="$ROOT" --force-depends \
 	--force-script-chrootless --purge famfs libfamfs0 libfamfs-dev python3-famfs
