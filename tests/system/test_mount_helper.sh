@@ -50,6 +50,7 @@ famfsd_gone() { ! pgrep -f "famfsd .* $MNT\$" >/dev/null; }
 
 track_mount "$MNT"
 check "mount -t famfs DEV DIR" mount -t famfs "$DEV" "$MNT"
+check_eq "and says nothing (a helper is silent on success)" "" "$(cat "$T/out")"
 check_eq "it is a fuse.famfs mount" "fuse.famfs" "$(fstype)"
 check "the file is there and verifies" "$FAMFS" verify -S 21 -f "$MNT/f"
 check "famfs sees the mount" "$FAMFS" stats "$MNT"
