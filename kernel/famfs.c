@@ -30,28 +30,35 @@ bool fuse_famfs_offer(struct fuse_conn *fc)
 	return capable(CAP_SYS_RAWIO) && uid_eq(fc->user_id, GLOBAL_ROOT_UID);
 }
 
-/* INIT reply: famfs is on only if the server accepted what we offered. */
+/*
+ * INIT reply: famfs is on only if the server accepted what we offered, and
+ * only for a server that holds CAP_SYS_RAWIO itself. The reply is processed
+ * in the context of the process that wrote it to /dev/fuse, and that need
+ * not be the mounter: mount.fuse3 -o drop_privileges, or any helper that
+ * mounts and hands the /dev/fuse descriptor on, leaves a server without
+ * the capability on a mount owned by root. Such a server must not name
+ * devices for the kernel to map. virtio-fs replies arrive in a kworker,
+ * with no server process to check, so famfs is /dev/fuse only.
+ */
 void fuse_famfs_init_reply(struct fuse_conn *fc, u64 offered, u64 accepted)
 {
-	if ((offered & FUSE_DAX_FMAP) && (accepted & FUSE_DAX_FMAP))
-		fc->famfs_iomap = 1;
-}
+	struct famfs_conn *c;
 
-static struct famfs_conn *famfs_conn_get(struct fuse_conn *fc)
-{
-	struct famfs_conn *c = smp_load_acquire(&fc->famfs);
-
-	if (c)
-		return c;
+	if (!(offered & FUSE_DAX_FMAP) || !(accepted & FUSE_DAX_FMAP))
+		return;
+	if (fc->iq.ops != &fuse_dev_fiq_ops)
+		return;
+	if (!capable(CAP_SYS_RAWIO)) {
+		pr_notice_ratelimited("famfs: the server (pid %d) accepted FUSE_DAX_FMAP without CAP_SYS_RAWIO: refused\n",
+				      task_tgid_vnr(current));
+		return;
+	}
 	c = kzalloc(sizeof(*c), GFP_KERNEL);
 	if (!c)
-		return NULL;
+		return;
 	mutex_init(&c->lock);
-	if (cmpxchg(&fc->famfs, NULL, c)) {
-		kfree(c);
-		c = smp_load_acquire(&fc->famfs);
-	}
-	return c;
+	fc->famfs = c;
+	fc->famfs_iomap = 1;
 }
 
 /* The published slot @idx of @fc, or NULL. */
@@ -180,11 +187,7 @@ static int famfs_fetch_meta(struct inode *inode, struct famfs_meta **out)
 				    get_node_id(inode), rc);
 		goto fail;
 	}
-	c = famfs_conn_get(fc);
-	if (!c) {
-		rc = -ENOMEM;
-		goto fail;
-	}
+	c = fc->famfs;
 	for (i = 0; i < FAMFS_KDEVS; i++) {
 		if (!(meta->fmap->dev_bitmap & (1ULL << i)) || famfs_kdev(fc, i))
 			continue;

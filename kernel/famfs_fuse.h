@@ -46,7 +46,7 @@ struct famfs_kdev {
 	char name[256];
 };
 
-/* The per-connection famfs state, allocated at the first GET_DAXDEV. */
+/* The per-connection famfs state, set when the server accepts FUSE_DAX_FMAP. */
 struct famfs_conn {
 	struct mutex lock;		/* serialises slot installs */
 	struct famfs_kdev *dev[FAMFS_KDEVS];	/* smp_store_release'd */

@@ -12,7 +12,8 @@
 #   A: KSTEP 1 mount natively, 2 unmodified programs, 3 counters and Cached,
 #      5 interleave chunk boundaries, 6 malformed fmaps, 7 upcalls per open
 #      and fault (native, shim, FUSE read), 8 poison, 9 unload and reload,
-#      10 famfsd killed under a mapping
+#      10 famfsd killed under a mapping, 13 FUSE_DAX_FMAP only for a
+#      server with CAP_SYS_RAWIO
 #   B: KSTEP 4 a client mounts natively and reads A's bytes through its own
 #      mapping
 KMOD=/vm/kmod/fuse.ko
@@ -337,11 +338,28 @@ kstep10() {
 		"stores (no upcall needed); a new open gets errno $_err; umount works"
 }
 
+# A raw FUSE server (vmfuse) that accepts FUSE_DAX_FMAP, keeping or dropping
+# CAP_SYS_RAWIO before it answers INIT. fusectl's famfs_poison says whether
+# famfs was negotiated: EINVAL for slot 99 if so, EOPNOTSUPP if not.
+kstep13() {
+	mkdir -p /mnt/raw
+	_keep=$(vmfuse init /mnt/raw keep 2>/tmp/raw.err)
+	_drop=$(vmfuse init /mnt/raw drop 2>>/tmp/raw.err)
+	if [ "$_keep" != 22 ] || [ "$_drop" != 95 ]; then
+		show /tmp/raw.err
+		kfail 13 "famfs_poison errno: server with CAP_SYS_RAWIO ${_keep:-?} (want 22," \
+			"negotiated), without ${_drop:-?} (want 95, refused)"
+		return 1
+	fi
+	kpass 13 "a root-owned mount gets FUSE_DAX_FMAP only if the server that accepts it" \
+		"holds CAP_SYS_RAWIO (mount.fuse3 -o drop_privileges does not)"
+}
+
 native_A() {
 	info "native scenario: our fuse.ko from kernel/"
 	if ! kstep1; then
 		mb_native_put $MB_A_NATIVE "A-ABORT $NONCE" 2>/dev/null
-		for _s in 2 3 5 6 7 8 9 10; do kfail $_s "not reached"; done
+		for _s in 2 3 5 6 7 8 9 10 13; do kfail $_s "not reached"; done
 		return 1
 	fi
 	if kstep2; then
@@ -358,6 +376,8 @@ native_A() {
 	mb_native_wait $MB_B_NATIVE "B-NATIVE $NONCE" 120 || info "B did not report B-NATIVE"
 	kstep8
 	kstep9 && kstep10 || kfail 10 "not reached"
+	grep -q " $MNT " /proc/mounts && { famfs umount $MNT >/dev/null 2>&1 || umount -l $MNT; }
+	kstep13
 }
 
 # ---- guest B ----

@@ -197,6 +197,7 @@ main() {
 	install_famfs
 	gcc -O2 -Wall -Wextra -o "$IRD/usr/bin/vmpoke" "$HERE/vmpoke.c"
 	gcc -O2 -Wall -Wextra -o "$IRD/usr/bin/vmnative" "$HERE/vmnative.c"
+	gcc -O2 -Wall -Wextra -o "$IRD/usr/bin/vmfuse" "$HERE/vmfuse.c"
 	install_native
 	[ -x /usr/bin/fusermount3 ] && cp /usr/bin/fusermount3 "$IRD/usr/bin/"
 	install_guest_files
