@@ -13,6 +13,8 @@
 #include <linux/capability.h>
 #include <linux/cred.h>
 #include <linux/fs.h>
+#include <linux/fs_struct.h>
+#include <linux/path.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -57,6 +59,8 @@ void fuse_famfs_init_reply(struct fuse_conn *fc, u64 offered, u64 accepted)
 	if (!c)
 		return;
 	mutex_init(&c->lock);
+	get_fs_root(current->fs, &c->root);
+	c->cred = get_current_cred();
 	fc->famfs = c;
 	fc->famfs_iomap = 1;
 }
@@ -108,7 +112,7 @@ static int famfs_get_daxdev(struct fuse_mount *fm, struct famfs_conn *c, unsigne
 		rc = 0;
 		goto out;
 	}
-	rc = famfs_kdev_open(dev->name, dev);
+	rc = famfs_kdev_open(c, dev->name, dev);
 	if (!rc) {
 		smp_store_release(&c->dev[idx], dev);
 		dev = NULL;
@@ -265,6 +269,8 @@ void fuse_famfs_conn_free(struct fuse_conn *fc)
 		famfs_kdev_close(c->dev[i]);
 		kfree(c->dev[i]);
 	}
+	path_put(&c->root);
+	put_cred(c->cred);
 	kfree(c);
 	fc->famfs = NULL;
 }

@@ -17,6 +17,7 @@
  * file, not claimed: mkfs, fsck, famfsd and other hosts keep using it. See
  * docs/kernel.md.
  */
+#include <linux/cred.h>
 #include <linux/dax.h>
 #include <linux/file.h>
 #include <linux/fs.h>
@@ -25,7 +26,6 @@
 #include <linux/memremap.h>
 #include <linux/mm.h>
 #include <linux/module.h>
-#include <linux/namei.h>
 #include <linux/pagemap.h>
 #include <linux/pfn_t.h>
 #include <linux/slab.h>
@@ -40,34 +40,45 @@
 /* ---- the device ---- */
 
 /*
- * Open @name, which must be a char device bound to device_dax, copy its
- * physical ranges into @dev and pin its pagemap, so that the memory cannot
- * be unplugged under a mapping (unbinding the device waits for the pin to
- * go at unmount). Errnos as V10's verify/acquire: -EINVAL not a char
- * device, -EACCES nodev mount, -EOPNOTSUPP not devdax, -ENODEV dead.
+ * Open @name, which must be an absolute path to a char device bound to
+ * device_dax, copy its physical ranges into @dev and pin its pagemap, so
+ * that the memory cannot be unplugged under a mapping (unbinding the
+ * device waits for the pin to go at unmount).
+ *
+ * The name is the server's, so it is resolved as the server sees it: from
+ * its root, with its credentials (@c, taken when it accepted
+ * FUSE_DAX_FMAP). This runs in the process that opened a famfs file, whose
+ * root, working directory and mount namespace are its own: an unprivileged
+ * opener that binds another device over /dev/dax0.0 in a namespace of its
+ * own must not make the kernel map that device for every user of the
+ * mount. Errnos as V10's verify/acquire: -EINVAL a relative name or not a
+ * char device, -EACCES nodev mount, -EOPNOTSUPP not devdax, -ENODEV dead.
  */
-int famfs_kdev_open(const char *name, struct famfs_kdev *dev)
+int famfs_kdev_open(const struct famfs_conn *c, const char *name, struct famfs_kdev *dev)
 {
+	const struct cred *old;
 	struct dev_dax *dev_dax;
-	struct inode *inode;
-	struct file *filp;
-	struct path path;
+	struct file *pathf, *filp;
+	const struct path *path;
 	int i, rc;
 
-	rc = kern_path(name, LOOKUP_FOLLOW, &path);
-	if (rc)
-		return rc;
-	inode = d_backing_inode(path.dentry);
-	if (!S_ISCHR(inode->i_mode)) {
-		path_put(&path);
+	if (name[0] != '/')
 		return -EINVAL;
-	}
-	if ((path.mnt->mnt_flags & MNT_NODEV) || (path.mnt->mnt_sb->s_iflags & SB_I_NODEV)) {
-		path_put(&path);
-		return -EACCES;
-	}
-	filp = dentry_open(&path, O_RDWR | O_LARGEFILE, current_cred());
-	path_put(&path);
+	/* O_PATH: only the lookup, the device itself is not opened yet */
+	old = override_creds(c->cred);
+	pathf = file_open_root(&c->root, name, O_PATH, 0);
+	revert_creds(old);
+	if (IS_ERR(pathf))
+		return PTR_ERR(pathf);
+	path = &pathf->f_path;
+	rc = 0;
+	if (!S_ISCHR(d_backing_inode(path->dentry)->i_mode))
+		rc = -EINVAL;
+	else if ((path->mnt->mnt_flags & MNT_NODEV) ||
+		 (path->mnt->mnt_sb->s_iflags & SB_I_NODEV))
+		rc = -EACCES;
+	filp = rc ? ERR_PTR(rc) : dentry_open(path, O_RDWR | O_LARGEFILE, c->cred);
+	fput(pathf);
 	if (IS_ERR(filp))
 		return PTR_ERR(filp);
 	if (!filp->f_op || !filp->f_op->owner ||

@@ -11,6 +11,7 @@
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
+#include <linux/path.h>
 #include <linux/types.h>
 #include <linux/uio.h>
 
@@ -46,9 +47,16 @@ struct famfs_kdev {
 	char name[256];
 };
 
-/* The per-connection famfs state, set when the server accepts FUSE_DAX_FMAP. */
+/*
+ * The per-connection famfs state, allocated when the server accepts
+ * FUSE_DAX_FMAP. GET_DAXDEV names are resolved from the server's root and
+ * opened with the server's credentials, both taken at that moment, never
+ * in the context of whichever process happens to open a file.
+ */
 struct famfs_conn {
 	struct mutex lock;		/* serialises slot installs */
+	struct path root;		/* the server's root directory */
+	const struct cred *cred;	/* the server's credentials */
 	struct famfs_kdev *dev[FAMFS_KDEVS];	/* smp_store_release'd */
 };
 
@@ -68,7 +76,7 @@ struct famfs_kdev *famfs_kdev(struct fuse_conn *fc, u64 idx);
 extern const struct file_operations fuse_famfs_poison_ops;
 
 /* famfs_dax.c: device access and the data path */
-int famfs_kdev_open(const char *name, struct famfs_kdev *dev);
+int famfs_kdev_open(const struct famfs_conn *c, const char *name, struct famfs_kdev *dev);
 void famfs_kdev_close(struct famfs_kdev *dev);
 ssize_t fuse_famfs_read_iter(struct kiocb *iocb, struct iov_iter *to);
 ssize_t fuse_famfs_write_iter(struct kiocb *iocb, struct iov_iter *from);

@@ -12,8 +12,9 @@
 #   A: KSTEP 1 mount natively, 2 unmodified programs, 3 counters and Cached,
 #      5 interleave chunk boundaries, 6 malformed fmaps, 7 upcalls per open
 #      and fault (native, shim, FUSE read), 8 poison, 9 unload and reload,
-#      10 famfsd killed under a mapping, 13 FUSE_DAX_FMAP only for a
-#      server with CAP_SYS_RAWIO
+#      10 famfsd killed under a mapping, 12 device names resolve as
+#      famfsd sees them, 13 FUSE_DAX_FMAP only for a server with
+#      CAP_SYS_RAWIO
 #   B: KSTEP 4 a client mounts natively and reads A's bytes through its own
 #      mapping
 KMOD=/vm/kmod/fuse.ko
@@ -338,6 +339,43 @@ kstep10() {
 		"stores (no upcall needed); a new open gets errno $_err; umount works"
 }
 
+# A fresh native mount where no file has been opened: the first open comes
+# from a process in a mount namespace of its own, where /dev/dax0.0 is
+# /dev/null, running as nobody. The kernel must open the device famfsd
+# named as famfsd sees it, with famfsd's credentials. And a relative device
+# name (vmfuse's GET_DAXDEV answers dax0.0 to an opener whose working
+# directory is /dev) must be refused, not looked up where the opener is.
+kstep12() {
+	grep -q " $MNT " /proc/mounts || native_mount $DEV $MNT ||
+		{ kfail 12 "native mount failed"; return 1; }
+	stats_json
+	[ "$(stat_of fuse_get_daxdev)" = 0 ] ||
+		{ kfail 12 "the mount opened a device before the test"; return 1; }
+	_why=
+	_e=$(vmnative nsopen $MNT/n-big.bin $SEED_BIG 2>/tmp/ns.err)
+	_rc=$?
+	if [ "$_e" != 0 ] || [ $_rc != 0 ]; then
+		show /tmp/ns.err
+		_why="$_why; open from another mount namespace got errno ${_e:-?} (exit $_rc):"
+		_why="$_why the device name was resolved there"
+	fi
+	mkdir -p /mnt/raw
+	_off=$(($(cat /sys/bus/dax/devices/dax0.0/size) - 2097152))
+	_rel=$(vmfuse file /mnt/raw $_off dax0.0 old 2>/tmp/raw.err)
+	case $_rel in
+	"open=22 "*) ;;
+	*) show /tmp/raw.err; _why="$_why; relative name dax0.0: $_rel (want open=22)" ;;
+	esac
+	if [ -n "$_why" ]; then
+		klog_show 3
+		kfail 12 "${_why#; }"
+		return 1
+	fi
+	kpass 12 "a first open from a mount namespace where /dev/dax0.0 is /dev/null, as" \
+		"nobody, reads the right bytes; a relative name is refused (EINVAL): names" \
+		"resolve as famfsd sees them"
+}
+
 # A raw FUSE server (vmfuse) that accepts FUSE_DAX_FMAP, keeping or dropping
 # CAP_SYS_RAWIO before it answers INIT. fusectl's famfs_poison says whether
 # famfs was negotiated: EINVAL for slot 99 if so, EOPNOTSUPP if not.
@@ -359,7 +397,7 @@ native_A() {
 	info "native scenario: our fuse.ko from kernel/"
 	if ! kstep1; then
 		mb_native_put $MB_A_NATIVE "A-ABORT $NONCE" 2>/dev/null
-		for _s in 2 3 5 6 7 8 9 10 13; do kfail $_s "not reached"; done
+		for _s in 2 3 5 6 7 8 9 10 12 13; do kfail $_s "not reached"; done
 		return 1
 	fi
 	if kstep2; then
@@ -376,6 +414,7 @@ native_A() {
 	mb_native_wait $MB_B_NATIVE "B-NATIVE $NONCE" 120 || info "B did not report B-NATIVE"
 	kstep8
 	kstep9 && kstep10 || kfail 10 "not reached"
+	kstep12
 	grep -q " $MNT " /proc/mounts && { famfs umount $MNT >/dev/null 2>&1 || umount -l $MNT; }
 	kstep13
 }

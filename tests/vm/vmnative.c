@@ -22,19 +22,27 @@
  *                                     nothing), create READY, wait (up to 60 s)
  *                                     for GO to exist, then check all of it
  *                                     (faulting the rest in) and store into it
+ *   vmnative nsopen FILE SEED         in a mount namespace of its own where
+ *                                     /dev/null is bound over /dev/dax0.0, as
+ *                                     nobody: open FILE and check its first
+ *                                     4 KiB; print the open's errno, 0 if none
  *
  * The pattern's 8-byte word at offset o is (o / 8) * K ^ SEED: every word
  * names its own offset, so bytes from the wrong place never pass.
  * Exit codes: 0 ok, 1 error or mismatch, 2 usage.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <sched.h>
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -243,6 +251,31 @@ static int cmd_hold(const char *path, uint64_t seed, const char *ready, const ch
 	return 0;
 }
 
+/*
+ * The kernel resolves GET_DAXDEV's name as famfsd sees it: not in the
+ * opener's mount namespace, where /dev/dax0.0 is here /dev/null.
+ */
+static int cmd_nsopen(const char *path, uint64_t seed)
+{
+	uint8_t buf[4096];
+	int fd;
+
+	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+	    mount("/dev/null", "/dev/dax0.0", NULL, MS_BIND, NULL))
+		return die("private mount namespace for", path);
+	if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
+	    setresuid(65534, 65534, 65534))
+		return die("become nobody for", path);
+	fd = open(path, O_RDONLY);
+	printf("%d\n", fd < 0 ? errno : 0);
+	if (fd < 0)
+		return 0;
+	if (pread(fd, buf, sizeof(buf), 0) != (ssize_t)sizeof(buf))
+		return die("pread", path);
+	close(fd);
+	return cmp_pat(buf, 0, sizeof(buf), seed, "read");
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : "";
@@ -258,6 +291,8 @@ int main(int argc, char **argv)
 		return cmd_poke(argv[2], num(argv[3]), num(argv[4]));
 	if (!strcmp(cmd, "hold") && (argc == 6 || (argc == 7 && !strcmp(argv[6], "lazy"))))
 		return cmd_hold(argv[2], num(argv[3]), argv[4], argv[5], argc == 7);
+	if (!strcmp(cmd, "nsopen") && argc == 4)
+		return cmd_nsopen(argv[2], num(argv[3]));
 	if (!strcmp(cmd, "readafter") && argc == 5)
 		return cmd_readafter(argv[2], argv[3], argv[4]);
 	if (!strcmp(cmd, "openerr") && argc == 3) {
@@ -270,6 +305,6 @@ int main(int argc, char **argv)
 	fprintf(stderr, "usage: vmnative gen OUT SIZE SEED | check FILE OFF LEN SEED read|mmap |\n"
 		"                faults FILE SEED | poke FILE OFF SEED | openerr FILE |\n"
 		"                readafter FILE READY GO |\n"
-		"                hold FILE SEED READY GO [lazy]\n");
+		"                hold FILE SEED READY GO [lazy] | nsopen FILE SEED\n");
 	return 2;
 }
