@@ -14,6 +14,7 @@
 #include <linux/cred.h>
 #include <linux/fs.h>
 #include <linux/fs_struct.h>
+#include <linux/pagemap.h>
 #include <linux/path.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -214,15 +215,23 @@ fail:
 }
 
 /*
- * Called at the end of fuse_open_common() after a successful OPEN. A famfs
- * connection fetches each regular file's map once per inode; a failure
- * fails the open(2) with that errno (the caller sends RELEASE).
+ * Called after a successful OPEN (end of fuse_open_common()) or CREATE
+ * (fuse_create_open()). A famfs connection fetches each regular file's map
+ * once per inode; a failure fails the open(2) with that errno (the server
+ * gets RELEASE).
+ *
+ * The map is only installed on an inode whose page cache is empty and
+ * unmapped. S_DAX over a page cache would make the mm take its pages and
+ * shadow entries for DAX entries (truncate would "disassociate" pfns made
+ * of shadow bits). Every open of a famfs connection gets the map before
+ * it can fill a page cache, so this refuses (EBUSY) only a server that
+ * gave a file to the page cache without famfs.
  */
 int fuse_famfs_open(struct inode *inode, struct file *file)
 {
 	struct fuse_inode *fi = get_fuse_inode(inode);
 	struct famfs_meta *meta;
-	int rc;
+	int rc = 0;
 
 	if (!get_fuse_conn(inode)->famfs_iomap || !S_ISREG(inode->i_mode))
 		return 0;
@@ -235,6 +244,12 @@ int fuse_famfs_open(struct inode *inode, struct file *file)
 	if (fi->famfs_meta) {		/* the first map wins */
 		kvfree(meta->fmap);
 		kfree(meta);
+	} else if (!mapping_empty(inode->i_mapping) || mapping_mapped(inode->i_mapping)) {
+		pr_notice_ratelimited("famfs: nodeid %llu has a page cache: no map\n",
+				      get_node_id(inode));
+		kvfree(meta->fmap);
+		kfree(meta);
+		rc = -EBUSY;
 	} else {
 		i_size_write(inode, meta->fmap->file_size);
 		smp_store_release(&fi->famfs_meta, meta);
@@ -242,7 +257,7 @@ int fuse_famfs_open(struct inode *inode, struct file *file)
 		inode->i_flags |= S_DAX;
 	}
 	inode_unlock(inode);
-	return 0;
+	return rc;
 }
 
 void fuse_famfs_free_inode(struct inode *inode)

@@ -14,7 +14,7 @@
 #      and fault (native, shim, FUSE read), 8 poison, 9 unload and reload,
 #      10 famfsd killed under a mapping, 12 device names resolve as
 #      famfsd sees them, 13 FUSE_DAX_FMAP only for a server with
-#      CAP_SYS_RAWIO
+#      CAP_SYS_RAWIO, 14 a file made by CREATE gets its map at once
 #   B: KSTEP 4 a client mounts natively and reads A's bytes through its own
 #      mapping
 KMOD=/vm/kmod/fuse.ko
@@ -393,11 +393,30 @@ kstep13() {
 		"holds CAP_SYS_RAWIO (mount.fuse3 -o drop_privileges does not)"
 }
 
+# vmfuse serves one 2 MiB file at the device's last 2 MiB (no famfs file
+# lives there). A file that CREATE made must be native from its first read.
+kstep14() {
+	_off=$(($(cat /sys/bus/dax/devices/dax0.0/size) - 2097152))
+	_why=
+	mkdir -p /mnt/raw
+	_new=$(vmfuse file /mnt/raw $_off /dev/dax0.0 new 2>/tmp/raw.err)
+	[ "$_new" = "open=0 match=1 read=0 get_fmap=1" ] ||
+		_why="$_why; O_CREAT: $_new (want open=0 match=1 read=0 get_fmap=1)"
+	klog_clean || { klog_show 10; _why="$_why; BUG/Oops/WARNING in the kernel log"; }
+	if [ -n "$_why" ]; then
+		show /tmp/raw.err
+		kfail 14 "${_why#; }"
+		return 1
+	fi
+	kpass 14 "a file made by CREATE reads the device with no READ upcall (GET_FMAP" \
+		"right after CREATE)"
+}
+
 native_A() {
 	info "native scenario: our fuse.ko from kernel/"
 	if ! kstep1; then
 		mb_native_put $MB_A_NATIVE "A-ABORT $NONCE" 2>/dev/null
-		for _s in 2 3 5 6 7 8 9 10 12 13; do kfail $_s "not reached"; done
+		for _s in 2 3 5 6 7 8 9 10 12 13 14; do kfail $_s "not reached"; done
 		return 1
 	fi
 	if kstep2; then
@@ -417,6 +436,7 @@ native_A() {
 	kstep12
 	grep -q " $MNT " /proc/mounts && { famfs umount $MNT >/dev/null 2>&1 || umount -l $MNT; }
 	kstep13
+	kstep14
 }
 
 # ---- guest B ----
