@@ -265,7 +265,8 @@ static size_t raw_iext(uint8_t *b, uint32_t nstrips, uint32_t chunk, uint64_t nb
 
 /*
  * Malformed replies, one per rule of the kernel's validator (and the
- * module's device-size check and the fuse core's 4 KiB limit); make
+ * module's device-size and strip-reach checks and the fuse core's 4 KiB
+ * limit); make
  * check-vm has famfsd send each to the kernel. Their extents sit at 1 GiB,
  * inside a 4 GiB device's data area.
  */
@@ -322,6 +323,12 @@ static void seeds_fmap_bad(void)
 	n += raw_iext(b + n, 2, (uint32_t)M2, 2 * M2);
 	n += raw_ext(b + n, 0, G, M2);
 	put("fuzz_fmap", "bad-strips-truncated", b, n, NULL, 0);
+	/* V10 accepts it: chunk 3 lands 2 MiB past the end of strip 1 */
+	n = raw_hdr(b, FAMFS_EXT_INTERLEAVE, 1, 4 * M2);
+	n += raw_iext(b + n, 2, (uint32_t)M2, 4 * M2);
+	n += raw_ext(b + n, 0, G, 3 * M2);
+	n += raw_ext(b + n, 0, G + 8 * M2, M2);
+	put("fuzz_fmap", "bad-strip-overrun", b, n, NULL, 0);
 	memset(b, 0, sizeof(b));
 	n = raw_hdr(b, FAMFS_EXT_SIMPLE, 1, M2);
 	n += raw_ext(b + n, 0, G, M2);

@@ -128,33 +128,29 @@ out:
 }
 
 /*
- * Every extent or strip must lie inside its device. V10 does not check
- * this; without it a map could reach memory past the device.
+ * Every extent or strip must lie inside its device, and every byte the
+ * resolver can reach inside its strip (famfs_fmap_check_bounds). V10
+ * checks neither; without them a map could reach memory past the device,
+ * or another file's memory.
  */
 static int famfs_check_bounds(struct fuse_conn *fc, const struct famfs_fmap *f)
 {
-	const struct famfs_fmap_ext *x;
+	u64 size[FAMFS_KDEVS] = { 0 };
 	struct famfs_kdev *dev;
-	u32 i, n;
+	unsigned int i;
+	int rc;
 
-	if (f->ext_type == FAMFS_EXT_SIMPLE) {
-		x = f->se;
-		n = f->nextents;
-	} else {
-		x = f->strips;
-		n = f->nstrips_total;
+	BUILD_BUG_ON(FAMFS_KDEVS != FAMFS_MAX_DAXDEVS);
+	for (i = 0; i < FAMFS_KDEVS; i++) {
+		dev = famfs_kdev(fc, i);
+		if (dev)
+			size[i] = dev->size;
 	}
-	for (i = 0; i < n; i++) {
-		dev = famfs_kdev(fc, x[i].devindex);
-		if (!dev)
-			return -EIO;
-		if (x[i].offset > dev->size || x[i].len > dev->size - x[i].offset) {
-			pr_notice_ratelimited("famfs: extent %u [%#llx, +%#llx) is outside %s (%#llx bytes)\n",
-					      i, x[i].offset, x[i].len, dev->name, dev->size);
-			return -EINVAL;
-		}
-	}
-	return 0;
+	rc = famfs_fmap_check_bounds(f, size);
+	if (rc)
+		pr_notice_ratelimited("famfs: fmap rejected: an extent or strip reaches outside its device or strip (%d)\n",
+				      rc);
+	return rc;
 }
 
 /* Fetch, validate and install the map of a regular file at open. */

@@ -3,7 +3,8 @@
  * fmap.c - file maps: built from log entries, encoded to and decoded from
  * the kernel's V10 GET_FMAP wire format with the kernel's validation rules
  * (famfs_fuse_meta_alloc), resolved per offset with the kernel's arithmetic
- * (famfs_fuse_iomap_begin), and walked as merged device segments for
+ * (famfs_fuse_iomap_begin), checked against the bounds the kernel module
+ * adds (devices, strips), and walked as merged device segments for
  * mapping. Also the 280-byte fuse_daxdev_out. Pure: no I/O, no allocation.
  *
  * The same file is compiled into the kernel module (kernel/), so that the
@@ -61,14 +62,19 @@ static uint64_t min_u64(uint64_t a, uint64_t b)
 	return a < b ? a : b;
 }
 
-/* round_up(v, PMD), saturating instead of wrapping. */
-static uint64_t pmd_round_up(uint64_t v)
+/* round_up(v, a) for a > 0, saturating instead of wrapping. */
+static uint64_t round_up_sat(uint64_t v, uint64_t a)
 {
-	uint64_t r = v % FAMFS_PMD_SIZE;
+	uint64_t r = v % a;
 
 	if (!r)
 		return v;
-	return v > UINT64_MAX - (FAMFS_PMD_SIZE - r) ? UINT64_MAX : v + (FAMFS_PMD_SIZE - r);
+	return v > UINT64_MAX - (a - r) ? UINT64_MAX : v + (a - r);
+}
+
+static uint64_t pmd_round_up(uint64_t v)
+{
+	return round_up_sat(v, FAMFS_PMD_SIZE);
 }
 
 static void set_dev_bit(struct famfs_fmap *f, uint64_t devindex)
@@ -398,6 +404,85 @@ eio:
 	out->length = 0;
 	return famfs_err(-EIO, "fmap: no extent covers offset 0x%llx",
 			 (unsigned long long)pos);
+}
+
+/* ---- bounds beyond V10's validation ---- */
+
+static int check_devices(const struct famfs_fmap *f, const uint64_t dev_size[FAMFS_MAX_DAXDEVS])
+{
+	int simple = f->ext_type == FAMFS_EXT_SIMPLE;
+	const struct famfs_fmap_ext *x = simple ? f->se : f->strips;
+	uint32_t i, n = simple ? f->nextents : f->nstrips_total;
+	uint64_t ds;
+
+	if (n > (simple ? FAMFS_FMAP_MAX_EXTENTS : FAMFS_FMAP_STRIP_POOL))
+		return famfs_err(-EINVAL, "fmap: %u extents or strips", n);
+	for (i = 0; i < n; i++) {
+		ds = x[i].devindex < FAMFS_MAX_DAXDEVS ? dev_size[x[i].devindex] : 0;
+		if (x[i].offset > ds || x[i].len > ds - x[i].offset)
+			return famfs_err(-EINVAL, "fmap: %s %u [0x%llx, +0x%llx) is outside device "
+					 "%llu (0x%llx bytes)", simple ? "extent" : "strip", i,
+					 (unsigned long long)x[i].offset,
+					 (unsigned long long)x[i].len,
+					 (unsigned long long)x[i].devindex, (unsigned long long)ds);
+	}
+	return 0;
+}
+
+/*
+ * The file bytes famfs_fmap_resolve() maps into interleaved extent @ie, at
+ * @base of @reach reachable ones, are [0, span): whole chunks (a resolved
+ * length runs to the end of its chunk), never past @reach. Chunk k is at
+ * (k / N) * C of strip k % N; the last chunk of each strip must fit in it.
+ */
+static int check_strips(const struct famfs_fmap *f, uint32_t i, uint64_t e, uint64_t base,
+			uint64_t reach)
+{
+	const struct famfs_fmap_iext *ie = &f->ie[i];
+	uint64_t c = ie->chunk_size, ns = ie->nstrips, span, last, j, k, need;
+
+	if (!c || !ns || ns > FAMFS_FMAP_MAX_STRIPS || ie->first + ns > FAMFS_FMAP_STRIP_POOL)
+		return famfs_err(-EINVAL, "fmap: interleaved extent %u: bad chunk or strips", i);
+	span = round_up_sat(e, c);
+	if (span > reach - base)
+		span = reach - base;
+	last = (span - 1) / c;
+	for (j = 0; j < ns && j <= last; j++) {
+		k = j + (last - j) / ns * ns;
+		need = (k / ns) * c + min_u64(c, span - k * c);
+		if (need > f->strips[ie->first + j].len)
+			return famfs_err(-EINVAL, "fmap: interleaved extent %u: chunk %llu needs "
+					 "0x%llx bytes of strip %llu, which has 0x%llx", i,
+					 (unsigned long long)k, (unsigned long long)need,
+					 (unsigned long long)j,
+					 (unsigned long long)f->strips[ie->first + j].len);
+	}
+	return 0;
+}
+
+int famfs_fmap_check_bounds(const struct famfs_fmap *f,
+			    const uint64_t dev_size[FAMFS_MAX_DAXDEVS])
+{
+	uint64_t base = 0, reach = round_up_sat(f->file_size, FAMFS_FMAP_PAGE_SIZE), e;
+	uint32_t i;
+	int rc;
+
+	rc = check_devices(f, dev_size);
+	if (rc || f->ext_type != FAMFS_EXT_INTERLEAVE)
+		return rc;
+	if (f->nextents > FAMFS_FMAP_MAX_EXTENTS)
+		return famfs_err(-EINVAL, "fmap: nextents %u (max %d)", f->nextents,
+				 FAMFS_FMAP_MAX_EXTENTS);
+	for (i = 0; i < f->nextents && base < reach; i++) {
+		e = min_u64(f->ie[i].nbytes, f->file_size);
+		if (!e)
+			break;			/* the resolver fails from here on */
+		rc = check_strips(f, i, e, base, reach);
+		if (rc)
+			return rc;
+		base = e >= reach - base ? reach : base + e;
+	}
+	return 0;
 }
 
 /* ---- segment walk ---- */

@@ -44,6 +44,7 @@ extern "C" {
 #define FAMFS_DAXDEV_NAME_MAX		256
 #define FAMFS_MAX_DAXDEVS		24
 #define FAMFS_PMD_SIZE			0x200000ULL
+#define FAMFS_FMAP_PAGE_SIZE		4096ULL	/* faults map whole pages */
 
 enum famfs_fmap_file_type {
 	FAMFS_FILE_REG = 0,
@@ -117,6 +118,20 @@ struct famfs_iomap {
  */
 int famfs_fmap_resolve(const struct famfs_fmap *f, uint64_t pos, uint64_t len,
 		       struct famfs_iomap *out);
+
+/*
+ * Bounds the kernel module adds to V10's validation, once the devices are
+ * known: every extent and strip lies inside its device (@dev_size[i] bytes,
+ * 0 for a device that is not there), and every device byte that
+ * famfs_fmap_resolve() can name for a file offset that reads, writes or
+ * faults reach (below file_size rounded up to a page; a resolved length
+ * runs to the end of its chunk) lies inside the strip it comes from. V10
+ * checks neither: an interleaved extent whose strips are shorter than its
+ * chunks need resolves past a strip's end, into memory the file does not
+ * own. Returns 0 or -EINVAL.
+ */
+int famfs_fmap_check_bounds(const struct famfs_fmap *f,
+			    const uint64_t dev_size[FAMFS_MAX_DAXDEVS]);
 
 /*
  * A run of the file that is contiguous on one device: file bytes

@@ -2,8 +2,9 @@
 /*
  * famfs_fmapcheck.c - what the kernel module must answer when famfsd sends
  * FILE as a GET_FMAP reply: the open(2) errno, by the same rules the module
- * runs (lib/fmap.c's decoder and validator, then the device-size bounds
- * check), or 0. make check-vm compares it with what open(2) really gets.
+ * runs (lib/fmap.c's decoder and validator, then its device and strip
+ * bounds for a device of DEV_SIZE bytes at index 0), or 0. make check-vm
+ * compares it with what open(2) really gets.
  *
  *   famfs_fmapcheck DEV_SIZE FILE...    prints "NAME ERRNO" per file
  *
@@ -22,21 +23,15 @@
 static int expect(const uint8_t *buf, ssize_t len, uint64_t dev_size)
 {
 	static struct famfs_fmap f;
-	const struct famfs_fmap_ext *x;
-	uint32_t i, n;
+	uint64_t sizes[FAMFS_MAX_DAXDEVS] = { dev_size };
 	int rc;
 
 	if (len > FAMFS_FMAP_MSG_MAX)
 		return EIO;
 	rc = famfs_fmap_decode(buf, (size_t)len, &f);
-	if (rc)
-		return -rc;
-	x = f.ext_type == FAMFS_EXT_SIMPLE ? f.se : f.strips;
-	n = f.ext_type == FAMFS_EXT_SIMPLE ? f.nextents : f.nstrips_total;
-	for (i = 0; i < n; i++)
-		if (x[i].offset > dev_size || x[i].len > dev_size - x[i].offset)
-			return EINVAL;
-	return 0;
+	if (!rc)
+		rc = famfs_fmap_check_bounds(&f, sizes);
+	return -rc;
 }
 
 int main(int argc, char **argv)

@@ -326,6 +326,91 @@ static void test_decode_interleave_rules(void **state)
 	assert_err(famfs_fmap_decode(b, n, &d), -EINVAL, "less than file size");
 }
 
+/* ---- bounds ---- */
+
+/* A raw interleaved reply at @b: @n extents, @size bytes; returns 32. */
+static size_t ilv_hdr(uint8_t *b, uint32_t n, uint64_t size)
+{
+	memset(b, 0, FAMFS_FMAP_MSG_MAX);
+	wr32(b + 4, FAMFS_EXT_INTERLEAVE);
+	wr32(b + 8, n);
+	wr64(b + 16, size);
+	return 32;
+}
+
+/* An interleaved extent at @p with @ns strips of @len[i] at @off[i]. */
+static size_t ilv_ext(uint8_t *p, uint64_t chunk, uint64_t nbytes, uint32_t ns,
+		      const uint64_t *off, const uint64_t *len)
+{
+	wr32(p, ns);
+	wr32(p + 4, (uint32_t)chunk);
+	wr64(p + 8, nbytes);
+	for (uint32_t i = 0; i < ns; i++) {
+		wr64(p + 24 + 24 * i + 8, off[i]);
+		wr64(p + 24 + 24 * i + 16, len[i]);
+	}
+	return 24 + 24 * (size_t)ns;
+}
+
+static void test_check_bounds(void **state)
+{
+	uint64_t dev[FAMFS_MAX_DAXDEVS] = { 4096 * MiB };
+	const uint64_t off2[2] = { 1024 * MiB, 1040 * MiB }, len2[2] = { 6 * MiB, 2 * MiB };
+	uint64_t len1[1] = { 2 * MiB };
+	struct famfs_fmap f;
+	uint8_t b[FAMFS_FMAP_MSG_MAX];
+	size_t n, n0;
+
+	(void)state;
+	simple_map(&f, 7 * MiB);
+	assert_int_equal(famfs_fmap_check_bounds(&f, dev), 0);
+	dev[0] = 23 * MiB;
+	assert_err(famfs_fmap_check_bounds(&f, dev), -EINVAL, "extent 1 [0x1400000, +0x400000)");
+	dev[0] = 0;
+	assert_err(famfs_fmap_check_bounds(&f, dev), -EINVAL, "outside device 0");
+	dev[0] = 4096 * MiB;
+
+	/* the layout famfs cp makes: whole chunks, equal strips */
+	ileave_map(&f, 16 * MiB, 4, 2 * MiB, 100 * MiB, 16 * MiB, 4 * MiB);
+	assert_int_equal(famfs_fmap_check_bounds(&f, dev), 0);
+	ileave_map(&f, 17 * MiB, 4, 2 * MiB, 100 * MiB, 16 * MiB, 6 * MiB);
+	assert_int_equal(famfs_fmap_check_bounds(&f, dev), 0);
+	dev[0] = 148 * MiB + 2 * MiB;
+	assert_err(famfs_fmap_check_bounds(&f, dev), -EINVAL, "strip 3");
+	dev[0] = 4096 * MiB;
+
+	/* V10 accepts this (strips add up to the size); chunk 3 is past strip 1 */
+	n = ilv_hdr(b, 1, 8 * MiB);
+	n += ilv_ext(b + n, 2 * MiB, 8 * MiB, 2, off2, len2);
+	assert_int_equal(famfs_fmap_decode(b, n, &f), 0);
+	assert_err(famfs_fmap_check_bounds(&f, dev), -EINVAL,
+		   "chunk 3 needs 0x400000 bytes of strip 1, which has 0x200000");
+	/* the same strips for a 5 MiB file: chunk 3 is never reached */
+	wr64(b + 16, 5 * MiB);
+	assert_int_equal(famfs_fmap_decode(b, n, &f), 0);
+	assert_int_equal(famfs_fmap_check_bounds(&f, dev), 0);
+	/* ... but a 6 MiB + 1 file reaches into it (page rounding) */
+	wr64(b + 16, 6 * MiB + 1);
+	assert_int_equal(famfs_fmap_decode(b, n, &f), 0);
+	assert_err(famfs_fmap_check_bounds(&f, dev), -EINVAL, "chunk 3 needs 0x201000");
+
+	/*
+	 * Two interleaved extents, the first holding 3 MiB of a 4 MiB chunk: a
+	 * read resolved at 2 MiB runs to the end of that chunk, so its strip
+	 * must hold the whole chunk.
+	 */
+	n = n0 = ilv_hdr(b, 2, 5 * MiB);
+	n += ilv_ext(b + n, 4 * MiB, 3 * MiB, 1, &off2[0], len1);
+	n += ilv_ext(b + n, 2 * MiB, 2 * MiB, 1, &off2[1], &len2[0]);
+	assert_int_equal(famfs_fmap_decode(b, n, &f), 0);
+	assert_err(famfs_fmap_check_bounds(&f, dev), -EINVAL,
+		   "interleaved extent 0: chunk 0 needs 0x400000 bytes of strip 0");
+	len1[0] = 4 * MiB;
+	(void)ilv_ext(b + n0, 4 * MiB, 3 * MiB, 1, &off2[0], len1);
+	assert_int_equal(famfs_fmap_decode(b, n, &f), 0);
+	assert_int_equal(famfs_fmap_check_bounds(&f, dev), 0);
+}
+
 /* ---- resolve ---- */
 
 static void test_resolve_interleave_kernel_example(void **state)
@@ -600,6 +685,7 @@ int main(void)
 		cmocka_unit_test(test_encode_interleave),
 		cmocka_unit_test(test_decode_header_rules),
 		cmocka_unit_test(test_decode_interleave_rules),
+		cmocka_unit_test(test_check_bounds),
 		cmocka_unit_test(test_resolve_interleave_kernel_example),
 		cmocka_unit_test(test_resolve_simple),
 		cmocka_unit_test(test_walk_simple),
