@@ -261,7 +261,12 @@ ssize_t fuse_famfs_read_iter(struct kiocb *iocb, struct iov_iter *to)
 /*
  * Writes never extend, allocate or upcall. A write starting at or past
  * EOF is -EFBIG (as famfsd answers FUSE WRITE); one crossing EOF is cut.
- * The stores bypass the CPU cache (flushed), for other hosts to see.
+ * The stores bypass the CPU cache (non-temporal), for other hosts to see.
+ * Non-temporal stores are weakly ordered, even with each other, and sit in
+ * this CPU's write-combining buffers until a fence: the fence before
+ * returning makes a write(2) that returned visible to other hosts before
+ * anything this thread does next, as famfsd's FUSE WRITE does. famfsd's
+ * FSYNC cannot do it for us: its fence runs on another CPU.
  */
 ssize_t fuse_famfs_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
@@ -297,6 +302,8 @@ ssize_t fuse_famfs_write_iter(struct kiocb *iocb, struct iov_iter *from)
 			break;
 		}
 	}
+	if (done)
+		wmb();		/* sfence: drain the non-temporal stores */
 	iocb->ki_pos = pos + done;
 	return done ? done : rc;
 }
