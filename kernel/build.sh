@@ -10,7 +10,8 @@
 # as fuse-famfs.patch, and lib/fmap.c with the headers it needs. This script
 #   1. picks the target kernel: the linux-image deb given (check-vm's guest
 #      kernel), else KVER, else the running kernel if it is a Debian 6.1,
-#      else the kernel behind linux-image-amd64; and its exact Debian version;
+#      else the kernel behind linux-image-amd64; and its exact Debian version
+#      (for the running kernel, the one it was built as: uname -v);
 #   2. apt-get downloads linux-source-6.1, linux-headers-KVER, its -common
 #      and linux-kbuild-6.1 of exactly that version into the cache, once;
 #   3. extracts fs/fuse and drivers/dax/dax-private.h from the source and
@@ -22,6 +23,7 @@
 #
 # Cache: $FAMFS_KMOD_CACHE, default /var/cache/famfs-kmod (about 300 MB: the
 # 139 MB source deb, its extract, the headers). Delete it to start over.
+# Concurrent runs take turns on it (flock on $CACHE/.lock).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -96,9 +98,27 @@ pick_kernel() {
 	6.1.0-*-amd64) ;;
 	*) die "kernel '${KVER:-none}' is not a Debian 12 6.1 kernel (6.1.0-NN-amd64); Debian's 6.12 kernels build fuse in (CONFIG_FUSE_FS=y), so no module can replace it" ;;
 	esac
-	DEBVER=$(pkg_version "linux-image-$KVER")
+	# The running kernel says which build it is ("... Debian 6.1.192-2 (date)"):
+	# the package may have been upgraded in place since it booted.
+	DEBVER=
+	[ "$KVER" = "$(uname -r)" ] &&
+		DEBVER=$(uname -v | sed -n 's/.* Debian \([0-9][^ ]*\) .*/\1/p')
+	[ -n "$DEBVER" ] || DEBVER=$(pkg_version "linux-image-$KVER")
 	[ -n "$DEBVER" ] || DEBVER=$(pkg_version "linux-headers-$KVER")
 	[ -n "$DEBVER" ] || die "cannot find the Debian version of linux-image-$KVER"
+}
+
+# One kernel/build.sh at a time downloads into and extracts in $CACHE
+# (check-vm runs of several users share it); later ones wait, then find it
+# ready.
+lock_cache() {
+	mkdir -p "$CACHE" 2>/dev/null && [ -w "$CACHE" ] ||
+		die "cannot write the download cache $CACHE (set FAMFS_KMOD_CACHE to a writable directory)"
+	exec 9>"$CACHE/.lock"
+	if ! flock -n 9; then
+		say "waiting for another kernel/build.sh to finish with $CACHE"
+		flock 9
+	fi
 }
 
 deb_of() { ls "$CACHE/debs/${1}_${2}_"*.deb 2>/dev/null | head -1; }
@@ -121,16 +141,20 @@ fetch() {
 
 # $CACHE/src-$DEBVER/: fs/fuse and dax-private.h of exactly this kernel.
 extract_source() {
-	local d=$CACHE/src-$DEBVER tmp
+	local d=$CACHE/src-$DEBVER tmp deb
 
 	[ -e "$d/.done" ] && return 0
 	say "extracting fs/fuse and drivers/dax/dax-private.h from linux-source-6.1 $DEBVER"
 	rm -rf "$d" && mkdir -p "$d"
 	tmp=$(mktemp -d "$CACHE/tmp.XXXXXX")
-	dpkg --fsys-tarfile "$(deb_of linux-source-6.1 "$DEBVER")" |
-		tar -x -C "$tmp" ./usr/src/linux-source-6.1.tar.xz
-	tar -xJf "$tmp/usr/src/linux-source-6.1.tar.xz" -C "$d" --strip-components=1 \
-		linux-source-6.1/fs/fuse linux-source-6.1/drivers/dax/dax-private.h
+	deb=$(deb_of linux-source-6.1 "$DEBVER")
+	if ! { dpkg --fsys-tarfile "$deb" | tar -x -C "$tmp" ./usr/src/linux-source-6.1.tar.xz &&
+		tar -xJf "$tmp/usr/src/linux-source-6.1.tar.xz" -C "$d" --strip-components=1 \
+			linux-source-6.1/fs/fuse linux-source-6.1/drivers/dax/dax-private.h; }; then
+		rm -rf "$tmp" "$d"
+		rm -f "$deb"	# damaged (an interrupted download?): fetch it again next time
+		die "cannot extract fs/fuse from $deb; removed it, run again to download it again"
+	fi
 	rm -rf "$tmp"
 	touch "$d/.done"
 }
@@ -192,9 +216,11 @@ main() {
 	command -v gcc-12 >/dev/null || die "gcc-12 is not installed (apt-get install gcc-12)"
 	pick_kernel
 	say "target kernel $KVER (Debian $DEBVER)"
+	lock_cache
 	fetch
 	extract_source
 	extract_headers
+	exec 9>&-
 	mkdir -p "$OUT"
 	OUT=$(cd "$OUT" && pwd)
 	stage
