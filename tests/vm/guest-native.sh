@@ -12,9 +12,10 @@
 #   A: KSTEP 1 mount natively, 2 unmodified programs, 3 counters and Cached,
 #      5 interleave chunk boundaries, 6 malformed fmaps, 7 upcalls per open
 #      and fault (native, shim, FUSE read), 8 poison, 9 unload and reload,
-#      10 famfsd killed under a mapping, 12 device names resolve as
-#      famfsd sees them, 13 FUSE_DAX_FMAP only for a server with
-#      CAP_SYS_RAWIO, 14 a file made by CREATE gets its map at once
+#      10 famfsd killed under a mapping, 11 the edges of a file (EOF,
+#      read-only opens, private mappings), 12 device names resolve as famfsd
+#      sees them, 13 FUSE_DAX_FMAP only for a server with CAP_SYS_RAWIO,
+#      14 a file made by CREATE gets its map at once
 #   B: KSTEP 4 a client mounts natively and reads A's bytes through its own
 #      mapping
 KMOD=/vm/kmod/fuse.ko
@@ -133,6 +134,12 @@ kstep2() {
 	vmnative faults $MNT/n-big.bin $SEED_BIG >/tmp/faults.out 2>/tmp/faults.err ||
 		{ show /tmp/faults.err; _why="$_why; mmap of n-big wrong"; }
 	info "n-big.bin through mmap: $(cat /tmp/faults.out) (2 MiB faults: 512 pages each)"
+	# 2 MiB faults: n-big is four whole, aligned 2 MiB pieces; 4 KiB faults
+	# would take one fault per page
+	_pg=$(sed -n 's/.*pages=\([0-9]*\).*/\1/p' /tmp/faults.out)
+	_ft=$(sed -n 's/.*faults=\([0-9]*\).*/\1/p' /tmp/faults.out)
+	[ -n "$_pg" ] && [ -n "$_ft" ] && [ $((_ft * 64)) -le "$_pg" ] ||
+		_why="$_why; n-big took ${_ft:-?} faults for ${_pg:-?} pages: no 2 MiB faults"
 	vmnative check $MNT/n-small.bin 0 $NSMALL $SEED_SMALL mmap 2>/tmp/chk.err ||
 		{ show /tmp/chk.err; _why="$_why; mmap of n-small wrong"; }
 	vmnative poke $MNT/n-dd.bin 4096 $SEED_CNT &&
@@ -335,6 +342,7 @@ kstep10() {
 	famfs umount $MNT >/dev/null 2>&1 || umount -l $MNT
 	klog_clean || { klog_show 10; kfail 10 "BUG/Oops/WARNING in the kernel log"; return 1; }
 	[ $_rc = 0 ] || { kfail 10 "the mapping broke when famfsd died (exit $_rc)"; return 1; }
+	[ "$_err" = 107 ] || { kfail 10 "a new open got errno $_err, not ENOTCONN (107)"; return 1; }
 	kpass 10 "famfsd killed under a mapping: the mapping keeps the right bytes and takes" \
 		"stores (no upcall needed); a new open gets errno $_err; umount works"
 }
@@ -374,6 +382,16 @@ kstep12() {
 	kpass 12 "a first open from a mount namespace where /dev/dax0.0 is /dev/null, as" \
 		"nobody, reads the right bytes; a relative name is refused (EINVAL): names" \
 		"resolve as famfsd sees them"
+}
+
+kstep11() {
+	vmnative edges $MNT/n-small.bin $SEED_SMALL >/tmp/edges.out 2>&1 ||
+		{ show /tmp/edges.out; kfail 11 "$(grep -c FAILED /tmp/edges.out) edge checks failed"; \
+		  return 1; }
+	klog_clean || { klog_show 10; kfail 11 "BUG/Oops/WARNING in the kernel log"; return 1; }
+	kpass 11 "reads at/across/past EOF, EFBIG at EOF and a write cut at EOF, no write" \
+		"through an O_RDONLY open (write, shared mmap, mprotect), private stores stay" \
+		"private, SIGBUS past EOF"
 }
 
 # A raw FUSE server (vmfuse) that accepts FUSE_DAX_FMAP, keeping or dropping
@@ -416,7 +434,7 @@ native_A() {
 	info "native scenario: our fuse.ko from kernel/"
 	if ! kstep1; then
 		mb_native_put $MB_A_NATIVE "A-ABORT $NONCE" 2>/dev/null
-		for _s in 2 3 5 6 7 8 9 10 12 13 14; do kfail $_s "not reached"; done
+		for _s in 2 3 5 6 7 8 9 10 11 12 13 14; do kfail $_s "not reached"; done
 		return 1
 	fi
 	if kstep2; then
@@ -434,6 +452,11 @@ native_A() {
 	kstep8
 	kstep9 && kstep10 || kfail 10 "not reached"
 	kstep12
+	if grep -q " $MNT " /proc/mounts; then
+		kstep11
+	else
+		kfail 11 "not reached (no mount)"
+	fi
 	grep -q " $MNT " /proc/mounts && { famfs umount $MNT >/dev/null 2>&1 || umount -l $MNT; }
 	kstep13
 	kstep14

@@ -26,6 +26,14 @@
  *                                     /dev/null is bound over /dev/dax0.0, as
  *                                     nobody: open FILE and check its first
  *                                     4 KiB; print the open's errno, 0 if none
+ *   vmnative edges FILE SEED          the edges of a file of at least 2 MiB +
+ *                                     16 KiB: reads at and past EOF, writes at
+ *                                     and across EOF, a read-only open that
+ *                                     cannot write (write(2), shared mmap,
+ *                                     mprotect), a private writable mapping
+ *                                     whose stores never reach the file, and
+ *                                     SIGBUS past EOF in a mapping; prints each
+ *                                     failed check
  *
  * The pattern's 8-byte word at offset o is (o / 8) * K ^ SEED: every word
  * names its own offset, so bytes from the wrong place never pass.
@@ -36,6 +44,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <sched.h>
+#include <signal.h>
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -45,6 +54,7 @@
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -276,6 +286,110 @@ static int cmd_nsopen(const char *path, uint64_t seed)
 	return cmp_pat(buf, 0, sizeof(buf), seed, "read");
 }
 
+static int edge_fails;
+
+static void edge(int ok, const char *what)
+{
+	if (!ok) {
+		printf("FAILED: %s (errno %d)\n", what, errno);
+		edge_fails++;
+	}
+}
+
+/* Touch @p in a child: did it die of SIGBUS? */
+static int sigbus_at(volatile uint8_t *p)
+{
+	int st;
+	pid_t pid = fork();
+
+	if (!pid) {
+		(void)*p;
+		_exit(0);
+	}
+	return pid > 0 && waitpid(pid, &st, 0) == pid && WIFSIGNALED(st) &&
+		WTERMSIG(st) == SIGBUS;
+}
+
+static int cmd_edges(const char *path, uint64_t seed)
+{
+	const size_t pmd = 2 << 20, pg = 4096;
+	const size_t at[4] = { 0, 16 * pg, pmd + 3 * pg, pmd + 2 * pg };
+	uint8_t buf[4096], b8[8], not0;
+	volatile uint8_t *p, *q;
+	struct stat st;
+	size_t size, len, i, k;
+	uint64_t w;
+	int fd;
+
+	fd = open(path, O_RDONLY);
+	if (fd < 0 || fstat(fd, &st))
+		return die("open", path);
+	size = (size_t)st.st_size;
+	if (size < pmd + 4 * pg)
+		return die("too small:", path);
+	len = (size + pg - 1) / pg * pg;
+
+	/* read(2) at, across and far past EOF */
+	edge(pread(fd, buf, sizeof(buf), (off_t)size) == 0, "pread at EOF returns 0");
+	edge(pread(fd, buf, sizeof(buf), (off_t)size - 1) == 1 &&
+	     buf[0] == byte_at(size - 1, seed), "pread across EOF returns the last byte");
+	edge(pread(fd, buf, 64, INT64_MAX - 100) == 0, "pread ending at 2^63 - 36 returns 0");
+	/* a read-only open cannot write: write(2), shared mmap, mprotect */
+	edge(pwrite(fd, buf, 1, 0) < 0 && errno == EBADF, "pwrite on O_RDONLY is EBADF");
+	edge(mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0) == MAP_FAILED &&
+	     errno == EACCES, "writable shared mmap of O_RDONLY is EACCES");
+	p = mmap(NULL, len + pg, PROT_READ, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		return die("mmap", path);
+	edge(mprotect((void *)p, len, PROT_READ | PROT_WRITE) < 0 && errno == EACCES,
+	     "mprotect(PROT_WRITE) of an O_RDONLY shared mapping is EACCES");
+	/*
+	 * A private writable mapping: stores are copied, the file keeps its
+	 * bytes. Two stores land where a read faulted first (the copy is made
+	 * from the mapped device page), two in pages nothing touched (the
+	 * fault handler itself sees a private write), each in the 2 MiB-mapped
+	 * first piece and in the 4 KiB-mapped tail.
+	 */
+	q = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	if (q == MAP_FAILED)
+		return die("private mmap", path);
+	edge(q[0] == byte_at(0, seed) && q[pmd + 3 * pg] == byte_at(pmd + 3 * pg, seed),
+	     "a private mapping reads the file");
+	for (k = 0; k < 4; k++) {
+		for (i = 0; i < 8; i++)
+			q[at[k] + i] = (uint8_t)~byte_at(at[k] + i, seed);
+		not0 = (uint8_t)~byte_at(at[k], seed);
+		edge(q[at[k]] == not0, "a private mapping sees its own stores");
+	}
+	for (k = 0; k < 4; k++) {
+		edge(!cmp_pat(p + at[k], at[k], 8, seed, "shared mapping after private stores"),
+		     "private stores never reach the device (shared mapping)");
+		edge(pread(fd, buf, 8, (off_t)at[k]) == 8 &&
+		     !cmp_pat(buf, at[k], 8, seed, "read after private stores"),
+		     "private stores never reach the device (read)");
+	}
+	munmap((void *)q, len);
+	/* past EOF in a mapping: the page after the last one is SIGBUS */
+	edge(sigbus_at(p + len), "a load past EOF in a mapping is SIGBUS");
+	munmap((void *)p, len + pg);
+	close(fd);
+	/* writes at and across EOF, with the bytes the file already holds */
+	fd = open(path, O_RDWR);
+	if (fd < 0)
+		return die("open O_RDWR", path);
+	for (i = 0; i < 8; i++)
+		b8[i] = byte_at(size - 4 + i, seed);
+	edge(pwrite(fd, b8, 8, (off_t)size) < 0 && errno == EFBIG, "pwrite at EOF is EFBIG");
+	edge(pwrite(fd, b8, 8, (off_t)size - 4) == 4, "pwrite across EOF is cut at EOF");
+	w = 0;
+	edge(pread(fd, &w, 4, (off_t)size - 4) == 4 && !cmp_pat((uint8_t *)&w, size - 4, 4,
+								 seed, "after pwrite"),
+	     "the bytes before EOF are the ones written");
+	close(fd);
+	printf("%d failed\n", edge_fails);
+	return edge_fails ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : "";
@@ -293,6 +407,8 @@ int main(int argc, char **argv)
 		return cmd_hold(argv[2], num(argv[3]), argv[4], argv[5], argc == 7);
 	if (!strcmp(cmd, "nsopen") && argc == 4)
 		return cmd_nsopen(argv[2], num(argv[3]));
+	if (!strcmp(cmd, "edges") && argc == 4)
+		return cmd_edges(argv[2], num(argv[3]));
 	if (!strcmp(cmd, "readafter") && argc == 5)
 		return cmd_readafter(argv[2], argv[3], argv[4]);
 	if (!strcmp(cmd, "openerr") && argc == 3) {
@@ -305,6 +421,7 @@ int main(int argc, char **argv)
 	fprintf(stderr, "usage: vmnative gen OUT SIZE SEED | check FILE OFF LEN SEED read|mmap |\n"
 		"                faults FILE SEED | poke FILE OFF SEED | openerr FILE |\n"
 		"                readafter FILE READY GO |\n"
-		"                hold FILE SEED READY GO [lazy] | nsopen FILE SEED\n");
+		"                hold FILE SEED READY GO [lazy] | nsopen FILE SEED |\n"
+		"                edges FILE SEED\n");
 	return 2;
 }
