@@ -13,7 +13,8 @@
  *           FUSE_DIRECT_IO_ALLOW_MMAP (when offered: plain mmap then works
  *           under cache=direct on stock kernels) ORed into flags2.
  * The same famfsd thus serves a kernel with the famfs module natively and a
- * stock kernel with the ioctls and the preload shim.
+ * stock kernel with the ioctls and the preload shim. libfuse calls the read
+ * hook only when it does not splice: FUSE_CAP_SPLICE_READ must stay off.
  */
 #include <errno.h>
 #include <fcntl.h>
