@@ -36,6 +36,11 @@ CLIENT2_UUID=aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee
 export FAMFS_SYSTEM_UUID=$MASTER_UUID
 
 T=$(mktemp -d /tmp/famfs-test.XXXXXX)
+# Where as_user puts the copy of the build's programs that every user can
+# read (filled on first use; made here so that cleanup knows it even when
+# as_user ran in a subshell).
+UBUILD=$(mktemp -d /tmp/famfs-ubuild.XXXXXX)
+chmod 0755 "$UBUILD"
 _famfs_mounts=()
 _famfs_pids=()
 _famfs_users=()
@@ -61,7 +66,7 @@ famfs_cleanup() {
 	for p in "${_famfs_groups[@]}"; do
 		groupdel "$p" >/dev/null 2>&1 || true
 	done
-	rm -rf "$T"
+	rm -rf "$T" "$UBUILD"
 }
 trap famfs_cleanup EXIT
 trap 'exit 130' INT TERM
@@ -89,6 +94,32 @@ track_pid() { _famfs_pids+=("$1"); }
 
 pass() { _famfs_pass=$((_famfs_pass + 1)); echo "ok: $*"; }
 fail() { _famfs_fail=$((_famfs_fail + 1)); echo "FAIL: $*"; }
+
+# as_user USER CMD [ARG...]: run CMD as USER (a name or uid: its uid, primary
+# gid and groups, no capabilities). Every test that runs something as an
+# unprivileged user goes through here. The checkout may live where only root
+# can read it (a clone in /root, mode 0700), so programs and libraries of the
+# build are run from a copy that every user can read: each "$FAMFS_BUILD/bin/"
+# or "$FAMFS_BUILD/lib/" in CMD and the ARGs ("$FAMFS", LD_PRELOAD=$SHIM_SO,
+# a sh -c script) becomes "$UBUILD/bin/" or "$UBUILD/lib/", and PATH leads
+# to "$UBUILD/bin" instead of "$BIN".
+as_user() {
+	local user=$1 gid a args=()
+	shift
+	gid=$(id -g "$user") || return 1
+	if [ ! -d "$UBUILD/bin" ]; then
+		cp -a "$FAMFS_BUILD/bin" "$FAMFS_BUILD/lib" "$UBUILD/" &&
+			chmod -R a+rX,go-w "$UBUILD" || return 1
+	fi
+	for a in "$@"; do
+		a=${a//"$FAMFS_BUILD/bin/"/"$UBUILD/bin/"}
+		args+=("${a//"$FAMFS_BUILD/lib/"/"$UBUILD/lib/"}")
+	done
+	# setpriv keeps root's capabilities up to its own exec, so it execs env,
+	# which runs CMD with none: the exec of CMD is checked as USER's.
+	setpriv --reuid="$user" --regid="$gid" --init-groups -- \
+		env PATH="$UBUILD/bin:${PATH#"$BIN":}" "${args[@]}"
+}
 
 # check DESCRIPTION CMD... : CMD must succeed.
 check() {

@@ -19,9 +19,8 @@ chmod 0755 "$T"
 famfs_d() { "$FAMFS" --device "$D" "$@"; }
 check "a world-writable directory" famfs_d mkdir -m 0777 pub
 add_test_user U || done_testing
-as_user() { runuser -u "$U" -- "$@"; }
 # slots MNT [USER]: "total free" log slots as statfs gives them to the caller
-slots() { ${2:+runuser -u "$2" --} stat -f -c '%c %d' "$1"; }
+slots() { ${2:+as_user "$2"} stat -f -c '%c %d' "$1"; }
 # jfield FILE KEY: a field of the "log" object of famfs fsck --json
 jfield() { /usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["log"][sys.argv[2]])' "$1" "$2"; }
 
@@ -29,14 +28,14 @@ jfield() { /usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1
 track_mount "$M"
 check "mount with the defaults" famfs mount "$D" "$M"
 check_fail "user mkdir in a 0777 directory: EPERM" "Operation not permitted" \
-	as_user mkdir "$M/pub/u"
+	as_user "$U" mkdir "$M/pub/u"
 check_eq "... and nothing was logged" "1" "$(famfs_d fsck --json >"$T/j" 2>&1; jfield "$T/j" used)"
 check "root mkdir through the mount" mkdir "$M/pub/r"
 check_eq "statfs for root: every free slot" "$NSLOTS $((NSLOTS - 2))" "$(slots "$M")"
 check_eq "statfs for a user: the reserve is not free" \
 	"$NSLOTS $((NSLOTS - 2 - DEFRES))" "$(slots "$M" "$U")"
 check_eq "df -i for a user counts the reserve as used" "$((2 + DEFRES))" \
-	"$(as_user df --output=iused "$M" | tail -1 | tr -d ' ')"
+	"$(as_user "$U" df --output=iused "$M" | tail -1 | tr -d ' ')"
 check "fsck of the mount" famfs fsck "$M"
 cp "$T/out" "$T/mnt.txt"
 check "... says the slots used" grep -Eq "log entries: +2 used, $((NSLOTS - 2)) free, $NSLOTS slots" "$T/mnt.txt"
@@ -57,7 +56,7 @@ check "umount" famfs umount "$M"
 RES=$((NSLOTS - 2 - 5))		# leaves the user 5 slots
 check "mount -o user_mkdir,reserve=$RES" famfs mount -o "user_mkdir,reserve=$RES" "$D" "$M"
 n=0
-while as_user mkdir "$M/pub/u$n" 2>"$T/merr"; do
+while as_user "$U" mkdir "$M/pub/u$n" 2>"$T/merr"; do
 	n=$((n + 1))
 	[ $n -le 10 ] || break
 done
@@ -79,7 +78,7 @@ check "umount" famfs umount "$M"
 check "mount -o user_mkdir,reserve=10%" famfs mount -o user_mkdir,reserve=10% "$D" "$M"
 check_eq "statfs for a user: 10% (1542 slots) held back" \
 	"$NSLOTS $((NSLOTS - 8 - 1542))" "$(slots "$M" "$U")"
-check "the user may mkdir again" as_user mkdir "$M/pub/p"
+check "the user may mkdir again" as_user "$U" mkdir "$M/pub/p"
 check "umount" famfs umount "$M"
 
 # --- bad values: one line, no mount ---
