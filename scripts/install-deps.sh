@@ -1,13 +1,32 @@
 #!/bin/sh
-# Install the Debian packages that famfs needs to build and test, if any is
-# missing. Safe to run again: it does nothing when all are present.
+# Install the Debian packages that famfs needs to build and to run every test
+# of `make check`, if any is missing. Safe to run again: when all are
+# present it does nothing, and touches no network.
+#
+# A test or build step that calls a program names its package here, even
+# when another package happens to pull it in today. The Essential packages of
+# every Debian system are not listed: bash, coreutils, dash, diffutils,
+# findutils, grep, sed, tar, gzip, dpkg, and util-linux (setpriv, mountpoint,
+# fallocate, findmnt). `make check-fresh` proves the list complete: it runs
+# `make demo` and `make check` in a minimal Debian 12 root that has nothing
+# else.
 set -eu
 
-# python3-dev builds the Python module; bash-completion, debhelper, dh-python
-# and lintian are for make deb and the tests of completion and packages.
-PKGS="build-essential cmake pkg-config libfuse3-dev fuse3 zlib1g-dev uuid-dev
-libcmocka-dev libbpf-dev libmount-dev clang python3 python3-dev python3-numpy util-linux
-bash-completion debhelper dh-python lintian"
+# Build: compilers and the libraries famfs links with; python3-dev builds
+# the Python module.
+PKGS="build-essential cmake pkg-config libfuse3-dev zlib1g-dev uuid-dev
+libbpf-dev libcmocka-dev libmount-dev python3-dev"
+# clang-14 compiles the BPF resolver (bpf/build.sh) and the libFuzzer
+# harnesses that the fuzz corpus test replays; -fsanitize=fuzzer,address
+# links clang's own runtimes, which Debian ships in libclang-rt-14-dev.
+PKGS="$PKGS clang-14 libclang-rt-14-dev"
+# Tests: fusermount3 (fuse3); mount, umount (mount); useradd, userdel,
+# groupadd (passwd); pgrep (procps); awk (mawk); /usr/bin/python3 with numpy.
+PKGS="$PKGS fuse3 mount passwd procps mawk python3 python3-numpy"
+# make deb and the tests of completion and packages: bash-completion,
+# debhelper, dh-python, lintian, and clang by the name debian/control's
+# Build-Depends gives it (dpkg-buildpackage checks that name).
+PKGS="$PKGS bash-completion debhelper dh-python lintian clang"
 [ -n "${FAMFS_EXTRA_PKGS:-}" ] && PKGS="$PKGS $FAMFS_EXTRA_PKGS"
 
 missing=""
