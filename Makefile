@@ -6,6 +6,8 @@
 #   make demo        build, make an embedded device, mount it, show famfs working
 #   make deps        install the Debian packages the build and tests need
 #   make check-vm    famfs across two QEMU guests sharing one /dev/dax0.0
+#   make check-fresh make demo and make check in a minimal Debian 12 root
+#                    (debootstrap) that has only git and make, as a new user
 #   make bench       side-by-side benchmarks into bench/out (results.json, results.png)
 #   make fuzz        time-boxed libFuzzer run of every harness (FUZZ_SECONDS each)
 #   make kmod        build the famfs fuse.ko for a Debian 12 6.1 kernel into
@@ -28,7 +30,7 @@ DESTDIR   ?=
 DEB_OUT   ?= build-deb
 
 .PHONY: kmod kmod-install kmod-uninstall
-.PHONY: all deps build check check-unit check-system check-asan check-audit check-vm check-vm-selftest bench fuzz demo clean install uninstall deb
+.PHONY: all deps build check check-unit check-system check-asan check-audit check-vm check-vm-selftest check-fresh bench fuzz demo clean install uninstall deb
 
 all: build
 
@@ -112,6 +114,10 @@ kmod-install:
 
 kmod-uninstall:
 	kernel/dkms.sh uninstall
+
+# Needs no build here: the fresh root clones HEAD and builds everything itself.
+check-fresh:
+	tests/fresh/check-fresh.sh
 
 fuzz: deps
 	fuzz/run.sh $(FUZZ_SECONDS)
