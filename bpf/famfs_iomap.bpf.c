@@ -108,9 +108,12 @@ static __noinline int resolve_interleave(const struct famfs_bpf_file *f, __u64 p
 	s = &f->ext[strip_num];
 	if (s->devindex >= FAMFS_BPF_MAX_DEVS)
 		return eio(o);
+	/* Unlike the kernel: never an address past the strip (another file's). */
+	if (strip_off >= s->len)
+		return eio(o);
 	o->devindex = s->devindex;
-	o->addr = s->offset + strip_off;	/* unchecked against s->len, as the kernel */
-	o->length = min_u64(len, c - chunk_off);
+	o->addr = s->offset + strip_off;
+	o->length = min_u64(min_u64(len, c - chunk_off), s->len - strip_off);
 	return 0;
 }
 

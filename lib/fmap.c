@@ -239,11 +239,45 @@ static int decode_ext(const uint8_t *p, struct famfs_fmap *f, struct famfs_fmap_
 	return 0;
 }
 
+/*
+ * Chunk k of an interleaved extent lives at (k / nstrips) * chunk of strip
+ * k % nstrips. Refuse the extent unless every chunk that holds file bytes
+ * (the first @bytes of the extent) lies wholly inside its strip: each strip
+ * is a whole number of chunks and strip j holds the chunks j, j + N, ...
+ * The kernel's V10 rules only compare the sum of the strips with the file
+ * size; a map whose chunk walk runs past a strip would resolve offsets into
+ * memory that belongs to other files.
+ */
+static int check_strip_cover(const struct famfs_fmap *f, uint32_t i, uint64_t bytes)
+{
+	const struct famfs_fmap_iext *ie = &f->ie[i];
+	uint64_t c = ie->chunk_size, ns = ie->nstrips;
+	uint64_t nchunks = bytes / c + (bytes % c != 0);
+	uint32_t j;
+
+	for (j = 0; j < ns; j++) {
+		const struct famfs_fmap_ext *s = &f->strips[ie->first + j];
+		uint64_t need = nchunks / ns + (j < nchunks % ns);
+
+		if (s->len % c)
+			return famfs_err(-EINVAL, "fmap: interleaved extent %u: strip %u length "
+					 "0x%llx is not a multiple of the chunk size 0x%llx", i,
+					 j, (unsigned long long)s->len, (unsigned long long)c);
+		if (s->len / c < need)
+			return famfs_err(-EINVAL, "fmap: interleaved extent %u: strip %u holds "
+					 "%llu chunks of 0x%llx, the file puts %llu there", i, j,
+					 (unsigned long long)(s->len / c),
+					 (unsigned long long)c, (unsigned long long)need);
+	}
+	return 0;
+}
+
 static int decode_interleave(const uint8_t *buf, size_t len, struct famfs_fmap *f,
 			     uint64_t *total)
 {
 	int64_t remainder = (int64_t)f->file_size;
 	size_t off = FAMFS_FMAP_HDR_SIZE;
+	uint64_t base = 0, e;
 	uint32_t i, j;
 	int rc;
 
@@ -291,6 +325,20 @@ static int decode_interleave(const uint8_t *buf, size_t len, struct famfs_fmap *
 	if (remainder > 0)
 		return famfs_err(-EINVAL, "fmap: strips cover %lld bytes less than file size "
 				 "0x%llx", (long long)remainder,
+				 (unsigned long long)f->file_size);
+	/* Beyond the kernel's rules: the resolver gives extent i [base, base + e). */
+	for (i = 0; i < f->nextents; i++) {
+		e = min_u64(f->ie[i].nbytes, f->file_size);
+		rc = check_strip_cover(f, i, base < f->file_size ?
+				       min_u64(e, f->file_size - base) : 0);
+		if (rc)
+			return rc;
+		base = base + e < base ? UINT64_MAX : base + e;
+	}
+	/* Bytes no extent holds would be a hole inside EOF. */
+	if (base < f->file_size)
+		return famfs_err(-EINVAL, "fmap: interleaved extents hold 0x%llx bytes (nbytes), "
+				 "file size is 0x%llx", (unsigned long long)base,
 				 (unsigned long long)f->file_size);
 	return 0;
 }
@@ -349,6 +397,7 @@ int famfs_fmap_resolve(const struct famfs_fmap *f, uint64_t pos, uint64_t len,
 	uint64_t local = pos;
 	uint32_t i, n = f->nextents > FAMFS_FMAP_MAX_EXTENTS ? FAMFS_FMAP_MAX_EXTENTS :
 		f->nextents;
+	int past = 0;
 
 	out->offset = pos;
 	if (f->ext_type == FAMFS_EXT_SIMPLE) {
@@ -391,9 +440,16 @@ int famfs_fmap_resolve(const struct famfs_fmap *f, uint64_t pos, uint64_t len,
 			s = &f->strips[ie->first + strip_num];
 			if (s->devindex >= FAMFS_MAX_DAXDEVS)
 				goto eio;
+			/*
+			 * The kernel does not check this; we never answer an
+			 * address outside the strip (it is another file's).
+			 */
+			past = strip_off >= s->len;
+			if (past)
+				goto eio;
 			out->devindex = s->devindex;
-			out->addr = s->offset + strip_off;	/* unchecked, as the kernel */
-			out->length = min_u64(len, c - chunk_off);
+			out->addr = s->offset + strip_off;
+			out->length = min_u64(min_u64(len, c - chunk_off), s->len - strip_off);
 			return 0;
 		}
 		local -= e;
@@ -402,8 +458,10 @@ eio:
 	out->devindex = 0;
 	out->addr = 0;
 	out->length = 0;
-	return famfs_err(-EIO, "fmap: no extent covers offset 0x%llx",
-			 (unsigned long long)pos);
+	if (past)
+		return famfs_err(-EIO, "fmap: offset 0x%llx is past the end of its strip",
+				 (unsigned long long)pos);
+	return famfs_err(-EIO, "fmap: no extent covers offset 0x%llx", (unsigned long long)pos);
 }
 
 /* ---- bounds beyond V10's validation ---- */
@@ -548,8 +606,9 @@ static int walk_simple(const struct famfs_fmap *f, struct walker *w, uint64_t li
 
 /*
  * Chunk c of an interleaved extent lives on strip c % N at (c / N) * C.
- * The extent that reaches EOF extends to @limit (the PMD-rounded size);
- * no piece runs past its strip's length.
+ * The extent that reaches EOF extends to @limit (the PMD-rounded size). A
+ * piece that would run past its strip's length fails the walk (-EIO):
+ * mapping such a file would leave a hole inside EOF.
  */
 static int walk_interleave(const struct famfs_fmap *f, struct walker *w, uint64_t limit)
 {
@@ -576,9 +635,12 @@ static int walk_interleave(const struct famfs_fmap *f, struct walker *w, uint64_
 			uint64_t foff = base + k * c, soff = (k / ns) * c;
 			uint64_t n = min_u64(c, end - foff);
 
-			if (soff >= s->len)
-				continue;
-			n = min_u64(n, s->len - soff);
+			/* No hole in the mapping, and no byte outside the strip. */
+			if (soff >= s->len || n > s->len - soff)
+				return famfs_err(-EIO, "fmap: interleaved extent %u: chunk %llu "
+						 "runs past the end of strip %llu", i,
+						 (unsigned long long)k,
+						 (unsigned long long)(k % ns));
 			rc = walk_add(w, foff, s->devindex, s->offset + soff, n);
 			if (rc)
 				return rc;

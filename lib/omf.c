@@ -558,6 +558,29 @@ static int check_overlap(const struct famfs_omf_extent *e, uint32_t n, const cha
 	return 0;
 }
 
+/*
+ * Chunk k of an interleaved file lives at (k / nstrips) * chunk of strip
+ * k % nstrips. Every chunk below the file size must lie wholly inside its
+ * strip. Strips that merely add up to the file size are not enough: 4
+ * strips of 2 MiB with 8 MiB chunks put bytes 2..8 MiB of the file in the
+ * memory past strip 0, another file's. With equal strips, a strip length
+ * that is a whole number of chunks is what it takes: the strips then hold
+ * nstrips x len / chunk chunks, a multiple of the chunk size that is at
+ * least the file size (checked by the caller), so every chunk of the file
+ * rounded up to chunks has its place.
+ */
+static int check_chunks_fit(const struct famfs_omf_fmap *f, uint64_t file_size)
+{
+	uint64_t c = f->chunk_size, slen = f->strips[0].len;
+
+	if (slen % c)
+		return famfs_err(-EINVAL, "fmap: strip length 0x%llx is not a multiple of the "
+				 "chunk size 0x%llx: the chunks of a file of 0x%llx bytes run past "
+				 "their strips", (unsigned long long)slen, (unsigned long long)c,
+				 (unsigned long long)file_size);
+	return 0;
+}
+
 int famfs_omf_fmap_check(const struct famfs_omf_fmap *f, uint64_t file_size,
 			 uint64_t alloc_unit, uint64_t data_start, uint64_t dev_size)
 {
@@ -618,5 +641,7 @@ int famfs_omf_fmap_check(const struct famfs_omf_fmap *f, uint64_t file_size,
 	if (total < file_size)
 		return famfs_err(-EINVAL, "fmap: extents cover 0x%llx bytes, file size is 0x%llx",
 				 (unsigned long long)total, (unsigned long long)file_size);
+	if (f->ext_type == FAMFS_EXT_INTERLEAVE)
+		return check_chunks_fit(f, file_size);
 	return 0;
 }

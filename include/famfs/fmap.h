@@ -97,6 +97,14 @@ ssize_t famfs_fmap_encode(const struct famfs_fmap *f, uint8_t *buf, size_t bufsz
  * length not PMD-aligned -EINVAL; extents covering less than file_size
  * -EINVAL. @len above FAMFS_FMAP_MSG_MAX is refused with -EINVAL, as the
  * kernel's copy_out_args would.
+ *
+ * One rule goes beyond the kernel's: every chunk of an interleaved extent
+ * that holds file bytes must lie inside its strip (strip lengths a
+ * multiple of the chunk size, and strip j long enough for the chunks
+ * j, j + nstrips, ... below the file size), else -EINVAL. The kernel
+ * resolves offsets past a short strip into whatever memory follows it.
+ * Likewise the interleaved extents' nbytes must add up to the file size:
+ * bytes no extent holds would be a hole inside EOF.
  */
 int famfs_fmap_decode(const uint8_t *buf, size_t len, struct famfs_fmap *out);
 
@@ -114,7 +122,9 @@ struct famfs_iomap {
  * length is clipped to the extent (simple) or the chunk (interleave).
  * Returns 0, -EIO when nothing covers @pos (past the map is never a hole),
  * or -EINVAL for a chunk size that is not PMD-aligned. Devindex >= 24 is
- * -EIO, as in the kernel.
+ * -EIO, as in the kernel. Unlike the kernel, an offset whose chunk lies
+ * past the end of its strip is -EIO, and the length is also clipped to the
+ * strip: the answer is never an address outside the strip.
  */
 int famfs_fmap_resolve(const struct famfs_fmap *f, uint64_t pos, uint64_t len,
 		       struct famfs_iomap *out);
@@ -151,7 +161,8 @@ typedef int (*famfs_seg_fn)(void *ctx, const struct famfs_seg *seg);
  * [0, round_up(file_size, PMD)) at most. Adjacent extents or interleave
  * chunks that are contiguous on the same device are merged into one
  * segment. A non-zero return from @fn stops the walk and is returned.
- * Returns the number of segments, or a negative errno.
+ * Returns the number of segments, or a negative errno: -EIO when a chunk
+ * below that limit runs past the end of its strip (no hole is skipped).
  */
 long famfs_fmap_walk(const struct famfs_fmap *f, famfs_seg_fn fn, void *ctx);
 

@@ -248,7 +248,9 @@ int famfs_omf_entry_decode(const uint8_t buf[FAMFS_LOG_ENTRY_SIZE], uint64_t ind
  * @file_size bytes (for interleave: nstrips * strip length). Strips of one
  * interleaved extent must be of equal length. No two extents (or strips)
  * overlap. An interleaved file must fit the V10 wire: chunk_size < 4 GiB
- * and a size above 0. -EINVAL or -ERANGE.
+ * and a size above 0; and every chunk below the file size must lie inside
+ * its strip: the strip length is a multiple of chunk_size and nstrips x
+ * strip length >= the file size rounded up to chunks. -EINVAL or -ERANGE.
  */
 int famfs_omf_fmap_check(const struct famfs_omf_fmap *f, uint64_t file_size,
 			 uint64_t alloc_unit, uint64_t data_start, uint64_t dev_size);

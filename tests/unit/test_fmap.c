@@ -56,6 +56,8 @@ static void wr32(uint8_t *p, uint32_t v)
 		fail_msg("detail \"%s\" lacks \"%s\"", famfs_errmsg(), (needle));\
 } while (0)
 
+static int collect_none(void *ctx, const struct famfs_seg *seg);
+
 /* 3 simple extents: 2 MiB at 10 MiB, 4 MiB at 20 MiB, 2 MiB at 12 MiB. */
 static void simple_map(struct famfs_fmap *f, uint64_t size)
 {
@@ -86,6 +88,23 @@ static void ileave_map(struct famfs_fmap *f, uint64_t size, uint64_t n, uint64_t
 	for (uint64_t i = 0; i < n; i++)
 		o.fmap.strips[i] = (struct famfs_omf_extent){ 0, base + i * stride, slen };
 	assert_int_equal(famfs_fmap_from_omf(&o, f), 0);
+}
+
+/*
+ * Two interleaved extents of 2 strips and 2 MiB chunks, holding 4 MiB and
+ * @nbytes1 bytes: strips of 2 MiB at 20 MiB + i * @stride.
+ */
+static void two_iext_map(struct famfs_fmap *f, uint64_t size, uint64_t nbytes1, uint64_t stride)
+{
+	memset(f, 0, sizeof(*f));
+	f->ext_type = FAMFS_EXT_INTERLEAVE;
+	f->nextents = 2;
+	f->file_size = size;
+	f->ie[0] = (struct famfs_fmap_iext){ 2, 2 * MiB, 4 * MiB, 0 };
+	f->ie[1] = (struct famfs_fmap_iext){ 2, 2 * MiB, nbytes1, 2 };
+	f->nstrips_total = 4;
+	for (int i = 0; i < 4; i++)
+		f->strips[i] = (struct famfs_fmap_ext){ 0, 20 * MiB + i * stride, 2 * MiB };
 }
 
 /* ---- from_omf ---- */
@@ -338,6 +357,25 @@ static size_t ilv_hdr(uint8_t *b, uint32_t n, uint64_t size)
 	return 32;
 }
 
+/*
+ * The map famfs_fmap_decode() would make of one interleaved extent of two
+ * strips (@len[i] at @off[i]), built directly: for maps decode refuses.
+ */
+static void two_strips(struct famfs_fmap *f, uint64_t size, uint64_t chunk, uint64_t nbytes,
+		       const uint64_t *off, const uint64_t *len)
+{
+	memset(f, 0, sizeof(*f));
+	f->version = FAMFS_FMAP_VERSION;
+	f->ext_type = FAMFS_EXT_INTERLEAVE;
+	f->nextents = 1;
+	f->file_size = size;
+	f->dev_bitmap = 1;
+	f->ie[0] = (struct famfs_fmap_iext){ 2, chunk, nbytes, 0 };
+	f->nstrips_total = 2;
+	for (int i = 0; i < 2; i++)
+		f->strips[i] = (struct famfs_fmap_ext){ 0, off[i], len[i] };
+}
+
 /* An interleaved extent at @p with @ns strips of @len[i] at @off[i]. */
 static size_t ilv_ext(uint8_t *p, uint64_t chunk, uint64_t nbytes, uint32_t ns,
 		      const uint64_t *off, const uint64_t *len)
@@ -379,10 +417,15 @@ static void test_check_bounds(void **state)
 	assert_err(famfs_fmap_check_bounds(&f, dev), -EINVAL, "strip 3");
 	dev[0] = 4096 * MiB;
 
-	/* V10 accepts this (strips add up to the size); chunk 3 is past strip 1 */
+	/*
+	 * V10 accepts this (strips add up to the size); chunk 3 is past strip
+	 * 1. famfs_fmap_decode refuses it already; check_bounds, which the
+	 * module runs after it, refuses the same map on its own too.
+	 */
 	n = ilv_hdr(b, 1, 8 * MiB);
 	n += ilv_ext(b + n, 2 * MiB, 8 * MiB, 2, off2, len2);
-	assert_int_equal(famfs_fmap_decode(b, n, &f), 0);
+	assert_err(famfs_fmap_decode(b, n, &f), -EINVAL, "strip 1 holds 1 chunks");
+	two_strips(&f, 8 * MiB, 2 * MiB, 8 * MiB, off2, len2);
 	assert_err(famfs_fmap_check_bounds(&f, dev), -EINVAL,
 		   "chunk 3 needs 0x400000 bytes of strip 1, which has 0x200000");
 	/* the same strips for a 5 MiB file: chunk 3 is never reached */
@@ -391,7 +434,8 @@ static void test_check_bounds(void **state)
 	assert_int_equal(famfs_fmap_check_bounds(&f, dev), 0);
 	/* ... but a 6 MiB + 1 file reaches into it (page rounding) */
 	wr64(b + 16, 6 * MiB + 1);
-	assert_int_equal(famfs_fmap_decode(b, n, &f), 0);
+	assert_err(famfs_fmap_decode(b, n, &f), -EINVAL, "strip 1 holds 1 chunks");
+	two_strips(&f, 6 * MiB + 1, 2 * MiB, 8 * MiB, off2, len2);
 	assert_err(famfs_fmap_check_bounds(&f, dev), -EINVAL, "chunk 3 needs 0x201000");
 
 	/*
@@ -402,13 +446,80 @@ static void test_check_bounds(void **state)
 	n = n0 = ilv_hdr(b, 2, 5 * MiB);
 	n += ilv_ext(b + n, 4 * MiB, 3 * MiB, 1, &off2[0], len1);
 	n += ilv_ext(b + n, 2 * MiB, 2 * MiB, 1, &off2[1], &len2[0]);
-	assert_int_equal(famfs_fmap_decode(b, n, &f), 0);
+	assert_err(famfs_fmap_decode(b, n, &f), -EINVAL,
+		   "interleaved extent 0: strip 0 length 0x200000 is not a multiple");
+	two_strips(&f, 5 * MiB, 4 * MiB, 3 * MiB, off2, len2);
+	f.nextents = 2;
+	f.ie[0].nstrips = 1;
+	f.strips[0].len = len1[0];
+	f.ie[1] = (struct famfs_fmap_iext){ 1, 2 * MiB, 2 * MiB, 1 };
+	f.strips[1].len = len2[0];
 	assert_err(famfs_fmap_check_bounds(&f, dev), -EINVAL,
 		   "interleaved extent 0: chunk 0 needs 0x400000 bytes of strip 0");
 	len1[0] = 4 * MiB;
 	(void)ilv_ext(b + n0, 4 * MiB, 3 * MiB, 1, &off2[0], len1);
 	assert_int_equal(famfs_fmap_decode(b, n, &f), 0);
 	assert_int_equal(famfs_fmap_check_bounds(&f, dev), 0);
+}
+
+/*
+ * Beyond the kernel's rules: every chunk below the file size lies inside
+ * its strip. The hostile map of issue 18: 2 MiB strips, 8 MiB chunks.
+ */
+static void test_decode_chunks_inside_strips(void **state)
+{
+	struct famfs_fmap f, d;
+	struct famfs_iomap m;
+	uint8_t b[FAMFS_FMAP_MSG_MAX];
+	ssize_t n;
+
+	/* 4 strips of 2 MiB add up to the 8 MiB file, but chunk 0 is 8 MiB. */
+	ileave_map(&f, 8 * MiB, 4, 8 * MiB, 100 * MiB, 2 * MiB, 2 * MiB);
+	n = famfs_fmap_encode(&f, b, sizeof(b));
+	assert_int_equal(n, 152);
+	assert_err(famfs_fmap_decode(b, (size_t)n, &d), -EINVAL,
+		   "strip 0 length 0x200000 is not a multiple of the chunk size 0x800000");
+	/* the resolvers never answer an address past the strip */
+	assert_err(famfs_fmap_resolve(&f, 2 * MiB, 1, &m), -EIO, "past the end of its strip");
+	assert_int_equal(m.length, 0);
+	assert_int_equal(famfs_fmap_resolve(&f, 2 * MiB - 1, 8 * MiB, &m), 0);
+	assert_int_equal(m.addr, 102 * MiB - 1);
+	assert_int_equal(m.length, 1);		/* clipped to the strip */
+	assert_err(famfs_fmap_walk(&f, collect_none, NULL), -EIO, "past the end of strip 0");
+
+	/* Multiples of the chunk, but strip 1 too short for chunks 1 and 5. */
+	ileave_map(&f, 24 * MiB, 4, 4 * MiB, 100 * MiB, 16 * MiB, 8 * MiB);
+	f.strips[1].len = 4 * MiB;
+	n = famfs_fmap_encode(&f, b, sizeof(b));
+	assert_err(famfs_fmap_decode(b, (size_t)n, &d), -EINVAL,
+		   "strip 1 holds 1 chunks of 0x400000, the file puts 2 there");
+	/* ... fine when the file ends before chunk 5 */
+	f.file_size = f.ie[0].nbytes = 20 * MiB;
+	n = famfs_fmap_encode(&f, b, sizeof(b));
+	assert_int_equal(famfs_fmap_decode(b, (size_t)n, &d), 0);
+	/* and the round-up counts: 20 MiB + 1 needs chunk 5 */
+	f.file_size = f.ie[0].nbytes = 20 * MiB + 1;
+	n = famfs_fmap_encode(&f, b, sizeof(b));
+	assert_err(famfs_fmap_decode(b, (size_t)n, &d), -EINVAL, "strip 1 holds 1 chunks");
+
+	/* nbytes below the file size and nothing after: a hole inside EOF */
+	ileave_map(&f, 16 * MiB, 4, 2 * MiB, 100 * MiB, 16 * MiB, 4 * MiB);
+	f.ie[0].nbytes = 12 * MiB;
+	n = famfs_fmap_encode(&f, b, sizeof(b));
+	assert_err(famfs_fmap_decode(b, (size_t)n, &d), -EINVAL,
+		   "interleaved extents hold 0xc00000 bytes (nbytes), file size is 0x1000000");
+
+	/* nbytes below the file size: a second extent holds the rest. */
+	two_iext_map(&f, 10 * MiB, 6 * MiB, 4 * MiB);
+	f.strips[2].len = f.strips[3].len = 4 * MiB;
+	n = famfs_fmap_encode(&f, b, sizeof(b));
+	assert_int_equal(famfs_fmap_decode(b, (size_t)n, &d), 0);
+	/* Extent 1's 6 MiB put its chunks 0 and 2 on its strip 0 (strips[2]). */
+	f.strips[2].len = 2 * MiB;
+	f.strips[3].len = 6 * MiB;	/* the same sum: no help */
+	n = famfs_fmap_encode(&f, b, sizeof(b));
+	assert_err(famfs_fmap_decode(b, (size_t)n, &d), -EINVAL,
+		   "interleaved extent 1: strip 0 holds 1 chunks of 0x200000, the file puts 2");
 }
 
 /* ---- resolve ---- */
@@ -484,6 +595,13 @@ struct segs {
 	int stop_at;
 	struct famfs_seg s[64];
 };
+
+static int collect_none(void *ctx, const struct famfs_seg *seg)
+{
+	(void)ctx;
+	(void)seg;
+	return 0;
+}
 
 static int collect(void *ctx, const struct famfs_seg *seg)
 {
@@ -603,10 +721,15 @@ static void test_walk_interleave(void **state)
 	seg_eq(&c.s[7], 14 * MiB, 148 * MiB + 2 * MiB, 2 * MiB);
 	cross_check(&f, &c);
 
-	/* Never past a strip: a short strip 1 leaves its later chunks out. */
+	/*
+	 * Never past a strip, and no hole: a short strip 1 (its chunks 5, 9
+	 * and 13 have no place) fails the walk after the segments before
+	 * chunk 5 (chunk 4's is still pending), none of them outside a strip.
+	 */
 	f.strips[1].len = 2 * MiB;
 	memset(&c, 0, sizeof(c));
-	assert_int_equal(famfs_fmap_walk(&f, collect, &c), 13);
+	assert_err(famfs_fmap_walk(&f, collect, &c), -EIO, "chunk 5 runs past the end of strip 1");
+	assert_int_equal(c.n, 4);
 	for (int i = 0; i < c.n; i++)
 		assert_true(c.s[i].dev_off + c.s[i].len <= 118 * MiB ||
 			    c.s[i].dev_off >= 124 * MiB);
@@ -625,15 +748,7 @@ static void test_walk_multi_iext(void **state)
 	struct segs c;
 
 	/* two interleaved extents of 4 MiB each, 2 strips of 2 MiB, contiguous */
-	memset(&f, 0, sizeof(f));
-	f.ext_type = FAMFS_EXT_INTERLEAVE;
-	f.nextents = 2;
-	f.file_size = 7 * MiB;
-	f.ie[0] = (struct famfs_fmap_iext){ 2, 2 * MiB, 4 * MiB, 0 };
-	f.ie[1] = (struct famfs_fmap_iext){ 2, 2 * MiB, 4 * MiB, 2 };
-	f.nstrips_total = 4;
-	for (int i = 0; i < 4; i++)
-		f.strips[i] = (struct famfs_fmap_ext){ 0, (uint64_t)(20 + 2 * i) * MiB, 2 * MiB };
+	two_iext_map(&f, 7 * MiB, 4 * MiB, 2 * MiB);
 	memset(&c, 0, sizeof(c));
 	assert_int_equal(famfs_fmap_walk(&f, collect, &c), 1);
 	seg_eq(&c.s[0], 0, 20 * MiB, 8 * MiB);
@@ -686,6 +801,7 @@ int main(void)
 		cmocka_unit_test(test_decode_header_rules),
 		cmocka_unit_test(test_decode_interleave_rules),
 		cmocka_unit_test(test_check_bounds),
+		cmocka_unit_test(test_decode_chunks_inside_strips),
 		cmocka_unit_test(test_resolve_interleave_kernel_example),
 		cmocka_unit_test(test_resolve_simple),
 		cmocka_unit_test(test_walk_simple),

@@ -383,6 +383,37 @@ static void test_past_device_end(void **state)
 	assert_non_null(strstr(famfs_errmsg(), "past the end of device"));
 }
 
+/*
+ * Issue 18's hostile map (2 MiB strips, 8 MiB chunks) is refused by the
+ * validator; built anyway (famfs_map_build does not validate), the walk
+ * refuses it too: no hole inside EOF that would SIGSEGV, no byte from
+ * outside a strip.
+ */
+static void test_chunks_past_strips(void **state)
+{
+	static const uint64_t offs[4] = { 8 * MIB, 10 * MIB, 12 * MIB, 14 * MIB };
+	uint8_t buf[FAMFS_FMAP_MSG_MAX];
+	struct famfs_fmap f, d;
+	struct famfs_map *m = NULL;
+	ssize_t n;
+
+	memset(&f, 0, sizeof(f));
+	f.ext_type = FAMFS_EXT_INTERLEAVE;
+	f.nextents = 1;
+	f.file_size = 8 * MIB;
+	f.dev_bitmap = 1;
+	f.ie[0] = (struct famfs_fmap_iext){ 4, 8 * MIB, 8 * MIB, 0 };
+	f.nstrips_total = 4;
+	for (int i = 0; i < 4; i++)
+		f.strips[i] = (struct famfs_fmap_ext){ 0, offs[i], 2 * MIB };
+	n = famfs_fmap_encode(&f, buf, sizeof(buf));
+	assert_true(n > 0);
+	assert_int_equal(famfs_fmap_decode(buf, (size_t)n, &d), -EINVAL);
+	assert_non_null(strstr(famfs_errmsg(), "not a multiple of the chunk size"));
+	assert_int_equal(famfs_map_build(&f, O_RDONLY, devfd, &dev, &m), -EIO);
+	assert_null(m);
+}
+
 static void test_errors(void **state)
 {
 	struct famfs_fmap f;
@@ -432,6 +463,7 @@ int main(void)
 		cmocka_unit_test(test_mmap_range),
 		cmocka_unit_test(test_size_zero),
 		cmocka_unit_test(test_past_device_end),
+		cmocka_unit_test(test_chunks_past_strips),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_map_count),
 	};

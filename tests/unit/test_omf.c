@@ -640,6 +640,23 @@ static void test_fmap_check(void **state)
 	ileave_entry(&e);
 	m->strips[7].offset = m->strips[2].offset;
 	assert_err(famfs_omf_fmap_check(m, 1, au, ds, dev), -EINVAL, "strip 2 and strip 7 overlap");
+	/*
+	 * Every chunk below the file size inside its strip (issue 18): 16
+	 * strips of 2 MiB add up to 32 MiB, but with 8 MiB chunks chunk 0
+	 * runs 6 MiB past strip 0, into memory another file may get.
+	 */
+	ileave_entry(&e);
+	m->chunk_size = 8 * MiB;
+	assert_err(famfs_omf_fmap_check(m, 32 * MiB, au, ds, dev), -EINVAL,
+		   "strip length 0x200000 is not a multiple of the chunk size 0x800000");
+	assert_err(famfs_omf_fmap_check(m, 1, au, ds, dev), -EINVAL, "not a multiple");
+	m->nstrips = 4;		/* 4 strips of 8 MiB: fine */
+	for (int i = 0; i < 4; i++)
+		m->strips[i] = (struct famfs_omf_extent){ 0, (10 + 8 * i) * MiB, 8 * MiB };
+	assert_int_equal(famfs_omf_fmap_check(m, 32 * MiB, au, ds, dev), 0);
+	for (int i = 0; i < 4; i++)
+		m->strips[i] = (struct famfs_omf_extent){ 0, (10 + 12 * i) * MiB, 12 * MiB };
+	assert_err(famfs_omf_fmap_check(m, 32 * MiB, au, ds, dev), -EINVAL, "not a multiple");
 	/* what the V10 wire cannot carry */
 	ileave_entry(&e);
 	assert_err(famfs_omf_fmap_check(m, 0, au, ds, dev), -EINVAL, "size 0");
