@@ -4,7 +4,8 @@
 # copied and damaged precisely with famfs_imgtool: a flipped bit in each
 # superblock and log header field; an entry's CRC, seqnum, type, path and
 # extents; extents out of bounds, overlapping, unaligned, at offset 0;
-# strip counts over 16; chunk sizes that are not a power of 2.
+# strip counts over 16; chunk sizes that are not a power of 2; chunks that
+# run past their strips.
 # For each image: fsck exits 1 with a stderr line naming the problem, no
 # tool crashes (exit < 128), the image bytes are unchanged after fsck, ls,
 # getmap and mount/umount, and a mount refuses (superblock or header
@@ -283,6 +284,9 @@ corrupt e3 e3.chunk-small set e3.chunk 0x1000 -c
 corrupt e3 e3.strip-overlap set e3.strip1.offset "$S0_OFF" -c
 corrupt e3 e3.strip-unequal set e3.strip1.len 0x600000 -c
 corrupt e3 e3.strip-past-device set e3.strip2.offset 0x200000000 -c
+# Issue 18: the 4 MiB strips still add up to the 16 MiB file, but 8 MiB
+# chunks run past them into memory other files get (fsck passed it).
+corrupt e3 e3.chunk-past-strips set e3.chunk 0x800000 -c
 
 echo "corrupt images tried: $nimg"
 [ "$nimg" -ge 50 ] && pass "$nimg corrupt images" || fail "only $nimg corrupt images"
