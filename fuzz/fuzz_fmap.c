@@ -9,6 +9,8 @@
  *     in file order without overlap, and agrees with famfs_fmap_resolve at
  *     its first and last byte below file_size;
  *   - resolve never fails below file_size when the walk covered that byte;
+ *   - the walk covers [0, file_size) with no hole, and every segment and
+ *     every resolved range lies inside one extent or strip of the map;
  *   - encode(decode(x)) decodes to an equal map.
  */
 #include <errno.h>
@@ -27,6 +29,41 @@ struct walk_ctx {
 	uint64_t next_off;	/* end of the previous segment */
 	uint64_t limit;
 };
+
+/*
+ * Is every byte of [addr, addr + len) on @dev inside an extent or strip of
+ * @f? (Walk segments merge pieces adjacent on the device.)
+ */
+static int inside_map(const struct famfs_fmap *f, uint64_t dev, uint64_t addr, uint64_t len)
+{
+	const struct famfs_fmap_ext *x = f->ext_type == FAMFS_EXT_SIMPLE ? f->se : f->strips;
+	uint32_t n = f->ext_type == FAMFS_EXT_SIMPLE ? f->nextents : f->nstrips_total, i;
+	uint64_t u;
+
+	/* Jump from extent end to extent end: lengths may be near 2^64. */
+	for (u = addr; u - addr < len; u = x[i].offset + x[i].len) {
+		for (i = 0; i < n; i++)
+			if (x[i].devindex == dev && u >= x[i].offset && u - x[i].offset < x[i].len)
+				break;
+		if (i == n)
+			return 0;
+		if (x[i].offset + x[i].len <= u)
+			return 1;	/* the extent wraps past 2^64: it covers the rest */
+	}
+	return 1;
+}
+
+/* A resolved range never leaves the map's own memory. */
+static void probe(const struct famfs_fmap *f, uint64_t pos, uint64_t len)
+{
+	struct famfs_iomap io;
+
+	if (famfs_fmap_resolve(f, pos, len, &io) == 0 &&
+	    !inside_map(f, io.devindex, io.addr, io.length))
+		fuzz_fail("resolve(0x%llx, 0x%llx) = [0x%llx, +0x%llx) outside every extent",
+			  (unsigned long long)pos, (unsigned long long)len,
+			  (unsigned long long)io.addr, (unsigned long long)io.length);
+}
 
 static void check_at(const struct famfs_fmap *f, const struct famfs_seg *s, uint64_t k)
 {
@@ -54,6 +91,11 @@ static int on_seg(void *arg, const struct famfs_seg *s)
 		fuzz_fail("segment [0x%llx, +0x%llx) out of order or past 0x%llx",
 			  (unsigned long long)s->file_off, (unsigned long long)s->len,
 			  (unsigned long long)w->limit);
+	if (s->file_off != w->next_off)
+		fuzz_fail("walk leaves a hole at 0x%llx", (unsigned long long)w->next_off);
+	if (!inside_map(f, s->devindex, s->dev_off, s->len))
+		fuzz_fail("segment at device [0x%llx, +0x%llx) outside every extent",
+			  (unsigned long long)s->dev_off, (unsigned long long)s->len);
 	w->next_off = s->file_off + s->len;
 	if (s->devindex < FAMFS_MAX_DAXDEVS && s->file_off < f->file_size) {
 		check_at(f, s, 0);
@@ -95,7 +137,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static uint8_t wire[FAMFS_FMAP_MSG_MAX];
 	char name[FAMFS_DAXDEV_NAME_MAX];
 	struct walk_ctx w;
-	struct famfs_iomap io;
 	uint16_t idx;
 	ssize_t n;
 	long segs;
@@ -118,13 +159,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (f.file_size > (64ULL << 30))
 		goto encode;
 	segs = famfs_fmap_walk(&f, on_seg, &w);
-	if (segs < 0 && segs != -EIO && segs != -EINVAL)
-		fuzz_fail("walk returned %ld", segs);
+	/* A map that decodes walks all the way: it is what clients map. */
+	if (segs < 0)
+		fuzz_fail("a decoded map does not walk (%ld): %s", segs, famfs_errmsg());
+	if (w.next_off < f.file_size)
+		fuzz_fail("walk stops at 0x%llx of 0x%llx", (unsigned long long)w.next_off,
+			  (unsigned long long)f.file_size);
 	/* Probe a few offsets; any answer must be inside one extent's bytes. */
-	(void)famfs_fmap_resolve(&f, 0, 4096, &io);
-	if (f.file_size)
-		(void)famfs_fmap_resolve(&f, f.file_size - 1, 1, &io);
-	(void)famfs_fmap_resolve(&f, f.file_size, 1, &io);
+	probe(&f, 0, 4096);
+	if (f.file_size) {
+		probe(&f, f.file_size - 1, 1);
+		probe(&f, f.file_size / 2, UINT64_MAX);
+		probe(&f, f.file_size / 3, 1);
+	}
+	probe(&f, f.file_size, 1);
 
 encode:
 	n = famfs_fmap_encode(&f, wire, sizeof(wire));

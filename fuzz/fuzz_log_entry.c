@@ -9,7 +9,8 @@
  * NUL-terminated path, a structurally valid fmap; it re-encodes to the same
  * 544 bytes when it came from our encoder's canonical form, and decodes
  * again to the same fields; a map that passes famfs_omf_fmap_check builds a
- * wire fmap that encodes and decodes.
+ * wire fmap that encodes and decodes, and walks (as a client maps it) over
+ * the whole file with no hole.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -26,8 +27,19 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* Count the bytes the walk covers from 0 without a hole. */
+static int on_seg(void *ctx, const struct famfs_seg *s)
+{
+	uint64_t *covered = ctx;
+
+	if (s->file_off == *covered)
+		*covered += s->len;
+	return 0;
+}
+
 static void check_file(const struct famfs_omf_entry *e)
 {
+	uint64_t covered;
 	static struct famfs_fmap f, g;
 	static uint8_t wire[FAMFS_FMAP_MSG_MAX];
 	const struct famfs_omf_fmap *m = &e->file.fmap;
@@ -59,6 +71,14 @@ static void check_file(const struct famfs_omf_entry *e)
 			  famfs_errmsg());
 	if (g.file_size != f.file_size || g.nextents != f.nextents || g.ext_type != f.ext_type)
 		fuzz_fail("fmap wire round trip changed the header");
+	/* A huge map is legal but walks chunk by chunk: keep executions fast. */
+	if (g.file_size > (64ULL << 30))
+		return;
+	covered = 0;
+	if (famfs_fmap_walk(&g, on_seg, &covered) < 0 || covered < g.file_size)
+		fuzz_fail("checked fmap maps only 0x%llx of 0x%llx bytes: %s",
+			  (unsigned long long)covered, (unsigned long long)g.file_size,
+			  famfs_errmsg());
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

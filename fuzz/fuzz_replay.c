@@ -10,8 +10,11 @@
  * (1: superblock, 2: header, 4: entries, with seqnum = slot) and
  * (8) set next_index to the number of entries given, so the fuzzer reaches
  * the checks behind the CRCs.
- * Invariants: every file replay serves resolves inside the device; a log
- * that fsck calls clean replays completely with nothing skipped.
+ * Invariants: every file replay serves resolves inside the device, and its
+ * segment walk (what a client maps) covers the file with no hole, every
+ * segment inside one of the file's own extents or strips, no device unit
+ * in two served files; a log that fsck calls clean replays completely with
+ * nothing skipped.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -21,6 +24,7 @@
 #include <sys/stat.h>
 
 #include "famfs/err.h"
+#include "famfs/fmap.h"
 #include "famfs/fs.h"
 #include "famfs/fsck.h"
 #include "famfs/log.h"
@@ -42,6 +46,99 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		abort();
 	memset(image, 0, DEV_SIZE);
 	return 0;
+}
+
+struct served_walk {
+	const struct famfs_omf_fmap *m;
+	uint64_t index;
+	uint64_t next_off;			/* end of the previous segment */
+	uint8_t *units;				/* device units some served file maps */
+};
+
+/*
+ * Is every byte of [off, off + len) inside the file's own extents or
+ * strips? (The walk merges pieces that are adjacent on the device, so one
+ * segment may span several.) Replay checked them against the device.
+ */
+static int in_own_extent(const struct famfs_omf_fmap *m, uint64_t off, uint64_t len)
+{
+	const struct famfs_omf_extent *x = m->ext_type == FAMFS_EXT_SIMPLE ? m->se : m->strips;
+	uint64_t n = m->ext_type == FAMFS_EXT_SIMPLE ? m->nextents : m->nstrips, i, u;
+
+	for (u = off; u - off < len; u = x[i].offset + x[i].len) {
+		for (i = 0; i < n; i++)
+			if (u >= x[i].offset && u - x[i].offset < x[i].len)
+				break;
+		if (i == n)
+			return 0;
+	}
+	return 1;
+}
+
+static int on_served_seg(void *arg, const struct famfs_seg *s)
+{
+	struct served_walk *w = arg;
+
+	if (s->file_off != w->next_off)
+		fuzz_fail("entry %llu: the walk leaves a hole at 0x%llx",
+			  (unsigned long long)w->index, (unsigned long long)w->next_off);
+	if (!in_own_extent(w->m, s->dev_off, s->len))
+		fuzz_fail("entry %llu: file bytes at device [0x%llx, +0x%llx) are outside "
+			  "its extents", (unsigned long long)w->index,
+			  (unsigned long long)s->dev_off, (unsigned long long)s->len);
+	for (uint64_t u = s->dev_off >> 21; u < (s->dev_off + s->len + (1 << 21) - 1) >> 21;
+	     u++) {
+		if (u < (DEV_SIZE >> 21) && w->units[u])
+			fuzz_fail("entry %llu maps device unit %llu that another served file "
+				  "maps", (unsigned long long)w->index, (unsigned long long)u);
+	}
+	w->next_off = s->file_off + s->len;
+	return 0;
+}
+
+static void mark_units(const struct famfs_omf_fmap *m, uint8_t *units)
+{
+	const struct famfs_omf_extent *x = m->ext_type == FAMFS_EXT_SIMPLE ? m->se : m->strips;
+	uint64_t n = m->ext_type == FAMFS_EXT_SIMPLE ? m->nextents : m->nstrips;
+
+	for (uint64_t i = 0; i < n; i++)
+		for (uint64_t u = x[i].offset >> 21; u < (x[i].offset + x[i].len) >> 21 &&
+		     u < (DEV_SIZE >> 21); u++)
+			units[u] = 1;
+}
+
+/* What a client maps of each served file stays in that file's memory. */
+static void check_walks(struct famfs_fs *fs)
+{
+	static struct famfs_omf_file f;
+	static struct famfs_fmap map;
+	uint8_t units[DEV_SIZE >> 21] = { 0 };
+	struct served_walk w = { .units = units };
+	const struct famfs_node *n;
+	long rc;
+
+	for (uint64_t i = 0; i < fs->next; i++) {
+		n = famfs_ns_by_ino(fs->ns, i + 2);
+		if (!n || !S_ISREG(n->mode) || !n->size)
+			continue;
+		memset(&f, 0, sizeof(f));
+		f.size = n->size;
+		f.fmap = n->fmap;
+		if (famfs_fmap_from_omf(&f, &map))
+			fuzz_fail("served entry %llu has no fmap", (unsigned long long)i);
+		w.m = &f.fmap;
+		w.index = i;
+		w.next_off = 0;
+		rc = famfs_fmap_walk(&map, on_served_seg, &w);
+		if (rc < 0)
+			fuzz_fail("served entry %llu: the walk fails (%ld): %s",
+				  (unsigned long long)i, rc, famfs_errmsg());
+		if (w.next_off < n->size)
+			fuzz_fail("served entry %llu: the walk stops at 0x%llx of 0x%llx",
+				  (unsigned long long)i, (unsigned long long)w.next_off,
+				  (unsigned long long)n->size);
+		mark_units(&f.fmap, units);
+	}
 }
 
 static void check_served(struct famfs_fs *fs, struct famfs_dev *dev)
@@ -126,6 +223,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (fs.next > famfs_log_next_index(fs.log))
 		fuzz_fail("replayed past next_index");
 	check_served(&fs, &dev);
+	check_walks(&fs);
 	if (res.errors == 0 && (fs.replay_err || fs.next != famfs_log_next_index(fs.log)))
 		fuzz_fail("fsck is clean but replay stopped at %llu (err %d)",
 			  (unsigned long long)fs.next, fs.replay_err);

@@ -151,6 +151,10 @@ static void seeds_entry(void)
 	put_entry("interleave", &e, 5, 0);
 	e.file.fmap.chunk_size = 3 * FAMFS_ALLOC_UNIT;
 	put_entry("interleave-badchunk", &e, 5, 1);
+	/* Issue 18: strips that add up to the size, chunks that run past them. */
+	make_ifile(&e, "hostile", 64ULL << 20, 4);
+	e.file.fmap.chunk_size = 4 * FAMFS_ALLOC_UNIT;
+	put_entry("interleave-chunk-past-strips", &e, 5, 0);
 	make_mkdir(&e, "dir");
 	put_entry("mkdir", &e, 0, 0);
 	memset(&e, 0, sizeof(e));
@@ -206,6 +210,44 @@ static void seeds_replay(void)
 	img[0] = 0x8;
 	put("fuzz_replay", "collision", img, 1 + FAMFS_SB_SIZE + FAMFS_LOG_HDR_SIZE +
 	    n * FAMFS_LOG_ENTRY_SIZE, NULL, 0);
+	/*
+	 * Issue 18's hostile entry: a0 has 4 strips of 2 MiB (at +0, +10,
+	 * +12, +14 MiB) and 8 MiB chunks, so chunk 0 runs over the memory
+	 * [+2, +8) MiB that the file after it, "secret", holds.
+	 */
+	make_mkdir(&e[0], "a");
+	make_ifile(&e[1], "a/evil", data, 4);
+	e[1].file.fmap.chunk_size = 4 * FAMFS_ALLOC_UNIT;
+	for (i = 1; i < 4; i++)
+		e[1].file.fmap.strips[i].offset = data + (4 + (uint64_t)i) * FAMFS_ALLOC_UNIT;
+	make_file(&e[2], "secret", 3 * FAMFS_ALLOC_UNIT, data + FAMFS_ALLOC_UNIT);
+	for (i = 0; i < 3; i++) {
+		e[i].seqnum = i;
+		famfs_omf_entry_encode(&e[i], p + i * FAMFS_LOG_ENTRY_SIZE);
+	}
+	h.next_index = h.next_seqnum = 3;
+	famfs_omf_log_hdr_encode(&h, img + 1 + FAMFS_SB_SIZE);
+	img[0] = 0;
+	put("fuzz_replay", "hostile-interleave", img, 1 + FAMFS_SB_SIZE + FAMFS_LOG_HDR_SIZE +
+	    3 * FAMFS_LOG_ENTRY_SIZE, NULL, 0);
+}
+
+/* A GET_FMAP seed: 4 strips of 2 MiB, chunk @chunk, ie_nbytes @nbytes (0: the size). */
+static void put_ifmap(const char *name, uint64_t chunk, uint64_t nbytes)
+{
+	struct famfs_omf_entry e;
+	struct famfs_fmap f;
+	uint8_t buf[FAMFS_FMAP_MSG_MAX];
+	ssize_t n;
+
+	make_ifile(&e, "z", 128ULL << 20, 4);
+	famfs_fmap_from_omf(&e.file, &f);
+	f.ie[0].chunk_size = chunk;
+	if (nbytes)
+		f.ie[0].nbytes = nbytes;
+	n = famfs_fmap_encode(&f, buf, sizeof(buf));
+	if (n > 0)
+		put("fuzz_fmap", name, buf, (size_t)n, NULL, 0);
 }
 
 static void seeds_fmap(void)
@@ -230,6 +272,10 @@ static void seeds_fmap(void)
 	n = famfs_fmap_encode(&f, buf, sizeof(buf));
 	if (n > 0)
 		put("fuzz_fmap", "interleave3", buf, (size_t)n, NULL, 0);
+	/* Issue 18: 4 strips of 2 MiB add up to the size; 8 MiB chunks do not fit. */
+	put_ifmap("interleave-chunk-past-strips", 4 * FAMFS_ALLOC_UNIT, 0);
+	/* nbytes below the file size: bytes no extent holds. */
+	put_ifmap("interleave-nbytes-short", FAMFS_ALLOC_UNIT, 3 * FAMFS_ALLOC_UNIT);
 	famfs_daxdev_out_encode(0, "/dev/dax0.0", buf);
 	put("fuzz_fmap", "daxdev", buf, FAMFS_DAXDEV_OUT_SIZE, NULL, 0);
 }
