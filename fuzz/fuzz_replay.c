@@ -123,7 +123,7 @@ static void check_walks(struct famfs_fs *fs)
 			continue;
 		memset(&f, 0, sizeof(f));
 		f.size = n->size;
-		f.fmap = n->fmap;
+		f.fmap = *n->fmap;
 		if (famfs_fmap_from_omf(&f, &map))
 			fuzz_fail("served entry %llu has no fmap", (unsigned long long)i);
 		w.m = &f.fmap;
@@ -216,6 +216,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_fail("log opens but fsck cannot check it (%d)", fsck_rc);
 	if (famfs_ns_new(&fs.ns))
 		goto out_log;
+	famfs_ns_limit_implicit(fs.ns, fs.log->nslots);
 	if (famfs_alloc_init(&fs.alloc, fs.log->sb.dev_size, fs.log->sb.alloc_unit,
 			     fs.log->sb.log_offset + fs.log->sb.log_len))
 		goto out_ns;

@@ -122,6 +122,7 @@ int famfs_fs_open(const char *path, unsigned int flags, struct famfs_fs **out)
 	if (rc)
 		goto fail;
 	famfs_ns_set_epoch(fs->ns, fs->log->mkfs_time);
+	famfs_ns_limit_implicit(fs->ns, fs->log->nslots);
 	sb = &fs->log->sb;
 	rc = famfs_alloc_init(&fs->alloc, sb->dev_size, sb->alloc_unit,
 			      sb->log_offset + sb->log_len);
@@ -406,7 +407,7 @@ uint8_t *famfs_fs_addr(struct famfs_fs *fs, const struct famfs_node *n, uint64_t
 		return NULL;
 	memset(&f, 0, sizeof(f));
 	f.size = n->size;
-	f.fmap = n->fmap;
+	f.fmap = *n->fmap;
 	if (famfs_fmap_from_omf(&f, map) == 0 &&
 	    famfs_fmap_resolve(map, off, n->size - off, &io) == 0 &&
 	    io.devindex == 0 && io.addr < fs->dev->size &&

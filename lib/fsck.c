@@ -245,6 +245,7 @@ int famfs_fsck(struct famfs_dev *dev, famfs_fsck_fn fn, void *ctx,
 	rc = famfs_ns_new(&ns);
 	if (rc)
 		return famfs_err(rc, "out of memory");
+	famfs_ns_limit_implicit(ns, res->log_slots);
 	/*
 	 * Extents must lie in the capacity and in the device actually present.
 	 * dev_size is outside the superblock CRC: never size the bitmap by it.

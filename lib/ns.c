@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * ns.c - the namespace tree built by replaying log entries: nodes, inode
- * numbers, implicit parent directories, and two hash tables (one keyed by
- * parent inode and name, one by inode) so that a full log replays in
- * linear time.
+ * numbers, implicit parent directories (capped), and two hash tables (one
+ * keyed by parent inode and name, one by inode) so that a full log replays
+ * in linear time and memory linear in the log's entries.
  *
  * Pure code: no I/O. Nodes come from anonymous-memory slabs (see below)
  * and are never freed before famfs_ns_free(), so node pointers stay valid.
@@ -26,17 +26,26 @@
 #define NS_PER_SEC	1000000000ULL
 
 /*
- * Nodes are carved from slabs that are never freed before the namespace,
- * so node pointers stay valid. A full log means ~15 MB of nodes; taking it
- * in 2 MiB huge pages, not 4 KiB faults, keeps a full replay within a few
- * milliseconds.
+ * What a node costs: the node, its file map if it is a file, and its share
+ * of the two hash tables (8 bytes each, at most 4 buckets per node since
+ * they double when half full). ns.h states these as the per-entry cost.
+ */
+_Static_assert(sizeof(struct famfs_node) + 2 * 4 * sizeof(void *) <= FAMFS_NS_DIR_COST,
+	       "FAMFS_NS_DIR_COST is the cost of a directory node");
+_Static_assert(sizeof(struct famfs_omf_fmap) <= FAMFS_NS_FILE_COST - FAMFS_NS_DIR_COST,
+	       "FAMFS_NS_FILE_COST is the cost of a file node");
+
+/*
+ * Nodes (and, right after a file's node, its map) are carved from slabs
+ * that are never freed before the namespace, so node pointers stay valid.
+ * Taking a full log in 2 MiB huge pages, not 4 KiB faults, keeps a full
+ * replay within a few milliseconds.
  */
 struct ns_slab {
 	struct ns_slab *next;
 	size_t bytes;			/* mapped */
-	size_t cap;			/* nodes in this slab */
-	size_t used;
-	struct famfs_node nodes[];
+	size_t used;			/* bytes of data[] handed out */
+	_Alignas(16) unsigned char data[];
 };
 
 struct famfs_ns {
@@ -49,7 +58,9 @@ struct famfs_ns {
 	uint64_t dirs;
 	uint64_t entries;
 	uint64_t implicit;		/* implicit directories created so far */
+	uint64_t max_implicit;		/* ... and how many are accepted */
 	uint32_t time_sec;		/* seconds of the latest entry applied */
+	uint64_t slab_bytes;		/* mapped by all slabs */
 	struct ns_slab *slab;		/* newest first */
 	size_t next_slab;		/* bytes of the next slab */
 };
@@ -79,36 +90,45 @@ static void *slab_map(size_t bytes)
 	return (void *)a;
 }
 
+static size_t round8(size_t n)
+{
+	return (n + 7) & ~(size_t)7;
+}
+
 /*
- * Make sure the newest slab has @n free nodes. Returns false, changing
- * nothing, when memory runs out. @n is at most NS_MAX_DEPTH + 1.
+ * Make sure the newest slab has @need free bytes (@need is at most
+ * NS_MAX_DEPTH + 1 nodes and a map, far below NS_SLAB_MIN). Returns false,
+ * changing nothing, when memory runs out.
  */
-static bool slab_reserve(struct famfs_ns *ns, size_t n)
+static bool slab_reserve(struct famfs_ns *ns, size_t need)
 {
 	size_t bytes = ns->next_slab ? ns->next_slab : NS_SLAB_MIN;
 	struct ns_slab *sl;
 
-	if (ns->slab && ns->slab->cap - ns->slab->used >= n)
+	if (ns->slab && ns->slab->bytes - sizeof(*sl) - ns->slab->used >= need)
 		return true;
 	sl = slab_map(bytes);
 	if (!sl)
 		return false;
 	sl->next = ns->slab;
 	sl->bytes = bytes;
-	sl->cap = (bytes - sizeof(*sl)) / sizeof(struct famfs_node);
 	sl->used = 0;
 	ns->slab = sl;
+	ns->slab_bytes += bytes;
 	ns->next_slab = bytes * 2 > NS_SLAB_MAX ? NS_SLAB_MAX : bytes * 2;
 	return true;
 }
 
 /*
- * A zeroed node from the newest slab (fresh mappings are zero and nodes are
- * never reused); slab_reserve() said there is room.
+ * @size zeroed bytes from the newest slab (fresh mappings are zero and
+ * nothing is reused); slab_reserve() said there is room.
  */
-static struct famfs_node *slab_take(struct famfs_ns *ns)
+static void *slab_take(struct famfs_ns *ns, size_t size)
 {
-	return &ns->slab->nodes[ns->slab->used++];
+	void *p = ns->slab->data + ns->slab->used;
+
+	ns->slab->used += round8(size);
+	return p;
 }
 
 static uint64_t mix64(uint64_t z)
@@ -213,6 +233,7 @@ int famfs_ns_new(struct famfs_ns **out)
 	if (!ns)
 		return famfs_err(-ENOMEM, "namespace: out of memory");
 	ns->nbuckets = NS_HASH_INIT;
+	ns->max_implicit = FAMFS_NS_IMPLICIT_DEFAULT;
 	ns->by_name = calloc(ns->nbuckets, sizeof(*ns->by_name));
 	ns->by_ino = calloc(ns->nbuckets, sizeof(*ns->by_ino));
 	if (!ns->by_name || !ns->by_ino) {
@@ -265,6 +286,11 @@ static uint64_t entry_time(const struct famfs_ns *ns, uint64_t index,
 	return (uint64_t)sec * NS_PER_SEC + nsec;
 }
 
+void famfs_ns_limit_implicit(struct famfs_ns *ns, uint64_t max)
+{
+	ns->max_implicit = max;
+}
+
 /* Link @n (fully set up, parent included) into its parent and the tables. */
 static void ns_link(struct famfs_ns *ns, struct famfs_node *n)
 {
@@ -306,7 +332,9 @@ static int ns_add(struct famfs_ns *ns, uint64_t index, const struct famfs_omf_en
 	char parent[FAMFS_OMF_PATH_MAX];
 	struct famfs_node *dir = &ns->root, *leaf;
 	uint64_t t = entry_time(ns, index, e);
+	struct famfs_omf_fmap *fmap = NULL;
 	unsigned int ncomp = 0, first_missing, nnew;
+	size_t need;
 	const char *name, *s;
 	int rc;
 
@@ -351,11 +379,21 @@ static int ns_add(struct famfs_ns *ns, uint64_t index, const struct famfs_omf_en
 				 (unsigned long long)index, path);
 
 	nnew = ncomp - first_missing + 1;
-	if (!slab_reserve(ns, nnew))
+	if (ns->implicit + (nnew - 1) > ns->max_implicit)
+		return famfs_err(-EUCLEAN, "entry %llu: needs %u implicit directories; "
+				 "%llu of at most %llu exist (one per log slot)",
+				 (unsigned long long)index, nnew - 1,
+				 (unsigned long long)ns->implicit,
+				 (unsigned long long)ns->max_implicit);
+	need = nnew * round8(sizeof(struct famfs_node)) +
+	       (is_file ? round8(sizeof(struct famfs_omf_fmap)) : 0);
+	if (!slab_reserve(ns, need))
 		return famfs_err(-ENOMEM, "entry %llu: out of memory",
 				 (unsigned long long)index);
 	for (unsigned int i = 0; i < nnew; i++)
-		newn[i] = slab_take(ns);
+		newn[i] = slab_take(ns, sizeof(struct famfs_node));
+	if (is_file)
+		fmap = slab_take(ns, sizeof(*fmap));
 	hash_maybe_grow(ns, nnew);
 
 	/* Nothing can fail from here on. */
@@ -386,7 +424,8 @@ static int ns_add(struct famfs_ns *ns, uint64_t index, const struct famfs_omf_en
 	leaf->parent = dir;
 	if (is_file) {
 		leaf->size = e->file.size;
-		leaf->fmap = e->file.fmap;
+		*fmap = e->file.fmap;
+		leaf->fmap = fmap;
 	}
 	ns_link(ns, leaf);
 	return 0;
@@ -498,4 +537,14 @@ void famfs_ns_counts(const struct famfs_ns *ns, uint64_t *files, uint64_t *dirs,
 		*dirs = ns->dirs;
 	if (entries)
 		*entries = ns->entries;
+}
+
+uint64_t famfs_ns_implicit(const struct famfs_ns *ns)
+{
+	return ns->implicit;
+}
+
+uint64_t famfs_ns_bytes(const struct famfs_ns *ns)
+{
+	return sizeof(*ns) + ns->slab_bytes + 2 * ns->nbuckets * sizeof(struct famfs_node *);
 }

@@ -22,6 +22,13 @@
  * take the time of the entry that made them); the root starts at the mkfs
  * time with nanoseconds 0.
  *
+ * Memory is bounded by the log, not by what its entries name: a directory
+ * node carries no file map (FAMFS_NS_DIR_COST bytes with its share of the
+ * hash tables), a file node FAMFS_NS_FILE_COST, and implicit directories
+ * are capped (famfs_ns_limit_implicit(); one per log slot when the fs layer
+ * opens a log). So a log of N slots costs at most N x (FILE_COST +
+ * DIR_COST) bytes of nodes: about 21 MB for the default 8 MiB log.
+ *
  * Not thread-safe: famfsd serialises apply against lookups itself.
  */
 #ifndef FAMFS_NS_H
@@ -38,6 +45,11 @@ extern "C" {
 #define FAMFS_ROOT_INO		1ULL
 #define FAMFS_INO_IMPLICIT	(1ULL << 48)
 #define FAMFS_NO_INDEX		UINT64_MAX
+/* Implicit directories a new namespace accepts: one per slot of the default log. */
+#define FAMFS_NS_IMPLICIT_DEFAULT	15420ULL
+/* Bytes a node costs, hash-table share included (an upper bound, tested). */
+#define FAMFS_NS_DIR_COST	272
+#define FAMFS_NS_FILE_COST	(FAMFS_NS_DIR_COST + 800)
 
 struct famfs_node {
 	uint64_t ino;
@@ -50,7 +62,7 @@ struct famfs_node {
 	uint64_t wtime_ns;		/* never set here: famfsd's last write through
 					   its own mount, 0 for none (atomic) */
 	char name[FAMFS_OMF_PATH_MAX];	/* last component; "" for the root */
-	struct famfs_omf_fmap fmap;	/* files only */
+	const struct famfs_omf_fmap *fmap;	/* files: the map; directories: NULL */
 	struct famfs_node *parent;	/* root: itself */
 	struct famfs_node *first_child;	/* in creation order */
 	struct famfs_node *last_child;
@@ -62,7 +74,10 @@ struct famfs_node {
 
 struct famfs_ns;
 
-/* An empty namespace holding only the root (mode S_IFDIR | 0755, uid 0). */
+/*
+ * An empty namespace holding only the root (mode S_IFDIR | 0755, uid 0),
+ * accepting FAMFS_NS_IMPLICIT_DEFAULT implicit directories.
+ */
 int famfs_ns_new(struct famfs_ns **out);
 void famfs_ns_free(struct famfs_ns *ns);
 
@@ -74,10 +89,18 @@ void famfs_ns_free(struct famfs_ns *ns);
 void famfs_ns_set_epoch(struct famfs_ns *ns, uint32_t mkfs_time);
 
 /*
+ * Accept at most @max implicit directories in all (the fs layer and fsck
+ * pass the log's slot count: a log can name no more directories it never
+ * made than it has slots, whatever its entries say).
+ */
+void famfs_ns_limit_implicit(struct famfs_ns *ns, uint64_t max);
+
+/*
  * Apply log entry @index. FILE and MKDIR add a node; ADD_DAXDEV is counted
  * and ignored. Errors leave the namespace unchanged: -EINVAL (bad path),
  * -EEXIST (the name exists; for MKDIR over an existing directory too),
- * -ENOTDIR (a parent is a file), -ENOMEM.
+ * -ENOTDIR (a parent is a file), -EUCLEAN (the entry needs implicit
+ * directories past the limit), -ENOMEM.
  */
 int famfs_ns_apply(struct famfs_ns *ns, uint64_t index,
 		   const struct famfs_omf_entry *e);
@@ -100,6 +123,10 @@ int famfs_ns_path(const struct famfs_node *n, char *buf, size_t bufsz);
 /* Totals: files, directories (root included), applied entries. */
 void famfs_ns_counts(const struct famfs_ns *ns, uint64_t *files, uint64_t *dirs,
 		     uint64_t *entries);
+
+/* Implicit directories made so far, and bytes the namespace holds. */
+uint64_t famfs_ns_implicit(const struct famfs_ns *ns);
+uint64_t famfs_ns_bytes(const struct famfs_ns *ns);
 
 #ifdef __cplusplus
 }

@@ -59,7 +59,7 @@ static void print_ext_json(const struct famfs_omf_extent *e, bool last)
 
 static void print_map(const char *path, const struct famfs_node *n, bool json)
 {
-	const struct famfs_omf_fmap *m = &n->fmap;
+	const struct famfs_omf_fmap *m = n->fmap;
 	bool il = m->ext_type == FAMFS_EXT_INTERLEAVE;
 	unsigned int cnt = il ? (unsigned int)m->nstrips : m->nextents;
 	const struct famfs_omf_extent *ext = il ? m->strips : m->se;
@@ -153,7 +153,7 @@ static int getmap_raw(const char *path, const struct cli_target *t)
 		f.uid = n->uid;
 		f.gid = n->gid;
 		f.mode = n->mode & 07777;
-		f.fmap = n->fmap;
+		f.fmap = *n->fmap;
 		map = malloc(sizeof(*map));
 		famfs_errclear();
 		if (!map || (rc = famfs_fmap_from_omf(&f, map)) ||

@@ -135,7 +135,7 @@ void famfsd_bpf_open(const struct famfs_node *n)
 	fm = malloc(sizeof(*fm));
 	if (of && fm) {
 		of->size = n->size;
-		of->fmap = n->fmap;
+		of->fmap = *n->fmap;
 		/* A file that does not fit the value stays out: clients use GET_FMAP. */
 		if (!famfs_fmap_from_omf(of, fm))
 			famfs_bpf_set_file(&bpf, n->ino, fm);

@@ -73,7 +73,7 @@ unsigned int famfsd_dax_count(void)
 /* Health of every device that file @n has extents on (0 for directories). */
 int famfsd_node_health(const struct famfs_node *n)
 {
-	const struct famfs_omf_fmap *f = &n->fmap;
+	const struct famfs_omf_fmap *f = n->fmap;
 	uint32_t i, cnt;
 	int rc;
 

@@ -25,7 +25,7 @@ struct famfs_node *famfsd_node(fuse_ino_t ino)
 
 static uint64_t node_alloc_bytes(const struct famfs_node *n)
 {
-	const struct famfs_omf_fmap *f = &n->fmap;
+	const struct famfs_omf_fmap *f = n->fmap;
 	uint64_t sum = 0, i;
 
 	if (!S_ISREG(n->mode))

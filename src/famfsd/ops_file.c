@@ -127,9 +127,9 @@ static void do_xfer(void *ctx)
 /* The file's first device: where its memory lives, for the guard. */
 static unsigned int node_dev(const struct famfs_node *n)
 {
-	if (n->fmap.ext_type == FAMFS_EXT_INTERLEAVE)
-		return (unsigned int)n->fmap.strips[0].devindex;
-	return (unsigned int)n->fmap.se[0].devindex;
+	if (n->fmap->ext_type == FAMFS_EXT_INTERLEAVE)
+		return (unsigned int)n->fmap->strips[0].devindex;
+	return (unsigned int)n->fmap->se[0].devindex;
 }
 
 static int xfer(struct xfer *x)
@@ -317,7 +317,7 @@ ssize_t famfsd_fmap_reply(const struct famfs_node *n, uint8_t *buf)
 	of.gid = n->gid;
 	of.mode = n->mode & 07777;
 	memcpy(of.relpath, n->name, sizeof(of.relpath));
-	of.fmap = n->fmap;
+	of.fmap = *n->fmap;
 	rc = famfs_fmap_from_omf(&of, fm);
 	len = rc ? rc : famfs_fmap_encode(fm, buf, FAMFS_FMAP_MSG_MAX);
 	free(fm);

@@ -172,7 +172,7 @@ static int do_read(const char *dev, uint64_t until, double secs)
 		struct famfs_node *n = famfs_ns_by_ino(fs->ns, i + 2);
 
 		if (!n || (seen[i].type == FAMFS_LOG_FILE &&
-			   (n->size != seen[i].size || n->fmap.se[0].offset != seen[i].off)))
+			   (n->size != seen[i].size || n->fmap->se[0].offset != seen[i].off)))
 			nsbad++;
 	}
 	printf("reader: %" PRIu64 " passes (%" PRIu64 " while the log was partly written), "

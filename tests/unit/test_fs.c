@@ -117,18 +117,18 @@ static void test_creat(void **state)
 	assert_int_equal(f->mode & 07777, 0640);
 	assert_int_equal(f->size, 3 * MIB);
 	assert_int_equal(f->uid, 5);
-	assert_int_equal(f->fmap.nextents, 1);
-	assert_int_equal(f->fmap.se[0].len, 4 * MIB);
-	assert_true(f->fmap.se[0].offset >= DATA0);
+	assert_int_equal(f->fmap->nextents, 1);
+	assert_int_equal(f->fmap->se[0].len, 4 * MIB);
+	assert_true(f->fmap->se[0].offset >= DATA0);
 	assert_int_equal(fs->alloc.used, used + 2);
 	assert_ptr_equal(famfs_ns_resolve(fs->ns, "d/f"), f);
 
 	/* Data addresses: the run is clipped to the extent. */
 	p = famfs_fs_addr(fs, f, 0, &len);
-	assert_ptr_equal(p, fs->dev->base + f->fmap.se[0].offset);
+	assert_ptr_equal(p, fs->dev->base + f->fmap->se[0].offset);
 	assert_true(len >= 3 * MIB);
 	p = famfs_fs_addr(fs, f, MIB + 5, &len);
-	assert_ptr_equal(p, fs->dev->base + f->fmap.se[0].offset + MIB + 5);
+	assert_ptr_equal(p, fs->dev->base + f->fmap->se[0].offset + MIB + 5);
 	memcpy(p, "hello", 5);
 	assert_null(famfs_fs_addr(fs, f, 3 * MIB, &len));
 	assert_null(famfs_fs_addr(fs, famfs_ns_resolve(fs->ns, "d"), 0, &len));
@@ -311,7 +311,7 @@ static void test_catchup(void **state)
 
 	/* Our next create catches up first, so it does not reuse their units. */
 	assert_int_equal(famfs_fs_creat(m->fs, "mine", 2 * MIB, 0644, 0, 0, NULL, &f), 0);
-	assert_true(f->fmap.se[0].offset >= n->fmap.se[0].offset + n->fmap.se[0].len);
+	assert_true(f->fmap->se[0].offset >= n->fmap->se[0].offset + n->fmap->se[0].len);
 	assert_int_equal(famfs_fs_catchup(other), 1);
 	assert_int_equal(other->collisions, 0);
 	assert_int_equal(m->fs->collisions, 0);
@@ -449,16 +449,16 @@ static void test_interleave(void **state)
 	assert_int_equal(tu_mkfs(path, 8 * MIB), 0);
 	assert_int_equal(famfs_fs_open(path, FAMFS_FS_WRITE, &fs), 0);
 	assert_int_equal(famfs_fs_creat(fs, "s", 8 * MIB, 0644, 0, 0, &ip, &f), 0);
-	assert_int_equal(f->fmap.ext_type, FAMFS_EXT_INTERLEAVE);
-	assert_int_equal(f->fmap.nstrips, 2);
+	assert_int_equal(f->fmap->ext_type, FAMFS_EXT_INTERLEAVE);
+	assert_int_equal(f->fmap->nstrips, 2);
 	a = famfs_fs_addr(fs, f, 0, &la);
 	b = famfs_fs_addr(fs, f, 2 * MIB, &lb);
 	assert_non_null(a);
 	assert_non_null(b);
 	assert_int_equal(la, 2 * MIB);
 	assert_int_equal(lb, 2 * MIB);
-	assert_ptr_equal(a, fs->dev->base + f->fmap.strips[0].offset);
-	assert_ptr_equal(b, fs->dev->base + f->fmap.strips[1].offset);
+	assert_ptr_equal(a, fs->dev->base + f->fmap->strips[0].offset);
+	assert_ptr_equal(b, fs->dev->base + f->fmap->strips[1].offset);
 	famfs_fs_close(fs);
 	tu_unlink(path);
 }

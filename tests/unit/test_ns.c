@@ -128,11 +128,11 @@ static void test_apply(void **state)
 	assert_int_equal(f->log_index, 1);
 	assert_string_equal(f->name, "f");
 	assert_ptr_equal(f->parent, d);
-	assert_memory_equal(&f->fmap, &fe.file.fmap, sizeof(f->fmap));
-	assert_int_equal(f->fmap.ext_type, FAMFS_EXT_SIMPLE);
-	assert_int_equal(f->fmap.nextents, 1);
-	assert_int_equal(f->fmap.se[0].offset, 0x1400000);
-	assert_int_equal(f->fmap.se[0].len, 0x200000);
+	assert_memory_equal(f->fmap, &fe.file.fmap, sizeof(*f->fmap));
+	assert_int_equal(f->fmap->ext_type, FAMFS_EXT_SIMPLE);
+	assert_int_equal(f->fmap->nextents, 1);
+	assert_int_equal(f->fmap->se[0].offset, 0x1400000);
+	assert_int_equal(f->fmap->se[0].len, 0x200000);
 
 	assert_ptr_equal(famfs_ns_resolve(ns, "a/f"), f);
 	assert_ptr_equal(famfs_ns_resolve(ns, "a"), d);
@@ -447,6 +447,72 @@ static void test_big_replay(void **state)
 	famfs_ns_free(ns);
 }
 
+/*
+ * Memory bounded by the log (issue 18): a directory node carries no file
+ * map, implicit directories stop at the limit (the entry is refused and
+ * the tree is unchanged), and a log of deep paths costs at most the stated
+ * FAMFS_NS_*_COST per node.
+ */
+static void test_memory_bound(void **state)
+{
+	struct famfs_omf_entry e;
+	struct famfs_ns *ns;
+	struct famfs_node *d, *f;
+	char path[FAMFS_OMF_PATH_MAX];
+	uint64_t i, limit = 1000, base;
+
+	assert_int_equal(famfs_ns_new(&ns), 0);
+	assert_int_equal(famfs_ns_implicit(ns), 0);
+	base = famfs_ns_bytes(ns);
+	famfs_ns_limit_implicit(ns, limit);
+	/* A deep path: 38 implicit directories, none with a map. */
+	for (i = 0; ; i++) {
+		int n = snprintf(path, sizeof(path), "%03llu", (unsigned long long)i);
+
+		for (int k = 0; k < 37; k++)
+			n += snprintf(path + n, sizeof(path) - n, "/a");
+		snprintf(path + n, sizeof(path) - n, "/f");
+		e = file_entry(path, 4096, 0644);
+		famfs_errclear();
+		if (famfs_ns_apply(ns, i, &e))
+			break;
+		assert_int_equal(famfs_ns_implicit(ns), 38 * (i + 1));
+	}
+	/* 26 x 38 = 988: the 27th would make 1026 > 1000 */
+	assert_int_equal(i, 26);
+	assert_int_equal(famfs_ns_apply(ns, i, &e), -EUCLEAN);
+	assert_non_null(strstr(famfs_errmsg(), "needs 38 implicit directories; 988 of at most "
+				"1000 exist"));
+	assert_int_equal(famfs_ns_implicit(ns), 988);
+	expect_counts(ns, 26, 1 + 988, 26);
+	assert_null(famfs_ns_resolve(ns, path));
+	path[3] = '\0';
+	assert_null(famfs_ns_resolve(ns, path));	/* nothing of it was linked */
+	/* An entry that needs no new directory still applies. */
+	e = file_entry("000/a/g", 4096, 0644);
+	assert_int_equal(famfs_ns_apply(ns, 100, &e), 0);
+	d = famfs_ns_resolve(ns, "000/a");
+	f = famfs_ns_resolve(ns, "000/a/g");
+	assert_non_null(d);
+	assert_non_null(f);
+	assert_null(d->fmap);
+	assert_null(famfs_ns_root(ns)->fmap);
+	assert_non_null(f->fmap);
+	assert_int_equal(f->fmap->se[0].offset, 0xa00000);
+	/* The stated cost: every node within FAMFS_NS_*_COST, slab slack aside. */
+	assert_true(famfs_ns_bytes(ns) - base <=
+		    988 * (uint64_t)FAMFS_NS_DIR_COST + 27 * (uint64_t)FAMFS_NS_FILE_COST +
+		    2 * 1024 * 1024);
+	/* MKDIR entries are capped the same way. */
+	e = dir_entry("zz/y/x", 0755);
+	famfs_ns_limit_implicit(ns, 989);
+	assert_int_equal(famfs_ns_apply(ns, 101, &e), -EUCLEAN);
+	famfs_ns_limit_implicit(ns, 990);
+	assert_int_equal(famfs_ns_apply(ns, 101, &e), 0);
+	assert_null(famfs_ns_resolve(ns, "zz/y/x")->fmap);
+	famfs_ns_free(ns);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -457,6 +523,7 @@ int main(void)
 		cmocka_unit_test(test_children_order_and_path),
 		cmocka_unit_test(test_times),
 		cmocka_unit_test(test_big_replay),
+		cmocka_unit_test(test_memory_bound),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
