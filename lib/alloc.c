@@ -301,8 +301,9 @@ static int alloc_contig(struct famfs_alloc *a, uint64_t size, struct famfs_omf_f
 	if (at == NONE)
 		at = find_run(a, 0, a->nbits, n);
 	if (at == NONE)
-		return famfs_err(-ENOSPC, "alloc: no free run of %llu bytes (%llu bytes free)",
-				 (unsigned long long)(n * a->au),
+		return famfs_err(-ENOSPC, "no free run of %llu bytes: the largest is %llu bytes "
+				 "(%llu bytes free)", (unsigned long long)(n * a->au),
+				 (unsigned long long)famfs_alloc_largest_free(a),
 				 (unsigned long long)famfs_alloc_free_bytes(a));
 	bits_set(a, at, n);
 	a->cursor = at + n;
@@ -361,9 +362,12 @@ static int alloc_interleave(struct famfs_alloc *a, uint64_t size,
 		for (unsigned int i = 0; i < got; i++)
 			bits_clear(a, taken[i], strip_au);
 		return famfs_err(-ENOSPC,
-				 "alloc: only %u of %llu buckets have %llu free contiguous bytes",
-				 got, (unsigned long long)p->nstrips,
-				 (unsigned long long)(strip_au * a->au));
+				 "only %u of the %llu strips find a free run of %llu bytes in a "
+				 "bucket of their own (the largest free run is %llu bytes, %llu "
+				 "bytes free)", got, (unsigned long long)p->nstrips,
+				 (unsigned long long)(strip_au * a->au),
+				 (unsigned long long)famfs_alloc_largest_free(a),
+				 (unsigned long long)famfs_alloc_free_bytes(a));
 	}
 	out->ext_type = FAMFS_EXT_INTERLEAVE;
 	out->nextents = 1;
@@ -406,4 +410,31 @@ int famfs_alloc_file(struct famfs_alloc *a, uint64_t size,
 uint64_t famfs_alloc_free_bytes(const struct famfs_alloc *a)
 {
 	return (a->nbits - a->used) * a->au;
+}
+
+uint64_t famfs_alloc_largest_free(const struct famfs_alloc *a)
+{
+	uint64_t i = next_bit(a, 0, a->nbits, false), j, best = 0;
+
+	while (i < a->nbits) {
+		j = next_bit(a, i, a->nbits, true);
+		if (j - i > best)
+			best = j - i;
+		i = next_bit(a, j, a->nbits, false);
+	}
+	return best * a->au;
+}
+
+int famfs_alloc_clone(const struct famfs_alloc *a, struct famfs_alloc *out)
+{
+	size_t words = (a->nbits + 63) / 64;
+
+	*out = *a;
+	out->bits = malloc(words * sizeof(uint64_t));
+	if (!out->bits) {
+		memset(out, 0, sizeof(*out));
+		return famfs_err(-ENOMEM, "alloc: no memory for a copy of the bitmap");
+	}
+	memcpy(out->bits, a->bits, words * sizeof(uint64_t));
+	return 0;
 }

@@ -326,11 +326,14 @@ int famfs_fs_mkdir_keep(struct famfs_fs *fs, const char *relpath, uint32_t mode,
 static int fs_creat_locked(struct famfs_fs *fs, const char *relpath, uint64_t size,
 			   uint32_t mode, uint32_t uid, uint32_t gid,
 			   const struct famfs_interleave_param *ip,
+			   const struct famfs_omf_fmap *planned,
 			   const struct famfs_node **out)
 {
+	const struct famfs_omf_sb *sb = &fs->log->sb;
 	struct famfs_omf_entry e;
 	struct famfs_node *n;
-	uint64_t seed;
+	char why[400];
+	uint64_t seed, inuse = 0;
 	int rc;
 
 	rc = famfs_path_check(relpath);
@@ -353,13 +356,29 @@ static int fs_creat_locked(struct famfs_fs *fs, const char *relpath, uint64_t si
 	e.file.gid = gid;
 	e.file.mode = mode & 07777;
 	snprintf(e.file.relpath, sizeof(e.file.relpath), "%s", relpath);
-	seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 16);
-	rc = famfs_alloc_file(&fs->alloc, size, ip, seed, &e.file.fmap);
-	if (rc == -ENOSPC)
-		return famfs_err(rc, "%s: device full: no room for %" PRIu64 " bytes (%" PRIu64
-				 " bytes free)", relpath, size, famfs_alloc_free_bytes(&fs->alloc));
-	if (rc)
-		return rc;
+	if (planned) {
+		/* Memory the caller planned (famfs_fs_creat_map): it must still be free. */
+		rc = famfs_omf_fmap_check(planned, size, sb->alloc_unit,
+					  sb->log_offset + sb->log_len, sb->dev_size);
+		if (!rc)
+			rc = famfs_alloc_inuse(&fs->alloc, planned, &inuse);
+		if (!rc && inuse)
+			rc = famfs_err(-EBUSY, "%s: %" PRIu64 " allocation units of the planned "
+				       "map are in use", relpath, inuse);
+		if (rc)
+			return rc;
+		e.file.fmap = *planned;
+		famfs_alloc_mark(&fs->alloc, planned, NULL);
+	} else {
+		seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 16);
+		rc = famfs_alloc_file(&fs->alloc, size, ip, seed, &e.file.fmap);
+		if (rc == -ENOSPC) {
+			snprintf(why, sizeof(why), "%s", famfs_errmsg());
+			return famfs_err(rc, "%s: device full: %s", relpath, why);
+		}
+		if (rc)
+			return rc;
+	}
 	/*
 	 * If the append fails the units stay marked in this process only; the
 	 * log is unchanged, so every other reader (and our next open) has them free.
@@ -387,7 +406,25 @@ int famfs_fs_creat(struct famfs_fs *fs, const char *relpath, uint64_t size,
 	rc = famfs_fs_begin(fs);
 	if (rc)
 		return rc;
-	rc = fs_creat_locked(fs, relpath, size, mode, uid, gid, ip, out);
+	rc = fs_creat_locked(fs, relpath, size, mode, uid, gid, ip, NULL, out);
+	famfs_fs_end(fs);
+	return rc;
+}
+
+int famfs_fs_creat_map(struct famfs_fs *fs, const char *relpath, uint64_t size,
+		       uint32_t mode, uint32_t uid, uint32_t gid,
+		       const struct famfs_omf_fmap *fmap, const struct famfs_node **out)
+{
+	int rc;
+
+	if (size == 0)
+		return famfs_err(-EINVAL, "%s: empty file not allowed", relpath);
+	if (!fmap)
+		return famfs_err(-EINVAL, "%s: no planned map", relpath);
+	rc = famfs_fs_begin(fs);
+	if (rc)
+		return rc;
+	rc = fs_creat_locked(fs, relpath, size, mode, uid, gid, NULL, fmap, out);
 	famfs_fs_end(fs);
 	return rc;
 }

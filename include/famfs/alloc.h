@@ -98,6 +98,16 @@ int famfs_alloc_file(struct famfs_alloc *a, uint64_t size,
 /* Bytes not in use. */
 uint64_t famfs_alloc_free_bytes(const struct famfs_alloc *a);
 
+/* Bytes of the longest run of free units (what one simple extent can get). */
+uint64_t famfs_alloc_largest_free(const struct famfs_alloc *a);
+
+/*
+ * Make @out an independent copy of @a (bitmap included), for a dry run:
+ * allocate a whole plan on the copy, and log nothing unless all of it fits.
+ * -ENOMEM. Free it with famfs_alloc_fini().
+ */
+int famfs_alloc_clone(const struct famfs_alloc *a, struct famfs_alloc *out);
+
 #ifdef __cplusplus
 }
 #endif

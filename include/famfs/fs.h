@@ -83,6 +83,19 @@ int famfs_fs_creat(struct famfs_fs *fs, const char *relpath, uint64_t size,
 		   const struct famfs_interleave_param *ip,
 		   const struct famfs_node **out);
 
+/*
+ * Log a file of @size bytes with the map @fmap the caller planned, e.g. by
+ * a dry run of famfs_alloc_file() on a famfs_alloc_clone() of fs->alloc
+ * under the same famfs_fs_begin() (as famfs cp does, so that a copy that
+ * does not fit logs nothing). The map must pass famfs_omf_fmap_check() and
+ * be free in fs->alloc (-EBUSY otherwise); it is marked in use. Other
+ * errors as famfs_fs_creat(). The memory is not zeroed: the caller writes
+ * the file.
+ */
+int famfs_fs_creat_map(struct famfs_fs *fs, const char *relpath, uint64_t size,
+		       uint32_t mode, uint32_t uid, uint32_t gid,
+		       const struct famfs_omf_fmap *fmap, const struct famfs_node **out);
+
 /* Device address of file offset @off of @n (a contiguous run of *@len). */
 uint8_t *famfs_fs_addr(struct famfs_fs *fs, const struct famfs_node *n, uint64_t off,
 		       uint64_t *len);

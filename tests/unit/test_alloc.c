@@ -240,9 +240,12 @@ static void test_contig(void **state)
 	assert_int_equal(f.se[0].offset, 32 * AU);
 	assert_int_equal(a.cursor, 512);
 	/* Now the free space is [9, 30): a 21-unit run. */
+	assert_int_equal(famfs_alloc_largest_free(&a), 21 * AU);
 	assert_int_equal(famfs_alloc_file(&a, 22 * AU, NULL, 0, &f), -ENOSPC);
-	assert_non_null(strstr(famfs_errmsg(), "no free run"));
+	assert_non_null(strstr(famfs_errmsg(), "no free run of 46137344 bytes: the largest is "
+				"44040192 bytes (44040192 bytes free)"));
 	assert_int_equal(famfs_alloc_mark(&a, &hole, NULL), 0);	/* [20, 24) */
+	assert_int_equal(famfs_alloc_largest_free(&a), 11 * AU);	/* [9, 20) */
 	assert_int_equal(famfs_alloc_file(&a, 12 * AU, NULL, 0, &f), -ENOSPC);
 	assert_int_equal(famfs_alloc_file(&a, 11 * AU, NULL, 0, &f), 0);
 	assert_int_equal(f.se[0].offset, 9 * AU);
@@ -250,9 +253,34 @@ static void test_contig(void **state)
 	assert_int_equal(famfs_alloc_file(&a, 6 * AU, NULL, 0, &f), 0);
 	assert_int_equal(f.se[0].offset, 24 * AU);
 	assert_int_equal(famfs_alloc_free_bytes(&a), 0);
+	assert_int_equal(famfs_alloc_largest_free(&a), 0);
 	assert_int_equal(famfs_alloc_file(&a, 1, NULL, 0, &f), -ENOSPC);
 	assert_int_equal(count_set(&a), 512);
 	assert_int_equal(a.used, 512);
+	famfs_alloc_fini(&a);
+}
+
+/* A clone is a dry run: allocating on it leaves the original alone. */
+static void test_clone(void **state)
+{
+	struct famfs_alloc a, c;
+	struct famfs_omf_fmap f, g;
+
+	assert_int_equal(famfs_alloc_init(&a, GIB, AU, RESERVED), 0);
+	assert_int_equal(famfs_alloc_file(&a, 3 * AU, NULL, 0, &f), 0);
+	assert_int_equal(famfs_alloc_clone(&a, &c), 0);
+	assert_ptr_not_equal(c.bits, a.bits);
+	assert_int_equal(c.used, a.used);
+	assert_int_equal(c.cursor, a.cursor);
+	assert_int_equal(famfs_alloc_largest_free(&c), GIB - RESERVED - 3 * AU);
+	assert_int_equal(famfs_alloc_file(&c, 100 * AU, NULL, 0, &g), 0);
+	assert_int_equal(c.used, a.used + 100);
+	assert_int_equal(count_set(&a), 8);
+	/* the same request on the original gets the same memory */
+	assert_int_equal(famfs_alloc_file(&a, 100 * AU, NULL, 0, &f), 0);
+	assert_memory_equal(&f, &g, sizeof(f));
+	famfs_alloc_fini(&c);
+	assert_int_equal(count_set(&a), 108);
 	famfs_alloc_fini(&a);
 }
 
@@ -495,7 +523,7 @@ static void test_interleave_enospc(void **state)
 	used = a.used;
 	for (uint64_t seed = 0; seed < 16; seed++) {
 		assert_int_equal(famfs_alloc_file(&a, 32 * MIB, &p, seed, &f), -ENOSPC);
-		assert_non_null(strstr(famfs_errmsg(), "only 3 of 4"));
+		assert_non_null(strstr(famfs_errmsg(), "only 3 of the 4 strips"));
 		assert_int_equal(a.used, used);	/* what was taken is given back */
 		assert_int_equal(count_set(&a), used);
 	}
@@ -521,6 +549,7 @@ int main(void)
 		cmocka_unit_test(test_mark_errors),
 		cmocka_unit_test(test_mark_interleave),
 		cmocka_unit_test(test_contig),
+		cmocka_unit_test(test_clone),
 		cmocka_unit_test(test_contig_count),
 		cmocka_unit_test(test_param_check),
 		cmocka_unit_test(test_param_fill),

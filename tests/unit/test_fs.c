@@ -182,6 +182,40 @@ static void test_creat(void **state)
 	assert_int_equal(fs->replay_err, 0);
 }
 
+/* A map planned by the caller (famfs cp's dry run) is logged as planned. */
+static void test_creat_map(void **state)
+{
+	struct img *m = *state;
+	struct famfs_fs *fs = m->fs;
+	const struct famfs_node *f;
+	struct famfs_omf_fmap plan, plan2;
+	struct famfs_alloc dry;
+	uint64_t used = fs->alloc.used;
+
+	assert_int_equal(famfs_fs_begin(fs), 0);
+	assert_int_equal(famfs_alloc_clone(&fs->alloc, &dry), 0);
+	assert_int_equal(famfs_alloc_file(&dry, 5 * MIB, NULL, 0, &plan), 0);
+	assert_int_equal(famfs_alloc_file(&dry, 1, NULL, 0, &plan2), 0);
+	famfs_alloc_fini(&dry);
+	assert_int_equal(fs->alloc.used, used);		/* the dry run marked nothing */
+	assert_int_equal(famfs_fs_creat_map(fs, "p", 5 * MIB, 0600, 3, 4, &plan, &f), 0);
+	assert_memory_equal(f->fmap, &plan, sizeof(plan));
+	assert_int_equal(f->size, 5 * MIB);
+	assert_int_equal(f->mode, S_IFREG | 0600);
+	assert_int_equal(fs->alloc.used, used + 3);
+	/* the same memory twice: refused, nothing logged */
+	assert_int_equal(famfs_fs_creat_map(fs, "q", 1, 0644, 0, 0, &plan, &f), -EBUSY);
+	assert_non_null(strstr(famfs_errmsg(), "3 allocation units of the planned map are in use"));
+	/* a map that does not hold the size: refused */
+	assert_int_equal(famfs_fs_creat_map(fs, "q", 3 * MIB, 0644, 0, 0, &plan2, &f), -EINVAL);
+	assert_int_equal(famfs_fs_creat_map(fs, "q", 0, 0644, 0, 0, &plan2, &f), -EINVAL);
+	assert_int_equal(famfs_fs_creat_map(fs, "q", 1, 0644, 0, 0, NULL, &f), -EINVAL);
+	assert_int_equal(famfs_log_next_index(fs->log), 1);
+	assert_int_equal(famfs_fs_creat_map(fs, "q", 1, 0644, 0, 0, &plan2, &f), 0);
+	famfs_fs_end(fs);
+	assert_int_equal(famfs_log_next_index(fs->log), 2);
+}
+
 static void test_log_full(void **state)
 {
 	struct img *m = *state;
@@ -469,6 +503,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_open_empty, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mkdir, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_creat, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_creat_map, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_log_full, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_times, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reserve, setup, teardown),
