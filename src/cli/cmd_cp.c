@@ -1,11 +1,26 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * cmd_cp.c - famfs cp: copy local files and trees into famfs. Everything is
- * planned and checked first (sources, names, log slots, space), then
- * created under one famfs_fs_begin/end, so a refused copy logs nothing and
- * a large copy takes the log lock once.
+ * cmd_cp.c - famfs cp: copy local files and trees into famfs, in three
+ * steps:
+ *   1. plan (cp_plan.c), with no lock: walk the sources without following
+ *      links below an operand, describe each by fstat of its descriptor;
+ *   2. check, holding the log lock: catch up, check names and log slots,
+ *      dry-run the allocator over the whole copy (a copy that does not fit
+ *      logs nothing), and log the directories;
+ *   3. then, file by file: take the lock to log the file with the memory
+ *      the dry run found, release it, and copy the bytes (reopening the
+ *      source: no link followed, the same file as planned) into that
+ *      memory, flushed.
+ * The log lock is held for allocation and log appends only, never while
+ * data moves, so one large copy does not stall every other create on the
+ * host (or a mkdir through the mount). The data goes only into memory that
+ * is already committed to its file: whatever happens to this process, no
+ * other file can get that memory, nothing committed is damaged, and a
+ * crash leaves at most the one file being copied short of its bytes.
+ * Copying into memory allocated but not yet logged, and logging after,
+ * would be no faster and is unsafe: another writer could allocate and log
+ * that memory meanwhile, and the copy would overwrite its file.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -22,6 +37,7 @@
 #include "famfs/ns.h"
 #include "famfs/path.h"
 #include "cli.h"
+#include "cp.h"
 
 static const char help[] =
 "usage: famfs cp [-r] [-m MODE] [-u UID] [-g GID] [-N NSTRIPS] [-B NBUCKETS]\n"
@@ -29,13 +45,18 @@ static const char help[] =
 "\n"
 "Copy local files into famfs, like cp(1): into the directory DEST, or to\n"
 "the new name DEST for a single SRC. Each file gets space of its own size,\n"
-"is logged, filled from SRC and flushed from the CPU caches. All creates\n"
-"share one hold of the log lock. Existing destination files, empty source\n"
-"files (famfs files cannot be empty; upstream refuses them too) and sources\n"
-"that are not regular files are refused before anything is created. A\n"
-"progress bar is drawn on stderr when stdout is a terminal and the copy is\n"
-"over 64 MiB. Symbolic links are followed, on the command line and inside\n"
-"a tree alike; a directory is not copied into itself.\n"
+"is logged, filled from SRC and flushed from the CPU caches. Everything is\n"
+"checked first: existing destination files, empty source files (famfs\n"
+"files cannot be empty; upstream refuses them too), sources that are not\n"
+"regular files, free log entries, and room on the device, by running the\n"
+"allocator over the whole copy; a copy that does not fit logs nothing and\n"
+"names the largest free run. The log lock is held only while the copy is\n"
+"logged, not while data is copied. A SRC operand that is a symbolic link\n"
+"is followed; inside a tree no link is followed: links are skipped with a\n"
+"warning (famfs has no symbolic links), and a file that is replaced by a\n"
+"link or another file before its bytes are copied is not copied (an\n"
+"error). A directory is not copied into itself. A progress bar is drawn on\n"
+"stderr when stdout is a terminal and the copy is over 64 MiB.\n"
 "\n"
 "  -r, --recursive        copy directories and everything below them\n"
 "  -m, --mode MODE        octal permission bits of new files (default: the\n"
@@ -50,67 +71,6 @@ static const char help[] =
 "Example:\n"
 "  famfs cp -r ./dataset /mnt/famfs/\n"
 "  famfs --device /dev/shm/famfs0 cp big.bin a/b/big.bin\n";
-
-struct cp_item {
-	char *src;
-	char rel[FAMFS_OMF_PATH_MAX];
-	bool dir;
-	bool skip;		/* directory that exists already */
-	uint64_t size;
-	uint32_t mode;
-};
-
-struct cp_plan {
-	struct cp_item *it;
-	size_t n, cap;
-	uint64_t bytes, space, entries;
-	bool recursive;
-	bool mode_set;
-	uint32_t mode;
-};
-
-/* Add an item: @rel is the destination (may be too long: checked here). */
-static int plan_add(struct cp_plan *p, const char *src, const char *rel, bool dir,
-		    const struct stat *st)
-{
-	struct cp_item *it;
-	int rc;
-
-	famfs_errclear();
-	rc = famfs_path_check(rel);
-	if (rc)
-		return cli_fail(src, rc);
-	if (p->n == p->cap) {
-		size_t cap = p->cap ? p->cap * 2 : 64;
-		struct cp_item *ni = realloc(p->it, cap * sizeof(*ni));
-
-		if (!ni)
-			return cli_fail(src, -ENOMEM);
-		p->it = ni;
-		p->cap = cap;
-	}
-	it = &p->it[p->n];
-	memset(it, 0, sizeof(*it));
-	it->src = strdup(src);
-	if (!it->src)
-		return cli_fail(src, -ENOMEM);
-	snprintf(it->rel, sizeof(it->rel), "%s", rel);
-	it->dir = dir;
-	it->mode = dir ? (st->st_mode & 07777) : p->mode_set ? p->mode : (st->st_mode & 07777);
-	it->size = dir ? 0 : (uint64_t)st->st_size;
-	p->n++;
-	return CLI_OK;
-}
-
-static int join(char *out, size_t len, const char *dir, const char *name)
-{
-	int n = snprintf(out, len, "%s%s%s", dir, *dir ? "/" : "", name);
-
-	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
-}
-
-static int plan_source(struct cp_plan *p, const char *src, const char *rel,
-		       const struct stat *st, int depth);
 
 /* Would the copy of directory @src to @rel in the mount of @t land inside @src? */
 static bool into_itself(const char *src, const struct cli_target *t, const char *rel)
@@ -127,102 +87,56 @@ static bool into_itself(const char *src, const struct cli_target *t, const char 
 	return !strncmp(dst, real, l) && (dst[l] == '/' || dst[l] == '\0');
 }
 
-static int plan_dir(struct cp_plan *p, const char *src, const char *rel,
-		    const struct stat *st, int depth)
+/* Step 2: check the whole copy, log nothing unless all of it fits, then the directories. */
+static int commit_dirs(struct cp_plan *p, struct famfs_fs *fs, const char *dest, uint32_t uid,
+		       uint32_t gid, const struct famfs_interleave_param *ipp)
 {
-	struct dirent **ents = NULL;
-	char csrc[PATH_MAX], crel[PATH_MAX];
-	struct stat cst;
-	int n, rc = CLI_OK;
+	struct cp_item *it = NULL;
+	int rc;
 
-	if (plan_add(p, src, rel, true, st))
+	famfs_errclear();
+	rc = famfs_fs_begin(fs);
+	if (rc)
+		return cli_fail(dest, rc);
+	if (cp_plan_check(p, fs, ipp)) {
+		famfs_fs_end(fs);
 		return CLI_FAIL;
-	if (depth > 64)
-		return cli_failf(src, "directory tree too deep");
-	n = scandir(src, &ents, NULL, alphasort);
-	if (n < 0)
-		return cli_fail(src, -errno);
-	for (int i = 0; i < n; i++) {
-		const char *name = ents[i]->d_name;
-
-		if (rc || !strcmp(name, ".") || !strcmp(name, ".."))
-			goto next;
-		if (join(csrc, sizeof(csrc), src, name)) {
-			rc = cli_fail(src, -ENAMETOOLONG);
-			goto next;
-		}
-		if (join(crel, sizeof(crel), rel, name) || strlen(crel) >= FAMFS_OMF_PATH_MAX) {
-			rc = cli_failf(csrc, "destination path %s is longer than %d bytes", crel,
-				       FAMFS_OMF_PATH_MAX - 1);
-			goto next;
-		}
-		/* a symlink is followed, as for a SRC named on the command line */
-		if (stat(csrc, &cst)) {
-			rc = cli_fail(csrc, -errno);
-			goto next;
-		}
-		rc = plan_source(p, csrc, crel, &cst, depth + 1);
-next:
-		free(ents[i]);
 	}
-	free(ents);
-	return rc;
-}
-
-static int plan_source(struct cp_plan *p, const char *src, const char *rel,
-		       const struct stat *st, int depth)
-{
-	if (S_ISDIR(st->st_mode)) {
-		if (!p->recursive)
-			return cli_failf(src, "is a directory (use -r)");
-		return plan_dir(p, src, rel, st, depth);
-	}
-	if (!S_ISREG(st->st_mode))
-		return cli_failf(src, "not a regular file; famfs cp copies regular files and "
-				 "directories only");
-	if (st->st_size == 0)
-		return cli_failf(src, "empty file; famfs files cannot be empty (upstream "
-				 "famfs refuses them too)");
-	return plan_add(p, src, rel, false, st);
-}
-
-/* Check the plan against the namespace, the log and the free space. */
-static int plan_check(struct cp_plan *p, struct famfs_fs *fs)
-{
-	uint64_t au = fs->log->sb.alloc_unit, free_slots, free_bytes;
-	struct famfs_node *n;
-
-	p->entries = p->bytes = p->space = 0;
-	for (size_t i = 0; i < p->n; i++) {
-		struct cp_item *it = &p->it[i];
-
-		n = famfs_ns_resolve(fs->ns, it->rel);
-		if (n && it->dir && S_ISDIR(n->mode)) {
-			it->skip = true;
+	for (size_t i = 0; i < p->n && !rc; i++) {
+		it = &p->it[i];
+		if (it->skip || !it->dir)
 			continue;
-		}
-		if (n)
-			return cli_failf(it->src, "destination %s exists", it->rel);
-		p->entries++;
-		if (!it->dir) {
-			p->bytes += it->size;
-			p->space += (it->size + au - 1) / au * au;
-		}
+		famfs_errclear();
+		rc = famfs_fs_mkdir(fs, it->rel, it->mode, uid, gid, false);
 	}
-	free_slots = famfs_log_free_slots(fs->log);
-	if (p->entries > free_slots)
-		return cli_failf(p->n ? p->it[0].src : NULL, "log full: the copy needs %" PRIu64
-				 " log entries, %" PRIu64 " are free", p->entries, free_slots);
-	free_bytes = famfs_alloc_free_bytes(&fs->alloc);
-	if (p->space > free_bytes)
-		return cli_failf(p->n ? p->it[0].src : NULL, "device full: the copy needs %"
-				 PRIu64 " bytes, %" PRIu64 " are free", p->space, free_bytes);
-	return CLI_OK;
+	famfs_fs_end(fs);
+	return rc ? cli_fail(it->src, rc) : CLI_OK;
+}
+
+/*
+ * Step 3, under the lock for this file only: log it with the memory the dry
+ * run found. Only another writer on this host can have taken that memory
+ * since (-EBUSY); the file then gets what the allocator finds now.
+ */
+static int commit_file(struct cp_item *it, struct famfs_fs *fs, uint32_t uid, uint32_t gid,
+		       const struct famfs_interleave_param *ipp)
+{
+	int rc;
+
+	famfs_errclear();
+	rc = famfs_fs_creat_map(fs, it->rel, it->size, it->mode, uid, gid, &it->fmap,
+				&it->node);
+	if (rc == -EBUSY) {
+		famfs_errclear();
+		rc = famfs_fs_creat(fs, it->rel, it->size, it->mode, uid, gid, ipp, &it->node);
+	}
+	return rc;
 }
 
 struct copy_ctx {
 	int fd;
-	const char *src;
+	uint64_t want;		/* bytes to copy */
+	uint64_t done;		/* bytes copied, from 0 */
 	struct cli_progress *prog;
 };
 
@@ -232,6 +146,10 @@ static int copy_run(void *ctx, uint64_t off, uint8_t *p, uint64_t len)
 	uint64_t done = 0;
 	ssize_t r;
 
+	if (off >= c->want)
+		return 0;
+	if (len > c->want - off)
+		len = c->want - off;
 	while (done < len) {
 		size_t n = len - done > (8u << 20) ? (8u << 20) : (size_t)(len - done);
 
@@ -241,59 +159,112 @@ static int copy_run(void *ctx, uint64_t off, uint8_t *p, uint64_t len)
 		if (r < 0)
 			return -errno;
 		if (r == 0)
-			return famfs_err(-EIO, "file shrank while copying (EOF at %" PRIu64 ")",
-					 off + done);
+			return famfs_err(-EIO, "it shrank while being copied (end of file at %"
+					 PRIu64 " of %" PRIu64 " bytes)", off + done, c->want);
 		famfs_flush(p + done, (size_t)r);
 		famfs_audit_published(p + done, (size_t)r, "famfs cp");
 		done += (uint64_t)r;
+		c->done = off + done;
 		cli_progress_add(c->prog, (uint64_t)r);
 	}
 	return 0;
 }
 
-static int run_plan(struct cp_plan *p, struct famfs_fs *fs, uint32_t uid, uint32_t gid,
+/*
+ * New files must not show old bytes (issue 11, item 9): the memory of @n
+ * past the @copied bytes cp wrote is the tail that needs zeroing. The
+ * library function for it (famfs_fs_zero_tail) is being added to libfamfs
+ * separately; this is where cp calls it once it is there. Until then the
+ * tail holds whatever the memory held before, as it always did.
+ */
+static int zero_unwritten(struct famfs_fs *fs, const struct famfs_node *n, uint64_t copied)
+{
+	(void)fs;
+	(void)n;
+	(void)copied;
+	return 0;
+}
+
+/*
+ * Step 3 for one file: open its source again (the same file as planned, no
+ * link followed), and only then log it, so a source that was swapped or
+ * changed gets an error and no famfs file; then copy its bytes outside the
+ * lock.
+ */
+static int copy_one(const struct cp_plan *p, struct cp_item *it, struct famfs_fs *fs,
+		    uint32_t uid, uint32_t gid, const struct famfs_interleave_param *ipp,
+		    struct cli_progress *prog)
+{
+	struct copy_ctx cc = { .prog = prog };
+	uint64_t now = 0;
+	int rc, zrc;
+
+	famfs_errclear();
+	cc.fd = cp_open_source(p, it, &now);
+	if (cc.fd < 0)
+		return cc.fd;
+	if (now != it->size) {
+		close(cc.fd);
+		return famfs_err(-ESTALE, "its size changed since the copy was planned (%" PRIu64
+				 " bytes then, %" PRIu64 " now); not copied", it->size, now);
+	}
+	rc = commit_file(it, fs, uid, gid, ipp);
+	if (rc) {
+		close(cc.fd);
+		return rc;
+	}
+	cc.want = it->size;
+	rc = cli_for_each_run(fs, it->node, copy_run, &cc);
+	close(cc.fd);
+	zrc = zero_unwritten(fs, it->node, cc.done);
+	return rc ? rc : zrc;
+}
+
+/*
+ * Step 3: every file, each on its own: logged under the lock, copied
+ * outside it. An error is reported and the other files go on.
+ */
+static int copy_all(struct cp_plan *p, struct famfs_fs *fs, uint32_t uid, uint32_t gid,
 		    const struct famfs_interleave_param *ipp)
 {
 	struct cli_progress prog;
-	const struct famfs_node *n;
-	struct copy_ctx cc;
-	const char *what = NULL;
-	int rc;
+	int failed = 0, rc;
 
 	cli_progress_init(&prog, p->bytes, isatty(STDOUT_FILENO) && p->bytes > (64ULL << 20));
 	for (size_t i = 0; i < p->n; i++) {
 		struct cp_item *it = &p->it[i];
 
-		if (it->skip)
+		if (it->skip || it->dir)
 			continue;
-		what = it->src;
-		famfs_errclear();
-		if (it->dir) {
-			rc = famfs_fs_mkdir(fs, it->rel, it->mode, uid, gid, false);
-			if (rc)
-				goto fail;
-			continue;
+		rc = copy_one(p, it, fs, uid, gid, ipp, &prog);
+		if (rc) {
+			cli_fail(it->src, rc);
+			failed++;
 		}
-		cc.fd = open(it->src, O_RDONLY | O_CLOEXEC);
-		if (cc.fd < 0) {
-			rc = -errno;
-			goto fail;
-		}
-		rc = famfs_fs_creat(fs, it->rel, it->size, it->mode, uid, gid, ipp, &n);
-		if (rc == 0) {
-			cc.src = it->src;
-			cc.prog = &prog;
-			rc = cli_for_each_run(fs, n, copy_run, &cc);
-		}
-		close(cc.fd);
-		if (rc)
-			goto fail;
 	}
 	cli_progress_done(&prog);
+	return failed ? CLI_FAIL : CLI_OK;
+}
+
+/* The destination of operand @src: inside DEST when it is a directory. */
+static int dest_rel(const char *src, const struct cli_target *t, bool dest_dir, char *rel,
+		    size_t relsz)
+{
+	char base[PATH_MAX];
+	int n;
+
+	if (!dest_dir) {
+		snprintf(rel, relsz, "%s", t->rel);
+		return CLI_OK;
+	}
+	snprintf(base, sizeof(base), "%s", src);
+	for (size_t l = strlen(base); l > 1 && base[l - 1] == '/'; l--)
+		base[l - 1] = '\0';
+	n = snprintf(rel, relsz, "%s%s%s", t->rel, t->rel[0] ? "/" : "", basename(base));
+	if (n < 0 || (size_t)n >= relsz || (size_t)n >= FAMFS_OMF_PATH_MAX)
+		return cli_failf(src, "destination path is longer than %d bytes",
+				 FAMFS_OMF_PATH_MAX - 1);
 	return CLI_OK;
-fail:
-	cli_progress_done(&prog);
-	return cli_fail(what, rc);
 }
 
 int cmd_cp(int argc, char **argv)
@@ -313,7 +284,7 @@ int cmd_cp(int argc, char **argv)
 	const struct famfs_interleave_param *ipp;
 	struct cp_plan plan = { 0 };
 	uint32_t uid = getuid(), gid = getgid();
-	char rel[PATH_MAX], base[PATH_MAX];
+	char rel[PATH_MAX];
 	const char *dest;
 	struct cli_target t;
 	struct famfs_fs *fs;
@@ -354,10 +325,9 @@ int cmd_cp(int argc, char **argv)
 	fs = cli_fs_open(&t, true, dest);
 	if (!fs || cli_require_master(fs, dest) || cli_check_interleave(fs, dest, &ip, &ipp))
 		return CLI_FAIL;
+	/* Step 1, with no lock: directories stay directories (famfs renames nothing). */
 	famfs_errclear();
-	rc = famfs_fs_begin(fs);
-	if (rc)
-		return cli_fail(dest, rc);
+	famfs_fs_catchup(fs);
 	dn = famfs_ns_resolve(fs->ns, t.rel);
 	dest_dir = dn && S_ISDIR(dn->mode);
 	rc = CLI_FAIL;
@@ -372,19 +342,8 @@ int cmd_cp(int argc, char **argv)
 			cli_fail(src, -errno);
 			goto out;
 		}
-		if (dest_dir) {
-			snprintf(base, sizeof(base), "%s", src);
-			for (size_t l = strlen(base); l > 1 && base[l - 1] == '/'; l--)
-				base[l - 1] = '\0';
-			if (join(rel, sizeof(rel), t.rel, basename(base)) ||
-			    strlen(rel) >= FAMFS_OMF_PATH_MAX) {
-				cli_failf(src, "destination path is longer than %d bytes",
-					  FAMFS_OMF_PATH_MAX - 1);
-				goto out;
-			}
-		} else {
-			snprintf(rel, sizeof(rel), "%s", t.rel);
-		}
+		if (dest_rel(src, &t, dest_dir, rel, sizeof(rel)))
+			goto out;
 		if (!rel[0]) {
 			cli_failf(dest, "cannot copy onto the root directory");
 			goto out;
@@ -393,18 +352,15 @@ int cmd_cp(int argc, char **argv)
 			cli_failf(src, "cannot copy a directory into itself (%s)", dest);
 			goto out;
 		}
-		if (plan_source(&plan, src, rel, &st, 0))
+		if (cp_plan_operand(&plan, src, rel))
 			goto out;
 	}
-	if (plan_check(&plan, fs))
-		goto out;
-	rc = run_plan(&plan, fs, uid, gid, ipp);
-out:
-	famfs_fs_end(fs);
+	rc = commit_dirs(&plan, fs, dest, uid, gid, ipp);
+	if (rc == CLI_OK)
+		rc = copy_all(&plan, fs, uid, gid, ipp);
 	if (plan.entries)
 		cli_kick_logplay(&t);
-	for (size_t i = 0; i < plan.n; i++)
-		free(plan.it[i].src);
-	free(plan.it);
+out:
+	cp_plan_free(&plan);
 	return rc;
 }

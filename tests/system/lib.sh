@@ -202,6 +202,17 @@ check_refused() {
 	[ "$before" = "$after" ] || fail "$what: the metadata changed"
 }
 
+# famfsd_pid_of MNT: the pid of the famfsd serving MNT (its command line names
+# MNT), or nothing.
+famfsd_pid_of() {
+	local p argv
+	for p in /proc/[0-9]*; do
+		argv=$(tr '\0' '\n' 2>/dev/null <"$p/cmdline") || continue
+		grep -qx -- "$1" <<<"$argv" || continue
+		[ "$(basename "$(head -1 <<<"$argv")")" = famfsd ] && echo "${p#/proc/}" && return
+	done 2>/dev/null
+}
+
 # dev_bytes DEV FILE : the bytes of the simple (not interleaved) famfs file FILE read
 # from the device file with dd at the offsets `famfs getmap` prints.
 dev_bytes() {

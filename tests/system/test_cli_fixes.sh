@@ -70,8 +70,11 @@ mkdir -p "$T/tree/sub"
 echo data >"$T/target"
 ln -s "$T/target" "$T/tree/link"
 echo more >"$T/tree/sub/f"
-check "cp -r follows a symlink inside the tree" F cp -r "$T/tree" tree
-check "the link's target was copied" F getmap -q tree/link
+check "cp -r skips a symlink inside the tree" F cp -r "$T/tree" tree
+grep -q "tree/link: warning: symbolic link not copied" "$T/err" &&
+	pass "cp -r warns about the link it skips" || fail "no warning: $(cat "$T/err")"
+check_fail "the link was not copied" "tree/link" F getmap tree/link
+check "the rest of the tree was" F getmap -q tree/sub/f
 check "mount for cp into itself" "$FAMFS" mount "$DEV" "$M"
 check_refused "$DEV" "cp -r of a directory into itself" "into itself" \
 	"$FAMFS" cp -r "$M/tree" "$M/tree/sub"

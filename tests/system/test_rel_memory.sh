@@ -35,16 +35,6 @@ peak_kb() {
 	tail -1 "$T/time"
 }
 
-# famfsd_pid MNT: the famfsd serving MNT (its command line names MNT).
-famfsd_pid() {
-	local p argv
-	for p in /proc/[0-9]*; do
-		argv=$(tr '\0' '\n' 2>/dev/null <"$p/cmdline") || continue
-		grep -qx -- "$1" <<<"$argv" || continue
-		[ "$(basename "$(head -1 <<<"$argv")")" = famfsd ] && echo "${p#/proc/}" && return
-	done 2>/dev/null
-}
-
 # famfsd_kb: mount $D, walk the whole tree, print famfsd's peak RSS (KiB).
 famfsd_kb() {
 	local pid kb
@@ -54,7 +44,7 @@ famfsd_kb() {
 		return
 	fi
 	track_mount "$MNT"
-	pid=$(famfsd_pid "$MNT")
+	pid=$(famfsd_pid_of "$MNT")
 	ls -R "$MNT" >"$T/walk" 2>&1
 	kb=$(awk '/^VmHWM:/ {print $2}' /proc/"$pid"/status 2>/dev/null)
 	echo "walk: $(wc -l <"$T/walk") lines" >&2
