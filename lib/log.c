@@ -218,7 +218,8 @@ static int log_check_master(struct famfs_log *log)
 			 mine, master);
 }
 
-int famfs_log_lock(struct famfs_log *log)
+/* flock(LOCK_EX | @extra) on the device, opened once; -EWOULDBLOCK when busy. */
+static int log_flock(struct famfs_log *log, int extra)
 {
 	int rc = log_check_master(log);
 
@@ -232,13 +233,25 @@ int famfs_log_lock(struct famfs_log *log)
 			return famfs_err(-errno, "%s: open for locking: %s", log->dev->path,
 					 strerror(errno));
 	}
-	while (flock(log->lock_fd, LOCK_EX) < 0) {
+	while (flock(log->lock_fd, LOCK_EX | extra) < 0) {
+		if (errno == EWOULDBLOCK && (extra & LOCK_NB))
+			return -EWOULDBLOCK;
 		if (errno != EINTR)
 			return famfs_err(-errno, "%s: flock: %s", log->dev->path,
 					 strerror(errno));
 	}
 	log->locked = true;
 	return 0;
+}
+
+int famfs_log_lock(struct famfs_log *log)
+{
+	return log_flock(log, 0);
+}
+
+int famfs_log_trylock(struct famfs_log *log)
+{
+	return log_flock(log, LOCK_NB);
 }
 
 void famfs_log_unlock(struct famfs_log *log)

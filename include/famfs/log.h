@@ -70,8 +70,14 @@ typedef int (*famfs_log_fn)(void *ctx, uint64_t index, const struct famfs_omf_en
 int famfs_log_replay(struct famfs_log *log, uint64_t from, uint64_t *next,
 		     famfs_log_fn fn, void *ctx);
 
-/* Take / drop the host-local append lock. -EPERM on a client. */
+/*
+ * Take / drop the host-local append lock. -EPERM on a client. Taking it
+ * when this famfs_log already holds it does nothing, so famfs_fs_begin()
+ * adopts a lock taken by famfs_log_trylock().
+ */
 int famfs_log_lock(struct famfs_log *log);
+/* The same without waiting: -EWOULDBLOCK while another holder has it. */
+int famfs_log_trylock(struct famfs_log *log);
 void famfs_log_unlock(struct famfs_log *log);
 
 /*

@@ -72,7 +72,10 @@ static bool log_next(uint64_t *next)
 {
 	struct famfsd_meta m;
 
-	if (famfsd_meta_read(&m) || !famfsd_meta_check(&m))
+	if (famfsd_meta_read(&m))
+		return false;
+	famfsd_test_pause("meta");	/* test builds: hold the race window open */
+	if (!famfsd_meta_check(&m))
 		return false;
 	*next = m.next;
 	return true;
@@ -91,7 +94,7 @@ static long catchup_locked(void)
 		return rc;
 	if (!famfsd_meta_check(&m))
 		return -EIO;
-	famfsd.seen_next = m.next;
+	famfsd_seen_advance(m.next);
 	rc = famfsd_guarded(0, do_catchup, &c);
 	if (rc)
 		return rc;
@@ -123,11 +126,11 @@ void famfsd_catchup_maybe(void)
 
 	if (!log_next(&next))
 		return;
-	seen = __atomic_load_n(&famfsd.seen_next, __ATOMIC_RELAXED);
-	if (next == seen)
+	seen = famfsd_seen_load();
+	if (next <= seen)
 		return;
 	pthread_rwlock_wrlock(&famfsd.ns_lock);
-	if (famfsd.seen_next != next)
+	if (famfsd_seen_load() < next)
 		catchup_locked();
 	pthread_rwlock_unlock(&famfsd.ns_lock);
 }
@@ -196,7 +199,7 @@ int famfsd_catchup_start(void)
 {
 	int rc;
 
-	famfsd.seen_next = famfsd.fs->next;
+	famfsd_seen_advance(famfsd.fs->next);
 	rc = pthread_create(&famfsd.cu_thread, NULL, catchup_thread, NULL);
 	if (rc)
 		return -rc;

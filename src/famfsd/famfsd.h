@@ -7,7 +7,9 @@
  * ns_lock held shared and changed (catch-up, mkdir) under it held
  * exclusive. Nodes are never freed, so a node pointer taken under the lock
  * stays valid after it is dropped. The daxdev table and the counters are
- * atomics and need no lock.
+ * atomics and need no lock. mkdir also takes the host-wide log lock
+ * (flock), always before ns_lock and never while holding it: its holder
+ * may be another process that keeps it for long.
  */
 #ifndef FAMFSD_H
 #define FAMFSD_H
@@ -57,7 +59,9 @@ struct famfsd {
 	bool user_mkdir;		/* -o user_mkdir: callers other than root may mkdir */
 	int reserve_pct;		/* -o reserve=P%, or -1 for reserve=N */
 	uint64_t reserve;		/* log slots only root may use (from the above) */
-	uint64_t seen_next;		/* log next_index at the last catch-up try */
+	uint64_t seen_next;		/* atomic, only grows: the highest log next_index
+					   known committed (catch-up try or our own
+					   append); see famfsd_seen_* in ident.c */
 	struct famfsd_daxdev dax[FAMFS_MAX_DAXDEVS];
 
 	/* catch-up thread */
@@ -79,6 +83,7 @@ struct famfsd {
 
 /* The device's metadata as read by one guarded pass. */
 struct famfsd_meta {
+	uint64_t seen;			/* seen_next, loaded before the device read */
 	uint8_t sb[FAMFS_SB_SIZE];
 	uint8_t hdr[FAMFS_LOG_HDR_SIZE];
 	uint64_t next;			/* famfs_log_next_index (clamped) */
@@ -110,7 +115,12 @@ long famfsd_catchup_now(void);
 
 /* ident.c: is the device still the file system we mounted? */
 int famfsd_ident_init(void);		/* snapshot; after famfs_fs_open */
-/* Read the superblock and log header (guarded); 0 or the device's errno. */
+/*
+ * Read the superblock and log header (guarded); 0 or the device's errno.
+ * seen_next is loaded first, so the index read from the device is never
+ * older than m->seen: another thread that appends or catches up meanwhile
+ * only raises seen_next past what this read can know about.
+ */
 int famfsd_meta_read(struct famfsd_meta *m);
 /* Compare @m with the snapshot; on a change mark gone. True if still ours. */
 bool famfsd_meta_check(const struct famfsd_meta *m);
@@ -118,6 +128,21 @@ bool famfsd_meta_check(const struct famfsd_meta *m);
 int famfsd_ident_check(void);
 bool famfsd_gone(void);
 void famfsd_gone_invalidate(void);	/* catch-up thread only */
+uint64_t famfsd_seen_load(void);
+void famfsd_seen_advance(uint64_t next);	/* raise seen_next to @next if higher */
+
+/*
+ * Test builds only (-DFAMFSD_TEST_HOOKS, the famfsd the race tests mount):
+ * famfsd_test_pause(@where) stops the calling thread while the file
+ * $FAMFSD_TEST_PAUSE_DIR/@where exists, after creating .../@where.paused,
+ * so that a test can run something inside a race window. One thread at a
+ * time pauses. A release build has no hook: the call compiles to nothing.
+ */
+#ifdef FAMFSD_TEST_HOOKS
+void famfsd_test_pause(const char *where);
+#else
+static inline void famfsd_test_pause(const char *where) { (void)where; }
+#endif
 
 /* daxdev.c */
 void famfsd_dax_init(const struct famfs_dev *dev);

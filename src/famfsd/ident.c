@@ -13,7 +13,10 @@
  * failed as vanished (files answer EIO, stats show it, the BPF maps say
  * so), every namespace request answers EIO, mkdir and GET_FMAP refuse, the
  * catch-up stops, one line is logged, and the catch-up thread drops what
- * the kernel cached so that old names are looked up again (and fail). Only
+ * the kernel cached so that old names are looked up again (and fail). The
+ * "went back" test compares with the seen_next loaded before the device
+ * read (famfsd_meta_read), never with a later one: an append by another
+ * thread between the read and the check is not a rewind. Only
  * the root's getattr and opendir and the STATS and INFO ioctls keep
  * working, so that famfs stats and famfs umount do.
  */
@@ -45,7 +48,27 @@ int famfsd_meta_read(struct famfsd_meta *m)
 
 	if (rc)
 		return rc;
+	/*
+	 * seen_next before the device: every value stored in seen_next was
+	 * committed on the device before it was stored, so a device read that
+	 * follows this load sees at least m->seen.
+	 */
+	m->seen = famfsd_seen_load();
 	return famfsd_guarded(0, read_meta, m);
+}
+
+uint64_t famfsd_seen_load(void)
+{
+	return __atomic_load_n(&famfsd.seen_next, __ATOMIC_ACQUIRE);
+}
+
+void famfsd_seen_advance(uint64_t next)
+{
+	uint64_t cur = famfsd_seen_load();
+
+	while (cur < next && !__atomic_compare_exchange_n(&famfsd.seen_next, &cur, next, true,
+							   __ATOMIC_RELEASE, __ATOMIC_ACQUIRE))
+		;
 }
 
 int famfsd_ident_init(void)
@@ -92,7 +115,6 @@ static void mark_gone(const char *why)
 bool famfsd_meta_check(const struct famfsd_meta *m)
 {
 	uint64_t next = famfs_get_le64(m->hdr + HDR_OFF_NEXT);
-	uint64_t seen = __atomic_load_n(&famfsd.seen_next, __ATOMIC_RELAXED);
 
 	if (famfsd_gone())
 		return false;
@@ -102,7 +124,7 @@ bool famfsd_meta_check(const struct famfsd_meta *m)
 		mark_gone("the superblock was rewritten");
 	else if (memcmp(m->hdr, famfsd.hdr_snap, HDR_FIXED))
 		mark_gone("the log header was rewritten");
-	else if (next < seen)
+	else if (next < m->seen)
 		mark_gone("the log commit index went back");
 	return !famfsd_gone();
 }

@@ -313,7 +313,7 @@ int main(int argc, char **argv)
 		goto out_fs;
 	}
 	famfsd_dax_init(famfsd.fs->dev);
-	famfsd.seen_next = famfsd.fs->next;
+	famfsd_seen_advance(famfsd.fs->next);
 	rc = famfsd_ident_init();
 	if (rc < 0) {
 		fprintf(stderr, "famfsd: %s: %s\n", dev, rc == -ESTALE ?

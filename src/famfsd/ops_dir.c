@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/statvfs.h>
+#include <time.h>
 
 #include "famfsd.h"
 
@@ -269,11 +270,62 @@ static void mkdir_owner(const struct fuse_ctx *ctx, const struct famfs_node *dir
 	mc->keep = ctx->uid == 0 ? 0 : famfsd.reserve;
 }
 
+/* Keeps our own mkdirs apart: a flock is per open file, so it does not. */
+static pthread_mutex_t mkdir_mtx = PTHREAD_MUTEX_INITIALIZER;
+
+/*
+ * Take the host-wide log lock for a mkdir without holding ns_lock: another
+ * process (famfs creat or cp) may hold it for a long time, or forever if it
+ * was stopped, and every lookup on the mount needs ns_lock meanwhile. Polls
+ * (0.1 ms, doubling to 20 ms) until the lock is ours, the caller is
+ * interrupted (a signal: -EINTR, the kernel sent INTERRUPT) or the file
+ * system is gone (-EIO). On 0 the caller holds mkdir_mtx and the log lock.
+ */
+static int mkdir_lock(fuse_req_t req)
+{
+	struct timespec ts = { 0, 100000 };
+	bool have_mtx = false;
+	int rc;
+
+	for (;;) {
+		if (!have_mtx)
+			have_mtx = !pthread_mutex_trylock(&mkdir_mtx);
+		if (have_mtx) {
+			rc = famfs_log_trylock(famfsd.fs->log);
+			if (!rc)
+				return 0;
+			if (rc != -EWOULDBLOCK)
+				break;
+		}
+		if (fuse_req_interrupted(req)) {
+			rc = -EINTR;
+			break;
+		}
+		if (famfsd_gone()) {
+			rc = -EIO;
+			break;
+		}
+		nanosleep(&ts, NULL);
+		if (ts.tv_nsec < 20000000)
+			ts.tv_nsec *= 2;
+	}
+	if (have_mtx)
+		pthread_mutex_unlock(&mkdir_mtx);
+	return rc;
+}
+
+static void mkdir_unlock(void)
+{
+	famfs_log_unlock(famfsd.fs->log);
+	pthread_mutex_unlock(&mkdir_mtx);
+}
+
 /*
  * mkdir is logged, so it works on the master only, and only for root
  * unless the mount has -o user_mkdir: a directory can never be removed, so
  * anyone who may mkdir may fill the log (and callers other than root stop
- * at the reserve).
+ * at the reserve). Lock order: the log lock first (waited for with no
+ * famfsd lock held), then ns_lock.
  */
 static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 {
@@ -300,6 +352,11 @@ static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 	}
 	if (famfsd_dax_errno(0)) {
 		famfsd_reply_err(req, -famfsd_dax_errno(0));
+		return;
+	}
+	rc = mkdir_lock(req);
+	if (rc < 0) {
+		famfsd_reply_err(req, -rc);
 		return;
 	}
 	pthread_rwlock_wrlock(&famfsd.ns_lock);
@@ -333,7 +390,7 @@ static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 		err = -rc;
 		goto out;
 	}
-	famfsd.seen_next = famfsd.fs->next;
+	famfsd_seen_advance(famfsd.fs->next);
 	n = famfs_ns_lookup(famfsd.fs->ns, dir, name);
 	if (!n)
 		err = EIO;
@@ -341,6 +398,7 @@ static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 		fill_entry(n, &e);
 out:
 	pthread_rwlock_unlock(&famfsd.ns_lock);
+	mkdir_unlock();
 	if (err)
 		famfsd_reply_err(req, err);
 	else

@@ -1,0 +1,92 @@
+#!/bin/bash
+# test_famfsd_races.sh - famfsd's request paths under concurrent appends and
+# a held log lock, with the test build's pause points (build/testhooks/famfsd,
+# src/famfsd/testhook.c) holding race windows open instead of sleeping:
+#  1. a catch-up check that read the log index before another thread
+#     appended must not take the append for a rewind ("file system gone");
+#  2. a mkdir through the mount waiting for the log lock (held by another
+#     process, here flock(1)) must not stop lookups on the mount, and ends
+#     when the lock is released or the caller is interrupted. (Lookups in
+#     the directory the mkdir changes wait for the kernel's lock on that
+#     directory, as on any file system; the other directories must not wait.)
+. "$(dirname "$0")/lib.sh"
+
+HOOKS=$FAMFS_BUILD/testhooks/famfsd
+[ -x "$HOOKS" ] || { echo "FAIL: $HOOKS not built"; exit 1; }
+P=$T/pause
+mkdir -p "$P"
+export FAMFSD=$HOOKS FAMFSD_TEST_PAUSE_DIR=$P
+
+newdev DEV 256M
+"$MKFS" "$DEV" >/dev/null 2>&1 || { echo "FAIL: mkfs"; exit 1; }
+"$FAMFS" --device "$DEV" mkdir d >/dev/null && "$FAMFS" --device "$DEV" mkdir e >/dev/null ||
+	{ echo "FAIL: mkdir"; exit 1; }
+M=$T/m
+mkdir -p "$M"
+track_mount "$M"
+check "mount (test build, no cache)" "$FAMFS" mount -t 0 "$DEV" "$M"
+
+# --- 1. an append inside a catch-up check's window ---
+# The next unlocked check (the 100 ms timer or a lookup) pauses after
+# reading the device and before comparing with seen_next.
+touch "$P/meta"
+check "a catch-up check is paused after its device read" wait_until 20 test -e "$P/meta.paused"
+check "mkdir through the mount while it is paused" mkdir "$M/d/new1"
+rm -f "$P/meta"
+check "the paused check resumed" wait_until 20 test ! -e "$P/meta.paused"
+# A lookup runs a check of its own after the paused one has compared.
+check "lookup after the race" stat "$M/d/new1"
+check "listing after the race" ls "$M/d"
+out=$(stat -c %F "$M/d" 2>&1)
+check_eq "the mount still answers" "directory" "$out"
+check "mkdir after the race" mkdir "$M/d/new2"
+
+# --- 2. mkdir waiting for a log lock held by another process ---
+# hold_lock: flock(1) takes the log lock, then runs sleep (-o: the lock
+# stays with flock itself); $sleeper is the sleep, killing it frees the lock.
+hold_lock() {
+	flock -o "$DEV" sleep 300 &
+	holder=$!
+	track_pid "$holder"
+	sleeper=
+	wait_until 20 bash -c "[ \"\$(ps -o comm= --ppid $holder)\" = sleep ]" &&
+		sleeper=$(ps -o pid= --ppid "$holder" | tr -d ' ')
+	[ -n "$sleeper" ] && track_pid "$sleeper"
+	[ -n "$sleeper" ]
+}
+check "another process holds the log lock" hold_lock
+mkdir "$M/d/locked" 2>"$T/mkdir.err" &
+mk=$!
+track_pid "$mk"
+conn=$(awk -v m="$M" '$5 == m {split($3, a, ":"); print a[2]}' /proc/self/mountinfo)
+[ -e /sys/fs/fuse/connections/"$conn" ] ||
+	mount -t fusectl fusectl /sys/fs/fuse/connections 2>/dev/null
+check "the mkdir request is waiting in famfsd" wait_until 20 \
+	bash -c "[ \"\$(cat /sys/fs/fuse/connections/$conn/waiting)\" -gt 0 ]"
+# Lookups must not wait for the mkdir: each has 10 s on a loaded machine,
+# while the lock stays held for 300 s.
+check "lookup in the root while mkdir waits" timeout -s KILL 10 stat "$M/e"
+check "lookup of a missing name while mkdir waits" \
+	timeout -s KILL 10 bash -c "! stat '$M/e/nosuch' 2>/dev/null"
+check "readdir while mkdir waits" timeout -s KILL 10 ls "$M" "$M/e"
+kill -0 "$mk" 2>/dev/null && pass "the mkdir still waits for the lock" ||
+	fail "the mkdir did not wait for the held lock"
+kill "$sleeper"
+check "the mkdir finishes once the lock is free" wait_until 20 \
+	bash -c "! kill -0 $mk 2>/dev/null"
+wait "$mk"
+check_eq "the mkdir succeeded" 0 "$?"
+check "its directory exists" test -d "$M/d/locked"
+
+# An interrupted mkdir (the caller gets a signal) returns instead of waiting.
+check "the log lock is held again" hold_lock
+timeout -s INT 1 mkdir "$M/d/interrupted" 2>"$T/mkdir.err"
+rc=$?
+[ $rc -ne 0 ] && pass "the interrupted mkdir returned (exit $rc)" ||
+	fail "the interrupted mkdir succeeded while the lock was held"
+kill "$sleeper"
+check "no directory from the interrupted mkdir" test ! -e "$M/d/interrupted"
+
+check "umount" "$FAMFS" umount "$M"
+check "fsck clean" "$FAMFS" fsck "$DEV"
+done_testing
