@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * cmd_umount.c - famfs umount: unmount a famfs mount and wait, for at most
- * 5 s in all, for its famfsd to exit. Nothing here makes a FUSE request:
- * the mount is found in mountinfo by the text of its path, famfsd by its
- * command line in /proc, and a daemon that does not answer (stopped, or
- * requests left waiting) has its connection aborted through fusectl before
- * the unmount, which is lazy as the last resort.
+ * cmd_umount.c - famfs umount [--force]: unmount a famfs mount and wait, for
+ * at most 5 s in all, for its famfsd to exit. Nothing here makes a FUSE
+ * request: the mount is found in mountinfo by the text of its path, famfsd
+ * by its command line in /proc. A busy mount (open files, a working
+ * directory inside) of a famfsd that runs is refused with EBUSY, as
+ * umount(8) refuses it, and its users are left alone however many requests
+ * they keep in flight. Only a famfsd that is stopped, traced or dead, or
+ * --force, gets its connection aborted through fusectl before the unmount,
+ * which is lazy as the last resort.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -25,21 +28,26 @@
 #define FUSECTL_DIR	"/sys/fs/fuse/connections"
 
 static const char umount_help[] =
-"usage: famfs umount MNT\n"
+"usage: famfs umount [-f] MNT\n"
 "\n"
 "Unmount the famfs mount MNT and wait (up to 5 s in all) for its famfsd\n"
-"to exit. famfs umount never waits on famfsd itself: a famfsd that does\n"
-"not answer (stopped, or hung with requests waiting) has its FUSE\n"
-"connection aborted (through " FUSECTL_DIR "/N/abort), and\n"
-"the mount is unmounted, lazily as the last resort. A mount whose famfsd\n"
-"died is unmounted too. A busy mount (open files, a working directory\n"
-"inside) of a famfsd that answers is refused. Exit 1 when famfsd has not\n"
-"exited after 5 s, although the mount is gone.\n"
+"to exit. famfs umount never waits on famfsd itself. A busy mount (open\n"
+"files, a working directory inside) whose famfsd runs is refused with\n"
+"EBUSY, as umount(8) refuses it: its users are left alone. When famfsd is\n"
+"stopped, traced or dead, or with --force, its FUSE connection is aborted\n"
+"(through " FUSECTL_DIR "/N/abort): every request in flight\n"
+"fails with ECONNABORTED and the mount is unmounted, lazily as the last\n"
+"resort. Exit 1 when the mount is busy, or when famfsd has not exited\n"
+"after 5 s although the mount is gone.\n"
 "\n"
+"  -f, --force  abort the connection of a busy mount even though famfsd\n"
+"               runs (a famfsd that hangs): its users get ECONNABORTED\n"
+"               and writes in flight are lost\n"
 "  -h, --help   this help\n"
 "\n"
-"Example:\n"
-"  famfs umount /mnt/famfs\n";
+"Examples:\n"
+"  famfs umount /mnt/famfs\n"
+"  famfs umount --force /mnt/famfs\n";
 
 /* The state letter of @pid from /proc/PID/stat, or 0 when it is gone. */
 static char pid_state(pid_t pid)
@@ -224,49 +232,21 @@ static bool abort_conn(unsigned int conn)
 	return true;
 }
 
-/* Requests waiting for an answer on connection @conn, or -1 if unknown. */
-static long conn_waiting(unsigned int conn)
-{
-	char path[128], buf[32];
-	long v = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), FUSECTL_DIR "/%u/waiting", conn);
-	if (conn && access(path, F_OK))
-		(void)mount("fusectl", FUSECTL_DIR, "fusectl", 0, NULL);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	if (fgets(buf, sizeof(buf), f))
-		v = strtol(buf, NULL, 10);
-	fclose(f);
-	return v;
-}
-
 /*
- * Does the famfsd @pid of connection @conn answer? Not when it is gone,
- * stopped or traced, or when requests stay waiting for up to 1 s (never past
- * @deadline).
+ * Can the famfsd @pid still answer? Not when none was found, or it is gone
+ * (zombie), stopped or traced: then nothing will ever answer the requests
+ * that keep the mount busy. A famfsd that runs may be slow or loaded (a
+ * busy mount always has requests waiting), so it is never judged hung here:
+ * that takes --force.
  */
-static bool daemon_answers(pid_t pid, unsigned int conn, uint64_t deadline)
+static bool daemon_alive(pid_t pid)
 {
-	uint64_t end = cli_now_ms() + 1000;
 	char s;
 
 	if (pid <= 0)
 		return false;
 	s = pid_state(pid);
-	if (!s || s == 'T' || s == 't' || s == 'Z' || s == 'X')
-		return false;
-	if (end > deadline)
-		end = deadline;
-	for (;;) {
-		if (conn_waiting(conn) <= 0)
-			return true;
-		if (cli_now_ms() >= end)
-			return false;
-		cli_sleep_ms(10);
-	}
+	return s && s != 'T' && s != 't' && s != 'Z' && s != 'X';
 }
 
 /* Unmount @mnt, retrying while a released user lets go, then lazily. */
@@ -289,6 +269,7 @@ static int unmount_after_abort(const char *mnt, uint64_t deadline)
 int cmd_umount(int argc, char **argv)
 {
 	static const struct option lopts[] = {
+		{ "force", no_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -296,13 +277,14 @@ int cmd_umount(int argc, char **argv)
 	char abs[PATH_MAX], real[PATH_MAX];
 	const char *arg;
 	struct cli_target t;
-	bool aborted = false;
+	bool aborted = false, force = false;
 	pid_t pid;
 	int c, rc;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":fh", lopts, NULL)) != -1) {
 		switch (c) {
+		case 'f': force = true; break;
 		case 'h': return cli_help(umount_help);
 		default: return cli_getopt_error(c, argv);
 		}
@@ -321,10 +303,11 @@ int cmd_umount(int argc, char **argv)
 	pid = find_daemon(t.mnt);
 	if (umount2(t.mnt, 0)) {
 		rc = errno;
-		if (rc == EBUSY && daemon_answers(pid, t.conn, deadline))
-			return cli_failf(arg, "mount is busy (open files or a working "
-					 "directory inside); close them and retry");
-		/* famfsd does not answer, or the mount is dead: cut it loose */
+		if (rc == EBUSY && !force && daemon_alive(pid))
+			return cli_failf(arg, "%s: open files or a working directory inside; "
+					 "close them and retry (--force aborts them)",
+					 strerror(EBUSY));
+		/* famfsd cannot answer, or --force: cut the connection loose */
 		aborted = abort_conn(t.conn);
 		rc = unmount_after_abort(t.mnt, deadline);
 		if (rc)

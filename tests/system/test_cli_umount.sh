@@ -2,7 +2,10 @@
 # test_cli_umount.sh - famfs umount never waits on famfsd: with famfsd
 # stopped (kill -STOP) it finishes within its own 5 s bound, the mount is
 # gone and the daemon exits once continued, also when a process is stuck in
-# a request to the stopped daemon (a busy mount).
+# a request to the stopped daemon (a busy mount); the same with famfsd dead.
+# A busy mount of a famfsd that runs is refused with EBUSY however many
+# requests its readers keep in flight, and the readers are left alone;
+# --force aborts it.
 . "$(dirname "$0")/lib.sh"
 
 newdev DEV 256M
@@ -11,6 +14,42 @@ M=$T/m
 mkdir -p "$M"
 track_mount "$M"
 "$FAMFS" --device "$DEV" mkdir d || { echo "FAIL: mkdir"; exit 1; }
+"$FAMFS" --device "$DEV" creat -s 16M -r -S 5 d/f >/dev/null || { echo "FAIL: creat"; exit 1; }
+
+# readers NAME: 8 threads pread(2) $M/d/f in 1 MiB blocks through famfsd
+# until $T/NAME.stop exists, checking every block against the first pass;
+# $T/NAME.ready appears after the first pass, $T/NAME.out says how it ended
+# (exit 0 only if every read returned the same bytes). $readers is the pid.
+readers() {
+	/usr/bin/python3 - "$M/d/f" "$T/$1" >"$T/$1.out" 2>&1 <<'PY' &
+import os, sys, threading
+path, base = sys.argv[1], sys.argv[2]
+fd = os.open(path, os.O_RDONLY)
+size = os.fstat(fd).st_size
+B = 1 << 20
+ref = [os.pread(fd, B, off) for off in range(0, size, B)]
+open(base + ".ready", "w").close()
+errors = []
+passes = [0]
+def run(t):
+    try:
+        while not os.path.exists(base + ".stop"):
+            for i in range(t, len(ref), 8):
+                if os.pread(fd, B, i * B) != ref[i]:
+                    errors.append("block %d differs" % i)
+                    return
+            passes[0] += 1
+    except OSError as e:
+        errors.append("pread: %s" % e)
+th = [threading.Thread(target=run, args=(t,)) for t in range(8)]
+for x in th: x.start()
+for x in th: x.join()
+print("passes %d errors %s" % (passes[0], errors or "none"))
+sys.exit(1 if errors else 0)
+PY
+	readers=$!
+	track_pid "$readers"
+}
 
 # A stopped famfsd must be continued (or killed) before the shared cleanup
 # unmounts, whatever happened.
@@ -23,7 +62,14 @@ cleanup_stopped() {
 trap cleanup_stopped EXIT
 
 daemon_of() { pgrep -n -f "famfsd .*$1\$"; }
-mounted() { grep -q " $1 [^ ]* [^ ]* - fuse.famfs " /proc/self/mountinfo; }
+# in_dir PID DIR: PID's working directory is DIR (it has done its cd).
+in_dir() { [ "$(readlink "/proc/$1/cwd")" = "$2" ]; }
+# mounted MNT: a fuse.famfs mount on MNT (mountinfo: field 5 the mount
+# point, then options, optional fields, "-", the type).
+mounted() {
+	awk -v m="$1" '$5 == m { for (i = 6; i <= NF; i++) if ($i == "-") { print $(i + 1); break } }' \
+		/proc/self/mountinfo | grep -qx fuse.famfs
+}
 
 # umount_bounded DESCRIPTION: famfs umount $M under a 30 s guard (the
 # command promises 5 s; the guard only turns a hang into a failure).
@@ -73,12 +119,54 @@ check "the stuck request ends" wait_until 10 bash -c "! kill -0 $stuck 2>/dev/nu
 kill -CONT "$pid"
 check "famfsd exits once continued" wait_until 10 bash -c "! kill -0 $pid 2>/dev/null"
 
-# 3. A famfsd that answers: an ordinary umount, and a busy mount is refused.
+# 3. A busy mount of a famfsd that runs, with requests always in flight:
+# EBUSY, and the readers go on unharmed.
+check "mount for the readers" "$FAMFS" mount -t 0 "$DEV" "$M"
+readers r1
+check "readers are reading" wait_until 30 test -e "$T/r1.ready"
+conn=$(awk -v m="$M" '$5 == m {split($3, a, ":"); print a[2]}' /proc/self/mountinfo)
+check "requests are in flight" wait_until 10 \
+	bash -c "[ \"\$(cat /sys/fs/fuse/connections/$conn/waiting)\" -gt 0 ]"
+check_fail "busy mount of a running famfsd: EBUSY" "Device or resource busy" \
+	timeout -s KILL 30 "$FAMFS" umount "$M"
+[ "$(wc -l <"$T/err")" -eq 1 ] && pass "one line" || fail "stderr: $(cat "$T/err")"
+mounted "$M" && pass "still mounted" || fail "the busy mount was unmounted"
+kill -0 "$readers" 2>/dev/null && pass "the readers still run" ||
+	fail "the readers ended: $(cat "$T/r1.out")"
+touch "$T/r1.stop"
+wait "$readers"
+check_eq "the readers read every block right, to the end ($(cat "$T/r1.out"))" 0 "$?"
+check "umount once the readers are done" "$FAMFS" umount "$M"
+
+# 4. --force: the connection of a busy mount is aborted although famfsd runs.
+check "mount for --force" "$FAMFS" mount -t 0 "$DEV" "$M"
+pid=$(daemon_of "$M")
+readers r2
+check "readers are reading again" wait_until 30 test -e "$T/r2.ready"
+timeout -s KILL 30 "$FAMFS" umount --force "$M" >"$T/out" 2>"$T/err"
+check_eq "umount --force of a busy mount succeeds ($(cat "$T/err"))" 0 "$?"
+mounted "$M" && fail "--force: still mounted" || pass "--force: the mount is gone"
+check "--force: the readers end" wait_until 20 bash -c "! kill -0 $readers 2>/dev/null"
+check "--force: famfsd exits" wait_until 10 bash -c "! kill -0 $pid 2>/dev/null"
+
+# 5. A dead famfsd (killed) with a process inside the mount: unmounted.
+check "mount for a dead famfsd" "$FAMFS" mount "$DEV" "$M"
+pid=$(daemon_of "$M")
+(cd "$M/d" && exec sleep 300) &
+inside=$!
+track_pid "$inside"
+check "a process is inside the mount" wait_until 20 in_dir "$inside" "$M/d"
+kill -9 "$pid"
+check "famfsd is dead" wait_until 10 bash -c "! kill -0 $pid 2>/dev/null"
+umount_bounded "dead famfsd with a process inside"
+kill "$inside" 2>/dev/null
+
+# 6. A famfsd that answers: an ordinary umount, and a busy mount is refused.
 check "mount a third time" "$FAMFS" mount "$DEV" "$M"
 (cd "$M/d" && exec sleep 30) &
 busy=$!
 track_pid "$busy"
-wait_until 5 test -e "/proc/$busy/cwd"
+check "a process is inside the mount" wait_until 20 in_dir "$busy" "$M/d"
 check_fail "busy mount of an answering famfsd is refused" "busy" "$FAMFS" umount "$M"
 kill "$busy"; wait "$busy" 2>/dev/null
 check "umount" "$FAMFS" umount "$M"
