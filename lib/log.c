@@ -24,6 +24,7 @@
 #include "famfs/audit.h"
 #include "famfs/err.h"
 #include "famfs/log.h"
+#include "famfs/devmem.h"
 
 /* Offsets of the mutable header words (see the log header layout in omf.h). */
 #define LOG_HDR_OFF_NEXT_SEQNUM	32
@@ -36,9 +37,23 @@ static inline uint64_t *log_word(struct famfs_log *log, size_t off)
 	return (uint64_t *)(void *)(log->base + off);
 }
 
-static inline void log_store(struct famfs_log *log, size_t off, uint64_t v)
+/* Release store of a header word; -EIO if the device faulted (devmem.h). */
+static inline int log_store(struct famfs_log *log, size_t off, uint64_t v)
 {
-	__atomic_store_n(log_word(log, off), htole64(v), __ATOMIC_RELEASE);
+	return famfs_sigbus_store64(log_word(log, off), htole64(v));
+}
+
+/* The commit index, clamped to nslots, as a guarded load; 0 or -EIO. */
+static int log_next(struct famfs_log *log, uint64_t *out)
+{
+	uint64_t v;
+	int rc = famfs_sigbus_load64(log_word(log, LOG_HDR_OFF_NEXT_INDEX), &v);
+
+	if (rc)
+		return rc;
+	v = le64toh(v);
+	*out = v > log->nslots ? log->nslots : v;
+	return 0;
 }
 
 static inline uint8_t *log_slot(struct famfs_log *log, uint64_t index)
@@ -77,6 +92,7 @@ static uint32_t log_now(void)
 
 int famfs_log_open(struct famfs_dev *dev, struct famfs_log **out)
 {
+	uint8_t sbbuf[FAMFS_SB_SIZE], hdrbuf[FAMFS_LOG_HDR_SIZE];
 	struct famfs_omf_log_hdr hdr;
 	struct famfs_log *log;
 	int rc;
@@ -88,8 +104,9 @@ int famfs_log_open(struct famfs_dev *dev, struct famfs_log **out)
 	log->dev = dev;
 	log->lock_fd = -1;
 
-	famfs_invalidate(dev->base, FAMFS_SB_SIZE);
-	rc = famfs_omf_sb_decode(dev->base, FAMFS_SB_SIZE, &log->sb);
+	rc = famfs_sigbus_read(sbbuf, dev->base, sizeof(sbbuf));
+	if (!rc)
+		rc = famfs_omf_sb_decode(sbbuf, sizeof(sbbuf), &log->sb);
 	if (rc)
 		goto fail;
 	if (log->sb.dev_size > dev->size) {
@@ -107,8 +124,9 @@ int famfs_log_open(struct famfs_dev *dev, struct famfs_log **out)
 	log->base = dev->base + log->sb.log_offset;
 	log->nslots = famfs_log_nslots(log->sb.log_len);
 
-	famfs_invalidate(log->base, FAMFS_LOG_HDR_SIZE);
-	rc = famfs_omf_log_hdr_decode(log->base, FAMFS_LOG_HDR_SIZE, log->sb.log_len, &hdr);
+	rc = famfs_sigbus_read(hdrbuf, log->base, sizeof(hdrbuf));
+	if (!rc)
+		rc = famfs_omf_log_hdr_decode(hdrbuf, sizeof(hdrbuf), log->sb.log_len, &hdr);
 	if (rc)
 		goto fail;
 
@@ -173,8 +191,9 @@ int famfs_log_read(struct famfs_log *log, uint64_t index, struct famfs_omf_entry
 				 " slots)", index, log->nslots);
 	slot = log_slot(log, index);
 	for (tries = 0; tries < 2; tries++) {
-		famfs_invalidate(slot, FAMFS_LOG_ENTRY_SIZE);
-		memcpy(buf, slot, sizeof(buf));
+		rc = famfs_sigbus_read(buf, slot, sizeof(buf));
+		if (rc)
+			return famfs_err(rc, "log entry %" PRIu64 ": %s", index, famfs_errmsg());
 		rc = famfs_omf_entry_decode(buf, index, e);
 		if (!rc)
 			return 0;
@@ -189,10 +208,14 @@ int famfs_log_replay(struct famfs_log *log, uint64_t from, uint64_t *next,
 		     famfs_log_fn fn, void *ctx)
 {
 	struct famfs_omf_entry e;
-	uint64_t end = famfs_log_next_index(log);
-	uint64_t i;
+	uint64_t end, i;
 	int rc;
 
+	rc = log_next(log, &end);
+	if (rc) {
+		*next = from;
+		return rc;
+	}
 	for (i = from; i < end; i++) {
 		rc = famfs_log_read(log, i, &e);
 		if (!rc)
@@ -276,7 +299,9 @@ int famfs_log_append(struct famfs_log *log, struct famfs_omf_entry *e)
 		return famfs_err(-ENOLCK, "log append without the log lock");
 	if (!log->dev->writable)
 		return famfs_err(-EROFS, "%s: device is mapped read-only", log->dev->path);
-	idx = famfs_log_next_index(log);
+	rc = log_next(log, &idx);
+	if (rc)
+		return rc;
 	if (idx >= log->nslots)
 		return famfs_err(-ENOSPC, "log full (%" PRIu64 " entries)", log->nslots);
 
@@ -289,11 +314,17 @@ int famfs_log_append(struct famfs_log *log, struct famfs_omf_entry *e)
 		return famfs_err(-EINVAL, "log entry %" PRIu64 " would not decode: %s", idx,
 				 famfs_errmsg());
 
-	memcpy(log_slot(log, idx), buf, sizeof(buf));
-	famfs_flush(log_slot(log, idx), sizeof(buf));
-	famfs_audit_published(log_slot(log, idx), sizeof(buf), "log append: entry at its commit");
-	log_store(log, LOG_HDR_OFF_NEXT_SEQNUM, idx + 1);
-	log_store(log, LOG_HDR_OFF_NEXT_INDEX, idx + 1);
+	/* A fault (the device went away) fails here, before the commit point. */
+	rc = famfs_sigbus_write(log_slot(log, idx), buf, sizeof(buf));
+	if (!rc) {
+		famfs_audit_published(log_slot(log, idx), sizeof(buf),
+				      "log append: entry at its commit");
+		rc = log_store(log, LOG_HDR_OFF_NEXT_SEQNUM, idx + 1);
+	}
+	if (!rc)
+		rc = log_store(log, LOG_HDR_OFF_NEXT_INDEX, idx + 1);
+	if (rc)
+		return famfs_err(rc, "log entry %" PRIu64 ": %s", idx, famfs_errmsg());
 	famfs_flush(log->base, FAMFS_LOG_HDR_SIZE);
 	famfs_audit_published(log->base, FAMFS_LOG_HDR_SIZE, "log append: commit (log header)");
 	return 0;

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * sigbus.c - the opt-in SIGBUS guard (see famfs/sigbus.h): one process-wide
- * SA_SIGINFO handler that jumps back into the innermost guard of the
- * faulting thread, and chains to the previous disposition otherwise.
+ * sigbus.c - the one SIGBUS guard of famfs (see famfs/sigbus.h): a
+ * process-wide SA_SIGINFO handler that jumps back into the innermost guard
+ * of the faulting thread, and chains to the previous disposition otherwise;
+ * famfs_sigbus_try() for callers, and the guarded device copies the library
+ * itself uses for the log (famfs_sigbus_read/write/load64/store64), which
+ * guard only the copy, never code that locks or allocates.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -11,7 +14,9 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "famfs/dev.h"
 #include "famfs/err.h"
+#include "famfs/devmem.h"
 #include "famfs/sigbus.h"
 
 struct sigbus_guard {
@@ -22,9 +27,11 @@ struct sigbus_guard {
 
 /* initial-exec: the handler must not trigger lazy TLS allocation. */
 static __thread struct sigbus_guard *cur_guard __attribute__((tls_model("initial-exec")));
+static __thread unsigned long thread_caught __attribute__((tls_model("initial-exec")));
 static struct sigaction old_act;
 static pthread_mutex_t install_lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned long caught;
+static int installed;			/* atomic: famfs_sigbus_install ran once */
 
 static void sigbus_handler(int sig, siginfo_t *info, void *uctx)
 {
@@ -33,6 +40,7 @@ static void sigbus_handler(int sig, siginfo_t *info, void *uctx)
 	if (g) {
 		g->addr = info ? info->si_addr : NULL;
 		__atomic_add_fetch(&caught, 1, __ATOMIC_RELAXED);
+		thread_caught++;
 		siglongjmp(g->jb, 1);
 	}
 	/* Not ours: behave as if we had never been installed. */
@@ -73,24 +81,29 @@ int famfs_sigbus_install(void)
 		if (sigaction(SIGBUS, &sa, &old_act) < 0)
 			rc = -errno;
 	}
+	if (!rc)
+		__atomic_store_n(&installed, 1, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&install_lock);
 	if (rc)
 		return famfs_err(rc, "sigaction(SIGBUS): %s", strerror(-rc));
 	return 0;
 }
 
-int famfs_sigbus_try(int (*fn)(void *arg), void *arg)
+/*
+ * The guard: run @fn(@arg) with this thread's SIGBUS jumping back here.
+ * @savemask restores the signal mask on the jump. The handler runs with
+ * SA_NODEFER and an empty sa_mask, so the mask at the fault is the mask
+ * here and the library's own copies skip that system call; callers of
+ * famfs_sigbus_try get it, as its function may change the mask.
+ */
+static int guard_run(int (*fn)(void *arg), void *arg, int savemask)
 {
 	struct sigbus_guard g;
 	volatile int rc;
 
-	rc = famfs_sigbus_install();
-	if (rc)
-		return rc;
 	memset(&g, 0, sizeof(g));
 	g.prev = cur_guard;
-	/* savemask = 1: the jump restores the mask, so SIGBUS is not left blocked. */
-	if (sigsetjmp(g.jb, 1)) {
+	if (sigsetjmp(g.jb, savemask)) {
 		cur_guard = g.prev;
 		return famfs_err(-EIO, "SIGBUS at %p: the mapped device memory is gone "
 				 "(device removed, truncated or poisoned)", g.addr);
@@ -104,15 +117,26 @@ int famfs_sigbus_try(int (*fn)(void *arg), void *arg)
 	return rc;
 }
 
-struct copy_args {
+int famfs_sigbus_try(int (*fn)(void *arg), void *arg)
+{
+	int rc = famfs_sigbus_install();
+
+	if (rc)
+		return rc;
+	return guard_run(fn, arg, 1);
+}
+
+/* One device access: a copy (read or write) or an aligned 8-byte word. */
+struct dev_access {
 	void *dst;
 	const void *src;
 	size_t len;
+	uint64_t word;
 };
 
 static int sigbus_copy(void *arg)
 {
-	struct copy_args *c = arg;
+	struct dev_access *c = arg;
 
 	memcpy(c->dst, c->src, c->len);
 	return 0;
@@ -120,12 +144,108 @@ static int sigbus_copy(void *arg)
 
 int famfs_sigbus_memcpy(void *dst, const void *src, size_t len)
 {
-	struct copy_args c = { .dst = dst, .src = src, .len = len };
+	struct dev_access c = { .dst = dst, .src = src, .len = len };
 
 	return famfs_sigbus_try(sigbus_copy, &c);
+}
+
+/*
+ * Run a device access under the guard once the process opted in (called
+ * famfs_sigbus_install, as famfsd does); plainly otherwise, so that a
+ * program that never asked keeps its own SIGBUS handling.
+ */
+static int dev_guarded(int (*fn)(void *arg), struct dev_access *c)
+{
+	if (!__atomic_load_n(&installed, __ATOMIC_ACQUIRE))
+		return fn(c);
+	return guard_run(fn, c, 0);
+}
+
+static int dev_read(void *arg)
+{
+	struct dev_access *c = arg;
+
+	famfs_invalidate(c->src, c->len);
+	memcpy(c->dst, c->src, c->len);
+	return 0;
+}
+
+int famfs_sigbus_read(void *dst, const void *dev, size_t len)
+{
+	struct dev_access c = { .dst = dst, .src = dev, .len = len };
+
+	return dev_guarded(dev_read, &c);
+}
+
+static int dev_write(void *arg)
+{
+	struct dev_access *c = arg;
+
+	famfs_memcpy_flush(c->dst, c->src, c->len);
+	return 0;
+}
+
+int famfs_sigbus_write(void *dev, const void *src, size_t len)
+{
+	struct dev_access c = { .dst = dev, .src = src, .len = len };
+
+	return dev_guarded(dev_write, &c);
+}
+
+static int dev_flush(void *arg)
+{
+	struct dev_access *c = arg;
+
+	famfs_flush(c->dst, c->len);
+	return 0;
+}
+
+int famfs_sigbus_flush(const void *dev, size_t len)
+{
+	struct dev_access c = { .dst = (void *)dev, .len = len };
+
+	return dev_guarded(dev_flush, &c);
+}
+
+static int dev_load64(void *arg)
+{
+	struct dev_access *c = arg;
+
+	famfs_invalidate(c->src, 8);
+	c->word = __atomic_load_n((const uint64_t *)c->src, __ATOMIC_ACQUIRE);
+	return 0;
+}
+
+int famfs_sigbus_load64(const uint64_t *dev, uint64_t *out)
+{
+	struct dev_access c = { .src = dev };
+	int rc = dev_guarded(dev_load64, &c);
+
+	*out = rc ? 0 : c.word;
+	return rc;
+}
+
+static int dev_store64(void *arg)
+{
+	struct dev_access *c = arg;
+
+	__atomic_store_n((uint64_t *)c->dst, c->word, __ATOMIC_RELEASE);
+	return 0;
+}
+
+int famfs_sigbus_store64(uint64_t *dev, uint64_t v)
+{
+	struct dev_access c = { .dst = dev, .word = v };
+
+	return dev_guarded(dev_store64, &c);
 }
 
 unsigned long famfs_sigbus_caught(void)
 {
 	return __atomic_load_n(&caught, __ATOMIC_RELAXED);
+}
+
+unsigned long famfs_sigbus_caught_here(void)
+{
+	return thread_caught;
 }

@@ -20,18 +20,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "famfs/devmem.h"
 #include "famfsd.h"
-
-struct cu_ctx {
-	long rc;
-};
-
-static void do_catchup(void *ctx)
-{
-	struct cu_ctx *c = ctx;
-
-	c->rc = famfs_fs_catchup(famfsd.fs);
-}
 
 /* Queue the parent of every node created by entries [from, to). */
 static void queue_parents(uint64_t from, uint64_t to)
@@ -84,9 +74,10 @@ static bool log_next(uint64_t *next)
 /* Replay new entries; the caller holds ns_lock exclusive. */
 static long catchup_locked(void)
 {
-	struct cu_ctx c = { 0 };
 	uint64_t from = famfsd.fs->next, t0 = famfsd_now_ns();
+	unsigned long faults = famfs_sigbus_caught_here();
 	struct famfsd_meta m;
+	long n;
 	int rc;
 
 	rc = famfsd_meta_read(&m);
@@ -95,14 +86,14 @@ static long catchup_locked(void)
 	if (!famfsd_meta_check(&m))
 		return -EIO;
 	famfsd_seen_advance(m.next);
-	rc = famfsd_guarded(0, do_catchup, &c);
-	if (rc)
-		return rc;
-	if (c.rc > 0) {
-		famfsd_count_catchup((uint64_t)c.rc, famfsd_now_ns() - t0);
+	/* Not guarded as a whole: it allocates; its device reads are guarded. */
+	n = famfs_fs_catchup(famfsd.fs);
+	rc = famfsd_dev_check(0, faults, 0);
+	if (n > 0) {
+		famfsd_count_catchup((uint64_t)n, famfsd_now_ns() - t0);
 		queue_parents(from, famfsd.fs->next);
 	}
-	return c.rc;
+	return rc ? rc : n;
 }
 
 long famfsd_catchup_now(void)

@@ -4,12 +4,15 @@
  * up to FAMFS_MAX_DAXDEVS slots {valid, failed, name, mapping}. Slot 0 is
  * the mounted device, opened once by famfs_fs_open. A failed slot is
  * sticky until unmount: files on it answer EHWPOISON (poisoned, as after
- * notify_failure) or EIO (memory vanished under us).
+ * notify_failure) or EIO (memory vanished under us: a SIGBUS caught by
+ * libfamfs's guard around a device copy).
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "famfs/devmem.h"
+#include "famfs/sigbus.h"
 #include "famfsd.h"
 
 void famfsd_dax_init(const struct famfs_dev *dev)
@@ -35,6 +38,21 @@ int famfsd_dax_errno(unsigned int idx)
 	if (st == FAMFSD_DAX_VANISHED)
 		return -EIO;
 	return 0;
+}
+
+int famfsd_guarded(unsigned int devidx, int (*fn)(void *ctx), void *ctx)
+{
+	unsigned long before = famfs_sigbus_caught_here();
+
+	return famfsd_dev_check(devidx, before, famfs_sigbus_try(fn, ctx));
+}
+
+int famfsd_dev_check(unsigned int devidx, unsigned long before, int rc)
+{
+	if (famfs_sigbus_caught_here() == before)
+		return rc;
+	famfsd_dax_fail(devidx, FAMFSD_DAX_VANISHED);
+	return -EIO;
 }
 
 /* Mark @idx failed for @why; the first reason sticks. -EINVAL if no slot. */

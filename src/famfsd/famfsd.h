@@ -153,9 +153,17 @@ int famfsd_dax_fail(unsigned int idx, int why);
 uint64_t famfsd_dax_failed_mask(void);
 unsigned int famfsd_dax_count(void);
 
-/* guard.c: run @fn with SIGBUS caught; a SIGBUS marks @devidx vanished. */
-int famfsd_guard_install(void);
-int famfsd_guarded(unsigned int devidx, void (*fn)(void *ctx), void *ctx);
+/*
+ * SIGBUS (libfamfs's guard, famfs/sigbus.h and famfs/devmem.h, installed at
+ * start): the guard wraps only device memory copies, never code that locks
+ * or allocates.
+ * famfsd_guarded runs the pure copy @fn(@ctx) guarded; famfsd_dev_check
+ * ends a library call (catch-up, mkdir) whose own device copies are
+ * guarded, given famfs_sigbus_caught_here() from before it. Either marks
+ * device @devidx vanished after a fault and returns -EIO; else @rc.
+ */
+int famfsd_guarded(unsigned int devidx, int (*fn)(void *ctx), void *ctx);
+int famfsd_dev_check(unsigned int devidx, unsigned long before, int rc);
 
 /* bpf.c: -o bpf (see famfs/resolver.h) */
 int famfsd_bpf_load(void);			/* before mount; prints why it fails */

@@ -31,7 +31,8 @@
 #define HDR_FIXED	32	/* magic, len, last_index, crc: never rewritten */
 #define HDR_OFF_NEXT	40	/* next_index */
 
-static void read_meta(void *ctx)
+/* Pure copies of device memory: run inside the SIGBUS guard. */
+static int read_meta(void *ctx)
 {
 	struct famfsd_meta *m = ctx;
 	const uint8_t *base = famfsd.fs->dev->base;
@@ -40,6 +41,7 @@ static void read_meta(void *ctx)
 	memcpy(m->sb, base, FAMFS_SB_SIZE);
 	m->next = famfs_log_next_index(famfsd.fs->log);	/* invalidates the header */
 	memcpy(m->hdr, famfsd.fs->log->base, FAMFS_LOG_HDR_SIZE);
+	return 0;
 }
 
 int famfsd_meta_read(struct famfsd_meta *m)

@@ -27,6 +27,7 @@
 
 #include "famfs/devperm.h"
 #include "famfs/err.h"
+#include "famfs/sigbus.h"
 #include "famfsd.h"
 
 struct famfsd famfsd = {
@@ -282,8 +283,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "famfsd: need root or CAP_SYS_RAWIO\n");
 		return 1;
 	}
-	if (famfsd_guard_install()) {
-		fprintf(stderr, "famfsd: cannot install SIGBUS handler: %s\n", strerror(errno));
+	/* Opt in: libfamfs's device copies turn a SIGBUS into -EIO from here on. */
+	if (famfs_sigbus_install()) {
+		fprintf(stderr, "famfsd: cannot install SIGBUS handler: %s\n", famfs_errmsg());
 		return 1;
 	}
 

@@ -17,6 +17,7 @@
 #include <sys/statvfs.h>
 #include <time.h>
 
+#include "famfs/devmem.h"
 #include "famfsd.h"
 
 struct famfs_node *famfsd_node(fuse_ino_t ino)
@@ -240,15 +241,7 @@ struct mkdir_ctx {
 	const char *path;
 	uint32_t mode, uid, gid;
 	uint64_t keep;			/* log slots the caller must leave free */
-	int rc;
 };
-
-static void do_mkdir(void *ctx)
-{
-	struct mkdir_ctx *c = ctx;
-
-	c->rc = famfs_fs_mkdir_keep(famfsd.fs, c->path, c->mode, c->uid, c->gid, c->keep);
-}
 
 /*
  * The owner, group and mode of a directory @ctx makes in @dir, as Linux
@@ -332,6 +325,7 @@ static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 	char path[FAMFS_OMF_PATH_MAX + 1];
 	struct mkdir_ctx mc;
+	unsigned long faults;
 	struct fuse_entry_param e;
 	struct famfs_node *dir, *n = NULL;
 	size_t plen;
@@ -383,9 +377,14 @@ static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 	}
 	mc = (struct mkdir_ctx){ .path = path };
 	mkdir_owner(ctx, dir, mode, &mc);
-	rc = famfsd_guarded(0, do_mkdir, &mc);
-	if (!rc)
-		rc = mc.rc;
+	/*
+	 * Not inside a SIGBUS guard: it takes the log lock and allocates. Its
+	 * device copies are guarded one by one, so a fault fails the append
+	 * and famfs_fs_mkdir_keep still drops what it took.
+	 */
+	faults = famfs_sigbus_caught_here();
+	rc = famfs_fs_mkdir_keep(famfsd.fs, mc.path, mc.mode, mc.uid, mc.gid, mc.keep);
+	rc = famfsd_dev_check(0, faults, rc);
 	if (rc < 0) {
 		err = -rc;
 		goto out;

@@ -8,9 +8,9 @@
  * reader gets (no page cache to go stale). With -o cache=page, read-only
  * opens use the page cache instead (dropped at each open, so close-to-open
  * consistent), which is what makes mmap through the mount possible: libfuse
- * 3.14 cannot negotiate FUSE_DIRECT_IO_ALLOW_MMAP. Every copy runs inside a SIGBUS
- * guard. Sizes never change: a write at or past EOF is EFBIG and one that
- * crosses EOF is cut there.
+ * 3.14 cannot negotiate FUSE_DIRECT_IO_ALLOW_MMAP. Every copy runs inside
+ * libfamfs's SIGBUS guard, which wraps the copy alone. Sizes never change:
+ * a write at or past EOF is EFBIG and one that crosses EOF is cut there.
  *
  * CPU caches: a READ first drops the lines it reads (famfs_invalidate), a
  * WRITE is written back before it is answered (famfs_memcpy_flush), and
@@ -24,6 +24,7 @@
 #include <time.h>
 
 #include "famfs/audit.h"
+#include "famfs/devmem.h"
 #include "famfsd.h"
 
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -90,39 +91,8 @@ struct xfer {
 	uint8_t *buf;
 	bool write;
 	bool sync;
-	int rc;
 };
 
-static void do_xfer(void *ctx)
-{
-	struct xfer *x = ctx;
-	uint64_t done = 0, run;
-	uint8_t *p;
-
-	while (done < x->len) {
-		run = 0;
-		p = famfs_fs_addr(famfsd.fs, x->n, x->off + done, &run);
-		if (!p || !run) {
-			x->rc = -EIO;
-			return;
-		}
-		if (run > x->len - done)
-			run = x->len - done;
-		if (x->sync) {
-			famfs_flush(p, run);
-			famfs_audit_published(p, run, "famfsd FSYNC");
-		} else if (x->write) {
-			famfs_memcpy_flush(p, x->buf + done, run);
-			famfs_audit_published(p, run, "famfsd WRITE");
-		} else {
-			famfs_invalidate(p, run);
-			memcpy(x->buf + done, p, run);
-			famfs_audit_read(p, run, "famfsd READ");
-		}
-		done += run;
-	}
-	x->rc = 0;
-}
 
 /* The file's first device: where its memory lives, for the guard. */
 static unsigned int node_dev(const struct famfs_node *n)
@@ -132,14 +102,41 @@ static unsigned int node_dev(const struct famfs_node *n)
 	return (unsigned int)n->fmap->se[0].devindex;
 }
 
+/*
+ * Copy (or, for FSYNC, write back) run by run. Each run's address is found
+ * outside the SIGBUS guard (famfs_fs_addr allocates); only the copy itself,
+ * with its flush or invalidate, runs guarded (famfs_sigbus_write/read/flush).
+ */
 static int xfer(struct xfer *x)
 {
+	unsigned long faults = famfs_sigbus_caught_here();
+	uint64_t done = 0, run;
+	uint8_t *p;
 	int rc = famfsd_node_health(x->n);
 
-	if (rc)
-		return rc;
-	rc = famfsd_guarded(node_dev(x->n), do_xfer, x);
-	return rc ? rc : x->rc;
+	while (!rc && done < x->len) {
+		run = 0;
+		p = famfs_fs_addr(famfsd.fs, x->n, x->off + done, &run);
+		if (!p || !run)
+			return -EIO;
+		if (run > x->len - done)
+			run = x->len - done;
+		if (x->sync) {
+			rc = famfs_sigbus_flush(p, run);
+			if (!rc)
+				famfs_audit_published(p, run, "famfsd FSYNC");
+		} else if (x->write) {
+			rc = famfs_sigbus_write(p, x->buf + done, run);
+			if (!rc)
+				famfs_audit_published(p, run, "famfsd WRITE");
+		} else {
+			rc = famfs_sigbus_read(x->buf + done, p, run);
+			if (!rc)
+				famfs_audit_read(p, run, "famfsd READ");
+		}
+		done += run;
+	}
+	return famfsd_dev_check(node_dev(x->n), faults, rc);
 }
 
 /* FSYNC: write back the cache lines of the whole file (see the top comment). */

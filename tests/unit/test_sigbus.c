@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "famfs/err.h"
+#include "famfs/devmem.h"
 #include "famfs/sigbus.h"
 
 #define PG 4096
@@ -182,6 +183,53 @@ static void test_outside_guard_default_kills(void **state)
 	assert_int_equal(WTERMSIG(st), SIGBUS);
 }
 
+/*
+ * The library's device accesses: plain before the process opts in (tested
+ * in a child, which dies of the fault), guarded after, with the fault
+ * counted for the calling thread only.
+ */
+static void test_device_accesses(void **state)
+{
+	struct shm_map m;
+	uint8_t buf[16] = { 0 };
+	uint64_t w = 7;
+	unsigned long here;
+	pid_t pid;
+	int st;
+
+	shm_map_truncated(&m);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		/* A fresh process that never opted in: the fault kills it. */
+		signal(SIGBUS, SIG_DFL);
+		(void)famfs_sigbus_read(buf, (const void *)(m.p + PG), 8);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	if (famfs_sigbus_caught() == 0) {
+		/* Nothing in this process installed the guard yet. */
+		assert_true(WIFSIGNALED(st));
+		assert_int_equal(WTERMSIG(st), SIGBUS);
+	}
+	assert_int_equal(famfs_sigbus_install(), 0);
+	here = famfs_sigbus_caught_here();
+	assert_int_equal(famfs_sigbus_read(buf, (const void *)m.p, 8), 0);
+	assert_int_equal(buf[0], 1);
+	assert_int_equal(famfs_sigbus_read(buf, (const void *)(m.p + PG - 4), 8), -EIO);
+	assert_int_equal(famfs_sigbus_write((void *)(m.p + PG), buf, 8), -EIO);
+	assert_int_equal(famfs_sigbus_write((void *)m.p, "\x09", 1), 0);
+	assert_int_equal(m.p[0], 9);
+	assert_int_equal(famfs_sigbus_load64((const uint64_t *)(m.p + PG), &w), -EIO);
+	assert_int_equal(w, 0);
+	assert_int_equal(famfs_sigbus_store64((uint64_t *)(m.p + PG), 5), -EIO);
+	assert_int_equal(famfs_sigbus_store64((uint64_t *)m.p, 0x0102030405060708ULL), 0);
+	assert_int_equal(famfs_sigbus_load64((const uint64_t *)m.p, &w), 0);
+	assert_true(w == 0x0102030405060708ULL);
+	assert_int_equal(famfs_sigbus_caught_here(), here + 4);
+	shm_unmap(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -189,6 +237,7 @@ int main(void)
 		cmocka_unit_test(test_guards_nest),
 		cmocka_unit_test(test_outside_guard_chains_to_previous_handler),
 		cmocka_unit_test(test_outside_guard_default_kills),
+		cmocka_unit_test(test_device_accesses),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
