@@ -17,6 +17,7 @@
 #include "famfs/fmap.h"
 #include "famfs/fs.h"
 #include "famfs/path.h"
+#include "famfs/zero.h"
 
 /*
  * Stop the replay at entry @index for @rc: the detail becomes
@@ -326,7 +327,7 @@ int famfs_fs_mkdir_keep(struct famfs_fs *fs, const char *relpath, uint32_t mode,
 static int fs_creat_locked(struct famfs_fs *fs, const char *relpath, uint64_t size,
 			   uint32_t mode, uint32_t uid, uint32_t gid,
 			   const struct famfs_interleave_param *ip,
-			   const struct famfs_omf_fmap *planned,
+			   const struct famfs_omf_fmap *planned, unsigned int flags,
 			   const struct famfs_node **out)
 {
 	const struct famfs_omf_sb *sb = &fs->log->sb;
@@ -380,6 +381,17 @@ static int fs_creat_locked(struct famfs_fs *fs, const char *relpath, uint64_t si
 			return rc;
 	}
 	/*
+	 * Zero the memory before the file exists for anyone: it may hold a
+	 * former file's bytes (mkfs -f leaves data in place).
+	 */
+	if (!(flags & FAMFS_CREAT_NOZERO)) {
+		if (!fs->dev->writable)
+			return famfs_err(-EROFS, "%s: device is mapped read-only", fs->dev->path);
+		rc = famfs_zero_tail(fs->dev, &e.file.fmap, 0);
+		if (rc)
+			return rc;
+	}
+	/*
 	 * If the append fails the units stay marked in this process only; the
 	 * log is unchanged, so every other reader (and our next open) has them free.
 	 */
@@ -394,10 +406,10 @@ static int fs_creat_locked(struct famfs_fs *fs, const char *relpath, uint64_t si
 	return 0;
 }
 
-int famfs_fs_creat(struct famfs_fs *fs, const char *relpath, uint64_t size,
-		   uint32_t mode, uint32_t uid, uint32_t gid,
-		   const struct famfs_interleave_param *ip,
-		   const struct famfs_node **out)
+int famfs_fs_creat_flags(struct famfs_fs *fs, const char *relpath, uint64_t size,
+			 uint32_t mode, uint32_t uid, uint32_t gid,
+			 const struct famfs_interleave_param *ip, unsigned int flags,
+			 const struct famfs_node **out)
 {
 	int rc;
 
@@ -406,7 +418,7 @@ int famfs_fs_creat(struct famfs_fs *fs, const char *relpath, uint64_t size,
 	rc = famfs_fs_begin(fs);
 	if (rc)
 		return rc;
-	rc = fs_creat_locked(fs, relpath, size, mode, uid, gid, ip, NULL, out);
+	rc = fs_creat_locked(fs, relpath, size, mode, uid, gid, ip, NULL, flags, out);
 	famfs_fs_end(fs);
 	return rc;
 }
@@ -424,9 +436,27 @@ int famfs_fs_creat_map(struct famfs_fs *fs, const char *relpath, uint64_t size,
 	rc = famfs_fs_begin(fs);
 	if (rc)
 		return rc;
-	rc = fs_creat_locked(fs, relpath, size, mode, uid, gid, NULL, fmap, out);
+	rc = fs_creat_locked(fs, relpath, size, mode, uid, gid, NULL, fmap,
+			     FAMFS_CREAT_NOZERO, out);
 	famfs_fs_end(fs);
 	return rc;
+}
+
+int famfs_fs_creat(struct famfs_fs *fs, const char *relpath, uint64_t size,
+		   uint32_t mode, uint32_t uid, uint32_t gid,
+		   const struct famfs_interleave_param *ip,
+		   const struct famfs_node **out)
+{
+	return famfs_fs_creat_flags(fs, relpath, size, mode, uid, gid, ip, 0, out);
+}
+
+int famfs_fs_zero_tail(struct famfs_fs *fs, const struct famfs_node *n, uint64_t from)
+{
+	if (!n || !S_ISREG(n->mode))
+		return famfs_err(-EINVAL, "not a regular file");
+	if (!fs->dev->writable)
+		return famfs_err(-EROFS, "%s: device is mapped read-only", fs->dev->path);
+	return famfs_zero_tail(fs->dev, n->fmap, from);
 }
 
 uint8_t *famfs_fs_addr(struct famfs_fs *fs, const struct famfs_node *n, uint64_t off,

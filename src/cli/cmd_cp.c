@@ -128,7 +128,8 @@ static int commit_file(struct cp_item *it, struct famfs_fs *fs, uint32_t uid, ui
 				&it->node);
 	if (rc == -EBUSY) {
 		famfs_errclear();
-		rc = famfs_fs_creat(fs, it->rel, it->size, it->mode, uid, gid, ipp, &it->node);
+		rc = famfs_fs_creat_flags(fs, it->rel, it->size, it->mode, uid, gid, ipp,
+					  FAMFS_CREAT_NOZERO, &it->node);
 	}
 	return rc;
 }
@@ -171,18 +172,13 @@ static int copy_run(void *ctx, uint64_t off, uint8_t *p, uint64_t len)
 }
 
 /*
- * New files must not show old bytes (issue 11, item 9): the memory of @n
- * past the @copied bytes cp wrote is the tail that needs zeroing. The
- * library function for it (famfs_fs_zero_tail) is being added to libfamfs
- * separately; this is where cp calls it once it is there. Until then the
- * tail holds whatever the memory held before, as it always did.
+ * New files must not show old bytes: cp logs its files unzeroed and writes
+ * them itself, so the memory of @n past the @copied bytes it wrote is
+ * zeroed here (also after a failed copy, so no former file's bytes show).
  */
 static int zero_unwritten(struct famfs_fs *fs, const struct famfs_node *n, uint64_t copied)
 {
-	(void)fs;
-	(void)n;
-	(void)copied;
-	return 0;
+	return famfs_fs_zero_tail(fs, n, copied);
 }
 
 /*

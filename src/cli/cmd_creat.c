@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * cmd_creat.c - famfs creat: allocate and log one file, optionally filled
- * with the seeded pattern that famfs verify checks.
+ * cmd_creat.c - famfs creat: allocate and log one file, zeroed (unless
+ * --no-zero) or filled with the seeded pattern that famfs verify checks.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -13,17 +13,21 @@
 #include "cli.h"
 
 static const char help[] =
-"usage: famfs creat -s SIZE [-r] [-S SEED] [-N NSTRIPS] [-B NBUCKETS] [-C CHUNK]\n"
-"                   [-m MODE] [-u UID] [-g GID] FILE\n"
+"usage: famfs creat -s SIZE [-r] [-S SEED] [--no-zero] [-N NSTRIPS] [-B NBUCKETS]\n"
+"                   [-C CHUNK] [-m MODE] [-u UID] [-g GID] FILE\n"
 "\n"
 "Allocate SIZE bytes of the device for a new file FILE and log it. The size\n"
-"never changes afterwards. Only the master host may create files.\n"
+"never changes afterwards. Only the master host may create files. The new\n"
+"file reads zeros: its memory is zeroed (and flushed) before it is logged.\n"
 "\n"
 "  -s, --size SIZE        file size in bytes; K, M, G, T suffixes (powers of\n"
 "                         1024). Required, must be > 0\n"
 "  -r, --randomize        fill the file with a pseudo-random pattern and\n"
 "                         flush it from the CPU caches\n"
 "  -S, --seed SEED        pattern seed for -r (default 1); check with verify\n"
+"      --no-zero          do not zero the memory: the file shows whatever it\n"
+"                         held before (a former file's bytes after mkfs -f),\n"
+"                         for callers that write the whole file anyway\n"
 "  -N, --nstrips N        interleave over N strips (1..16)\n"
 "  -B, --nbuckets N       split the device into N buckets (1..64)\n"
 "  -C, --chunksize SIZE   interleave chunk size (power of 2, multiple of 2M)\n"
@@ -56,6 +60,7 @@ int cmd_creat(int argc, char **argv)
 		{ "size", required_argument, NULL, 's' },
 		{ "randomize", no_argument, NULL, 'r' },
 		{ "seed", required_argument, NULL, 'S' },
+		{ "no-zero", no_argument, NULL, 'Z' },
 		{ "nstrips", required_argument, NULL, 'N' },
 		{ "nbuckets", required_argument, NULL, 'B' },
 		{ "chunksize", required_argument, NULL, 'C' },
@@ -69,7 +74,7 @@ int cmd_creat(int argc, char **argv)
 	const struct famfs_interleave_param *ipp;
 	uint32_t mode = 0644, uid = getuid(), gid = getgid();
 	uint64_t size = 0, seed = 1;
-	bool have_size = false, randomize = false;
+	bool have_size = false, randomize = false, zero = true;
 	const struct famfs_node *n;
 	struct cli_target t;
 	struct famfs_fs *fs;
@@ -87,6 +92,9 @@ int cmd_creat(int argc, char **argv)
 			break;
 		case 'r':
 			randomize = true;
+			break;
+		case 'Z':
+			zero = false;
 			break;
 		case 'S':
 			if (cli_parse_uint(optarg, UINT64_MAX, &seed))
@@ -123,12 +131,16 @@ int cmd_creat(int argc, char **argv)
 	if (cli_require_master(fs, path) || cli_check_interleave(fs, path, &ip, &ipp))
 		return CLI_FAIL;
 	famfs_errclear();
-	rc = famfs_fs_creat(fs, t.rel, size, mode, uid, gid, ipp, &n);
+	/* -r writes every byte of the file: zero only the allocation past it. */
+	rc = famfs_fs_creat_flags(fs, t.rel, size, mode, uid, gid, ipp,
+				  zero && !randomize ? 0 : FAMFS_CREAT_NOZERO, &n);
 	if (rc)
 		return cli_fail(path, rc);
 	if (randomize) {
 		fc.seed = seed;
 		rc = cli_for_each_run(fs, n, fill_run, &fc);
+		if (!rc && zero)
+			rc = famfs_fs_zero_tail(fs, n, size);
 	}
 	cli_kick_logplay(&t);
 	return rc ? cli_fail(path, rc) : CLI_OK;
