@@ -48,27 +48,35 @@ static int dev_sysfs_size(const char *path, dev_t rdev, uint64_t *size)
 	return 0;
 }
 
-int famfs_dev_size(const char *path, uint64_t *size, bool *is_daxdev)
+/* The size of the file @st describes (see famfs_dev_size). */
+static int dev_stat_size(const char *path, const struct stat *st, uint64_t *size,
+			 bool *is_daxdev)
 {
-	struct stat st;
 	bool dax = false;
 	int rc;
 
-	if (stat(path, &st) < 0)
-		return famfs_err(-errno, "%s: %s", path, strerror(errno));
-	if (S_ISCHR(st.st_mode)) {
-		rc = dev_sysfs_size(path, st.st_rdev, size);
+	if (S_ISCHR(st->st_mode)) {
+		rc = dev_sysfs_size(path, st->st_rdev, size);
 		if (rc)
 			return rc;
 		dax = true;
-	} else if (S_ISREG(st.st_mode)) {
-		*size = (uint64_t)st.st_size;
+	} else if (S_ISREG(st->st_mode)) {
+		*size = (uint64_t)st->st_size;
 	} else {
 		return famfs_err(-ENODEV, "%s: not a devdax device or regular file", path);
 	}
 	if (is_daxdev)
 		*is_daxdev = dax;
 	return 0;
+}
+
+int famfs_dev_size(const char *path, uint64_t *size, bool *is_daxdev)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return famfs_err(-errno, "%s: %s", path, strerror(errno));
+	return dev_stat_size(path, &st, size, is_daxdev);
 }
 
 /*
@@ -106,8 +114,9 @@ static void *dev_map_aligned(int fd, uint64_t len, int prot)
 int famfs_dev_open(const char *path, bool writable, struct famfs_dev **out)
 {
 	struct famfs_dev *dev;
-	uint64_t size;
-	bool dax;
+	struct stat st;
+	uint64_t size = 0;
+	bool dax = false;
 	void *p;
 	int rc, fd;
 
@@ -117,19 +126,30 @@ int famfs_dev_open(const char *path, bool writable, struct famfs_dev **out)
 		return rc;
 	if (strlen(path) >= sizeof(dev->path))
 		return famfs_err(-ENAMETOOLONG, "device path is too long");
-	rc = famfs_dev_size(path, &size, &dax);
-	if (rc)
-		return rc;
-	if (size < FAMFS_DEV_MIN_SIZE)
-		return famfs_err(-EINVAL, "%s: size %" PRIu64 " is below 64 MiB; make a device "
-				 "with: truncate -s 4G /dev/shm/famfs0", path, size);
-	if (size % DEV_ALIGN)
-		return famfs_err(-EINVAL, "%s: size %" PRIu64 " is not a multiple of 2 MiB; "
-				 "make a device with: truncate -s 4G /dev/shm/famfs0", path, size);
-
-	fd = open(path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+	/*
+	 * Open first, then size what was opened (fstat): a path that names
+	 * another file by the time of the open must not be mapped at the
+	 * first file's size. O_NONBLOCK: opening a FIFO must not hang.
+	 */
+	fd = open(path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0 && errno == EISDIR)
+		return famfs_err(-ENODEV, "%s: not a devdax device or regular file", path);
 	if (fd < 0)
 		return famfs_err(-errno, "%s: open: %s", path, strerror(errno));
+	if (fstat(fd, &st) < 0)
+		rc = famfs_err(-errno, "%s: %s", path, strerror(errno));
+	else
+		rc = dev_stat_size(path, &st, &size, &dax);
+	if (!rc && size < FAMFS_DEV_MIN_SIZE)
+		rc = famfs_err(-EINVAL, "%s: size %" PRIu64 " is below 64 MiB; make a device "
+			       "with: truncate -s 4G /dev/shm/famfs0", path, size);
+	else if (!rc && size % DEV_ALIGN)
+		rc = famfs_err(-EINVAL, "%s: size %" PRIu64 " is not a multiple of 2 MiB; "
+			       "make a device with: truncate -s 4G /dev/shm/famfs0", path, size);
+	if (rc) {
+		close(fd);
+		return rc;
+	}
 	p = dev_map_aligned(fd, size, writable ? PROT_READ | PROT_WRITE : PROT_READ);
 	if (p == MAP_FAILED) {
 		rc = -errno;
