@@ -74,9 +74,8 @@ static void log_read_tail(struct famfs_log *log)
 	log->mkfs_time = 0;
 	if (!off)
 		return;
-	famfs_invalidate(log->base + off, sizeof(buf));
-	memcpy(buf, log->base + off, sizeof(buf));
-	if (famfs_omf_log_tail_decode(buf, log->sb.uuid, &log->mkfs_time))
+	if (famfs_sigbus_read(buf, log->base + off, sizeof(buf)) ||
+	    famfs_omf_log_tail_decode(buf, log->sb.uuid, &log->mkfs_time))
 		famfs_errclear();
 }
 
@@ -131,10 +130,17 @@ int famfs_log_open(struct famfs_dev *dev, struct famfs_log **out)
 		goto fail;
 
 	log_read_tail(log);
-	rc = famfs_system_uuid(log->sys_uuid);
-	if (rc)
+	/* Never create the uuid file here: a host without one is a client. */
+	rc = famfs_system_uuid_find(log->sys_uuid);
+	if (rc == -ENOENT) {
+		famfs_errclear();
+		memset(log->sys_uuid, 0, sizeof(log->sys_uuid));
+		log->role = FAMFS_ROLE_CLIENT;
+	} else if (rc) {
 		goto fail;
-	log->role = famfs_role_of(&log->sb, log->sys_uuid);
+	} else {
+		log->role = famfs_role_of(&log->sb, log->sys_uuid);
+	}
 	*out = log;
 	return 0;
 fail:

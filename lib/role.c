@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * role.c - this host's system uuid (FAMFS_SYSTEM_UUID, else the text file
- * /opt/famfs/system_uuid, created on first use) and master/client roles.
- * FAMFS_SYSTEM_UUID_FILE overrides the file's path, for tests.
+ * /opt/famfs/system_uuid, created by mkfs when missing, never by a reader)
+ * and master/client roles. FAMFS_SYSTEM_UUID_FILE overrides the file's
+ * path, for tests.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -44,33 +47,59 @@ static int role_mkdirs(const char *path)
 	return 0;
 }
 
-/* Create @path holding a fresh random uuid (37 bytes with the NUL, mode 0444). */
+/*
+ * Move the complete file @tmp to @path unless @path exists: 0, 1 when
+ * another creator got there first (theirs stays), or -errno.
+ */
+static int role_publish(const char *tmp, const char *path)
+{
+	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno == EEXIST)
+		return 1;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -errno;
+	/* No RENAME_NOREPLACE here: link(2) never replaces either. */
+	if (link(tmp, path) == 0)
+		return 0;
+	return errno == EEXIST ? 1 : -errno;
+}
+
+/*
+ * Create @path holding a fresh random uuid (37 bytes with the NUL, mode
+ * 0444), atomically: the uuid is written and synced to a temporary file in
+ * the same directory, which then takes the name only if nobody else's file
+ * did meanwhile. A crash leaves no file or a whole one, never an empty one.
+ * Returns 0, 1 after losing the race (read theirs), or -errno.
+ */
 static int role_create(const char *path, uint8_t uuid[16])
 {
-	char text[UUID_TEXT_LEN + 1];
+	char text[UUID_TEXT_LEN + 1], tmp[4200];
 	ssize_t n;
 	int fd, rc;
 
 	rc = role_mkdirs(path);
 	if (rc)
 		return famfs_err(rc, "%s: cannot create its directory: %s", path, strerror(-rc));
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
-	if (fd < 0) {
-		if (errno == EEXIST)
-			return 1;	/* raced with another creator: read theirs */
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path) >= sizeof(tmp))
+		return famfs_err(-ENAMETOOLONG, "%s: path too long", path);
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
 		return famfs_err(-errno, "%s: cannot create: %s", path, strerror(errno));
-	}
 	uuid_generate(uuid);
 	uuid_unparse(uuid, text);
 	n = write(fd, text, sizeof(text));
 	rc = (n == (ssize_t)sizeof(text)) ? 0 : (n < 0 ? -errno : -EIO);
+	if (!rc && (fchmod(fd, 0444) < 0 || fsync(fd) < 0))
+		rc = -errno;
 	if (close(fd) < 0 && !rc)
 		rc = -errno;
-	if (rc) {
-		unlink(path);
+	if (!rc)
+		rc = role_publish(tmp, path);
+	unlink(tmp);
+	if (rc < 0)
 		return famfs_err(rc, "%s: cannot write: %s", path, strerror(-rc));
-	}
-	return 0;
+	return rc;
 }
 
 static int role_read(const char *path, uint8_t uuid[16])
@@ -94,7 +123,8 @@ static int role_read(const char *path, uint8_t uuid[16])
 	return 0;
 }
 
-int famfs_system_uuid(uint8_t uuid[16])
+/* Read the uuid, creating the file first when @create and it is missing. */
+static int system_uuid(uint8_t uuid[16], bool create)
 {
 	const char *env = getenv("FAMFS_SYSTEM_UUID");
 	const char *path;
@@ -111,7 +141,7 @@ int famfs_system_uuid(uint8_t uuid[16])
 		path = FAMFS_SYSTEM_UUID_PATH;
 	for (tries = 0; tries < 2; tries++) {
 		rc = role_read(path, uuid);
-		if (rc != -ENOENT)
+		if (rc != -ENOENT || !create)
 			break;
 		rc = role_create(path, uuid);
 		if (rc <= 0)
@@ -120,6 +150,16 @@ int famfs_system_uuid(uint8_t uuid[16])
 	if (rc == -ENOENT || rc == -EACCES || rc == -EPERM)
 		return famfs_err(rc, "%s: %s", path, strerror(-rc));
 	return rc;
+}
+
+int famfs_system_uuid(uint8_t uuid[16])
+{
+	return system_uuid(uuid, true);
+}
+
+int famfs_system_uuid_find(uint8_t uuid[16])
+{
+	return system_uuid(uuid, false);
 }
 
 enum famfs_role famfs_role_of(const struct famfs_omf_sb *sb, const uint8_t sys_uuid[16])

@@ -2,6 +2,7 @@
 /*
  * test_role.c - system uuid sources (env, file, creation) and roles.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -93,6 +94,34 @@ static void test_file_created(void **state)
 	unsetenv("FAMFS_SYSTEM_UUID_FILE");
 }
 
+/* find never creates; the created file appears whole, with no leftovers. */
+static void test_find_and_atomic_create(void **state)
+{
+	char dir[128], path[160];
+	uint8_t u[16], again[16];
+	struct dirent *de;
+	int entries = 0;
+	DIR *d;
+
+	unsetenv("FAMFS_SYSTEM_UUID");
+	snprintf(dir, sizeof(dir), "%s/atomic", tmpdir);
+	snprintf(path, sizeof(path), "%s/system_uuid", dir);
+	setenv("FAMFS_SYSTEM_UUID_FILE", path, 1);
+	assert_int_equal(famfs_system_uuid_find(u), -ENOENT);
+	assert_int_equal(access(dir, F_OK), -1);	/* not even the directory */
+	assert_int_equal(famfs_system_uuid(u), 0);
+	assert_int_equal(famfs_system_uuid_find(again), 0);
+	assert_memory_equal(again, u, 16);
+	d = opendir(dir);
+	assert_non_null(d);
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.')
+			entries++;
+	closedir(d);
+	assert_int_equal(entries, 1);			/* no temporary file left */
+	unsetenv("FAMFS_SYSTEM_UUID_FILE");
+}
+
 static void test_file_contents(void **state)
 {
 	char path[128];
@@ -143,6 +172,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_env),
 		cmocka_unit_test(test_file_created),
+		cmocka_unit_test(test_find_and_atomic_create),
 		cmocka_unit_test(test_file_contents),
 		cmocka_unit_test(test_role_of),
 	};
