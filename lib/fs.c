@@ -71,10 +71,20 @@ static int fs_replay_one(void *ctx, uint64_t index, const struct famfs_omf_entry
 	}
 	rc = famfs_ns_apply(fs->ns, index, e);
 	if (rc == -EEXIST && e->type == FAMFS_LOG_MKDIR) {
-		/* A directory first made implicitly by a file under it. */
+		/*
+		 * A directory first made implicitly by a file under it: this
+		 * entry makes it explicit, with the mode and owner it logs (its
+		 * inode number stays, so that nothing cached goes stale).
+		 */
 		n = famfs_ns_resolve(fs->ns, e->mkdir.relpath);
-		if (n && S_ISDIR(n->mode) && n->log_index == FAMFS_NO_INDEX)
+		if (n && S_ISDIR(n->mode) && n->log_index == FAMFS_NO_INDEX) {
+			famfs_errclear();
+			n->mode = S_IFDIR | (e->mkdir.mode & 07777);
+			n->uid = e->mkdir.uid;
+			n->gid = e->mkdir.gid;
+			n->log_index = index;
 			return 0;
+		}
 	}
 	if (rc)
 		return fs_replay_stop(fs, index, path, rc);

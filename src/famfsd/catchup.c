@@ -33,7 +33,12 @@ static void queue_parents(uint64_t from, uint64_t to)
 	pthread_mutex_lock(&famfsd.cu_mtx);
 	for (i = from; i < to && !famfsd.inval_all; i++) {
 		n = famfs_ns_by_ino(famfsd.fs->ns, i + 2);
-		if (!n || !n->parent)
+		if (!n) {
+			/* A MKDIR that gave an implicit directory its mode and owner. */
+			famfsd.inval_all = true;
+			break;
+		}
+		if (!n->parent)
 			continue;
 		ino = n->parent->ino;
 		if (ino >= FAMFS_INO_IMPLICIT) {

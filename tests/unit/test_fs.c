@@ -371,6 +371,40 @@ static void test_begin_end(void **state)
 	assert_int_equal(fs->depth, 0);
 }
 
+/*
+ * A MKDIR logged after a file made its directory implicitly (another tool
+ * logged the file first) gives the directory its mode and owner.
+ */
+static void test_mkdir_over_implicit(void **state)
+{
+	struct img *m = *state;
+	struct famfs_dev *dev = m->fs->dev;
+	struct famfs_omf_entry e;
+	struct famfs_node *n;
+	struct famfs_fs *fs;
+
+	tu_file_entry(&e, 0, "x/y/f", 4096, 64 * MIB, 2 * MIB);
+	tu_put_entry(dev, 0, &e);
+	tu_mkdir_entry(&e, 1, "x");
+	e.mkdir.mode = 0700;
+	e.mkdir.uid = 1234;
+	e.mkdir.gid = 5678;
+	tu_put_entry(dev, 1, &e);
+	tu_set_next(dev, 2, 2);
+	assert_int_equal(famfs_fs_open(m->path, 0, &fs), 0);
+	assert_int_equal(fs->replay_err, 0);
+	n = famfs_ns_resolve(fs->ns, "x");
+	assert_non_null(n);
+	assert_int_equal(n->mode, S_IFDIR | 0700);
+	assert_int_equal(n->uid, 1234);
+	assert_int_equal(n->gid, 5678);
+	assert_int_equal(n->log_index, 1);
+	n = famfs_ns_resolve(fs->ns, "x/y");	/* still implicit */
+	assert_int_equal(n->mode, S_IFDIR | 0755);
+	assert_true(n->log_index == FAMFS_NO_INDEX);
+	famfs_fs_close(fs);
+}
+
 static void test_damaged_log(void **state)
 {
 	struct img *m = *state;
@@ -511,6 +545,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_catchup, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_begin_end, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_damaged_log, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mkdir_over_implicit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replay_stops, setup, teardown),
 		cmocka_unit_test(test_interleave),
 	};
