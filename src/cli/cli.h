@@ -2,7 +2,7 @@
 /*
  * cli.h - what the famfs verbs share: the verb table entry, the global
  * options, target resolution (device vs mount), error printing, size
- * parsing, JSON escaping, a progress bar and the seeded test pattern.
+ * parsing, JSON output, a progress bar and the seeded test pattern.
  *
  * Conventions every verb follows:
  *   --help/-h      usage to stdout, exit 0
@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <jansson.h>
 
 #include "famfs/fs.h"
 #include "famfs/omf.h"
@@ -115,8 +116,6 @@ int cli_check_interleave(struct famfs_fs *fs, const char *path,
 			 struct famfs_interleave_param *ip,
 			 const struct famfs_interleave_param **out);
 
-/* Write @s to @f as a JSON string, quotes included. */
-void cli_json_str(FILE *f, const char *s);
 
 /* A progress bar on stderr; it is only drawn when @enabled. */
 struct cli_progress {
@@ -146,6 +145,22 @@ int64_t cli_pattern_check(uint64_t seed, uint64_t off, const uint8_t *buf, uint6
 /* Monotonic milliseconds, and a short sleep for polling with a deadline. */
 uint64_t cli_now_ms(void);
 void cli_sleep_ms(long ms);
+
+/* --- json.c: --json output through jansson --- */
+
+/*
+ * Set @obj[@key] to the string @s. Not valid UTF-8: each stray byte becomes
+ * U+FFFD and @obj[@key "_hex"] holds the exact bytes in hex. 0 or -ENOMEM.
+ */
+int cli_json_set_str(json_t *obj, const char *key, const char *s);
+int cli_json_set_u64(json_t *obj, const char *key, uint64_t v);
+
+/*
+ * Print @root (indented, one trailing newline) and drop it. A NULL @root
+ * (an allocation failed while building it) prints the error. CLI_OK or
+ * CLI_FAIL.
+ */
+int cli_json_print(json_t *root);
 
 /* --- target.c --- */
 

@@ -168,39 +168,75 @@ static void print_text(const char *dev, const struct famfs_log *log,
 	       r->warnings);
 }
 
-static void print_json(const char *dev, const struct famfs_log *log,
-		       const struct famfs_fsck_result *r, const struct fsck_ctx *c,
-		       const char *rsv_by)
+/* [{"severity", "message"}...] of the problems found; NULL on no memory. */
+static json_t *problems_json(const struct fsck_ctx *c)
 {
-	char u[37], s[37];
+	json_t *a = json_array(), *e;
 
-	printf("{\n  \"device\": ");
-	cli_json_str(stdout, dev);
-	printf(",\n  \"clean\": %s,\n", r->errors ? "false" : "true");
-	if (log) {
+	for (size_t i = 0; a && i < c->n; i++) {
+		e = json_object();
+		if (!e || json_object_set_new(e, "severity", json_string(sev_name(c->p[i].sev))) ||
+		    cli_json_set_str(e, "message", c->p[i].msg) || json_array_append_new(a, e)) {
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
+/* Set @o[@key] to the new value @v (stolen); true when anything failed. */
+static bool set_new(json_t *o, const char *key, json_t *v)
+{
+	return !o || !v || json_object_set_new(o, key, v);
+}
+
+static int print_json(const char *dev, const struct famfs_log *log,
+		      const struct famfs_fsck_result *r, const struct fsck_ctx *c,
+		      const char *rsv_by)
+{
+	json_t *o = json_object(), *sb, *lg;
+	char u[37], s[37];
+	bool bad = !o;
+
+	bad = bad || cli_json_set_str(o, "device", dev) ||
+	      set_new(o, "clean", json_boolean(!r->errors));
+	if (log && !bad) {
 		uuid_unparse(log->sb.uuid, u);
 		uuid_unparse(log->sb.system_uuid, s);
-		printf("  \"superblock\": {\"uuid\": \"%s\", \"system_uuid\": \"%s\", "
-		       "\"role\": \"%s\", \"version\": %" PRIu64 ", \"log_offset\": %" PRIu64
-		       ", \"log_len\": %" PRIu64 "},\n", u, s, famfs_role_name(log->role),
-		       log->sb.version, log->sb.log_offset, log->sb.log_len);
+		sb = json_object();
+		bad = set_new(sb, "uuid", json_string(u)) ||
+		      set_new(sb, "system_uuid", json_string(s)) ||
+		      set_new(sb, "role", json_string(famfs_role_name(log->role))) ||
+		      cli_json_set_u64(sb, "version", log->sb.version) ||
+		      cli_json_set_u64(sb, "log_offset", log->sb.log_offset) ||
+		      cli_json_set_u64(sb, "log_len", log->sb.log_len) ||
+		      set_new(o, "superblock", sb);
 	}
-	printf("  \"log\": {\"slots\": %" PRIu64 ", \"used\": %" PRIu64 ", \"free\": %" PRIu64
-	       ", \"reserved\": %" PRIu64 ", \"reserved_by\": \"%s\", \"user_free\": %" PRIu64
-	       ", \"bad_entries\": %" PRIu64 "},\n", r->log_slots, r->entries, r->log_free,
-	       r->log_reserved, rsv_by, user_free(r), r->bad_entries);
-	printf("  \"files\": %" PRIu64 ",\n  \"dirs\": %" PRIu64 ",\n", r->files, r->dirs);
-	printf("  \"capacity\": %" PRIu64 ",\n  \"used\": %" PRIu64 ",\n  \"free\": %" PRIu64
-	       ",\n", r->dev_size, r->used_bytes, r->dev_size - r->used_bytes);
-	printf("  \"collisions\": %" PRIu64 ",\n  \"errors\": %" PRIu64 ",\n  \"warnings\": %"
-	       PRIu64 ",\n  \"problems\": [", r->collisions, r->errors, r->warnings);
-	for (size_t i = 0; i < c->n; i++) {
-		printf("%s\n    {\"severity\": \"%s\", \"message\": ", i ? "," : "",
-		       sev_name(c->p[i].sev));
-		cli_json_str(stdout, c->p[i].msg);
-		printf("}");
+	if (!bad) {
+		lg = json_object();
+		bad = !lg || cli_json_set_u64(lg, "slots", r->log_slots) ||
+		      cli_json_set_u64(lg, "used", r->entries) ||
+		      cli_json_set_u64(lg, "free", r->log_free) ||
+		      cli_json_set_u64(lg, "reserved", r->log_reserved) ||
+		      set_new(lg, "reserved_by", json_string(rsv_by)) ||
+		      cli_json_set_u64(lg, "user_free", user_free(r)) ||
+		      cli_json_set_u64(lg, "bad_entries", r->bad_entries) ||
+		      set_new(o, "log", lg);
 	}
-	printf("%s]\n}\n", c->n ? "\n  " : "");
+	bad = bad || cli_json_set_u64(o, "files", r->files) ||
+	      cli_json_set_u64(o, "dirs", r->dirs) ||
+	      cli_json_set_u64(o, "capacity", r->dev_size) ||
+	      cli_json_set_u64(o, "used", r->used_bytes) ||
+	      cli_json_set_u64(o, "free", r->dev_size - r->used_bytes) ||
+	      cli_json_set_u64(o, "collisions", r->collisions) ||
+	      cli_json_set_u64(o, "errors", r->errors) ||
+	      cli_json_set_u64(o, "warnings", r->warnings) ||
+	      set_new(o, "problems", problems_json(c));
+	if (bad) {
+		json_decref(o);
+		o = NULL;
+	}
+	return cli_json_print(o);
 }
 
 /*
@@ -214,19 +250,15 @@ static int fsck_fatal(const char *dev, int rc, const struct fsck_ctx *c)
 
 	snprintf(msg, sizeof(msg), "%s", m && *m ? m : strerror(-rc));
 	if (c->json) {
-		printf("{\n  \"device\": ");
-		cli_json_str(stdout, dev);
-		printf(",\n  \"clean\": false,\n  \"error\": ");
-		cli_json_str(stdout, msg);
-		printf(",\n  \"problems\": [");
-		for (size_t i = 0; i < c->n; i++) {
-			printf("%s\n    {\"severity\": \"%s\", \"message\": ", i ? "," : "",
-			       sev_name(c->p[i].sev));
-			cli_json_str(stdout, c->p[i].msg);
-			printf("}");
+		json_t *o = json_object();
+
+		if (!o || cli_json_set_str(o, "device", dev) ||
+		    set_new(o, "clean", json_boolean(false)) ||
+		    cli_json_set_str(o, "error", msg) || set_new(o, "problems", problems_json(c))) {
+			json_decref(o);
+			o = NULL;
 		}
-		printf("%s]\n}\n", c->n ? "\n  " : "");
-		fflush(stdout);
+		cli_json_print(o);
 	}
 	famfs_errclear();
 	return cli_failf(dev, "%s", msg);
@@ -289,12 +321,13 @@ int cmd_fsck(int argc, char **argv)
 	famfs_errclear();
 	if (is_mnt && mount_reserve(argv[optind], &res.log_reserved))
 		rsv_by = "mount";
-	if (fc.json)
-		print_json(devpath, log, &res, &fc, rsv_by);
-	else
+	if (fc.json) {
+		ret = print_json(devpath, log, &res, &fc, rsv_by);
+	} else {
 		print_text(devpath, log, &res, rsv_by);
-	ret = CLI_OK;
-	if (res.errors) {
+		ret = CLI_OK;
+	}
+	if (ret == CLI_OK && res.errors) {
 		fflush(stdout);
 		ret = cli_failf(devpath, "%" PRIu64 " error%s; first: %s", res.errors,
 				res.errors == 1 ? "" : "s",

@@ -51,13 +51,38 @@ static void print_ext_text(const char *what, unsigned int i, const struct famfs_
 	       what, i, e->devindex, e->offset, e->len);
 }
 
-static void print_ext_json(const struct famfs_omf_extent *e, bool last)
+/* {"path", "size", "ino", "type", then nstrips/chunk_size/strips or nextents/extents} */
+static json_t *map_json(const char *path, const struct famfs_node *n, bool il,
+			const struct famfs_omf_extent *ext, unsigned int cnt)
 {
-	printf("{\"devindex\": %" PRIu64 ", \"offset\": %" PRIu64 ", \"len\": %" PRIu64 "}%s",
-	       e->devindex, e->offset, e->len, last ? "" : ", ");
+	const struct famfs_omf_fmap *m = &n->fmap;
+	json_t *o = json_object(), *a = json_array(), *e;
+	bool bad = !o || !a;
+
+	bad = bad || cli_json_set_str(o, "path", path) || cli_json_set_u64(o, "size", n->size) ||
+	      cli_json_set_u64(o, "ino", n->ino) ||
+	      json_object_set_new(o, "type", json_string(il ? "interleave" : "simple"));
+	if (il)
+		bad = bad || cli_json_set_u64(o, "nstrips", m->nstrips) ||
+		      cli_json_set_u64(o, "chunk_size", m->chunk_size);
+	else
+		bad = bad || cli_json_set_u64(o, "nextents", m->nextents);
+	for (unsigned int i = 0; !bad && i < cnt; i++) {
+		e = json_object();
+		bad = !e || cli_json_set_u64(e, "devindex", ext[i].devindex) ||
+		      cli_json_set_u64(e, "offset", ext[i].offset) ||
+		      cli_json_set_u64(e, "len", ext[i].len) || json_array_append_new(a, e);
+	}
+	if (!bad && !json_object_set(o, il ? "strips" : "extents", a)) {
+		json_decref(a);
+		return o;
+	}
+	json_decref(a);
+	json_decref(o);
+	return NULL;
 }
 
-static void print_map(const char *path, const struct famfs_node *n, bool json)
+static int print_map(const char *path, const struct famfs_node *n, bool json)
 {
 	const struct famfs_omf_fmap *m = n->fmap;
 	bool il = m->ext_type == FAMFS_EXT_INTERLEAVE;
@@ -66,21 +91,8 @@ static void print_map(const char *path, const struct famfs_node *n, bool json)
 
 	if (cnt > FAMFS_OMF_MAX_SIMPLE_EXTENTS)
 		cnt = FAMFS_OMF_MAX_SIMPLE_EXTENTS;
-	if (json) {
-		printf("{\"path\": ");
-		cli_json_str(stdout, path);
-		printf(", \"size\": %" PRIu64 ", \"ino\": %" PRIu64 ", \"type\": \"%s\"",
-		       n->size, n->ino, il ? "interleave" : "simple");
-		if (il)
-			printf(", \"nstrips\": %" PRIu64 ", \"chunk_size\": %" PRIu64
-			       ", \"strips\": [", m->nstrips, m->chunk_size);
-		else
-			printf(", \"nextents\": %u, \"extents\": [", m->nextents);
-		for (unsigned int i = 0; i < cnt; i++)
-			print_ext_json(&ext[i], i + 1 == cnt);
-		printf("]}\n");
-		return;
-	}
+	if (json)
+		return cli_json_print(map_json(path, n, il, ext, cnt));
 	fputs("File: ", stdout);
 	cli_fputs_esc(stdout, path);
 	putchar('\n');
@@ -95,6 +107,7 @@ static void print_map(const char *path, const struct famfs_node *n, bool json)
 		for (unsigned int i = 0; i < cnt; i++)
 			print_ext_text("extent", i, &ext[i]);
 	}
+	return CLI_OK;
 }
 
 static int write_all(const uint8_t *p, size_t len)
@@ -250,7 +263,5 @@ int cmd_getmap(int argc, char **argv)
 	n = cli_open_file(path, &t, &fs, quiet);
 	if (!n)
 		return CLI_FAIL;
-	if (!quiet)
-		print_map(t.rel, n, json);
-	return CLI_OK;
+	return quiet ? CLI_OK : print_map(t.rel, n, json);
 }

@@ -22,7 +22,8 @@ static const char help[] =
 "\n"
 "  -l, --long       print mode, uid, gid, size, inode number and name\n"
 "  -R, --recursive  list the whole tree below PATH, with relative paths\n"
-"  -j, --json       print JSON: {\"path\": ..., \"entries\": [...]}\n"
+"  -j, --json       print JSON: {\"path\": ..., \"entries\": [...]}; a name\n"
+"                   that is not UTF-8 also gets \"name_hex\" (see famfs(1))\n"
 "  -h, --help       this help\n"
 "\n"
 "Example:\n"
@@ -31,7 +32,8 @@ static const char help[] =
 
 struct ls_opts {
 	bool lng, rec, json;
-	bool first;
+	json_t *entries;		/* --json: the array being built */
+	bool oom;			/* --json: an allocation failed */
 };
 
 static void mode_str(uint32_t mode, char out[11])
@@ -55,13 +57,16 @@ static void print_one(struct ls_opts *o, const struct famfs_node *n, const char 
 	char ms[11];
 
 	if (o->json) {
-		printf("%s\n    {\"name\": ", o->first ? "" : ",");
-		cli_json_str(stdout, name);
-		printf(", \"type\": \"%s\", \"mode\": \"%04o\", \"uid\": %u, \"gid\": %u, "
-		       "\"size\": %" PRIu64 ", \"ino\": %" PRIu64 "}",
-		       S_ISDIR(n->mode) ? "dir" : "file", n->mode & 07777, n->uid, n->gid,
-		       n->size, n->ino);
-		o->first = false;
+		json_t *e = json_object();
+
+		snprintf(ms, sizeof(ms), "%04o", n->mode & 07777);
+		if (!e || cli_json_set_str(e, "name", name) ||
+		    json_object_set_new(e, "type", json_string(S_ISDIR(n->mode) ? "dir" : "file")) ||
+		    json_object_set_new(e, "mode", json_string(ms)) ||
+		    cli_json_set_u64(e, "uid", n->uid) || cli_json_set_u64(e, "gid", n->gid) ||
+		    cli_json_set_u64(e, "size", n->size) || cli_json_set_u64(e, "ino", n->ino) ||
+		    json_array_append_new(o->entries, e))
+			o->oom = true;
 		return;
 	}
 	if (o->lng) {
@@ -98,7 +103,8 @@ int cmd_ls(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	struct ls_opts o = { .first = true };
+	struct ls_opts o = { 0 };
+	json_t *root = NULL;
 	const char *path;
 	struct cli_target t;
 	struct famfs_fs *fs;
@@ -127,15 +133,25 @@ int cmd_ls(int argc, char **argv)
 	if (!n)
 		return cli_fail(path, -ENOENT);
 	if (o.json) {
-		printf("{\"path\": ");
-		cli_json_str(stdout, t.rel);
-		printf(", \"entries\": [");
+		root = json_object();
+		o.entries = json_array();
+		if (!root || !o.entries || cli_json_set_str(root, "path", t.rel) ||
+		    json_object_set(root, "entries", o.entries))
+			o.oom = true;
+		json_decref(o.entries);
 	}
-	if (S_ISDIR(n->mode))
-		list_dir(&o, n, "");
-	else
-		print_one(&o, n, n->name);
-	if (o.json)
-		printf("%s]}\n", o.first ? "" : "\n");
+	if (!o.oom) {
+		if (S_ISDIR(n->mode))
+			list_dir(&o, n, "");
+		else
+			print_one(&o, n, n->name);
+	}
+	if (o.json) {
+		if (o.oom) {
+			json_decref(root);
+			root = NULL;
+		}
+		return cli_json_print(root);
+	}
 	return CLI_OK;
 }

@@ -88,6 +88,45 @@ static int simple_opts(int argc, char **argv, const char *help, int *ret)
 	return 0;
 }
 
+/* The --json object: mount, version, ops by name, then the totals. */
+static json_t *stats_json(const struct cli_target *t, const struct famfs_stats_wire *s,
+			  uint64_t nops)
+{
+	json_t *o = json_object(), *ops = json_object();
+	bool bad = !o || !ops;
+
+	bad = bad || cli_json_set_str(o, "mount", t->mnt) ||
+	      cli_json_set_u64(o, "version", s->version);
+	for (uint64_t i = 0; !bad && i < nops; i++) {
+		const char *name = famfs_op_name((unsigned int)i);
+
+		if (name)
+			bad = cli_json_set_u64(ops, name, s->ops[i]);
+	}
+	bad = bad || json_object_set(o, "ops", ops) ||
+	      cli_json_set_u64(o, "bytes_read", s->bytes_read) ||
+	      cli_json_set_u64(o, "bytes_written", s->bytes_written) ||
+	      cli_json_set_u64(o, "catchups", s->catchups) ||
+	      cli_json_set_u64(o, "catchup_entries", s->catchup_entries) ||
+	      json_object_set_new(o, "catchup_ms", json_real(s->catchup_ns / 1e6)) ||
+	      json_object_set_new(o, "mount_replay_ms", json_real(s->mount_replay_ns / 1e6)) ||
+	      cli_json_set_u64(o, "log_next_index", s->log_next_index) ||
+	      cli_json_set_u64(o, "errors_eio", s->errors_eio) ||
+	      cli_json_set_u64(o, "daxdev_failed", s->daxdev_failed) ||
+	      json_object_set_new(o, "fuse_mode",
+				  json_string(famfs_fuse_mode_name(s->fuse_mode))) ||
+	      json_object_set_new(o, "kernel_offered_native",
+				  json_boolean(s->fuse_mode & FAMFS_FUSE_MODE_OFFERED)) ||
+	      json_object_set_new(o, "allow_mmap",
+				  json_boolean(s->fuse_mode & FAMFS_FUSE_MODE_ALLOW_MMAP));
+	json_decref(ops);
+	if (bad) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
 int cmd_stats(int argc, char **argv)
 {
 	static const struct option lopts[] = {
@@ -117,36 +156,8 @@ int cmd_stats(int argc, char **argv)
 	if (root_ioctl(argv[optind], FAMFS_IOC_STATS, &s, &t, NULL))
 		return CLI_FAIL;
 	nops = s.nops < FAMFS_STATS_MAX_OPS ? s.nops : FAMFS_STATS_MAX_OPS;
-	if (json) {
-		bool first = true;
-
-		printf("{\n  \"mount\": ");
-		cli_json_str(stdout, t.mnt);
-		printf(",\n  \"version\": %" PRIu64 ",\n  \"ops\": {", s.version);
-		for (uint64_t i = 0; i < nops; i++) {
-			const char *name = famfs_op_name((unsigned int)i);
-
-			if (!name)
-				continue;
-			printf("%s\"%s\": %" PRIu64, first ? "" : ", ", name, s.ops[i]);
-			first = false;
-		}
-		printf("},\n");
-		printf("  \"bytes_read\": %" PRIu64 ",\n  \"bytes_written\": %" PRIu64 ",\n",
-		       s.bytes_read, s.bytes_written);
-		printf("  \"catchups\": %" PRIu64 ",\n  \"catchup_entries\": %" PRIu64 ",\n",
-		       s.catchups, s.catchup_entries);
-		printf("  \"catchup_ms\": %.3f,\n  \"mount_replay_ms\": %.3f,\n",
-		       s.catchup_ns / 1e6, s.mount_replay_ns / 1e6);
-		printf("  \"log_next_index\": %" PRIu64 ",\n  \"errors_eio\": %" PRIu64 ",\n",
-		       s.log_next_index, s.errors_eio);
-		printf("  \"daxdev_failed\": %" PRIu64 ",\n", s.daxdev_failed);
-		printf("  \"fuse_mode\": \"%s\",\n  \"kernel_offered_native\": %s,\n"
-		       "  \"allow_mmap\": %s\n}\n", famfs_fuse_mode_name(s.fuse_mode),
-		       s.fuse_mode & FAMFS_FUSE_MODE_OFFERED ? "true" : "false",
-		       s.fuse_mode & FAMFS_FUSE_MODE_ALLOW_MMAP ? "true" : "false");
-		return CLI_OK;
-	}
+	if (json)
+		return cli_json_print(stats_json(&t, &s, nops));
 	fputs("famfsd statistics for ", stdout);
 	cli_fputs_esc(stdout, t.mnt);
 	putchar('\n');

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * util.c - helpers shared by the famfs verbs: error and usage printing,
- * size/number/mode parsing, JSON string escaping, the progress bar, and the
+ * size/number/mode parsing, the progress bar, and the
  * seeded test pattern used by creat -r, verify and the tests.
  */
 #include <ctype.h>
@@ -187,30 +187,6 @@ int cli_parse_mode(const char *s, uint32_t *out)
 		return -EINVAL;
 	*out = (uint32_t)v;
 	return 0;
-}
-
-void cli_json_str(FILE *f, const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-
-	fputc('"', f);
-	for (; *p; p++) {
-		switch (*p) {
-		case '"': fputs("\\\"", f); break;
-		case '\\': fputs("\\\\", f); break;
-		case '\n': fputs("\\n", f); break;
-		case '\r': fputs("\\r", f); break;
-		case '\t': fputs("\\t", f); break;
-		case '\b': fputs("\\b", f); break;
-		case '\f': fputs("\\f", f); break;
-		default:
-			if (*p < 0x20 || *p == 0x7f)
-				fprintf(f, "\\u%04x", *p);
-			else
-				fputc(*p, f);
-		}
-	}
-	fputc('"', f);
 }
 
 void cli_progress_init(struct cli_progress *p, uint64_t total, bool enabled)
