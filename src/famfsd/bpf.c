@@ -5,7 +5,7 @@
  * GET_DAXDEV), pin maps and programs in FAMFS_BPF_PIN_ROOT/dev-MAJ:MIN
  * for the mount, store each file's extents in the hash map when OPEN is
  * handled (as in Joanne Koong's prototype), and remove the pins at
- * unmount. Clients (lib/map.c) then map files with no GET_FMAP upcall.
+ * unmount. Clients (lib/bpfmount.c) then map files with no GET_FMAP upcall.
  */
 #include <errno.h>
 #include <limits.h>
