@@ -2,7 +2,7 @@
 /*
  * target.c - where a user path lives: on a device named with --device
  * (paths relative to the fs root), or inside a fuse.famfs mount found in
- * /proc/self/mountinfo (longest mount-point prefix of the realpath). Also
+ * the mount table (longest mount-point prefix of the realpath). Also
  * keeps the open file systems of this process and pokes famfsd to catch
  * up after we create something.
  */
@@ -14,107 +14,66 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "famfs/err.h"
 #include "famfs/ioctl.h"
+#include "famfs/mount.h"
 #include "famfs/path.h"
 #include "famfs/role.h"
 #include "cli.h"
 
-/* Undo mountinfo's octal escapes (\040 for space etc.) in place. */
-static void unescape(char *s)
+struct find_ctx {
+	const char *abs;
+	bool exact;
+	bool found;
+	size_t best;
+	struct cli_target *t;
+};
+
+/* Keep @m if it is a fuse.famfs mount holding c->abs deeper than the best so far. */
+static int find_one(void *ctx, const struct famfs_mnt *m)
 {
-	char *o = s;
+	struct find_ctx *c = ctx;
+	size_t ml = strlen(m->target);
 
-	while (*s) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
-		    s[3] >= '0' && s[3] <= '7') {
-			*o++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
-			s += 4;
-		} else {
-			*o++ = *s++;
-		}
+	if (strcmp(m->fstype, "fuse.famfs"))
+		return 0;
+	if (c->exact) {
+		if (strcmp(m->target, c->abs))
+			return 0;
+	} else if (strcmp(m->target, "/") != 0) {
+		if (strncmp(c->abs, m->target, ml) || (c->abs[ml] != '/' && c->abs[ml] != '\0'))
+			return 0;
+	} else {
+		ml = 0;
 	}
-	*o = '\0';
-}
-
-/* True if the comma-separated option list @opts holds "ro". */
-static bool has_ro(const char *opts)
-{
-	size_t l;
-
-	while (opts && *opts) {
-		l = strcspn(opts, ",");
-		if (l == 2 && !strncmp(opts, "ro", 2))
-			return true;
-		opts += l;
-		if (*opts == ',')
-			opts++;
+	if (!c->found || ml >= c->best) {
+		c->best = ml;
+		c->found = true;
+		snprintf(c->t->mnt, sizeof(c->t->mnt), "%s", m->target);
+		snprintf(c->t->dev, sizeof(c->t->dev), "%s", m->source);
+		c->t->ro = m->ro;
+		c->t->conn = minor(m->dev);
 	}
-	return false;
+	return 0;
 }
 
 /*
  * Find the fuse.famfs mount with the longest mount point that is a prefix
  * (at a component boundary) of the absolute path @abs, or equal to it when
  * @exact. Returns 0 and fills t->mnt, t->dev, t->ro and t->conn, or -ENOENT.
- * Reads only /proc/self/mountinfo: it never touches the mount itself.
+ * Reads only the mount table: it never touches the mount itself.
  */
 static int find_mount(const char *abs, bool exact, struct cli_target *t)
 {
-	FILE *f = fopen("/proc/self/mountinfo", "r");
-	char line[8192];
-	size_t best = 0;
-	bool found = false;
+	struct find_ctx c = { .abs = abs, .exact = exact, .t = t };
+	int rc = famfs_mnt_each(find_one, &c);
 
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		char *fields[12], *save = NULL, *tok, *sep;
-		int n = 0;
-		size_t ml;
-
-		sep = strstr(line, " - ");
-		if (!sep)
-			continue;
-		*sep = '\0';
-		for (tok = strtok_r(line, " ", &save); tok && n < 12;
-		     tok = strtok_r(NULL, " ", &save))
-			fields[n++] = tok;
-		if (n < 5)
-			continue;
-		save = NULL;
-		char *fstype = strtok_r(sep + 3, " ", &save);
-		char *source = strtok_r(NULL, " ", &save);
-		char *sopts = strtok_r(NULL, " \n", &save);
-		unsigned int maj = 0, min = 0;
-
-		if (!fstype || !source || strcmp(fstype, "fuse.famfs"))
-			continue;
-		unescape(fields[4]);
-		unescape(source);
-		ml = strlen(fields[4]);
-		if (exact) {
-			if (strcmp(fields[4], abs))
-				continue;
-		} else if (strcmp(fields[4], "/") != 0) {
-			if (strncmp(abs, fields[4], ml) || (abs[ml] != '/' && abs[ml] != '\0'))
-				continue;
-		} else {
-			ml = 0;
-		}
-		if (!found || ml >= best) {
-			best = ml;
-			found = true;
-			snprintf(t->mnt, sizeof(t->mnt), "%s", fields[4]);
-			snprintf(t->dev, sizeof(t->dev), "%s", source);
-			t->ro = (n > 5 && has_ro(fields[5])) || has_ro(sopts);
-			t->conn = sscanf(fields[2], "%u:%u", &maj, &min) == 2 ? min : 0;
-		}
-	}
-	fclose(f);
-	return found ? 0 : -ENOENT;
+	if (rc < 0)
+		return rc;
+	return c.found ? 0 : -ENOENT;
 }
 
 int cli_find_mount_exact(const char *mnt, struct cli_target *t)

@@ -15,6 +15,7 @@
 #include <sys/sysmacros.h>
 
 #include "famfs/err.h"
+#include "famfs/mount.h"
 #include "famfs/resolver.h"
 #include "famfsd.h"
 
@@ -46,50 +47,26 @@ int famfsd_bpf_load(void)
 	return 0;
 }
 
-/* Undo the escaping of a /proc/self/mountinfo field (\040 etc.) in place. */
-static void unescape(char *s)
-{
-	char *d = s;
-
-	while (*s) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
-		    s[3] >= '0' && s[3] <= '7') {
-			*d++ = (char)((s[1] - '0') << 6 | (s[2] - '0') << 3 | (s[3] - '0'));
-			s += 4;
-		} else {
-			*d++ = *s++;
-		}
-	}
-	*d = '\0';
-}
-
 /*
- * st_dev of the mount on @mnt, from mountinfo: a stat() would send a
- * request to the server, which is not serving yet. Last match wins.
+ * st_dev of the mount on @mnt, from the mount table: a stat() would send a
+ * request to the server, which is not serving yet. The topmost mount wins.
  */
 static int mount_dev(const char *mnt, uint64_t *dev)
 {
-	char real[PATH_MAX], line[8192], point[4096];
-	unsigned int maj, min;
-	bool found = false;
-	FILE *fp;
+	char real[PATH_MAX];
+	struct famfs_mnt *m;
+	int rc;
 
 	if (!realpath(mnt, real))
 		return -errno;
-	fp = fopen("/proc/self/mountinfo", "re");
-	if (!fp)
-		return -errno;
-	while (fgets(line, sizeof(line), fp)) {
-		if (sscanf(line, "%*u %*u %u:%u %*s %4095s", &maj, &min, point) != 3)
-			continue;
-		unescape(point);
-		if (!strcmp(point, real)) {
-			*dev = makedev(maj, min);
-			found = true;
-		}
-	}
-	fclose(fp);
-	return found ? 0 : -ENOENT;
+	m = malloc(sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	rc = famfs_mnt_at(real, m);
+	if (!rc)
+		*dev = m->dev;
+	free(m);
+	return rc;
 }
 
 int famfsd_bpf_pin(const char *mnt)

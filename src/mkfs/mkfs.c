@@ -21,6 +21,7 @@
 #include "famfs/devperm.h"
 #include "famfs/err.h"
 #include "famfs/log.h"
+#include "famfs/mount.h"
 #include "famfs/omf.h"
 #include "famfs/role.h"
 
@@ -88,23 +89,6 @@ static int fail(const char *path, int err)
 	return say("%s: %s", path, m && *m ? m : strerror(-err));
 }
 
-/* Undo mountinfo's octal escapes (\040 for a space, ...) in place. */
-static void unescape(char *s)
-{
-	char *o = s;
-
-	while (*s) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
-		    s[3] >= '0' && s[3] <= '7') {
-			*o++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
-			s += 4;
-		} else {
-			*o++ = *s++;
-		}
-	}
-	*o = '\0';
-}
-
 /* Do the device files @a (already stat'ed as @sa) and @b name the same device? */
 static bool same_device(const char *a, const struct stat *sa, const char *b)
 {
@@ -120,48 +104,35 @@ static bool same_device(const char *a, const struct stat *sa, const char *b)
 	return sa->st_dev == sb.st_dev && sa->st_ino == sb.st_ino;
 }
 
+struct mounted_ctx {
+	const char *path;
+	struct stat st;
+	char *mnt;
+	size_t len;
+};
+
+static int mounted_on(void *ctx, const struct famfs_mnt *m)
+{
+	struct mounted_ctx *c = ctx;
+
+	if (strcmp(m->fstype, "fuse.famfs") || !same_device(c->path, &c->st, m->source))
+		return 0;
+	snprintf(c->mnt, c->len, "%s", m->target);
+	return 1;
+}
+
 /*
  * Find a fuse.famfs mount whose source is the device @path. Returns true
- * and copies its mount point into @mnt. Reads only /proc/self/mountinfo and
+ * and copies its mount point into @mnt. Reads only the mount table and
  * stats the source files, never the mounts.
  */
 static bool find_famfs_mount(const char *path, char *mnt, size_t len)
 {
-	FILE *f = fopen("/proc/self/mountinfo", "r");
-	char line[8192];
-	struct stat st;
-	bool found = false;
+	struct mounted_ctx c = { .path = path, .mnt = mnt, .len = len };
 
-	if (!f || stat(path, &st)) {
-		if (f)
-			fclose(f);
+	if (stat(path, &c.st))
 		return false;
-	}
-	while (!found && fgets(line, sizeof(line), f)) {
-		char *save = NULL, *sep = strstr(line, " - "), *point = NULL, *tok;
-		char *fstype, *source;
-		int n = 0;
-
-		if (!sep)
-			continue;
-		*sep = '\0';
-		for (tok = strtok_r(line, " ", &save); tok; tok = strtok_r(NULL, " ", &save))
-			if (++n == 5)
-				point = tok;
-		save = NULL;
-		fstype = strtok_r(sep + 3, " ", &save);
-		source = strtok_r(NULL, " ", &save);
-		if (!point || !fstype || !source || strcmp(fstype, "fuse.famfs"))
-			continue;
-		unescape(point);
-		unescape(source);
-		if (same_device(path, &st, source)) {
-			snprintf(mnt, len, "%s", point);
-			found = true;
-		}
-	}
-	fclose(f);
-	return found;
+	return famfs_mnt_each(mounted_on, &c) == 1;
 }
 
 static int parse_size(const char *s, uint64_t *out)
