@@ -17,7 +17,9 @@
  *   FAMFS_IOC_STATS        out = struct famfs_stats_wire
  *   FAMFS_IOC_POISON       in  = u32 device index: mark it failed (sticky)
  *   FAMFS_IOC_LOGPLAY      catch up with the log now; returns new entries
- *   FAMFS_IOC_INFO         out = struct famfs_mount_info
+ *   FAMFS_IOC_INFO         out = struct famfs_mount_info (also answered on
+ *                          any file of the mount, for the direct-access
+ *                          client's trust check)
  */
 #ifndef FAMFS_IOCTL_H
 #define FAMFS_IOCTL_H
@@ -109,13 +111,23 @@ struct famfs_stats_wire {
 	uint64_t rsvd[6];
 };
 
+#define FAMFS_MOUNT_INFO_VERSION	2
+
+/*
+ * Who serves a mount. mount_id is drawn at random by famfsd when it starts
+ * and names this mount for as long as it lives: the kernel's unique mount
+ * id (statx STATX_MNT_ID_UNIQUE) exists only from Linux 6.8, and the older
+ * id and st_dev are reused once a mount is gone. BPF pins carry it.
+ */
 struct famfs_mount_info {
-	uint64_t version;		/* 1 */
+	uint64_t version;		/* FAMFS_MOUNT_INFO_VERSION */
 	uint32_t role;			/* enum famfs_role */
 	uint32_t ndevs;
 	uint64_t dev_size;
 	uint64_t pid;			/* famfsd */
-	char devpath[4096];
+	char devpath[4096];		/* the device famfsd serves */
+	uint8_t fs_uuid[16];		/* its superblock's file system uuid */
+	uint8_t mount_id[16];		/* this mount, never reused */
 };
 
 /* Lower-case name of an op ("lookup", "get_fmap"), or NULL. */

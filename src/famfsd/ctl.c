@@ -3,7 +3,8 @@
  * ctl.c - control ioctls on the mount's root directory: STATS (counters),
  * POISON (mark a device failed, as the kernel's notify_failure does; root
  * only), LOGPLAY (catch up with the log now) and INFO (who serves this
- * mount, for famfs umount and friends).
+ * mount: the device, its file system uuid and the mount id, for the
+ * trusted-mount check; INFO is answered on any file of the mount too).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -79,12 +80,14 @@ static void ctl_info(fuse_req_t req, size_t out_bufsz)
 		return;
 	}
 	memset(&mi, 0, sizeof(mi));
-	mi.version = 1;
+	mi.version = FAMFS_MOUNT_INFO_VERSION;
 	mi.role = famfsd.master ? FAMFS_ROLE_MASTER : FAMFS_ROLE_CLIENT;
 	mi.ndevs = famfsd_dax_count();
 	mi.dev_size = famfsd.fs->dev->size;
 	mi.pid = (uint64_t)getpid();
 	snprintf(mi.devpath, sizeof(mi.devpath), "%s", famfsd.fs->dev->path);
+	memcpy(mi.fs_uuid, famfsd.fs->log->sb.uuid, sizeof(mi.fs_uuid));
+	memcpy(mi.mount_id, famfsd.mount_id, sizeof(mi.mount_id));
 	fuse_reply_ioctl(req, 0, &mi, sizeof(mi));
 }
 

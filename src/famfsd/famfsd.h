@@ -59,6 +59,7 @@ struct famfsd {
 	bool user_mkdir;		/* -o user_mkdir: callers other than root may mkdir */
 	int reserve_pct;		/* -o reserve=P%, or -1 for reserve=N */
 	uint64_t reserve;		/* log slots only root may use (from the above) */
+	uint8_t mount_id[16];		/* random: names this mount (FAMFS_IOC_INFO) */
 	uint64_t seen_next;		/* atomic, only grows: the highest log next_index
 					   known committed (catch-up try or our own
 					   append); see famfsd_seen_* in ident.c */

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -312,6 +313,11 @@ int main(int argc, char **argv)
 		ret = usage_err("reserve=%llu is more than the %llu slots of the log",
 				(unsigned long long)famfsd.reserve,
 				(unsigned long long)famfsd.fs->log->nslots);
+		goto out_fs;
+	}
+	if (getrandom(famfsd.mount_id, sizeof(famfsd.mount_id), 0) !=
+	    (ssize_t)sizeof(famfsd.mount_id)) {
+		fprintf(stderr, "famfsd: cannot draw a mount id: %s\n", strerror(errno));
 		goto out_fs;
 	}
 	famfsd_dax_init(famfsd.fs->dev);

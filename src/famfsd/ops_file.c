@@ -394,7 +394,7 @@ void famfsd_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,
 		ioc_get_fmap(req, n, out_bufsz);
 		return;
 	}
-	if (ino == FAMFS_ROOT_INO && (flags & FUSE_IOCTL_DIR)) {
+	if (cmd == FAMFS_IOC_INFO || (ino == FAMFS_ROOT_INO && (flags & FUSE_IOCTL_DIR))) {
 		famfsd_ctl_ioctl(req, cmd, in_buf, in_bufsz, out_bufsz);
 		return;
 	}

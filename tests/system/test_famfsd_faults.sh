@@ -33,7 +33,7 @@ check "mount dev2" "$FAMFS" mount "$DEV2" "$M2"
 famfsd_pid() {
 	$PY - "$1" <<'PYEOF'
 import fcntl, os, struct, sys
-size = 8 + 4 + 4 + 8 + 8 + 4096
+size = 8 + 4 + 4 + 8 + 8 + 4096 + 16 + 16
 cmd = (2 << 30) | (size << 16) | (0xFA << 8) | 0x43
 fd = os.open(sys.argv[1], os.O_RDONLY)
 buf = bytearray(size)
