@@ -152,11 +152,13 @@ int famfs_mnt_at(const char *abs, struct famfs_mnt *out)
 int famfs_mnt_of_path(const char *path, struct famfs_mnt *out)
 {
 	struct statx stx;
+	int rc;
 
 	memset(&stx, 0, sizeof(stx));
 	if (statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW | AT_STATX_DONT_SYNC, STATX_MNT_ID, &stx))
 		return -errno;
 	if (!(stx.stx_mask & STATX_MNT_ID))
 		return -EOPNOTSUPP;
-	return famfs_mnt_by_id((int)stx.stx_mnt_id, out);
+	rc = famfs_mnt_by_id((int)stx.stx_mnt_id, out);
+	return rc == -ENOENT ? -ENXIO : rc;
 }

@@ -52,8 +52,9 @@ int famfs_mnt_at(const char *abs, struct famfs_mnt *out);
 /*
  * The mount the existing file @path is on, as the kernel says (statx
  * STATX_MNT_ID with AT_STATX_DONT_SYNC, so FUSE answers without an
- * upcall). @path is not followed if it is a symlink. -errno of statx, or
- * -ENOENT when the mount is not in this namespace's table.
+ * upcall). @path is not followed if it is a symlink. -errno of statx
+ * (-ENOENT: no such file), or -ENXIO when the mount is not in this
+ * namespace's table.
  */
 int famfs_mnt_of_path(const char *path, struct famfs_mnt *out);
 

@@ -172,28 +172,40 @@ struct cli_target {
 	bool ro;			/* the mount's options include ro */
 	unsigned int conn;		/* FUSE connection id (minor of st_dev), 0 if
 					   unknown or with --device */
+	int mnt_id;			/* the mount's id (0 with --device) */
 };
 
 /*
  * Resolve @path: with --device it must be relative and is normalised;
- * otherwise it must lie inside a fuse.famfs mount (a path that does not
- * exist yet is resolved through its parent directory). On failure prints
- * the one-line error and returns CLI_FAIL; returns CLI_OK on success.
+ * otherwise the mount it lies on (a path that does not exist yet is
+ * resolved through its parent directory) must be a fuse.famfs mount made
+ * by root (famfs_trust_mount). On failure prints the one-line error and
+ * returns CLI_FAIL; returns CLI_OK on success.
  */
 int cli_target(const char *path, struct cli_target *t);
 
 /*
- * Find the fuse.famfs mount whose mount point is exactly @mnt (after
- * realpath). Fills t->dev and t->mnt, t->rel = "". -ENOENT if not a mount.
+ * Find the trusted famfs mount whose mount point is exactly @mnt (after
+ * realpath). Fills t->dev and t->mnt, t->rel = "". -ENOENT if not a famfs
+ * mount, -EPERM (famfs_errmsg says why) if not a trusted one.
  */
 int cli_find_mount_exact(const char *mnt, struct cli_target *t);
 
 /*
- * Find the fuse.famfs mount whose mount point is the text @abs (absolute,
- * no trailing slash), reading only mountinfo: nothing touches the mount, so
- * this works on a hung or dead famfsd. -ENOENT if not a mount.
+ * Find the trusted famfs mount whose mount point is the text @abs
+ * (absolute, no trailing slash), reading only the mount table: nothing
+ * touches the mount, so this works on a hung or dead famfsd. -ENOENT if
+ * not a famfs mount, -EPERM if not a trusted one.
  */
 int cli_find_mount_text(const char *abs, struct cli_target *t);
+
+/*
+ * Before the device of mount target @t is opened: confirm with its famfsd
+ * that the mount serves that device (famfs_trust_confirm: INFO and the
+ * superblock uuid). CLI_OK, or prints one line naming @what and returns
+ * CLI_FAIL. A no-op with --device; done once per mount per process.
+ */
+int cli_confirm_mount(const struct cli_target *t, const char *what);
 
 /*
  * Open the file system for @t (cached: the same device is opened once per

@@ -97,7 +97,7 @@ static int fsck_device(const char *arg, char *dev, size_t len, bool *mnt)
 
 	*mnt = false;
 	if (stat(arg, &st) == 0 && S_ISDIR(st.st_mode)) {
-		if (cli_target(arg, &t))
+		if (cli_target(arg, &t) || cli_confirm_mount(&t, arg))
 			return CLI_FAIL;
 		snprintf(dev, len, "%s", t.dev);
 		*mnt = true;

@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "famfs/err.h"
 #include "cli.h"
 
 #define UMOUNT_WAIT_MS	5000
@@ -295,11 +296,14 @@ int cmd_umount(int argc, char **argv)
 	rc = mount_text(arg, abs, sizeof(abs));
 	if (rc == 0)
 		rc = cli_find_mount_text(abs, &t);
-	if (rc) {
+	if (rc == -ENOENT || (rc && rc != -EPERM)) {
 		/* a symlink to the mount point: realpath is safe on a non-mount */
-		if (!realpath(arg, real) || cli_find_mount_text(real, &t))
-			return cli_failf(arg, "not a famfs mount");
+		rc = realpath(arg, real) ? cli_find_mount_text(real, &t) : -ENOENT;
 	}
+	if (rc == -EPERM)
+		return cli_failf(arg, "%s", famfs_errmsg());
+	if (rc)
+		return cli_failf(arg, "not a famfs mount");
 	pid = find_daemon(t.mnt);
 	if (umount2(t.mnt, 0)) {
 		rc = errno;

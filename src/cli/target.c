@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * target.c - where a user path lives: on a device named with --device
- * (paths relative to the fs root), or inside a fuse.famfs mount found in
- * the mount table (longest mount-point prefix of the realpath). Also
+ * (paths relative to the fs root), or inside a trusted famfs mount: the
+ * mount the kernel says the path is on, which must be a fuse.famfs mount
+ * made by root and, before its device is opened, confirmed by its famfsd
+ * (famfs/trust.h). Also
  * keeps the open file systems of this process and pokes famfsd to catch
  * up after we create something.
  */
@@ -22,58 +24,40 @@
 #include "famfs/mount.h"
 #include "famfs/path.h"
 #include "famfs/role.h"
+#include "famfs/trust.h"
 #include "cli.h"
 
-struct find_ctx {
-	const char *abs;
-	bool exact;
-	bool found;
-	size_t best;
-	struct cli_target *t;
-};
-
-/* Keep @m if it is a fuse.famfs mount holding c->abs deeper than the best so far. */
-static int find_one(void *ctx, const struct famfs_mnt *m)
+/* What the CLI keeps of mount @m. */
+static void take_mount(struct cli_target *t, const struct famfs_mnt *m)
 {
-	struct find_ctx *c = ctx;
-	size_t ml = strlen(m->target);
-
-	if (strcmp(m->fstype, "fuse.famfs"))
-		return 0;
-	if (c->exact) {
-		if (strcmp(m->target, c->abs))
-			return 0;
-	} else if (strcmp(m->target, "/") != 0) {
-		if (strncmp(c->abs, m->target, ml) || (c->abs[ml] != '/' && c->abs[ml] != '\0'))
-			return 0;
-	} else {
-		ml = 0;
-	}
-	if (!c->found || ml >= c->best) {
-		c->best = ml;
-		c->found = true;
-		snprintf(c->t->mnt, sizeof(c->t->mnt), "%s", m->target);
-		snprintf(c->t->dev, sizeof(c->t->dev), "%s", m->source);
-		c->t->ro = m->ro;
-		c->t->conn = minor(m->dev);
-	}
-	return 0;
+	snprintf(t->mnt, sizeof(t->mnt), "%s", m->target);
+	snprintf(t->dev, sizeof(t->dev), "%s", m->source);
+	t->ro = m->ro;
+	t->conn = minor(m->dev);
+	t->mnt_id = m->id;
 }
 
 /*
- * Find the fuse.famfs mount with the longest mount point that is a prefix
- * (at a component boundary) of the absolute path @abs, or equal to it when
- * @exact. Returns 0 and fills t->mnt, t->dev, t->ro and t->conn, or -ENOENT.
- * Reads only the mount table: it never touches the mount itself.
+ * The trusted famfs mount on the mount point @abs (text, not looked up).
+ * -ENOENT when the topmost mount there is not fuse.famfs, -EPERM (with a
+ * detail) when it is not trusted (famfs/trust.h).
  */
-static int find_mount(const char *abs, bool exact, struct cli_target *t)
+static int find_mount_at(const char *abs, struct cli_target *t)
 {
-	struct find_ctx c = { .abs = abs, .exact = exact, .t = t };
-	int rc = famfs_mnt_each(find_one, &c);
+	struct famfs_mnt m;
+	int rc;
 
-	if (rc < 0)
+	rc = famfs_mnt_at(abs, &m);
+	if (rc)
 		return rc;
-	return c.found ? 0 : -ENOENT;
+	if (strcmp(m.fstype, FAMFS_FSTYPE))
+		return -ENOENT;
+	famfs_errclear();
+	rc = famfs_trust_mount(&m);
+	if (rc)
+		return rc;
+	take_mount(t, &m);
+	return 0;
 }
 
 int cli_find_mount_exact(const char *mnt, struct cli_target *t)
@@ -83,13 +67,40 @@ int cli_find_mount_exact(const char *mnt, struct cli_target *t)
 	if (!realpath(mnt, abs))
 		return -errno;
 	t->rel[0] = '\0';
-	return find_mount(abs, true, t);
+	return find_mount_at(abs, t);
 }
 
 int cli_find_mount_text(const char *abs, struct cli_target *t)
 {
 	memset(t, 0, sizeof(*t));
-	return find_mount(abs, true, t);
+	return find_mount_at(abs, t);
+}
+
+/*
+ * The mount the absolute path @abs lies on, as the kernel says: that of
+ * @abs, or of its deepest existing ancestor. -ENXIO: not in this mount
+ * namespace's table.
+ */
+static int mount_of(const char *abs, struct famfs_mnt *m)
+{
+	char p[PATH_MAX], *slash;
+	int rc;
+
+	if (snprintf(p, sizeof(p), "%s", abs) >= (int)sizeof(p))
+		return -ENAMETOOLONG;
+	for (;;) {
+		rc = famfs_mnt_of_path(p, m);
+		if (rc != -ENOENT && rc != -ENOTDIR)
+			return rc;
+		slash = strrchr(p, '/');
+		if (!slash || slash == p) {
+			if (!strcmp(p, "/"))
+				return rc;
+			strcpy(p, "/");
+		} else {
+			*slash = '\0';
+		}
+	}
 }
 
 /*
@@ -134,8 +145,10 @@ static int resolve_abs(const char *path, char *abs)
 
 int cli_target(const char *path, struct cli_target *t)
 {
-	char abs[PATH_MAX];
-	const char *rest;
+	char abs[PATH_MAX], in_fs[PATH_MAX];
+	const char *rest, *root;
+	struct famfs_mnt m;
+	size_t ml;
 	int rc;
 
 	memset(t, 0, sizeof(*t));
@@ -157,14 +170,60 @@ int cli_target(const char *path, struct cli_target *t)
 	rc = resolve_abs(path, abs);
 	if (rc)
 		return cli_fail(path, rc);
-	if (find_mount(abs, false, t))
+	rc = mount_of(abs, &m);
+	if (rc == -ENXIO || (!rc && strcmp(m.fstype, FAMFS_FSTYPE)))
 		return cli_failf(path, "not in a famfs mount (use --device DEV)");
-	rest = abs + strlen(t->mnt);
-	while (*rest == '/')
-		rest++;
-	rc = famfs_path_normalize(rest, t->rel);
 	if (rc)
 		return cli_fail(path, rc);
+	famfs_errclear();
+	if (famfs_trust_mount(&m))
+		return cli_failf(path, "%s", famfs_errmsg());
+	ml = strcmp(m.target, "/") ? strlen(m.target) : 0;
+	if (strncmp(abs, m.target, ml) || (abs[ml] != '/' && abs[ml] != '\0'))
+		return cli_failf(path, "lies on the famfs mount on %s, but not below it", m.target);
+	take_mount(t, &m);
+	/* A bind mount of a famfs directory: m.root names that directory. */
+	rest = abs + ml;
+	while (*rest == '/')
+		rest++;
+	root = m.root;
+	while (*root == '/')
+		root++;
+	if (snprintf(in_fs, sizeof(in_fs), "%s%s%s", root, *root && *rest ? "/" : "", rest) >=
+	    (int)sizeof(in_fs))
+		return cli_fail(path, -ENAMETOOLONG);
+	rc = famfs_path_normalize(in_fs, t->rel);
+	if (rc)
+		return cli_fail(path, rc);
+	return CLI_OK;
+}
+
+int cli_confirm_mount(const struct cli_target *t, const char *what)
+{
+	static int confirmed = -1;	/* the mount id confirmed last */
+	struct famfs_mnt m;
+	struct statx stx;
+	int fd, rc;
+
+	if (!t->mnt[0] || t->mnt_id == confirmed)
+		return CLI_OK;
+	if (famfs_mnt_by_id(t->mnt_id, &m))
+		return cli_failf(what, "the famfs mount on %s is gone", t->mnt);
+	fd = cli_mount_root_fd(t->mnt);
+	if (fd < 0)
+		return cli_fail(t->mnt, fd);
+	memset(&stx, 0, sizeof(stx));
+	if (statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_MNT_ID, &stx) ||
+	    (int)stx.stx_mnt_id != t->mnt_id) {
+		close(fd);
+		return cli_failf(what, "%s is no longer the famfs mount found there", t->mnt);
+	}
+	famfs_errclear();
+	rc = famfs_trust_confirm(&m, fd, NULL, NULL);
+	close(fd);
+	if (rc)
+		return cli_failf(what, "%s", *famfs_errmsg() ? famfs_errmsg() : strerror(-rc));
+	confirmed = t->mnt_id;
 	return CLI_OK;
 }
 
@@ -203,6 +262,8 @@ struct famfs_fs *cli_fs_open(const struct cli_target *t, bool write, const char 
 			  t->mnt);
 		return NULL;
 	}
+	if (cli_confirm_mount(t, what ? what : t->mnt))
+		return NULL;
 	if (cache.fs && !strcmp(cache.dev, t->dev) && (cache.write || !write)) {
 		famfs_errclear();
 		if (famfs_fs_catchup(cache.fs) < 0) {

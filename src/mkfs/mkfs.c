@@ -24,6 +24,7 @@
 #include "famfs/mount.h"
 #include "famfs/omf.h"
 #include "famfs/role.h"
+#include "famfs/trust.h"
 
 static const char help[] =
 "usage: mkfs.famfs [-f] [-k] [-l LOGLEN] [-h] DEV\n"
@@ -115,16 +116,17 @@ static int mounted_on(void *ctx, const struct famfs_mnt *m)
 {
 	struct mounted_ctx *c = ctx;
 
-	if (strcmp(m->fstype, "fuse.famfs") || !same_device(c->path, &c->st, m->source))
+	/* A user's FUSE mount may claim any device with fsname=: only root's count. */
+	if (famfs_trust_mount(m) || !same_device(c->path, &c->st, m->source))
 		return 0;
 	snprintf(c->mnt, c->len, "%s", m->target);
 	return 1;
 }
 
 /*
- * Find a fuse.famfs mount whose source is the device @path. Returns true
- * and copies its mount point into @mnt. Reads only the mount table and
- * stats the source files, never the mounts.
+ * Find a famfs mount made by root (famfs_trust_mount) whose source is the
+ * device @path. Returns true and copies its mount point into @mnt. Reads
+ * only the mount table and stats the source files, never the mounts.
  */
 static bool find_famfs_mount(const char *path, char *mnt, size_t len)
 {

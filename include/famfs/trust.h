@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * trust.h - may a famfs program act on what a famfs mount says?
+ *
+ * Anyone who can run fusermount3 can mount a FUSE file system of type
+ * fuse.famfs with any fsname=, so a mount's type and source prove nothing.
+ * The CLI writes the device a mount names, and the direct-access client
+ * opens the device famfsd names (GET_DAXDEV): both first check the mount.
+ * A mount is trusted when
+ *   1. its type is fuse.famfs, and
+ *   2. root made it: the FUSE super option user_id=0 (the kernel records
+ *      the uid of whoever mounted; fusermount3 passes the caller's own),
+ * and, where the caller has a descriptor on the mount (its root, or a file
+ * in it), when its server confirms it:
+ *   3. FAMFS_IOC_INFO answers with this version's layout,
+ *   4. the device INFO names is the same file as the mount's source, and
+ *   5. that device holds a famfs superblock (its magic) whose uuid is the
+ *      one INFO reports.
+ * Every check that fails says which, in famfs_errmsg(), and returns -EPERM,
+ * or the errno of a step that could not be made (-EACCES: the caller may
+ * not open the mount's source device).
+ *
+ * A device a famfs mount names is opened only if it is a devdax character
+ * device, a pmem block device, or the very file that is the mount's
+ * source (famfs_trust_open_dev); anything else is refused before it is
+ * opened (a FIFO, a tape, /etc/shadow).
+ */
+#ifndef FAMFS_TRUST_H
+#define FAMFS_TRUST_H
+
+#include <stdbool.h>
+#include <sys/stat.h>
+
+#include "famfs/ioctl.h"
+#include "famfs/mount.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define FAMFS_FSTYPE	"fuse.famfs"
+
+/* Checks 1 and 2: the mount table alone, no I/O on the mount. */
+int famfs_trust_mount(const struct famfs_mnt *m);
+
+/*
+ * Checks 1 to 5. @fd is a descriptor on the mount (its root directory or a
+ * file of it), used for the INFO ioctl. On success *@info (if not NULL)
+ * holds famfsd's answer and *@src (if not NULL) the source's stat.
+ */
+int famfs_trust_confirm(const struct famfs_mnt *m, int fd, struct famfs_mount_info *info,
+			struct stat *src);
+
+/* Is @st the same file as @src (same device number, or same inode)? */
+bool famfs_trust_same_file(const struct stat *st, const struct stat *src);
+
+/*
+ * Is @st a device famfs may open for a mount whose source is @src (NULL:
+ * none): a devdax char device, a pmem block device, or @src itself?
+ */
+bool famfs_trust_dev_ok(const struct stat *st, const struct stat *src);
+
+/*
+ * Open @path with @flags (O_CLOEXEC is added) only if famfs_trust_dev_ok()
+ * says so of the file it names. The file is looked at through an O_PATH
+ * descriptor and reopened from it, so a refused path is never opened for
+ * real and a path swapped in between is not followed. Returns the fd or
+ * -EPERM (with a detail), or open(2)'s error.
+ */
+int famfs_trust_open_dev(const char *path, int flags, const struct stat *src);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
