@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * bpfmount.c - the direct-access client on a famfsd -o bpf mount: find the
- * BPF maps famfsd pinned for the mount (opened once per mount per process
- * and cached by mount id), read a file's extents and the device names from
- * them instead of GET_FMAP and GET_DAXDEV, and hand the checked fmap to
- * the mapping code, which walks the BPF resolver over it.
+ * bpfmount.c - the direct-access client on a famfsd -o bpf mount: open
+ * the BPF maps famfsd pinned for the mount (once per mount per process,
+ * kept in the mount's context, mntctx.c), read a file's extents and the
+ * device names from them instead of GET_FMAP and GET_DAXDEV, and hand the
+ * checked fmap to the mapping code, which walks the BPF resolver over it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -12,7 +12,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "famfs/err.h"
@@ -20,53 +19,38 @@
 #include "famfs/resolver.h"
 #include "map_int.h"
 
-#define BPF_MOUNTS	16
-#ifndef STATX_MNT_ID_UNIQUE
-#define STATX_MNT_ID_UNIQUE	0x00004000U
-#endif
-
-/* What this process knows of one mount, keyed by mount id. */
-struct bpf_mount {
-	uint64_t mnt_id;
-	bool used;
-	bool has_bpf;
-	struct famfs_bpf h;	/* never closed: live maps reference it */
-};
-
-static struct bpf_mount bpf_mounts[BPF_MOUNTS];
-
-/* The mount's BPF handle, or NULL when it has none (cached per mount id). */
-static const struct famfs_bpf *bpf_mount_get(uint64_t mnt_id, uint64_t dev)
+/* @c's BPF maps, or NULL when the mount has none (tried once per context). */
+static const struct famfs_bpf *mount_bpf(struct famfs_mctx *c)
 {
 	char dir[256];
-	struct bpf_mount *bm = NULL;
-	unsigned int i;
+	struct famfs_bpf h;
+	bool has;
 
-	famfs_daxtab_lock();
-	for (i = 0; i < BPF_MOUNTS; i++) {
-		if (bpf_mounts[i].used && bpf_mounts[i].mnt_id == mnt_id) {
-			bm = &bpf_mounts[i];
-			goto out;
-		}
+	famfs_mctx_lock();
+	if (c->bpf_tried) {
+		has = c->has_bpf;
+		famfs_mctx_unlock();
+		return has ? &c->bpf : NULL;
 	}
-	for (i = 0; i < BPF_MOUNTS && bpf_mounts[i].used; i++)
-		;
-	if (i == BPF_MOUNTS) {
-		famfs_daxtab_unlock();
-		return NULL;	/* table full: GET_FMAP */
+	famfs_mctx_unlock();
+	famfs_bpf_pin_dir(c->dev, dir, sizeof(dir));
+	has = famfs_bpf_open_pinned(dir, &h) == 0;
+	famfs_mctx_lock();
+	if (!c->bpf_tried) {
+		c->bpf_tried = true;
+		c->has_bpf = has;
+		if (has)
+			c->bpf = h;
+		has = false;	/* kept: nothing to close */
 	}
-	bm = &bpf_mounts[i];
-	bm->used = true;
-	bm->mnt_id = mnt_id;
-	famfs_bpf_pin_dir(dev, dir, sizeof(dir));
-	bm->has_bpf = famfs_bpf_open_pinned(dir, &bm->h) == 0;
-out:
-	famfs_daxtab_unlock();
-	return bm->has_bpf ? &bm->h : NULL;
+	famfs_mctx_unlock();
+	if (has)
+		famfs_mctx_bpf_close(&h);	/* another thread was faster */
+	return c->has_bpf ? &c->bpf : NULL;
 }
 
 /* Slot @idx from the pinned device map, standing in for GET_DAXDEV. */
-static int dax_learn_bpf(const struct famfs_bpf *h, unsigned int idx)
+static int dax_learn_bpf(struct famfs_mctx *c, const struct famfs_bpf *h, unsigned int idx)
 {
 	struct famfs_bpf_dev d;
 	int rc;
@@ -82,18 +66,18 @@ static int dax_learn_bpf(const struct famfs_bpf *h, unsigned int idx)
 		return famfs_err(d.state == 1 ? -EHWPOISON : -EIO, "device %u (%s) has failed",
 				 idx, d.name);
 	d.name[sizeof(d.name) - 1] = '\0';
-	famfs_daxtab_set(idx, d.name);
+	famfs_mctx_set_dev(c, idx, d.name);
 	return 0;
 }
 
-int famfs_bpf_map_open(int fd, int flags, struct famfs_map **out)
+int famfs_bpf_map_open(struct famfs_mctx *c, int fd, int flags, struct famfs_map **out)
 {
 	const struct famfs_bpf *h;
 	struct famfs_bpf_file v;
 	struct famfs_fmap *f;
 	struct statx stx;
 	uint8_t *buf = NULL;
-	uint64_t bits, dev;
+	uint64_t bits;
 	unsigned int i;
 	ssize_t n;
 	int err;
@@ -101,14 +85,11 @@ int famfs_bpf_map_open(int fd, int flags, struct famfs_map **out)
 
 	if (no && *no && *no != '0')
 		return -EAGAIN;
-	/* The unique mount id (6.8+): the legacy one is reused after unmount. */
 	memset(&stx, 0, sizeof(stx));
-	if (syscall(SYS_statx, fd, "", AT_EMPTY_PATH, STATX_INO | STATX_TYPE |
-		    STATX_MNT_ID_UNIQUE, &stx) || !(stx.stx_mask & STATX_MNT_ID_UNIQUE) ||
-	    !S_ISREG(stx.stx_mode))
+	if (syscall(SYS_statx, fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC,
+		    STATX_INO | STATX_TYPE, &stx) || !S_ISREG(stx.stx_mode))
 		return -EAGAIN;
-	dev = makedev(stx.stx_dev_major, stx.stx_dev_minor);
-	h = bpf_mount_get(stx.stx_mnt_id, dev);
+	h = mount_bpf(c);
 	if (!h || famfs_bpf_get_file(h, stx.stx_ino, &v))
 		return -EAGAIN;
 	f = malloc(sizeof(*f));
@@ -130,11 +111,11 @@ int famfs_bpf_map_open(int fd, int flags, struct famfs_map **out)
 	for (bits = f->dev_bitmap, i = 0; bits; bits >>= 1, i++) {
 		if (!(bits & 1))
 			continue;
-		err = dax_learn_bpf(h, i);
+		err = dax_learn_bpf(c, h, i);
 		if (err)
 			goto out;
 	}
-	err = famfs_map_build_from(f, flags, famfs_daxtab_devfd, NULL, h, stx.stx_ino, out);
+	err = famfs_map_build_mctx(f, flags, c, h, stx.stx_ino, out);
 	if (!err)
 		(*out)->fd = fd;
 out:

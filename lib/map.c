@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * map.c - direct access to famfs files: fetch the fmap once, learn its
- * devices (daxtab.c), and map every segment of the file from its device
- * into one contiguous 2 MiB-aligned range (see famfs/map.h). The BPF
- * mode's lookup lives in bpfmount.c, the system calls in rawsys.c, the
- * max_map_count check in mapcount.c.
+ * map.c - direct access to famfs files: find the file's mount and check
+ * that it is trusted (mntctx.c), fetch the fmap once, learn its devices
+ * into the mount's device table, and map every segment of the file from
+ * its device into one contiguous 2 MiB-aligned range (see famfs/map.h).
+ * The BPF mode's lookup lives in bpfmount.c, the system calls in
+ * rawsys.c, the max_map_count check in mapcount.c.
  *
  * The device table keeps device names, not descriptors: a device is opened
  * only while a mapping is made (struct devfds), so a process that drops
@@ -79,7 +80,7 @@ static void devfds_close(const struct famfs_map *m, struct devfds *d)
 	unsigned int i;
 
 	for (i = 0; i < FAMFS_MAX_DAXDEVS; i++) {
-		if (d->fd[i] >= 0 && m->devfd == famfs_daxtab_devfd)
+		if (d->fd[i] >= 0 && m->devfd == famfs_mctx_devfd)
 			famfs_raw_close(d->fd[i]);
 		d->fd[i] = -1;
 	}
@@ -274,9 +275,8 @@ int famfs_map_mmap(const struct famfs_map *m, void *addr, size_t len, int prot, 
 	return err;
 }
 
-int famfs_map_build_from(const struct famfs_fmap *f, int flags, famfs_map_devfd_fn devfd,
-			 void *ctx, const struct famfs_bpf *bpf, uint64_t ino,
-			 struct famfs_map **out)
+static int build(const struct famfs_fmap *f, int flags, famfs_map_devfd_fn devfd, void *ctx,
+		 const struct famfs_bpf *bpf, uint64_t ino, struct famfs_map **out)
 {
 	struct famfs_map *m;
 	struct devfds d;
@@ -337,50 +337,81 @@ fail:
 int famfs_map_build(const struct famfs_fmap *f, int flags, famfs_map_devfd_fn devfd, void *ctx,
 		    struct famfs_map **out)
 {
-	return famfs_map_build_from(f, flags, devfd, ctx, NULL, 0, out);
+	return build(f, flags, devfd, ctx, NULL, 0, out);
+}
+
+int famfs_map_build_mctx(const struct famfs_fmap *f, int flags, struct famfs_mctx *c,
+			 const struct famfs_bpf *bpf, uint64_t ino, struct famfs_map **out)
+{
+	int err = build(f, flags, famfs_mctx_devfd, c, bpf, ino, out);
+
+	if (!err) {
+		famfs_mctx_hold(c);
+		(*out)->devput = famfs_mctx_put;
+	}
+	return err;
+}
+
+/* GET_FMAP on @fd, validated with the kernel's rules, into @f. */
+static int get_fmap(int fd, struct famfs_fmap *f)
+{
+	uint8_t buf[FAMFS_FMAP_MSG_MAX];
+	long n;
+	int err;
+
+	n = famfs_raw_ioctl(fd, FAMFS_IOC_GET_FMAP, buf);
+	if (n < 0)
+		return famfs_err((int)n, "GET_FMAP: %s", strerror((int)-n));
+	err = famfs_fmap_decode(buf, (size_t)n, f);
+	if (err && !famfs_errmsg()[0])
+		famfs_err(err, "GET_FMAP reply of %ld bytes is invalid", n);
+	return err;
 }
 
 int famfs_map_open_fd(int fd, int flags, struct famfs_map **out)
 {
-	uint8_t buf[FAMFS_FMAP_MSG_MAX];
-	struct famfs_fmap *f;
+	struct famfs_mctx *c;
+	struct famfs_fmap *f = NULL;
 	uint64_t bits;
 	unsigned int i;
-	long n;
 	int err;
 
 	if (fd < 0 || !out)
 		return -EINVAL;
-	famfs_daxtab_init();
+	famfs_mctx_init();
 	famfs_errclear();
-	err = famfs_bpf_map_open(fd, flags, out);
-	if (err != -EAGAIN)
+	err = famfs_mctx_get(fd, &c);
+	if (err)
 		return err;
-	famfs_errclear();
-	n = famfs_raw_ioctl(fd, FAMFS_IOC_GET_FMAP, buf);
-	if (n < 0)
-		return famfs_err((int)n, "GET_FMAP: %s", strerror((int)-n));
-	f = malloc(sizeof(*f));
-	if (!f)
-		return -ENOMEM;
-	err = famfs_fmap_decode(buf, (size_t)n, f);
-	if (err) {
-		if (!famfs_errmsg()[0])
-			famfs_err(err, "GET_FMAP reply of %ld bytes is invalid", n);
+	if (!c->trusted) {
+		err = famfs_err(c->err, "%s", c->why);
 		goto out;
 	}
+	err = famfs_bpf_map_open(c, fd, flags, out);
+	if (err != -EAGAIN)
+		goto out;
+	famfs_errclear();
+	f = malloc(sizeof(*f));
+	if (!f) {
+		err = -ENOMEM;
+		goto out;
+	}
+	err = get_fmap(fd, f);
+	if (err)
+		goto out;
 	for (bits = f->dev_bitmap, i = 0; bits; bits >>= 1, i++) {
 		if (!(bits & 1))
 			continue;
-		err = famfs_daxtab_learn(fd, i);
+		err = famfs_mctx_learn(c, fd, i);
 		if (err)
 			goto out;
 	}
-	err = famfs_map_build_from(f, flags, famfs_daxtab_devfd, NULL, NULL, 0, out);
+	err = famfs_map_build_mctx(f, flags, c, NULL, 0, out);
 	if (!err)
 		(*out)->fd = fd;
 out:
 	free(f);
+	famfs_mctx_put(c);
 	return err;
 }
 
@@ -410,5 +441,7 @@ void famfs_map_close(struct famfs_map *m)
 	famfs_raw_munmap(m->addr, m->maplen);
 	if (m->own_fd && m->fd >= 0)
 		famfs_raw_close(m->fd);
+	if (m->devput)
+		m->devput(m->devctx);
 	free(m);
 }

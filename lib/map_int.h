@@ -7,8 +7,10 @@
  *               LD_PRELOAD shim, which wraps libc's functions, never
  *               recurses into itself
  *   mapcount.c  the vm.max_map_count budget check
- *   daxtab.c    the per-process table of devices (GET_DAXDEV answers)
- *   bpfmount.c  the BPF mount cache: famfsd -o bpf's pinned maps, per mount
+ *   mntctx.c    what the process knows of each mount: its identity, the
+ *               trust verdict, its device table (GET_DAXDEV answers)
+ *   bpfmount.c  famfsd -o bpf's pinned maps of a mount, used instead of
+ *               GET_FMAP and GET_DAXDEV
  *   map.c       the mapping itself and the public entry points
  *
  * The functions here are hidden: libfamfs.so does not export them.
@@ -21,7 +23,11 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <sys/stat.h>
+
+#include "famfs/fmap.h"
 #include "famfs/map.h"
+#include "famfs/resolver.h"
 
 #define FAMFS_HIDDEN	__attribute__((visibility("hidden")))
 
@@ -42,37 +48,81 @@ FAMFS_HIDDEN ssize_t famfs_raw_read_small(const char *path, char *buf, size_t bu
 /* An mmap of a walk of @nsegs segments failed with ENOMEM: say why. */
 FAMFS_HIDDEN int famfs_map_enomem(long nsegs);
 
-/* ---- daxtab.c ---- */
+/* ---- mntctx.c ---- */
 
-/* Learn device @idx with GET_DAXDEV on @fd unless it is known. */
-FAMFS_HIDDEN int famfs_daxtab_learn(int fd, unsigned int idx);
-/* Learn device @idx under @name (from the BPF device map) unless known. */
-FAMFS_HIDDEN void famfs_daxtab_set(unsigned int idx, const char *name);
-/*
- * famfs_map_devfd_fn over the table: a new descriptor each time, which the
- * mapping code closes once its mappings are made.
- */
-FAMFS_HIDDEN int famfs_daxtab_devfd(void *ctx, uint64_t idx, bool writable, int *fdp);
+/* What this process knows of one mount (see mntctx.c). */
+struct famfs_mctx {
+	/* the key: which mount */
+	bool unique;			/* mnt_id is STATX_MNT_ID_UNIQUE's */
+	uint64_t mnt_id;
+	dev_t dev;			/* st_dev of its files */
+	uint64_t witness;		/* old ids: fusectl's inode of the connection */
+	/* the trust verdict (famfs_trust_confirm), taken once */
+	bool trusted;
+	int err;			/* when not: -ENOTTY (not famfs), -EPERM, -EACCES */
+	char why[320];			/* ... and why */
+	struct stat src;		/* the mount's source device */
+	uint8_t mount_id[16];		/* famfsd's name for the mount (INFO) */
+	/* its device table, and its BPF maps (famfsd -o bpf) */
+	struct daxdev_slot {
+		bool valid;
+		char name[FAMFS_DAXDEV_NAME_MAX];
+	} dax[FAMFS_MAX_DAXDEVS];
+	bool bpf_tried;
+	bool has_bpf;
+	struct famfs_bpf bpf;
+	/* private to mntctx.c, under its lock */
+	int ref;
+	bool listed;
+	struct famfs_mctx *next;
+};
+
 /* Once per process, before the first use (fork handlers). */
-FAMFS_HIDDEN void famfs_daxtab_init(void);
-/* The table lock, which the BPF mount cache shares. */
-FAMFS_HIDDEN void famfs_daxtab_lock(void);
-FAMFS_HIDDEN void famfs_daxtab_unlock(void);
+FAMFS_HIDDEN void famfs_mctx_init(void);
+/*
+ * The context of the mount @fd's file is on, found or made, with a
+ * reference for the caller (famfs_mctx_put). The caller checks ->trusted.
+ */
+FAMFS_HIDDEN int famfs_mctx_get(int fd, struct famfs_mctx **out);
+FAMFS_HIDDEN void famfs_mctx_hold(struct famfs_mctx *c);
+/* The lock that guards every context's fields. */
+FAMFS_HIDDEN void famfs_mctx_lock(void);
+FAMFS_HIDDEN void famfs_mctx_unlock(void);
+FAMFS_HIDDEN void famfs_mctx_put(void *ctx);
+/* Learn device @idx with GET_DAXDEV on @fd unless @c knows it. */
+FAMFS_HIDDEN int famfs_mctx_learn(struct famfs_mctx *c, int fd, unsigned int idx);
+/* Learn device @idx under @name (the BPF device map) unless @c knows it. */
+FAMFS_HIDDEN void famfs_mctx_set_dev(struct famfs_mctx *c, unsigned int idx, const char *name);
+/*
+ * Close BPF objects opened from pins (plain descriptors): famfs_bpf_close()
+ * would pull libbpf into libfamfs.so and the shim.
+ */
+FAMFS_HIDDEN void famfs_mctx_bpf_close(struct famfs_bpf *h);
+/*
+ * famfs_map_devfd_fn over a context's table: a new descriptor each time,
+ * which the mapping code closes once its mappings are made.
+ */
+FAMFS_HIDDEN int famfs_mctx_devfd(void *ctx, uint64_t idx, bool writable, int *fdp);
 
 /* ---- bpfmount.c ---- */
 
 /*
- * Map @fd through its mount's pinned BPF maps. -EAGAIN when this is not a
- * BPF-mode mount or the file is not in the map (use GET_FMAP).
+ * Map @fd, a file of the trusted mount @c, through the mount's pinned BPF
+ * maps. -EAGAIN when this is not a BPF-mode mount or the file is not in
+ * the map (use GET_FMAP).
  */
-FAMFS_HIDDEN int famfs_bpf_map_open(int fd, int flags, struct famfs_map **out);
+FAMFS_HIDDEN int famfs_bpf_map_open(struct famfs_mctx *c, int fd, int flags,
+				    struct famfs_map **out);
 
 /* ---- map.c ---- */
 
-/* Map the validated fmap @f; BPF mode when @bpf is set (see famfs_map). */
-FAMFS_HIDDEN int famfs_map_build_from(const struct famfs_fmap *f, int flags,
-				      famfs_map_devfd_fn devfd, void *ctx,
-				      const struct famfs_bpf *bpf, uint64_t ino,
-				      struct famfs_map **out);
+/*
+ * Map the validated fmap @f of a file of mount @c (whose devices it uses);
+ * BPF mode when @bpf is set (see famfs_map). The map takes a reference
+ * on @c.
+ */
+FAMFS_HIDDEN int famfs_map_build_mctx(const struct famfs_fmap *f, int flags,
+				      struct famfs_mctx *c, const struct famfs_bpf *bpf,
+				      uint64_t ino, struct famfs_map **out);
 
 #endif

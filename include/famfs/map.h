@@ -87,6 +87,7 @@ struct famfs_map {
 	/* private: where device descriptors come from */
 	int (*devfd)(void *ctx, uint64_t devindex, bool writable, int *fd);
 	void *devctx;
+	void (*devput)(void *ctx);	/* private: drops devctx at close, or NULL */
 	/*
 	 * BPF mode (famfsd -o bpf): the mapping was built by walking the BPF
 	 * resolver (famfs/resolver.h) over the pinned maps, with no GET_FMAP.

@@ -9,7 +9,11 @@
  * Intercepted (libc symbols; a call the program makes through libc):
  *   open*, __open*_2      fstatfs; for a regular file on a FUSE mount,
  *                         famfs_map_open_fd (one GET_FMAP, GET_DAXDEV for
- *                         an unknown device) maps the file.
+ *                         an unknown device) maps the file, if its mount
+ *                         is a trusted famfs mount (famfs/trust.h: made by
+ *                         root, confirmed by its famfsd, checked once per
+ *                         mount) and its device a dax or pmem device or the
+ *                         mount's own source. Anything else passes through.
  *   read/pread/write/pwrite (and *64)  a copy on the mapping, within
  *                         [0, size): reads short at EOF and 0 at/after it,
  *                         writes short at EOF and EFBIG at/after it, and

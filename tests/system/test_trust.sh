@@ -64,8 +64,11 @@ start_fake() {
 stop_fake() { umount "$1" 2>/dev/null || umount -l "$1"; }
 
 # --- a user's fuse.famfs mount inside a famfs directory, naming the real device --
+# The fake even answers INFO as famfsd would (a file system uuid is no
+# secret): only who mounted it gives it away.
+UUID=$("$FAMFS" --device "$DEV" fsck 2>/dev/null | awk '/^  uuid:/ {print $2; exit}')
 F=$M/user/fake
-start_fake user "$F" -o "allow_other,fsname=$DEV"
+start_fake user "$F" -o "allow_other,fsname=$DEV" --info "$DEV" --uuid "$UUID"
 check "the user's mount says user_id=$USER_ID" grep -q " $F .*user_id=$USER_ID" /proc/self/mountinfo
 head -c 3000000 /dev/urandom >"$T/local"
 before=$(meta_sum "$DEV")
@@ -91,7 +94,6 @@ stop_fake "$U"
 # --- fake servers run by root: trusted only when famfsd confirms the device ------
 R=$T/rootfake
 mkdir -p "$R"
-UUID=$("$FAMFS" --device "$DEV" fsck 2>/dev/null | awk '/^  uuid:/ {print $2; exit}')
 start_fake root "$R" -o "fsname=$DEV"
 check_refused "$DEV" "root's fake without INFO" "does not answer INFO" \
 	"$FAMFS" creat -s 2M "$R/x"
@@ -103,6 +105,37 @@ stop_fake "$R"
 start_fake root "$R" -o "fsname=$DEV" --info "$DEV" --uuid 01234567-89ab-cdef-0123-456789abcdef
 check_refused "$DEV" "root's fake with another uuid" "uuid mismatch" \
 	"$FAMFS" creat -s 2M "$R/x"
+stop_fake "$R"
+
+# --- the direct-access client: the shim and famfs_map_open -------------------------
+# A root-only file the user would like root's processes to map: GET_DAXDEV
+# of the fake server names it as device 0.
+SECRET=$(mkdev 4M)
+head -c $((4 << 20)) /dev/urandom >"$SECRET"
+chmod 0600 "$SECRET"
+secret_sum=$(md5sum <"$SECRET")
+head -c $((2 << 20)) /dev/zero | tr '\0' F >"$T/fbytes"	# what the fake serves by READ
+start_fake user "$U" -o "allow_other,fsname=$SECRET" --daxdev "$SECRET"
+check "shim: root's cat of the user's file goes through FUSE" \
+	bash -c "LD_PRELOAD='$SHIM' cat '$U/f' | cmp - '$T/fbytes'"
+check "shim: ... and says why it passed through" bash -c \
+	"FAMFS_PRELOAD_DEBUG=1 LD_PRELOAD='$SHIM' cat '$U/f' 2>&1 >/dev/null | grep -q 'not by root'"
+check "shim: root's write to the user's file" bash -c \
+	"head -c 65536 /dev/urandom | LD_PRELOAD='$SHIM' dd of='$U/f' bs=65536 conv=notrunc status=none"
+check_eq "... did not reach the file the user named" "$secret_sum" "$(md5sum <"$SECRET")"
+check_fail "famfs_map_open refuses the user's mount" "not by root" "$BIN/famfs_mapcat" "$U/f"
+stop_fake "$U"
+# A root-run server that confirms the device but names another file for device 0.
+start_fake root "$R" -o "fsname=$DEV" --info "$DEV" --uuid "$UUID" --daxdev "$SECRET"
+check_fail "famfs_map_open: a device that is no dax device nor the source" \
+	"not a dax or pmem device, nor the mount's source" "$BIN/famfs_mapcat" "$R/f"
+check "shim: ... passes through to FUSE" bash -c "LD_PRELOAD='$SHIM' cat '$R/f' | cmp - '$T/fbytes'"
+check_eq "... and the file was never written" "$secret_sum" "$(md5sum <"$SECRET")"
+stop_fake "$R"
+# The control: the same server naming the mount's own source is mapped.
+start_fake root "$R" -o "fsname=$DEV" --info "$DEV" --uuid "$UUID" --daxdev "$DEV"
+check "famfs_map_open maps a confirmed mount's own source" \
+	bash -c "'$BIN/famfs_mapcat' '$R/f' | cmp - <(head -c $((2 << 20)) '$DEV')"
 stop_fake "$R"
 
 # --- the mount table is read with libmount: escaped mount points ------------------

@@ -3,6 +3,10 @@
  * famfs_maptool.c - test tool: store and watch bytes of a famfs file
  * through famfs_map_open(), for the multi-host and failure tests.
  *
+ *   famfs_maptool [-k FIRST] CMD ...
+ *   -k FIRST            map FIRST read-only before CMD and keep it mapped:
+ *                       the process then knows FIRST's mount and devices
+ *                       (two mounts in one process)
  *   famfs_maptool open  FILE [ro|rw]         map it, print "addr len nsegs"
  *   famfs_maptool store FILE OFF LEN SEED    store a seeded pattern (rw map)
  *   famfs_maptool wait  FILE OFF LEN SEED SECS
@@ -68,12 +72,19 @@ static int fail(const char *path, int err)
 
 int main(int argc, char **argv)
 {
-	struct famfs_map *m;
+	struct famfs_map *m, *first = NULL;
 	uint64_t off, len, seed, i;
 	uint8_t *p;
 	bool rw;
 	int err;
 
+	if (argc > 2 && !strcmp(argv[1], "-k")) {
+		err = famfs_map_open(argv[2], O_RDONLY, &first);
+		if (err)
+			return fail(argv[2], err);
+		argv += 2;
+		argc -= 2;
+	}
 	if (argc < 3)
 		goto usage;
 	rw = !strcmp(argv[1], "store") || (argc > 3 && !strcmp(argv[3], "rw"));
@@ -118,6 +129,7 @@ int main(int argc, char **argv)
 			p[i] = pat(seed, i);
 		famfs_flush(p, len);
 		famfs_map_close(m);
+		famfs_map_close(first);
 		return 0;
 	}
 	if (!strcmp(argv[1], "wait") && argc == 7) {
@@ -128,7 +140,7 @@ int main(int argc, char **argv)
 		return wait_for(p, want, len, argv[6]);
 	}
 usage:
-	fprintf(stderr, "usage: famfs_maptool open FILE [ro|rw] | store FILE OFF LEN SEED | "
-		"wait FILE OFF LEN SEED SECS | waitcmp FILE OFF SRC SECS\n");
+	fprintf(stderr, "usage: famfs_maptool [-k FIRST] open FILE [ro|rw] | store FILE OFF LEN "
+		"SEED | wait FILE OFF LEN SEED SECS | waitcmp FILE OFF SRC SECS\n");
 	return 2;
 }
