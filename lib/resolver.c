@@ -298,9 +298,3 @@ int famfs_bpf_get_dev(const struct famfs_bpf *b, uint32_t idx, struct famfs_bpf_
 		return -EINVAL;
 	return map_op(BPF_MAP_LOOKUP_ELEM, b->devs_fd, &idx, d, 0);
 }
-
-void famfs_bpf_pin_dir(uint64_t dev, char *out, size_t outsz)
-{
-	snprintf(out, outsz, "%s/dev-%u:%u", FAMFS_BPF_PIN_ROOT, major((dev_t)dev),
-		 minor((dev_t)dev));
-}

@@ -2,7 +2,7 @@
 /*
  * resolver_bpf.c - loading the BPF resolver with libbpf: find the object
  * (bpf/famfs_iomap.bpf.o), open, verify and load it, pin its maps and
- * programs under bpffs, unpin, close. Built without libbpf (no
+ * programs under bpffs (bpfpins.c names and removes them), close. Built without libbpf (no
  * FAMFS_HAVE_LIBBPF), loading answers -ENOTSUP and the rest still works.
  */
 #include <errno.h>
@@ -107,22 +107,6 @@ static int ensure_bpffs(void)
 }
 
 #endif
-
-static const char *const pin_names[] = {
-	FAMFS_BPF_PIN_PROG, FAMFS_BPF_PIN_BENCH, FAMFS_BPF_PIN_FILES, FAMFS_BPF_PIN_DEVS,
-};
-
-void famfs_bpf_unpin(const char *dir)
-{
-	char p[PATH_MAX + 32];
-	size_t i;
-
-	for (i = 0; i < sizeof(pin_names) / sizeof(pin_names[0]); i++) {
-		snprintf(p, sizeof(p), "%s/%s", dir, pin_names[i]);
-		unlink(p);
-	}
-	rmdir(dir);
-}
 
 void famfs_bpf_close(struct famfs_bpf *b)
 {

@@ -17,9 +17,12 @@
  * explicit widths, no padding (checked below).
  *
  * In famfsd's BPF mode (famfsd -o bpf) the maps and programs are pinned in
- * FAMFS_BPF_PIN_ROOT/dev-MAJ:MIN/ (MAJ:MIN = st_dev of the mount), named
+ * FAMFS_BPF_PIN_ROOT/dev-MAJ:MIN-ID/ (MAJ:MIN = st_dev of the mount, ID =
+ * the random mount id famfsd reports with FAMFS_IOC_INFO, in hex), named
  * FAMFS_BPF_PIN_{FILES,DEVS,PROG,BENCH}; famfsd fills the file's value when
- * it handles OPEN and removes the directory at unmount.
+ * it handles OPEN and removes the directory at unmount. st_dev alone would
+ * not do: the kernel gives it to the next mount as soon as this one is
+ * gone, while the pins of a famfsd that died stay.
  */
 #ifndef FAMFS_RESOLVER_H
 #define FAMFS_RESOLVER_H
@@ -206,8 +209,20 @@ void famfs_bpf_unpin(const char *dir);
 /* Close @b's descriptors and object. */
 void famfs_bpf_close(struct famfs_bpf *b);
 
-/* FAMFS_BPF_PIN_ROOT "/dev-MAJ:MIN" for a mount whose st_dev is @dev. */
-void famfs_bpf_pin_dir(uint64_t dev, char *out, size_t outsz);
+/*
+ * FAMFS_BPF_PIN_ROOT "/dev-MAJ:MIN-ID" for a mount whose st_dev is @dev and
+ * whose famfsd mount id (FAMFS_IOC_INFO) is @id, in hex.
+ */
+void famfs_bpf_pin_dir(uint64_t dev, const uint8_t id[16], char *out, size_t outsz);
+
+/*
+ * Remove every pin directory of st_dev @dev except the one of mount id
+ * @keep (NULL: all of them). Only one live mount has a given st_dev, so
+ * when that mount is known, pins of another id are stale: left by a
+ * famfsd that died, under an st_dev the kernel has since given to another
+ * mount. Returns how many were removed, or -errno (-EACCES unless root).
+ */
+int famfs_bpf_unpin_dev(uint64_t dev, const uint8_t keep[16]);
 
 #ifdef __cplusplus
 }

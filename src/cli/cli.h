@@ -173,6 +173,7 @@ struct cli_target {
 	unsigned int conn;		/* FUSE connection id (minor of st_dev), 0 if
 					   unknown or with --device */
 	int mnt_id;			/* the mount's id (0 with --device) */
+	uint64_t st_dev;		/* the mount's st_dev (0 with --device) */
 };
 
 /*

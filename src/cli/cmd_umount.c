@@ -23,6 +23,8 @@
 #include <unistd.h>
 
 #include "famfs/err.h"
+#include "famfs/mount.h"
+#include "famfs/resolver.h"
 #include "cli.h"
 
 #define UMOUNT_WAIT_MS	5000
@@ -39,7 +41,9 @@ static const char umount_help[] =
 "(through " FUSECTL_DIR "/N/abort): every request in flight\n"
 "fails with ECONNABORTED and the mount is unmounted, lazily as the last\n"
 "resort. Exit 1 when the mount is busy, or when famfsd has not exited\n"
-"after 5 s although the mount is gone.\n"
+"after 5 s although the mount is gone. The BPF pins of a\n"
+"'famfs mount -o bpf' mount are removed with it, also when its famfsd died.\n"
+"Only famfs mounts made by root are unmounted (see famfs(1), TRUSTED MOUNTS).\n"
 "\n"
 "  -f, --force  abort the connection of a busy mount even though famfsd\n"
 "               runs (a famfsd that hangs): its users get ECONNABORTED\n"
@@ -267,6 +271,25 @@ static int unmount_after_abort(const char *mnt, uint64_t deadline)
 	return 0;
 }
 
+static int dev_in_use(void *ctx, const struct famfs_mnt *m)
+{
+	return m->dev == *(const dev_t *)ctx;
+}
+
+/*
+ * The mount is gone: so go its BPF pins (famfsd -o bpf), unless the kernel
+ * has already given its st_dev to another mount. A famfsd that exits
+ * removes its own; these are those of a famfsd that died or hangs, which
+ * a later mount with the same st_dev must never find.
+ */
+static void drop_pins(const struct cli_target *t)
+{
+	dev_t dev = (dev_t)t->st_dev;
+
+	if (dev && famfs_mnt_each(dev_in_use, &dev) == 0)
+		famfs_bpf_unpin_dev(t->st_dev, NULL);
+}
+
 int cmd_umount(int argc, char **argv)
 {
 	static const struct option lopts[] = {
@@ -317,6 +340,7 @@ int cmd_umount(int argc, char **argv)
 		if (rc)
 			return cli_failf(arg, "umount: %s", strerror(-rc));
 	}
+	drop_pins(&t);
 	if (pid <= 0)
 		return CLI_OK;
 	while (!pid_gone(pid)) {

@@ -35,6 +35,7 @@ static void take_mount(struct cli_target *t, const struct famfs_mnt *m)
 	t->ro = m->ro;
 	t->conn = minor(m->dev);
 	t->mnt_id = m->id;
+	t->st_dev = m->dev;
 }
 
 /*

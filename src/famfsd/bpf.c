@@ -2,8 +2,11 @@
 /*
  * bpf.c - famfsd's BPF mode (-o bpf): load the BPF resolver
  * (bpf/famfs_iomap.bpf.c), fill its device map at mount (standing in for
- * GET_DAXDEV), pin maps and programs in FAMFS_BPF_PIN_ROOT/dev-MAJ:MIN
- * for the mount, store each file's extents in the hash map when OPEN is
+ * GET_DAXDEV), pin maps and programs in FAMFS_BPF_PIN_ROOT/dev-MAJ:MIN-ID
+ * for the mount (ID: famfsd's random mount id, so that no later mount
+ * with the same st_dev mistakes them for its own), drop the pins a dead
+ * famfsd left under that st_dev, store each file's extents in the hash
+ * map when OPEN is
  * handled (as in Joanne Koong's prototype), and remove the pins at
  * unmount. Clients (lib/bpfmount.c) then map files with no GET_FMAP upcall.
  */
@@ -79,7 +82,8 @@ int famfsd_bpf_pin(const char *mnt)
 			mnt, strerror(-rc));
 		return rc;
 	}
-	famfs_bpf_pin_dir(dev, famfsd.bpf_dir, sizeof(famfsd.bpf_dir));
+	famfs_bpf_unpin_dev(dev, NULL);	/* a dead famfsd's, under this st_dev */
+	famfs_bpf_pin_dir(dev, famfsd.mount_id, famfsd.bpf_dir, sizeof(famfsd.bpf_dir));
 	famfs_errclear();
 	rc = famfs_bpf_pin(&bpf, famfsd.bpf_dir);
 	if (rc) {
@@ -92,13 +96,11 @@ int famfsd_bpf_pin(const char *mnt)
 
 void famfsd_bpf_clear_stale(const char *mnt)
 {
-	char dir[256];
 	uint64_t dev;
 
 	if (mount_dev(mnt, &dev))
 		return;
-	famfs_bpf_pin_dir(dev, dir, sizeof(dir));
-	famfs_bpf_unpin(dir);
+	famfs_bpf_unpin_dev(dev, NULL);
 }
 
 void famfsd_bpf_open(const struct famfs_node *n)
