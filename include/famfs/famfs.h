@@ -61,10 +61,16 @@ struct famfs_map;
  * Open the famfs file @path with @flags (O_RDONLY, O_WRONLY or O_RDWR;
  * O_CLOEXEC is added) and map the whole file. A read-only map is mapped
  * PROT_READ, so a store into it faults (SIGSEGV). On success *@out is the
- * new map. Errors: those of open(2); -ENOTTY or -EINVAL when @path is not
- * a file on a famfs mount; -EHWPOISON or -EIO when its device failed; a
- * decode error for a bad file map; -ENOMEM (memory, or vm.max_map_count);
- * the device's open(2) error (-EACCES without access to the device).
+ * new map. Only files of trusted famfs mounts are mapped: a fuse.famfs
+ * mount made by root whose famfsd confirms the device it serves, checked
+ * once per mount per process; and only a devdax or pmem device, or the
+ * mount's own source, is opened (famfs(1), TRUSTED MOUNTS). Errors: those
+ * of open(2); -ENOTTY when @path is not on a famfs mount; -EPERM when its
+ * mount is not trusted or its server names a device that may not be
+ * opened (famfs_errmsg() says which check failed); -EINVAL for a bad file
+ * map; -EHWPOISON or -EIO when its device failed; -ENOMEM (memory, or
+ * vm.max_map_count); the device's open(2) error (-EACCES without access
+ * to the device).
  */
 int famfs_map_open(const char *path, int flags, struct famfs_map **out);
 

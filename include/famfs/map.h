@@ -5,12 +5,23 @@
  * use famfs/famfs.h, where the handle is opaque and famfs_map_open(),
  * famfs_map_open_fd() and famfs_map_close() are declared.
  *
- * famfs_map_open() opens a file on a famfs mount, fetches its fmap once
+ * famfs_map_open() opens a file on a famfs mount, checks once per mount
+ * that the mount is trusted (famfs/trust.h: fuse.famfs, made by root,
+ * confirmed by its famfsd), fetches the file's fmap once
  * (FAMFS_IOC_GET_FMAP), validates it with the kernel's rules
  * (famfs_fmap_decode), learns each device it has not seen before
- * (FAMFS_IOC_GET_DAXDEV, kept in a per-process table of 24 slots), and
- * maps every extent or interleave chunk from its device, MAP_SHARED, into
- * one contiguous 2 MiB-aligned range: file byte N is at addr + N.
+ * (FAMFS_IOC_GET_DAXDEV, kept in a table of 24 slots per mount, as the
+ * kernel keeps one per FUSE connection), and maps every extent or
+ * interleave chunk from its device, MAP_SHARED, into one contiguous
+ * 2 MiB-aligned range: file byte N is at addr + N.
+ *
+ * - A device is opened only if it is a devdax or pmem device, or the
+ *   mount's own source (famfs_trust_open_dev); whatever else a server
+ *   names is refused (-EPERM), never opened.
+ * - Mounts are told apart by statx's unique mount id (Linux 6.8+), or by
+ *   the old mount id and st_dev witnessed by the connection's fusectl
+ *   directory: a remount onto another device never reuses a stale table
+ *   (docs/direct-access.md).
  *
  * - The table keeps device names only. A device is opened while a mapping
  *   is made (famfs_map_open*, famfs_map_mmap) and closed right after: the
@@ -42,8 +53,9 @@
  *   with the device (root or the device's group).
  *
  * On a mount served by famfsd -o bpf, famfs_map_open_fd() finds the BPF
- * maps famfsd pinned for the mount (FAMFS_BPF_PIN_ROOT/dev-MAJ:MIN, opened
- * once per mount per process), reads the device names from the pinned
+ * maps famfsd pinned for the mount (FAMFS_BPF_PIN_ROOT/dev-MAJ:MIN-ID, ID
+ * being the mount id famfsd reports; opened once per mount per process),
+ * reads the device names from the pinned
  * device map instead of GET_DAXDEV, and builds the mapping by running the
  * BPF resolver over the file (famfs_resolver_walk), with no GET_FMAP. The
  * entry famfsd stored at OPEN is checked with the kernel's fmap rules

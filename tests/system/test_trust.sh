@@ -83,6 +83,16 @@ check "nothing was created at the real root" \
 	bash -c "! '$FAMFS' --device '$DEV' ls | grep -qE '^(x|d|c)$'"
 check "the real mount still works around it" "$FAMFS" creat -s 2M "$M/user/y"
 stop_fake "$F"
+# A bind mount of a famfs directory is trusted too; paths go through its root.
+BIND=$T/bind
+mkdir -p "$BIND"
+track_mount "$BIND"
+check "bind mount of a famfs directory" mount --bind "$M/user" "$BIND"
+check "creat through the bind mount" "$FAMFS" creat -s 2M "$BIND/z"
+check "... lands in that directory" bash -c "'$FAMFS' ls '$M/user' | grep -qx z"
+check "shim maps a file through the bind mount" bash -c \
+	"FAMFS_PRELOAD_DEBUG=1 LD_PRELOAD='$SHIM' cat '$BIND/z' 2>&1 >/dev/null | grep -q 'mapped'"
+check "unmount the bind mount" umount "$BIND"
 
 # mkfs.famfs must not take a user's fsname= claim for a mount of the device.
 U=$T/userdir
