@@ -45,6 +45,8 @@ build: $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)
 
 check: deps
+	$(MAKE) --no-print-directory $(BUILD)/CMakeCache.txt
+	cmake -S . -B $(BUILD) -DFAMFS_WERROR=ON >/dev/null
 	$(MAKE) --no-print-directory build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 	$(MAKE) --no-print-directory check-audit
@@ -55,14 +57,15 @@ check: deps
 # write back from the CPU cache. make check runs it too.
 check-audit: deps
 	cmake -S . -B $(AUDIT_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFAMFS_FLUSH_AUDIT=ON \
-		$(CMAKE_ARGS)
+		-DFAMFS_WERROR=ON $(CMAKE_ARGS)
 	cmake --build $(AUDIT_BUILD) -j $(JOBS) --target famfs_audit_check
 	ctest --test-dir $(AUDIT_BUILD) --output-on-failure -j $(JOBS) -L audit
 
 # The unit and system tests again, built with ASan and UBSan (any report
 # aborts the test). make check runs it too.
 check-asan: deps
-	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DFAMFS_SANITIZE=ON $(CMAKE_ARGS)
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DFAMFS_SANITIZE=ON -DFAMFS_WERROR=ON \
+		$(CMAKE_ARGS)
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS)
 

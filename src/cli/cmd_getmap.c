@@ -55,7 +55,7 @@ static void print_ext_text(const char *what, unsigned int i, const struct famfs_
 static json_t *map_json(const char *path, const struct famfs_node *n, bool il,
 			const struct famfs_omf_extent *ext, unsigned int cnt)
 {
-	const struct famfs_omf_fmap *m = &n->fmap;
+	const struct famfs_omf_fmap *m = n->fmap;
 	json_t *o = json_object(), *a = json_array(), *e;
 	bool bad = !o || !a;
 

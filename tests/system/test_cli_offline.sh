@@ -81,6 +81,9 @@ check "interleaved verify" "$FAMFS" --device "$DEV8" verify -S 11 -f striped
 check "interleaved getmap" "$FAMFS" --device "$DEV8" getmap striped
 grep -q "type: interleave" "$T/out" && grep -q "nstrips: 4" "$T/out" &&
 	pass "getmap shows 4 strips" || fail "getmap interleave: $(cat "$T/out")"
+il=$("$FAMFS" --device "$DEV8" getmap --json striped | /usr/bin/python3 -c \
+	'import json,sys; m=json.load(sys.stdin); print(m["nstrips"], m["chunk_size"], len(m["strips"]))')
+check_eq "getmap --json of the interleaved file" "4 2097152 4" "$il"
 check "interleaved cp" "$FAMFS" --device "$DEV8" cp -N 2 -B 4 -C 4M "$T/src/sub/deeper/big" big
 cmp -s <(dev_bytes "$DEV8" big) "$T/src/sub/deeper/big" && pass "interleaved copy bytes" ||
 	fail "interleaved copy differs"
