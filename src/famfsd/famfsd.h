@@ -52,7 +52,7 @@ struct famfsd {
 	bool cache_page;		/* -o cache=page: read-only opens use the page cache */
 	bool bpf;			/* -o bpf: the BPF resolver maps are pinned */
 	bool nonative;			/* -o nonative: never accept FUSE_DAX_FMAP */
-	const char *test_fmap_dir;	/* -o test_fmap=DIR: answer GET_FMAP from files */
+	char *test_fmap_dir;		/* -o test_fmap=DIR: answer GET_FMAP from files */
 	char mnt[4096];			/* the mount point, absolute */
 	char bpf_dir[256];		/* where (empty when not pinned) */
 	bool master;
@@ -91,6 +91,35 @@ struct famfsd_meta {
 };
 
 extern struct famfsd famfsd;
+
+/* opts.c: the command line, and the libfuse session it asks for */
+#define EXIT_USAGE	2
+
+struct famfsd_cmdline {
+	const char *dev;		/* absolute when it resolves */
+	const char *mnt;
+	bool debug;			/* -d */
+	char **fuse_opts;		/* the -o options left to libfuse, in order */
+	unsigned int nfuse_opts;
+	struct fuse_cmdline_opts co;	/* what libfuse's fuse_parse_cmdline took */
+	char devbuf[4096];
+};
+
+/*
+ * Parse argv into @fsd (famfsd's options) and @cl. Returns -1 to go on, or
+ * the exit status: 0 after --help, EXIT_USAGE after one line.
+ */
+int famfsd_cmdline_parse(struct famfsd *fsd, int argc, char **argv,
+			 struct famfsd_cmdline *cl);
+/*
+ * The session for @ops, with @fsd as its userdata: libfuse parses its own
+ * options here. NULL after one line, *@status the exit status.
+ */
+struct fuse_session *famfsd_session_new(struct famfsd *fsd, struct famfsd_cmdline *cl,
+					const struct fuse_lowlevel_ops *ops, int *status);
+void famfsd_cmdline_free(struct famfsd_cmdline *cl);
+/* Print "famfsd: MESSAGE (try 'famfsd --help')"; returns EXIT_USAGE. */
+int famfsd_usage_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* ops_dir.c / ops_file.c / ctl.c: the low-level operation table */
 void famfsd_init_ops(struct fuse_lowlevel_ops *ops);

@@ -213,6 +213,35 @@ famfsd_pid_of() {
 	done 2>/dev/null
 }
 
+# hold_log_lock DEV: another process holds DEV's log lock: flock(1) takes
+# it, then runs sleep (-o: the lock stays with flock itself). $sleeper is
+# the sleep: killing it frees the lock. Fails unless the sleep started
+# within 20 s.
+hold_log_lock() {
+	local holder
+	flock -o "$1" sleep 300 &
+	holder=$!
+	track_pid "$holder"
+	sleeper=
+	wait_until 20 bash -c "[ \"\$(ps -o comm= --ppid $holder)\" = sleep ]" &&
+		sleeper=$(ps -o pid= --ppid "$holder" | tr -d ' ')
+	[ -n "$sleeper" ] && track_pid "$sleeper"
+	[ -n "$sleeper" ]
+}
+
+# fuse_waiting MNT: true while the FUSE connection of the mount MNT has a
+# request its server has not answered (fusectl's count; fusectl is mounted
+# when it is not).
+fuse_waiting() {
+	local conn n
+	conn=$(awk -v m="$1" '$5 == m {split($3, a, ":"); print a[2]}' /proc/self/mountinfo)
+	[ -n "$conn" ] || return 1
+	[ -e /sys/fs/fuse/connections/"$conn" ] ||
+		mount -t fusectl fusectl /sys/fs/fuse/connections 2>/dev/null
+	n=$(cat /sys/fs/fuse/connections/"$conn"/waiting 2>/dev/null) || return 1
+	[ "${n:-0}" -gt 0 ]
+}
+
 # dev_bytes DEV FILE : the bytes of the simple (not interleaved) famfs file FILE read
 # from the device file with dd at the offsets `famfs getmap` prints.
 dev_bytes() {

@@ -42,27 +42,12 @@ check_eq "the mount still answers" "directory" "$out"
 check "mkdir after the race" mkdir "$M/d/new2"
 
 # --- 2. mkdir waiting for a log lock held by another process ---
-# hold_lock: flock(1) takes the log lock, then runs sleep (-o: the lock
-# stays with flock itself); $sleeper is the sleep, killing it frees the lock.
-hold_lock() {
-	flock -o "$DEV" sleep 300 &
-	holder=$!
-	track_pid "$holder"
-	sleeper=
-	wait_until 20 bash -c "[ \"\$(ps -o comm= --ppid $holder)\" = sleep ]" &&
-		sleeper=$(ps -o pid= --ppid "$holder" | tr -d ' ')
-	[ -n "$sleeper" ] && track_pid "$sleeper"
-	[ -n "$sleeper" ]
-}
-check "another process holds the log lock" hold_lock
+# (hold_log_lock, lib.sh: $sleeper is the sleep, killing it frees the lock.)
+check "another process holds the log lock" hold_log_lock "$DEV"
 mkdir "$M/d/locked" 2>"$T/mkdir.err" &
 mk=$!
 track_pid "$mk"
-conn=$(awk -v m="$M" '$5 == m {split($3, a, ":"); print a[2]}' /proc/self/mountinfo)
-[ -e /sys/fs/fuse/connections/"$conn" ] ||
-	mount -t fusectl fusectl /sys/fs/fuse/connections 2>/dev/null
-check "the mkdir request is waiting in famfsd" wait_until 20 \
-	bash -c "[ \"\$(cat /sys/fs/fuse/connections/$conn/waiting)\" -gt 0 ]"
+check "the mkdir request is waiting in famfsd" wait_until 20 fuse_waiting "$M"
 # Lookups must not wait for the mkdir: each has 10 s on a loaded machine,
 # while the lock stays held for 300 s.
 check "lookup in the root while mkdir waits" timeout -s KILL 10 stat "$M/e"
@@ -79,7 +64,7 @@ check_eq "the mkdir succeeded" 0 "$?"
 check "its directory exists" test -d "$M/d/locked"
 
 # An interrupted mkdir (the caller gets a signal) returns instead of waiting.
-check "the log lock is held again" hold_lock
+check "the log lock is held again" hold_log_lock "$DEV"
 timeout -s INT 1 mkdir "$M/d/interrupted" 2>"$T/mkdir.err"
 rc=$?
 [ $rc -ne 0 ] && pass "the interrupted mkdir returned (exit $rc)" ||

@@ -71,6 +71,13 @@ m = mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ)
 sys.exit(0 if m[:4096] == open('$MNT/f', 'rb').read(4096) else 1)\""
 check "umount" umount "$MNT"
 check "famfsd exits" wait_until 10 famfsd_gone
+check "mount -t famfs -o noatime,noexec (generic options, for libfuse)" \
+	mount -t famfs -o noatime,noexec "$DEV" "$MNT"
+check_eq "the mount has both" "noatime noexec" \
+	"$(findmnt -n -o OPTIONS --mountpoint "$MNT" | tr , '\n' | grep -x -e noatime -e noexec |
+		sort | tr '\n' ' ' | sed 's/ $//')"
+check "umount" umount "$MNT"
+check "famfsd exits" wait_until 10 famfsd_gone
 check_fail "an option famfsd does not know fails the mount" "unknown option 'bogus'" \
 	mount -t famfs -o bogus "$DEV" "$MNT"
 check "and nothing is mounted" bash -c "! mountpoint -q '$MNT'"
