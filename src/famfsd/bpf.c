@@ -22,31 +22,42 @@
 #include "famfs/resolver.h"
 #include "famfsd.h"
 
-static struct famfs_bpf bpf = { -1, -1, -1, -1, NULL };
+/* The loaded resolver: fsd->bpfr, only while -o bpf serves. */
+struct famfsd_bpf {
+	struct famfs_bpf r;
+};
 
-int famfsd_bpf_load(void)
+int famfsd_bpf_load(struct famfsd *fsd)
 {
+	struct famfsd_bpf *b = calloc(1, sizeof(*b));
 	unsigned int i;
 	int rc;
 
+	if (!b) {
+		fprintf(stderr, "famfsd: -o bpf: out of memory\n");
+		return -ENOMEM;
+	}
 	famfs_errclear();
-	rc = famfs_bpf_load(NULL, &bpf);
+	rc = famfs_bpf_load(NULL, &b->r);
 	if (rc) {
 		fprintf(stderr, "famfsd: -o bpf: %s\n", *famfs_errmsg() ? famfs_errmsg() :
 			strerror(-rc));
+		free(b);
 		return rc;
 	}
 	for (i = 0; i < FAMFS_MAX_DAXDEVS; i++) {
-		if (!famfsd.dax[i].valid)
+		if (!fsd->dax[i].valid)
 			continue;
-		rc = famfs_bpf_set_dev(&bpf, i, famfsd.dax[i].name,
-				       (uint32_t)famfsd_dax_errno(i) ? 1 : 0);
+		rc = famfs_bpf_set_dev(&b->r, i, fsd->dax[i].name,
+				       (uint32_t)famfsd_dax_errno(fsd, i) ? 1 : 0);
 		if (rc) {
 			fprintf(stderr, "famfsd: -o bpf: device map: %s\n", strerror(-rc));
-			famfs_bpf_close(&bpf);
+			famfs_bpf_close(&b->r);
+			free(b);
 			return rc;
 		}
 	}
+	fsd->bpfr = b;
 	return 0;
 }
 
@@ -72,7 +83,7 @@ static int mount_dev(const char *mnt, uint64_t *dev)
 	return rc;
 }
 
-int famfsd_bpf_pin(const char *mnt)
+int famfsd_bpf_pin(struct famfsd *fsd, const char *mnt)
 {
 	uint64_t dev;
 	int rc = mount_dev(mnt, &dev);
@@ -83,13 +94,13 @@ int famfsd_bpf_pin(const char *mnt)
 		return rc;
 	}
 	famfs_bpf_unpin_dev(dev, NULL);	/* a dead famfsd's, under this st_dev */
-	famfs_bpf_pin_dir(dev, famfsd.mount_id, famfsd.bpf_dir, sizeof(famfsd.bpf_dir));
+	famfs_bpf_pin_dir(dev, fsd->mount_id, fsd->bpf_dir, sizeof(fsd->bpf_dir));
 	famfs_errclear();
-	rc = famfs_bpf_pin(&bpf, famfsd.bpf_dir);
+	rc = famfs_bpf_pin(&fsd->bpfr->r, fsd->bpf_dir);
 	if (rc) {
 		fprintf(stderr, "famfsd: -o bpf: %s\n", *famfs_errmsg() ? famfs_errmsg() :
 			strerror(-rc));
-		famfsd.bpf_dir[0] = '\0';
+		fsd->bpf_dir[0] = '\0';
 	}
 	return rc;
 }
@@ -103,12 +114,12 @@ void famfsd_bpf_clear_stale(const char *mnt)
 	famfs_bpf_unpin_dev(dev, NULL);
 }
 
-void famfsd_bpf_open(const struct famfs_node *n)
+void famfsd_bpf_open(struct famfsd *fsd, const struct famfs_node *n)
 {
 	struct famfs_omf_file *of;
 	struct famfs_fmap *fm;
 
-	if (!famfsd.bpf || !S_ISREG(n->mode))
+	if (!fsd->bpfr || !S_ISREG(n->mode))
 		return;
 	of = calloc(1, sizeof(*of));
 	fm = malloc(sizeof(*fm));
@@ -117,27 +128,31 @@ void famfsd_bpf_open(const struct famfs_node *n)
 		of->fmap = *n->fmap;
 		/* A file that does not fit the value stays out: clients use GET_FMAP. */
 		if (!famfs_fmap_from_omf(of, fm))
-			famfs_bpf_set_file(&bpf, n->ino, fm);
+			famfs_bpf_set_file(&fsd->bpfr->r, n->ino, fm);
 	}
 	free(of);
 	free(fm);
 }
 
-void famfsd_bpf_dev_failed(unsigned int idx)
+void famfsd_bpf_dev_failed(struct famfsd *fsd, unsigned int idx)
 {
 	int rc;
 
-	if (!famfsd.bpf || idx >= FAMFS_MAX_DAXDEVS || !famfsd.dax[idx].valid)
+	if (!fsd->bpfr || idx >= FAMFS_MAX_DAXDEVS || !fsd->dax[idx].valid)
 		return;
-	rc = famfsd_dax_errno(idx);
-	famfs_bpf_set_dev(&bpf, idx, famfsd.dax[idx].name,
+	rc = famfsd_dax_errno(fsd, idx);
+	famfs_bpf_set_dev(&fsd->bpfr->r, idx, fsd->dax[idx].name,
 			  rc == -EHWPOISON ? 1 : rc ? 2 : 0);
 }
 
-void famfsd_bpf_stop(void)
+void famfsd_bpf_stop(struct famfsd *fsd)
 {
-	if (famfsd.bpf_dir[0])
-		famfs_bpf_unpin(famfsd.bpf_dir);
-	famfsd.bpf_dir[0] = '\0';
-	famfs_bpf_close(&bpf);
+	if (fsd->bpf_dir[0])
+		famfs_bpf_unpin(fsd->bpf_dir);
+	fsd->bpf_dir[0] = '\0';
+	if (fsd->bpfr) {
+		famfs_bpf_close(&fsd->bpfr->r);
+		free(fsd->bpfr);
+		fsd->bpfr = NULL;
+	}
 }

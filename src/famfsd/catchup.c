@@ -24,90 +24,90 @@
 #include "famfsd.h"
 
 /* Queue the parent of every node created by entries [from, to). */
-static void queue_parents(uint64_t from, uint64_t to)
+static void queue_parents(struct famfsd *fsd, uint64_t from, uint64_t to)
 {
 	struct famfs_node *n;
 	uint64_t i, ino;
 	unsigned int k;
 
-	pthread_mutex_lock(&famfsd.cu_mtx);
-	for (i = from; i < to && !famfsd.inval_all; i++) {
-		n = famfs_ns_by_ino(famfsd.fs->ns, i + 2);
+	pthread_mutex_lock(&fsd->cu_mtx);
+	for (i = from; i < to && !fsd->inval_all; i++) {
+		n = famfs_ns_by_ino(fsd->fs->ns, i + 2);
 		if (!n) {
 			/* A MKDIR that gave an implicit directory its mode and owner. */
-			famfsd.inval_all = true;
+			fsd->inval_all = true;
 			break;
 		}
 		if (!n->parent)
 			continue;
 		ino = n->parent->ino;
 		if (ino >= FAMFS_INO_IMPLICIT) {
-			famfsd.inval_all = true;
+			fsd->inval_all = true;
 			break;
 		}
-		for (k = 0; k < famfsd.ninval; k++)
-			if (famfsd.inval[k] == ino)
+		for (k = 0; k < fsd->ninval; k++)
+			if (fsd->inval[k] == ino)
 				break;
-		if (k < famfsd.ninval)
+		if (k < fsd->ninval)
 			continue;
-		if (famfsd.ninval == sizeof(famfsd.inval) / sizeof(famfsd.inval[0]))
-			famfsd.inval_all = true;
+		if (fsd->ninval == sizeof(fsd->inval) / sizeof(fsd->inval[0]))
+			fsd->inval_all = true;
 		else
-			famfsd.inval[famfsd.ninval++] = ino;
+			fsd->inval[fsd->ninval++] = ino;
 	}
-	pthread_cond_signal(&famfsd.cu_cond);
-	pthread_mutex_unlock(&famfsd.cu_mtx);
+	pthread_cond_signal(&fsd->cu_cond);
+	pthread_mutex_unlock(&fsd->cu_mtx);
 }
 
 /*
  * Read the log's commit index inside a guard, checking on the way that the
  * device still holds our file system; false if it failed or was replaced.
  */
-static bool log_next(uint64_t *next)
+static bool log_next(struct famfsd *fsd, uint64_t *next)
 {
 	struct famfsd_meta m;
 
-	if (famfsd_meta_read(&m))
+	if (famfsd_meta_read(fsd, &m))
 		return false;
 	famfsd_test_pause("meta");	/* test builds: hold the race window open */
-	if (!famfsd_meta_check(&m))
+	if (!famfsd_meta_check(fsd, &m))
 		return false;
 	*next = m.next;
 	return true;
 }
 
 /* Replay new entries; the caller holds ns_lock exclusive. */
-static long catchup_locked(void)
+static long catchup_locked(struct famfsd *fsd)
 {
-	uint64_t from = famfsd.fs->next, t0 = famfsd_now_ns();
+	uint64_t from = fsd->fs->next, t0 = famfsd_now_ns();
 	unsigned long faults = famfs_sigbus_caught_here();
 	struct famfsd_meta m;
 	long n;
 	int rc;
 
-	rc = famfsd_meta_read(&m);
+	rc = famfsd_meta_read(fsd, &m);
 	if (rc)
 		return rc;
-	if (!famfsd_meta_check(&m))
+	if (!famfsd_meta_check(fsd, &m))
 		return -EIO;
-	famfsd_seen_advance(m.next);
+	famfsd_seen_advance(fsd, m.next);
 	/* Not guarded as a whole: it allocates; its device reads are guarded. */
-	n = famfs_fs_catchup(famfsd.fs);
-	rc = famfsd_dev_check(0, faults, 0);
+	n = famfs_fs_catchup(fsd->fs);
+	rc = famfsd_dev_check(fsd, 0, faults, 0);
 	if (n > 0) {
-		famfsd_count_catchup((uint64_t)n, famfsd_now_ns() - t0);
-		queue_parents(from, famfsd.fs->next);
+		famfsd_count_catchup(fsd, (uint64_t)n, famfsd_now_ns() - t0);
+		queue_parents(fsd, from, fsd->fs->next);
 	}
 	return rc ? rc : n;
 }
 
-long famfsd_catchup_now(void)
+long famfsd_catchup_now(struct famfsd *fsd)
 {
 	long rc;
 
-	pthread_rwlock_wrlock(&famfsd.ns_lock);
-	rc = catchup_locked();
-	pthread_rwlock_unlock(&famfsd.ns_lock);
+	pthread_rwlock_wrlock(&fsd->ns_lock);
+	rc = catchup_locked(fsd);
+	pthread_rwlock_unlock(&fsd->ns_lock);
 	return rc;
 }
 
@@ -116,101 +116,102 @@ long famfsd_catchup_now(void)
  * last attempt, so a bad entry that stops the replay is not retried on
  * every lookup (the timer retries it).
  */
-void famfsd_catchup_maybe(void)
+void famfsd_catchup_maybe(struct famfsd *fsd)
 {
 	uint64_t next, seen;
 
-	if (!log_next(&next))
+	if (!log_next(fsd, &next))
 		return;
-	seen = famfsd_seen_load();
+	seen = famfsd_seen_load(fsd);
 	if (next <= seen)
 		return;
-	pthread_rwlock_wrlock(&famfsd.ns_lock);
-	if (famfsd_seen_load() < next)
-		catchup_locked();
-	pthread_rwlock_unlock(&famfsd.ns_lock);
+	pthread_rwlock_wrlock(&fsd->ns_lock);
+	if (famfsd_seen_load(fsd) < next)
+		catchup_locked(fsd);
+	pthread_rwlock_unlock(&fsd->ns_lock);
 }
 
-static void send_invals(void)
+static void send_invals(struct famfsd *fsd)
 {
 	uint64_t inos[64];
 	unsigned int n, i;
 	bool all, gone;
 
-	pthread_mutex_lock(&famfsd.cu_mtx);
-	gone = famfsd.inval_gone;
-	famfsd.inval_gone = false;
-	n = famfsd.ninval;
-	memcpy(inos, famfsd.inval, n * sizeof(inos[0]));
-	all = famfsd.inval_all;
-	famfsd.ninval = 0;
-	famfsd.inval_all = false;
-	pthread_mutex_unlock(&famfsd.cu_mtx);
+	pthread_mutex_lock(&fsd->cu_mtx);
+	gone = fsd->inval_gone;
+	fsd->inval_gone = false;
+	n = fsd->ninval;
+	memcpy(inos, fsd->inval, n * sizeof(inos[0]));
+	all = fsd->inval_all;
+	fsd->ninval = 0;
+	fsd->inval_all = false;
+	pthread_mutex_unlock(&fsd->cu_mtx);
 	if (gone)
-		famfsd_gone_invalidate();
+		famfsd_gone_invalidate(fsd);
 	if (all) {
 		/* Too many to name: the root is what lists and lookups start at. */
 		n = 1;
 		inos[0] = FAMFS_ROOT_INO;
 	}
 	for (i = 0; i < n; i++)
-		fuse_lowlevel_notify_inval_inode(famfsd.se, inos[i], -1, 0);
+		fuse_lowlevel_notify_inval_inode(fsd->se, inos[i], -1, 0);
 }
 
 static void *catchup_thread(void *arg)
 {
+	struct famfsd *fsd = arg;
 	struct timespec ts;
 	uint64_t next;
 	bool moved;
 
-	pthread_mutex_lock(&famfsd.cu_mtx);
-	while (!famfsd.cu_stop) {
+	pthread_mutex_lock(&fsd->cu_mtx);
+	while (!fsd->cu_stop) {
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_nsec += 100 * 1000000L;
 		if (ts.tv_nsec >= 1000000000L) {
 			ts.tv_sec++;
 			ts.tv_nsec -= 1000000000L;
 		}
-		if (!famfsd.ninval && !famfsd.inval_all && !famfsd.inval_gone)
-			pthread_cond_timedwait(&famfsd.cu_cond, &famfsd.cu_mtx, &ts);
-		if (famfsd.cu_stop)
+		if (!fsd->ninval && !fsd->inval_all && !fsd->inval_gone)
+			pthread_cond_timedwait(&fsd->cu_cond, &fsd->cu_mtx, &ts);
+		if (fsd->cu_stop)
 			break;
-		pthread_mutex_unlock(&famfsd.cu_mtx);
+		pthread_mutex_unlock(&fsd->cu_mtx);
 
-		if (log_next(&next)) {
-			pthread_rwlock_rdlock(&famfsd.ns_lock);
-			moved = next != famfsd.fs->next;
-			pthread_rwlock_unlock(&famfsd.ns_lock);
+		if (log_next(fsd, &next)) {
+			pthread_rwlock_rdlock(&fsd->ns_lock);
+			moved = next != fsd->fs->next;
+			pthread_rwlock_unlock(&fsd->ns_lock);
 			if (moved)
-				famfsd_catchup_now();
+				famfsd_catchup_now(fsd);
 		}
-		send_invals();
-		pthread_mutex_lock(&famfsd.cu_mtx);
+		send_invals(fsd);
+		pthread_mutex_lock(&fsd->cu_mtx);
 	}
-	pthread_mutex_unlock(&famfsd.cu_mtx);
+	pthread_mutex_unlock(&fsd->cu_mtx);
 	return NULL;
 }
 
-int famfsd_catchup_start(void)
+int famfsd_catchup_start(struct famfsd *fsd)
 {
 	int rc;
 
-	famfsd_seen_advance(famfsd.fs->next);
-	rc = pthread_create(&famfsd.cu_thread, NULL, catchup_thread, NULL);
+	famfsd_seen_advance(fsd, fsd->fs->next);
+	rc = pthread_create(&fsd->cu_thread, NULL, catchup_thread, fsd);
 	if (rc)
 		return -rc;
-	famfsd.cu_started = true;
+	fsd->cu_started = true;
 	return 0;
 }
 
-void famfsd_catchup_stop(void)
+void famfsd_catchup_stop(struct famfsd *fsd)
 {
-	if (!famfsd.cu_started)
+	if (!fsd->cu_started)
 		return;
-	pthread_mutex_lock(&famfsd.cu_mtx);
-	famfsd.cu_stop = true;
-	pthread_cond_signal(&famfsd.cu_cond);
-	pthread_mutex_unlock(&famfsd.cu_mtx);
-	pthread_join(famfsd.cu_thread, NULL);
-	famfsd.cu_started = false;
+	pthread_mutex_lock(&fsd->cu_mtx);
+	fsd->cu_stop = true;
+	pthread_cond_signal(&fsd->cu_cond);
+	pthread_mutex_unlock(&fsd->cu_mtx);
+	pthread_join(fsd->cu_thread, NULL);
+	fsd->cu_started = false;
 }

@@ -15,12 +15,13 @@
 
 static void ctl_stats(fuse_req_t req, size_t out_bufsz)
 {
+	struct famfsd *fsd = famfsd_req(req);
 	struct famfs_stats_wire w;
 
-	famfsd_stats_fill(&w);
-	pthread_rwlock_rdlock(&famfsd.ns_lock);
-	w.log_next_index = famfsd.fs->next;
-	pthread_rwlock_unlock(&famfsd.ns_lock);
+	famfsd_stats_fill(fsd, &w);
+	pthread_rwlock_rdlock(&fsd->ns_lock);
+	w.log_next_index = fsd->fs->next;
+	pthread_rwlock_unlock(&fsd->ns_lock);
 	if (out_bufsz < sizeof(w)) {
 		fuse_reply_err(req, EINVAL);
 		return;
@@ -30,6 +31,7 @@ static void ctl_stats(fuse_req_t req, size_t out_bufsz)
 
 static void ctl_poison(fuse_req_t req, const void *in_buf, size_t in_bufsz)
 {
+	struct famfsd *fsd = famfsd_req(req);
 	const uint8_t *in = in_buf;
 	uint32_t idx;
 	int rc;
@@ -44,13 +46,13 @@ static void ctl_poison(fuse_req_t req, const void *in_buf, size_t in_bufsz)
 	}
 	idx = (uint32_t)in[0] | (uint32_t)in[1] << 8 | (uint32_t)in[2] << 16 |
 	      (uint32_t)in[3] << 24;
-	if (famfsd_dax_fail(idx, FAMFSD_DAX_POISONED)) {
+	if (famfsd_dax_fail(fsd, idx, FAMFSD_DAX_POISONED)) {
 		fuse_reply_err(req, EINVAL);
 		return;
 	}
 	fprintf(stderr, "famfsd: daxdev %u marked failed (poison)\n", idx);
 	/* Native: the kernel serves the data, so it must block the device too. */
-	rc = famfsd_native_poison(idx);
+	rc = famfsd_native_poison(fsd, idx);
 	if (rc) {
 		fprintf(stderr, "famfsd: cannot tell the kernel daxdev %u is poisoned: %s\n",
 			idx, strerror(-rc));
@@ -62,7 +64,8 @@ static void ctl_poison(fuse_req_t req, const void *in_buf, size_t in_bufsz)
 
 static void ctl_logplay(fuse_req_t req)
 {
-	long n = famfsd_catchup_now();
+	struct famfsd *fsd = famfsd_req(req);
+	long n = famfsd_catchup_now(fsd);
 
 	if (n < 0) {
 		famfsd_reply_err(req, (int)-n);
@@ -73,6 +76,7 @@ static void ctl_logplay(fuse_req_t req)
 
 static void ctl_info(fuse_req_t req, size_t out_bufsz)
 {
+	struct famfsd *fsd = famfsd_req(req);
 	struct famfs_mount_info mi;
 
 	if (out_bufsz < sizeof(mi)) {
@@ -81,13 +85,13 @@ static void ctl_info(fuse_req_t req, size_t out_bufsz)
 	}
 	memset(&mi, 0, sizeof(mi));
 	mi.version = FAMFS_MOUNT_INFO_VERSION;
-	mi.role = famfsd.master ? FAMFS_ROLE_MASTER : FAMFS_ROLE_CLIENT;
-	mi.ndevs = famfsd_dax_count();
-	mi.dev_size = famfsd.fs->dev->size;
+	mi.role = fsd->master ? FAMFS_ROLE_MASTER : FAMFS_ROLE_CLIENT;
+	mi.ndevs = famfsd_dax_count(fsd);
+	mi.dev_size = fsd->fs->dev->size;
 	mi.pid = (uint64_t)getpid();
-	snprintf(mi.devpath, sizeof(mi.devpath), "%s", famfsd.fs->dev->path);
-	memcpy(mi.fs_uuid, famfsd.fs->log->sb.uuid, sizeof(mi.fs_uuid));
-	memcpy(mi.mount_id, famfsd.mount_id, sizeof(mi.mount_id));
+	snprintf(mi.devpath, sizeof(mi.devpath), "%s", fsd->fs->dev->path);
+	memcpy(mi.fs_uuid, fsd->fs->log->sb.uuid, sizeof(mi.fs_uuid));
+	memcpy(mi.mount_id, fsd->mount_id, sizeof(mi.mount_id));
 	fuse_reply_ioctl(req, 0, &mi, sizeof(mi));
 }
 

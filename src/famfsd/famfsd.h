@@ -3,6 +3,12 @@
  * famfsd.h - state shared by the parts of famfsd, the libfuse3 low-level
  * server that serves one famfs device on one mount point.
  *
+ * All of it is one struct famfsd, made by main.c and given to libfuse as
+ * the session's userdata: a request handler finds it with famfsd_req(req),
+ * the native-mode I/O hooks get it as their userdata, the catch-up thread
+ * as its argument, and every other function takes it as its first
+ * argument. famfsd has no global state of its own.
+ *
  * Locking: the namespace (fs->ns, fs->alloc, fs->next) is read under
  * ns_lock held shared and changed (catch-up, mkdir) under it held
  * exclusive. Nodes are never freed, so a node pointer taken under the lock
@@ -43,6 +49,23 @@ struct famfsd_daxdev {
 	uint64_t size;
 };
 
+/* stats.c: request counters, atomics (FAMFS_IOC_STATS reads them) */
+struct famfsd_stats {
+	uint64_t ops[FAMFS_OP__COUNT];
+	uint64_t bytes_read, bytes_written, errors_eio;
+	uint64_t catchups, catchup_entries, catchup_ns, mount_replay_ns;
+};
+
+/* native.c: what the kernel offered at INIT and what famfsd accepted */
+struct famfsd_native {
+	bool allow;			/* DEV is a devdax char device, no -o nonative */
+	uint64_t offered;		/* INIT flags the kernel offered */
+	uint64_t init_unique;		/* the INIT request until answered, atomic */
+	uint64_t mode;			/* FAMFS_FUSE_MODE_*, atomic */
+};
+
+struct famfsd_bpf;			/* bpf.c: the loaded BPF resolver */
+
 struct famfsd {
 	struct famfs_fs *fs;
 	struct fuse_session *se;
@@ -64,6 +87,11 @@ struct famfsd {
 					   known committed (catch-up try or our own
 					   append); see famfsd_seen_* in ident.c */
 	struct famfsd_daxdev dax[FAMFS_MAX_DAXDEVS];
+	struct famfsd_stats stats;
+	struct famfsd_native native;
+	struct famfsd_bpf *bpfr;	/* -o bpf: the resolver, NULL until loaded */
+	pthread_mutex_t mkdir_mtx;	/* our own mkdirs: a flock does not keep them apart */
+	pthread_key_t rbuf_key;		/* ops_file.c: each thread's read buffer */
 
 	/* catch-up thread */
 	pthread_t cu_thread;
@@ -90,7 +118,15 @@ struct famfsd_meta {
 	uint64_t next;			/* famfs_log_next_index (clamped) */
 };
 
-extern struct famfsd famfsd;
+/* The state of the mount @req came from: the session's userdata. */
+static inline struct famfsd *famfsd_req(fuse_req_t req)
+{
+	return fuse_req_userdata(req);
+}
+
+/* main.c: a new state with famfsd's defaults; NULL if out of memory. */
+struct famfsd *famfsd_new(void);
+void famfsd_free(struct famfsd *fsd);
 
 /* opts.c: the command line, and the libfuse session it asks for */
 #define EXIT_USAGE	2
@@ -127,7 +163,8 @@ void famfsd_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name);
 void famfsd_fill_attr(const struct famfs_node *n, struct stat *st);
 struct timespec famfsd_node_time(const struct famfs_node *n);
 void famfsd_node_touch(struct famfs_node *n);	/* a write through this mount */
-struct famfs_node *famfsd_node(fuse_ino_t ino);	/* caller holds ns_lock */
+/* The node of @ino, or NULL; the caller holds ns_lock. */
+struct famfs_node *famfsd_node(struct famfsd *fsd, fuse_ino_t ino);
 void famfsd_file_ops(struct fuse_lowlevel_ops *ops);
 void famfsd_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,
 		  struct fuse_file_info *fi, unsigned int flags, const void *in_buf,
@@ -136,30 +173,31 @@ void famfsd_ctl_ioctl(fuse_req_t req, unsigned int cmd, const void *in_buf,
 		      size_t in_bufsz, size_t out_bufsz);
 
 /* catchup.c */
-int famfsd_catchup_start(void);
-void famfsd_catchup_stop(void);
+int famfsd_catchup_start(struct famfsd *fsd);
+void famfsd_catchup_stop(struct famfsd *fsd);
 /* Cheap check plus catch-up if the log moved; caller holds no lock. */
-void famfsd_catchup_maybe(void);
+void famfsd_catchup_maybe(struct famfsd *fsd);
 /* Catch up now; returns entries replayed or a negative errno. */
-long famfsd_catchup_now(void);
+long famfsd_catchup_now(struct famfsd *fsd);
 
 /* ident.c: is the device still the file system we mounted? */
-int famfsd_ident_init(void);		/* snapshot; after famfs_fs_open */
+int famfsd_ident_init(struct famfsd *fsd);	/* snapshot; after famfs_fs_open */
 /*
  * Read the superblock and log header (guarded); 0 or the device's errno.
  * seen_next is loaded first, so the index read from the device is never
  * older than m->seen: another thread that appends or catches up meanwhile
  * only raises seen_next past what this read can know about.
  */
-int famfsd_meta_read(struct famfsd_meta *m);
+int famfsd_meta_read(struct famfsd *fsd, struct famfsd_meta *m);
 /* Compare @m with the snapshot; on a change mark gone. True if still ours. */
-bool famfsd_meta_check(const struct famfsd_meta *m);
+bool famfsd_meta_check(struct famfsd *fsd, const struct famfsd_meta *m);
 /* Read and check; 0, -EIO once gone, or the device's errno. */
-int famfsd_ident_check(void);
-bool famfsd_gone(void);
-void famfsd_gone_invalidate(void);	/* catch-up thread only */
-uint64_t famfsd_seen_load(void);
-void famfsd_seen_advance(uint64_t next);	/* raise seen_next to @next if higher */
+int famfsd_ident_check(struct famfsd *fsd);
+bool famfsd_gone(struct famfsd *fsd);
+void famfsd_gone_invalidate(struct famfsd *fsd);	/* catch-up thread only */
+uint64_t famfsd_seen_load(struct famfsd *fsd);
+/* Raise seen_next to @next if higher. */
+void famfsd_seen_advance(struct famfsd *fsd, uint64_t next);
 
 /*
  * Test builds only (-DFAMFSD_TEST_HOOKS, the famfsd the race tests mount):
@@ -175,13 +213,13 @@ static inline void famfsd_test_pause(const char *where) { (void)where; }
 #endif
 
 /* daxdev.c */
-void famfsd_dax_init(const struct famfs_dev *dev);
+void famfsd_dax_init(struct famfsd *fsd, const struct famfs_dev *dev);
 /* 0 if every device @n uses is healthy, else -EHWPOISON or -EIO. */
-int famfsd_node_health(const struct famfs_node *n);
-int famfsd_dax_errno(unsigned int idx);
-int famfsd_dax_fail(unsigned int idx, int why);
-uint64_t famfsd_dax_failed_mask(void);
-unsigned int famfsd_dax_count(void);
+int famfsd_node_health(struct famfsd *fsd, const struct famfs_node *n);
+int famfsd_dax_errno(struct famfsd *fsd, unsigned int idx);
+int famfsd_dax_fail(struct famfsd *fsd, unsigned int idx, int why);
+uint64_t famfsd_dax_failed_mask(struct famfsd *fsd);
+unsigned int famfsd_dax_count(struct famfsd *fsd);
 
 /*
  * SIGBUS (libfamfs's guard, famfs/sigbus.h and famfs/devmem.h, installed at
@@ -192,36 +230,39 @@ unsigned int famfsd_dax_count(void);
  * guarded, given famfs_sigbus_caught_here() from before it. Either marks
  * device @devidx vanished after a fault and returns -EIO; else @rc.
  */
-int famfsd_guarded(unsigned int devidx, int (*fn)(void *ctx), void *ctx);
-int famfsd_dev_check(unsigned int devidx, unsigned long before, int rc);
+int famfsd_guarded(struct famfsd *fsd, unsigned int devidx, int (*fn)(void *ctx),
+		   void *ctx);
+int famfsd_dev_check(struct famfsd *fsd, unsigned int devidx, unsigned long before,
+		     int rc);
 
 /* bpf.c: -o bpf (see famfs/resolver.h) */
-int famfsd_bpf_load(void);			/* before mount; prints why it fails */
-int famfsd_bpf_pin(const char *mnt);		/* after mount, before serving */
+int famfsd_bpf_load(struct famfsd *fsd);		/* before mount; prints why it fails */
+int famfsd_bpf_pin(struct famfsd *fsd, const char *mnt);	/* after mount, before serving */
 void famfsd_bpf_clear_stale(const char *mnt);	/* any mode: drop a dead famfsd's pins */
-void famfsd_bpf_open(const struct famfs_node *n);	/* OPEN: store the extents */
-void famfsd_bpf_dev_failed(unsigned int idx);
-void famfsd_bpf_stop(void);
+/* OPEN: store the extents of @n */
+void famfsd_bpf_open(struct famfsd *fsd, const struct famfs_node *n);
+void famfsd_bpf_dev_failed(struct famfsd *fsd, unsigned int idx);
+void famfsd_bpf_stop(struct famfsd *fsd);
 
-ssize_t famfsd_fmap_reply(const struct famfs_node *n, uint8_t *buf);
+ssize_t famfsd_fmap_reply(struct famfsd *fsd, const struct famfs_node *n, uint8_t *buf);
 
 /*
  * native.c: the kernel's own famfs protocol (FUSE_DAX_FMAP, GET_FMAP 54,
  * GET_DAXDEV 55) through libfuse's custom I/O hooks. Call after
  * fuse_session_mount, before serving.
  */
-int famfsd_native_setup(struct fuse_session *se, bool allow_native);
-uint64_t famfsd_native_mode(void);	/* FAMFS_FUSE_MODE_* */
+int famfsd_native_setup(struct famfsd *fsd, bool allow_native);
+uint64_t famfsd_native_mode(struct famfsd *fsd);	/* FAMFS_FUSE_MODE_* */
 /* Tell the kernel (native mode) that device @idx is poisoned. */
-int famfsd_native_poison(unsigned int idx);
+int famfsd_native_poison(struct famfsd *fsd, unsigned int idx);
 
 /* stats.c */
-void famfsd_count(enum famfs_op op);
-void famfsd_count_bytes(uint64_t rd, uint64_t wr);
-void famfsd_count_eio(void);
-void famfsd_count_catchup(uint64_t entries, uint64_t ns);
-void famfsd_set_mount_replay(uint64_t ns);
-void famfsd_stats_fill(struct famfs_stats_wire *w);
+void famfsd_count(struct famfsd *fsd, enum famfs_op op);
+void famfsd_count_bytes(struct famfsd *fsd, uint64_t rd, uint64_t wr);
+void famfsd_count_eio(struct famfsd *fsd);
+void famfsd_count_catchup(struct famfsd *fsd, uint64_t entries, uint64_t ns);
+void famfsd_set_mount_replay(struct famfsd *fsd, uint64_t ns);
+void famfsd_stats_fill(struct famfsd *fsd, struct famfs_stats_wire *w);
 uint64_t famfsd_now_ns(void);
 
 /* Reply with error @err (positive), counting EIO/EHWPOISON. */

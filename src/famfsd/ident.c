@@ -31,22 +31,29 @@
 #define HDR_FIXED	32	/* magic, len, last_index, crc: never rewritten */
 #define HDR_OFF_NEXT	40	/* next_index */
 
+struct read_ctx {
+	const struct famfs_fs *fs;
+	struct famfsd_meta *m;
+};
+
 /* Pure copies of device memory: run inside the SIGBUS guard. */
 static int read_meta(void *ctx)
 {
-	struct famfsd_meta *m = ctx;
-	const uint8_t *base = famfsd.fs->dev->base;
+	const struct read_ctx *c = ctx;
+	const uint8_t *base = c->fs->dev->base;
+	struct famfsd_meta *m = c->m;
 
 	famfs_invalidate(base, FAMFS_SB_SIZE);
 	memcpy(m->sb, base, FAMFS_SB_SIZE);
-	m->next = famfs_log_next_index(famfsd.fs->log);	/* invalidates the header */
-	memcpy(m->hdr, famfsd.fs->log->base, FAMFS_LOG_HDR_SIZE);
+	m->next = famfs_log_next_index(c->fs->log);	/* invalidates the header */
+	memcpy(m->hdr, c->fs->log->base, FAMFS_LOG_HDR_SIZE);
 	return 0;
 }
 
-int famfsd_meta_read(struct famfsd_meta *m)
+int famfsd_meta_read(struct famfsd *fsd, struct famfsd_meta *m)
 {
-	int rc = famfsd_dax_errno(0);
+	struct read_ctx c = { fsd->fs, m };
+	int rc = famfsd_dax_errno(fsd, 0);
 
 	if (rc)
 		return rc;
@@ -55,93 +62,93 @@ int famfsd_meta_read(struct famfsd_meta *m)
 	 * committed on the device before it was stored, so a device read that
 	 * follows this load sees at least m->seen.
 	 */
-	m->seen = famfsd_seen_load();
-	return famfsd_guarded(0, read_meta, m);
+	m->seen = famfsd_seen_load(fsd);
+	return famfsd_guarded(fsd, 0, read_meta, &c);
 }
 
-uint64_t famfsd_seen_load(void)
+uint64_t famfsd_seen_load(struct famfsd *fsd)
 {
-	return __atomic_load_n(&famfsd.seen_next, __ATOMIC_ACQUIRE);
+	return __atomic_load_n(&fsd->seen_next, __ATOMIC_ACQUIRE);
 }
 
-void famfsd_seen_advance(uint64_t next)
+void famfsd_seen_advance(struct famfsd *fsd, uint64_t next)
 {
-	uint64_t cur = famfsd_seen_load();
+	uint64_t cur = famfsd_seen_load(fsd);
 
-	while (cur < next && !__atomic_compare_exchange_n(&famfsd.seen_next, &cur, next, true,
+	while (cur < next && !__atomic_compare_exchange_n(&fsd->seen_next, &cur, next, true,
 							   __ATOMIC_RELEASE, __ATOMIC_ACQUIRE))
 		;
 }
 
-int famfsd_ident_init(void)
+int famfsd_ident_init(struct famfsd *fsd)
 {
 	struct famfsd_meta m;
-	int rc = famfsd_meta_read(&m);
+	int rc = famfsd_meta_read(fsd, &m);
 
 	if (rc)
 		return rc;
 	/* The decoded superblock famfs_fs_open validated must be these bytes. */
-	if (memcmp(m.sb + 48, famfsd.fs->log->sb.uuid, 16))
+	if (memcmp(m.sb + 48, fsd->fs->log->sb.uuid, 16))
 		return -ESTALE;
-	memcpy(famfsd.sb_snap, m.sb, FAMFS_SB_SIZE);
-	memcpy(famfsd.hdr_snap, m.hdr, HDR_FIXED);
+	memcpy(fsd->sb_snap, m.sb, FAMFS_SB_SIZE);
+	memcpy(fsd->hdr_snap, m.hdr, HDR_FIXED);
 	return 0;
 }
 
-bool famfsd_gone(void)
+bool famfsd_gone(struct famfsd *fsd)
 {
-	return __atomic_load_n(&famfsd.gone, __ATOMIC_ACQUIRE);
+	return __atomic_load_n(&fsd->gone, __ATOMIC_ACQUIRE);
 }
 
 /* Mark the file system gone (once) because of @why, and log one line. */
-static void mark_gone(const char *why)
+static void mark_gone(struct famfsd *fsd, const char *why)
 {
 	int expect = 0;
 
-	if (!__atomic_compare_exchange_n(&famfsd.gone, &expect, 1, false, __ATOMIC_ACQ_REL,
+	if (!__atomic_compare_exchange_n(&fsd->gone, &expect, 1, false, __ATOMIC_ACQ_REL,
 					 __ATOMIC_ACQUIRE))
 		return;
-	famfsd_dax_fail(0, FAMFSD_DAX_VANISHED);
+	famfsd_dax_fail(fsd, 0, FAMFSD_DAX_VANISHED);
 	fprintf(stderr, "famfsd: %s: the file system on the device changed under the mount "
 		"(%s); every request now fails with EIO: unmount it\n",
-		famfsd.fs->dev->path, why);
+		fsd->fs->dev->path, why);
 	syslog(LOG_ERR, "famfsd: %s: the file system on the device changed under the mount "
 	       "(%s); every request now fails with EIO: unmount it",
-	       famfsd.fs->dev->path, why);
-	pthread_mutex_lock(&famfsd.cu_mtx);
-	famfsd.inval_gone = true;
-	pthread_cond_signal(&famfsd.cu_cond);
-	pthread_mutex_unlock(&famfsd.cu_mtx);
+	       fsd->fs->dev->path, why);
+	pthread_mutex_lock(&fsd->cu_mtx);
+	fsd->inval_gone = true;
+	pthread_cond_signal(&fsd->cu_cond);
+	pthread_mutex_unlock(&fsd->cu_mtx);
 }
 
-bool famfsd_meta_check(const struct famfsd_meta *m)
+bool famfsd_meta_check(struct famfsd *fsd, const struct famfsd_meta *m)
 {
 	uint64_t next = famfs_get_le64(m->hdr + HDR_OFF_NEXT);
 
-	if (famfsd_gone())
+	if (famfsd_gone(fsd))
 		return false;
-	if (memcmp(m->sb + 48, famfsd.sb_snap + 48, 16))
-		mark_gone("the superblock has a new file system uuid");
-	else if (memcmp(m->sb, famfsd.sb_snap, FAMFS_SB_SIZE))
-		mark_gone("the superblock was rewritten");
-	else if (memcmp(m->hdr, famfsd.hdr_snap, HDR_FIXED))
-		mark_gone("the log header was rewritten");
+	if (memcmp(m->sb + 48, fsd->sb_snap + 48, 16))
+		mark_gone(fsd, "the superblock has a new file system uuid");
+	else if (memcmp(m->sb, fsd->sb_snap, FAMFS_SB_SIZE))
+		mark_gone(fsd, "the superblock was rewritten");
+	else if (memcmp(m->hdr, fsd->hdr_snap, HDR_FIXED))
+		mark_gone(fsd, "the log header was rewritten");
 	else if (next < m->seen)
-		mark_gone("the log commit index went back");
-	return !famfsd_gone();
+		mark_gone(fsd, "the log commit index went back");
+	return !famfsd_gone(fsd);
 }
 
-int famfsd_ident_check(void)
+int famfsd_ident_check(struct famfsd *fsd)
 {
 	struct famfsd_meta m;
 	int rc;
 
-	if (famfsd_gone())
+	if (famfsd_gone(fsd))
 		return -EIO;
-	rc = famfsd_meta_read(&m);
+	rc = famfsd_meta_read(fsd, &m);
 	if (rc)
 		return rc;
-	return famfsd_meta_check(&m) ? 0 : -EIO;
+	return famfsd_meta_check(fsd, &m) ? 0 : -EIO;
 }
 
 /*
@@ -151,19 +158,19 @@ int famfsd_ident_check(void)
  * gone the namespace never changes again and nodes are never freed, so the
  * walk needs no lock.
  */
-void famfsd_gone_invalidate(void)
+void famfsd_gone_invalidate(struct famfsd *fsd)
 {
-	struct famfs_node *root = famfs_ns_root(famfsd.fs->ns), *n;
+	struct famfs_node *root = famfs_ns_root(fsd->fs->ns), *n;
 
 	/* Wait out a replay or mkdir that started before the flag was set. */
-	pthread_rwlock_wrlock(&famfsd.ns_lock);
-	pthread_rwlock_unlock(&famfsd.ns_lock);
+	pthread_rwlock_wrlock(&fsd->ns_lock);
+	pthread_rwlock_unlock(&fsd->ns_lock);
 	for (n = root->first_child; n; n = n->next_sibling)
-		fuse_lowlevel_notify_inval_entry(famfsd.se, FAMFS_ROOT_INO, n->name,
+		fuse_lowlevel_notify_inval_entry(fsd->se, FAMFS_ROOT_INO, n->name,
 						 strlen(n->name));
 	n = root->first_child;
 	while (n) {
-		fuse_lowlevel_notify_inval_inode(famfsd.se, n->ino, 0, 0);
+		fuse_lowlevel_notify_inval_inode(fsd->se, n->ino, 0, 0);
 		if (n->first_child) {
 			n = n->first_child;
 			continue;
@@ -172,5 +179,5 @@ void famfsd_gone_invalidate(void)
 			n = n->parent;
 		n = n == root ? NULL : n->next_sibling;
 	}
-	fuse_lowlevel_notify_inval_inode(famfsd.se, FAMFS_ROOT_INO, 0, 0);
+	fuse_lowlevel_notify_inval_inode(fsd->se, FAMFS_ROOT_INO, 0, 0);
 }

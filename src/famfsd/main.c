@@ -30,12 +30,38 @@
 #include "famfs/sigbus.h"
 #include "famfsd.h"
 
-struct famfsd famfsd = {
-	.ns_lock = PTHREAD_RWLOCK_INITIALIZER,
-	.cu_mtx = PTHREAD_MUTEX_INITIALIZER,
-	.cu_cond = PTHREAD_COND_INITIALIZER,
-	.reserve_pct = FAMFS_LOG_RESERVE_PCT,
-};
+struct famfsd *famfsd_new(void)
+{
+	struct famfsd *fsd = calloc(1, sizeof(*fsd));
+
+	if (!fsd)
+		return NULL;
+	/* Each worker thread's read buffer is freed when libfuse ends the thread. */
+	if (pthread_key_create(&fsd->rbuf_key, free)) {
+		free(fsd);
+		return NULL;
+	}
+	pthread_rwlock_init(&fsd->ns_lock, NULL);
+	pthread_mutex_init(&fsd->cu_mtx, NULL);
+	pthread_cond_init(&fsd->cu_cond, NULL);
+	pthread_mutex_init(&fsd->mkdir_mtx, NULL);
+	fsd->reserve_pct = FAMFS_LOG_RESERVE_PCT;
+	fsd->timeout = 60.0;
+	return fsd;
+}
+
+void famfsd_free(struct famfsd *fsd)
+{
+	if (!fsd)
+		return;
+	pthread_key_delete(fsd->rbuf_key);
+	pthread_rwlock_destroy(&fsd->ns_lock);
+	pthread_mutex_destroy(&fsd->cu_mtx);
+	pthread_cond_destroy(&fsd->cu_cond);
+	pthread_mutex_destroy(&fsd->mkdir_mtx);
+	free(fsd->test_fmap_dir);
+	free(fsd);
+}
 
 /* True if we are root or hold CAP_SYS_RAWIO in the effective set. */
 static bool privileged(void)
@@ -67,13 +93,19 @@ int main(int argc, char **argv)
 	struct fuse_lowlevel_ops ops;
 	struct famfsd_cmdline cl;
 	struct fuse_loop_config *lc;
+	struct famfsd *fsd;
 	char pmsg[512];
 	struct stat st;
 	uint64_t t0;
 	int rc, ret = 1;
 
 	memset(&cl, 0, sizeof(cl));
-	rc = famfsd_cmdline_parse(&famfsd, argc, argv, &cl);
+	fsd = famfsd_new();
+	if (!fsd) {
+		fprintf(stderr, "famfsd: out of memory\n");
+		return 1;
+	}
+	rc = famfsd_cmdline_parse(fsd, argc, argv, &cl);
 	if (rc >= 0) {
 		ret = rc;
 		goto out_cmdline;
@@ -82,8 +114,8 @@ int main(int argc, char **argv)
 	famfsd_init_ops(&ops);
 	ops.init = op_init;
 	ops.destroy = op_destroy;
-	famfsd.se = famfsd_session_new(&famfsd, &cl, &ops, &ret);
-	if (!famfsd.se)
+	fsd->se = famfsd_session_new(fsd, &cl, &ops, &ret);
+	if (!fsd->se)
 		goto out_cmdline;
 	ret = 1;
 
@@ -99,76 +131,76 @@ int main(int argc, char **argv)
 
 	t0 = famfsd_now_ns();
 	famfs_errclear();
-	rc = famfs_fs_open(cl.dev, famfsd.readonly ? 0 : FAMFS_FS_WRITE, &famfsd.fs);
+	rc = famfs_fs_open(cl.dev, fsd->readonly ? 0 : FAMFS_FS_WRITE, &fsd->fs);
 	if (rc < 0) {
 		fprintf(stderr, "famfsd: %s: %s\n", cl.dev,
 			*famfs_errmsg() ? famfs_errmsg() : strerror(-rc));
 		goto out_session;
 	}
-	famfsd_set_mount_replay(famfsd_now_ns() - t0);
-	if (famfsd.fs->replay_err)
+	famfsd_set_mount_replay(fsd, famfsd_now_ns() - t0);
+	if (fsd->fs->replay_err)
 		fprintf(stderr, "famfsd: %s: log replay stopped at entry %llu (%s); "
-			"serving the valid prefix\n", cl.dev, (unsigned long long)famfsd.fs->next,
-			strerror(-famfsd.fs->replay_err));
+			"serving the valid prefix\n", cl.dev, (unsigned long long)fsd->fs->next,
+			strerror(-fsd->fs->replay_err));
 	if (famfs_dev_check_perms(cl.dev, pmsg, sizeof(pmsg)) == FAMFS_DEVPERM_WARN)
 		fprintf(stderr, "famfsd: warning: %s\n", pmsg);
-	famfsd.master = famfsd.fs->log->role == FAMFS_ROLE_MASTER;
-	if (famfsd.reserve_pct >= 0) {
-		famfsd.reserve = famfs_log_reserve(famfsd.fs->log->nslots,
-						   (unsigned int)famfsd.reserve_pct);
-	} else if (famfsd.reserve > famfsd.fs->log->nslots) {
+	fsd->master = fsd->fs->log->role == FAMFS_ROLE_MASTER;
+	if (fsd->reserve_pct >= 0) {
+		fsd->reserve = famfs_log_reserve(fsd->fs->log->nslots,
+						 (unsigned int)fsd->reserve_pct);
+	} else if (fsd->reserve > fsd->fs->log->nslots) {
 		ret = famfsd_usage_err("reserve=%llu is more than the %llu slots of the log",
-				       (unsigned long long)famfsd.reserve,
-				       (unsigned long long)famfsd.fs->log->nslots);
+				       (unsigned long long)fsd->reserve,
+				       (unsigned long long)fsd->fs->log->nslots);
 		goto out_fs;
 	}
-	if (getrandom(famfsd.mount_id, sizeof(famfsd.mount_id), 0) !=
-	    (ssize_t)sizeof(famfsd.mount_id)) {
+	if (getrandom(fsd->mount_id, sizeof(fsd->mount_id), 0) !=
+	    (ssize_t)sizeof(fsd->mount_id)) {
 		fprintf(stderr, "famfsd: cannot draw a mount id: %s\n", strerror(errno));
 		goto out_fs;
 	}
-	famfsd_dax_init(famfsd.fs->dev);
-	famfsd_seen_advance(famfsd.fs->next);
-	rc = famfsd_ident_init();
+	famfsd_dax_init(fsd, fsd->fs->dev);
+	famfsd_seen_advance(fsd, fsd->fs->next);
+	rc = famfsd_ident_init(fsd);
 	if (rc < 0) {
 		fprintf(stderr, "famfsd: %s: %s\n", cl.dev, rc == -ESTALE ?
 			"the superblock changed while it was being read; retry" : strerror(-rc));
 		goto out_fs;
 	}
-	if (famfsd.bpf && famfsd_bpf_load())
+	if (fsd->bpf && famfsd_bpf_load(fsd))
 		goto out_fs;
 
-	if (fuse_set_signal_handlers(famfsd.se)) {
+	if (fuse_set_signal_handlers(fsd->se)) {
 		fprintf(stderr, "famfsd: cannot set signal handlers\n");
 		goto out_fs;
 	}
-	if (fuse_session_mount(famfsd.se, cl.mnt)) {
+	if (fuse_session_mount(fsd->se, cl.mnt)) {
 		fprintf(stderr, "famfsd: cannot mount %s on %s\n", cl.dev, cl.mnt);
 		goto out_signals;
 	}
-	if (!realpath(cl.mnt, famfsd.mnt))
-		snprintf(famfsd.mnt, sizeof(famfsd.mnt), "%s", cl.mnt);
+	if (!realpath(cl.mnt, fsd->mnt))
+		snprintf(fsd->mnt, sizeof(fsd->mnt), "%s", cl.mnt);
 	/* Native mode needs a devdax char device: the kernel maps it itself. */
-	rc = famfsd_native_setup(famfsd.se, !famfsd.nonative && stat(cl.dev, &st) == 0 &&
+	rc = famfsd_native_setup(fsd, !fsd->nonative && stat(cl.dev, &st) == 0 &&
 				 S_ISCHR(st.st_mode));
 	if (rc) {
 		fprintf(stderr, "famfsd: cannot hook the FUSE session: %s\n", strerror(-rc));
 		goto out_unmount;
 	}
-	if (famfsd.bpf ? famfsd_bpf_pin(cl.mnt) : (famfsd_bpf_clear_stale(cl.mnt), 0))
+	if (fsd->bpf ? famfsd_bpf_pin(fsd, cl.mnt) : (famfsd_bpf_clear_stale(cl.mnt), 0))
 		goto out_unmount;
 	/* The parent returns once we are mounted and detached. */
 	if (fuse_daemonize(cl.co.foreground)) {
 		fprintf(stderr, "famfsd: cannot daemonize\n");
 		goto out_unmount;
 	}
-	if (famfsd_catchup_start()) {
+	if (famfsd_catchup_start(fsd)) {
 		fprintf(stderr, "famfsd: cannot start the catch-up thread\n");
 		goto out_unmount;
 	}
 
 	if (cl.co.singlethread) {
-		ret = fuse_session_loop(famfsd.se) ? 1 : 0;
+		ret = fuse_session_loop(fsd->se) ? 1 : 0;
 		goto out_catchup;
 	}
 	lc = fuse_loop_cfg_create();
@@ -177,22 +209,22 @@ int main(int argc, char **argv)
 	fuse_loop_cfg_set_clone_fd(lc, (unsigned int)cl.co.clone_fd);
 	fuse_loop_cfg_set_idle_threads(lc, cl.co.max_idle_threads);
 	fuse_loop_cfg_set_max_threads(lc, cl.co.max_threads);
-	ret = fuse_session_loop_mt(famfsd.se, lc) ? 1 : 0;
+	ret = fuse_session_loop_mt(fsd->se, lc) ? 1 : 0;
 	fuse_loop_cfg_destroy(lc);
 out_catchup:
-	famfsd_catchup_stop();
+	famfsd_catchup_stop(fsd);
 out_unmount:
-	fuse_session_unmount(famfsd.se);
-	famfsd_bpf_stop();
+	fuse_session_unmount(fsd->se);
+	famfsd_bpf_stop(fsd);
 out_signals:
-	fuse_remove_signal_handlers(famfsd.se);
+	fuse_remove_signal_handlers(fsd->se);
 out_fs:
-	famfsd_bpf_stop();
-	famfs_fs_close(famfsd.fs);
+	famfsd_bpf_stop(fsd);
+	famfs_fs_close(fsd->fs);
 out_session:
-	fuse_session_destroy(famfsd.se);
+	fuse_session_destroy(fsd->se);
 out_cmdline:
 	famfsd_cmdline_free(&cl);
-	free(famfsd.test_fmap_dir);
+	famfsd_free(fsd);
 	return ret;
 }

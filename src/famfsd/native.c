@@ -15,6 +15,8 @@
  * The same famfsd thus serves a kernel with the famfs module natively and a
  * stock kernel with the ioctls and the preload shim. libfuse calls the read
  * hook only when it does not splice: FUSE_CAP_SPLICE_READ must stay off.
+ * libfuse hands both hooks the session's userdata, famfsd's state; what
+ * INIT negotiated is kept there (struct famfsd_native).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -45,18 +47,14 @@
 #define INIT_OUT_FLAGS2		32
 #define INIT_OUT_SIZE		64
 
-static bool allow_native;
-static uint64_t offered;	/* INIT flags the kernel offered */
-static uint64_t init_unique;	/* the INIT request, until answered */
-static uint64_t mode;		/* FAMFS_FUSE_MODE_*, atomic */
-
-uint64_t famfsd_native_mode(void)
+uint64_t famfsd_native_mode(struct famfsd *fsd)
 {
-	return __atomic_load_n(&mode, __ATOMIC_ACQUIRE);
+	return __atomic_load_n(&fsd->native.mode, __ATOMIC_ACQUIRE);
 }
 
 /* Answer request @unique: error @err (positive) or @len bytes of @data. */
-static void reply(int fd, uint64_t unique, int err, const void *data, size_t len)
+static void reply(struct famfsd *fsd, int fd, uint64_t unique, int err, const void *data,
+		  size_t len)
 {
 	uint8_t hdr[FUSE_OUT_HDR];
 	struct iovec iov[2] = { { hdr, sizeof(hdr) }, { (void *)data, err ? 0 : len } };
@@ -65,7 +63,7 @@ static void reply(int fd, uint64_t unique, int err, const void *data, size_t len
 	famfs_put_le32(hdr + 4, (uint32_t)-err);
 	famfs_put_le64(hdr + 8, unique);
 	if (err == EIO || err == EHWPOISON)
-		famfsd_count_eio();
+		famfsd_count_eio(fsd);
 	/* ENOENT: the request was interrupted meanwhile; nothing to do. */
 	(void)!writev(fd, iov, err || !len ? 1 : 2);
 }
@@ -75,15 +73,16 @@ static void reply(int fd, uint64_t unique, int err, const void *data, size_t len
  * its GET_FMAP reply, whatever they are (check-vm feeds the kernel the
  * malformed maps of the fuzz corpus this way). *@len < 0: none there.
  */
-static int test_fmap(const struct famfs_node *n, uint8_t *buf, size_t bufsz, ssize_t *len)
+static int test_fmap(struct famfsd *fsd, const struct famfs_node *n, uint8_t *buf,
+		     size_t bufsz, ssize_t *len)
 {
 	char path[4200];
 	int fd;
 
 	*len = -1;
-	if (!famfsd.test_fmap_dir)
+	if (!fsd->test_fmap_dir)
 		return 0;
-	snprintf(path, sizeof(path), "%s/%s", famfsd.test_fmap_dir, n->name);
+	snprintf(path, sizeof(path), "%s/%s", fsd->test_fmap_dir, n->name);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return 0;
@@ -92,45 +91,47 @@ static int test_fmap(const struct famfs_node *n, uint8_t *buf, size_t bufsz, ssi
 	return *len < 0 ? -EIO : 0;
 }
 
-static void get_fmap(int fd, uint64_t unique, uint64_t ino)
+static void get_fmap(struct famfsd *fsd, int fd, uint64_t unique, uint64_t ino)
 {
 	/* room for an oversized test reply: the kernel must refuse it */
 	uint8_t buf[2 * FAMFS_FMAP_MSG_MAX];
 	struct famfs_node *n;
 	ssize_t len;
 
-	famfsd_count(FAMFS_OP_FUSE_GET_FMAP);
-	pthread_rwlock_rdlock(&famfsd.ns_lock);
-	n = famfsd_node(ino);
-	pthread_rwlock_unlock(&famfsd.ns_lock);
+	famfsd_count(fsd, FAMFS_OP_FUSE_GET_FMAP);
+	pthread_rwlock_rdlock(&fsd->ns_lock);
+	n = famfsd_node(fsd, ino);
+	pthread_rwlock_unlock(&fsd->ns_lock);
 	if (!n) {
-		reply(fd, unique, ENOENT, NULL, 0);
+		reply(fsd, fd, unique, ENOENT, NULL, 0);
 		return;
 	}
-	if (test_fmap(n, buf, sizeof(buf), &len) || len < 0)
-		len = famfsd_fmap_reply(n, buf);
+	if (test_fmap(fsd, n, buf, sizeof(buf), &len) || len < 0)
+		len = famfsd_fmap_reply(fsd, n, buf);
 	if (len < 0)
-		reply(fd, unique, (int)-len, NULL, 0);
+		reply(fsd, fd, unique, (int)-len, NULL, 0);
 	else
-		reply(fd, unique, 0, buf, (size_t)len);
+		reply(fsd, fd, unique, 0, buf, (size_t)len);
 }
 
 /* GET_DAXDEV: the index travels in nodeid; the reply is exactly 280 bytes. */
-static void get_daxdev(int fd, uint64_t unique, uint64_t idx)
+static void get_daxdev(struct famfsd *fsd, int fd, uint64_t unique, uint64_t idx)
 {
 	uint8_t out[FAMFS_DAXDEV_OUT_SIZE];
 
-	famfsd_count(FAMFS_OP_FUSE_GET_DAXDEV);
-	if (idx >= FAMFS_MAX_DAXDEVS || !famfsd.dax[idx].valid) {
-		reply(fd, unique, EINVAL, NULL, 0);
+	famfsd_count(fsd, FAMFS_OP_FUSE_GET_DAXDEV);
+	if (idx >= FAMFS_MAX_DAXDEVS || !fsd->dax[idx].valid) {
+		reply(fsd, fd, unique, EINVAL, NULL, 0);
 		return;
 	}
-	famfs_daxdev_out_encode((uint16_t)idx, famfsd.dax[idx].name, out);
-	reply(fd, unique, 0, out, sizeof(out));
+	famfs_daxdev_out_encode((uint16_t)idx, fsd->dax[idx].name, out);
+	reply(fsd, fd, unique, 0, out, sizeof(out));
 }
 
+/* libfuse's read hook; @userdata is the session's, our state. */
 static ssize_t hook_read(int fd, void *buf, size_t len, void *userdata)
 {
+	struct famfsd *fsd = userdata;
 	const uint8_t *p = buf;
 	ssize_t n;
 	uint32_t op;
@@ -141,11 +142,11 @@ static ssize_t hook_read(int fd, void *buf, size_t len, void *userdata)
 			return n;
 		op = famfs_get_le32(p + 4);
 		if (op == OP_GET_FMAP) {
-			get_fmap(fd, famfs_get_le64(p + 8), famfs_get_le64(p + 16));
+			get_fmap(fsd, fd, famfs_get_le64(p + 8), famfs_get_le64(p + 16));
 			continue;
 		}
 		if (op == OP_GET_DAXDEV) {
-			get_daxdev(fd, famfs_get_le64(p + 8), famfs_get_le64(p + 16));
+			get_daxdev(fsd, fd, famfs_get_le64(p + 8), famfs_get_le64(p + 16));
 			continue;
 		}
 		if (op == OP_INIT && n >= FUSE_IN_HDR + INIT_IN_FLAGS2 + 4) {
@@ -153,19 +154,20 @@ static ssize_t hook_read(int fd, void *buf, size_t len, void *userdata)
 
 			if (f & INIT_EXT)
 				f |= (uint64_t)famfs_get_le32(p + FUSE_IN_HDR + INIT_IN_FLAGS2) << 32;
-			offered = f;
-			__atomic_store_n(&init_unique, famfs_get_le64(p + 8), __ATOMIC_RELEASE);
+			fsd->native.offered = f;
+			__atomic_store_n(&fsd->native.init_unique, famfs_get_le64(p + 8),
+					 __ATOMIC_RELEASE);
 		}
 		return n;
 	}
 }
 
 /* ORs what famfsd accepts into the INIT reply; flattens it to do so. */
-static ssize_t init_reply(int fd, struct iovec *iov, int count)
+static ssize_t init_reply(struct famfsd_native *nat, int fd, struct iovec *iov, int count)
 {
 	uint8_t msg[FUSE_OUT_HDR + 256];
 	size_t len = 0;
-	uint64_t m = FAMFS_FUSE_MODE_INIT, f2;
+	uint64_t m = FAMFS_FUSE_MODE_INIT, f2, offered = nat->offered;
 	int i;
 
 	for (i = 0; i < count; i++) {
@@ -181,7 +183,7 @@ static ssize_t init_reply(int fd, struct iovec *iov, int count)
 		uint8_t *o = msg + FUSE_OUT_HDR;
 
 		f2 = 0;
-		if ((offered & DAX_FMAP) && allow_native) {
+		if ((offered & DAX_FMAP) && nat->allow) {
 			f2 |= DAX_FMAP >> 32;
 			m |= FAMFS_FUSE_MODE_NATIVE;
 		}
@@ -194,46 +196,48 @@ static ssize_t init_reply(int fd, struct iovec *iov, int count)
 		famfs_put_le32(o + INIT_OUT_FLAGS,
 			       famfs_get_le32(o + INIT_OUT_FLAGS) | (uint32_t)INIT_EXT);
 	}
-	__atomic_store_n(&mode, m, __ATOMIC_RELEASE);
+	__atomic_store_n(&nat->mode, m, __ATOMIC_RELEASE);
 	return write(fd, msg, len);
 }
 
+/* libfuse's writev hook; @userdata is the session's, our state. */
 static ssize_t hook_writev(int fd, struct iovec *iov, int count, void *userdata)
 {
-	uint64_t u = __atomic_load_n(&init_unique, __ATOMIC_ACQUIRE);
+	struct famfsd_native *nat = &((struct famfsd *)userdata)->native;
+	uint64_t u = __atomic_load_n(&nat->init_unique, __ATOMIC_ACQUIRE);
 
 	if (u && count > 0 && iov[0].iov_len >= FUSE_OUT_HDR &&
 	    famfs_get_le64((const uint8_t *)iov[0].iov_base + 8) == u) {
-		__atomic_store_n(&init_unique, 0, __ATOMIC_RELEASE);
-		return init_reply(fd, iov, count);
+		__atomic_store_n(&nat->init_unique, 0, __ATOMIC_RELEASE);
+		return init_reply(nat, fd, iov, count);
 	}
 	return writev(fd, iov, count);
 }
 
-int famfsd_native_setup(struct fuse_session *se, bool allow)
+int famfsd_native_setup(struct famfsd *fsd, bool allow)
 {
 	static const struct fuse_custom_io io = {
 		.read = hook_read,
 		.writev = hook_writev,
 	};
 
-	allow_native = allow;
-	return fuse_session_custom_io(se, &io, fuse_session_fd(se));
+	fsd->native.allow = allow;
+	return fuse_session_custom_io(fsd->se, &io, fuse_session_fd(fsd->se));
 }
 
 /*
  * The kernel's fusectl entry for our connection is named after the mount's
  * device number. AT_STATX_DONT_SYNC: no GETATTR to ourselves.
  */
-int famfsd_native_poison(unsigned int idx)
+int famfsd_native_poison(struct famfsd *fsd, unsigned int idx)
 {
 	struct statx stx;
 	char path[128], val[16];
 	int fd, rc = 0;
 
-	if (!(famfsd_native_mode() & FAMFS_FUSE_MODE_NATIVE))
+	if (!(famfsd_native_mode(fsd) & FAMFS_FUSE_MODE_NATIVE))
 		return 0;
-	if (statx(AT_FDCWD, famfsd.mnt, AT_STATX_DONT_SYNC, STATX_BASIC_STATS, &stx))
+	if (statx(AT_FDCWD, fsd->mnt, AT_STATX_DONT_SYNC, STATX_BASIC_STATS, &stx))
 		return -errno;
 	snprintf(path, sizeof(path), "/sys/fs/fuse/connections/%u/famfs_poison",
 		 (stx.stx_dev_major << 20) | stx.stx_dev_minor);

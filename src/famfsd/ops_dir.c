@@ -20,9 +20,9 @@
 #include "famfs/devmem.h"
 #include "famfsd.h"
 
-struct famfs_node *famfsd_node(fuse_ino_t ino)
+struct famfs_node *famfsd_node(struct famfsd *fsd, fuse_ino_t ino)
 {
-	return famfs_ns_by_ino(famfsd.fs->ns, ino);
+	return famfs_ns_by_ino(fsd->fs->ns, ino);
 }
 
 static uint64_t node_alloc_bytes(const struct famfs_node *n)
@@ -84,50 +84,53 @@ void famfsd_fill_attr(const struct famfs_node *n, struct stat *st)
 	st->st_atim = st->st_mtim;
 }
 
-static void fill_entry(const struct famfs_node *n, struct fuse_entry_param *e)
+static void fill_entry(struct famfsd *fsd, const struct famfs_node *n,
+		       struct fuse_entry_param *e)
 {
 	memset(e, 0, sizeof(*e));
 	e->ino = n->ino;
 	e->generation = 1;
-	e->attr_timeout = famfsd.timeout;
-	e->entry_timeout = famfsd.timeout;
+	e->attr_timeout = fsd->timeout;
+	e->entry_timeout = fsd->timeout;
 	famfsd_fill_attr(n, &e->attr);
 }
 
-static struct famfs_node *child_of(struct famfs_node *dir, const char *name)
+static struct famfs_node *child_of(struct famfsd *fsd, struct famfs_node *dir,
+				   const char *name)
 {
 	if (!strcmp(name, "."))
 		return dir;
 	if (!strcmp(name, ".."))
 		return dir->parent;
-	return famfs_ns_lookup(famfsd.fs->ns, dir, name);
+	return famfs_ns_lookup(fsd->fs->ns, dir, name);
 }
 
 void famfsd_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
+	struct famfsd *fsd = famfsd_req(req);
 	struct fuse_entry_param e;
 	struct famfs_node *dir, *n = NULL;
 	int err = 0;
 
-	famfsd_count(FAMFS_OP_LOOKUP);
-	famfsd_catchup_maybe();
-	if (famfsd_gone()) {
+	famfsd_count(fsd, FAMFS_OP_LOOKUP);
+	famfsd_catchup_maybe(fsd);
+	if (famfsd_gone(fsd)) {
 		famfsd_reply_err(req, EIO);
 		return;
 	}
-	pthread_rwlock_rdlock(&famfsd.ns_lock);
-	dir = famfsd_node(parent);
+	pthread_rwlock_rdlock(&fsd->ns_lock);
+	dir = famfsd_node(fsd, parent);
 	if (!dir)
 		err = ENOENT;
 	else if (!S_ISDIR(dir->mode))
 		err = ENOTDIR;
 	else if (strlen(name) > FAMFSD_NAMEMAX)
 		err = ENAMETOOLONG;
-	else if (!(n = child_of(dir, name)))
+	else if (!(n = child_of(fsd, dir, name)))
 		err = ENOENT;
 	if (!err)
-		fill_entry(n, &e);
-	pthread_rwlock_unlock(&famfsd.ns_lock);
+		fill_entry(fsd, n, &e);
+	pthread_rwlock_unlock(&fsd->ns_lock);
 	if (err)
 		fuse_reply_err(req, err);	/* ENOENT is not cached */
 	else
@@ -136,105 +139,126 @@ void famfsd_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 
 static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
 {
-	famfsd_count(FAMFS_OP_FORGET);
+	struct famfsd *fsd = famfsd_req(req);
+
+	famfsd_count(fsd, FAMFS_OP_FORGET);
 	fuse_reply_none(req);
 }
 
 static void op_forget_multi(fuse_req_t req, size_t count,
 			    struct fuse_forget_data *forgets)
 {
-	famfsd_count(FAMFS_OP_FORGET);
+	struct famfsd *fsd = famfsd_req(req);
+
+	famfsd_count(fsd, FAMFS_OP_FORGET);
 	fuse_reply_none(req);
 }
 
 static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
+	struct famfsd *fsd = famfsd_req(req);
 	struct famfs_node *n;
 	struct stat st;
 
-	famfsd_count(FAMFS_OP_GETATTR);
-	if (famfsd_gone() && ino != FAMFS_ROOT_INO) {
+	famfsd_count(fsd, FAMFS_OP_GETATTR);
+	if (famfsd_gone(fsd) && ino != FAMFS_ROOT_INO) {
 		famfsd_reply_err(req, EIO);
 		return;
 	}
-	pthread_rwlock_rdlock(&famfsd.ns_lock);
-	n = famfsd_node(ino);
+	pthread_rwlock_rdlock(&fsd->ns_lock);
+	n = famfsd_node(fsd, ino);
 	if (n)
 		famfsd_fill_attr(n, &st);
-	pthread_rwlock_unlock(&famfsd.ns_lock);
+	pthread_rwlock_unlock(&fsd->ns_lock);
 	if (!n)
 		fuse_reply_err(req, ENOENT);
 	else
-		fuse_reply_attr(req, &st, famfsd.timeout);
+		fuse_reply_attr(req, &st, fsd->timeout);
 }
 
 /* A refusal's errno: @err, or EIO once the file system is gone. */
-static int refusal(int err)
+static int refusal(struct famfsd *fsd, int err)
 {
-	return famfsd_gone() ? EIO : err;
+	return famfsd_gone(fsd) ? EIO : err;
 }
 
 /* truncate, chmod, chown, utimes: sizes and attributes are fixed by the log. */
 static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 		       struct fuse_file_info *fi)
 {
-	famfsd_count(FAMFS_OP_SETATTR);
-	famfsd_reply_err(req, refusal(famfsd.readonly ? EROFS : EPERM));
+	struct famfsd *fsd = famfsd_req(req);
+
+	famfsd_count(fsd, FAMFS_OP_SETATTR);
+	famfsd_reply_err(req, refusal(fsd, fsd->readonly ? EROFS : EPERM));
 }
 
 /* Errno for making a file through the mount: files come from famfs creat/cp. */
-static int create_errno(void)
+static int create_errno(struct famfsd *fsd)
 {
-	if (famfsd.readonly)
-		return refusal(EROFS);
-	return refusal(famfsd.master ? EOPNOTSUPP : EPERM);
+	if (fsd->readonly)
+		return refusal(fsd, EROFS);
+	return refusal(fsd, fsd->master ? EOPNOTSUPP : EPERM);
 }
 
 static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 		      struct fuse_file_info *fi)
 {
-	famfsd_count(FAMFS_OP_CREATE);
-	famfsd_reply_err(req, create_errno());
+	struct famfsd *fsd = famfsd_req(req);
+
+	famfsd_count(fsd, FAMFS_OP_CREATE);
+	famfsd_reply_err(req, create_errno(fsd));
 }
 
 static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 		     dev_t rdev)
 {
-	famfsd_count(FAMFS_OP_MKNOD);
-	famfsd_reply_err(req, create_errno());
+	struct famfsd *fsd = famfsd_req(req);
+
+	famfsd_count(fsd, FAMFS_OP_MKNOD);
+	famfsd_reply_err(req, create_errno(fsd));
 }
 
 static void op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent,
 		       const char *name)
 {
-	famfsd_count(FAMFS_OP_SYMLINK);
-	famfsd_reply_err(req, create_errno());
+	struct famfsd *fsd = famfsd_req(req);
+
+	famfsd_count(fsd, FAMFS_OP_SYMLINK);
+	famfsd_reply_err(req, create_errno(fsd));
 }
 
 static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 		    const char *newname)
 {
-	famfsd_count(FAMFS_OP_LINK);
-	famfsd_reply_err(req, create_errno());
+	struct famfsd *fsd = famfsd_req(req);
+
+	famfsd_count(fsd, FAMFS_OP_LINK);
+	famfsd_reply_err(req, create_errno(fsd));
 }
 
 static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	famfsd_count(FAMFS_OP_UNLINK);
-	famfsd_reply_err(req, refusal(famfsd.readonly ? EROFS : EOPNOTSUPP));
+	struct famfsd *fsd = famfsd_req(req);
+
+	famfsd_count(fsd, FAMFS_OP_UNLINK);
+	famfsd_reply_err(req, refusal(fsd, fsd->readonly ? EROFS : EOPNOTSUPP));
 }
 
 static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	famfsd_count(FAMFS_OP_RMDIR);
-	famfsd_reply_err(req, refusal(famfsd.readonly ? EROFS : EOPNOTSUPP));
+	struct famfsd *fsd = famfsd_req(req);
+
+	famfsd_count(fsd, FAMFS_OP_RMDIR);
+	famfsd_reply_err(req, refusal(fsd, fsd->readonly ? EROFS : EOPNOTSUPP));
 }
 
 static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 		      fuse_ino_t newparent, const char *newname, unsigned int flags)
 {
-	famfsd_count(FAMFS_OP_RENAME);
-	famfsd_reply_err(req, refusal(famfsd.readonly ? EROFS : EOPNOTSUPP));
+	struct famfsd *fsd = famfsd_req(req);
+
+	famfsd_count(fsd, FAMFS_OP_RENAME);
+	famfsd_reply_err(req, refusal(fsd, fsd->readonly ? EROFS : EOPNOTSUPP));
 }
 
 struct mkdir_ctx {
@@ -249,8 +273,8 @@ struct mkdir_ctx {
  * directory's group and the setgid bit. The kernel has applied the umask
  * and kept only the permission and sticky bits of @mode.
  */
-static void mkdir_owner(const struct fuse_ctx *ctx, const struct famfs_node *dir,
-			mode_t mode, struct mkdir_ctx *mc)
+static void mkdir_owner(struct famfsd *fsd, const struct fuse_ctx *ctx,
+			const struct famfs_node *dir, mode_t mode, struct mkdir_ctx *mc)
 {
 	mc->uid = ctx->uid;
 	mc->gid = ctx->gid;
@@ -260,11 +284,8 @@ static void mkdir_owner(const struct fuse_ctx *ctx, const struct famfs_node *dir
 		mc->mode |= S_ISGID;
 	}
 	/* Every entry is a log slot for ever: leave root its reserve. */
-	mc->keep = ctx->uid == 0 ? 0 : famfsd.reserve;
+	mc->keep = ctx->uid == 0 ? 0 : fsd->reserve;
 }
-
-/* Keeps our own mkdirs apart: a flock is per open file, so it does not. */
-static pthread_mutex_t mkdir_mtx = PTHREAD_MUTEX_INITIALIZER;
 
 /*
  * Take the host-wide log lock for a mkdir without holding ns_lock: another
@@ -276,15 +297,16 @@ static pthread_mutex_t mkdir_mtx = PTHREAD_MUTEX_INITIALIZER;
  */
 static int mkdir_lock(fuse_req_t req)
 {
+	struct famfsd *fsd = famfsd_req(req);
 	struct timespec ts = { 0, 100000 };
 	bool have_mtx = false;
 	int rc;
 
 	for (;;) {
 		if (!have_mtx)
-			have_mtx = !pthread_mutex_trylock(&mkdir_mtx);
+			have_mtx = !pthread_mutex_trylock(&fsd->mkdir_mtx);
 		if (have_mtx) {
-			rc = famfs_log_trylock(famfsd.fs->log);
+			rc = famfs_log_trylock(fsd->fs->log);
 			if (!rc)
 				return 0;
 			if (rc != -EWOULDBLOCK)
@@ -294,7 +316,7 @@ static int mkdir_lock(fuse_req_t req)
 			rc = -EINTR;
 			break;
 		}
-		if (famfsd_gone()) {
+		if (famfsd_gone(fsd)) {
 			rc = -EIO;
 			break;
 		}
@@ -303,14 +325,14 @@ static int mkdir_lock(fuse_req_t req)
 			ts.tv_nsec *= 2;
 	}
 	if (have_mtx)
-		pthread_mutex_unlock(&mkdir_mtx);
+		pthread_mutex_unlock(&fsd->mkdir_mtx);
 	return rc;
 }
 
-static void mkdir_unlock(void)
+static void mkdir_unlock(struct famfsd *fsd)
 {
-	famfs_log_unlock(famfsd.fs->log);
-	pthread_mutex_unlock(&mkdir_mtx);
+	famfs_log_unlock(fsd->fs->log);
+	pthread_mutex_unlock(&fsd->mkdir_mtx);
 }
 
 /*
@@ -322,6 +344,7 @@ static void mkdir_unlock(void)
  */
 static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 {
+	struct famfsd *fsd = famfsd_req(req);
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 	char path[FAMFS_OMF_PATH_MAX + 1];
 	struct mkdir_ctx mc;
@@ -331,21 +354,21 @@ static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 	size_t plen;
 	int err = 0, rc;
 
-	famfsd_count(FAMFS_OP_MKDIR);
-	if (famfsd_gone()) {
+	famfsd_count(fsd, FAMFS_OP_MKDIR);
+	if (famfsd_gone(fsd)) {
 		famfsd_reply_err(req, EIO);
 		return;
 	}
-	if (famfsd.readonly || !famfsd.master) {
-		fuse_reply_err(req, famfsd.readonly ? EROFS : EPERM);
+	if (fsd->readonly || !fsd->master) {
+		fuse_reply_err(req, fsd->readonly ? EROFS : EPERM);
 		return;
 	}
-	if (ctx->uid != 0 && !famfsd.user_mkdir) {
+	if (ctx->uid != 0 && !fsd->user_mkdir) {
 		fuse_reply_err(req, EPERM);
 		return;
 	}
-	if (famfsd_dax_errno(0)) {
-		famfsd_reply_err(req, -famfsd_dax_errno(0));
+	if (famfsd_dax_errno(fsd, 0)) {
+		famfsd_reply_err(req, -famfsd_dax_errno(fsd, 0));
 		return;
 	}
 	rc = mkdir_lock(req);
@@ -353,8 +376,8 @@ static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 		famfsd_reply_err(req, -rc);
 		return;
 	}
-	pthread_rwlock_wrlock(&famfsd.ns_lock);
-	dir = famfsd_node(parent);
+	pthread_rwlock_wrlock(&fsd->ns_lock);
+	dir = famfsd_node(fsd, parent);
 	if (!dir) {
 		err = ENOENT;
 		goto out;
@@ -370,34 +393,34 @@ static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 		goto out;
 	}
 	/* Never append to a log that is not the one we mounted. */
-	rc = famfsd_ident_check();
+	rc = famfsd_ident_check(fsd);
 	if (rc < 0) {
 		err = -rc;
 		goto out;
 	}
 	mc = (struct mkdir_ctx){ .path = path };
-	mkdir_owner(ctx, dir, mode, &mc);
+	mkdir_owner(fsd, ctx, dir, mode, &mc);
 	/*
 	 * Not inside a SIGBUS guard: it takes the log lock and allocates. Its
 	 * device copies are guarded one by one, so a fault fails the append
 	 * and famfs_fs_mkdir_keep still drops what it took.
 	 */
 	faults = famfs_sigbus_caught_here();
-	rc = famfs_fs_mkdir_keep(famfsd.fs, mc.path, mc.mode, mc.uid, mc.gid, mc.keep);
-	rc = famfsd_dev_check(0, faults, rc);
+	rc = famfs_fs_mkdir_keep(fsd->fs, mc.path, mc.mode, mc.uid, mc.gid, mc.keep);
+	rc = famfsd_dev_check(fsd, 0, faults, rc);
 	if (rc < 0) {
 		err = -rc;
 		goto out;
 	}
-	famfsd_seen_advance(famfsd.fs->next);
-	n = famfs_ns_lookup(famfsd.fs->ns, dir, name);
+	famfsd_seen_advance(fsd, fsd->fs->next);
+	n = famfs_ns_lookup(fsd->fs->ns, dir, name);
 	if (!n)
 		err = EIO;
 	else
-		fill_entry(n, &e);
+		fill_entry(fsd, n, &e);
 out:
-	pthread_rwlock_unlock(&famfsd.ns_lock);
-	mkdir_unlock();
+	pthread_rwlock_unlock(&fsd->ns_lock);
+	mkdir_unlock(fsd);
 	if (err)
 		famfsd_reply_err(req, err);
 	else
@@ -411,17 +434,18 @@ struct dirh {
 
 static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
+	struct famfsd *fsd = famfsd_req(req);
 	struct dirh *h;
 	struct famfs_node *n;
 
-	famfsd_count(FAMFS_OP_OPENDIR);
-	if (famfsd_gone() && ino != FAMFS_ROOT_INO) {
+	famfsd_count(fsd, FAMFS_OP_OPENDIR);
+	if (famfsd_gone(fsd) && ino != FAMFS_ROOT_INO) {
 		famfsd_reply_err(req, EIO);
 		return;
 	}
-	pthread_rwlock_rdlock(&famfsd.ns_lock);
-	n = famfsd_node(ino);
-	pthread_rwlock_unlock(&famfsd.ns_lock);
+	pthread_rwlock_rdlock(&fsd->ns_lock);
+	n = famfsd_node(fsd, ino);
+	pthread_rwlock_unlock(&fsd->ns_lock);
 	if (!n) {
 		fuse_reply_err(req, ENOENT);
 		return;
@@ -441,7 +465,9 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 
 static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	famfsd_count(FAMFS_OP_RELEASEDIR);
+	struct famfsd *fsd = famfsd_req(req);
+
+	famfsd_count(fsd, FAMFS_OP_RELEASEDIR);
 	free((void *)(uintptr_t)fi->fh);
 	fuse_reply_err(req, 0);
 }
@@ -455,6 +481,7 @@ static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		       struct fuse_file_info *fi, bool plus)
 {
+	struct famfsd *fsd = famfsd_req(req);
 	struct dirh *h = (struct dirh *)(uintptr_t)fi->fh;
 	struct famfs_node *dir, *c;
 	struct fuse_entry_param e;
@@ -462,10 +489,10 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	size_t used = 0, len;
 	off_t pos;
 
-	famfsd_count(plus ? FAMFS_OP_READDIRPLUS : FAMFS_OP_READDIR);
+	famfsd_count(fsd, plus ? FAMFS_OP_READDIRPLUS : FAMFS_OP_READDIR);
 	if (off == 0)
-		famfsd_catchup_maybe();
-	if (famfsd_gone()) {
+		famfsd_catchup_maybe(fsd);
+	if (famfsd_gone(fsd)) {
 		famfsd_reply_err(req, EIO);
 		return;
 	}
@@ -474,10 +501,10 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	pthread_rwlock_rdlock(&famfsd.ns_lock);
-	dir = famfsd_node(ino);
+	pthread_rwlock_rdlock(&fsd->ns_lock);
+	dir = famfsd_node(fsd, ino);
 	if (!dir) {
-		pthread_rwlock_unlock(&famfsd.ns_lock);
+		pthread_rwlock_unlock(&fsd->ns_lock);
 		free(buf);
 		fuse_reply_err(req, ENOENT);
 		return;
@@ -485,7 +512,7 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	for (pos = off; pos < 2; pos++) {
 		c = pos == 0 ? dir : dir->parent;
 		if (plus) {
-			fill_entry(c, &e);
+			fill_entry(fsd, c, &e);
 			len = fuse_add_direntry_plus(req, buf + used, size - used,
 						     pos ? ".." : ".", &e, pos + 1);
 		} else {
@@ -508,7 +535,7 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	}
 	for (; c; c = c->next_sibling, pos++) {
 		if (plus) {
-			fill_entry(c, &e);
+			fill_entry(fsd, c, &e);
 			len = fuse_add_direntry_plus(req, buf + used, size - used, c->name,
 						     &e, pos + 1);
 		} else {
@@ -526,7 +553,7 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		h->pos = pos;
 	}
 full:
-	pthread_rwlock_unlock(&famfsd.ns_lock);
+	pthread_rwlock_unlock(&fsd->ns_lock);
 	fuse_reply_buf(req, buf, used);
 	free(buf);
 }
@@ -552,23 +579,24 @@ static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t of
  */
 static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 {
-	struct famfs_fs *fs = famfsd.fs;
+	struct famfsd *fsd = famfsd_req(req);
+	struct famfs_fs *fs = fsd->fs;
 	struct statvfs sv;
 	uint64_t freeb, nslots = fs->log->nslots, keep;
 
-	keep = fuse_req_ctx(req)->uid == 0 ? 0 : famfsd.reserve;
+	keep = fuse_req_ctx(req)->uid == 0 ? 0 : fsd->reserve;
 
-	famfsd_count(FAMFS_OP_STATFS);
-	if (famfsd_gone()) {
+	famfsd_count(fsd, FAMFS_OP_STATFS);
+	if (famfsd_gone(fsd)) {
 		famfsd_reply_err(req, EIO);
 		return;
 	}
 	memset(&sv, 0, sizeof(sv));
-	pthread_rwlock_rdlock(&famfsd.ns_lock);
+	pthread_rwlock_rdlock(&fsd->ns_lock);
 	freeb = famfs_alloc_free_bytes(&fs->alloc);
 	sv.f_files = nslots;
 	sv.f_ffree = fs->next + keep < nslots ? nslots - fs->next - keep : 0;
-	pthread_rwlock_unlock(&famfsd.ns_lock);
+	pthread_rwlock_unlock(&fsd->ns_lock);
 	sv.f_bsize = 4096;
 	sv.f_frsize = 4096;
 	sv.f_blocks = fs->dev->size / 4096;
@@ -588,30 +616,31 @@ static const char *const xattr_names[] = { "user.famfs.role", "user.famfs.dev",
 
 static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 {
+	struct famfsd *fsd = famfsd_req(req);
 	char val[4096];
 	size_t len;
 	bool found;
 
-	famfsd_count(FAMFS_OP_GETXATTR);
-	if (famfsd_gone()) {
+	famfsd_count(fsd, FAMFS_OP_GETXATTR);
+	if (famfsd_gone(fsd)) {
 		famfsd_reply_err(req, EIO);
 		return;
 	}
-	pthread_rwlock_rdlock(&famfsd.ns_lock);
-	found = famfsd_node(ino) != NULL;
-	pthread_rwlock_unlock(&famfsd.ns_lock);
+	pthread_rwlock_rdlock(&fsd->ns_lock);
+	found = famfsd_node(fsd, ino) != NULL;
+	pthread_rwlock_unlock(&fsd->ns_lock);
 	if (!found) {
 		fuse_reply_err(req, ENOENT);
 		return;
 	}
 	if (!strcmp(name, xattr_names[0]))
-		snprintf(val, sizeof(val), "%s", famfsd.master ? "master" : "client");
+		snprintf(val, sizeof(val), "%s", fsd->master ? "master" : "client");
 	else if (!strcmp(name, xattr_names[1]))
-		snprintf(val, sizeof(val), "%s", famfsd.fs->dev->path);
+		snprintf(val, sizeof(val), "%s", fsd->fs->dev->path);
 	else if (!strcmp(name, xattr_names[2]))
-		snprintf(val, sizeof(val), "%llu", (unsigned long long)famfsd.reserve);
-	else if (!strcmp(name, "user.famfs.bpf") && famfsd.bpf_dir[0])
-		snprintf(val, sizeof(val), "%s", famfsd.bpf_dir);	/* -o bpf pins */
+		snprintf(val, sizeof(val), "%llu", (unsigned long long)fsd->reserve);
+	else if (!strcmp(name, "user.famfs.bpf") && fsd->bpf_dir[0])
+		snprintf(val, sizeof(val), "%s", fsd->bpf_dir);	/* -o bpf pins */
 	else {
 		fuse_reply_err(req, ENODATA);
 		return;
@@ -627,11 +656,12 @@ static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t
 
 static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 {
+	struct famfsd *fsd = famfsd_req(req);
 	char buf[128];
 	size_t len = 0, i;
 
-	famfsd_count(FAMFS_OP_LISTXATTR);
-	if (famfsd_gone()) {
+	famfsd_count(fsd, FAMFS_OP_LISTXATTR);
+	if (famfsd_gone(fsd)) {
 		famfsd_reply_err(req, EIO);
 		return;
 	}
@@ -650,14 +680,18 @@ static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 			const char *value, size_t size, int flags)
 {
-	famfsd_count(FAMFS_OP_SETXATTR);
-	famfsd_reply_err(req, refusal(famfsd.readonly ? EROFS : EOPNOTSUPP));
+	struct famfsd *fsd = famfsd_req(req);
+
+	famfsd_count(fsd, FAMFS_OP_SETXATTR);
+	famfsd_reply_err(req, refusal(fsd, fsd->readonly ? EROFS : EOPNOTSUPP));
 }
 
 static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 {
-	famfsd_count(FAMFS_OP_REMOVEXATTR);
-	famfsd_reply_err(req, refusal(famfsd.readonly ? EROFS : EOPNOTSUPP));
+	struct famfsd *fsd = famfsd_req(req);
+
+	famfsd_count(fsd, FAMFS_OP_REMOVEXATTR);
+	famfsd_reply_err(req, refusal(fsd, fsd->readonly ? EROFS : EOPNOTSUPP));
 }
 
 void famfsd_init_ops(struct fuse_lowlevel_ops *ops)

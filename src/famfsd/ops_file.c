@@ -29,55 +29,62 @@
 
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
+	struct famfsd *fsd = famfsd_req(req);
 	struct famfs_node *n;
 	int err = 0;
 
-	famfsd_count(FAMFS_OP_OPEN);
-	if (famfsd_gone()) {
+	famfsd_count(fsd, FAMFS_OP_OPEN);
+	if (famfsd_gone(fsd)) {
 		famfsd_reply_err(req, EIO);
 		return;
 	}
-	pthread_rwlock_rdlock(&famfsd.ns_lock);
-	n = famfsd_node(ino);
+	pthread_rwlock_rdlock(&fsd->ns_lock);
+	n = famfsd_node(fsd, ino);
 	if (!n)
 		err = ENOENT;
 	else if (S_ISDIR(n->mode))
 		err = EISDIR;
 	else
-		err = -famfsd_node_health(n);
-	pthread_rwlock_unlock(&famfsd.ns_lock);
-	if (!err && (fi->flags & O_ACCMODE) != O_RDONLY && famfsd.readonly)
+		err = -famfsd_node_health(fsd, n);
+	pthread_rwlock_unlock(&fsd->ns_lock);
+	if (!err && (fi->flags & O_ACCMODE) != O_RDONLY && fsd->readonly)
 		err = EROFS;
 	if (!err && (fi->flags & O_TRUNC))
-		err = famfsd.readonly ? EROFS : EPERM;
+		err = fsd->readonly ? EROFS : EPERM;
 	if (err) {
 		famfsd_reply_err(req, err);
 		return;
 	}
 	fi->fh = (uintptr_t)n;
-	famfsd_bpf_open(n);
-	fi->direct_io = !(famfsd.cache_page && (fi->flags & O_ACCMODE) == O_RDONLY);
+	famfsd_bpf_open(fsd, n);
+	fi->direct_io = !(fsd->cache_page && (fi->flags & O_ACCMODE) == O_RDONLY);
 	fi->keep_cache = 0;
 	fuse_reply_open(req, fi);
 }
 
 static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	famfsd_count(FAMFS_OP_RELEASE);
+	struct famfsd *fsd = famfsd_req(req);
+
+	famfsd_count(fsd, FAMFS_OP_RELEASE);
 	fuse_reply_err(req, 0);
 }
 
 static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	famfsd_count(FAMFS_OP_FLUSH);
+	struct famfsd *fsd = famfsd_req(req);
+
+	famfsd_count(fsd, FAMFS_OP_FLUSH);
 	fuse_reply_err(req, 0);
 }
 
 static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset,
 			 off_t length, struct fuse_file_info *fi)
 {
-	famfsd_count(FAMFS_OP_FALLOCATE);
-	famfsd_reply_err(req, famfsd_gone() ? EIO : famfsd.readonly ? EROFS : EOPNOTSUPP);
+	struct famfsd *fsd = famfsd_req(req);
+
+	famfsd_count(fsd, FAMFS_OP_FALLOCATE);
+	famfsd_reply_err(req, famfsd_gone(fsd) ? EIO : fsd->readonly ? EROFS : EOPNOTSUPP);
 }
 
 /*
@@ -107,16 +114,16 @@ static unsigned int node_dev(const struct famfs_node *n)
  * outside the SIGBUS guard (famfs_fs_addr allocates); only the copy itself,
  * with its flush or invalidate, runs guarded (famfs_sigbus_write/read/flush).
  */
-static int xfer(struct xfer *x)
+static int xfer(struct famfsd *fsd, struct xfer *x)
 {
 	unsigned long faults = famfs_sigbus_caught_here();
 	uint64_t done = 0, run;
 	uint8_t *p;
-	int rc = famfsd_node_health(x->n);
+	int rc = famfsd_node_health(fsd, x->n);
 
 	while (!rc && done < x->len) {
 		run = 0;
-		p = famfs_fs_addr(famfsd.fs, x->n, x->off + done, &run);
+		p = famfs_fs_addr(fsd->fs, x->n, x->off + done, &run);
 		if (!p || !run)
 			return -EIO;
 		if (run > x->len - done)
@@ -136,24 +143,25 @@ static int xfer(struct xfer *x)
 		}
 		done += run;
 	}
-	return famfsd_dev_check(node_dev(x->n), faults, rc);
+	return famfsd_dev_check(fsd, node_dev(x->n), faults, rc);
 }
 
 /* FSYNC: write back the cache lines of the whole file (see the top comment). */
 static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 		     struct fuse_file_info *fi)
 {
+	struct famfsd *fsd = famfsd_req(req);
 	const struct famfs_node *n = (const struct famfs_node *)(uintptr_t)fi->fh;
 	struct xfer x = { .n = n, .off = 0, .len = n->size, .sync = true };
 	int rc = 0;
 
-	famfsd_count(FAMFS_OP_FSYNC);
-	if (famfsd_gone()) {
+	famfsd_count(fsd, FAMFS_OP_FSYNC);
+	if (famfsd_gone(fsd)) {
 		famfsd_reply_err(req, EIO);
 		return;
 	}
 	if (x.len)
-		rc = xfer(&x);
+		rc = xfer(fsd, &x);
 	if (rc)
 		famfsd_reply_err(req, -rc);
 	else
@@ -162,53 +170,45 @@ static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 
 /*
  * Each worker thread keeps one read buffer, grown to the largest read it
- * served; a thread-specific key frees it when libfuse retires the thread.
+ * served; the thread-specific key fsd->rbuf_key (made by famfsd_new) frees
+ * it when libfuse retires the thread.
  */
 struct rbuf {
 	size_t len;
 	uint8_t data[];
 };
 
-static pthread_key_t rbuf_key;
-static pthread_once_t rbuf_once = PTHREAD_ONCE_INIT;
-
-static void rbuf_key_init(void)
+static uint8_t *rbuf_get(struct famfsd *fsd, size_t len)
 {
-	pthread_key_create(&rbuf_key, free);
-}
+	struct rbuf *b = pthread_getspecific(fsd->rbuf_key);
 
-static uint8_t *rbuf_get(size_t len)
-{
-	struct rbuf *b;
-
-	pthread_once(&rbuf_once, rbuf_key_init);
-	b = pthread_getspecific(rbuf_key);
 	if (b && b->len >= len)
 		return b->data;
 	free(b);
-	pthread_setspecific(rbuf_key, NULL);
+	pthread_setspecific(fsd->rbuf_key, NULL);
 	b = malloc(sizeof(*b) + len);
 	if (!b)
 		return NULL;
 	b->len = len;
-	pthread_setspecific(rbuf_key, b);
+	pthread_setspecific(fsd->rbuf_key, b);
 	return b->data;
 }
 
 static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
+	struct famfsd *fsd = famfsd_req(req);
 	const struct famfs_node *n = (const struct famfs_node *)(uintptr_t)fi->fh;
 	struct xfer x = { .n = n };
 	int rc;
 
-	famfsd_count(FAMFS_OP_READ);
-	if (famfsd_gone()) {
+	famfsd_count(fsd, FAMFS_OP_READ);
+	if (famfsd_gone(fsd)) {
 		famfsd_reply_err(req, EIO);
 		return;
 	}
 	if (off < 0 || (uint64_t)off >= n->size || !size) {
-		rc = famfsd_node_health(n);
+		rc = famfsd_node_health(fsd, n);
 		if (rc)
 			famfsd_reply_err(req, -rc);
 		else
@@ -217,17 +217,17 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	}
 	x.off = (uint64_t)off;
 	x.len = n->size - x.off < size ? n->size - x.off : size;
-	x.buf = rbuf_get(x.len);
+	x.buf = rbuf_get(fsd, x.len);
 	if (!x.buf) {
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	rc = xfer(&x);
+	rc = xfer(fsd, &x);
 	if (rc) {
 		famfsd_reply_err(req, -rc);
 		return;
 	}
-	famfsd_count_bytes(x.len, 0);
+	famfsd_count_bytes(fsd, x.len, 0);
 	fuse_reply_buf(req, (const char *)x.buf, x.len);
 }
 
@@ -250,20 +250,21 @@ void famfsd_node_touch(struct famfs_node *n)
 static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 		     off_t off, struct fuse_file_info *fi)
 {
+	struct famfsd *fsd = famfsd_req(req);
 	const struct famfs_node *n = (const struct famfs_node *)(uintptr_t)fi->fh;
 	struct xfer x = { .n = n, .buf = (uint8_t *)buf, .write = true };
 	int rc;
 
-	famfsd_count(FAMFS_OP_WRITE);
-	if (famfsd_gone()) {
+	famfsd_count(fsd, FAMFS_OP_WRITE);
+	if (famfsd_gone(fsd)) {
 		famfsd_reply_err(req, EIO);
 		return;
 	}
-	if (famfsd.readonly) {
+	if (fsd->readonly) {
 		fuse_reply_err(req, EROFS);
 		return;
 	}
-	rc = famfsd_node_health(n);
+	rc = famfsd_node_health(fsd, n);
 	if (rc) {
 		famfsd_reply_err(req, -rc);
 		return;
@@ -274,12 +275,12 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 	}
 	x.off = (uint64_t)off;
 	x.len = n->size - x.off < size ? n->size - x.off : size;
-	rc = xfer(&x);
+	rc = xfer(fsd, &x);
 	if (rc) {
 		famfsd_reply_err(req, -rc);
 		return;
 	}
-	famfsd_count_bytes(0, x.len);
+	famfsd_count_bytes(fsd, 0, x.len);
 	if (x.len)
 		famfsd_node_touch((struct famfs_node *)n);
 	fuse_reply_write(req, x.len);
@@ -290,18 +291,18 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
  * its length, or a negative errno. The ioctl and the native opcode both
  * answer with this.
  */
-ssize_t famfsd_fmap_reply(const struct famfs_node *n, uint8_t *buf)
+ssize_t famfsd_fmap_reply(struct famfsd *fsd, const struct famfs_node *n, uint8_t *buf)
 {
 	struct famfs_omf_file of;
 	struct famfs_fmap *fm;
 	ssize_t len;
 	int rc;
 
-	if (famfsd_gone())
+	if (famfsd_gone(fsd))
 		return -EIO;
 	if (!S_ISREG(n->mode))
 		return -EISDIR;
-	rc = famfsd_node_health(n);
+	rc = famfsd_node_health(fsd, n);
 	if (rc)
 		return rc;
 	fm = malloc(sizeof(*fm));
@@ -324,11 +325,12 @@ ssize_t famfsd_fmap_reply(const struct famfs_node *n, uint8_t *buf)
 /* GET_FMAP: the V10 reply for file @n, exactly as the kernel would get it. */
 static void ioc_get_fmap(fuse_req_t req, const struct famfs_node *n, size_t out_bufsz)
 {
+	struct famfsd *fsd = famfsd_req(req);
 	uint8_t buf[FAMFS_FMAP_MSG_MAX];
 	ssize_t len;
 
-	famfsd_count(FAMFS_OP_GET_FMAP);
-	len = famfsd_fmap_reply(n, buf);
+	famfsd_count(fsd, FAMFS_OP_GET_FMAP);
+	len = famfsd_fmap_reply(fsd, n, buf);
 	if (len < 0) {
 		famfsd_reply_err(req, (int)-len);
 		return;
@@ -344,21 +346,22 @@ static void ioc_get_fmap(fuse_req_t req, const struct famfs_node *n, size_t out_
 static void ioc_get_daxdev(fuse_req_t req, const void *in_buf, size_t in_bufsz,
 			   size_t out_bufsz)
 {
+	struct famfsd *fsd = famfsd_req(req);
 	uint8_t out[FAMFS_DAXDEV_OUT_SIZE];
 	const uint8_t *in = in_buf;
 	unsigned int idx;
 
-	famfsd_count(FAMFS_OP_GET_DAXDEV);
+	famfsd_count(fsd, FAMFS_OP_GET_DAXDEV);
 	if (in_bufsz < 2 || out_bufsz < FAMFS_DAXDEV_OUT_SIZE) {
 		fuse_reply_err(req, EINVAL);
 		return;
 	}
 	idx = (unsigned int)in[0] | (unsigned int)in[1] << 8;
-	if (idx >= FAMFS_MAX_DAXDEVS || !famfsd.dax[idx].valid) {
+	if (idx >= FAMFS_MAX_DAXDEVS || !fsd->dax[idx].valid) {
 		fuse_reply_err(req, EINVAL);
 		return;
 	}
-	famfs_daxdev_out_encode((uint16_t)idx, famfsd.dax[idx].name, out);
+	famfs_daxdev_out_encode((uint16_t)idx, fsd->dax[idx].name, out);
 	fuse_reply_ioctl(req, 0, out, sizeof(out));
 }
 
@@ -366,22 +369,23 @@ void famfsd_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,
 		  struct fuse_file_info *fi, unsigned int flags, const void *in_buf,
 		  size_t in_bufsz, size_t out_bufsz)
 {
+	struct famfsd *fsd = famfsd_req(req);
 	struct famfs_node *n;
 
-	famfsd_count(FAMFS_OP_IOCTL);
+	famfsd_count(fsd, FAMFS_OP_IOCTL);
 	if (flags & FUSE_IOCTL_COMPAT) {
 		fuse_reply_err(req, ENOTTY);
 		return;
 	}
 	/* Once gone, only what famfs stats and famfs umount need still works. */
-	if (famfsd_gone() && !(ino == FAMFS_ROOT_INO && (flags & FUSE_IOCTL_DIR) &&
+	if (famfsd_gone(fsd) && !(ino == FAMFS_ROOT_INO && (flags & FUSE_IOCTL_DIR) &&
 			       (cmd == FAMFS_IOC_STATS || cmd == FAMFS_IOC_INFO))) {
 		famfsd_reply_err(req, EIO);
 		return;
 	}
-	pthread_rwlock_rdlock(&famfsd.ns_lock);
-	n = famfsd_node(ino);
-	pthread_rwlock_unlock(&famfsd.ns_lock);
+	pthread_rwlock_rdlock(&fsd->ns_lock);
+	n = famfsd_node(fsd, ino);
+	pthread_rwlock_unlock(&fsd->ns_lock);
 	if (!n) {
 		fuse_reply_err(req, ENOENT);
 		return;

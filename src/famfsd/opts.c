@@ -283,7 +283,6 @@ int famfsd_cmdline_parse(struct famfsd *fsd, int argc, char **argv,
 	};
 	int c;
 
-	fsd->timeout = 60.0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":rt:do:h", lopts, NULL)) != -1) {
 		switch (c) {
