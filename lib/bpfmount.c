@@ -50,7 +50,7 @@ static const struct famfs_bpf *mount_bpf(struct famfs_mctx *c)
 	}
 	famfs_mctx_unlock();
 	if (has)
-		famfs_mctx_bpf_close(&h);	/* another thread was faster */
+		famfs_bpf_close(&h);	/* another thread was faster */
 	return c->has_bpf ? &c->bpf : NULL;
 }
 

@@ -94,11 +94,6 @@ FAMFS_HIDDEN int famfs_mctx_learn(struct famfs_mctx *c, int fd, unsigned int idx
 /* Learn device @idx under @name (the BPF device map) unless @c knows it. */
 FAMFS_HIDDEN void famfs_mctx_set_dev(struct famfs_mctx *c, unsigned int idx, const char *name);
 /*
- * Close BPF objects opened from pins (plain descriptors): famfs_bpf_close()
- * would pull libbpf into libfamfs.so and the shim.
- */
-FAMFS_HIDDEN void famfs_mctx_bpf_close(struct famfs_bpf *h);
-/*
  * famfs_map_devfd_fn over a context's table: a new descriptor each time,
  * which the mapping code closes once its mappings are made.
  */

@@ -158,19 +158,10 @@ static int identify(int fd, struct famfs_mctx *k, long *old_id)
 	return 0;
 }
 
-void famfs_mctx_bpf_close(struct famfs_bpf *h)
-{
-	famfs_raw_close(h->prog_fd);
-	famfs_raw_close(h->bench_fd);
-	famfs_raw_close(h->files_fd);
-	famfs_raw_close(h->devs_fd);
-	h->prog_fd = h->bench_fd = h->files_fd = h->devs_fd = -1;
-}
-
 static void mctx_free(struct famfs_mctx *c)
 {
 	if (c->has_bpf)
-		famfs_mctx_bpf_close(&c->bpf);
+		famfs_bpf_close(&c->bpf);
 	free(c);
 }
 

@@ -3,7 +3,8 @@
  * resolver.c - the resolver interface (famfs/resolver.h): iomap_begin over
  * the C resolver or the BPF program, the fault-order walk built on it, the
  * fmap <-> BPF value conversion, and the BPF maps and program runs over
- * raw bpf(2), so that clients (the shim) need no libbpf.
+ * raw bpf(2), so that clients (the shim) need no libbpf. Loading the
+ * program is libfamfs-bpf's (lib/bpf/load.c), which links libbpf.
  */
 #include <errno.h>
 #include <linux/bpf.h>
@@ -223,12 +224,29 @@ static int obj_get(const char *dir, const char *name, int *fd)
 	return 0;
 }
 
+/* Raw close(2): the shim interposes close() and must not see ours. */
+static void raw_close(int fd)
+{
+	if (fd >= 0)
+		syscall(SYS_close, fd);
+}
+
+void famfs_bpf_close(struct famfs_bpf *b)
+{
+	if (!b)
+		return;
+	raw_close(b->prog_fd);
+	raw_close(b->bench_fd);
+	raw_close(b->files_fd);
+	raw_close(b->devs_fd);
+	b->prog_fd = b->bench_fd = b->files_fd = b->devs_fd = -1;
+}
+
 int famfs_bpf_open_pinned(const char *dir, struct famfs_bpf *b)
 {
 	int rc;
 
 	b->prog_fd = b->bench_fd = b->files_fd = b->devs_fd = -1;
-	b->obj = NULL;
 	rc = obj_get(dir, FAMFS_BPF_PIN_PROG, &b->prog_fd);
 	if (!rc)
 		rc = obj_get(dir, FAMFS_BPF_PIN_FILES, &b->files_fd);

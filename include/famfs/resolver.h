@@ -115,13 +115,16 @@ _Static_assert(sizeof(struct famfs_bpf_file) == 40 + 32 * 24, "famfs_bpf_file la
 _Static_assert(sizeof(struct famfs_bpf_dev) == 264, "famfs_bpf_dev layout");
 _Static_assert(sizeof(struct famfs_bpf_req) == 96, "famfs_bpf_req layout");
 
-/* A loaded or opened set of BPF objects: descriptors, -1 when absent. */
+/*
+ * A loaded or opened set of BPF objects: descriptors, -1 when absent. A
+ * set loaded here and one opened from pins are alike: famfs_bpf_close()
+ * closes either.
+ */
 struct famfs_bpf {
 	int prog_fd;		/* famfs_iomap_begin */
 	int bench_fd;		/* famfs_iomap_bench */
 	int files_fd;		/* famfs_files hash map */
 	int devs_fd;		/* famfs_devs array map */
-	void *obj;		/* private: the libbpf object when loaded here */
 };
 
 /* Which implementation a resolver uses. */
@@ -165,10 +168,12 @@ int famfs_bpf_file_encode(const struct famfs_fmap *f, struct famfs_bpf_file *v);
 /* The fmap a famfs_bpf_file stands for (dev_bitmap recomputed). */
 void famfs_bpf_file_decode(const struct famfs_bpf_file *v, struct famfs_fmap *f);
 
-/* ---- the maps, over raw bpf(2) (no libbpf needed) ---- */
+/* ---- the maps, over raw bpf(2) (libfamfs; no libbpf needed) ---- */
 
 /* Open the objects pinned in @dir. Errors: bpf(2)'s (-ENOENT: not pinned). */
 int famfs_bpf_open_pinned(const char *dir, struct famfs_bpf *b);
+/* Close @b's descriptors (with the raw syscall: the shim interposes close). */
+void famfs_bpf_close(struct famfs_bpf *b);
 /* famfs_files[ino] = @f (-E2BIG when it does not fit), or delete it. */
 int famfs_bpf_set_file(const struct famfs_bpf *b, uint64_t ino, const struct famfs_fmap *f);
 int famfs_bpf_del_file(const struct famfs_bpf *b, uint64_t ino);
@@ -180,7 +185,10 @@ int famfs_bpf_get_dev(const struct famfs_bpf *b, uint32_t idx, struct famfs_bpf_
 /* Run famfs_iomap_bench once (@req in/out); returns 0 or bpf(2)'s error. */
 int famfs_bpf_run(int prog_fd, struct famfs_bpf_req *req);
 
-/* ---- loading (lib/resolver_bpf.c, libbpf) ---- */
+/*
+ * ---- loading: libfamfs-bpf (lib/bpf/load.c), the optional part that
+ * links libbpf; only famfsd -o bpf and the resolver's tests use it ----
+ */
 
 /*
  * Find the BPF object: $FAMFS_BPF_OBJ, else FAMFS_BPF_OBJ_NAME next to
@@ -192,8 +200,7 @@ int famfs_bpf_find_obj(char *out, size_t outsz);
 /*
  * Open, verify and load the object at @path (NULL: famfs_bpf_find_obj)
  * into @b. Errors are negative errno with a famfs_err() detail (the
- * verifier's complaint, a missing object, no privilege: -EPERM). Returns
- * -ENOTSUP when libfamfs was built without libbpf.
+ * verifier's complaint, a missing object, no privilege: -EPERM).
  */
 int famfs_bpf_load(const char *path, struct famfs_bpf *b);
 
@@ -203,11 +210,10 @@ int famfs_bpf_load(const char *path, struct famfs_bpf *b);
  */
 int famfs_bpf_pin(const struct famfs_bpf *b, const char *dir);
 
+/* ---- pins (libfamfs, lib/bpfpins.c: plain file operations) ---- */
+
 /* Remove the pins in @dir and the directory; missing ones are fine. */
 void famfs_bpf_unpin(const char *dir);
-
-/* Close @b's descriptors and object. */
-void famfs_bpf_close(struct famfs_bpf *b);
 
 /*
  * FAMFS_BPF_PIN_ROOT "/dev-MAJ:MIN-ID" for a mount whose st_dev is @dev and

@@ -9,8 +9,10 @@
 #   version FAMFS_0.1; the shim exports only libc names it interposes;
 # - a program built with pkg-config against the installed tree maps a famfs
 #   file and reads it with no READ request to famfsd;
+# - libfamfs.so and the shim need no libbpf (only famfsd loads the BPF
+#   resolver);
 # - the installed programs run from DESTDIR (famfs mount finds the installed
-#   famfsd by itself);
+#   famfsd by itself, famfsd -o bpf the installed BPF object);
 # - make uninstall leaves no file behind.
 . "$(dirname "$0")/lib.sh"
 
@@ -76,8 +78,8 @@ check "every declared function was found ($(wc -l <"$T/declared"))" \
 	test "$(wc -l <"$T/declared")" -ge 10
 check_eq "every export is in version FAMFS_0.1" "" \
 	"$(nm -D --defined-only "$L/libfamfs.so.0" | awk '$2 == "T" && $3 !~ /@@FAMFS_0\.1$/')"
-check_eq "libfamfs.so needs neither zlib nor libuuid nor libelf" "" \
-	"$(readelf -d "$L/libfamfs.so.0" | grep -E 'NEEDED.*(libz|libuuid|libelf)')"
+check_eq "libfamfs.so needs neither zlib nor libuuid nor libelf nor libbpf" "" \
+	"$(readelf -d "$L/libfamfs.so.0" | grep -E 'NEEDED.*(libz|libuuid|libelf|libbpf)')"
 
 # The shim: every dynamic export is a libc function (it interposes them),
 # none is famfs's own, and every libc function its objects define is
@@ -96,8 +98,12 @@ nm --defined-only "$IB"/CMakeFiles/famfs_preload.dir/src/preload/*.o |
 	awk '$2 == "T" {print $3}' | sort -u | comm -12 - "$T/libc" >"$T/interposed"
 check_eq "every libc function the shim defines is exported" "" \
 	"$(comm -23 "$T/interposed" "$T/shim" | tr '\n' ' ')"
-check_eq "the shim needs neither zlib nor libuuid nor libelf" "" \
-	"$(readelf -d "$SHIMSO" | grep -E 'NEEDED.*(libz|libuuid|libelf)')"
+check_eq "the shim needs neither zlib nor libuuid nor libelf nor libbpf" "" \
+	"$(readelf -d "$SHIMSO" | grep -E 'NEEDED.*(libz|libuuid|libelf|libbpf)')"
+check_eq "nor does any library it loads" "" \
+	"$(ldd "$SHIMSO" | grep -E '(libz|libuuid|libelf|libbpf)\.')"
+check "famfsd, which loads the BPF resolver, needs libbpf" \
+	bash -c "readelf -d '$P/sbin/famfsd' | grep -q 'NEEDED.*libbpf'"
 
 # --- an application: built with pkg-config against the installed tree.
 cat >"$T/app.c" <<'EOF'
@@ -167,6 +173,17 @@ check_eq "no READ request while it did" "$r0" "$(stat_read)"
 check_fail "the application's error names the file" "not-there" \
 	env LD_LIBRARY_PATH="$L" "$T/app" "$MNT/not-there"
 check "installed famfs umount" "$P/bin/famfs" umount "$MNT"
+# -o bpf: the installed famfsd finds the installed BPF object under DESTDIR
+# by itself ($PREFIX/$LIBDIR/famfs/ does not exist outside it).
+check "no BPF object at the absolute path: the one under DESTDIR must be found" \
+	test ! -e "$PREFIX/$LIBDIR/famfs/famfs_iomap.bpf.o"
+check "installed famfs mount -o bpf finds the installed BPF object" \
+	env -u FAMFSD -u FAMFS_BPF_OBJ PATH=/usr/bin:/bin "$P/bin/famfs" mount -o bpf "$DEV" "$MNT"
+check "the installed shim reads the file through the BPF maps" \
+	bash -c "LD_PRELOAD='$SHIMSO' cat '$MNT/f' | cmp - '$MNT/f'"
+check_eq "with no GET_FMAP" 0 \
+	"$("$P/bin/famfs" stats --json "$MNT" | $PY -c 'import json,sys; print(json.load(sys.stdin)["ops"]["get_fmap"])')"
+check "installed famfs umount (bpf)" "$P/bin/famfs" umount "$MNT"
 
 # --- make uninstall with the same PREFIX and DESTDIR removes it all.
 make -C "$FAMFS_SRC" --no-print-directory uninstall BUILD="$IB" PREFIX=$PREFIX \

@@ -40,7 +40,7 @@ static int die(const char *what, int err)
 
 int main(int argc, char **argv)
 {
-	struct famfs_bpf b = { -1, -1, -1, -1, NULL };
+	struct famfs_bpf b = { -1, -1, -1, -1 };
 	static struct famfs_fmap f;
 	struct famfs_bpf_file v;
 	char dir[512];

@@ -259,7 +259,7 @@ static void test_walk_matches_fmap_walk(void **state)
 
 /* ---- BPF ---- */
 
-static struct famfs_bpf bpf = { -1, -1, -1, -1, NULL };
+static struct famfs_bpf bpf = { -1, -1, -1, -1 };
 static int bpf_rc = 1;
 static char bpf_why[512];
 
@@ -515,7 +515,7 @@ static void test_bpf_bench_prog(void **state)
 {
 	struct famfs_fmap f;
 	struct famfs_bpf_req q;
-	struct famfs_bpf bad = { -1, -1, -1, -1, NULL };
+	struct famfs_bpf bad = { -1, -1, -1, -1 };
 
 	need_bpf();
 	set_interleave(&f, 64 * MiB, 2 * MiB, 4, 16 * MiB);

@@ -1,9 +1,18 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * resolver_bpf.c - loading the BPF resolver with libbpf: find the object
- * (bpf/famfs_iomap.bpf.o), open, verify and load it, pin its maps and
- * programs under bpffs (bpfpins.c names and removes them), close. Built without libbpf (no
- * FAMFS_HAVE_LIBBPF), loading answers -ENOTSUP and the rest still works.
+ * load.c - libfamfs-bpf, the optional part of libfamfs that loads the BPF
+ * resolver with libbpf: find the object (famfs_iomap.bpf.o), open, verify
+ * and load it, and pin its maps and programs under bpffs. Only famfsd -o
+ * bpf (and the tests and benchmarks of the resolver) link it; libfamfs
+ * itself, libfamfs.so and the preload shim do not, so no preloaded process
+ * maps libbpf, libelf and zlib. Everything a client does with the pinned
+ * maps (open them, look a file up, run the program) is raw bpf(2) in the
+ * core library (lib/resolver.c), and naming and removing the pins is plain
+ * file work (lib/bpfpins.c).
+ *
+ * A loaded resolver is handed back as plain descriptors, dup'd from the
+ * libbpf object, which is then closed: it is the same kind of handle as
+ * one opened from pins, and famfs_bpf_close() closes either.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,10 +27,8 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
-#ifdef FAMFS_HAVE_LIBBPF
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#endif
 
 #include "famfs/err.h"
 #include "famfs/resolver.h"
@@ -35,9 +42,11 @@ static bool readable(const char *p)
 	return access(p, R_OK) == 0;
 }
 
+/* Where to look, relative to the directory of the running program. */
+static const char *const rel[] = { "", "/../bin", "/../lib/famfs" };
+
 int famfs_bpf_find_obj(char *out, size_t outsz)
 {
-	static const char *const rel[] = { "", "/../bin", "/../lib/famfs" };
 	char self[PATH_MAX], dir[PATH_MAX], cand[PATH_MAX + 64];
 	const char *env = getenv("FAMFS_BPF_OBJ");
 	ssize_t n;
@@ -72,7 +81,6 @@ int famfs_bpf_find_obj(char *out, size_t outsz)
 			 "the program)", FAMFS_BPF_OBJ_NAME);
 }
 
-#ifdef FAMFS_HAVE_LIBBPF
 /* mkdir -p for @dir (mode 0700). */
 static int mkdirs(const char *dir)
 {
@@ -106,30 +114,6 @@ static int ensure_bpffs(void)
 	return 0;
 }
 
-#endif
-
-void famfs_bpf_close(struct famfs_bpf *b)
-{
-	if (!b)
-		return;
-	if (b->prog_fd >= 0 && !b->obj)
-		close(b->prog_fd);
-	if (b->bench_fd >= 0 && !b->obj)
-		close(b->bench_fd);
-	if (b->files_fd >= 0 && !b->obj)
-		close(b->files_fd);
-	if (b->devs_fd >= 0 && !b->obj)
-		close(b->devs_fd);
-#ifdef FAMFS_HAVE_LIBBPF
-	if (b->obj)
-		bpf_object__close(b->obj);	/* owns the descriptors */
-#endif
-	b->prog_fd = b->bench_fd = b->files_fd = b->devs_fd = -1;
-	b->obj = NULL;
-}
-
-#ifdef FAMFS_HAVE_LIBBPF
-
 /*
  * libbpf's warnings are never printed; the verifier's complaint (the line
  * before "processed N insns" in the load log) is kept for the error detail.
@@ -160,16 +144,31 @@ static int quiet_print(enum libbpf_print_level level, const char *fmt, va_list a
 	return 0;
 }
 
+/* A descriptor of our own for the program @name of @obj, or -1. */
+static int prog_dup(struct bpf_object *obj, const char *name)
+{
+	struct bpf_program *p = bpf_object__find_program_by_name(obj, name);
+	int fd = p ? bpf_program__fd(p) : -1;
+
+	return fd < 0 ? -1 : fcntl(fd, F_DUPFD_CLOEXEC, 0);
+}
+
+/* A descriptor of our own for the map @name of @obj, or -1. */
+static int map_dup(struct bpf_object *obj, const char *name)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(obj, name);
+	int fd = m ? bpf_map__fd(m) : -1;
+
+	return fd < 0 ? -1 : fcntl(fd, F_DUPFD_CLOEXEC, 0);
+}
+
 int famfs_bpf_load(const char *path, struct famfs_bpf *b)
 {
 	char found[PATH_MAX];
 	struct bpf_object *obj;
-	struct bpf_program *p;
-	struct bpf_map *m;
 	int rc;
 
 	b->prog_fd = b->bench_fd = b->files_fd = b->devs_fd = -1;
-	b->obj = NULL;
 	if (!path) {
 		rc = famfs_bpf_find_obj(found, sizeof(found));
 		if (rc)
@@ -190,15 +189,12 @@ int famfs_bpf_load(const char *path, struct famfs_bpf *b)
 		return famfs_err(rc, "%s: load failed: %s%s%s", path, strerror(-rc),
 				 last_warn[0] ? ": " : "", last_warn);
 	}
-	p = bpf_object__find_program_by_name(obj, "famfs_iomap_begin");
-	b->prog_fd = p ? bpf_program__fd(p) : -1;
-	p = bpf_object__find_program_by_name(obj, "famfs_iomap_bench");
-	b->bench_fd = p ? bpf_program__fd(p) : -1;
-	m = bpf_object__find_map_by_name(obj, "famfs_files");
-	b->files_fd = m ? bpf_map__fd(m) : -1;
-	m = bpf_object__find_map_by_name(obj, "famfs_devs");
-	b->devs_fd = m ? bpf_map__fd(m) : -1;
-	b->obj = obj;
+	/* Our descriptors keep the programs and maps loaded; the object goes. */
+	b->prog_fd = prog_dup(obj, "famfs_iomap_begin");
+	b->bench_fd = prog_dup(obj, "famfs_iomap_bench");
+	b->files_fd = map_dup(obj, "famfs_files");
+	b->devs_fd = map_dup(obj, "famfs_devs");
+	bpf_object__close(obj);
 	if (b->prog_fd < 0 || b->bench_fd < 0 || b->files_fd < 0 || b->devs_fd < 0) {
 		famfs_bpf_close(b);
 		return famfs_err(-ENOENT, "%s: missing a famfs program or map", path);
@@ -237,19 +233,3 @@ int famfs_bpf_pin(const struct famfs_bpf *b, const char *dir)
 		famfs_bpf_unpin(dir);
 	return rc;
 }
-
-#else /* !FAMFS_HAVE_LIBBPF */
-
-int famfs_bpf_load(const char *path, struct famfs_bpf *b)
-{
-	b->prog_fd = b->bench_fd = b->files_fd = b->devs_fd = -1;
-	b->obj = NULL;
-	return famfs_err(-ENOTSUP, "libfamfs was built without libbpf (FAMFS_HAVE_LIBBPF)");
-}
-
-int famfs_bpf_pin(const struct famfs_bpf *b, const char *dir)
-{
-	return famfs_err(-ENOTSUP, "libfamfs was built without libbpf (FAMFS_HAVE_LIBBPF)");
-}
-
-#endif
