@@ -192,8 +192,11 @@ int famfs_bpf_run(int prog_fd, struct famfs_bpf_req *req);
 
 /*
  * Find the BPF object: $FAMFS_BPF_OBJ, else FAMFS_BPF_OBJ_NAME next to
- * /proc/self/exe, in ../bin or ../lib/famfs from there, or in the build-time
- * FAMFS_BPF_OBJ_DIR. Returns 0 with the path in @out, or -ENOENT.
+ * /proc/self/exe, in ../bin from there (the build tree), in the installed
+ * $libdir/famfs relative to the program's installed directory (so that a
+ * relocated tree, DESTDIR or dpkg --root, finds its own), or at last in the
+ * build-time absolute $libdir/famfs. Returns 0 with the path in @out, or
+ * -ENOENT.
  */
 int famfs_bpf_find_obj(char *out, size_t outsz);
 

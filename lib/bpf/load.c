@@ -42,8 +42,21 @@ static bool readable(const char *p)
 	return access(p, R_OK) == 0;
 }
 
-/* Where to look, relative to the directory of the running program. */
-static const char *const rel[] = { "", "/../bin", "/../lib/famfs" };
+/*
+ * Where to look, relative to the directory of the running program: the
+ * build tree (the object is built into bin/, unit tests run from tests/),
+ * then the installed layout, from the directory famfsd is installed in to
+ * $libdir/famfs (CMake computes it, "../lib/x86_64-linux-gnu/famfs" for
+ * Debian's /usr/sbin), so that a tree installed under DESTDIR or
+ * dpkg --root finds its own object.
+ */
+static const char *const rel[] = {
+	"",
+	"/../bin",
+#ifdef FAMFS_BPF_OBJ_RELDIR
+	"/" FAMFS_BPF_OBJ_RELDIR,
+#endif
+};
 
 int famfs_bpf_find_obj(char *out, size_t outsz)
 {

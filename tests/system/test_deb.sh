@@ -25,6 +25,9 @@ check "lintian printed no error" bash -c "! grep -q '^E:' '$OUT/lintian.log'"
 check_eq "libfamfs0's shlibs: libfamfs.so.0 is libfamfs0" "libfamfs 0 libfamfs0" \
 	"$(dpkg-deb -I "$OUT"/libfamfs0_*.deb shlibs | cut -d' ' -f1-3)"
 check "libfamfs0 has a symbols file" dpkg-deb -I "$OUT"/libfamfs0_*.deb symbols
+check_eq "libfamfs0 does not depend on libbpf (famfs does, for famfsd)" "no yes" \
+	"$(for p in libfamfs0 famfs; do dpkg-deb -f "$OUT"/${p}_*.deb Depends |
+		grep -q libbpf && echo yes || echo no; done | tr '\n' ' ' | sed 's/ $//')"
 
 # A scratch root of our own: dpkg's database in it, the packages' own
 # dependencies (libc, libfuse3 ...) come from this machine.
@@ -72,11 +75,15 @@ check "a program built against libfamfs-dev (pkg-config)" bash -c \
 check "runs with the installed libfamfs.so.0" env LD_LIBRARY_PATH="$L" "$T/app" "$MNT/data"
 check "installed famfs umount" "$U/bin/famfs" umount "$MNT"
 
-# The packaged BPF object loads (strip and dwz left it whole), and the
-# installed library maps through the BPF resolver with no GET_FMAP.
+# The packaged BPF object loads (strip and dwz left it whole): the
+# installed famfsd finds it in the scratch root by itself (from /usr/sbin to
+# /usr/lib/<triplet>/famfs, not at the absolute path), and the installed
+# library maps through the BPF resolver with no GET_FMAP.
 get_fmap() { "$U/bin/famfs" stats --json "$MNT" | $PY -c 'import json,sys; print(json.load(sys.stdin)["ops"]["get_fmap"])'; }
-check "installed famfs mount -o bpf, with the packaged BPF object" env -u FAMFSD \
-	FAMFS_BPF_OBJ="$L/famfs/famfs_iomap.bpf.o" "$U/bin/famfs" mount -o bpf "$DEV" "$MNT"
+check "no BPF object at the absolute path: the root's own must be found" \
+	test ! -e "/usr/lib/$ARCH/famfs/famfs_iomap.bpf.o"
+check "installed famfs mount -o bpf finds the packaged BPF object" \
+	env -u FAMFSD -u FAMFS_BPF_OBJ "$U/bin/famfs" mount -o bpf "$DEV" "$MNT"
 check "the installed Python module maps through it" env LD_LIBRARY_PATH="$L" \
 	PYTHONPATH="$U/lib/python3/dist-packages" $PY -c "
 import famfs, sys
