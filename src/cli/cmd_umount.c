@@ -100,6 +100,32 @@ static bool pid_gone(pid_t pid)
 	return s == 0 || s == 'Z' || s == 'X';
 }
 
+/*
+ * Does @pid run as root (real and effective uid 0, /proc/PID/status)? A
+ * trusted famfs mount was made by root, so its famfsd runs as root: a
+ * process of anyone else named famfsd is not it.
+ */
+static bool runs_as_root(pid_t pid)
+{
+	char path[64], line[256];
+	unsigned int ruid, euid;
+	bool root = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "Uid: %u %u", &ruid, &euid) == 2) {
+			root = ruid == 0 && euid == 0;
+			break;
+		}
+	}
+	fclose(f);
+	return root;
+}
+
 /* Does @pid hold /dev/fuse open? */
 static bool holds_dev_fuse(pid_t pid)
 {
@@ -129,8 +155,12 @@ static bool holds_dev_fuse(pid_t pid)
 
 /*
  * The famfsd serving @mnt: a process named famfsd whose last argument is
- * @mnt (famfs mount passes absolute paths) and that holds /dev/fuse; the
- * newest when there are several. 0 if none. Reads /proc only.
+ * @mnt (famfs mount passes absolute paths), that runs as root and holds
+ * /dev/fuse; the newest when there are several. 0 if none. Reads /proc
+ * only. Anyone can start a process with that name and those arguments
+ * (and get a /dev/fuse descriptor through fusermount3): such a process,
+ * stopped, would otherwise make a busy mount look hung and have its
+ * connection aborted under its users.
  */
 static pid_t find_daemon(const char *mnt)
 {
@@ -167,7 +197,7 @@ static pid_t find_daemon(const char *mnt)
 		last = last ? last + 1 : buf;
 		for (l = strlen(last); l > 1 && last[l - 1] == '/'; l--)
 			last[l - 1] = '\0';
-		if (strcmp(last, mnt) || !holds_dev_fuse(pid))
+		if (strcmp(last, mnt) || !runs_as_root(pid) || !holds_dev_fuse(pid))
 			continue;
 		st = pid_start(pid);
 		if (!best || st >= best_start) {

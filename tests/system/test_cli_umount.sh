@@ -5,7 +5,8 @@
 # a request to the stopped daemon (a busy mount); the same with famfsd dead.
 # A busy mount of a famfsd that runs is refused with EBUSY however many
 # requests its readers keep in flight, and the readers are left alone;
-# --force aborts it.
+# --force aborts it. Another user's process that poses as the mount's
+# famfsd (its name, arguments and /dev/fuse) changes none of that.
 . "$(dirname "$0")/lib.sh"
 
 newdev DEV 256M
@@ -171,5 +172,40 @@ check_fail "busy mount of an answering famfsd is refused" "busy" "$FAMFS" umount
 kill "$busy"; wait "$busy" 2>/dev/null
 check "umount" "$FAMFS" umount "$M"
 mounted "$M" && fail "still mounted" || pass "unmounted"
+
+# 7. Another user's process named famfsd, with the mount point as its last
+# argument and /dev/fuse open (anyone gets such a descriptor from
+# fusermount3; here root opens it and the process inherits it), stopped.
+# It is not the mount's famfsd: a busy mount must still be refused with its
+# readers left alone, and an idle one unmounted without waiting for it.
+add_test_user TUSER || done_testing
+check "mount a fourth time" "$FAMFS" mount -t 0 "$DEV" "$M"
+readers r3
+check "readers are reading" wait_until 30 test -e "$T/r3.ready"
+as_user "$TUSER" bash -c 'exec -a famfsd /usr/bin/python3 -c \
+	"import os, signal; os.kill(os.getpid(), signal.SIGSTOP)" "$1"' spoof "$M" 3</dev/fuse &
+spoof_sh=$!
+track_pid "$spoof_sh"
+spoof_stopped() {
+	spoof=$(pgrep -u "$TUSER" -f "^famfsd ") &&
+		grep -q '^State:[[:space:]]*T' "/proc/$spoof/status" &&
+		[ "$(readlink "/proc/$spoof/fd/3")" = /dev/fuse ]
+}
+check "the user's stopped 'famfsd $M' holds /dev/fuse" wait_until 20 spoof_stopped
+spoof=$(pgrep -u "$TUSER" -f "^famfsd ")
+track_pid "$spoof"
+check_fail "busy mount, a user's stopped 'famfsd': still EBUSY" "Device or resource busy" \
+	timeout -s KILL 30 "$FAMFS" umount "$M"
+mounted "$M" && pass "still mounted" || fail "the busy mount was unmounted"
+kill -0 "$readers" 2>/dev/null && pass "the readers still run" ||
+	fail "the readers ended: $(cat "$T/r3.out")"
+touch "$T/r3.stop"
+wait "$readers"
+check_eq "the readers read every block right, to the end ($(cat "$T/r3.out"))" 0 "$?"
+timeout -s KILL 30 "$FAMFS" umount "$M" >"$T/out" 2>"$T/err"
+check_eq "idle mount: umount does not wait for the user's process ($(cat "$T/err"))" 0 "$?"
+mounted "$M" && fail "still mounted" || pass "unmounted"
+kill -9 "$spoof" 2>/dev/null
+wait "$spoof_sh" 2>/dev/null
 
 done_testing
