@@ -446,8 +446,7 @@ int famfs_fs_creat_map(struct famfs_fs *fs, const char *relpath, uint64_t size,
 	rc = famfs_fs_begin(fs);
 	if (rc)
 		return rc;
-	rc = fs_creat_locked(fs, relpath, size, mode, uid, gid, NULL, fmap,
-			     FAMFS_CREAT_NOZERO, out);
+	rc = fs_creat_locked(fs, relpath, size, mode, uid, gid, NULL, fmap, 0, out);
 	famfs_fs_end(fs);
 	return rc;
 }
@@ -458,15 +457,6 @@ int famfs_fs_creat(struct famfs_fs *fs, const char *relpath, uint64_t size,
 		   const struct famfs_node **out)
 {
 	return famfs_fs_creat_flags(fs, relpath, size, mode, uid, gid, ip, 0, out);
-}
-
-int famfs_fs_zero_tail(struct famfs_fs *fs, const struct famfs_node *n, uint64_t from)
-{
-	if (!n || !S_ISREG(n->mode))
-		return famfs_err(-EINVAL, "not a regular file");
-	if (!fs->dev->writable)
-		return famfs_err(-EROFS, "%s: device is mapped read-only", fs->dev->path);
-	return famfs_zero_tail(fs->dev, n->fmap, from);
 }
 
 uint8_t *famfs_fs_addr(struct famfs_fs *fs, const struct famfs_node *n, uint64_t off,

@@ -91,30 +91,26 @@ int famfs_fs_creat(struct famfs_fs *fs, const char *relpath, uint64_t size,
  * under the same famfs_fs_begin() (as famfs cp does, so that a copy that
  * does not fit logs nothing). The map must pass famfs_omf_fmap_check() and
  * be free in fs->alloc (-EBUSY otherwise); it is marked in use. Other
- * errors as famfs_fs_creat(). The memory is not zeroed: the caller writes
- * the file and zeroes the rest with famfs_fs_zero_tail().
+ * errors as famfs_fs_creat(). The memory is zeroed before the file is
+ * logged, as by famfs_fs_creat(): the caller writes the file next.
  */
 int famfs_fs_creat_map(struct famfs_fs *fs, const char *relpath, uint64_t size,
 		       uint32_t mode, uint32_t uid, uint32_t gid,
 		       const struct famfs_omf_fmap *fmap, const struct famfs_node **out);
 
 /*
- * famfs_fs_creat with @flags. FAMFS_CREAT_NOZERO skips the zeroing, for a
- * caller that writes the file itself: it must write every byte below some
- * offset and zero the rest with famfs_fs_zero_tail() (as famfs cp does), or
- * readers see whatever the memory held before.
+ * famfs_fs_creat with @flags. FAMFS_CREAT_NOZERO skips the zeroing
+ * (famfs creat --no-zero): readers see whatever the memory held before, up
+ * to whatever the caller writes. A caller that writes the file right after
+ * it is logged (famfs cp, creat -r) still wants the zeroing: from the log
+ * commit on anyone may read the file, while it is written or after the
+ * writer died.
  */
 #define FAMFS_CREAT_NOZERO	0x1
 int famfs_fs_creat_flags(struct famfs_fs *fs, const char *relpath, uint64_t size,
 			 uint32_t mode, uint32_t uid, uint32_t gid,
 			 const struct famfs_interleave_param *ip, unsigned int flags,
 			 const struct famfs_node **out);
-
-/*
- * Zero the memory of file @n that holds no file byte below @from, to the
- * end of its allocation (the tail a writer of [0, @from) did not write).
- */
-int famfs_fs_zero_tail(struct famfs_fs *fs, const struct famfs_node *n, uint64_t from);
 
 /* Device address of file offset @off of @n (a contiguous run of *@len). */
 uint8_t *famfs_fs_addr(struct famfs_fs *fs, const struct famfs_node *n, uint64_t off,

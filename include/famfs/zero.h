@@ -3,8 +3,10 @@
  * zero.h - new files read zeros: a file's memory may have belonged to a
  * file of an earlier file system (mkfs -f) or to nothing yet, and must
  * never show another file's bytes. famfs_fs_creat zeroes the whole
- * allocation before it logs the file; a writer that fills the file itself
- * (famfs cp) asks for no zeroing and zeroes only the tail it did not write.
+ * allocation before it logs the file, also for a writer that fills the
+ * file itself (famfs cp): from the log commit on, anyone may read the
+ * file, and a copy that is interrupted or still running must show zeros
+ * where it has not written, not a former file's bytes.
  *
  * On a devdax device zeroing uses non-temporal stores (on x86-64; memset
  * elsewhere), which go to memory without filling the CPU caches, then

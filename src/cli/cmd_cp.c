@@ -7,16 +7,21 @@
  *   2. check, holding the log lock: catch up, check names and log slots,
  *      dry-run the allocator over the whole copy (a copy that does not fit
  *      logs nothing), and log the directories;
- *   3. then, file by file: take the lock to log the file with the memory
- *      the dry run found, release it, and copy the bytes (reopening the
- *      source: no link followed, the same file as planned) into that
- *      memory, flushed.
+ *   3. then, file by file: take the lock to zero the memory the dry run
+ *      found and log the file with it, release it, and copy the bytes
+ *      (reopening the source: no link followed, the same file as planned)
+ *      into that memory, flushed.
  * The log lock is held for allocation and log appends only, never while
  * data moves, so one large copy does not stall every other create on the
  * host (or a mkdir through the mount). The data goes only into memory that
  * is already committed to its file: whatever happens to this process, no
  * other file can get that memory, nothing committed is damaged, and a
- * crash leaves at most the one file being copied short of its bytes.
+ * crash leaves at most the one file being copied short of its bytes (zeros
+ * where it was not copied yet). The memory is zeroed before the commit, as
+ * famfs creat zeroes it: from the commit on, anyone who may read the file
+ * may read it while it is copied, or after cp was interrupted, and must see
+ * zeros there, never a former file's bytes. Zeroing is one pass of
+ * non-temporal stores, a small part of the copy's cost.
  * Copying into memory allocated but not yet logged, and logging after,
  * would be no faster and is unsafe: another writer could allocate and log
  * that memory meanwhile, and the copy would overwrite its file.
@@ -114,9 +119,10 @@ static int commit_dirs(struct cp_plan *p, struct famfs_fs *fs, const char *dest,
 }
 
 /*
- * Step 3, under the lock for this file only: log it with the memory the dry
- * run found. Only another writer on this host can have taken that memory
- * since (-EBUSY); the file then gets what the allocator finds now.
+ * Step 3, under the lock for this file only: zero the memory the dry run
+ * found and log the file with it. Only another writer on this host can have
+ * taken that memory since (-EBUSY); the file then gets what the allocator
+ * finds now, zeroed the same way.
  */
 static int commit_file(struct cp_item *it, struct famfs_fs *fs, uint32_t uid, uint32_t gid,
 		       const struct famfs_interleave_param *ipp)
@@ -129,7 +135,7 @@ static int commit_file(struct cp_item *it, struct famfs_fs *fs, uint32_t uid, ui
 	if (rc == -EBUSY) {
 		famfs_errclear();
 		rc = famfs_fs_creat_flags(fs, it->rel, it->size, it->mode, uid, gid, ipp,
-					  FAMFS_CREAT_NOZERO, &it->node);
+					  0, &it->node);
 	}
 	return rc;
 }
@@ -137,7 +143,6 @@ static int commit_file(struct cp_item *it, struct famfs_fs *fs, uint32_t uid, ui
 struct copy_ctx {
 	int fd;
 	uint64_t want;		/* bytes to copy */
-	uint64_t done;		/* bytes copied, from 0 */
 	struct cli_progress *prog;
 };
 
@@ -165,20 +170,9 @@ static int copy_run(void *ctx, uint64_t off, uint8_t *p, uint64_t len)
 		famfs_flush(p + done, (size_t)r);
 		famfs_audit_published(p + done, (size_t)r, "famfs cp");
 		done += (uint64_t)r;
-		c->done = off + done;
 		cli_progress_add(c->prog, (uint64_t)r);
 	}
 	return 0;
-}
-
-/*
- * New files must not show old bytes: cp logs its files unzeroed and writes
- * them itself, so the memory of @n past the @copied bytes it wrote is
- * zeroed here (also after a failed copy, so no former file's bytes show).
- */
-static int zero_unwritten(struct famfs_fs *fs, const struct famfs_node *n, uint64_t copied)
-{
-	return famfs_fs_zero_tail(fs, n, copied);
 }
 
 /*
@@ -193,7 +187,7 @@ static int copy_one(const struct cp_plan *p, struct cp_item *it, struct famfs_fs
 {
 	struct copy_ctx cc = { .prog = prog };
 	uint64_t now = 0;
-	int rc, zrc;
+	int rc;
 
 	famfs_errclear();
 	cc.fd = cp_open_source(p, it, &now);
@@ -212,8 +206,7 @@ static int copy_one(const struct cp_plan *p, struct cp_item *it, struct famfs_fs
 	cc.want = it->size;
 	rc = cli_for_each_run(fs, it->node, copy_run, &cc);
 	close(cc.fd);
-	zrc = zero_unwritten(fs, it->node, cc.done);
-	return rc ? rc : zrc;
+	return rc;
 }
 
 /*

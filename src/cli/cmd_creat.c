@@ -131,16 +131,17 @@ int cmd_creat(int argc, char **argv)
 	if (cli_require_master(fs, path) || cli_check_interleave(fs, path, &ip, &ipp))
 		return CLI_FAIL;
 	famfs_errclear();
-	/* -r writes every byte of the file: zero only the allocation past it. */
+	/*
+	 * -r writes every byte of the file once it is logged: zeroed first all
+	 * the same, since it may be read from the commit on.
+	 */
 	rc = famfs_fs_creat_flags(fs, t.rel, size, mode, uid, gid, ipp,
-				  zero && !randomize ? 0 : FAMFS_CREAT_NOZERO, &n);
+				  zero ? 0 : FAMFS_CREAT_NOZERO, &n);
 	if (rc)
 		return cli_fail(path, rc);
 	if (randomize) {
 		fc.seed = seed;
 		rc = cli_for_each_run(fs, n, fill_run, &fc);
-		if (!rc && zero)
-			rc = famfs_fs_zero_tail(fs, n, size);
 	}
 	cli_kick_logplay(&t);
 	return rc ? cli_fail(path, rc) : CLI_OK;

@@ -2,8 +2,9 @@
 # test_cli_zero.sh - new files never show old bytes. mkfs -f leaves the data
 # area as it was, so a file made afterwards gets the memory of a former
 # file: famfs creat must zero it (all of its allocation, not only its size),
-# famfs cp must zero the tail past the bytes it copies, creat -r the tail
-# past the pattern, and only creat --no-zero shows what the memory held.
+# famfs cp and creat -r too, before the file is logged (it can be read from
+# then on, while it is copied, or after cp died), and only creat --no-zero
+# shows what the memory held.
 . "$(dirname "$0")/lib.sh"
 
 newdev DEV 2G
@@ -51,6 +52,39 @@ check_eq "cp: the file's bytes are the source's" "$(md5sum <"$T/src")" \
 	"$(alloc_bytes "$DEV" cpf | head -c "$sz" | md5sum)"
 check_eq "cp: the rest of the allocation reads zero" 0 \
 	"$(alloc_bytes "$DEV" cpf | tail -c +$((sz + 1)) | nonzero)"
+
+# cp logs a file before it copies its bytes: a reader meanwhile, and the
+# file left behind by a cp that died, must see zeros where nothing was
+# copied yet. The source is famfs_fakefuse's f (64 MiB of 'F'), whose READs
+# past 8 MiB wait while $T/hold exists: cp copies 8 MiB (its first pread),
+# then waits in the second one, and is killed there. (The read it was in
+# still completes into the file's memory: FUSE waits out a request the
+# server has, and reads straight into cp's pages. Those are source bytes.)
+check "again" remake
+R=$T/fake
+mkdir -p "$R"
+track_mount "$R"
+touch "$T/hold"
+"$BIN/famfs_fakefuse" --size $((64 << 20)) --hold "$T/hold" --hold-from $((8 << 20)) "$R" \
+	>"$T/fake.log" 2>&1 &
+track_pid $!
+check "a source that stops at 8 MiB" wait_until 10 grep -q " $R .* - fuse.famfs " /proc/self/mountinfo
+"$FAMFS" --device "$DEV" cp "$R/f" big >"$T/cp.out" 2>"$T/cp.err" &
+cpp=$!
+track_pid "$cpp"
+check "cp logged the file, copied 8 MiB and waits" wait_until 60 test -e "$T/hold.held"
+check_eq "cp: the file got the old file's memory" "$old" "$(ext0 big)"
+copied_ok() { alloc_bytes "$DEV" big | head -c $((8 << 20)) | tr -d F | wc -c; }
+check_eq "cp, while copying: the 8 MiB copied are the source's" 0 "$(copied_ok)"
+check_eq "cp, while copying: the rest reads zero" 0 \
+	"$(alloc_bytes "$DEV" big | tail -c +$(((8 << 20) + 1)) | nonzero)"
+kill -9 "$cpp"
+rm -f "$T/hold"
+wait "$cpp" 2>/dev/null
+check_eq "cp killed: the file stays, copied part intact" 0 "$(copied_ok)"
+check_eq "cp killed: the rest holds zeros (or source bytes), nothing else" 0 \
+	"$(alloc_bytes "$DEV" big | tail -c +$(((8 << 20) + 1)) | tr -d 'F\0' | wc -c)"
+check "unmount the source" umount "$R"
 
 check "again" remake
 check "creat -r of 3 MiB + 17 after mkfs -f" \

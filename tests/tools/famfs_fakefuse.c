@@ -13,6 +13,9 @@
  *     --size N         the size of the file "f" (default 2 MiB)
  *     --info DEV       answer FAMFS_IOC_INFO as famfsd would, naming DEV
  *     --uuid UUID      ... with this file system uuid (default all zero)
+ *     --hold FILE      a READ of f at or past --hold-from BYTES (default 0)
+ *                      waits while FILE exists (at most 120 s), after
+ *                      creating FILE.held: a reader stopped mid-file
  *
  * It serves a root directory holding one regular file "f" (mode 0666).
  * A FUSE read of f returns 'F' bytes; a write is accepted and dropped.
@@ -22,12 +25,14 @@
 #define FUSE_USE_VERSION 314
 
 #include <errno.h>
+#include <fcntl.h>
 #include <fuse_lowlevel.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <uuid/uuid.h>
 
@@ -40,6 +45,8 @@ static const char *daxdev = "/dev/dax0.0";
 static const char *info_dev;
 static uuid_t info_uuid;
 static uint64_t fsize = FAMFS_PMD_SIZE;
+static const char *hold;
+static uint64_t hold_from;
 
 static void fill(fuse_ino_t ino, struct stat *st)
 {
@@ -108,10 +115,28 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	fuse_reply_open(req, fi);
 }
 
+/* --hold: wait while the file @hold exists, saying so in @hold.held. */
+static void hold_read(void)
+{
+	struct timespec ts = { 0, 1000000 };
+	char mark[4096];
+	int fd, i;
+
+	snprintf(mark, sizeof(mark), "%s.held", hold);
+	fd = open(mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	if (fd >= 0)
+		close(fd);
+	for (i = 0; i < 120000 && !access(hold, F_OK); i++)
+		nanosleep(&ts, NULL);
+}
+
 static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
 	char *buf;
+
+	if (hold && (uint64_t)off >= hold_from)
+		hold_read();
 
 	if ((uint64_t)off >= fsize)
 		size = 0;
@@ -212,6 +237,8 @@ int main(int argc, char **argv)
 		{ "size", required_argument, NULL, 's' },
 		{ "info", required_argument, NULL, 'I' },
 		{ "uuid", required_argument, NULL, 'U' },
+		{ "hold", required_argument, NULL, 'H' },
+		{ "hold-from", required_argument, NULL, 'F' },
 		{ 0 }
 	};
 	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
@@ -227,6 +254,8 @@ int main(int argc, char **argv)
 		case 'D': daxdev = optarg; break;
 		case 's': fsize = strtoull(optarg, NULL, 0); break;
 		case 'I': info_dev = optarg; break;
+		case 'H': hold = optarg; break;
+		case 'F': hold_from = strtoull(optarg, NULL, 0); break;
 		case 'U':
 			if (uuid_parse(optarg, info_uuid)) {
 				fprintf(stderr, "famfs_fakefuse: bad uuid %s\n", optarg);
@@ -239,7 +268,7 @@ int main(int argc, char **argv)
 	}
 	if (optind + 1 != argc || fsize == 0) {
 		fprintf(stderr, "usage: famfs_fakefuse [-o OPTS] [--daxdev PATH] [--size N] "
-			"[--info DEV [--uuid UUID]] MNT\n");
+			"[--info DEV [--uuid UUID]] [--hold FILE [--hold-from N]] MNT\n");
 		return 2;
 	}
 	if (fuse_opt_add_arg(&args, "famfs_fakefuse") || fuse_opt_add_arg(&args, "-o") ||
