@@ -63,6 +63,7 @@ int famfsd_meta_read(struct famfsd *fsd, struct famfsd_meta *m)
 	 * follows this load sees at least m->seen.
 	 */
 	m->seen = famfsd_seen_load(fsd);
+	famfsd_test_pause("meta_seen");	/* test builds: between the two loads */
 	return famfsd_guarded(fsd, 0, read_meta, &c);
 }
 

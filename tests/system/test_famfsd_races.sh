@@ -3,7 +3,9 @@
 # a held log lock, with the test build's pause points (build/testhooks/famfsd,
 # src/famfsd/testhook.c) holding race windows open instead of sleeping:
 #  1. a catch-up check that read the log index before another thread
-#     appended must not take the append for a rewind ("file system gone");
+#     appended must not take the append for a rewind ("file system gone"),
+#     nor one that loaded seen_next before the append and reads the device
+#     after it (the order of the two loads in famfsd_meta_read);
 #  2. a mkdir through the mount waiting for the log lock (held by another
 #     process, here flock(1)) must not stop lookups on the mount, and ends
 #     when the lock is released or the caller is interrupted. (Lookups in
@@ -40,6 +42,17 @@ check "listing after the race" ls "$M/d"
 out=$(stat -c %F "$M/d" 2>&1)
 check_eq "the mount still answers" "directory" "$out"
 check "mkdir after the race" mkdir "$M/d/new2"
+
+# The next check pauses between its load of seen_next and its device read:
+# an append there moves both; loaded in that order, nothing went back.
+touch "$P/meta_seen"
+check "a check is paused between its two loads" wait_until 20 test -e "$P/meta_seen.paused"
+check "mkdir through the mount while it is paused" mkdir "$M/d/new3"
+rm -f "$P/meta_seen"
+check "the paused check resumed" wait_until 20 test ! -e "$P/meta_seen.paused"
+check "lookup after the second race" stat "$M/d/new3"
+out=$(stat -c %F "$M/d" 2>&1)
+check_eq "the mount still answers" "directory" "$out"
 
 # --- 2. mkdir waiting for a log lock held by another process ---
 # (hold_log_lock, lib.sh: $sleeper is the sleep, killing it frees the lock.)
