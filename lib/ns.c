@@ -7,13 +7,22 @@
  *
  * Pure code: no I/O. Nodes come from anonymous-memory slabs (see below)
  * and are never freed before famfs_ns_free(), so node pointers stay valid.
+ *
+ * The name table's hash takes a random key per namespace: names come from
+ * the log, and with a hash anyone can compute, a crafted log could pick
+ * names that all fall into one bucket and make every replay quadratic
+ * (15,420 such names in the root of an 8 MiB log: 1.1 s instead of 4 ms,
+ * and four times that per doubling of the log). Nothing depends on where
+ * a name hashes to: inode numbers and child order come from the log.
  */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "famfs/err.h"
 #include "famfs/ns.h"
@@ -52,6 +61,7 @@ struct famfs_ns {
 	struct famfs_node root;
 	struct famfs_node **by_name;	/* chained through hnext */
 	struct famfs_node **by_ino;	/* chained through inext */
+	uint64_t key;			/* random: the name hash's key */
 	uint64_t nbuckets;		/* size of both tables */
 	uint64_t nnodes;		/* in the tables, root included */
 	uint64_t files;
@@ -138,10 +148,13 @@ static uint64_t mix64(uint64_t z)
 	return z ^ (z >> 31);
 }
 
-/* FNV-1a over @len bytes of @name, mixed with the parent inode. */
-static uint64_t name_hash(uint64_t parent_ino, const char *name, size_t len)
+/*
+ * FNV-1a over @len bytes of @name, started from the key instead of FNV's
+ * public offset basis, mixed with the parent inode.
+ */
+static uint64_t name_hash(uint64_t key, uint64_t parent_ino, const char *name, size_t len)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
+	uint64_t h = key;
 
 	for (size_t i = 0; i < len; i++) {
 		h ^= (unsigned char)name[i];
@@ -159,9 +172,10 @@ static uint64_t ino_hash(uint64_t ino)
 	return ino ^ ((ino >> 32) * 0x9e3779b97f4a7c15ULL);
 }
 
-static void insert_name(struct famfs_node **by_name, uint64_t mask, struct famfs_node *n)
+static void insert_name(struct famfs_node **by_name, uint64_t key, uint64_t mask,
+			struct famfs_node *n)
 {
-	uint64_t h = name_hash(n->parent->ino, n->name, strlen(n->name)) & mask;
+	uint64_t h = name_hash(key, n->parent->ino, n->name, strlen(n->name)) & mask;
 
 	n->hnext = by_name[h];
 	by_name[h] = n;
@@ -200,7 +214,7 @@ static void hash_maybe_grow(struct famfs_ns *ns, uint64_t adding)
 
 		for (n = ns->by_name[i]; n; n = next) {
 			next = n->hnext;
-			insert_name(bn, nb - 1, n);
+			insert_name(bn, ns->key, nb - 1, n);
 		}
 		for (n = ns->by_ino[i]; n; n = next) {
 			next = n->inext;
@@ -217,12 +231,24 @@ static void hash_maybe_grow(struct famfs_ns *ns, uint64_t adding)
 static struct famfs_node *lookup_len(struct famfs_ns *ns, const struct famfs_node *dir,
 				     const char *name, size_t len)
 {
-	uint64_t h = name_hash(dir->ino, name, len) & (ns->nbuckets - 1);
+	uint64_t h = name_hash(ns->key, dir->ino, name, len) & (ns->nbuckets - 1);
 
 	for (struct famfs_node *n = ns->by_name[h]; n; n = n->hnext)
 		if (n->parent == dir && strncmp(n->name, name, len) == 0 && n->name[len] == '\0')
 			return n;
 	return NULL;
+}
+
+/* A key no log can know: the kernel's random bytes, else the clock and ASLR. */
+static uint64_t hash_key(const void *salt)
+{
+	struct timespec ts;
+	uint64_t k;
+
+	if (getrandom(&k, sizeof(k), GRND_NONBLOCK) == (ssize_t)sizeof(k))
+		return k;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return mix64((uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 32) ^ (uintptr_t)salt);
 }
 
 int famfs_ns_new(struct famfs_ns **out)
@@ -232,6 +258,7 @@ int famfs_ns_new(struct famfs_ns **out)
 	*out = NULL;
 	if (!ns)
 		return famfs_err(-ENOMEM, "namespace: out of memory");
+	ns->key = hash_key(ns);
 	ns->nbuckets = NS_HASH_INIT;
 	ns->max_implicit = FAMFS_NS_IMPLICIT_DEFAULT;
 	ns->by_name = calloc(ns->nbuckets, sizeof(*ns->by_name));
@@ -305,7 +332,7 @@ static void ns_link(struct famfs_ns *ns, struct famfs_node *n)
 		p->first_child = n;
 	p->last_child = n;
 	p->nchildren++;
-	insert_name(ns->by_name, ns->nbuckets - 1, n);
+	insert_name(ns->by_name, ns->key, ns->nbuckets - 1, n);
 	insert_ino(ns->by_ino, ns->nbuckets - 1, n);
 	ns->nnodes++;
 	if (S_ISDIR(n->mode))
@@ -547,4 +574,18 @@ uint64_t famfs_ns_implicit(const struct famfs_ns *ns)
 uint64_t famfs_ns_bytes(const struct famfs_ns *ns)
 {
 	return sizeof(*ns) + ns->slab_bytes + 2 * ns->nbuckets * sizeof(struct famfs_node *);
+}
+
+uint64_t famfs_ns_longest_chain(const struct famfs_ns *ns)
+{
+	uint64_t best = 0, len;
+
+	for (uint64_t i = 0; i < ns->nbuckets; i++) {
+		len = 0;
+		for (const struct famfs_node *n = ns->by_name[i]; n; n = n->hnext)
+			len++;
+		if (len > best)
+			best = len;
+	}
+	return best;
 }

@@ -128,6 +128,9 @@ void famfs_ns_counts(const struct famfs_ns *ns, uint64_t *files, uint64_t *dirs,
 uint64_t famfs_ns_implicit(const struct famfs_ns *ns);
 uint64_t famfs_ns_bytes(const struct famfs_ns *ns);
 
+/* The most nodes in one bucket of the name table (for tests). */
+uint64_t famfs_ns_longest_chain(const struct famfs_ns *ns);
+
 #ifdef __cplusplus
 }
 #endif

@@ -2,7 +2,8 @@
 /*
  * test_ns.c - the namespace built from log entries (lib/ns.c): inode
  * numbers, implicit directories, errors that leave the tree unchanged,
- * lookups, child order, path round trips and a full-log replay.
+ * lookups, child order, path round trips, a full-log replay, and names
+ * chosen to collide in the hash table.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -513,6 +514,65 @@ static void test_memory_bound(void **state)
 	famfs_ns_free(ns);
 }
 
+/*
+ * The name hash as it was before it took a key: FNV-1a of the name, mixed
+ * with the parent's inode. Public, so a crafted log could pick names that
+ * all fall into one bucket, and every lookup of a replay walked all of
+ * them (15,420 such names in the root: 1.1 s to replay, against 4 ms).
+ */
+static uint64_t mix64(uint64_t z)
+{
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static uint64_t unkeyed_hash(uint64_t parent_ino, const char *name)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (; *name; name++) {
+		h ^= (unsigned char)*name;
+		h *= 0x100000001b3ULL;
+	}
+	return mix64(h ^ mix64(parent_ino));
+}
+
+/*
+ * 2000 directories in the root whose names all share the low 12 bits of
+ * the unkeyed hash (the table has 4096 buckets by then, and 1024 or 2048
+ * before): with a key the log cannot know, they spread like any names.
+ */
+static void test_hash_flood(void **state)
+{
+	enum { N = 2000 };
+	const uint64_t mask = 4095;
+	uint64_t target = unkeyed_hash(FAMFS_ROOT_INO, "seed") & mask, k = 0;
+	static char names[N][24];
+	struct famfs_omf_entry e;
+	struct famfs_ns *ns;
+	int got = 0, i;
+
+	(void)state;
+	while (got < N) {
+		snprintf(names[got], sizeof(names[got]), "n%llx", (unsigned long long)k++);
+		if ((unkeyed_hash(FAMFS_ROOT_INO, names[got]) & mask) == target)
+			got++;
+	}
+	assert_int_equal(famfs_ns_new(&ns), 0);
+	for (i = 0; i < N; i++) {
+		char name[sizeof(names[0])];
+
+		memcpy(name, names[i], sizeof(name));
+		e = dir_entry(name, 0755);
+		assert_int_equal(famfs_ns_apply(ns, (uint64_t)i, &e), 0);
+	}
+	for (i = 0; i < N; i++)
+		assert_non_null(famfs_ns_resolve(ns, names[i]));
+	assert_true(famfs_ns_longest_chain(ns) < 32);
+	famfs_ns_free(ns);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -524,6 +584,7 @@ int main(void)
 		cmocka_unit_test(test_times),
 		cmocka_unit_test(test_big_replay),
 		cmocka_unit_test(test_memory_bound),
+		cmocka_unit_test(test_hash_flood),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
