@@ -5,7 +5,8 @@
  * kept in the mount's context, mntctx.c), found by the mount's st_dev and
  * the mount id its famfsd reported (INFO), so that pins a dead famfsd left
  * under a reused st_dev are never taken (they are removed when the process
- * may: bpffs is root's), read a file's extents and the
+ * may: bpffs is root's), read (through read-only descriptors) a file's
+ * extents and the
  * device names from them instead of GET_FMAP and GET_DAXDEV, and hand the
  * checked fmap to the mapping code, which walks the BPF resolver over it.
  */
@@ -39,7 +40,7 @@ static const struct famfs_bpf *mount_bpf(struct famfs_mctx *c)
 	/* Pins of this st_dev under another mount id are a dead famfsd's. */
 	famfs_bpf_unpin_dev(c->dev, c->mount_id);
 	famfs_bpf_pin_dir(c->dev, c->mount_id, dir, sizeof(dir));
-	has = famfs_bpf_open_pinned(dir, &h) == 0;
+	has = famfs_bpf_open_pinned_ro(dir, &h) == 0;
 	famfs_mctx_lock();
 	if (!c->bpf_tried) {
 		c->bpf_tried = true;

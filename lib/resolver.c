@@ -207,7 +207,8 @@ void famfs_bpf_file_decode(const struct famfs_bpf_file *v, struct famfs_fmap *f)
 
 /* ---- maps over raw bpf(2) ---- */
 
-static int obj_get(const char *dir, const char *name, int *fd)
+/* BPF_OBJ_GET of @dir/@name; @flags BPF_F_RDONLY for a map only a reader needs. */
+static int obj_get(const char *dir, const char *name, uint32_t flags, int *fd)
 {
 	char path[512];
 	union bpf_attr a;
@@ -216,7 +217,7 @@ static int obj_get(const char *dir, const char *name, int *fd)
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	memset(&a, 0, sizeof(a));
 	a.pathname = ptr64(path);
-	a.file_flags = 0;
+	a.file_flags = flags;
 	r = sys_bpf(BPF_OBJ_GET, &a);
 	if (r < 0)
 		return famfs_err((int)r, "%s: %s", path, strerror((int)-r));
@@ -242,21 +243,32 @@ void famfs_bpf_close(struct famfs_bpf *b)
 	b->prog_fd = b->bench_fd = b->files_fd = b->devs_fd = -1;
 }
 
-int famfs_bpf_open_pinned(const char *dir, struct famfs_bpf *b)
+/* Programs are opened read-write whatever @map_flags: the kernel wants that. */
+static int open_pinned(const char *dir, uint32_t map_flags, struct famfs_bpf *b)
 {
 	int rc;
 
 	b->prog_fd = b->bench_fd = b->files_fd = b->devs_fd = -1;
-	rc = obj_get(dir, FAMFS_BPF_PIN_PROG, &b->prog_fd);
+	rc = obj_get(dir, FAMFS_BPF_PIN_PROG, 0, &b->prog_fd);
 	if (!rc)
-		rc = obj_get(dir, FAMFS_BPF_PIN_FILES, &b->files_fd);
+		rc = obj_get(dir, FAMFS_BPF_PIN_FILES, map_flags, &b->files_fd);
 	if (!rc)
-		rc = obj_get(dir, FAMFS_BPF_PIN_DEVS, &b->devs_fd);
+		rc = obj_get(dir, FAMFS_BPF_PIN_DEVS, map_flags, &b->devs_fd);
 	if (!rc)
-		rc = obj_get(dir, FAMFS_BPF_PIN_BENCH, &b->bench_fd);
+		rc = obj_get(dir, FAMFS_BPF_PIN_BENCH, 0, &b->bench_fd);
 	if (rc)
 		famfs_bpf_close(b);
 	return rc;
+}
+
+int famfs_bpf_open_pinned(const char *dir, struct famfs_bpf *b)
+{
+	return open_pinned(dir, 0, b);
+}
+
+int famfs_bpf_open_pinned_ro(const char *dir, struct famfs_bpf *b)
+{
+	return open_pinned(dir, BPF_F_RDONLY, b);
 }
 
 static int map_op(int cmd, int fd, const void *key, void *val, uint64_t flags)

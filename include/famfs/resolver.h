@@ -172,6 +172,15 @@ void famfs_bpf_file_decode(const struct famfs_bpf_file *v, struct famfs_fmap *f)
 
 /* Open the objects pinned in @dir. Errors: bpf(2)'s (-ENOENT: not pinned). */
 int famfs_bpf_open_pinned(const char *dir, struct famfs_bpf *b);
+
+/*
+ * The same with the maps read-only (BPF_F_RDONLY): what a client that only
+ * looks files and devices up holds, for as long as it lives. A process
+ * that opened the pins as root and then dropped privileges keeps these
+ * descriptors, and must not be able to rewrite the maps that famfsd fills
+ * and every other client on the host maps files by.
+ */
+int famfs_bpf_open_pinned_ro(const char *dir, struct famfs_bpf *b);
 /* Close @b's descriptors (with the raw syscall: the shim interposes close). */
 void famfs_bpf_close(struct famfs_bpf *b);
 /* famfs_files[ino] = @f (-E2BIG when it does not fit), or delete it. */

@@ -6,7 +6,9 @@
 # next mount, and a direct-access client that took the dead famfsd's map
 # would read and write that mount's files in the wrong device. Reproduced
 # by moving a dead famfsd's pins under the st_dev of another mount, which
-# is what the reuse leaves behind.
+# is what the reuse leaves behind. A client's descriptors on the pins are
+# read-only: a root process under the shim that drops privileges cannot
+# rewrite the maps every other client trusts.
 . "$(dirname "$0")/lib.sh"
 
 PY=/usr/bin/python3
@@ -56,6 +58,14 @@ PIN=$(pin_of "$MA")
 check "shim maps A/f through the BPF map" bash -c "LD_PRELOAD='$SHIM' cat '$MA/f' >'$T/fa'"
 check_eq "... with no GET_FMAP" 0 "$(get_fmaps "$MA")"
 check "A/f read right" "$FAMFS" verify -S 1 -f "$MA/f"
+# A root process under the shim keeps the mount's BPF maps open once it
+# used them. After it drops privileges it must not be able to rewrite them:
+# every other shim process on the host maps files by what they say.
+chmod 711 "$T"
+chmod 600 "$DA"
+check "a root shim process maps A/f through the BPF map, drops root, and cannot write the maps" \
+	env FAMFS_SHIMPRIV_BPF=1 LD_PRELOAD="$SHIM" "$BIN/famfs_shimpriv" "$MA/f" "$DA" 65534
+sed 's/^/  /' "$T/out"
 FAMFS_PRELOAD_DISABLE=1 cat "$MB/f" >"$T/fb"
 check "famfsd of A killed" kill_famfsd "$DA" "$MA"
 STALE=$PINROOT/dev-$DEVB${PIN#"$PINROOT/dev-$DEVA"}
