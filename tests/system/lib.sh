@@ -229,6 +229,26 @@ hold_log_lock() {
 	[ -n "$sleeper" ]
 }
 
+# famfsd_waits_log_lock MNT: true while the famfsd serving MNT has taken a
+# mkdir and polls for the log lock another process holds: one of its
+# threads sleeps in clock_nanosleep(2) (mkdir_lock in ops_dir.c is famfsd's
+# only sleep). The FUSE "waiting" count alone is also true while the
+# LOOKUPs that precede the MKDIR are in flight.
+famfsd_waits_log_lock() {
+	local pid t s sys
+	case $(uname -m) in
+	x86_64) sys=" 35 230 " ;;
+	aarch64) sys=" 101 115 " ;;
+	*) return 1 ;;
+	esac
+	pid=$(famfsd_pid_of "$1")
+	[ -n "$pid" ] || return 1
+	for t in /proc/"$pid"/task/*; do
+		read -r s _ <"$t/syscall" 2>/dev/null && [[ $sys == *" $s "* ]] && return 0
+	done
+	return 1
+}
+
 # fuse_waiting MNT: true while the FUSE connection of the mount MNT has a
 # request its server has not answered (fusectl's count; fusectl is mounted
 # when it is not).

@@ -96,7 +96,7 @@ check "another process holds the log lock" hold_log_lock "$DEV"
 mkdir "$M/d/locked" 2>"$T/mkdir.err" &
 mk=$!
 track_pid "$mk"
-check "the mkdir waits in famfsd" wait_until 20 fuse_waiting "$M"
+check "the mkdir waits in famfsd" wait_until 20 famfsd_waits_log_lock "$M"
 # (no timeout here is a synchronisation: the lookup must NOT finish.)
 if bash -c "timeout -s KILL 3 stat '$M/e'" >/dev/null 2>&1; then
 	fail "max_threads=1: a lookup was served while the only thread waited"

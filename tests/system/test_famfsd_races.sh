@@ -60,7 +60,7 @@ check "another process holds the log lock" hold_log_lock "$DEV"
 mkdir "$M/d/locked" 2>"$T/mkdir.err" &
 mk=$!
 track_pid "$mk"
-check "the mkdir request is waiting in famfsd" wait_until 20 fuse_waiting "$M"
+check "the mkdir request is waiting in famfsd" wait_until 20 famfsd_waits_log_lock "$M"
 # Lookups must not wait for the mkdir: each has 10 s on a loaded machine,
 # while the lock stays held for 300 s.
 check "lookup in the root while mkdir waits" timeout -s KILL 10 stat "$M/e"
