@@ -56,6 +56,7 @@
 #define FAMFS_OFF_FMAP			120
 #define FAMFS_OFF_FMAP_EXT_TYPE		120
 #define FAMFS_OFF_FMAP_NEXTENTS		128
+#define FAMFS_OFF_FMAP_HORIZON		132	/* upstream's padding; ours with -O rm */
 #define FAMFS_OFF_FMAP_SE		136
 #define FAMFS_OFF_FMAP_IE_NSTRIPS	136
 #define FAMFS_OFF_FMAP_IE_CHUNK		144
@@ -78,6 +79,13 @@
 #define FAMFS_OFF_DD_UUID		24
 #define FAMFS_OFF_DD_INDEX		40
 
+/* DELETE arm (ours, docs/rm.md). */
+#define FAMFS_OFF_DEL_TARGET		16
+#define FAMFS_OFF_DEL_TARGET_TYPE	24
+#define FAMFS_OFF_DEL_ZERO		28
+#define FAMFS_OFF_DEL_RELPATH		32
+#define FAMFS_OFF_DEL_END		(FAMFS_OFF_DEL_RELPATH + FAMFS_OMF_PATH_MAX)
+
 _Static_assert(FAMFS_OFF_SB_CRC == FAMFS_OFF_SB_SYSTEM_UUID + 16, "sb crc follows uuids");
 _Static_assert(FAMFS_OFF_SB_PAD == FAMFS_OFF_SB_FLAGS + 4, "sb pad");
 _Static_assert(FAMFS_OFF_SB_DD_SIZE == FAMFS_OFF_SB_PAD + 4, "sb dd_size");
@@ -99,6 +107,11 @@ _Static_assert(FAMFS_OFF_FMAP_IE_STRIPS + FAMFS_OMF_MAX_STRIPS * FAMFS_EXT_SIZE 
 	       FAMFS_OFF_E_CRC, "ie strips end at the crc");
 _Static_assert(FAMFS_OFF_MKDIR_RELPATH + FAMFS_OMF_PATH_MAX <= FAMFS_OFF_E_CRC, "mkdir arm");
 _Static_assert(FAMFS_OFF_DD_INDEX + 8 <= FAMFS_OFF_E_CRC, "daxdev arm");
+_Static_assert(FAMFS_OFF_FMAP_HORIZON == FAMFS_OFF_FMAP_NEXTENTS + 4 &&
+	       FAMFS_OFF_FMAP_HORIZON + 4 == FAMFS_OFF_FMAP_SE, "horizon fills the padding");
+_Static_assert(FAMFS_OFF_DEL_TARGET == FAMFS_OFF_E_UNION &&
+	       FAMFS_OFF_DEL_ZERO + 4 == FAMFS_OFF_DEL_RELPATH &&
+	       FAMFS_OFF_DEL_END == 112 && FAMFS_OFF_DEL_END <= FAMFS_OFF_E_CRC, "delete arm");
 _Static_assert(FAMFS_LOG_LEN_DEFAULT == 0x800000ULL &&
 	       (FAMFS_LOG_LEN_DEFAULT - FAMFS_LOG_HDR_SIZE) / FAMFS_LOG_ENTRY_SIZE == 15420,
 	       "8 MiB log holds 15420 entries");
@@ -151,17 +164,17 @@ void famfs_omf_sb_encode(const struct famfs_omf_sb *sb, uint8_t out[FAMFS_SB_SIZ
 /*
  * The fields after the CRC are not covered by it (upstream's layout), so a
  * flipped bit there is caught only by what every famfs writer puts there:
- * flags 0, dd_uuid all zero (both unused), and the device path as printable
- * text, zero-padded to 64 bytes (strncpy).
+ * flags 0 or the rm feature bit, dd_uuid all zero (unused), and the device
+ * path as printable text, zero-padded to 64 bytes (strncpy).
  */
 static int sb_check_uncovered(const uint8_t *buf, const struct famfs_omf_sb *sb)
 {
 	const uint8_t *p = buf + FAMFS_OFF_SB_DD_DAXDEV;
 	unsigned int i;
 
-	if (sb->flags)
-		return famfs_err(-EINVAL, "superblock: flags 0x%x (no famfs writes any)",
-				 sb->flags);
+	if (sb->flags & ~FAMFS_SB_FEAT_RM)
+		return famfs_err(-EINVAL, "superblock: flags 0x%x (famfs writes none but "
+				 "0x%x, the rm feature)", sb->flags, FAMFS_SB_FEAT_RM);
 	for (i = 0; i < 16; i++)
 		if (sb->dd_uuid[i])
 			return famfs_err(-EINVAL, "superblock: dd_uuid byte %u is 0x%02x "
@@ -355,6 +368,14 @@ static void put_path(uint8_t *p, const char *path)
 	memcpy(p, path, strnlen(path, FAMFS_OMF_PATH_MAX));
 }
 
+/* What an entry of @type with bytes @buf stores in its 8-byte CRC field. */
+static uint64_t entry_crc_field(uint32_t type, const uint8_t *buf)
+{
+	uint64_t crc = famfs_crc32(buf, FAMFS_OFF_E_CRC);
+
+	return type == FAMFS_LOG_DELETE ? crc | FAMFS_DELETE_CRC_TAG << 32 : crc;
+}
+
 static void encode_file(const struct famfs_omf_file *f, uint8_t *out)
 {
 	const struct famfs_omf_fmap *m = &f->fmap;
@@ -368,6 +389,7 @@ static void encode_file(const struct famfs_omf_file *f, uint8_t *out)
 	put_path(out + FAMFS_OFF_FILE_RELPATH, f->relpath);
 	famfs_put_le32(out + FAMFS_OFF_FMAP_EXT_TYPE, m->ext_type);
 	famfs_put_le32(out + FAMFS_OFF_FMAP_NEXTENTS, m->nextents);
+	famfs_put_le32(out + FAMFS_OFF_FMAP_HORIZON, f->horizon);
 	if (m->ext_type == FAMFS_EXT_INTERLEAVE) {
 		famfs_put_le64(out + FAMFS_OFF_FMAP_IE_NSTRIPS, m->nstrips);
 		famfs_put_le64(out + FAMFS_OFF_FMAP_IE_CHUNK, m->chunk_size);
@@ -406,17 +428,20 @@ void famfs_omf_entry_encode(const struct famfs_omf_entry *e,
 		memcpy(out + FAMFS_OFF_DD_UUID, e->daxdev.uuid, 16);
 		famfs_put_le32(out + FAMFS_OFF_DD_INDEX, e->daxdev.index);
 		break;
+	case FAMFS_LOG_DELETE:
+		famfs_put_le64(out + FAMFS_OFF_DEL_TARGET, e->del.target);
+		famfs_put_le32(out + FAMFS_OFF_DEL_TARGET_TYPE, e->del.target_type);
+		put_path(out + FAMFS_OFF_DEL_RELPATH, e->del.relpath);
+		break;
 	default:
 		break;
 	}
-	famfs_put_le64(out + FAMFS_OFF_E_CRC, famfs_crc32(out, FAMFS_OFF_E_CRC));
+	famfs_put_le64(out + FAMFS_OFF_E_CRC, entry_crc_field(e->type, out));
 }
 
 static const char *entry_type_name(uint32_t type)
 {
 	switch (type) {
-	case FAMFS_LOG_DELETE:
-		return "DELETE";
 	case FAMFS_LOG_INVALID:
 		return "INVALID";
 	default:
@@ -451,6 +476,7 @@ static int decode_file(const uint8_t *buf, uint64_t index, struct famfs_omf_file
 		return rc;
 	m->ext_type = famfs_get_le32(buf + FAMFS_OFF_FMAP_EXT_TYPE);
 	m->nextents = famfs_get_le32(buf + FAMFS_OFF_FMAP_NEXTENTS);
+	f->horizon = famfs_get_le32(buf + FAMFS_OFF_FMAP_HORIZON);
 	switch (m->ext_type) {
 	case FAMFS_EXT_SIMPLE:
 		if (m->nextents < 1 || m->nextents > FAMFS_OMF_MAX_SIMPLE_EXTENTS)
@@ -483,11 +509,40 @@ static int decode_file(const uint8_t *buf, uint64_t index, struct famfs_omf_file
 	}
 }
 
+/*
+ * The DELETE arm: a target made by an earlier entry (an implicit directory
+ * has none), a type that names a file or a directory, a path, and zeroes in
+ * every byte the arm does not use.
+ */
+static int decode_delete(const uint8_t *buf, uint64_t index, struct famfs_omf_delete *d)
+{
+	unsigned long long idx = index;
+	size_t i;
+
+	d->target = famfs_get_le64(buf + FAMFS_OFF_DEL_TARGET);
+	d->target_type = famfs_get_le32(buf + FAMFS_OFF_DEL_TARGET_TYPE);
+	if (d->target_type != FAMFS_LOG_FILE && d->target_type != FAMFS_LOG_MKDIR)
+		return famfs_err(-EINVAL, "log entry %llu: delete of type %u (must be 0, a file, "
+				 "or 1, a directory)", idx, d->target_type);
+	if (d->target == FAMFS_DELETE_IMPLICIT ? d->target_type != FAMFS_LOG_MKDIR :
+	    d->target >= index)
+		return famfs_err(-EINVAL, "log entry %llu: delete of entry %llu, which is not an "
+				 "earlier %s", idx, (unsigned long long)d->target,
+				 d->target_type == FAMFS_LOG_FILE ? "file" : "directory");
+	if (famfs_get_le32(buf + FAMFS_OFF_DEL_ZERO))
+		return famfs_err(-EINVAL, "log entry %llu: delete: reserved word is not zero", idx);
+	for (i = FAMFS_OFF_DEL_END; i < FAMFS_OFF_E_CRC; i++)
+		if (buf[i])
+			return famfs_err(-EINVAL, "log entry %llu: delete: byte %zu is 0x%02x "
+					 "(unused, must be zero)", idx, i, buf[i]);
+	return get_path(buf + FAMFS_OFF_DEL_RELPATH, d->relpath, index);
+}
+
 int famfs_omf_entry_decode(const uint8_t buf[FAMFS_LOG_ENTRY_SIZE], uint64_t index,
 			   struct famfs_omf_entry *e)
 {
 	unsigned long long idx = index;
-	uint32_t want;
+	uint64_t want;
 
 	memset(e, 0, sizeof(*e));
 	e->seqnum = famfs_get_le64(buf + FAMFS_OFF_E_SEQNUM);
@@ -495,10 +550,11 @@ int famfs_omf_entry_decode(const uint8_t buf[FAMFS_LOG_ENTRY_SIZE], uint64_t ind
 	e->time = famfs_get_le32(buf + FAMFS_OFF_E_TIME);
 	e->crc = famfs_get_le64(buf + FAMFS_OFF_E_CRC);
 
-	want = famfs_crc32(buf, FAMFS_OFF_E_CRC);
+	want = entry_crc_field(e->type, buf);
 	if (e->crc != want)
 		return famfs_err(-EBADMSG, "log entry %llu: CRC mismatch (stored 0x%llx, "
-				 "computed 0x%x)", idx, (unsigned long long)e->crc, want);
+				 "computed 0x%llx)", idx, (unsigned long long)e->crc,
+				 (unsigned long long)want);
 	if (e->seqnum != index)
 		return famfs_err(-EBADMSG, "log entry %llu: seqnum %llu != index", idx,
 				 (unsigned long long)e->seqnum);
@@ -515,6 +571,8 @@ int famfs_omf_entry_decode(const uint8_t buf[FAMFS_LOG_ENTRY_SIZE], uint64_t ind
 		memcpy(e->daxdev.uuid, buf + FAMFS_OFF_DD_UUID, 16);
 		e->daxdev.index = famfs_get_le32(buf + FAMFS_OFF_DD_INDEX);
 		return 0;
+	case FAMFS_LOG_DELETE:
+		return decode_delete(buf, index, &e->del);
 	default:
 		return famfs_err(-EINVAL, "log entry %llu: type %s not supported (%u)", idx,
 				 entry_type_name(e->type), e->type);

@@ -50,11 +50,25 @@ extern "C" {
 #define FAMFS_OMF_MAX_STRIPS		16
 #define FAMFS_FM_ALL_HOSTS_RW		2	/* the only fm_flags value written */
 
+/*
+ * The rm feature (docs/rm.md): ts_sb_flags bit of a file system made with
+ * mkfs.famfs -O rm (or famfs tune -O rm). Upstream defines bits 0 and 1
+ * and never checks the field; without the feature it stays 0.
+ */
+#define FAMFS_SB_FEAT_RM		0x100U
+/*
+ * A DELETE entry's CRC field holds this tag in its upper 32 bits above the
+ * crc32: upstream's check (the zero-extended crc32 must equal the field)
+ * rejects it, so upstream's replay stops at the first delete instead of
+ * skipping it (docs/rm.md, section 3).
+ */
+#define FAMFS_DELETE_CRC_TAG		0x6d72ULL	/* "rm" */
+
 /* Log entry types (famfs_log_entry_type). */
 enum famfs_omf_entry_type {
 	FAMFS_LOG_FILE = 0,
 	FAMFS_LOG_MKDIR = 1,
-	FAMFS_LOG_DELETE = 2,		/* defined upstream, never written */
+	FAMFS_LOG_DELETE = 2,		/* upstream never writes it; ours: -O rm */
 	FAMFS_LOG_ADD_DAXDEV = 3,
 	FAMFS_LOG_INVALID = 4,
 };
@@ -122,6 +136,9 @@ struct famfs_omf_file {
 	uint32_t mode;			/* permission bits only */
 	char relpath[FAMFS_OMF_PATH_MAX];
 	struct famfs_omf_fmap fmap;
+	uint32_t horizon;		/* rm images: deletes below this log index were
+					   reusable when the file was allocated; 0 none.
+					   Upstream's padding after fmap_nextents. */
 };
 
 struct famfs_omf_mkdir {
@@ -137,6 +154,15 @@ struct famfs_omf_daxdev {
 	uint32_t index;
 };
 
+/* DELETE arm (ours; docs/rm.md, section 2.4). */
+#define FAMFS_DELETE_IMPLICIT		UINT64_MAX	/* target: an implicit directory */
+struct famfs_omf_delete {
+	uint64_t target;		/* index of the FILE or MKDIR entry that made the
+					   node, or FAMFS_DELETE_IMPLICIT */
+	uint32_t target_type;		/* FAMFS_LOG_FILE or FAMFS_LOG_MKDIR */
+	char relpath[FAMFS_OMF_PATH_MAX];	/* the node's path when deleted */
+};
+
 struct famfs_omf_entry {
 	uint64_t seqnum;
 	uint32_t type;			/* enum famfs_omf_entry_type */
@@ -145,6 +171,7 @@ struct famfs_omf_entry {
 	struct famfs_omf_file file;	/* FAMFS_LOG_FILE */
 	struct famfs_omf_mkdir mkdir;	/* FAMFS_LOG_MKDIR */
 	struct famfs_omf_daxdev daxdev;	/* FAMFS_LOG_ADD_DAXDEV */
+	struct famfs_omf_delete del;	/* FAMFS_LOG_DELETE */
 	uint64_t crc;			/* as stored (decode) or written (encode) */
 };
 
@@ -205,7 +232,8 @@ void famfs_omf_sb_encode(const struct famfs_omf_sb *sb, uint8_t out[FAMFS_SB_SIZ
  * length, magic (-EINVAL, "no famfs superblock"), version (-EPROTONOSUPPORT),
  * CRC (-EBADMSG), alloc unit, log offset and log length (-EINVAL), device
  * size (non-zero, a multiple of the alloc unit, larger than sb + log), and
- * the fields past the CRC as every writer leaves them (-EINVAL): flags 0,
+ * the fields past the CRC as every writer leaves them (-EINVAL): flags 0
+ * or FAMFS_SB_FEAT_RM,
  * dd_uuid zero, the device path printable and zero-padded.
  */
 int famfs_omf_sb_decode(const uint8_t *buf, size_t len, struct famfs_omf_sb *sb);
@@ -225,19 +253,25 @@ int famfs_omf_log_hdr_decode(const uint8_t *buf, size_t len, uint64_t log_len,
 
 /*
  * Encode @e into 544 bytes. Unused bytes and padding are zeroed (but for
- * e->time at offset 12), the CRC over [0, 536) is computed and stored, and
- * e->crc is ignored. Only the arm that matches e->type is written.
+ * e->time at offset 12 and a FILE's horizon at offset 132), the CRC over
+ * [0, 536) is computed and stored (with FAMFS_DELETE_CRC_TAG above it for
+ * a DELETE), and e->crc is ignored. Only the arm that matches e->type is
+ * written.
  */
 void famfs_omf_entry_encode(const struct famfs_omf_entry *e,
 			    uint8_t out[FAMFS_LOG_ENTRY_SIZE]);
 
 /*
  * Decode entry @index from its 544 raw bytes and validate what needs no
- * device knowledge: CRC over the raw bytes (-EBADMSG), seqnum == @index
- * (-EBADMSG), a known type (-EINVAL; DELETE and INVALID are refused), a
- * NUL-terminated relpath, and for FILE the fmap structure: ext_type,
+ * device knowledge: CRC over the raw bytes (-EBADMSG; a DELETE must carry
+ * FAMFS_DELETE_CRC_TAG above it and no other type may), seqnum == @index
+ * (-EBADMSG), a known type (-EINVAL; INVALID is refused), a
+ * NUL-terminated relpath, for FILE the fmap structure: ext_type,
  * 1..16 simple extents, or one interleaved extent of 1..16 strips with a
- * chunk size that is a power of 2 and a multiple of 2 MiB.
+ * chunk size that is a power of 2 and a multiple of 2 MiB; for DELETE a
+ * target below @index (or FAMFS_DELETE_IMPLICIT for a directory), a target
+ * type of FILE or MKDIR, and zeroes in every unused byte. Whether the file
+ * system allows deletes at all is the caller's business.
  */
 int famfs_omf_entry_decode(const uint8_t buf[FAMFS_LOG_ENTRY_SIZE], uint64_t index,
 			   struct famfs_omf_entry *e);
