@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * ns.c - the namespace tree built by replaying log entries: nodes, inode
- * numbers, implicit parent directories (capped), and two hash tables (one
- * keyed by parent inode and name, one by inode) so that a full log replays
- * in linear time and memory linear in the log's entries.
+ * numbers, implicit parent directories (capped), deletes, and two hash
+ * tables (one keyed by parent inode and name, one by inode) so that a full
+ * log replays in linear time and memory linear in the log's entries.
  *
  * Pure code: no I/O. Nodes come from anonymous-memory slabs (see below)
  * and are never freed before famfs_ns_free(), so node pointers stay valid.
@@ -458,6 +458,78 @@ static int ns_add(struct famfs_ns *ns, uint64_t index, const struct famfs_omf_en
 	return 0;
 }
 
+/* Take @n out of the name hash (it stays in by_ino and the child list). */
+static void remove_name(struct famfs_ns *ns, struct famfs_node *n)
+{
+	uint64_t h = name_hash(ns->key, n->parent->ino, n->name, strlen(n->name)) & (ns->nbuckets - 1);
+	struct famfs_node **pp;
+
+	for (pp = &ns->by_name[h]; *pp; pp = &(*pp)->hnext) {
+		if (*pp == n) {
+			*pp = n->hnext;
+			n->hnext = NULL;
+			return;
+		}
+	}
+}
+
+/*
+ * Apply a DELETE: find the live node the entry names, check that it is the
+ * one its target entry made, at that path, of that type, and (a directory)
+ * empty; then take its name away. Nothing changes on a failure.
+ */
+static int ns_delete(struct famfs_ns *ns, uint64_t index, const struct famfs_omf_entry *e)
+{
+	const struct famfs_omf_delete *d = &e->del;
+	unsigned long long idx = index;
+	char path[FAMFS_OMF_PATH_MAX];
+	struct famfs_node *n, *p;
+	uint64_t t = entry_time(ns, index, e);
+	bool dir = d->target_type == FAMFS_LOG_MKDIR;
+
+	if (!memchr(d->relpath, '\0', FAMFS_OMF_PATH_MAX))
+		return famfs_err(-ENAMETOOLONG, "entry %llu: path is not NUL-terminated", idx);
+	if (d->target == FAMFS_DELETE_IMPLICIT) {
+		n = famfs_ns_resolve(ns, d->relpath);
+		if (!n || n == &ns->root || !S_ISDIR(n->mode) || n->log_index != FAMFS_NO_INDEX)
+			return famfs_err(-ENOENT, "entry %llu: no implicit directory \"%s\" to "
+					 "delete", idx, d->relpath);
+	} else {
+		n = d->target < FAMFS_INO_IMPLICIT - 2 ? famfs_ns_by_ino(ns, d->target + 2) : NULL;
+		if (!n || n->log_index != d->target)
+			return famfs_err(-ENOENT, "entry %llu: entry %llu made nothing to delete",
+					 idx, (unsigned long long)d->target);
+		if (famfs_node_deleted(n))
+			return famfs_err(-ENOENT, "entry %llu: \"%s\" (entry %llu) was already "
+					 "deleted by entry %llu", idx, d->relpath,
+					 (unsigned long long)d->target,
+					 (unsigned long long)n->del_index);
+		if (famfs_ns_path(n, path, sizeof(path)) || strcmp(path, d->relpath))
+			return famfs_err(-ENOENT, "entry %llu: entry %llu made \"%s\", not \"%s\"",
+					 idx, (unsigned long long)d->target, path, d->relpath);
+	}
+	if (!!S_ISDIR(n->mode) != dir)
+		return famfs_err(-ENOENT, "entry %llu: \"%s\" is a %s, not a %s", idx, d->relpath,
+				 S_ISDIR(n->mode) ? "directory" : "file",
+				 dir ? "directory" : "file");
+	if (dir && n->nchildren)
+		return famfs_err(-ENOTEMPTY, "entry %llu: directory \"%s\" is not empty (%llu "
+				 "entries)", idx, d->relpath, (unsigned long long)n->nchildren);
+
+	/* Nothing can fail from here on. */
+	remove_name(ns, n);
+	n->del_index = index;
+	p = n->parent;
+	p->nchildren--;
+	if (t > p->time_ns)
+		p->time_ns = t;		/* a directory changes when it loses an entry */
+	if (dir)
+		ns->dirs--;
+	else
+		ns->files--;
+	return 0;
+}
+
 int famfs_ns_apply(struct famfs_ns *ns, uint64_t index, const struct famfs_omf_entry *e)
 {
 	int rc;
@@ -466,6 +538,9 @@ int famfs_ns_apply(struct famfs_ns *ns, uint64_t index, const struct famfs_omf_e
 	case FAMFS_LOG_FILE:
 	case FAMFS_LOG_MKDIR:
 		rc = ns_add(ns, index, e);
+		break;
+	case FAMFS_LOG_DELETE:
+		rc = ns_delete(ns, index, e);
 		break;
 	case FAMFS_LOG_ADD_DAXDEV:
 		rc = 0;

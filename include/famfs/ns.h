@@ -7,9 +7,14 @@
  * i has inode i + 2. A file whose parent directory was never logged (images
  * from older tools) gets implicit parent directories, numbered
  * FAMFS_INO_IMPLICIT + n in replay order, which is also deterministic.
- * Nodes are never removed, so a node pointer stays valid for the life of
+ * Nodes are never freed, so a node pointer stays valid for the life of
  * the namespace, and directory children keep their order (readdir offsets
- * are stable while entries are appended).
+ * are stable while entries are appended). A DELETE entry (file systems with
+ * the rm feature, docs/rm.md) takes a node's name away: lookups and
+ * resolves no longer find it and its parent no longer counts it, but the
+ * node stays in its parent's child list (marked, so listings skip it and
+ * keep their offsets) and is still found by inode, for handles that are
+ * still open. A deleted node's inode number is never given to another.
  *
  * Times are a pure function of the log too, so every host and every
  * remount shows the same ones. Entry i's time is its recorded seconds
@@ -34,6 +39,7 @@
 #ifndef FAMFS_NS_H
 #define FAMFS_NS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "famfs/omf.h"
@@ -56,18 +62,21 @@ struct famfs_node {
 	uint32_t mode;			/* S_IFDIR or S_IFREG | permission bits */
 	uint32_t uid;
 	uint32_t gid;
+	uint32_t opens;			/* never set here: famfsd's open handles (atomic) */
 	uint64_t size;			/* files: the logged size; dirs: 0 */
 	uint64_t log_index;		/* creating entry, or FAMFS_NO_INDEX */
 	uint64_t time_ns;		/* from the log (above), ns since the epoch */
 	uint64_t wtime_ns;		/* never set here: famfsd's last write through
 					   its own mount, 0 for none (atomic) */
+	uint64_t del_index;		/* the DELETE entry that removed it; 0: live
+					   (no DELETE can be entry 0) */
 	char name[FAMFS_OMF_PATH_MAX];	/* last component; "" for the root */
 	const struct famfs_omf_fmap *fmap;	/* files: the map; directories: NULL */
 	struct famfs_node *parent;	/* root: itself */
 	struct famfs_node *first_child;	/* in creation order */
 	struct famfs_node *last_child;
 	struct famfs_node *next_sibling;
-	uint64_t nchildren;
+	uint64_t nchildren;		/* live children */
 	struct famfs_node *hnext;	/* private: hash chain */
 	struct famfs_node *inext;	/* private: inode hash chain */
 };
@@ -96,11 +105,15 @@ void famfs_ns_set_epoch(struct famfs_ns *ns, uint32_t mkfs_time);
 void famfs_ns_limit_implicit(struct famfs_ns *ns, uint64_t max);
 
 /*
- * Apply log entry @index. FILE and MKDIR add a node; ADD_DAXDEV is counted
- * and ignored. Errors leave the namespace unchanged: -EINVAL (bad path),
- * -EEXIST (the name exists; for MKDIR over an existing directory too),
- * -ENOTDIR (a parent is a file), -EUCLEAN (the entry needs implicit
- * directories past the limit), -ENOMEM.
+ * Apply log entry @index. FILE and MKDIR add a node; DELETE removes the
+ * name of the node e->del.target made (or of the implicit directory at
+ * e->del.relpath); ADD_DAXDEV is counted and ignored. Errors leave the
+ * namespace unchanged: -EINVAL (bad path), -EEXIST (the name exists; for
+ * MKDIR over an existing directory too), -ENOTDIR (a parent is a file),
+ * -EUCLEAN (the entry needs implicit directories past the limit), -ENOMEM;
+ * for DELETE -ENOENT (no such live node, or not at that path or of that
+ * type) and -ENOTEMPTY (a directory with live children). Whether the file
+ * system allows DELETE is the caller's business.
  */
 int famfs_ns_apply(struct famfs_ns *ns, uint64_t index,
 		   const struct famfs_omf_entry *e);
@@ -114,13 +127,18 @@ struct famfs_node *famfs_ns_lookup(struct famfs_ns *ns, const struct famfs_node 
 /* The node at normalised @relpath ("" is the root), or NULL. */
 struct famfs_node *famfs_ns_resolve(struct famfs_ns *ns, const char *relpath);
 
-/* The node with inode @ino, or NULL. */
+/* The node with inode @ino (deleted ones too), or NULL. */
 struct famfs_node *famfs_ns_by_ino(struct famfs_ns *ns, uint64_t ino);
 
 /* Write the path of @n relative to the root into @buf ("" for the root). */
 int famfs_ns_path(const struct famfs_node *n, char *buf, size_t bufsz);
 
-/* Totals: files, directories (root included), applied entries. */
+static inline bool famfs_node_deleted(const struct famfs_node *n)
+{
+	return n->del_index != 0;
+}
+
+/* Totals: live files, live directories (root included), applied entries. */
 void famfs_ns_counts(const struct famfs_ns *ns, uint64_t *files, uint64_t *dirs,
 		     uint64_t *entries);
 

@@ -252,8 +252,8 @@ static void test_errors(void **state)
 
 	/* Types that cannot be applied. */
 	e = file_entry("t", 10, 0644);
-	e.type = FAMFS_LOG_DELETE;
-	assert_int_equal(famfs_ns_apply(ns, 3, &e), -EINVAL);
+	e.type = FAMFS_LOG_DELETE;	/* of entry 0, which made another name */
+	assert_int_equal(famfs_ns_apply(ns, 3, &e), -ENOENT);
 	e.type = FAMFS_LOG_INVALID;
 	assert_int_equal(famfs_ns_apply(ns, 3, &e), -EINVAL);
 	e.type = 99;
@@ -573,6 +573,112 @@ static void test_hash_flood(void **state)
 	famfs_ns_free(ns);
 }
 
+static struct famfs_omf_entry del_entry(uint64_t target, uint32_t type, const char *path,
+				       uint32_t time)
+{
+	struct famfs_omf_entry e;
+
+	memset(&e, 0, sizeof(e));
+	e.type = FAMFS_LOG_DELETE;
+	e.time = time;
+	e.del.target = target;
+	e.del.target_type = type;
+	snprintf(e.del.relpath, sizeof(e.del.relpath), "%s", path);
+	return e;
+}
+
+/* DELETE: names go, nodes stay for open handles, checks leave no trace. */
+static void test_delete(void **state)
+{
+	struct famfs_omf_entry e;
+	struct famfs_node *d, *f, *g, *c, *r;
+	struct famfs_ns *ns;
+	uint64_t old_t;
+	int nlisted;
+
+	assert_int_equal(famfs_ns_new(&ns), 0);
+	r = famfs_ns_root(ns);
+	e = dir_entry("d", 0755);
+	assert_int_equal(famfs_ns_apply(ns, 0, &e), 0);		/* ino 2 */
+	e = file_entry("d/f", 10, 0644);
+	assert_int_equal(famfs_ns_apply(ns, 1, &e), 0);		/* ino 3 */
+	e = file_entry("d/g", 10, 0644);
+	assert_int_equal(famfs_ns_apply(ns, 2, &e), 0);		/* ino 4 */
+	e = file_entry("old/x", 10, 0644);	/* makes the implicit "old" */
+	assert_int_equal(famfs_ns_apply(ns, 3, &e), 0);
+	d = famfs_ns_resolve(ns, "d");
+	f = famfs_ns_resolve(ns, "d/f");
+	g = famfs_ns_resolve(ns, "d/g");
+	assert_false(famfs_node_deleted(f));
+	expect_counts(ns, 3, 3, 4);
+
+	/* Refusals change nothing. */
+	e = del_entry(0, FAMFS_LOG_MKDIR, "d", 0);
+	assert_int_equal(famfs_ns_apply(ns, 4, &e), -ENOTEMPTY);
+	e = del_entry(1, FAMFS_LOG_FILE, "d/g", 0);		/* entry 1 made d/f */
+	assert_int_equal(famfs_ns_apply(ns, 4, &e), -ENOENT);
+	e = del_entry(1, FAMFS_LOG_MKDIR, "d/f", 0);		/* a file, not a dir */
+	assert_int_equal(famfs_ns_apply(ns, 4, &e), -ENOENT);
+	e = del_entry(9, FAMFS_LOG_FILE, "d/f", 0);		/* nothing made by 9 */
+	assert_int_equal(famfs_ns_apply(ns, 10, &e), -ENOENT);
+	e = del_entry(FAMFS_DELETE_IMPLICIT, FAMFS_LOG_MKDIR, "d", 0);	/* logged */
+	assert_int_equal(famfs_ns_apply(ns, 4, &e), -ENOENT);
+	e = del_entry(FAMFS_DELETE_IMPLICIT, FAMFS_LOG_MKDIR, "old", 0);	/* not empty */
+	assert_int_equal(famfs_ns_apply(ns, 4, &e), -ENOTEMPTY);
+	expect_counts(ns, 3, 3, 4);
+	assert_int_equal(d->nchildren, 2);
+
+	/* Delete d/f: gone by name, still there by inode, marked. */
+	old_t = d->time_ns;
+	e = del_entry(1, FAMFS_LOG_FILE, "d/f", 2000000000);
+	assert_int_equal(famfs_ns_apply(ns, 4, &e), 0);
+	assert_null(famfs_ns_resolve(ns, "d/f"));
+	assert_null(famfs_ns_lookup(ns, d, "f"));
+	assert_ptr_equal(famfs_ns_by_ino(ns, 3), f);
+	assert_true(famfs_node_deleted(f));
+	assert_int_equal(f->del_index, 4);
+	assert_int_equal(d->nchildren, 1);
+	assert_true(d->time_ns > old_t);
+	expect_counts(ns, 2, 3, 5);
+	/* The child list keeps it, in its place (listings skip it). */
+	nlisted = 0;
+	for (c = d->first_child; c; c = c->next_sibling)
+		nlisted++;
+	assert_int_equal(nlisted, 2);
+	assert_ptr_equal(d->first_child, f);
+	/* Twice is refused. */
+	assert_int_equal(famfs_ns_apply(ns, 5, &e), -ENOENT);
+
+	/* The name can be used again: a new node, a new inode. */
+	e = file_entry("d/f", 20, 0600);
+	assert_int_equal(famfs_ns_apply(ns, 5, &e), 0);
+	assert_int_equal(famfs_ns_resolve(ns, "d/f")->ino, 7);
+	assert_int_equal(famfs_ns_by_ino(ns, 3)->size, 10);
+	assert_int_equal(d->nchildren, 2);
+
+	/* Empty the directory, then delete it; the implicit one by path. */
+	e = del_entry(2, FAMFS_LOG_FILE, "d/g", 0);
+	assert_int_equal(famfs_ns_apply(ns, 6, &e), 0);
+	assert_true(famfs_node_deleted(g));
+	e = del_entry(5, FAMFS_LOG_FILE, "d/f", 0);
+	assert_int_equal(famfs_ns_apply(ns, 7, &e), 0);
+	e = del_entry(0, FAMFS_LOG_MKDIR, "d", 0);
+	assert_int_equal(famfs_ns_apply(ns, 8, &e), 0);
+	assert_null(famfs_ns_resolve(ns, "d"));
+	e = del_entry(3, FAMFS_LOG_FILE, "old/x", 0);
+	assert_int_equal(famfs_ns_apply(ns, 9, &e), 0);
+	e = del_entry(FAMFS_DELETE_IMPLICIT, FAMFS_LOG_MKDIR, "old", 0);
+	assert_int_equal(famfs_ns_apply(ns, 10, &e), 0);
+	assert_null(famfs_ns_resolve(ns, "old"));
+	assert_int_equal(r->nchildren, 0);
+	expect_counts(ns, 0, 1, 11);
+	/* A directory of the same name again. */
+	e = dir_entry("d", 0700);
+	assert_int_equal(famfs_ns_apply(ns, 11, &e), 0);
+	assert_int_equal(famfs_ns_resolve(ns, "d")->ino, 13);
+	famfs_ns_free(ns);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -585,6 +691,7 @@ int main(void)
 		cmocka_unit_test(test_big_replay),
 		cmocka_unit_test(test_memory_bound),
 		cmocka_unit_test(test_hash_flood),
+		cmocka_unit_test(test_delete),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
