@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * alloc.c - the allocation bitmap (one bit per allocation unit, rebuilt
- * from the log) and the two allocators: contiguous first fit from a cursor,
- * and interleaved (strided) allocation across randomly ordered buckets.
+ * from the log), the two allocators (contiguous first fit from a cursor,
+ * and interleaved allocation across randomly ordered buckets), and deleted
+ * files' memory waiting to be reusable (the rm feature).
  *
- * Pure code: no I/O; the only allocation is the bitmap.
+ * Pure code: no I/O; the only allocations are the bitmaps and the pending
+ * list.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -121,6 +123,8 @@ void famfs_alloc_fini(struct famfs_alloc *a)
 	if (!a)
 		return;
 	free(a->bits);
+	free(a->pend);
+	free(a->runs);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -425,16 +429,171 @@ uint64_t famfs_alloc_largest_free(const struct famfs_alloc *a)
 	return best * a->au;
 }
 
+/* A copy of @n bytes at @p (NULL for NULL); sets *@nomem when out of memory. */
+static void *dup_mem(const void *p, size_t n, bool *nomem)
+{
+	void *q;
+
+	if (!p)
+		return NULL;
+	q = malloc(n ? n : 1);
+	if (!q) {
+		*nomem = true;
+		return NULL;
+	}
+	return memcpy(q, p, n);
+}
+
 int famfs_alloc_clone(const struct famfs_alloc *a, struct famfs_alloc *out)
 {
-	size_t words = (a->nbits + 63) / 64;
+	size_t bytes = (a->nbits + 63) / 64 * sizeof(uint64_t);
+	bool nomem = false;
 
+	/* The deleted files' units and runs too: fini frees each copy's own. */
 	*out = *a;
-	out->bits = malloc(words * sizeof(uint64_t));
-	if (!out->bits) {
-		memset(out, 0, sizeof(*out));
+	out->bits = dup_mem(a->bits, bytes, &nomem);
+	out->pend = dup_mem(a->pend, bytes, &nomem);
+	out->runs = dup_mem(a->runs, a->cap * sizeof(*a->runs), &nomem);
+	if (nomem) {
+		famfs_alloc_fini(out);
 		return famfs_err(-ENOMEM, "alloc: no memory for a copy of the bitmap");
 	}
-	memcpy(out->bits, a->bits, words * sizeof(uint64_t));
+	return 0;
+}
+
+/* ---- deleted files (the rm feature) ---- */
+
+static inline bool pend_test(const struct famfs_alloc *a, uint64_t i)
+{
+	return a->pend && ((a->pend[i >> 6] >> (i & 63)) & 1);
+}
+
+/* Room for @more runs at the end of the list (compacting what was reclaimed). */
+static int runs_reserve(struct famfs_alloc *a, size_t more)
+{
+	struct famfs_alloc_pending *r;
+	size_t cap;
+
+	if (a->head && a->head == a->nruns)
+		a->head = a->nruns = 0;
+	if (a->nruns + more <= a->cap)
+		return 0;
+	if (a->head) {
+		memmove(a->runs, a->runs + a->head, (a->nruns - a->head) * sizeof(*a->runs));
+		a->nruns -= a->head;
+		a->head = 0;
+		if (a->nruns + more <= a->cap)
+			return 0;
+	}
+	cap = a->cap ? a->cap * 2 : 64;
+	while (cap < a->nruns + more)
+		cap *= 2;
+	r = realloc(a->runs, cap * sizeof(*r));
+	if (!r)
+		return famfs_err(-ENOMEM, "alloc: no memory for the list of deleted extents");
+	a->runs = r;
+	a->cap = cap;
+	return 0;
+}
+
+int famfs_alloc_delete(struct famfs_alloc *a, const struct famfs_omf_fmap *f,
+		       uint64_t del_index)
+{
+	const struct famfs_omf_extent *ext;
+	uint64_t n, s, k, u;
+	int rc;
+
+	rc = fmap_extents(a, f, &ext, &n);
+	if (rc)
+		return rc;
+	if (a->nruns > a->head && del_index <= a->runs[a->nruns - 1].del_index)
+		return famfs_err(-EINVAL, "alloc: delete %llu is not after delete %llu",
+				 (unsigned long long)del_index,
+				 (unsigned long long)a->runs[a->nruns - 1].del_index);
+	for (unsigned int i = 0; i < n; i++) {
+		s = ext[i].offset / a->au;
+		k = ext_units(a, &ext[i]);
+		for (u = s; u < s + k; u++)
+			if (!bit_test(a, u) || pend_test(a, u))
+				return famfs_err(-EINVAL, "alloc: unit %llu of a deleted file is %s",
+						 (unsigned long long)u, bit_test(a, u) ?
+						 "already a deleted file's" : "not in use");
+	}
+	if (!a->pend) {
+		a->pend = calloc((a->nbits + 63) / 64, sizeof(uint64_t));
+		if (!a->pend)
+			return famfs_err(-ENOMEM, "alloc: no memory for the deleted-unit bitmap");
+	}
+	rc = runs_reserve(a, n);
+	if (rc)
+		return rc;
+	for (unsigned int i = 0; i < n; i++) {
+		s = ext[i].offset / a->au;
+		k = ext_units(a, &ext[i]);
+		if (!k)
+			continue;
+		for (u = s; u < s + k; u++)
+			a->pend[u >> 6] |= 1ULL << (u & 63);
+		a->npend += k;
+		a->runs[a->nruns++] = (struct famfs_alloc_pending){ del_index, s, k };
+	}
+	return 0;
+}
+
+uint64_t famfs_alloc_reclaim(struct famfs_alloc *a, uint64_t horizon)
+{
+	uint64_t freed = 0;
+
+	while (a->head < a->nruns && a->runs[a->head].del_index < horizon) {
+		const struct famfs_alloc_pending *r = &a->runs[a->head++];
+
+		for (uint64_t u = r->start; u < r->start + r->n; u++)
+			a->pend[u >> 6] &= ~(1ULL << (u & 63));
+		bits_clear(a, r->start, r->n);
+		a->npend -= r->n;
+		freed += r->n;
+	}
+	return freed;
+}
+
+uint64_t famfs_alloc_pending_bytes(const struct famfs_alloc *a)
+{
+	return a->npend * a->au;
+}
+
+uint64_t famfs_alloc_oldest_pending(const struct famfs_alloc *a)
+{
+	return a->head < a->nruns ? a->runs[a->head].del_index : FAMFS_ALLOC_NO_DELETE;
+}
+
+int famfs_alloc_pending_in(const struct famfs_alloc *a, const struct famfs_omf_fmap *f,
+			   uint64_t *units, uint64_t *del_index)
+{
+	const struct famfs_omf_extent *ext;
+	uint64_t n, count = 0, first = FAMFS_ALLOC_NO_DELETE;
+	int rc;
+
+	rc = fmap_extents(a, f, &ext, &n);
+	if (rc)
+		return rc;
+	for (unsigned int i = 0; i < n && a->pend; i++) {
+		uint64_t s = ext[i].offset / a->au, k = ext_units(a, &ext[i]);
+
+		for (uint64_t u = s; u < s + k; u++)
+			count += pend_test(a, u);
+	}
+	/* Which delete: the first run in delete order that overlaps @f. */
+	for (size_t r = a->head; count && r < a->nruns && first == FAMFS_ALLOC_NO_DELETE; r++) {
+		for (unsigned int i = 0; i < n; i++) {
+			uint64_t s = ext[i].offset / a->au, k = ext_units(a, &ext[i]);
+
+			if (a->runs[r].start < s + k && s < a->runs[r].start + a->runs[r].n) {
+				first = a->runs[r].del_index;
+				break;
+			}
+		}
+	}
+	*units = count;
+	*del_index = first;
 	return 0;
 }

@@ -11,7 +11,12 @@
  *   1 <= nstrips <= nbuckets <= 64;  nstrips <= 16 (one log entry);
  *   bucket size = device size / nbuckets >= 1 GiB (FAMFS_MIN_BUCKET);
  *   a file smaller than one chunk falls back to contiguous.
- * Pure code: no I/O. The only allocation is the bitmap itself.
+ *
+ * Deleted files (the rm feature, docs/rm.md): their units stay in use and
+ * are recorded as pending under the index of their DELETE entry, in log
+ * order, until famfs_alloc_reclaim() frees every delete below a horizon.
+ * Pure code: no I/O. The only allocations are the bitmaps and the list of
+ * pending runs.
  */
 #ifndef FAMFS_ALLOC_H
 #define FAMFS_ALLOC_H
@@ -28,13 +33,24 @@ extern "C" {
 #define FAMFS_MAX_NBUCKETS	64
 #define FAMFS_MIN_BUCKET	(1ULL << 30)
 
+/* One extent of a deleted file, waiting to be reusable. */
+struct famfs_alloc_pending {
+	uint64_t del_index;	/* the DELETE entry */
+	uint64_t start;		/* first unit */
+	uint64_t n;		/* units */
+};
+
 struct famfs_alloc {
 	uint64_t dev_size;	/* capacity in bytes */
 	uint64_t au;		/* allocation unit, 2 MiB */
 	uint64_t nbits;		/* ceil(dev_size / au) */
-	uint64_t *bits;		/* nbits, 1 = in use */
+	uint64_t *bits;		/* nbits, 1 = in use (pending included) */
 	uint64_t used;		/* bits set */
 	uint64_t cursor;	/* first-fit start, in units */
+	uint64_t *pend;		/* nbits, 1 = a deleted file's (NULL until a delete) */
+	uint64_t npend;		/* pending units */
+	struct famfs_alloc_pending *runs;	/* [head, nruns): in delete order */
+	size_t head, nruns, cap;
 };
 
 struct famfs_interleave_param {
@@ -107,6 +123,37 @@ uint64_t famfs_alloc_largest_free(const struct famfs_alloc *a);
  * -ENOMEM. Free it with famfs_alloc_fini().
  */
 int famfs_alloc_clone(const struct famfs_alloc *a, struct famfs_alloc *out);
+
+/*
+ * File @f was deleted by log entry @del_index (larger than any before):
+ * its units, which must be in use and not pending, become pending. Same
+ * checks as famfs_alloc_mark(); -EINVAL for a unit not in use or already
+ * pending, or a @del_index not above the last one; -ENOMEM. Nothing
+ * changes on a failure.
+ */
+int famfs_alloc_delete(struct famfs_alloc *a, const struct famfs_omf_fmap *f,
+		       uint64_t del_index);
+
+/*
+ * Free the units of every delete at an index below @horizon (they are
+ * reusable: docs/rm.md, section 6). Returns the units freed.
+ */
+uint64_t famfs_alloc_reclaim(struct famfs_alloc *a, uint64_t horizon);
+
+/* Bytes of deleted files that are not yet reusable. */
+uint64_t famfs_alloc_pending_bytes(const struct famfs_alloc *a);
+
+/*
+ * Count in *@units the units of @f that are pending, and put in *@del_index
+ * the index of the first delete they belong to (FAMFS_ALLOC_NO_DELETE when
+ * none). Same checks and errors as famfs_alloc_inuse().
+ */
+#define FAMFS_ALLOC_NO_DELETE	UINT64_MAX
+int famfs_alloc_pending_in(const struct famfs_alloc *a, const struct famfs_omf_fmap *f,
+			   uint64_t *units, uint64_t *del_index);
+
+/* The index of the oldest pending delete, or FAMFS_ALLOC_NO_DELETE. */
+uint64_t famfs_alloc_oldest_pending(const struct famfs_alloc *a);
 
 #ifdef __cplusplus
 }

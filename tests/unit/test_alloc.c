@@ -541,6 +541,87 @@ static void test_interleave_enospc(void **state)
 	famfs_alloc_fini(&a);
 }
 
+/* Deleted files: pending until a horizon passes their delete, then free. */
+static void test_delete_reclaim(void **state)
+{
+	struct famfs_alloc a;
+	struct famfs_omf_fmap f1 = simple1(RESERVED, 4 * MIB);	/* units 5, 6 */
+	struct famfs_omf_fmap f2 = simple1(RESERVED + 4 * MIB, 2 * MIB);	/* unit 7 */
+	struct famfs_omf_fmap g, none = simple1(RESERVED + 100 * MIB, 2 * MIB);
+	uint64_t coll = 0, units, del, used;
+
+	assert_int_equal(famfs_alloc_init(&a, 128 * MIB, AU, RESERVED), 0);
+	assert_int_equal(famfs_alloc_mark(&a, &f1, &coll), 0);
+	assert_int_equal(famfs_alloc_mark(&a, &f2, &coll), 0);
+	used = a.used;
+	assert_int_equal(famfs_alloc_oldest_pending(&a), FAMFS_ALLOC_NO_DELETE);
+	assert_null(a.pend);		/* nothing allocated for a file system without deletes */
+
+	/* Refusals: memory not in use, a delete out of order, twice. */
+	assert_int_equal(famfs_alloc_delete(&a, &none, 3), -EINVAL);
+	assert_non_null(strstr(famfs_errmsg(), "not in use"));
+	assert_int_equal(famfs_alloc_delete(&a, &f1, 3), 0);
+	assert_int_equal(famfs_alloc_delete(&a, &f1, 4), -EINVAL);
+	assert_non_null(strstr(famfs_errmsg(), "already a deleted file's"));
+	assert_int_equal(famfs_alloc_delete(&a, &f2, 3), -EINVAL);
+	assert_non_null(strstr(famfs_errmsg(), "not after delete 3"));
+	assert_int_equal(famfs_alloc_delete(&a, &f2, 8), 0);
+
+	/* Pending units stay in use: nothing can allocate them. */
+	assert_int_equal(a.used, used);
+	assert_int_equal(famfs_alloc_pending_bytes(&a), 6 * MIB);
+	assert_int_equal(famfs_alloc_free_bytes(&a), 128 * MIB - RESERVED - 6 * MIB);
+	assert_int_equal(famfs_alloc_oldest_pending(&a), 3);
+	assert_int_equal(famfs_alloc_pending_in(&a, &f2, &units, &del), 0);
+	assert_int_equal(units, 1);
+	assert_int_equal(del, 8);
+
+	/* A dry-run copy has its own deleted units and runs. */
+	{
+		struct famfs_alloc c;
+
+		assert_int_equal(famfs_alloc_clone(&a, &c), 0);
+		assert_true(c.pend != a.pend && c.runs != a.runs);
+		assert_int_equal(famfs_alloc_reclaim(&c, UINT64_MAX), 3);
+		assert_int_equal(famfs_alloc_pending_bytes(&c), 0);
+		famfs_alloc_fini(&c);
+		assert_int_equal(famfs_alloc_pending_bytes(&a), 6 * MIB);
+		assert_int_equal(famfs_alloc_oldest_pending(&a), 3);
+	}
+
+	/* A horizon at or below a delete frees nothing; above it, exactly it. */
+	assert_int_equal(famfs_alloc_reclaim(&a, 3), 0);
+	assert_int_equal(famfs_alloc_reclaim(&a, 4), 2);
+	assert_false(unit_set(&a, 5) || unit_set(&a, 6));
+	assert_true(unit_set(&a, 7));
+	assert_int_equal(famfs_alloc_pending_bytes(&a), 2 * MIB);
+	assert_int_equal(famfs_alloc_oldest_pending(&a), 8);
+	assert_int_equal(famfs_alloc_pending_in(&a, &f1, &units, &del), 0);
+	assert_int_equal(units, 0);
+	assert_int_equal(del, FAMFS_ALLOC_NO_DELETE);
+	/* The freed units are first fit again: the new file takes f1's place. */
+	a.cursor = 0;
+	assert_int_equal(famfs_alloc_file(&a, 3 * MIB, NULL, 0, &g), 0);
+	assert_int_equal(g.se[0].offset, RESERVED);
+	assert_int_equal(famfs_alloc_reclaim(&a, UINT64_MAX), 1);
+	assert_int_equal(famfs_alloc_pending_bytes(&a), 0);
+	assert_int_equal(count_set(&a), a.used);
+
+	/* Many deletes: the list grows and compacts. */
+	for (uint64_t i = 0; i < 200; i++) {
+		struct famfs_omf_fmap h;
+
+		assert_int_equal(famfs_alloc_file(&a, 2 * MIB, NULL, 0, &h), 0);
+		assert_int_equal(famfs_alloc_delete(&a, &h, 100 + i), 0);
+		if (i % 3 == 2)
+			famfs_alloc_reclaim(&a, 100 + i);
+	}
+	famfs_alloc_reclaim(&a, 1000);
+	assert_int_equal(famfs_alloc_pending_bytes(&a), 0);
+	assert_int_equal(count_set(&a), a.used);
+	famfs_alloc_fini(&a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -556,6 +637,7 @@ int main(void)
 		cmocka_unit_test(test_interleave),
 		cmocka_unit_test(test_interleave_fallback_and_errors),
 		cmocka_unit_test(test_interleave_enospc),
+		cmocka_unit_test(test_delete_reclaim),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
