@@ -84,7 +84,7 @@ int famfs_dev_size(const char *path, uint64_t *size, bool *is_daxdev)
  * PROT_NONE address space, map the device with MAP_FIXED at the first
  * aligned address inside it, and give back the slack on both sides.
  */
-static void *dev_map_aligned(int fd, uint64_t len, int prot)
+void *famfs_dev_map_aligned(int fd, uint64_t len, int prot)
 {
 	uint64_t resv_len = len + DEV_ALIGN;
 	uint8_t *resv, *aligned, *p;
@@ -150,7 +150,7 @@ int famfs_dev_open(const char *path, bool writable, struct famfs_dev **out)
 		close(fd);
 		return rc;
 	}
-	p = dev_map_aligned(fd, size, writable ? PROT_READ | PROT_WRITE : PROT_READ);
+	p = famfs_dev_map_aligned(fd, size, writable ? PROT_READ | PROT_WRITE : PROT_READ);
 	if (p == MAP_FAILED) {
 		rc = -errno;
 		close(fd);

@@ -23,6 +23,7 @@
 
 #include "famfs/audit.h"
 #include "famfs/err.h"
+#include "famfs/hosts.h"
 #include "famfs/log.h"
 #include "famfs/devmem.h"
 
@@ -358,6 +359,12 @@ static void mkfs_kill_magic(struct famfs_dev *dev)
 int famfs_mkfs(struct famfs_dev *dev, uint64_t log_len, const uint8_t sys_uuid[16],
 	       bool force, bool kill)
 {
+	return famfs_mkfs_features(dev, log_len, sys_uuid, force, kill, 0);
+}
+
+int famfs_mkfs_features(struct famfs_dev *dev, uint64_t log_len, const uint8_t sys_uuid[16],
+			bool force, bool kill, uint32_t features)
+{
 	uint8_t sbbuf[FAMFS_SB_SIZE], hdrbuf[FAMFS_LOG_HDR_SIZE];
 	uint8_t tail[FAMFS_LOG_TAIL_SIZE];
 	struct famfs_omf_log_hdr hdr;
@@ -367,6 +374,8 @@ int famfs_mkfs(struct famfs_dev *dev, uint64_t log_len, const uint8_t sys_uuid[1
 
 	if (!dev->writable)
 		return famfs_err(-EROFS, "%s: device is mapped read-only", dev->path);
+	if (features & ~FAMFS_SB_FEAT_RM)
+		return famfs_err(-EINVAL, "unknown features 0x%x", features);
 	if (!kill) {
 		rc = mkfs_check_log_len(log_len, dev->size);
 		if (rc)
@@ -410,10 +419,15 @@ int famfs_mkfs(struct famfs_dev *dev, uint64_t log_len, const uint8_t sys_uuid[1
 	uuid_generate(sb.uuid);
 	uuid_generate(sb.dev_uuid);
 	memcpy(sb.system_uuid, sys_uuid, 16);
-	sb.flags = 0;
+	sb.flags = features;
 	sb.dev_size = dev->size;
 	/* Cut at 64 bytes, as upstream's strncpy into dd_daxdev[64]. */
 	memcpy(sb.daxdev, dev->path, strnlen(dev->path, FAMFS_DAXDEV_PATH_LEN));
+	if (features & FAMFS_SB_FEAT_RM) {
+		rc = famfs_rm_format(dev->base, &sb, 0);
+		if (rc)
+			return rc;
+	}
 	famfs_omf_sb_encode(&sb, sbbuf);
 	if (famfs_log_tail_off(log_len)) {
 		/* When the file system was made: the root's time (ns.h). */

@@ -50,6 +50,13 @@ int famfs_dev_open(const char *path, bool writable, struct famfs_dev **out);
 void famfs_dev_close(struct famfs_dev *dev);
 
 /*
+ * mmap(2) @len bytes (a multiple of 2 MiB) from offset 0 of @fd, MAP_SHARED,
+ * at a 2 MiB-aligned address, as a devdax device requires (a fault in an
+ * unaligned mapping of one gets SIGBUS). MAP_FAILED with errno on failure.
+ */
+void *famfs_dev_map_aligned(int fd, uint64_t len, int prot);
+
+/*
  * CPU cache operations (lib/cache.c). Only x86 has them; elsewhere
  * famfs_cache_check() fails with -EOPNOTSUPP and a detail, and the device
  * open and every direct mapping call it first.

@@ -117,6 +117,14 @@ uint64_t famfs_log_reserve(uint64_t nslots, unsigned int pct);
 int famfs_mkfs(struct famfs_dev *dev, uint64_t log_len, const uint8_t sys_uuid[16],
 	       bool force, bool kill);
 
+/*
+ * famfs_mkfs, with superblock @features (0, or FAMFS_SB_FEAT_RM: the rm
+ * block and an empty host table are written before the superblock, which
+ * becomes valid last). Without features the image is famfs_mkfs's.
+ */
+int famfs_mkfs_features(struct famfs_dev *dev, uint64_t log_len, const uint8_t sys_uuid[16],
+			bool force, bool kill, uint32_t features);
+
 #ifdef __cplusplus
 }
 #endif

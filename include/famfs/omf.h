@@ -56,6 +56,7 @@ extern "C" {
  * and never checks the field; without the feature it stays 0.
  */
 #define FAMFS_SB_FEAT_RM		0x100U
+#define FAMFS_SB_FLAGS_OFF		104	/* device offset of ts_sb_flags (u32) */
 /*
  * A DELETE entry's CRC field holds this tag in its upper 32 bits above the
  * crc32: upstream's check (the zero-extended crc32 must equal the field)

@@ -63,8 +63,8 @@ static inline void tu_client(void)
 	setenv("FAMFS_SYSTEM_UUID", CLIENT_UUID, 1);
 }
 
-/* mkfs @path as MASTER_UUID with a log of @log_len bytes; returns the mkfs result. */
-static inline int tu_mkfs(const char *path, uint64_t log_len)
+/* mkfs @path as MASTER_UUID with a log of @log_len bytes and @features. */
+static inline int tu_mkfs_features(const char *path, uint64_t log_len, uint32_t features)
 {
 	struct famfs_dev *dev;
 	uint8_t sys[16];
@@ -74,9 +74,15 @@ static inline int tu_mkfs(const char *path, uint64_t log_len)
 	if (rc)
 		return rc;
 	uuid_parse(MASTER_UUID, sys);
-	rc = famfs_mkfs(dev, log_len, sys, false, false);
+	rc = famfs_mkfs_features(dev, log_len, sys, false, false, features);
 	famfs_dev_close(dev);
 	return rc;
+}
+
+/* mkfs @path as MASTER_UUID with a log of @log_len bytes; returns the mkfs result. */
+static inline int tu_mkfs(const char *path, uint64_t log_len)
+{
+	return tu_mkfs_features(path, log_len, 0);
 }
 
 static inline uint8_t *tu_log(struct famfs_dev *dev)
