@@ -124,6 +124,7 @@ void famfs_alloc_fini(struct famfs_alloc *a)
 		return;
 	free(a->bits);
 	free(a->pend);
+	free(a->dirty);
 	free(a->runs);
 	memset(a, 0, sizeof(*a));
 }
@@ -453,6 +454,7 @@ int famfs_alloc_clone(const struct famfs_alloc *a, struct famfs_alloc *out)
 	*out = *a;
 	out->bits = dup_mem(a->bits, bytes, &nomem);
 	out->pend = dup_mem(a->pend, bytes, &nomem);
+	out->dirty = dup_mem(a->dirty, bytes, &nomem);
 	out->runs = dup_mem(a->runs, a->cap * sizeof(*a->runs), &nomem);
 	if (nomem) {
 		famfs_alloc_fini(out);
@@ -544,11 +546,18 @@ uint64_t famfs_alloc_reclaim(struct famfs_alloc *a, uint64_t horizon)
 {
 	uint64_t freed = 0;
 
+	if (a->head < a->nruns && a->runs[a->head].del_index < horizon && !a->dirty) {
+		a->dirty = calloc((a->nbits + 63) / 64, sizeof(uint64_t));
+		if (!a->dirty)
+			return 0;	/* nothing freed: memory stays pending */
+	}
 	while (a->head < a->nruns && a->runs[a->head].del_index < horizon) {
 		const struct famfs_alloc_pending *r = &a->runs[a->head++];
 
-		for (uint64_t u = r->start; u < r->start + r->n; u++)
+		for (uint64_t u = r->start; u < r->start + r->n; u++) {
 			a->pend[u >> 6] &= ~(1ULL << (u & 63));
+			a->dirty[u >> 6] |= 1ULL << (u & 63);
+		}
 		bits_clear(a, r->start, r->n);
 		a->npend -= r->n;
 		freed += r->n;
@@ -564,6 +573,46 @@ uint64_t famfs_alloc_pending_bytes(const struct famfs_alloc *a)
 uint64_t famfs_alloc_oldest_pending(const struct famfs_alloc *a)
 {
 	return a->head < a->nruns ? a->runs[a->head].del_index : FAMFS_ALLOC_NO_DELETE;
+}
+
+uint64_t famfs_alloc_pending_below(const struct famfs_alloc *a, uint64_t horizon)
+{
+	uint64_t units = 0;
+
+	for (size_t r = a->head; r < a->nruns && a->runs[r].del_index < horizon; r++)
+		units += a->runs[r].n;
+	return units * a->au;
+}
+
+int famfs_alloc_take_dirty(struct famfs_alloc *a, const struct famfs_omf_fmap *f,
+			   famfs_alloc_range_fn fn, void *ctx)
+{
+	const struct famfs_omf_extent *ext;
+	uint64_t n, s, e, u, run;
+	int rc;
+
+	rc = fmap_extents(a, f, &ext, &n);
+	if (rc || !a->dirty)
+		return rc;
+	for (unsigned int i = 0; i < n; i++) {
+		s = ext[i].offset / a->au;
+		e = s + ext_units(a, &ext[i]);
+		for (u = s; u < e; u += run) {
+			run = 0;
+			while (u + run < e && ((a->dirty[(u + run) >> 6] >> ((u + run) & 63)) & 1)) {
+				a->dirty[(u + run) >> 6] &= ~(1ULL << ((u + run) & 63));
+				run++;
+			}
+			if (run && fn) {
+				rc = fn(ctx, u * a->au, run * a->au);
+				if (rc)
+					return rc;
+			} else if (!run) {
+				run = 1;
+			}
+		}
+	}
+	return 0;
 }
 
 int famfs_alloc_pending_in(const struct famfs_alloc *a, const struct famfs_omf_fmap *f,

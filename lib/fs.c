@@ -3,6 +3,7 @@
  * fs.c - a famfs instance: device, log, namespace and allocation bitmap kept
  * in step by replaying the log, plus the master-side creates (mkdir, creat)
  * that follow lock -> catch up -> check -> allocate -> append -> apply.
+ * Deletes and the reuse of deleted memory are in fs_rm.c.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -18,6 +19,7 @@
 #include "famfs/fs.h"
 #include "famfs/path.h"
 #include "famfs/zero.h"
+#include "fs_rm.h"
 
 /*
  * Stop the replay at entry @index for @rc: the detail becomes
@@ -51,14 +53,21 @@ static int fs_replay_one(void *ctx, uint64_t index, const struct famfs_omf_entry
 	struct famfs_fs *fs = ctx;
 	const struct famfs_omf_sb *sb = &fs->log->sb;
 	const char *path = e->type == FAMFS_LOG_FILE ? e->file.relpath :
-			   e->type == FAMFS_LOG_MKDIR ? e->mkdir.relpath : "-";
+			   e->type == FAMFS_LOG_MKDIR ? e->mkdir.relpath :
+			   e->type == FAMFS_LOG_DELETE ? e->del.relpath : "-";
 	struct famfs_node *n;
 	uint64_t inuse = 0;
 	int rc;
 
+	if (e->type == FAMFS_LOG_DELETE) {
+		rc = fs_rm_replay_delete(fs, index, e);
+		return rc ? fs_replay_stop(fs, index, path, rc) : 0;
+	}
 	if (e->type == FAMFS_LOG_FILE) {
 		rc = famfs_omf_fmap_check(&e->file.fmap, e->file.size, sb->alloc_unit,
 					  sb->log_offset + sb->log_len, sb->dev_size);
+		if (!rc)
+			rc = fs_rm_check_file(fs, index, e);
 		if (!rc)
 			rc = famfs_alloc_inuse(&fs->alloc, &e->file.fmap, &inuse);
 		if (!rc && inuse) {
@@ -134,6 +143,9 @@ int famfs_fs_open(const char *path, unsigned int flags, struct famfs_fs **out)
 		goto fail;
 	famfs_ns_set_epoch(fs->ns, fs->log->mkfs_time);
 	famfs_ns_limit_implicit(fs->ns, fs->log->nslots);
+	rc = fs_rm_open(fs);
+	if (rc)
+		goto fail;
 	sb = &fs->log->sb;
 	rc = famfs_alloc_init(&fs->alloc, sb->dev_size, sb->alloc_unit,
 			      sb->log_offset + sb->log_len);
@@ -152,6 +164,7 @@ void famfs_fs_close(struct famfs_fs *fs)
 {
 	if (!fs)
 		return;
+	fs_rm_close(fs);
 	if (fs->log) {
 		famfs_log_unlock(fs->log);
 		famfs_log_close(fs->log);
@@ -190,7 +203,7 @@ void famfs_fs_end(struct famfs_fs *fs)
  * Refuse to append after a committed entry that does not validate: replay
  * stops there, so anything logged after it would never be seen.
  */
-static int fs_check_replayable(struct famfs_fs *fs)
+int fs_check_replayable(struct famfs_fs *fs)
 {
 	if (!fs->replay_err)
 		return 0;
@@ -367,6 +380,9 @@ static int fs_creat_locked(struct famfs_fs *fs, const char *relpath, uint64_t si
 	e.file.gid = gid;
 	e.file.mode = mode & 07777;
 	snprintf(e.file.relpath, sizeof(e.file.relpath), "%s", relpath);
+	rc = fs_rm_before_alloc(fs);
+	if (rc)
+		return rc;
 	if (planned) {
 		/* Memory the caller planned (famfs_fs_creat_map): it must still be free. */
 		rc = famfs_omf_fmap_check(planned, size, sb->alloc_unit,
@@ -385,11 +401,18 @@ static int fs_creat_locked(struct famfs_fs *fs, const char *relpath, uint64_t si
 		rc = famfs_alloc_file(&fs->alloc, size, ip, seed, &e.file.fmap);
 		if (rc == -ENOSPC) {
 			snprintf(why, sizeof(why), "%s", famfs_errmsg());
+			if (famfs_alloc_pending_bytes(&fs->alloc))
+				return famfs_err(rc, "%s: device full: %s; %" PRIu64 " more bytes "
+						 "deleted but still held by a host (famfs host "
+						 "list)", relpath, why,
+						 famfs_alloc_pending_bytes(&fs->alloc));
 			return famfs_err(rc, "%s: device full: %s", relpath, why);
 		}
 		if (rc)
 			return rc;
 	}
+	/* The horizon our bitmap was freed up to: every host replays it the same. */
+	e.file.horizon = fs->rm ? (uint32_t)fs->horizon : 0;
 	/*
 	 * Zero the memory before the file exists for anyone: it may hold a
 	 * former file's bytes (mkfs -f leaves data in place).
@@ -401,6 +424,13 @@ static int fs_creat_locked(struct famfs_fs *fs, const char *relpath, uint64_t si
 		if (rc)
 			return rc;
 	}
+	/*
+	 * A deleted file's memory reads zeros even in a file logged without
+	 * zeroing (FAMFS_CREAT_NOZERO), whatever its writer does after.
+	 */
+	rc = fs_rm_after_alloc(fs, &e.file.fmap, !(flags & FAMFS_CREAT_NOZERO));
+	if (rc)
+		return rc;
 	/*
 	 * If the append fails the units stay marked in this process only; the
 	 * log is unchanged, so every other reader (and our next open) has them free.

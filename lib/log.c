@@ -22,6 +22,7 @@
 #include <uuid/uuid.h>
 
 #include "famfs/audit.h"
+#include "famfs/crash.h"
 #include "famfs/err.h"
 #include "famfs/hosts.h"
 #include "famfs/log.h"
@@ -326,10 +327,13 @@ int famfs_log_append(struct famfs_log *log, struct famfs_omf_entry *e)
 	if (!rc) {
 		famfs_audit_published(log_slot(log, idx), sizeof(buf),
 				      "log append: entry at its commit");
+		famfs_crash_point("append-written");
 		rc = log_store(log, LOG_HDR_OFF_NEXT_SEQNUM, idx + 1);
 	}
-	if (!rc)
+	if (!rc) {
+		famfs_crash_point("append-seqnum");
 		rc = log_store(log, LOG_HDR_OFF_NEXT_INDEX, idx + 1);
+	}
 	if (rc)
 		return famfs_err(rc, "log entry %" PRIu64 ": %s", idx, famfs_errmsg());
 	famfs_flush(log->base, FAMFS_LOG_HDR_SIZE);

@@ -48,6 +48,7 @@ struct famfs_alloc {
 	uint64_t used;		/* bits set */
 	uint64_t cursor;	/* first-fit start, in units */
 	uint64_t *pend;		/* nbits, 1 = a deleted file's (NULL until a delete) */
+	uint64_t *dirty;	/* nbits, 1 = freed by reclaim, not yet taken again */
 	uint64_t npend;		/* pending units */
 	struct famfs_alloc_pending *runs;	/* [head, nruns): in delete order */
 	size_t head, nruns, cap;
@@ -154,6 +155,23 @@ int famfs_alloc_pending_in(const struct famfs_alloc *a, const struct famfs_omf_f
 
 /* The index of the oldest pending delete, or FAMFS_ALLOC_NO_DELETE. */
 uint64_t famfs_alloc_oldest_pending(const struct famfs_alloc *a);
+
+/* Bytes of pending deletes at an index below @horizon (reusable now). */
+uint64_t famfs_alloc_pending_below(const struct famfs_alloc *a, uint64_t horizon);
+
+/*
+ * Units freed by famfs_alloc_reclaim() still hold the deleted file's bytes
+ * until a new file's allocator zeroes them: it calls this to learn which of
+ * @f's device ranges those are, in runs of whole units (@fn gets device
+ * offset and length; NULL when it zeroes the whole file anyway), and they
+ * are forgotten then. famfs_alloc_mark() keeps them (a planned map is
+ * marked before it is zeroed; a replayed file's units are in use, and only
+ * a reclaim can free them again, which marks them anew). A non-zero return
+ * from @fn stops the walk and is returned.
+ */
+typedef int (*famfs_alloc_range_fn)(void *ctx, uint64_t off, uint64_t len);
+int famfs_alloc_take_dirty(struct famfs_alloc *a, const struct famfs_omf_fmap *f,
+			   famfs_alloc_range_fn fn, void *ctx);
 
 #ifdef __cplusplus
 }

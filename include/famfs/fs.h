@@ -8,6 +8,11 @@
  * the log (another process may have appended), check the name, allocate,
  * append, release. famfs_fs_begin()/end() hold the lock across many
  * operations, as `famfs cp -r` does.
+ *
+ * With the rm feature (docs/rm.md) names can be deleted, and a deleted
+ * file's memory is reused once the host table says no host can touch it:
+ * famfs_fs_register() puts an instance in the table, famfs_fs_delete()
+ * logs a delete, and creat reclaims and zeroes what it reuses.
  */
 #ifndef FAMFS_FS_H
 #define FAMFS_FS_H
@@ -17,6 +22,7 @@
 
 #include "famfs/alloc.h"
 #include "famfs/dev.h"
+#include "famfs/hosts.h"
 #include "famfs/log.h"
 #include "famfs/ns.h"
 
@@ -36,6 +42,18 @@ struct famfs_fs {
 					   that belonged to an earlier file */
 	int replay_err;			/* error of the first bad entry, or 0 */
 	unsigned int depth;		/* famfs_fs_begin nesting */
+	/* the rm feature */
+	bool rm;			/* the file system has it */
+	uint64_t rm_since;		/* the log index it was turned on at */
+	uint64_t horizon;		/* deletes below it were freed in alloc */
+	struct famfs_hosts *hosts;	/* the host table, once opened */
+	/*
+	 * famfsd: the oldest delete whose file it still holds (FAMFS_HOLD_NONE
+	 * for none). Replay refuses a file whose horizon passes it: only a
+	 * master that broke the reuse rule logs one.
+	 */
+	uint64_t (*held)(void *ctx);
+	void *held_ctx;
 };
 
 /*
@@ -111,6 +129,57 @@ int famfs_fs_creat_flags(struct famfs_fs *fs, const char *relpath, uint64_t size
 			 uint32_t mode, uint32_t uid, uint32_t gid,
 			 const struct famfs_interleave_param *ip, unsigned int flags,
 			 const struct famfs_node **out);
+
+/* What famfs_fs_delete() may delete. */
+enum famfs_rm_what {
+	FAMFS_RM_FILE = 1,		/* a file; a directory is -EISDIR */
+	FAMFS_RM_DIR = 2,		/* an empty directory; a file is -ENOTDIR */
+	FAMFS_RM_ANY = 3,
+};
+
+/*
+ * Log the delete of @relpath (docs/rm.md): -EOPNOTSUPP without the rm
+ * feature, -ENOENT, -EISDIR/-ENOTDIR (per @what), -ENOTEMPTY, -EBUSY for
+ * the root, -EPERM (client), -ENOSPC (log full, or only @keep or fewer free
+ * slots: those are root's), -EIO (damaged log). The file's memory stays
+ * pending until the host table lets it go.
+ */
+int famfs_fs_delete(struct famfs_fs *fs, const char *relpath, enum famfs_rm_what what,
+		    uint64_t keep);
+
+/*
+ * Open the host table (read-write if @writable) if not yet: -ENOENT
+ * without the rm feature. fs->hosts is then set.
+ */
+int famfs_fs_hosts(struct famfs_fs *fs, bool writable);
+
+/*
+ * Register this instance in the host table (rm file systems; a no-op
+ * returning 0 on others), then catch up with the log and publish how far
+ * it got: from then on no memory this instance can see is reused under it.
+ * A famfsd (@kind FAMFS_HOST_FAMFSD, its FUSE connection @conn) publishes
+ * again itself (famfs_fs_publish); a process stays at what it replayed
+ * now until famfs_fs_close() frees its slot.
+ */
+int famfs_fs_register(struct famfs_fs *fs, enum famfs_host_kind kind, uint32_t conn);
+
+/* Publish fs->next and @hold in our record: 0, or -ESTALE once evicted. */
+int famfs_fs_publish(struct famfs_fs *fs, uint64_t hold);
+
+/*
+ * The reclaim horizon now (fs->next when nothing is registered); what
+ * famfs_fs_space() counts as reusable. Needs the host table.
+ */
+struct famfs_fs_space {
+	uint64_t capacity;		/* bytes of the device */
+	uint64_t used;			/* live files, superblock and log */
+	uint64_t pending;		/* deleted, not yet reusable */
+	uint64_t free;			/* free now (reusable deletes included) */
+	uint64_t horizon;		/* deletes below it are reusable */
+	unsigned int hosts;		/* registered instances */
+	unsigned int stale;		/* of which not answering */
+};
+int famfs_fs_space(struct famfs_fs *fs, struct famfs_fs_space *sp);
 
 /* Device address of file offset @off of @n (a contiguous run of *@len). */
 uint8_t *famfs_fs_addr(struct famfs_fs *fs, const struct famfs_node *n, uint64_t off,
