@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "famfs/audit.h"
 #include "famfs/crash.h"
 #include "famfs/err.h"
 #include "famfs/path.h"
@@ -162,6 +163,7 @@ static int zero_range(void *ctx, uint64_t off, uint64_t len)
 	} else {
 		famfs_zero_mem(p, len);
 	}
+	famfs_audit_published(p, len, "reuse: zeroed memory of a deleted file");
 	z->done += len;
 	return 0;
 }

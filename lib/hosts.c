@@ -21,6 +21,7 @@
 #include <unistd.h>
 #include <uuid/uuid.h>
 
+#include "famfs/audit.h"
 #include "famfs/dev.h"
 #include "famfs/devmem.h"
 #include "famfs/err.h"
@@ -67,10 +68,13 @@ int famfs_rm_format(uint8_t *base, const struct famfs_omf_sb *sb, uint64_t since
 	famfs_rm_block_encode(&b, sb->uuid, buf);
 	for (size_t off = 0; !rc && off < len; off += sizeof(zero))
 		rc = famfs_sigbus_write(table + off, zero, sizeof(zero));
-	if (!rc)
+	if (!rc) {
+		famfs_audit_published(table, len, "rm: empty host table");
 		rc = famfs_sigbus_write(base + FAMFS_RM_BLOCK_OFF, buf, sizeof(buf));
+	}
 	if (rc)
 		return famfs_err(-EIO, "the host table could not be written (device fault)");
+	famfs_audit_published(base + FAMFS_RM_BLOCK_OFF, sizeof(buf), "rm: rm block");
 	return 0;
 }
 
@@ -84,6 +88,7 @@ int famfs_rm_enable(uint8_t *base, const struct famfs_omf_sb *sb, uint64_t since
 	/* The flag last: the feature exists only once its block does. */
 	if (famfs_sigbus_write(base + FAMFS_SB_FLAGS_OFF, &flags, sizeof(flags)))
 		return famfs_err(-EIO, "the superblock flags could not be written (device fault)");
+	famfs_audit_published(base + FAMFS_SB_FLAGS_OFF, 4, "rm: superblock flag");
 	return 0;
 }
 
@@ -106,6 +111,7 @@ static void word_store(struct famfs_hosts *h, uint8_t *p, uint64_t v)
 	    famfs_sigbus_flush(p, 8))
 		h->fault = -EIO;
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	famfs_audit_published(p, 8, "host table: claim word");
 }
 
 static uint64_t word_load(struct famfs_hosts *h, const uint8_t *p)
@@ -132,6 +138,7 @@ static void rec_store(struct famfs_hosts *h, unsigned int i, const struct famfs_
 	if (famfs_sigbus_write(p, buf, sizeof(buf)))
 		h->fault = -EIO;
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	famfs_audit_published(p, sizeof(buf), "host table: record");
 }
 
 /* Decode slot @i's record: 0, -ENOENT (none), -EIO (fault) or -EBADMSG/-EINVAL after retries. */
@@ -282,6 +289,7 @@ int famfs_hosts_open(const char *dev_path, const struct famfs_omf_sb *sb, bool w
 		return rc;
 	}
 	h->base = m;
+	famfs_audit_map(h->base, FAMFS_SB_REGION, h->fd, 0);
 	rc = famfs_rm_block_read(h->base, sb, &h->blk);
 	if (rc) {
 		famfs_hosts_close(h);
@@ -304,8 +312,10 @@ void famfs_hosts_close(struct famfs_hosts *h)
 {
 	if (!h)
 		return;
-	if (h->base)
+	if (h->base) {
+		famfs_audit_unmap(h->base, FAMFS_SB_REGION);
 		munmap(h->base, FAMFS_SB_REGION);
+	}
 	if (h->fd >= 0)
 		close(h->fd);
 	free(h);
