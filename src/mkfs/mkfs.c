@@ -22,12 +22,13 @@
 #include "famfs/err.h"
 #include "famfs/log.h"
 #include "famfs/mount.h"
+#include "famfs/omf_rm.h"
 #include "famfs/omf.h"
 #include "famfs/role.h"
 #include "famfs/trust.h"
 
 static const char help[] =
-"usage: mkfs.famfs [-f] [-k] [-l LOGLEN] [-h] DEV\n"
+"usage: mkfs.famfs [-f] [-k] [-l LOGLEN] [-O FEATURES] [-h] DEV\n"
 "\n"
 "Write a new famfs file system on DEV: a superblock and an empty metadata\n"
 "log. This host (its system uuid, from $FAMFS_SYSTEM_UUID or\n"
@@ -42,6 +43,10 @@ static const char help[] =
 "                       magic); the device is no longer a famfs\n"
 "  -l, --loglen LEN     log size, a power of 2 of at least 8M (default 8M:\n"
 "                       15420 entries); K, M, G suffixes\n"
+"  -O, --features LIST  format features, comma-separated. Known: rm, files\n"
+"                       and directories can be deleted and their memory\n"
+"                       reused (famfs rm; upstream famfs tools stop at the\n"
+"                       first delete: see mkfs.famfs(8))\n"
 "  -h, --help           this help\n"
 "\n"
 "Make a device in memory with:\n"
@@ -137,6 +142,27 @@ static bool find_famfs_mount(const char *path, char *mnt, size_t len)
 	return famfs_mnt_each(mounted_on, &c) == 1;
 }
 
+/* -O LIST: comma-separated feature names. Prints a usage line and fails on an unknown one. */
+static int parse_features(const char *list, uint32_t *features)
+{
+	char buf[256], *save = NULL, *f;
+
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (f = strtok_r(buf, ",", &save); f; f = strtok_r(NULL, ",", &save)) {
+		if (!strcmp(f, "rm")) {
+			*features |= FAMFS_SB_FEAT_RM;
+		} else {
+			say("unknown feature '%s' (known: rm; try 'mkfs.famfs --help')", f);
+			return -1;
+		}
+	}
+	if (!*features) {
+		say("no feature in '-O %s' (known: rm; try 'mkfs.famfs --help')", list);
+		return -1;
+	}
+	return 0;
+}
+
 static int parse_size(const char *s, uint64_t *out)
 {
 	char *end;
@@ -172,11 +198,13 @@ int main(int argc, char **argv)
 		{ "force", no_argument, NULL, 'f' },
 		{ "kill", no_argument, NULL, 'k' },
 		{ "loglen", required_argument, NULL, 'l' },
+		{ "features", required_argument, NULL, 'O' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	uint64_t loglen = FAMFS_LOG_LEN_DEFAULT;
 	bool force = false, kill = false;
+	uint32_t features = 0;
 	struct famfs_dev *dev = NULL;
 	struct famfs_log *log = NULL;
 	uint8_t sys[16];
@@ -185,10 +213,14 @@ int main(int argc, char **argv)
 	int c, rc;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":fkl:h", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":fkl:O:h", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'f': force = true; break;
 		case 'k': kill = true; break;
+		case 'O':
+			if (parse_features(optarg, &features))
+				return 2;
+			break;
 		case 'l':
 			if (parse_size(optarg, &loglen)) {
 				say("bad log length '%s' (try 'mkfs.famfs --help')", optarg);
@@ -234,7 +266,7 @@ int main(int argc, char **argv)
 	if (rc)
 		return fail(path, rc);
 	famfs_errclear();
-	rc = famfs_mkfs(dev, loglen, sys, force, kill);
+	rc = famfs_mkfs_features(dev, loglen, sys, force, kill, features);
 	if (rc) {
 		fail(path, rc);
 		famfs_dev_close(dev);
@@ -267,6 +299,9 @@ int main(int argc, char **argv)
 	printf("  log:              offset %#" PRIx64 ", %" PRIu64 " bytes, %" PRIu64
 	       " entries\n", log->sb.log_offset, log->sb.log_len, log->nslots);
 	printf("  first data:       %#" PRIx64 "\n", log->sb.log_offset + log->sb.log_len);
+	if (log->sb.flags & FAMFS_SB_FEAT_RM)
+		printf("  features:         rm (deletes; host table of %d slots)\n",
+		       FAMFS_HOSTS_NSLOTS);
 	famfs_log_close(log);
 	famfs_dev_close(dev);
 	return 0;
