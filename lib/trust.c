@@ -50,6 +50,37 @@ bool famfs_trust_same_file(const struct stat *st, const struct stat *src)
 	return st->st_dev == src->st_dev && st->st_ino == src->st_ino;
 }
 
+struct dev_mnt_ctx {
+	struct stat st;
+	struct famfs_mnt *out;
+};
+
+static int dev_mounted_on(void *ctx, const struct famfs_mnt *m)
+{
+	struct dev_mnt_ctx *c = ctx;
+	struct stat st;
+
+	/* A user's FUSE mount may claim any device with fsname=: only root's count. */
+	if (famfs_trust_mount(m) || stat(m->source, &st) || !famfs_trust_same_file(&c->st, &st))
+		return 0;
+	*c->out = *m;
+	return 1;
+}
+
+int famfs_trust_mount_of_dev(const char *dev, struct famfs_mnt *out)
+{
+	struct dev_mnt_ctx c = { .out = out };
+	int rc;
+
+	if (stat(dev, &c.st))
+		return -errno;
+	rc = famfs_mnt_each(dev_mounted_on, &c);
+	famfs_errclear();	/* the untrusted mounts' reasons */
+	if (rc < 0)
+		return rc;
+	return rc == 1 ? 0 : -ENOENT;
+}
+
 /* The last component of the sysfs link @path points to, into @out. */
 static bool sysfs_link_base(const char *path, char *out, size_t len)
 {

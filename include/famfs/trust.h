@@ -51,6 +51,15 @@ int famfs_trust_mount(const struct famfs_mnt *m);
 int famfs_trust_confirm(const struct famfs_mnt *m, int fd, struct famfs_mount_info *info,
 			struct stat *src);
 
+/*
+ * The famfs mount made by root (checks 1 and 2) whose source is the device
+ * @dev (the same device number, or the same file), from the mount table
+ * and stats of the sources alone, never touching a mount: 0 with *@out,
+ * -ENOENT when there is none, -errno (@dev cannot be stat'ed, the table
+ * cannot be read). mkfs.famfs and famfs tune refuse a mounted device.
+ */
+int famfs_trust_mount_of_dev(const char *dev, struct famfs_mnt *out);
+
 /* Is @st the same file as @src (same device number, or same inode)? */
 bool famfs_trust_same_file(const struct stat *st, const struct stat *src);
 

@@ -50,6 +50,10 @@ int cmd_mount(int argc, char **argv);
 int cmd_umount(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_poison(int argc, char **argv);
+int cmd_rm(int argc, char **argv);
+int cmd_rmdir(int argc, char **argv);
+int cmd_host(int argc, char **argv);
+int cmd_tune(int argc, char **argv);
 
 /* The program run as mount.famfs (mount_helper.c). */
 int mount_helper_main(int argc, char **argv);
@@ -141,6 +145,13 @@ void cli_pattern_fill(uint64_t seed, uint64_t off, uint8_t *buf, uint64_t len);
  * -1 when they match, else the file offset of the first mismatch.
  */
 int64_t cli_pattern_check(uint64_t seed, uint64_t off, const uint8_t *buf, uint64_t len);
+
+/*
+ * Ask the user to confirm @what on the terminal ("yes" or "y"): true if
+ * confirmed. Without a terminal on stdin, false after printing one line
+ * saying to add -y. @yes (the verb's -y) confirms without asking.
+ */
+bool cli_confirm(const char *what, bool yes);
 
 /* Monotonic milliseconds, and a short sleep for polling with a deadline. */
 uint64_t cli_now_ms(void);

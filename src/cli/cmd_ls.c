@@ -84,6 +84,8 @@ static int list_dir(struct ls_opts *o, const struct famfs_node *dir, const char 
 	char name[FAMFS_OMF_PATH_MAX * 2];
 
 	for (const struct famfs_node *c = dir->first_child; c; c = c->next_sibling) {
+		if (famfs_node_deleted(c))
+			continue;
 		snprintf(name, sizeof(name), "%s%s", prefix, c->name);
 		print_one(o, c, name);
 		if (o->rec && S_ISDIR(c->mode)) {

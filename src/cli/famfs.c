@@ -33,6 +33,10 @@ static const struct cli_verb verbs[] = {
 	{ "umount",  cmd_umount,  "unmount a famfs mount and wait for famfsd to exit" },
 	{ "stats",   cmd_stats,   "print famfsd request counters" },
 	{ "poison",  cmd_poison,  "mark a device of a mount as failed" },
+	{ "rm",      cmd_rm,      "delete files and trees (file systems with -O rm)" },
+	{ "rmdir",   cmd_rmdir,   "delete empty directories (file systems with -O rm)" },
+	{ "host",    cmd_host,    "list or evict the hosts that block reuse of deleted memory" },
+	{ "tune",    cmd_tune,    "turn on a format feature (-O rm) of an unmounted file system" },
 };
 
 static void usage(FILE *f)

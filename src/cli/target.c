@@ -253,6 +253,30 @@ static void note_replay(const struct famfs_fs *fs, const char *dev, bool write)
 			  fs->next);
 }
 
+/*
+ * On a file system with deletes, a famfs command reads and writes file
+ * memory directly, so it registers in the host table for its lifetime
+ * (docs/rm.md, section 7): nothing deleted while it runs is reused under
+ * it. A writer must; a reader that may not write the device goes on
+ * unregistered (it can only misread a file deleted meanwhile).
+ */
+static int cli_register(struct famfs_fs *fs, const char *dev, bool write)
+{
+	int rc;
+
+	if (!fs->rm || (fs->hosts && fs->hosts->slot >= 0))
+		return 0;
+	famfs_errclear();
+	rc = famfs_fs_register(fs, FAMFS_HOST_PROCESS, 0);
+	if (!rc)
+		return 0;
+	if (!write && (rc == -EACCES || rc == -EPERM || rc == -EROFS)) {
+		famfs_errclear();
+		return 0;
+	}
+	return cli_fail(dev, rc);
+}
+
 struct famfs_fs *cli_fs_open(const struct cli_target *t, bool write, const char *what)
 {
 	int rc;
@@ -272,6 +296,8 @@ struct famfs_fs *cli_fs_open(const struct cli_target *t, bool write, const char 
 			return NULL;
 		}
 		note_replay(cache.fs, t->dev, write);
+		if (cli_register(cache.fs, t->dev, write))
+			return NULL;
 		return cache.fs;
 	}
 	cli_fs_close_all();
@@ -285,6 +311,8 @@ struct famfs_fs *cli_fs_open(const struct cli_target *t, bool write, const char 
 	snprintf(cache.dev, sizeof(cache.dev), "%s", t->dev);
 	cache.write = write;
 	note_replay(cache.fs, t->dev, write);
+	if (cli_register(cache.fs, t->dev, write))
+		return NULL;
 	return cache.fs;
 }
 

@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -373,4 +374,22 @@ void cli_sleep_ms(long ms)
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
 
 	nanosleep(&ts, NULL);
+}
+
+bool cli_confirm(const char *what, bool yes)
+{
+	char line[64] = "";
+
+	if (yes)
+		return true;
+	if (!isatty(STDIN_FILENO)) {
+		fprintf(stderr, "famfs %s: not confirmed: add -y to %s\n", cli_verb_name, what);
+		return false;
+	}
+	fprintf(stderr, "famfs %s: %s? [y/N] ", cli_verb_name, what);
+	fflush(stderr);
+	if (!fgets(line, sizeof(line), stdin))
+		return false;
+	line[strcspn(line, "\n")] = '\0';
+	return !strcasecmp(line, "y") || !strcasecmp(line, "yes");
 }

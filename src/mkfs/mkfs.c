@@ -95,51 +95,18 @@ static int fail(const char *path, int err)
 	return say("%s: %s", path, m && *m ? m : strerror(-err));
 }
 
-/* Do the device files @a (already stat'ed as @sa) and @b name the same device? */
-static bool same_device(const char *a, const struct stat *sa, const char *b)
-{
-	char ra[PATH_MAX], rb[PATH_MAX];
-	struct stat sb;
-
-	if (realpath(a, ra) && realpath(b, rb) && !strcmp(ra, rb))
-		return true;
-	if (stat(b, &sb))
-		return false;
-	if (S_ISCHR(sa->st_mode) || S_ISBLK(sa->st_mode))
-		return (sa->st_mode & S_IFMT) == (sb.st_mode & S_IFMT) && sa->st_rdev == sb.st_rdev;
-	return sa->st_dev == sb.st_dev && sa->st_ino == sb.st_ino;
-}
-
-struct mounted_ctx {
-	const char *path;
-	struct stat st;
-	char *mnt;
-	size_t len;
-};
-
-static int mounted_on(void *ctx, const struct famfs_mnt *m)
-{
-	struct mounted_ctx *c = ctx;
-
-	/* A user's FUSE mount may claim any device with fsname=: only root's count. */
-	if (famfs_trust_mount(m) || !same_device(c->path, &c->st, m->source))
-		return 0;
-	snprintf(c->mnt, c->len, "%s", m->target);
-	return 1;
-}
-
 /*
- * Find a famfs mount made by root (famfs_trust_mount) whose source is the
- * device @path. Returns true and copies its mount point into @mnt. Reads
- * only the mount table and stats the source files, never the mounts.
+ * Find a famfs mount made by root whose source is the device @path.
+ * Returns true and copies its mount point into @mnt.
  */
 static bool find_famfs_mount(const char *path, char *mnt, size_t len)
 {
-	struct mounted_ctx c = { .path = path, .mnt = mnt, .len = len };
+	struct famfs_mnt m;
 
-	if (stat(path, &c.st))
+	if (famfs_trust_mount_of_dev(path, &m))
 		return false;
-	return famfs_mnt_each(mounted_on, &c) == 1;
+	snprintf(mnt, len, "%s", m.target);
+	return true;
 }
 
 /* -O LIST: comma-separated feature names. Prints a usage line and fails on an unknown one. */
