@@ -19,18 +19,21 @@
 #include "famfs/ns.h"
 #include "famfs/omf.h"
 #include "famfs/path.h"
+#include "fsck_rm.h"
 
 struct fsck_ctx {
 	famfs_fsck_fn fn;
 	void *ctx;
 	struct famfs_fsck_result *res;
+	struct fsck_rm rm;
 };
 
-static void report(struct fsck_ctx *c, enum famfs_fsck_sev sev, const char *fmt, ...)
+static void report(void *rc, enum famfs_fsck_sev sev, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-static void report(struct fsck_ctx *c, enum famfs_fsck_sev sev, const char *fmt, ...)
+static void report(void *rc, enum famfs_fsck_sev sev, const char *fmt, ...)
 {
+	struct fsck_ctx *c = rc;
 	char msg[640];
 	va_list ap;
 
@@ -89,9 +92,13 @@ static void fsck_entry(struct fsck_ctx *c, struct famfs_ns *ns, struct famfs_all
 		       const struct famfs_omf_entry *e)
 {
 	const char *path = NULL;
-	uint64_t coll = 0;
+	uint64_t coll = 0, named;
 	int rc;
 
+	if (e->type == FAMFS_LOG_DELETE) {
+		fsck_rm_delete(&c->rm, ns, a, c->res, i, e);
+		return;
+	}
 	if (e->type == FAMFS_LOG_FILE)
 		path = e->file.relpath;
 	else if (e->type == FAMFS_LOG_MKDIR)
@@ -139,16 +146,20 @@ static void fsck_entry(struct fsck_ctx *c, struct famfs_ns *ns, struct famfs_all
 	}
 	if (e->type != FAMFS_LOG_FILE)
 		return;
+	/* Name each earlier file this one overlaps (and check the reuse rule). */
+	named = fsck_rm_file(&c->rm, ns, a, i, e);
 	famfs_errclear();
 	rc = famfs_alloc_mark(a, &e->file.fmap, &coll);
 	if (rc) {
 		report(c, FAMFS_FSCK_ERROR, "log entry %" PRIu64 " (%s): %s", i, path, why(rc));
 		return;
 	}
+	fsck_rm_own(&c->rm, i, &e->file.fmap);
 	if (coll) {
 		c->res->collisions += coll;
-		report(c, FAMFS_FSCK_ERROR, "log entry %" PRIu64 " (%s): %" PRIu64
-		       " units already allocated", i, path, coll);
+		if (!named)
+			report(c, FAMFS_FSCK_ERROR, "log entry %" PRIu64 " (%s): %" PRIu64
+			       " units already allocated", i, path, coll);
 	}
 }
 
@@ -256,6 +267,12 @@ int famfs_fsck(struct famfs_dev *dev, famfs_fsck_fn fn, void *ctx,
 		famfs_ns_free(ns);
 		return rc;
 	}
+	rc = fsck_rm_init(&c.rm, dev, &sb, &a, report, &c);
+	if (rc) {
+		famfs_alloc_fini(&a);
+		famfs_ns_free(ns);
+		return rc;
+	}
 	for (i = 0; i < end; i++) {
 		rc = fsck_read(log, i, &e);
 		if (rc) {
@@ -278,16 +295,20 @@ int famfs_fsck(struct famfs_dev *dev, famfs_fsck_fn fn, void *ctx,
 		       "are not visible on mounts", first_bad);
 
 	famfs_ns_counts(ns, &res->files, &res->dirs, &entries);
-	res->used_bytes = sb.dev_size - famfs_alloc_free_bytes(&a);
+	fsck_rm_finish(&c.rm, dev, &sb, &a, end, res);
+	res->used_bytes = sb.dev_size - famfs_alloc_free_bytes(&a) -
+			  famfs_alloc_pending_bytes(&a);
 	report(&c, FAMFS_FSCK_INFO, "log: %" PRIu64 " of %" PRIu64 " slots used, %" PRIu64
 	       " bad entries", res->entries, res->log_slots, res->bad_entries);
 	report(&c, FAMFS_FSCK_INFO, "namespace: %" PRIu64 " files, %" PRIu64 " directories",
 	       res->files, res->dirs);
-	report(&c, FAMFS_FSCK_INFO, "capacity %" PRIu64 " bytes, used %" PRIu64 " bytes, free %"
-	       PRIu64 " bytes", res->dev_size, res->used_bytes, famfs_alloc_free_bytes(&a));
+	report(&c, FAMFS_FSCK_INFO, "capacity %" PRIu64 " bytes, used %" PRIu64 " bytes, pending %"
+	       PRIu64 " bytes, free %" PRIu64 " bytes", res->dev_size, res->used_bytes,
+	       res->pending_bytes, res->dev_size - res->used_bytes - res->pending_bytes);
 	if (res->collisions)
 		report(&c, FAMFS_FSCK_ERROR, "%" PRIu64 " allocation collisions found",
 		       res->collisions);
+	fsck_rm_fini(&c.rm);
 	famfs_alloc_fini(&a);
 	famfs_ns_free(ns);
 	famfs_errclear();

@@ -2,13 +2,16 @@
 /*
  * fsck.h - a full check of a famfs image: superblock, log header, every
  * entry (seqnum, CRC, type, path), extent alignment and bounds, collisions
- * between allocations, and the namespace (duplicate names, missing
- * parents). Unlike replay it does not stop at the first bad entry: it
+ * between allocations (naming both files), the namespace (duplicate names,
+ * missing parents), and with the rm feature the deletes, the reuse rule
+ * (a file over a deleted file's memory that was not reusable yet is an
+ * error naming both), space pending reuse, and hosts that block it. Unlike replay it does not stop at the first bad entry: it
  * reports each problem through a callback, naming the entry index.
  */
 #ifndef FAMFS_FSCK_H
 #define FAMFS_FSCK_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "famfs/dev.h"
@@ -32,7 +35,12 @@ struct famfs_fsck_result {
 	uint64_t dirs;
 	uint64_t collisions;		/* 2 MiB units allocated twice */
 	uint64_t dev_size;
-	uint64_t used_bytes;		/* sb + log + allocated */
+	uint64_t used_bytes;		/* sb + log + live files */
+	uint64_t pending_bytes;		/* deleted, not yet reusable (rm) */
+	uint64_t deletes;		/* DELETE entries applied (rm) */
+	uint32_t hosts;			/* registered in the host table (rm) */
+	uint32_t stale_hosts;		/* of which not answering */
+	bool rm;			/* the file system has the rm feature */
 	uint64_t log_slots;
 	uint64_t log_free;
 	uint64_t log_reserved;		/* slots kept for root: the default reserve */

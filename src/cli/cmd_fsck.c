@@ -125,6 +125,12 @@ static bool mount_reserve(const char *mnt, uint64_t *out)
 	return !errno && end != buf && !*end;
 }
 
+/* Free space: neither live files nor deleted memory still held. */
+static uint64_t fsck_free(const struct famfs_fsck_result *r)
+{
+	return r->dev_size - r->used_bytes - r->pending_bytes;
+}
+
 /* Free log slots that callers other than root may take. */
 static uint64_t user_free(const struct famfs_fsck_result *r)
 {
@@ -160,8 +166,14 @@ static void print_text(const char *dev, const struct famfs_log *log,
 	       r->dev_size / 1073741824.0);
 	printf("  used:          %" PRIu64 " (%.2f GiB)\n", r->used_bytes,
 	       r->used_bytes / 1073741824.0);
-	printf("  free:          %" PRIu64 " (%.2f GiB)\n", r->dev_size - r->used_bytes,
-	       (r->dev_size - r->used_bytes) / 1073741824.0);
+	if (r->rm)
+		printf("  pending:       %" PRIu64 " (%.2f GiB): deleted, not yet reusable\n",
+		       r->pending_bytes, r->pending_bytes / 1073741824.0);
+	printf("  free:          %" PRIu64 " (%.2f GiB)\n", fsck_free(r),
+	       fsck_free(r) / 1073741824.0);
+	if (r->rm)
+		printf("  rm:            %" PRIu64 " deletes; %u hosts registered, %u not "
+		       "answering\n", r->deletes, r->hosts, r->stale_hosts);
 	printf("  collisions:    %" PRIu64 "\n", r->collisions);
 	printf("  bad entries:   %" PRIu64 "\n", r->bad_entries);
 	printf("  result:        %" PRIu64 " errors, %" PRIu64 " warnings\n", r->errors,
@@ -227,8 +239,17 @@ static int print_json(const char *dev, const struct famfs_log *log,
 	      cli_json_set_u64(o, "dirs", r->dirs) ||
 	      cli_json_set_u64(o, "capacity", r->dev_size) ||
 	      cli_json_set_u64(o, "used", r->used_bytes) ||
-	      cli_json_set_u64(o, "free", r->dev_size - r->used_bytes) ||
-	      cli_json_set_u64(o, "collisions", r->collisions) ||
+	      cli_json_set_u64(o, "pending", r->pending_bytes) ||
+	      cli_json_set_u64(o, "free", fsck_free(r));
+	if (r->rm && !bad) {
+		json_t *rm = json_object();
+
+		bad = !rm || cli_json_set_u64(rm, "deletes", r->deletes) ||
+		      cli_json_set_u64(rm, "hosts", r->hosts) ||
+		      cli_json_set_u64(rm, "stale_hosts", r->stale_hosts) ||
+		      set_new(o, "rm", rm);
+	}
+	bad = bad || cli_json_set_u64(o, "collisions", r->collisions) ||
 	      cli_json_set_u64(o, "errors", r->errors) ||
 	      cli_json_set_u64(o, "warnings", r->warnings) ||
 	      set_new(o, "problems", problems_json(c));

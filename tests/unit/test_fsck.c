@@ -13,6 +13,7 @@
 
 #include "famfs/err.h"
 #include "famfs/fsck.h"
+#include "famfs/hosts.h"
 #include "logfs_util.h"
 
 #define DATA0	(10 * MIB)	/* first data byte with an 8 MiB log */
@@ -221,7 +222,7 @@ static void test_collision(void **state)
 	commit(m, 2);
 	assert_int_equal(run(m), 0);
 	assert_int_equal(m->res.collisions, 2);
-	assert_line(m, "ERROR: log entry 1 (clone): 2 units already allocated");
+	assert_line(m, "ERROR: log entry 1 (clone) overlaps log entry 0 (orig) at 0xc00000");
 	assert_line(m, "ERROR: 2 allocation collisions found");
 	assert_true(m->res.errors >= 1);
 	assert_int_equal(m->res.files, 2);
@@ -301,6 +302,130 @@ static void test_device_size(void **state)
 	tu_unlink(path);
 }
 
+static int setup_rm(void **state)
+{
+	struct img *m = calloc(1, sizeof(*m));
+
+	tu_master();
+	m->path = tu_image(128 * MIB);
+	if (tu_mkfs_features(m->path, 8 * MIB, FAMFS_SB_FEAT_RM) ||
+	    famfs_dev_open(m->path, true, &m->dev))
+		return -1;
+	*state = m;
+	return 0;
+}
+
+static void put_delete(struct img *m, uint64_t i, uint64_t target, const char *p)
+{
+	struct famfs_omf_entry e;
+
+	memset(&e, 0, sizeof(e));
+	e.seqnum = i;
+	e.type = FAMFS_LOG_DELETE;
+	e.del.target = target;
+	e.del.target_type = FAMFS_LOG_FILE;
+	snprintf(e.del.relpath, sizeof(e.del.relpath), "%s", p);
+	tu_put_entry(m->dev, i, &e);
+}
+
+static void put_file_h(struct img *m, uint64_t i, const char *p, uint64_t off, uint32_t h)
+{
+	struct famfs_omf_entry e;
+
+	tu_file_entry(&e, i, p, 2 * MIB, off, 2 * MIB);
+	e.file.horizon = h;
+	tu_put_entry(m->dev, i, &e);
+}
+
+/* Deletes, space pending and free, a reuse that kept the rule and one that broke it. */
+static void test_rm(void **state)
+{
+	struct img *m = *state;
+
+	put_file(m, 0, "f", 2 * MIB, DATA0, 2 * MIB);
+	put_file(m, 1, "g", 2 * MIB, DATA0 + 2 * MIB, 2 * MIB);
+	put_delete(m, 2, 0, "f");
+	commit(m, 3);
+	assert_int_equal(run(m), 0);
+	assert_int_equal(m->res.errors, 0);
+	assert_true(m->res.rm);
+	assert_int_equal(m->res.deletes, 1);
+	assert_int_equal(m->res.files, 1);
+	/* Nobody registered: f's memory is reusable, so free. */
+	assert_int_equal(m->res.pending_bytes, 0);
+	assert_int_equal(m->res.used_bytes, DATA0 + 2 * MIB);
+	assert_line(m, "INFO: rm: 1 deletes, 0 bytes deleted and not yet reusable, 2097152 "
+		    "reusable now (reclaim horizon 3, 0 hosts registered)");
+
+	/* h reuses f's memory with horizon 3: the delete (2) is below it. */
+	put_file_h(m, 3, "h", DATA0, 3);
+	commit(m, 4);
+	assert_int_equal(run(m), 0);
+	assert_int_equal(m->res.errors, 0);
+
+	/* With horizon 2 it broke the rule: an error naming both files. */
+	put_file_h(m, 3, "h", DATA0, 2);
+	assert_int_equal(run(m), 0);
+	assert_line(m, "ERROR: log entry 3 (h) reuses memory of log entry 0 (f), deleted but "
+		    "not reusable yet (horizon 2): a reuse that broke the rule");
+	assert_true(m->res.errors >= 1);
+
+	/* Over the live g: a collision, naming both. */
+	put_file_h(m, 3, "h", DATA0 + 2 * MIB, 3);
+	assert_int_equal(run(m), 0);
+	assert_line(m, "ERROR: log entry 3 (h) overlaps log entry 1 (g) at 0xc00000");
+
+	/* A horizon past the entry. */
+	put_file_h(m, 3, "h", DATA0 + 4 * MIB, 4);
+	assert_int_equal(run(m), 0);
+	assert_line(m, "ERROR: log entry 3 (h): reclaim horizon 4 is past the entry itself");
+
+	/* A delete of what is not there. */
+	put_delete(m, 3, 0, "f");
+	assert_int_equal(run(m), 0);
+	assert_line(m, "ERROR: log entry 3 (f): \"f\" (entry 0) was already deleted by entry 2");
+}
+
+/* A registered host pins the delete; a dead one is reported. */
+static void test_rm_hosts(void **state)
+{
+	struct img *m = *state;
+	struct famfs_omf_sb sb;
+	struct famfs_hosts *h;
+
+	put_file(m, 0, "f", 2 * MIB, DATA0, 2 * MIB);
+	commit(m, 1);
+	assert_int_equal(famfs_omf_sb_decode(m->dev->base, FAMFS_SB_SIZE, &sb), 0);
+	assert_int_equal(famfs_hosts_open(m->path, &sb, true, &h), 0);
+	assert_int_equal(famfs_hosts_register(h, FAMFS_HOST_FAMFSD, 0, false), 0);
+	assert_int_equal(famfs_hosts_publish(h, 1, FAMFS_HOLD_NONE), 0);
+	put_delete(m, 1, 0, "f");
+	commit(m, 2);
+	assert_int_equal(run(m), 0);
+	assert_int_equal(m->res.errors, 0);
+	assert_int_equal(m->res.hosts, 1);
+	assert_int_equal(m->res.stale_hosts, 0);
+	assert_int_equal(m->res.pending_bytes, 2 * MIB);
+	assert_int_equal(m->res.used_bytes, DATA0);
+	/* Its beat is 20 s old: not answering, reported, still blocking. */
+	h->me.beat_time -= 20;
+	famfs_host_rec_encode(&h->me, sb.uuid, m->dev->base + FAMFS_HOSTS_OFF +
+			      (uint64_t)h->slot * FAMFS_HOST_SLOT_SIZE + FAMFS_HOST_REC_OFF);
+	assert_int_equal(run(m), 0);
+	assert_int_equal(m->res.stale_hosts, 1);
+	assert_int_equal(m->res.errors, 0);
+	assert_true(m->res.warnings >= 1);
+	assert_line(m, "not answering (last seen 2");
+	assert_int_equal(m->res.pending_bytes, 2 * MIB);
+	famfs_hosts_leave(h);
+	famfs_hosts_close(h);
+
+	/* A delete on a file system without the feature. */
+	*(uint32_t *)(void *)(m->dev->base + FAMFS_SB_FLAGS_OFF) = 0;
+	assert_int_equal(run(m), 0);
+	assert_line(m, "ERROR: log entry 1 (f): a delete on a file system without the rm feature");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -313,6 +438,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_interrupted_append, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fatal, setup, teardown),
 		cmocka_unit_test(test_device_size),
+		cmocka_unit_test_setup_teardown(test_rm, setup_rm, teardown),
+		cmocka_unit_test_setup_teardown(test_rm_hosts, setup_rm, teardown),
 	};
 
 	tu_master();
