@@ -71,13 +71,19 @@ static int apply_delete(struct famfs_fs *fs, uint64_t index, const struct famfs_
 	struct famfs_node *n = NULL;
 	int rc;
 
-	if (d->target != FAMFS_DELETE_IMPLICIT && d->target < FAMFS_INO_IMPLICIT - 2)
+	if (d->target == FAMFS_DELETE_IMPLICIT)
+		n = famfs_ns_resolve(fs->ns, d->relpath);
+	else if (d->target < FAMFS_INO_IMPLICIT - 2)
 		n = famfs_ns_by_ino(fs->ns, d->target + 2);
 	rc = famfs_ns_apply(fs->ns, index, e);
-	if (rc || !n || !S_ISREG(n->mode))
+	if (rc)
 		return rc;
 	/* The file was marked when it was replayed: this cannot fail but for memory. */
-	return famfs_alloc_delete(&fs->alloc, n->fmap, index);
+	if (n && S_ISREG(n->mode))
+		rc = famfs_alloc_delete(&fs->alloc, n->fmap, index);
+	if (!rc && n && fs->on_delete)
+		fs->on_delete(fs->held_ctx, n);
+	return rc;
 }
 
 int fs_rm_replay_delete(struct famfs_fs *fs, uint64_t index, const struct famfs_omf_entry *e)

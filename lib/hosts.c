@@ -492,6 +492,12 @@ int famfs_hosts_set_owner(struct famfs_hosts *h, uint32_t conn)
 	return famfs_hosts_publish(h, h->me.replayed, h->me.hold);
 }
 
+void famfs_hosts_keep(struct famfs_hosts *h)
+{
+	if (h)
+		h->slot = -1;
+}
+
 /* ---- reading the table ---- */
 
 int famfs_hosts_read(struct famfs_hosts *h, unsigned int i, struct famfs_host_slot *s)

@@ -54,6 +54,8 @@ struct famfs_fs {
 	 */
 	uint64_t (*held)(void *ctx);
 	void *held_ctx;
+	/* famfsd: called (with held_ctx) when a DELETE takes node @n's name away. */
+	void (*on_delete)(void *ctx, struct famfs_node *n);
 };
 
 /*

@@ -115,6 +115,14 @@ int famfs_hosts_set_owner(struct famfs_hosts *h, uint32_t conn);
 /* Free our slot (record, then Y), if it is still ours. */
 void famfs_hosts_leave(struct famfs_hosts *h);
 
+/*
+ * Forget our slot without freeing it: the record stays and keeps blocking
+ * reuse (famfsd exiting while files of its mount are still open: an
+ * aborted connection never sends their RELEASE). The next famfs command or
+ * famfsd of this host frees it once the mount is gone too.
+ */
+void famfs_hosts_keep(struct famfs_hosts *h);
+
 enum famfs_slot_state {
 	FAMFS_SLOT_FREE = 0,		/* Y is 0 */
 	FAMFS_SLOT_CLAIMED = 1,		/* Y set, no record: a claim in progress, or lost */

@@ -94,6 +94,10 @@ enum famfs_op {
 #define FAMFS_FUSE_MODE_INIT		8	/* INIT is done: the bits above are final */
 #define FAMFS_STATS_VERSION	1
 
+/* struct famfs_stats_wire.rm_flags */
+#define FAMFS_STATS_RM_ON		1	/* the file system has the rm feature */
+#define FAMFS_STATS_RM_EVICTED		2	/* this mount was evicted from the host table */
+
 struct famfs_stats_wire {
 	uint64_t version;		/* FAMFS_STATS_VERSION */
 	uint64_t nops;			/* FAMFS_OP__COUNT */
@@ -108,7 +112,13 @@ struct famfs_stats_wire {
 	uint64_t errors_eio;		/* requests answered EIO/EHWPOISON */
 	uint64_t daxdev_failed;		/* bitmap of failed devices */
 	uint64_t fuse_mode;		/* FAMFS_FUSE_MODE_* */
-	uint64_t rsvd[6];
+	/* the rm feature (docs/rm.md); all 0 without it */
+	uint64_t rm_flags;		/* FAMFS_STATS_RM_* */
+	uint64_t rm_held;		/* deleted files this mount still holds open */
+	uint64_t rm_pending;		/* bytes deleted, not yet reusable */
+	uint64_t rm_hosts;		/* instances in the host table */
+	uint64_t rm_stale;		/* of which not answering */
+	uint64_t rsvd[1];
 };
 
 #define FAMFS_MOUNT_INFO_VERSION	2

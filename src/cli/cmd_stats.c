@@ -112,8 +112,19 @@ static json_t *stats_json(const struct cli_target *t, const struct famfs_stats_w
 	      json_object_set_new(o, "mount_replay_ms", json_real(s->mount_replay_ns / 1e6)) ||
 	      cli_json_set_u64(o, "log_next_index", s->log_next_index) ||
 	      cli_json_set_u64(o, "errors_eio", s->errors_eio) ||
-	      cli_json_set_u64(o, "daxdev_failed", s->daxdev_failed) ||
-	      json_object_set_new(o, "fuse_mode",
+	      cli_json_set_u64(o, "daxdev_failed", s->daxdev_failed);
+	if (!bad && (s->rm_flags & FAMFS_STATS_RM_ON)) {
+		json_t *rm = json_object();
+
+		bad = !rm || cli_json_set_u64(rm, "held", s->rm_held) ||
+		      cli_json_set_u64(rm, "pending", s->rm_pending) ||
+		      cli_json_set_u64(rm, "hosts", s->rm_hosts) ||
+		      cli_json_set_u64(rm, "not_answering", s->rm_stale) ||
+		      json_object_set_new(rm, "evicted",
+					  json_boolean(s->rm_flags & FAMFS_STATS_RM_EVICTED)) ||
+		      json_object_set_new(o, "rm", rm);
+	}
+	bad = bad || json_object_set_new(o, "fuse_mode",
 				  json_string(famfs_fuse_mode_name(s->fuse_mode))) ||
 	      json_object_set_new(o, "kernel_offered_native",
 				  json_boolean(s->fuse_mode & FAMFS_FUSE_MODE_OFFERED)) ||
@@ -180,6 +191,15 @@ int cmd_stats(int argc, char **argv)
 	printf("  %-20s %14s\n", "fuse_mode", famfs_fuse_mode_name(s.fuse_mode));
 	printf("  %-20s %14s\n", "allow_mmap",
 	       s.fuse_mode & FAMFS_FUSE_MODE_ALLOW_MMAP ? "yes" : "no");
+	if (s.rm_flags & FAMFS_STATS_RM_ON) {
+		printf("  %-20s %14" PRIu64 "\n", "rm_held", s.rm_held);
+		printf("  %-20s %14" PRIu64 "\n", "rm_pending_bytes", s.rm_pending);
+		printf("  %-20s %14" PRIu64 "\n", "rm_hosts", s.rm_hosts);
+		printf("  %-20s %14" PRIu64 "%s\n", "rm_not_answering", s.rm_stale,
+		       s.rm_stale ? "  (they block reuse: famfs host list)" : "");
+		if (s.rm_flags & FAMFS_STATS_RM_EVICTED)
+			printf("  %-20s %14s\n", "rm_evicted", "yes (remount)");
+	}
 	return CLI_OK;
 }
 

@@ -134,6 +134,12 @@ void famfsd_bpf_open(struct famfsd *fsd, const struct famfs_node *n)
 	free(fm);
 }
 
+void famfsd_bpf_forget(struct famfsd *fsd, const struct famfs_node *n)
+{
+	if (fsd->bpfr)
+		famfs_bpf_del_file(&fsd->bpfr->r, n->ino);
+}
+
 void famfsd_bpf_dev_failed(struct famfsd *fsd, unsigned int idx)
 {
 	int rc;

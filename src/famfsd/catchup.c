@@ -97,6 +97,7 @@ static long catchup_locked(struct famfsd *fsd)
 	if (n > 0) {
 		famfsd_count_catchup(fsd, (uint64_t)n, famfsd_now_ns() - t0);
 		queue_parents(fsd, from, fsd->fs->next);
+		famfsd_rm_replayed(fsd);
 	}
 	return rc ? rc : n;
 }
@@ -148,6 +149,7 @@ static void send_invals(struct famfsd *fsd)
 	pthread_mutex_unlock(&fsd->cu_mtx);
 	if (gone)
 		famfsd_gone_invalidate(fsd);
+	famfsd_rm_notify(fsd);
 	if (all) {
 		/* Too many to name: the root is what lists and lookups start at. */
 		n = 1;
@@ -186,6 +188,7 @@ static void *catchup_thread(void *arg)
 				famfsd_catchup_now(fsd);
 		}
 		send_invals(fsd);
+		famfsd_rm_tick(fsd);
 		pthread_mutex_lock(&fsd->cu_mtx);
 	}
 	pthread_mutex_unlock(&fsd->cu_mtx);

@@ -66,6 +66,25 @@ struct famfsd_native {
 
 struct famfsd_bpf;			/* bpf.c: the loaded BPF resolver */
 
+/* rm.c: what this mount holds of deleted files, and its host table record */
+struct famfsd_rm_gone {
+	uint64_t parent, child;
+	char name[FAMFS_OMF_PATH_MAX];
+};
+
+struct famfsd_rm {
+	pthread_mutex_t mtx;		/* the held list and publishing; after ns_lock */
+	struct famfs_node **held;	/* deleted nodes with opens */
+	size_t nheld, capheld;
+	uint64_t opens_total;		/* atomic: OPENs not RELEASEd yet */
+	bool evicted;			/* atomic */
+	uint64_t last_beat_ns;
+	/* names deleted since the catch-up thread last told the kernel */
+	pthread_mutex_t gone_mtx;
+	struct famfsd_rm_gone *gone;
+	size_t ngone, capgone;
+};
+
 struct famfsd {
 	struct famfs_fs *fs;
 	struct fuse_session *se;
@@ -92,6 +111,7 @@ struct famfsd {
 	struct famfsd_bpf *bpfr;	/* -o bpf: the resolver, NULL until loaded */
 	pthread_mutex_t mkdir_mtx;	/* our own mkdirs: a flock does not keep them apart */
 	pthread_key_t rbuf_key;		/* ops_file.c: each thread's read buffer */
+	struct famfsd_rm rm;
 
 	/* catch-up thread */
 	pthread_t cu_thread;
@@ -241,6 +261,8 @@ int famfsd_bpf_pin(struct famfsd *fsd, const char *mnt);	/* after mount, before 
 void famfsd_bpf_clear_stale(const char *mnt);	/* any mode: drop a dead famfsd's pins */
 /* OPEN: store the extents of @n */
 void famfsd_bpf_open(struct famfsd *fsd, const struct famfs_node *n);
+/* A deleted file, released: drop its extents */
+void famfsd_bpf_forget(struct famfsd *fsd, const struct famfs_node *n);
 void famfsd_bpf_dev_failed(struct famfsd *fsd, unsigned int idx);
 void famfsd_bpf_stop(struct famfsd *fsd);
 
@@ -255,6 +277,22 @@ int famfsd_native_setup(struct famfsd *fsd, bool allow_native);
 uint64_t famfsd_native_mode(struct famfsd *fsd);	/* FAMFS_FUSE_MODE_* */
 /* Tell the kernel (native mode) that device @idx is poisoned. */
 int famfsd_native_poison(struct famfsd *fsd, unsigned int idx);
+
+/* rm.c: deletes (the rm feature, docs/rm.md) */
+int famfsd_rm_start(struct famfsd *fsd);	/* before mount: join the host table */
+void famfsd_rm_mounted(struct famfsd *fsd, uint32_t conn);	/* after mount: our connection */
+void famfsd_rm_replayed(struct famfsd *fsd);	/* a catch-up moved; ns_lock held exclusive */
+void famfsd_rm_tick(struct famfsd *fsd);	/* catch-up thread: heartbeat */
+void famfsd_rm_notify(struct famfsd *fsd);	/* catch-up thread: deleted names to the kernel */
+/* OPEN; ns_lock held: 0 or -errno */
+int famfsd_rm_open(struct famfsd *fsd, struct famfs_node *n);
+/* RELEASE of an OPEN counted */
+void famfsd_rm_release(struct famfsd *fsd, struct famfs_node *n);
+void famfsd_rm_stop(struct famfsd *fsd);	/* at exit: leave the table if nothing is open */
+bool famfsd_rm_evicted(struct famfsd *fsd);
+void famfsd_rm_stats(struct famfsd *fsd, struct famfs_stats_wire *w);
+void famfsd_op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name);
+void famfsd_op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name);
 
 /* stats.c */
 void famfsd_count(struct famfsd *fsd, enum famfs_op op);

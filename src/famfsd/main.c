@@ -14,6 +14,7 @@
  * Serves until unmounted or signalled, then tears down in order.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <linux/capability.h>
 #include <stdio.h>
@@ -45,6 +46,8 @@ struct famfsd *famfsd_new(void)
 	pthread_mutex_init(&fsd->cu_mtx, NULL);
 	pthread_cond_init(&fsd->cu_cond, NULL);
 	pthread_mutex_init(&fsd->mkdir_mtx, NULL);
+	pthread_mutex_init(&fsd->rm.mtx, NULL);
+	pthread_mutex_init(&fsd->rm.gone_mtx, NULL);
 	fsd->reserve_pct = FAMFS_LOG_RESERVE_PCT;
 	fsd->timeout = 60.0;
 	return fsd;
@@ -59,6 +62,10 @@ void famfsd_free(struct famfsd *fsd)
 	pthread_mutex_destroy(&fsd->cu_mtx);
 	pthread_cond_destroy(&fsd->cu_cond);
 	pthread_mutex_destroy(&fsd->mkdir_mtx);
+	pthread_mutex_destroy(&fsd->rm.mtx);
+	pthread_mutex_destroy(&fsd->rm.gone_mtx);
+	free(fsd->rm.held);
+	free(fsd->rm.gone);
 	free(fsd->test_fmap_dir);
 	free(fsd);
 }
@@ -95,6 +102,7 @@ int main(int argc, char **argv)
 	struct fuse_loop_config *lc;
 	struct famfsd *fsd;
 	char pmsg[512];
+	struct statx stx;
 	struct stat st;
 	uint64_t t0;
 	int rc, ret = 1;
@@ -160,6 +168,13 @@ int main(int argc, char **argv)
 		goto out_fs;
 	}
 	famfsd_dax_init(fsd, fsd->fs->dev);
+	/* With deletes: join the host table before anything is served. */
+	rc = famfsd_rm_start(fsd);
+	if (rc < 0) {
+		fprintf(stderr, "famfsd: %s: host table: %s\n", cl.dev,
+			*famfs_errmsg() ? famfs_errmsg() : strerror(-rc));
+		goto out_fs;
+	}
 	famfsd_seen_advance(fsd, fsd->fs->next);
 	rc = famfsd_ident_init(fsd);
 	if (rc < 0) {
@@ -194,6 +209,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "famfsd: cannot daemonize\n");
 		goto out_unmount;
 	}
+	/* fusectl names our connection after the mount's device number. */
+	if (!statx(AT_FDCWD, fsd->mnt, AT_STATX_DONT_SYNC, STATX_BASIC_STATS, &stx))
+		famfsd_rm_mounted(fsd, (stx.stx_dev_major << 20) | stx.stx_dev_minor);
 	if (famfsd_catchup_start(fsd)) {
 		fprintf(stderr, "famfsd: cannot start the catch-up thread\n");
 		goto out_unmount;
@@ -220,6 +238,7 @@ out_signals:
 	fuse_remove_signal_handlers(fsd->se);
 out_fs:
 	famfsd_bpf_stop(fsd);
+	famfsd_rm_stop(fsd);
 	famfs_fs_close(fsd->fs);
 out_session:
 	fuse_session_destroy(fsd->se);

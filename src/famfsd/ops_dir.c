@@ -2,7 +2,8 @@
 /*
  * ops_dir.c - the namespace side of famfsd: lookup, getattr, readdir(plus),
  * mkdir, statfs and xattrs, and the refusals of everything that would
- * change a file's size or name (files are immutable once logged).
+ * change a file's size or name (files are immutable once logged). unlink
+ * and rmdir are in rm.c (file systems with the rm feature).
  *
  * Inode numbers are the namespace's (a pure function of the log), so a
  * remount gives the same numbers; forget is a no-op because nodes are
@@ -68,11 +69,14 @@ void famfsd_fill_attr(const struct famfs_node *n, struct stat *st)
 	st->st_mode = n->mode;
 	if (S_ISDIR(n->mode)) {
 		for (c = n->first_child; c; c = c->next_sibling)
-			if (S_ISDIR(c->mode))
+			if (S_ISDIR(c->mode) && !famfs_node_deleted(c))
 				nlink++;
 	} else {
 		nlink = 1;
 	}
+	/* Deleted but still open: as an unlinked file on any Linux file system. */
+	if (famfs_node_deleted(n))
+		nlink = 0;
 	st->st_nlink = nlink;
 	st->st_uid = n->uid;
 	st->st_gid = n->gid;
@@ -236,22 +240,6 @@ static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 	famfsd_reply_err(req, create_errno(fsd));
 }
 
-static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
-{
-	struct famfsd *fsd = famfsd_req(req);
-
-	famfsd_count(fsd, FAMFS_OP_UNLINK);
-	famfsd_reply_err(req, refusal(fsd, fsd->readonly ? EROFS : EOPNOTSUPP));
-}
-
-static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
-{
-	struct famfsd *fsd = famfsd_req(req);
-
-	famfsd_count(fsd, FAMFS_OP_RMDIR);
-	famfsd_reply_err(req, refusal(fsd, fsd->readonly ? EROFS : EOPNOTSUPP));
-}
-
 static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 		      fuse_ino_t newparent, const char *newname, unsigned int flags)
 {
@@ -378,7 +366,7 @@ static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 	}
 	pthread_rwlock_wrlock(&fsd->ns_lock);
 	dir = famfsd_node(fsd, parent);
-	if (!dir) {
+	if (!dir || famfs_node_deleted(dir)) {
 		err = ENOENT;
 		goto out;
 	}
@@ -534,6 +522,8 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			c = c->next_sibling;
 	}
 	for (; c; c = c->next_sibling, pos++) {
+		if (famfs_node_deleted(c))
+			continue;	/* its ordinal stays, so offsets do too */
 		if (plus) {
 			fill_entry(fsd, c, &e);
 			len = fuse_add_direntry_plus(req, buf + used, size - used, c->name,
@@ -581,8 +571,9 @@ static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 {
 	struct famfsd *fsd = famfsd_req(req);
 	struct famfs_fs *fs = fsd->fs;
+	struct famfs_fs_space sp;
 	struct statvfs sv;
-	uint64_t freeb, nslots = fs->log->nslots, keep;
+	uint64_t freeb, pend = 0, nslots = fs->log->nslots, keep;
 
 	keep = fuse_req_ctx(req)->uid == 0 ? 0 : fsd->reserve;
 
@@ -594,14 +585,24 @@ static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 	memset(&sv, 0, sizeof(sv));
 	pthread_rwlock_rdlock(&fsd->ns_lock);
 	freeb = famfs_alloc_free_bytes(&fs->alloc);
+	/*
+	 * With deletes: deleted memory a host still holds is free but not
+	 * available (f_bfree - f_bavail), as ext4's reserved blocks are, so
+	 * df's Used counts live files and Avail what a new file can get.
+	 */
+	if (fs->rm && famfs_fs_space(fs, &sp) == 0) {
+		freeb = sp.free;
+		pend = sp.pending;
+	}
+	famfs_errclear();
 	sv.f_files = nslots;
 	sv.f_ffree = fs->next + keep < nslots ? nslots - fs->next - keep : 0;
 	pthread_rwlock_unlock(&fsd->ns_lock);
 	sv.f_bsize = 4096;
 	sv.f_frsize = 4096;
 	sv.f_blocks = fs->dev->size / 4096;
-	sv.f_bfree = freeb / 4096;
-	sv.f_bavail = sv.f_bfree;
+	sv.f_bfree = (freeb + pend) / 4096;
+	sv.f_bavail = freeb / 4096;
 	sv.f_favail = sv.f_ffree;
 	sv.f_namemax = FAMFSD_NAMEMAX;
 	fuse_reply_statfs(req, &sv);
@@ -704,8 +705,8 @@ void famfsd_init_ops(struct fuse_lowlevel_ops *ops)
 	ops->setattr = op_setattr;
 	ops->mknod = op_mknod;
 	ops->mkdir = op_mkdir;
-	ops->unlink = op_unlink;
-	ops->rmdir = op_rmdir;
+	ops->unlink = famfsd_op_unlink;
+	ops->rmdir = famfsd_op_rmdir;
 	ops->symlink = op_symlink;
 	ops->rename = op_rename;
 	ops->link = op_link;

@@ -46,11 +46,14 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		err = EISDIR;
 	else
 		err = -famfsd_node_health(fsd, n);
-	pthread_rwlock_unlock(&fsd->ns_lock);
 	if (!err && (fi->flags & O_ACCMODE) != O_RDONLY && fsd->readonly)
 		err = EROFS;
 	if (!err && (fi->flags & O_TRUNC))
 		err = fsd->readonly ? EROFS : EPERM;
+	/* Counted until RELEASE: a deleted file's memory waits for it (rm.c). */
+	if (!err)
+		err = -famfsd_rm_open(fsd, n);
+	pthread_rwlock_unlock(&fsd->ns_lock);
 	if (err) {
 		famfsd_reply_err(req, err);
 		return;
@@ -59,7 +62,9 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	famfsd_bpf_open(fsd, n);
 	fi->direct_io = !(fsd->cache_page && (fi->flags & O_ACCMODE) == O_RDONLY);
 	fi->keep_cache = 0;
-	fuse_reply_open(req, fi);
+	/* Interrupted: the kernel will send no RELEASE for it. */
+	if (fuse_reply_open(req, fi))
+		famfsd_rm_release(fsd, n);
 }
 
 static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -67,6 +72,8 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	struct famfsd *fsd = famfsd_req(req);
 
 	famfsd_count(fsd, FAMFS_OP_RELEASE);
+	if (fi->fh)
+		famfsd_rm_release(fsd, (struct famfs_node *)(uintptr_t)fi->fh);
 	fuse_reply_err(req, 0);
 }
 

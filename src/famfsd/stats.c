@@ -71,6 +71,7 @@ void famfsd_stats_fill(struct famfsd *fsd, struct famfs_stats_wire *w)
 	w->errors_eio = GET(fsd->stats.errors_eio);
 	w->daxdev_failed = famfsd_dax_failed_mask(fsd);
 	w->fuse_mode = famfsd_native_mode(fsd);
+	famfsd_rm_stats(fsd, w);
 }
 
 void famfsd_reply_err(fuse_req_t req, int err)

@@ -1,0 +1,373 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * rm.c - famfsd and deletes (the rm feature, docs/rm.md): this mount's
+ * record in the host table, the open counts that say which deleted files
+ * it still holds, unlink and rmdir through the master's mount, and telling
+ * the kernel that a name another host deleted is gone.
+ *
+ * What this mount holds: every OPEN it accepted and has not seen RELEASEd.
+ * That covers FUSE I/O, mmap through the mount and native mode (a mapping
+ * holds the kernel's struct file, so RELEASE comes after the last munmap),
+ * and the shim and libfamfs, which keep the famfs fd open while a mapping
+ * lives. A deleted node with opens is "held" under its DELETE's index; the
+ * record publishes the smallest such index.
+ *
+ * Locking: the namespace lock, then fsd->rm.mtx (the held list and
+ * publishing).
+ * A delete is applied under the namespace lock held exclusive, an OPEN
+ * checks and counts under it held shared, so an OPEN is either counted
+ * before the delete sees it or refused after.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+
+#include "famfs/devmem.h"
+#include "famfs/err.h"
+#include "famfsd.h"
+
+static bool rm_on(struct famfsd *fsd)
+{
+	return fsd->fs->rm && fsd->fs->hosts && fsd->fs->hosts->slot >= 0;
+}
+
+/* The oldest delete this mount still holds; fsd->rm.mtx held. */
+static uint64_t hold_locked(struct famfsd *fsd)
+{
+	uint64_t h = FAMFS_HOLD_NONE;
+
+	for (size_t i = 0; i < fsd->rm.nheld; i++)
+		if (fsd->rm.held[i]->del_index < h)
+			h = fsd->rm.held[i]->del_index;
+	return h;
+}
+
+static uint64_t held_cb(void *ctx)
+{
+	struct famfsd *fsd = ctx;
+	uint64_t h;
+
+	pthread_mutex_lock(&fsd->rm.mtx);
+	h = hold_locked(fsd);
+	pthread_mutex_unlock(&fsd->rm.mtx);
+	return h;
+}
+
+/*
+ * Publish our record; the caller holds the namespace lock (either way) and
+ * fsd->rm.mtx.
+ */
+static void publish_locked(struct famfsd *fsd)
+{
+	unsigned long faults;
+	int rc;
+
+	if (!rm_on(fsd) || __atomic_load_n(&fsd->rm.evicted, __ATOMIC_RELAXED))
+		return;
+	/* The host table's device accesses are guarded one by one (lib/hosts.c). */
+	faults = famfs_sigbus_caught_here();
+	rc = famfs_fs_publish(fsd->fs, hold_locked(fsd));
+	rc = famfsd_dev_check(fsd, 0, faults, rc);
+	if (rc == -ESTALE) {
+		__atomic_store_n(&fsd->rm.evicted, true, __ATOMIC_RELAXED);
+		syslog(LOG_ERR, "famfsd %s: evicted from the host table: what this mount maps "
+		       "is no longer protected from reuse; new opens fail until it is remounted",
+		       fsd->mnt);
+		fprintf(stderr, "famfsd: %s: evicted from the host table; new opens fail (EIO) "
+			"until remounted\n", fsd->mnt);
+	}
+	fsd->rm.last_beat_ns = famfsd_now_ns();
+}
+
+static void held_remove(struct famfsd *fsd, struct famfs_node *n)
+{
+	for (size_t i = 0; i < fsd->rm.nheld; i++) {
+		if (fsd->rm.held[i] == n) {
+			fsd->rm.held[i] = fsd->rm.held[--fsd->rm.nheld];
+			return;
+		}
+	}
+}
+
+/* fs->on_delete: under the namespace lock held exclusive. */
+static void on_delete(void *ctx, struct famfs_node *n)
+{
+	struct famfsd *fsd = ctx;
+	struct famfsd_rm_gone *g, *ng;
+	struct famfs_node **nh;
+
+	if (S_ISREG(n->mode) && __atomic_load_n(&n->opens, __ATOMIC_SEQ_CST)) {
+		pthread_mutex_lock(&fsd->rm.mtx);
+		if (fsd->rm.nheld == fsd->rm.capheld) {
+			fsd->rm.capheld = fsd->rm.capheld ? fsd->rm.capheld * 2 : 16;
+			nh = realloc(fsd->rm.held, fsd->rm.capheld * sizeof(*fsd->rm.held));
+			if (nh)
+				fsd->rm.held = nh;
+			else
+				fsd->rm.capheld = fsd->rm.nheld;
+		}
+		/*
+		 * Out of memory we cannot note the hold: then hold everything
+		 * from here on (never publish past this delete).
+		 */
+		if (fsd->rm.nheld < fsd->rm.capheld)
+			fsd->rm.held[fsd->rm.nheld++] = n;
+		else
+			__atomic_store_n(&fsd->rm.evicted, true, __ATOMIC_RELAXED);
+		pthread_mutex_unlock(&fsd->rm.mtx);
+	} else if (S_ISREG(n->mode)) {
+		famfsd_bpf_forget(fsd, n);
+	}
+	pthread_mutex_lock(&fsd->rm.gone_mtx);
+	if (fsd->rm.ngone == fsd->rm.capgone) {
+		size_t cap = fsd->rm.capgone ? fsd->rm.capgone * 2 : 64;
+
+		ng = realloc(fsd->rm.gone, cap * sizeof(*fsd->rm.gone));
+		if (ng) {
+			fsd->rm.gone = ng;
+			fsd->rm.capgone = cap;
+		}
+	}
+	if (fsd->rm.ngone < fsd->rm.capgone) {
+		g = &fsd->rm.gone[fsd->rm.ngone++];
+		g->parent = n->parent->ino;
+		g->child = n->ino;
+		snprintf(g->name, sizeof(g->name), "%s", n->name);
+	}
+	pthread_mutex_unlock(&fsd->rm.gone_mtx);
+}
+
+int famfsd_rm_start(struct famfsd *fsd)
+{
+	struct famfs_fs *fs = fsd->fs;
+	int rc;
+
+	fs->held = held_cb;
+	fs->on_delete = on_delete;
+	fs->held_ctx = fsd;
+	if (!fs->rm)
+		return 0;
+	famfs_errclear();
+	/* Register, then catch up, then publish: before anything is served. */
+	rc = famfs_fs_register(fs, FAMFS_HOST_FAMFSD, 0);
+	if (rc)
+		return rc;
+	fsd->rm.last_beat_ns = famfsd_now_ns();
+	return 0;
+}
+
+void famfsd_rm_mounted(struct famfsd *fsd, uint32_t conn)
+{
+	unsigned long faults;
+	int rc;
+
+	if (!rm_on(fsd))
+		return;
+	pthread_rwlock_rdlock(&fsd->ns_lock);
+	pthread_mutex_lock(&fsd->rm.mtx);
+	/* After fuse_daemonize: the pid that serves is ours, not our parent's. */
+	faults = famfs_sigbus_caught_here();
+	rc = famfs_hosts_set_owner(fsd->fs->hosts, conn);
+	if (famfsd_dev_check(fsd, 0, faults, rc) == -ESTALE)
+		__atomic_store_n(&fsd->rm.evicted, true, __ATOMIC_RELAXED);
+	fsd->rm.last_beat_ns = famfsd_now_ns();
+	pthread_mutex_unlock(&fsd->rm.mtx);
+	pthread_rwlock_unlock(&fsd->ns_lock);
+}
+
+void famfsd_rm_replayed(struct famfsd *fsd)
+{
+	pthread_mutex_lock(&fsd->rm.mtx);
+	publish_locked(fsd);
+	pthread_mutex_unlock(&fsd->rm.mtx);
+}
+
+void famfsd_rm_tick(struct famfsd *fsd)
+{
+	if (!rm_on(fsd) || famfsd_now_ns() - fsd->rm.last_beat_ns < 1000000000ULL)
+		return;
+	pthread_rwlock_rdlock(&fsd->ns_lock);
+	pthread_mutex_lock(&fsd->rm.mtx);
+	publish_locked(fsd);
+	pthread_mutex_unlock(&fsd->rm.mtx);
+	pthread_rwlock_unlock(&fsd->ns_lock);
+}
+
+int famfsd_rm_open(struct famfsd *fsd, struct famfs_node *n)
+{
+	if (famfs_node_deleted(n))
+		return -ENOENT;
+	if (fsd->fs->rm && __atomic_load_n(&fsd->rm.evicted, __ATOMIC_RELAXED))
+		return -EIO;
+	__atomic_fetch_add(&n->opens, 1, __ATOMIC_SEQ_CST);
+	__atomic_fetch_add(&fsd->rm.opens_total, 1, __ATOMIC_RELAXED);
+	return 0;
+}
+
+void famfsd_rm_release(struct famfsd *fsd, struct famfs_node *n)
+{
+	pthread_rwlock_rdlock(&fsd->ns_lock);
+	__atomic_fetch_sub(&fsd->rm.opens_total, 1, __ATOMIC_RELAXED);
+	if (__atomic_sub_fetch(&n->opens, 1, __ATOMIC_SEQ_CST) == 0 && famfs_node_deleted(n)) {
+		/* The last reference to a deleted file: its memory may go. */
+		pthread_mutex_lock(&fsd->rm.mtx);
+		held_remove(fsd, n);
+		publish_locked(fsd);
+		pthread_mutex_unlock(&fsd->rm.mtx);
+		famfsd_bpf_forget(fsd, n);
+	}
+	pthread_rwlock_unlock(&fsd->ns_lock);
+}
+
+void famfsd_rm_notify(struct famfsd *fsd)
+{
+	struct famfsd_rm_gone *g;
+	size_t n;
+
+	pthread_mutex_lock(&fsd->rm.gone_mtx);
+	g = fsd->rm.gone;
+	n = fsd->rm.ngone;
+	fsd->rm.gone = NULL;
+	fsd->rm.ngone = fsd->rm.capgone = 0;
+	pthread_mutex_unlock(&fsd->rm.gone_mtx);
+	for (size_t i = 0; i < n; i++) {
+		/* The kernel drops the name and marks its inode as unlinked. */
+		if (fuse_lowlevel_notify_delete(fsd->se, g[i].parent, g[i].child, g[i].name,
+						strlen(g[i].name)) == -ENOSYS)
+			fuse_lowlevel_notify_inval_entry(fsd->se, g[i].parent, g[i].name,
+							 strlen(g[i].name));
+	}
+	free(g);
+}
+
+void famfsd_rm_stop(struct famfsd *fsd)
+{
+	struct famfs_hosts *h = fsd->fs ? fsd->fs->hosts : NULL;
+
+	if (!h || h->slot < 0)
+		return;
+	if (__atomic_load_n(&fsd->rm.opens_total, __ATOMIC_RELAXED)) {
+		/* An aborted connection: what is still open never sends RELEASE. */
+		fprintf(stderr, "famfsd: %s: %" PRIu64 " files still open: this mount's host "
+			"record stays and keeps deleted memory from reuse until the mount is "
+			"gone\n", fsd->mnt, __atomic_load_n(&fsd->rm.opens_total, __ATOMIC_RELAXED));
+		famfs_hosts_keep(h);
+	}
+}
+
+bool famfsd_rm_evicted(struct famfsd *fsd)
+{
+	return __atomic_load_n(&fsd->rm.evicted, __ATOMIC_RELAXED);
+}
+
+void famfsd_rm_stats(struct famfsd *fsd, struct famfs_stats_wire *w)
+{
+	struct famfs_fs_space sp;
+
+	if (!fsd->fs->rm)
+		return;
+	w->rm_flags = FAMFS_STATS_RM_ON | (famfsd_rm_evicted(fsd) ? FAMFS_STATS_RM_EVICTED : 0);
+	pthread_rwlock_rdlock(&fsd->ns_lock);
+	pthread_mutex_lock(&fsd->rm.mtx);
+	w->rm_held = fsd->rm.nheld;
+	pthread_mutex_unlock(&fsd->rm.mtx);
+	if (famfs_fs_space(fsd->fs, &sp) == 0) {
+		w->rm_pending = sp.pending;
+		w->rm_hosts = sp.hosts;
+		w->rm_stale = sp.stale;
+	}
+	famfs_errclear();
+	pthread_rwlock_unlock(&fsd->ns_lock);
+}
+
+/* ---- unlink and rmdir through the master's mount ---- */
+
+/* The errno an unlink or rmdir through this mount gets before anything is tried. */
+static int delete_refusal(struct famfsd *fsd)
+{
+	if (famfsd_gone(fsd))
+		return EIO;
+	if (fsd->readonly)
+		return EROFS;
+	if (!fsd->master)
+		return EPERM;
+	if (!fsd->fs->rm)
+		return EOPNOTSUPP;
+	if (famfsd_dax_errno(fsd, 0))
+		return -famfsd_dax_errno(fsd, 0);
+	return 0;
+}
+
+static void op_delete(fuse_req_t req, fuse_ino_t parent, const char *name,
+		      enum famfs_rm_what what)
+{
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	struct famfsd *fsd = famfsd_req(req);
+	char path[FAMFS_OMF_PATH_MAX + 1];
+	struct famfs_node *dir;
+	unsigned long faults;
+	uint64_t keep;
+	size_t plen;
+	int err, rc;
+
+	err = delete_refusal(fsd);
+	if (err) {
+		famfsd_reply_err(req, err);
+		return;
+	}
+	/* Every delete is a log slot for ever: callers other than root leave root's reserve. */
+	keep = ctx->uid == 0 ? 0 : fsd->reserve;
+	pthread_rwlock_wrlock(&fsd->ns_lock);
+	dir = famfsd_node(fsd, parent);
+	if (!dir || famfs_node_deleted(dir)) {
+		err = ENOENT;
+		goto out;
+	}
+	if (famfs_ns_path(dir, path, sizeof(path)) < 0) {
+		err = ENAMETOOLONG;
+		goto out;
+	}
+	plen = strlen(path);
+	if (snprintf(path + plen, sizeof(path) - plen, "%s%s", plen ? "/" : "", name) >=
+	    (int)(sizeof(path) - plen) || strlen(path) >= FAMFS_OMF_PATH_MAX) {
+		err = ENAMETOOLONG;
+		goto out;
+	}
+	/* Never append to a log that is not the one we mounted. */
+	rc = famfsd_ident_check(fsd);
+	if (rc < 0) {
+		err = -rc;
+		goto out;
+	}
+	/* Not guarded as a whole: it locks and allocates; its device copies are guarded. */
+	faults = famfs_sigbus_caught_here();
+	rc = famfs_fs_delete(fsd->fs, path, what, keep);
+	rc = famfsd_dev_check(fsd, 0, faults, rc);
+	if (rc < 0) {
+		err = -rc;
+		goto out;
+	}
+	famfsd_seen_advance(fsd, fsd->fs->next);
+	pthread_mutex_lock(&fsd->rm.mtx);
+	publish_locked(fsd);
+	pthread_mutex_unlock(&fsd->rm.mtx);
+out:
+	pthread_rwlock_unlock(&fsd->ns_lock);
+	famfsd_reply_err(req, err);
+}
+
+void famfsd_op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	famfsd_count(famfsd_req(req), FAMFS_OP_UNLINK);
+	op_delete(req, parent, name, FAMFS_RM_FILE);
+}
+
+void famfsd_op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	famfsd_count(famfsd_req(req), FAMFS_OP_RMDIR);
+	op_delete(req, parent, name, FAMFS_RM_DIR);
+}
