@@ -368,7 +368,31 @@ static int get_fmap(int fd, struct famfs_fmap *f)
 	return err;
 }
 
+static int map_open_fd(int fd, int flags, struct famfs_map **out);
+
+/*
+ * The map keeps its own descriptor of the file: famfsd counts the file as
+ * open, and so as held, until the map is closed (docs/rm.md, section 5).
+ */
 int famfs_map_open_fd(int fd, int flags, struct famfs_map **out)
+{
+	int dup, err;
+
+	if (fd < 0 || !out)
+		return -EINVAL;
+	dup = famfs_raw_dupfd(fd);
+	if (dup < 0)
+		return famfs_err(dup, "duplicate the famfs file descriptor: %s", strerror(-dup));
+	err = map_open_fd(dup, flags, out);
+	if (err) {
+		famfs_raw_close(dup);
+		return err;
+	}
+	(*out)->own_fd = true;
+	return 0;
+}
+
+static int map_open_fd(int fd, int flags, struct famfs_map **out)
 {
 	struct famfs_mctx *c;
 	struct famfs_fmap *f = NULL;
@@ -376,8 +400,6 @@ int famfs_map_open_fd(int fd, int flags, struct famfs_map **out)
 	unsigned int i;
 	int err;
 
-	if (fd < 0 || !out)
-		return -EINVAL;
 	famfs_mctx_init();
 	famfs_errclear();
 	err = famfs_mctx_get(fd, &c);
@@ -425,7 +447,7 @@ int famfs_map_open(const char *path, int flags, struct famfs_map **out)
 	fd = famfs_raw_open(path, acc);
 	if (fd < 0)
 		return famfs_err(fd, "%s: %s", path, strerror(-fd));
-	err = famfs_map_open_fd(fd, acc, out);
+	err = map_open_fd(fd, acc, out);
 	if (err) {
 		famfs_raw_close(fd);
 		return err;

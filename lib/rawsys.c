@@ -25,6 +25,13 @@ void famfs_raw_close(int fd)
 	syscall(SYS_close, fd);
 }
 
+int famfs_raw_dupfd(int fd)
+{
+	long r = syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 3);
+
+	return r < 0 ? -errno : (int)r;
+}
+
 long famfs_raw_ioctl(int fd, unsigned long cmd, void *arg)
 {
 	long r = syscall(SYS_ioctl, fd, cmd, arg);

@@ -78,10 +78,14 @@ int famfs_map_open(const char *path, int flags, struct famfs_map **out);
  * As famfs_map_open(), on a famfs file already open as @fd. @flags' access
  * mode chooses the protection and should not grant more than @fd's own
  * mode. The map does not take @fd: the caller may close it at any time.
+ * The map keeps a duplicate of it (close-on-exec) until famfs_map_close():
+ * famfsd sees the file open for as long as the mapping lives, which is
+ * what keeps a deleted file's memory from being given to a new file under
+ * it (famfs rm).
  */
 int famfs_map_open_fd(int fd, int flags, struct famfs_map **out);
 
-/* Unmap @m and free it (closing its file if famfs_map_open opened it). */
+/* Unmap @m, close the file descriptor it keeps, and free it. */
 void famfs_map_close(struct famfs_map *m);
 
 /*

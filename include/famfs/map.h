@@ -51,6 +51,12 @@
  *   (famfs_invalidate()) before reading what another host wrote.
  * - Direct access opens the device itself, so it is for processes trusted
  *   with the device (root or the device's group).
+ * - A map keeps a descriptor of its famfs file open (its own duplicate)
+ *   until famfs_map_close(), so famfsd gets RELEASE only after the mapping
+ *   is gone: on a file system with deletes (docs/rm.md) that is what stops
+ *   a deleted file's memory from being reused while it is mapped. Mappings
+ *   made with famfs_map_mmap() hold no descriptor of their own: keep the
+ *   map until they are unmapped (the preload shim does, see sync.c).
  *
  * On a mount served by famfsd -o bpf, famfs_map_open_fd() finds the BPF
  * maps famfsd pinned for the mount (FAMFS_BPF_PIN_ROOT/dev-MAJ:MIN-ID, ID
@@ -91,7 +97,8 @@ struct famfs_map {
 	void *addr;		/* file byte 0, 2 MiB aligned; NULL when len is 0 */
 	size_t len;		/* file size in bytes */
 	size_t maplen;		/* bytes mapped at addr: round_up(len, 2 MiB) */
-	int fd;			/* the famfs file (-1 for famfs_map_build) */
+	int fd;			/* our own descriptor of the famfs file, closed by
+				   famfs_map_close() (-1 for famfs_map_build) */
 	bool own_fd;		/* famfs_map_close() closes fd */
 	bool writable;		/* mapped PROT_READ|PROT_WRITE */
 	long nsegs;		/* mappings made (segments of the walk) */

@@ -110,6 +110,13 @@ static _Atomic(struct fdstate *) fdtab[FD_MAX];
  */
 static atomic_uchar fdseen[FD_MAX];
 /*
+ * 1 for the descriptors the shim keeps itself: each mapped file's own
+ * duplicate, which holds the file open (and so, on a file system with
+ * deletes, its memory from reuse) for as long as any mapping of it lives.
+ * A close, close_range or closefrom of the program skips them.
+ */
+static atomic_uchar fdpriv[FD_MAX];
+/*
  * Recycled states: pushed without a lock (from any context, signal
  * handlers included), popped under free_lock, so a pop never sees the
  * head it read popped and pushed back meanwhile (no ABA).
@@ -249,9 +256,11 @@ void preload_state_hold(struct fdstate *s)
 }
 
 /*
- * Drop a reference. The last one unmaps the file now (munmap is
- * async-signal-safe) and pushes the state on the free list without a
- * lock; the map struct is freed when the state is reused (state_alloc).
+ * Drop a reference. The last one unmaps the file now and closes the
+ * descriptor the map kept (munmap and close are async-signal-safe): from
+ * then on famfsd may see RELEASE, and a deleted file's memory may be
+ * reused. It pushes the state on the free list without a lock; the map
+ * struct is freed when the state is reused (state_alloc).
  */
 void preload_state_put(struct fdstate *s)
 {
@@ -266,6 +275,12 @@ void preload_state_put(struct fdstate *s)
 		syscall(SYS_munmap, m->addr, m->maplen);
 		m->addr = NULL;
 		m->maplen = 0;
+	}
+	if (m && m->own_fd && m->fd >= 0) {
+		if (m->fd < FD_MAX)
+			atomic_store(&fdpriv[m->fd], 0);
+		syscall(SYS_close, m->fd);
+		m->fd = -1;
 	}
 	head = atomic_load(&free_list);
 	do
@@ -403,6 +418,8 @@ static struct fdstate *state_make(int fd, int flags)
 	}
 	in_lib--;
 	s->map = m;
+	if (m->fd >= 0 && m->fd < FD_MAX)
+		atomic_store(&fdpriv[m->fd], 1);
 	s->accmode = flags & O_ACCMODE;
 	atomic_store(&s->append, (flags & O_APPEND) != 0);
 	s->dev_major = stx.stx_dev_major;
@@ -588,11 +605,47 @@ int __openat64_2(int dirfd, const char *path, int flags)
 
 /* ---- close and dup ---- */
 
+/* Is @fd one the shim keeps for a mapped file (not the program's)? */
+static bool fd_private(unsigned int fd)
+{
+	return fd < FD_MAX && atomic_load(&fdpriv[fd]);
+}
+
 int close(int fd)
 {
 	preload_init();
+	if (fd >= 0 && fd_private((unsigned int)fd)) {
+		errno = EBADF;		/* not the program's descriptor */
+		return -1;
+	}
 	forget_fd(fd);
 	return real.close(fd);
+}
+
+/* close_range(2) over [first, last], skipping the shim's own descriptors. */
+static int close_range_skip(unsigned int first, unsigned int last, int flags)
+{
+	unsigned int a = first, b;
+	int rc = 0;
+
+	while (a <= last) {
+		while (a <= last && a < FD_MAX && fd_private(a))
+			a++;
+		if (a > last)
+			break;
+		for (b = a; b < last && b + 1 < FD_MAX && !fd_private(b + 1); b++)
+			;
+		if (b + 1 >= FD_MAX)
+			b = last;
+		if (real.close_range)
+			rc |= real.close_range(a, b, flags);
+		else
+			rc |= (int)syscall(SYS_close_range, a, b, flags);
+		if (b == last)
+			break;
+		a = b + 1;
+	}
+	return rc ? -1 : 0;
 }
 
 int fclose(FILE *f)
@@ -610,21 +663,16 @@ int close_range(unsigned int first, unsigned int last, int flags)
 	preload_init();
 	if (!(flags & CLOSE_RANGE_CLOEXEC))
 		forget_range(first, last);
-	if (real.close_range)
-		return real.close_range(first, last, flags);
-	return (int)syscall(SYS_close_range, first, last, flags);
+	return close_range_skip(first, last, flags);
 }
 
 void closefrom(int lowfd)
 {
 	preload_init();
-	if (lowfd >= 0)
-		forget_range((unsigned int)lowfd, ~0u);
-	if (real.closefrom) {
-		real.closefrom(lowfd);
+	if (lowfd < 0)
 		return;
-	}
-	syscall(SYS_close_range, lowfd, ~0u, 0);
+	forget_range((unsigned int)lowfd, ~0u);
+	close_range_skip((unsigned int)lowfd, ~0u, 0);
 }
 
 /*
