@@ -24,6 +24,9 @@
  *   eN.ext_type eN.nextents eN.seK.devindex eN.seK.offset eN.seK.len
  *   eN.nstrips eN.chunk eN.stripK.devindex eN.stripK.offset eN.stripK.len
  *   eN.mkdir.uid eN.mkdir.gid eN.mkdir.mode eN.mkdir.path
+ *   eN.horizon (a FILE's reclaim horizon, rm) eN.del.target eN.del.type eN.del.path
+ * A DELETE entry's CRC field holds 0x6d72 ("rm") above the crc32 (rm);
+ * fixcrc and crcok follow that rule for entries of type 2.
  * set on a path field stores a string (NUL-padded to 80 bytes).
  * Exit: 0 done, 1 error, 2 usage.
  */
@@ -36,6 +39,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "famfs/le.h"
 #include "famfs/omf.h"
 
 #define LOG_BASE	FAMFS_LOG_OFFSET
@@ -69,6 +73,8 @@ static const struct field entry_fields[] = {
 	{ "nstrips", 136, 8, 0 }, { "chunk", 144, 8, 0 },
 	{ "mkdir.uid", 16, 4, 0 }, { "mkdir.gid", 20, 4, 0 }, { "mkdir.mode", 24, 4, 0 },
 	{ "mkdir.path", 28, 80, 1 },
+	{ "horizon", 132, 4, 0 },
+	{ "del.target", 16, 8, 0 }, { "del.type", 24, 4, 0 }, { "del.path", 32, 80, 1 },
 };
 
 static const char *const ext_fields[] = { "devindex", "offset", "len" };
@@ -217,6 +223,8 @@ static uint64_t calc_crc(const char *owner, uint64_t *crc_off)
 	crc_span(owner, &base, &len);
 	rd(base, buf, len);
 	*crc_off = base + len;
+	if (owner[0] == 'e' && famfs_get_le32(buf + 8) == 2)
+		return famfs_crc32(buf, len) | 0x6d72ULL << 32;	/* DELETE */
 	return famfs_crc32(buf, len);
 }
 
