@@ -260,16 +260,25 @@ static int fs_parent_of(struct famfs_fs *fs, const char *relpath,
 	return 0;
 }
 
+int fs_check_keep(struct famfs_fs *fs, const char *relpath, uint64_t keep)
+{
+	uint64_t nfree = famfs_log_free_slots(fs->log);
+
+	if (keep && nfree <= keep)
+		return famfs_err(-ENOSPC, "%s: log full for this caller: the last %" PRIu64
+				 " free slots are reserved for root", relpath, nfree);
+	return 0;
+}
+
 static int fs_mkdir_one(struct famfs_fs *fs, const char *relpath, uint32_t mode,
 			uint32_t uid, uint32_t gid, uint64_t keep)
 {
 	struct famfs_omf_entry e;
-	uint64_t nfree;
+	int rc;
 
-	nfree = famfs_log_free_slots(fs->log);
-	if (keep && nfree <= keep)
-		return famfs_err(-ENOSPC, "%s: log full for this caller: the last %" PRIu64
-				 " free slots are reserved for root", relpath, nfree);
+	rc = fs_check_keep(fs, relpath, keep);
+	if (rc)
+		return rc;
 
 	memset(&e, 0, sizeof(e));
 	e.type = FAMFS_LOG_MKDIR;

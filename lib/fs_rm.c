@@ -223,9 +223,9 @@ static int delete_checks(struct famfs_fs *fs, const char *relpath, enum famfs_rm
 	if (!nfree)
 		return famfs_err(-ENOSPC, "%s: log full (%" PRIu64 " entries): a delete takes a "
 				 "log entry too", relpath, fs->log->nslots);
-	if (keep && nfree <= keep)
-		return famfs_err(-ENOSPC, "%s: log full for this caller: the last %" PRIu64
-				 " free slots are reserved for root", relpath, nfree);
+	rc = fs_check_keep(fs, relpath, keep);
+	if (rc)
+		return rc;
 	*out = n;
 	return 0;
 }

@@ -10,6 +10,8 @@
 
 /* fs.c */
 int fs_check_replayable(struct famfs_fs *fs);
+/* -ENOSPC when only @keep or fewer log slots are free (root's reserve). */
+int fs_check_keep(struct famfs_fs *fs, const char *relpath, uint64_t keep);
 
 /* fs_rm.c */
 /* At open: read the rm block if the superblock has the flag. */

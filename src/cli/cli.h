@@ -243,6 +243,17 @@ int cli_mount_root_fd(const char *mnt);
 /* Ask famfsd on @mnt to catch up with the log now (no-op with --device). */
 void cli_kick_logplay(const struct cli_target *t);
 
+/* The same for each distinct mount among the @n targets @t. */
+void cli_kick_logplay_all(const struct cli_target *t, int n);
+
+/*
+ * A DEV or MNT argument: a directory names a famfs mount, confirmed with
+ * its famfsd (cli_confirm_mount; its device goes into @dev, *@mnt true),
+ * anything else is the device itself. Prints the error and returns
+ * CLI_FAIL for a directory that is not in a trusted famfs mount.
+ */
+int cli_dev_or_mount(const char *arg, char *dev, size_t len, bool *mnt);
+
 /*
  * Refuse creating on a client: prints "...: this host is a client ..."
  * and returns CLI_FAIL, or CLI_OK on the master.

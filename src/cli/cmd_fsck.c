@@ -89,24 +89,6 @@ static void on_problem(void *ctx, enum famfs_fsck_sev sev, const char *msg)
 		c->n++;
 }
 
-/* Work out the device from a DEV or MNT argument; *@mnt says which. */
-static int fsck_device(const char *arg, char *dev, size_t len, bool *mnt)
-{
-	struct cli_target t;
-	struct stat st;
-
-	*mnt = false;
-	if (stat(arg, &st) == 0 && S_ISDIR(st.st_mode)) {
-		if (cli_target(arg, &t) || cli_confirm_mount(&t, arg))
-			return CLI_FAIL;
-		snprintf(dev, len, "%s", t.dev);
-		*mnt = true;
-		return CLI_OK;
-	}
-	snprintf(dev, len, "%s", arg);
-	return CLI_OK;
-}
-
 /*
  * The log slots a mount's famfsd reserves for root (-o reserve=), which
  * may differ from the default that fsck of a device assumes. True if read.
@@ -319,7 +301,7 @@ int cmd_fsck(int argc, char **argv)
 		if (optind + 1 != argc)
 			return cli_usage(optind >= argc ? "missing DEV or MNT" :
 					 "exactly one DEV or MNT expected");
-		if (fsck_device(argv[optind], devpath, sizeof(devpath), &is_mnt))
+		if (cli_dev_or_mount(argv[optind], devpath, sizeof(devpath), &is_mnt))
 			return CLI_FAIL;
 	}
 	famfs_errclear();

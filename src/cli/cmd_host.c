@@ -10,7 +10,6 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <uuid/uuid.h>
 
 #include "famfs/err.h"
@@ -43,22 +42,6 @@ static const char help[] =
 "  -j, --json      list as JSON\n"
 "  -y, --yes       evict without asking\n"
 "  -h, --help      this help\n";
-
-/* The device of a DEV|MNT argument (or --device). */
-static int host_device(const char *arg, char *dev, size_t len)
-{
-	struct cli_target t;
-	struct stat st;
-
-	if (stat(arg, &st) == 0 && S_ISDIR(st.st_mode)) {
-		if (cli_target(arg, &t))
-			return CLI_FAIL;
-		snprintf(dev, len, "%s", t.dev);
-		return CLI_OK;
-	}
-	snprintf(dev, len, "%s", arg);
-	return CLI_OK;
-}
 
 static const char *kind_name(uint16_t k)
 {
@@ -263,7 +246,7 @@ int cmd_host(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	bool json = false, yes = false, list;
+	bool json = false, yes = false, list, is_mnt;
 	struct famfs_fs *fs = NULL;
 	char dev[4096];
 	const char *sub;
@@ -298,7 +281,7 @@ int cmd_host(int argc, char **argv)
 	} else {
 		if (optind >= argc)
 			return cli_usage("missing DEV or MNT");
-		if (host_device(argv[optind], dev, sizeof(dev)))
+		if (cli_dev_or_mount(argv[optind], dev, sizeof(dev), &is_mnt))
 			return CLI_FAIL;
 		first = optind + 1;
 	}

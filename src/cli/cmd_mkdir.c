@@ -180,14 +180,8 @@ int cmd_mkdir(int argc, char **argv)
 	}
 out_end:
 	famfs_fs_end(fs);
-	for (int i = 0; plan.n && i < ntgt; i++) {
-		bool seen = false;
-
-		for (int j = 0; j < i; j++)
-			seen |= !strcmp(t[j].mnt, t[i].mnt);
-		if (!seen)
-			cli_kick_logplay(&t[i]);
-	}
+	if (plan.n)
+		cli_kick_logplay_all(t, ntgt);
 out_free:
 	free(plan.rel);
 	free(t);

@@ -211,14 +211,8 @@ static int do_rm(int argc, char **argv, bool rmdir)
 	}
 out_end:
 	famfs_fs_end(fs);
-	for (int i = 0; plan.n && i < ntgt; i++) {
-		bool seen = false;
-
-		for (int j = 0; j < i; j++)
-			seen |= !strcmp(t[j].mnt, t[i].mnt);
-		if (!seen)
-			cli_kick_logplay(&t[i]);
-	}
+	if (plan.n)
+		cli_kick_logplay_all(t, ntgt);
 out_free:
 	free(plan.v);
 	free(t);

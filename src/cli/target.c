@@ -367,6 +367,35 @@ void cli_kick_logplay(const struct cli_target *t)
 	close(fd);
 }
 
+void cli_kick_logplay_all(const struct cli_target *t, int n)
+{
+	for (int i = 0; i < n; i++) {
+		bool seen = false;
+
+		for (int j = 0; j < i; j++)
+			seen |= !strcmp(t[j].mnt, t[i].mnt);
+		if (!seen)
+			cli_kick_logplay(&t[i]);
+	}
+}
+
+int cli_dev_or_mount(const char *arg, char *dev, size_t len, bool *mnt)
+{
+	struct cli_target t;
+	struct stat st;
+
+	*mnt = false;
+	if (stat(arg, &st) == 0 && S_ISDIR(st.st_mode)) {
+		if (cli_target(arg, &t) || cli_confirm_mount(&t, arg))
+			return CLI_FAIL;
+		snprintf(dev, len, "%s", t.dev);
+		*mnt = true;
+		return CLI_OK;
+	}
+	snprintf(dev, len, "%s", arg);
+	return CLI_OK;
+}
+
 int cli_require_master(struct famfs_fs *fs, const char *path)
 {
 	if (fs->log->role == FAMFS_ROLE_MASTER)

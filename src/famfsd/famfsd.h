@@ -10,12 +10,14 @@
  * argument. famfsd has no global state of its own.
  *
  * Locking: the namespace (fs->ns, fs->alloc, fs->next) is read under
- * ns_lock held shared and changed (catch-up, mkdir) under it held
- * exclusive. Nodes are never freed, so a node pointer taken under the lock
- * stays valid after it is dropped. The daxdev table and the counters are
- * atomics and need no lock. mkdir also takes the host-wide log lock
- * (flock), always before ns_lock and never while holding it: its holder
- * may be another process that keeps it for long.
+ * ns_lock held shared and changed (catch-up, mkdir, unlink, rmdir) under
+ * it held exclusive. Nodes are never freed (a deleted node only loses its
+ * name), so a node pointer taken under the lock stays valid after it is
+ * dropped. The daxdev table and the counters are atomics and need no lock.
+ * An append through the mount (mkdir, unlink, rmdir) also takes the
+ * host-wide log lock (flock), always before ns_lock and never while
+ * holding it: its holder may be another process that keeps it for long.
+ * rm.c's fsd->rm.mtx nests inside ns_lock.
  */
 #ifndef FAMFSD_H
 #define FAMFSD_H
@@ -109,7 +111,7 @@ struct famfsd {
 	struct famfsd_stats stats;
 	struct famfsd_native native;
 	struct famfsd_bpf *bpfr;	/* -o bpf: the resolver, NULL until loaded */
-	pthread_mutex_t mkdir_mtx;	/* our own mkdirs: a flock does not keep them apart */
+	pthread_mutex_t mkdir_mtx;	/* our own appends: a flock does not keep them apart */
 	pthread_key_t rbuf_key;		/* ops_file.c: each thread's read buffer */
 	struct famfsd_rm rm;
 
@@ -185,6 +187,22 @@ struct timespec famfsd_node_time(const struct famfs_node *n);
 void famfsd_node_touch(struct famfs_node *n);	/* a write through this mount */
 /* The node of @ino, or NULL; the caller holds ns_lock. */
 struct famfs_node *famfsd_node(struct famfsd *fsd, fuse_ino_t ino);
+/*
+ * The log path of @name in directory @parent, for logging a change there
+ * (mkdir, unlink, rmdir): 0, or ENOENT (no such live directory),
+ * ENAMETOOLONG, or the errno of a device that is no longer ours. The
+ * caller holds ns_lock exclusive.
+ */
+int famfsd_child_path(struct famfsd *fsd, fuse_ino_t parent, const char *name,
+		      char path[FAMFS_OMF_PATH_MAX + 1], struct famfs_node **dirp);
+/*
+ * The locks for an append through the mount (mkdir, unlink, rmdir): the
+ * log lock, waited for with no famfsd lock held, then ns_lock exclusive.
+ * 0, -EINTR (interrupted), -EIO (file system gone). famfsd_append_unlock
+ * drops both.
+ */
+int famfsd_append_lock(fuse_req_t req);
+void famfsd_append_unlock(struct famfsd *fsd);
 void famfsd_file_ops(struct fuse_lowlevel_ops *ops);
 void famfsd_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,
 		  struct fuse_file_info *fi, unsigned int flags, const void *in_buf,

@@ -26,6 +26,29 @@ struct famfs_node *famfsd_node(struct famfsd *fsd, fuse_ino_t ino)
 	return famfs_ns_by_ino(fsd->fs->ns, ino);
 }
 
+int famfsd_child_path(struct famfsd *fsd, fuse_ino_t parent, const char *name,
+		      char path[FAMFS_OMF_PATH_MAX + 1], struct famfs_node **dirp)
+{
+	struct famfs_node *dir = famfsd_node(fsd, parent);
+	size_t plen;
+	int rc;
+
+	if (!dir || famfs_node_deleted(dir))
+		return ENOENT;
+	if (famfs_ns_path(dir, path, FAMFS_OMF_PATH_MAX + 1) < 0)
+		return ENAMETOOLONG;
+	plen = strlen(path);
+	if (snprintf(path + plen, FAMFS_OMF_PATH_MAX + 1 - plen, "%s%s", plen ? "/" : "", name) >=
+	    (int)(FAMFS_OMF_PATH_MAX + 1 - plen) || strlen(path) >= FAMFS_OMF_PATH_MAX)
+		return ENAMETOOLONG;
+	/* Never append to a log that is not the one we mounted. */
+	rc = famfsd_ident_check(fsd);
+	if (rc < 0)
+		return -rc;
+	*dirp = dir;
+	return 0;
+}
+
 static uint64_t node_alloc_bytes(const struct famfs_node *n)
 {
 	const struct famfs_omf_fmap *f = n->fmap;
@@ -276,14 +299,15 @@ static void mkdir_owner(struct famfsd *fsd, const struct fuse_ctx *ctx,
 }
 
 /*
- * Take the host-wide log lock for a mkdir without holding ns_lock: another
- * process (famfs creat or cp) may hold it for a long time, or forever if it
- * was stopped, and every lookup on the mount needs ns_lock meanwhile. Polls
- * (0.1 ms, doubling to 20 ms) until the lock is ours, the caller is
- * interrupted (a signal: -EINTR, the kernel sent INTERRUPT) or the file
- * system is gone (-EIO). On 0 the caller holds mkdir_mtx and the log lock.
+ * Take the host-wide log lock for an append (mkdir, unlink, rmdir) without
+ * holding ns_lock: another process (famfs creat or cp) may hold it for a
+ * long time, or forever if it was stopped, and every lookup on the mount
+ * needs ns_lock meanwhile. Polls (0.1 ms, doubling to 20 ms) until the lock
+ * is ours, the caller is interrupted (a signal: -EINTR, the kernel sent
+ * INTERRUPT) or the file system is gone (-EIO). On 0 the caller holds
+ * mkdir_mtx, the log lock and then ns_lock exclusive.
  */
-static int mkdir_lock(fuse_req_t req)
+int famfsd_append_lock(fuse_req_t req)
 {
 	struct famfsd *fsd = famfsd_req(req);
 	struct timespec ts = { 0, 100000 };
@@ -295,8 +319,10 @@ static int mkdir_lock(fuse_req_t req)
 			have_mtx = !pthread_mutex_trylock(&fsd->mkdir_mtx);
 		if (have_mtx) {
 			rc = famfs_log_trylock(fsd->fs->log);
-			if (!rc)
+			if (!rc) {
+				pthread_rwlock_wrlock(&fsd->ns_lock);
 				return 0;
+			}
 			if (rc != -EWOULDBLOCK)
 				break;
 		}
@@ -317,8 +343,9 @@ static int mkdir_lock(fuse_req_t req)
 	return rc;
 }
 
-static void mkdir_unlock(struct famfsd *fsd)
+void famfsd_append_unlock(struct famfsd *fsd)
 {
+	pthread_rwlock_unlock(&fsd->ns_lock);
 	famfs_log_unlock(fsd->fs->log);
 	pthread_mutex_unlock(&fsd->mkdir_mtx);
 }
@@ -339,7 +366,6 @@ static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 	unsigned long faults;
 	struct fuse_entry_param e;
 	struct famfs_node *dir, *n = NULL;
-	size_t plen;
 	int err = 0, rc;
 
 	famfsd_count(fsd, FAMFS_OP_MKDIR);
@@ -359,33 +385,14 @@ static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 		famfsd_reply_err(req, -famfsd_dax_errno(fsd, 0));
 		return;
 	}
-	rc = mkdir_lock(req);
+	rc = famfsd_append_lock(req);
 	if (rc < 0) {
 		famfsd_reply_err(req, -rc);
 		return;
 	}
-	pthread_rwlock_wrlock(&fsd->ns_lock);
-	dir = famfsd_node(fsd, parent);
-	if (!dir || famfs_node_deleted(dir)) {
-		err = ENOENT;
+	err = famfsd_child_path(fsd, parent, name, path, &dir);
+	if (err)
 		goto out;
-	}
-	if (famfs_ns_path(dir, path, sizeof(path)) < 0) {
-		err = ENAMETOOLONG;
-		goto out;
-	}
-	plen = strlen(path);
-	if (snprintf(path + plen, sizeof(path) - plen, "%s%s", plen ? "/" : "", name) >=
-	    (int)(sizeof(path) - plen) || strlen(path) >= FAMFS_OMF_PATH_MAX) {
-		err = ENAMETOOLONG;
-		goto out;
-	}
-	/* Never append to a log that is not the one we mounted. */
-	rc = famfsd_ident_check(fsd);
-	if (rc < 0) {
-		err = -rc;
-		goto out;
-	}
 	mc = (struct mkdir_ctx){ .path = path };
 	mkdir_owner(fsd, ctx, dir, mode, &mc);
 	/*
@@ -407,8 +414,7 @@ static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 	else
 		fill_entry(fsd, n, &e);
 out:
-	pthread_rwlock_unlock(&fsd->ns_lock);
-	mkdir_unlock(fsd);
+	famfsd_append_unlock(fsd);
 	if (err)
 		famfsd_reply_err(req, err);
 	else

@@ -311,7 +311,6 @@ static void op_delete(fuse_req_t req, fuse_ino_t parent, const char *name,
 	struct famfs_node *dir;
 	unsigned long faults;
 	uint64_t keep;
-	size_t plen;
 	int err, rc;
 
 	err = delete_refusal(fsd);
@@ -321,28 +320,15 @@ static void op_delete(fuse_req_t req, fuse_ino_t parent, const char *name,
 	}
 	/* Every delete is a log slot for ever: callers other than root leave root's reserve. */
 	keep = ctx->uid == 0 ? 0 : fsd->reserve;
-	pthread_rwlock_wrlock(&fsd->ns_lock);
-	dir = famfsd_node(fsd, parent);
-	if (!dir || famfs_node_deleted(dir)) {
-		err = ENOENT;
-		goto out;
-	}
-	if (famfs_ns_path(dir, path, sizeof(path)) < 0) {
-		err = ENAMETOOLONG;
-		goto out;
-	}
-	plen = strlen(path);
-	if (snprintf(path + plen, sizeof(path) - plen, "%s%s", plen ? "/" : "", name) >=
-	    (int)(sizeof(path) - plen) || strlen(path) >= FAMFS_OMF_PATH_MAX) {
-		err = ENAMETOOLONG;
-		goto out;
-	}
-	/* Never append to a log that is not the one we mounted. */
-	rc = famfsd_ident_check(fsd);
+	/* As mkdir: the log lock first, with no famfsd lock held, then ns_lock. */
+	rc = famfsd_append_lock(req);
 	if (rc < 0) {
-		err = -rc;
-		goto out;
+		famfsd_reply_err(req, -rc);
+		return;
 	}
+	err = famfsd_child_path(fsd, parent, name, path, &dir);
+	if (err)
+		goto out;
 	/* Not guarded as a whole: it locks and allocates; its device copies are guarded. */
 	faults = famfs_sigbus_caught_here();
 	rc = famfs_fs_delete(fsd->fs, path, what, keep);
@@ -356,7 +342,7 @@ static void op_delete(fuse_req_t req, fuse_ino_t parent, const char *name,
 	publish_locked(fsd);
 	pthread_mutex_unlock(&fsd->rm.mtx);
 out:
-	pthread_rwlock_unlock(&fsd->ns_lock);
+	famfsd_append_unlock(fsd);
 	famfsd_reply_err(req, err);
 }
 

@@ -148,6 +148,25 @@ check "read-only mount" client "$FAMFS" mount -r "$DEV" "$RO"
 check_fail "rm on a read-only mount: EROFS" "Read-only" rm "$RO/fill1"
 check "umount the read-only mount" "$FAMFS" umount "$RO"
 
+# --- an unlink waiting for the log lock does not stop lookups -------------------------
+# (The kernel holds w's inode lock for the unlink: lookups go elsewhere.)
+check "mkdir w, v; creat w/a" bash -c "mkdir '$M1/w' '$M1/v' && '$FAMFS' creat -s 1M '$M1/w/a'"
+check "another process holds the log lock" hold_log_lock "$DEV"
+rm "$M1/w/a" 2>"$T/unlink.err" &
+ul=$!
+track_pid "$ul"
+check "the unlink is waiting in famfsd" wait_until 20 fuse_waiting "$M1"
+check "readdir while the unlink waits" timeout -s KILL 10 ls "$M1" "$M1/v"
+check "lookup of a missing name while the unlink waits" \
+	timeout -s KILL 10 bash -c "! stat '$M1/v/nosuch' 2>/dev/null"
+kill -0 "$ul" 2>/dev/null && pass "the unlink still waits for the lock" ||
+	fail "the unlink did not wait for the held lock"
+kill "$sleeper"
+check "the unlink finishes once the lock is free" wait_until 20 bash -c "! kill -0 $ul 2>/dev/null"
+wait "$ul"
+check_eq "the unlink succeeded" 0 "$?"
+check "w/a is gone" bash -c "! stat '$M1/w/a' 2>/dev/null"
+
 # --- famfs rm and rmdir, offline --------------------------------------------------------
 check "umount both" bash -c "'$FAMFS' umount '$M2' && '$FAMFS' umount '$M1'"
 check "--device mkdir -p a/b, creat a/b/f" bash -c "'$FAMFS' --device '$DEV' mkdir -p a/b &&
