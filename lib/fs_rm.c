@@ -145,6 +145,11 @@ int fs_rm_before_alloc(struct famfs_fs *fs)
 	return 0;
 }
 
+int famfs_fs_reclaim(struct famfs_fs *fs)
+{
+	return fs_rm_before_alloc(fs);
+}
+
 struct zero_ctx {
 	struct famfs_fs *fs;
 	bool zeroed;			/* the caller zeroed the whole file */

@@ -165,6 +165,15 @@ int famfs_fs_hosts(struct famfs_fs *fs, bool writable);
  */
 int famfs_fs_register(struct famfs_fs *fs, enum famfs_host_kind kind, uint32_t conn);
 
+/*
+ * Free now, in this instance's bitmap, the deleted memory the host table
+ * lets go (rm file systems; nothing elsewhere), as creat does before it
+ * allocates: a caller that plans space under famfs_fs_begin() calls it
+ * first, so that famfs_alloc_free_bytes() counts reusable memory as free.
+ * 0, or -errno when the host table cannot be read.
+ */
+int famfs_fs_reclaim(struct famfs_fs *fs);
+
 /* Publish fs->next and @hold in our record: 0, or -ESTALE once evicted. */
 int famfs_fs_publish(struct famfs_fs *fs, uint64_t hold);
 

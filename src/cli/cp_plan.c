@@ -337,6 +337,9 @@ int cp_plan_check(struct cp_plan *p, struct famfs_fs *fs,
 
 	if (check_names(p, fs))
 		return CLI_FAIL;
+	/* Deleted memory no host holds any more is free for the copy too. */
+	if (famfs_fs_reclaim(fs))
+		famfs_errclear();
 	famfs_errclear();
 	rc = famfs_alloc_clone(&fs->alloc, &dry);
 	if (rc)
