@@ -58,10 +58,10 @@ GRACE=30		# seconds a guest may run on after its peer failed
 VISIBLE_MS=${FAMFS_VM_VISIBLE_MS:-1000}
 UUID_A=a0a0a0a0-0000-4000-8000-00000000000a
 UUID_B=b0b0b0b0-0000-4000-8000-00000000000b
-STEPS_A="1 2 5 6 7"
-STEPS_B="3 4 5 6 7"
-KSTEPS_A="1 2 3 5 6 7 8 9 10 11 12 13 14"	# the native scenario (guest-native.sh)
-KSTEPS_B="4"
+STEPS_A="1 2 5 6 7 8"		# 8: famfs rm across the guests (guest-rm.sh)
+STEPS_B="3 4 5 6 7 8"
+KSTEPS_A="1 2 3 5 6 7 8 9 10 11 12 13 14 15"	# the native scenario (guest-native.sh); 15: rm
+KSTEPS_B="4 16"
 INITRD=$VM_DIR/initramfs.cpio.gz
 STAMP=$SHARED.fmt
 OUT=$VM_DIR/out/$(date +%Y%m%d-%H%M%S)-$$
@@ -322,6 +322,10 @@ main() {
 		"negative: listed before A's cp returned); STAT_MS=${ms[STAT_MS]:-none};" \
 		"B saw A-CREATED at ${ms[CREATED_MS]:-none} ms; A_CREATE_MS=${ms[A]:-none}" \
 		"(A's famfs cp on A's clock)"
+	say "RM_REUSE_MS=$(clean_log A | sed -n 's/^RM_REUSE_MS=\([0-9]*\).*/\1/p' | tail -1)" \
+		"NRM_REUSE_MS=$(clean_log A | sed -n 's/^NRM_REUSE_MS=\([0-9]*\).*/\1/p' | tail -1)" \
+		"(step 8, KSTEP 15: from A seeing B's unmap in the mailbox to A's creat that got" \
+		"the deleted file's memory, on A's clock; shim and native)"
 	# keep the logs of the last 10 runs
 	ls -d "$VM_DIR"/out/*/ 2>/dev/null | head -n -10 | xargs -r rm -rf
 	if [ "$ok" = 0 ]; then

@@ -1,11 +1,12 @@
 # shellcheck shell=sh
 # SPDX-License-Identifier: Apache-2.0
 #
-# tests/vm/guest-A.sh - guest A, the master (busybox sh): steps 1, 2, 5, 6
-# and 7 of make check-vm. It formats /dev/dax0.0, fills and mounts it, waits
-# for B's "mounted" message in the mailbox, creates a file while B watches,
-# patches a file through its direct mapping, and runs fsck. Exit status =
-# number of failed steps.
+# tests/vm/guest-A.sh - guest A, the master (busybox sh): steps 1, 2, 5, 6,
+# 8 and 7 of make check-vm. It formats /dev/dax0.0 (with deletes), fills
+# and mounts it, waits for B's "mounted" message in the mailbox, creates a
+# file while B watches, patches a file through its direct mapping, deletes
+# a file B maps and reuses its memory (guest-rm.sh), and runs fsck. Exit
+# status = number of failed steps.
 . /vm/guest-lib.sh
 
 # 1. mkfs.famfs on the real devdax device: the size comes from sysfs, and the
@@ -13,7 +14,7 @@
 # be the size the format guest saw, vm.dax_size).
 step1() {
 	dax_info || { step_fail 1 "no $DEV in the guest"; return 1; }
-	run /tmp/mkfs.out mkfs.famfs $DEV || { step_fail 1 "mkfs.famfs $DEV failed"; return 1; }
+	run /tmp/mkfs.out mkfs.famfs -O rm $DEV || { step_fail 1 "mkfs.famfs $DEV failed"; return 1; }
 	sed 's/^/    mkfs: /' /tmp/mkfs.out | head -8
 	_sys=$(cat /sys/bus/dax/devices/dax0.0/size)
 	_mk=$(sed -n 's/^ *device size: *\([0-9][0-9]*\).*/\1/p' /tmp/mkfs.out | head -1)
@@ -39,8 +40,13 @@ step2() {
 		{ step_fail 2 "famfs cp -B 4 -N 2 -C 2M big.txt (interleaved) failed"; return 1; }
 	run /tmp/getmap.out famfs getmap $MNT/big.txt && sed 's/^/    getmap big.txt: /' \
 		/tmp/getmap.out | head -6
-	same_bytes "A: FUSE read small.txt" $MNT/small.txt /tmp/small.txt ||
-		{ step_fail 2 "small.txt reads back wrong through the mount"; return 1; }
+	same_bytes "A: FUSE read small.txt" $MNT/small.txt /tmp/small.txt || {
+		famfs stats $MNT 2>&1 | grep -E 'daxdev_failed|rm_' | sed 's/^/    stats: /'
+		famfs host list $MNT 2>&1 | sed 's/^/    hosts: /'
+		kmsg
+		step_fail 2 "small.txt reads back wrong through the mount"
+		return 1
+	}
 	same_bytes "A: FUSE read big.txt" $MNT/big.txt /tmp/big.txt ||
 		{ step_fail 2 "big.txt reads back wrong through the mount"; return 1; }
 	run /tmp/creat.out famfs creat -s 2M $MBOX ||
@@ -101,20 +107,22 @@ if step1; then
 	if step2; then
 		if step5; then
 			step6 || mb_abort
+			step8_A
 		else
 			mb_abort
 		fi
 		[ "$LAST_STEP" -ge 5 ] || not_reached 5 5
 		[ "$LAST_STEP" -ge 6 ] || not_reached 6 6
+		[ "$LAST_STEP" -ge 8 ] || not_reached 8 8
 		step7
 		mb_wait $MB_B_DONE "B-DONE $NONCE" 120 || info "B did not report B-DONE"
 		run /tmp/umount.out famfs umount $MNT || info "famfs umount failed"
 	else
-		not_reached 5 7
+		not_reached 5 8
 	fi
 else
 	not_reached 2 2
-	not_reached 5 7
+	not_reached 5 8
 fi
 native_A
 finish

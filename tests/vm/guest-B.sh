@@ -160,14 +160,16 @@ if step3; then
 	if step4; then	# 0 also when only checks failed: the mailbox works
 		step5 || mb_abort
 		step6 || true
+		step8_B || true
 	else
 		not_reached 5 6
+		not_reached 8 8
 	fi
 	step7
 	mb_put $MB_B_DONE "B-DONE $NONCE" || true
 	run /tmp/umount.out famfs umount $MNT || info "famfs umount failed"
 else
-	not_reached 4 7
+	not_reached 4 8
 fi
 native_B
 finish

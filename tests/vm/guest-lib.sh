@@ -168,6 +168,7 @@ not_reached() {
 }
 
 . /vm/guest-native.sh
+. /vm/guest-rm.sh
 
 finish() {
 	echo "VM-RESULT failed=$FAILED"

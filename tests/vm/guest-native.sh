@@ -18,6 +18,7 @@
 #      14 a file made by CREATE gets its map at once
 #   B: KSTEP 4 a client mounts natively and reads A's bytes through its own
 #      mapping
+#   A: KSTEP 15, B: KSTEP 16 rm of a file B maps natively (guest-rm.sh)
 KMOD=/vm/kmod/fuse.ko
 CORPUS=/vm/corpus
 MB_A_NATIVE=36864	# A: the native files are there
@@ -434,7 +435,7 @@ native_A() {
 	info "native scenario: our fuse.ko from kernel/"
 	if ! kstep1; then
 		mb_native_put $MB_A_NATIVE "A-ABORT $NONCE" 2>/dev/null
-		for _s in 2 3 5 6 7 8 9 10 11 12 13 14; do kfail $_s "not reached"; done
+		for _s in 2 3 5 6 7 8 9 10 11 12 13 14 15; do kfail $_s "not reached"; done
 		return 1
 	fi
 	if kstep2; then
@@ -448,6 +449,7 @@ native_A() {
 	fi
 	kstep6
 	kstep7
+	kstep15
 	mb_native_wait $MB_B_NATIVE "B-NATIVE $NONCE" 120 || info "B did not report B-NATIVE"
 	kstep8
 	kstep9 && kstep10 || kfail 10 "not reached"
@@ -479,8 +481,6 @@ kstep4() {
 	vmnative check $MNT/n-ilv.bin 0 $NILV $SEED_ILV read 2>>/tmp/b.err || _why="$_why; n-ilv read"
 	stats_json
 	[ "$(stat_of read)" = 0 ] || _why="$_why; famfsd served READs"
-	mb_native_put $MB_B_NATIVE "B-NATIVE $NONCE" || info "could not post B-NATIVE"
-	famfs umount $MNT >/dev/null 2>&1 || info "client umount failed"
 	if [ -n "$_why" ]; then
 		show /tmp/b.err
 		kfail 4 "${_why#; }"
@@ -492,5 +492,11 @@ kstep4() {
 
 native_B() {
 	info "native scenario: our fuse.ko from kernel/"
-	kstep4
+	if kstep4; then
+		kstep16
+	else
+		kfail 16 "not reached"
+	fi
+	mb_native_put $MB_B_NATIVE "B-NATIVE $NONCE" || info "could not post B-NATIVE"
+	famfs umount $MNT >/dev/null 2>&1 || info "client umount failed"
 }

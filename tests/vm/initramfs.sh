@@ -20,7 +20,7 @@ KROOT=$VM_DIR/kroot
 SYSROOT=$VM_DIR/sysroot
 IRD=$VM_DIR/initramfs
 MODULES="nfit nd_pmem dax_pmem device_dax fuse"
-FAMFS_PROGS="famfs mkfs.famfs famfsd famfs_mapcat famfs_fmapcheck"
+FAMFS_PROGS="famfs mkfs.famfs famfsd famfs_mapcat famfs_fmapcheck famfs_rmhold"
 # The famfs fuse.ko for the native scenario (kernel/build.sh), if built.
 KMOD_DIR=${FAMFS_VM_KMOD:-$VM_DIR/kmod/fs/fuse}
 
@@ -157,7 +157,7 @@ install_guest_files() {
 	cp "$HERE/guest-init.sh" "$IRD/init"
 	chmod 755 "$IRD/init"
 	mkdir -p "$IRD/vm"
-	for f in guest-lib.sh guest-native.sh guest-format.sh guest-A.sh guest-B.sh; do
+	for f in guest-lib.sh guest-native.sh guest-rm.sh guest-format.sh guest-A.sh guest-B.sh; do
 		cp "$HERE/$f" "$IRD/vm/$f"
 	done
 	printf 'root:x:0:0:root:/root:/bin/sh\n' >"$IRD/etc/passwd"
