@@ -6,7 +6,8 @@
  * Input: byte 0 is a mode (bit 0: set seqnum and a valid CRC, so the type,
  * path and fmap checks are reached), bytes 1..8 the slot index (LE), then
  * the raw 544-byte entry. Invariants: an accepted entry has a known type, a
- * NUL-terminated path, a structurally valid fmap; it re-encodes to the same
+ * NUL-terminated path, a structurally valid fmap (a delete: an earlier
+ * target of a known type); it re-encodes to the same
  * 544 bytes when it came from our encoder's canonical form, and decodes
  * again to the same fields; a map that passes famfs_omf_fmap_check builds a
  * wire fmap that encodes and decodes, and walks (as a client maps it) over
@@ -108,6 +109,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		path = e.mkdir.relpath;
 		break;
 	case FAMFS_LOG_ADD_DAXDEV:
+		break;
+	case FAMFS_LOG_DELETE:
+		path = e.del.relpath;
+		if (e.del.target_type != FAMFS_LOG_FILE && e.del.target_type != FAMFS_LOG_MKDIR)
+			fuzz_fail("accepted a delete of type %u", e.del.target_type);
+		if (e.del.target == FAMFS_DELETE_IMPLICIT ? e.del.target_type != FAMFS_LOG_MKDIR :
+		    e.del.target >= index)
+			fuzz_fail("accepted a delete of entry %llu at %llu",
+				  (unsigned long long)e.del.target, (unsigned long long)index);
 		break;
 	default:
 		fuzz_fail("accepted entry type %u", e.type);

@@ -36,11 +36,19 @@ static inline void fz_fix_hdr_crc(uint8_t *hdr)
 	famfs_put_le64(hdr + 24, famfs_crc32(hdr, 24));
 }
 
-/* Make an entry pass the seqnum and CRC checks for slot @index. */
+/*
+ * Make an entry pass the seqnum and CRC checks for slot @index (a DELETE
+ * carries the rm tag above its crc32, omf.h).
+ */
 static inline void fz_fix_entry(uint8_t *e, uint64_t index)
 {
+	uint64_t crc;
+
 	famfs_put_le64(e, index);
-	famfs_put_le64(e + 536, famfs_crc32(e, 536));
+	crc = famfs_crc32(e, 536);
+	if (famfs_get_le32(e + 8) == FAMFS_LOG_DELETE)
+		crc |= FAMFS_DELETE_CRC_TAG << 32;
+	famfs_put_le64(e + 536, crc);
 }
 
 static inline int fz_ext_equal(const struct famfs_omf_extent *a,
@@ -64,6 +72,7 @@ static inline int fz_entry_equal(const struct famfs_omf_entry *a,
 	switch (a->type) {
 	case FAMFS_LOG_FILE:
 		if (f->size != g->size || f->flags != g->flags || f->uid != g->uid ||
+		    f->horizon != g->horizon ||
 		    f->gid != g->gid || f->mode != g->mode || strcmp(f->relpath, g->relpath) ||
 		    f->fmap.ext_type != g->fmap.ext_type || f->fmap.nextents != g->fmap.nextents)
 			return 0;
@@ -79,6 +88,9 @@ static inline int fz_entry_equal(const struct famfs_omf_entry *a,
 	case FAMFS_LOG_ADD_DAXDEV:
 		return a->daxdev.size == b->daxdev.size && a->daxdev.index == b->daxdev.index &&
 		       !memcmp(a->daxdev.uuid, b->daxdev.uuid, 16);
+	case FAMFS_LOG_DELETE:
+		return a->del.target == b->del.target && a->del.target_type == b->del.target_type &&
+		       !strcmp(a->del.relpath, b->del.relpath);
 	default:
 		return 0;
 	}

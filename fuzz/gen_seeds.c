@@ -162,6 +162,22 @@ static void seeds_entry(void)
 	e.daxdev.size = 1ULL << 30;
 	e.daxdev.index = 1;
 	put_entry("daxdev", &e, 9, 0);
+	/* famfs rm: a delete of a file, of an implicit directory, and one made later. */
+	memset(&e, 0, sizeof(e));
+	e.type = FAMFS_LOG_DELETE;
+	e.del.target = 3;
+	e.del.target_type = FAMFS_LOG_FILE;
+	strcpy(e.del.relpath, "dir/file");
+	put_entry("delete", &e, 10, 1);
+	e.del.target = FAMFS_DELETE_IMPLICIT;
+	e.del.target_type = FAMFS_LOG_MKDIR;
+	strcpy(e.del.relpath, "old");
+	put_entry("delete-implicit", &e, 11, 1);
+	e.del.target = 12;
+	put_entry("delete-later", &e, 12, 1);
+	make_file(&e, "reuse", 4096, 12ULL << 20);
+	e.file.horizon = 11;
+	put_entry("file-horizon", &e, 13, 0);
 }
 
 /* A whole image: superblock, header and a few entries (fuzz_replay input). */
