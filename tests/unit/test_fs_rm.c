@@ -296,6 +296,79 @@ static void test_held_refused(void **state)
 	famfs_fs_close(fs2);
 }
 
+/* Walk every byte of @n through famfs_fs_addr(): set them to @v, or check them. */
+static void walk(struct famfs_fs *fs, const struct famfs_node *n, int set, uint8_t v)
+{
+	uint64_t off = 0, len, i;
+	uint8_t *p;
+
+	while (off < n->size) {
+		p = famfs_fs_addr(fs, n, off, &len);
+		assert_non_null(p);
+		assert_true(len > 0);
+		if (len > n->size - off)
+			len = n->size - off;
+		if (set)
+			memset(p, v, len);
+		else
+			for (i = 0; i < len; i++)
+				if (p[i] != v)
+					fail_msg("byte %llu of %s is 0x%02x",
+						 (unsigned long long)(off + i), n->name, p[i]);
+		off += len;
+	}
+}
+
+/*
+ * An interleaved file: its strips lie in two buckets; after the delete a new
+ * interleaved file of the same shape, logged unzeroed for its writer to fill,
+ * takes the same strips and reads zeros through every chunk, not only the
+ * first strip.
+ */
+static void test_interleaved_reuse(void **state)
+{
+	const struct famfs_interleave_param ip = {
+		.nbuckets = 2, .nstrips = 2, .chunk_size = 2 * MIB,
+	};
+	struct famfs_fs *fs;
+	const struct famfs_node *a, *c;
+	struct famfs_omf_fmap fa;
+	char *path;
+	uint32_t i;
+
+	(void)state;
+	tu_master();
+	path = tu_image(2048 * MIB);
+	assert_int_equal(tu_mkfs_features(path, 8 * MIB, FAMFS_SB_FEAT_RM), 0);
+	assert_int_equal(famfs_fs_open(path, FAMFS_FS_WRITE, &fs), 0);
+	famfs_errclear();
+	assert_int_equal(famfs_fs_creat(fs, "a", 8 * MIB, 0644, 0, 0, &ip, &a), 0);
+	assert_int_equal(a->fmap->ext_type, FAMFS_EXT_INTERLEAVE);
+	assert_int_equal(a->fmap->nstrips, 2);
+	fa = *a->fmap;
+	walk(fs, a, 1, 0x5a);
+	walk(fs, a, 0, 0x5a);
+
+	assert_int_equal(famfs_fs_delete(fs, "a", FAMFS_RM_FILE, 0), 0);
+	assert_int_equal(famfs_alloc_pending_bytes(&fs->alloc), 8 * MIB);
+	fs->alloc.cursor = 0;
+	assert_int_equal(famfs_fs_creat_flags(fs, "c", 8 * MIB, 0644, 0, 0, &ip,
+					      FAMFS_CREAT_NOZERO, &c), 0);
+	assert_int_equal(c->fmap->nstrips, 2);
+	for (i = 0; i < 2; i++) {
+		uint32_t j, hit = 0;
+
+		for (j = 0; j < 2; j++)
+			hit += c->fmap->strips[i].offset == fa.strips[j].offset;
+		assert_int_equal(hit, 1);
+	}
+	walk(fs, c, 0, 0);
+	assert_int_equal(famfs_alloc_pending_bytes(&fs->alloc), 0);
+	famfs_fs_close(fs);
+	tu_unlink(path);
+	tu_master();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -304,6 +377,7 @@ int main(void)
 		cmocka_unit_test(test_no_feature),
 		cmocka_unit_test_setup_teardown(test_broken_reuse, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_held_refused, setup, teardown),
+		cmocka_unit_test(test_interleaved_reuse),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
