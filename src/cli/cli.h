@@ -229,6 +229,14 @@ struct famfs_fs *cli_fs_open(const struct cli_target *t, bool write, const char 
 void cli_fs_close_all(void);
 
 /*
+ * Resolve the @n path arguments @args of the writing command @verb ("mkdir",
+ * "rm"): all on one file system, opened for writing. Returns it, with the
+ * targets in a new array *@out (free() it), or NULL with the error printed.
+ */
+struct famfs_fs *cli_open_targets(char **args, int n, const char *verb,
+				  struct cli_target **out);
+
+/*
  * The regular famfs file at @path (in a mount, or relative to the root
  * with --device): resolve @t, open the file system read-only (*@fsp) and
  * look the file up. Prints one line and returns NULL on failure; with

@@ -137,23 +137,9 @@ int cmd_mkdir(int argc, char **argv)
 	if (optind >= argc)
 		return cli_usage("missing DIR");
 	ntgt = argc - optind;
-	t = calloc((size_t)ntgt, sizeof(*t));
-	if (!t)
-		return cli_fail(NULL, -ENOMEM);
-	for (int i = 0; i < ntgt; i++) {
-		const char *arg = argv[optind + i];
-
-		if (cli_target(arg, &t[i]))
-			goto out_free;
-		if (strcmp(t[i].dev, t[0].dev)) {
-			cli_failf(arg, "is on %s, not on %s: one famfs mkdir works on one "
-				  "file system", t[i].dev, t[0].dev);
-			goto out_free;
-		}
-		fs = cli_fs_open(&t[i], true, arg);
-		if (!fs || cli_require_master(fs, arg))
-			goto out_free;
-	}
+	fs = cli_open_targets(argv + optind, ntgt, "mkdir", &t);
+	if (!fs || cli_require_master(fs, argv[optind]))
+		goto out_free;
 	famfs_errclear();
 	c = famfs_fs_begin(fs);
 	if (c) {

@@ -152,32 +152,18 @@ static int do_rm(int argc, char **argv, bool rmdir)
 	if (optind >= argc)
 		return force ? CLI_OK : cli_usage(rmdir ? "missing DIR" : "missing PATH");
 	ntgt = argc - optind;
-	t = calloc((size_t)ntgt, sizeof(*t));
-	if (!t)
-		return cli_fail(NULL, -ENOMEM);
-	for (int i = 0; i < ntgt; i++) {
-		const char *arg = argv[optind + i];
-
-		if (cli_target(arg, &t[i]))
-			goto out_free;
-		if (strcmp(t[i].dev, t[0].dev)) {
-			cli_failf(arg, "is on %s, not on %s: one famfs %s works on one file system",
-				  t[i].dev, t[0].dev, rmdir ? "rmdir" : "rm");
-			goto out_free;
-		}
-		fs = cli_fs_open(&t[i], true, arg);
-		if (!fs)
-			goto out_free;
-		if (fs->log->role != FAMFS_ROLE_MASTER) {
-			cli_failf(arg, "this host is a client of this file system; only the master "
-				  "host may delete");
-			goto out_free;
-		}
-		if (!fs->rm) {
-			cli_failf(arg, "%s does not have the rm feature (famfs tune -O rm, see "
-				  "famfs(1))", t[i].dev);
-			goto out_free;
-		}
+	fs = cli_open_targets(argv + optind, ntgt, rmdir ? "rmdir" : "rm", &t);
+	if (!fs)
+		goto out_free;
+	if (fs->log->role != FAMFS_ROLE_MASTER) {
+		cli_failf(argv[optind], "this host is a client of this file system; only the "
+			  "master host may delete");
+		goto out_free;
+	}
+	if (!fs->rm) {
+		cli_failf(argv[optind], "%s does not have the rm feature (famfs tune -O rm, see "
+			  "famfs(1))", t[0].dev);
+		goto out_free;
 	}
 	famfs_errclear();
 	c = famfs_fs_begin(fs);

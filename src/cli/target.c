@@ -396,6 +396,32 @@ int cli_dev_or_mount(const char *arg, char *dev, size_t len, bool *mnt)
 	return CLI_OK;
 }
 
+struct famfs_fs *cli_open_targets(char **args, int n, const char *verb,
+				  struct cli_target **out)
+{
+	struct cli_target *t = calloc((size_t)n, sizeof(*t));
+	struct famfs_fs *fs = NULL;
+
+	*out = t;
+	if (!t) {
+		cli_fail(NULL, -ENOMEM);
+		return NULL;
+	}
+	for (int i = 0; i < n; i++) {
+		if (cli_target(args[i], &t[i]))
+			return NULL;
+		if (strcmp(t[i].dev, t[0].dev)) {
+			cli_failf(args[i], "is on %s, not on %s: one famfs %s works on one "
+				  "file system", t[i].dev, t[0].dev, verb);
+			return NULL;
+		}
+		fs = cli_fs_open(&t[i], true, args[i]);
+		if (!fs)
+			return NULL;
+	}
+	return fs;
+}
+
 int cli_require_master(struct famfs_fs *fs, const char *path)
 {
 	if (fs->log->role == FAMFS_ROLE_MASTER)
