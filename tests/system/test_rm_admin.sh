@@ -10,6 +10,8 @@
 # - famfs host list shows both mounts; famfs host evict of a live client
 #   frees its hold (the administrator's risk): reuse proceeds, and the
 #   evicted famfsd refuses new opens with EIO until it is remounted.
+# - a host that stops answering (its famfsd stopped) blocks reuse, and
+#   famfs stats, host list and fsck report it until it answers again.
 . "$(dirname "$0")/lib.sh"
 
 IMGTOOL=$BIN/famfs_imgtool
@@ -75,9 +77,33 @@ check "host list --json" bash -c "'$FAMFS' host list --json '$M1' |
 i=0
 while "$FAMFS" creat -s 2M "$M1/fill$i" 2>/dev/null; do i=$((i + 1)); done
 check "client sees fill0" wait_until 3 test -e "$M2/fill0"
-exec 3<"$M2/fill0"	# the client holds fill0 open
+# A process of the client holds fill0 open (not this shell: every process it
+# starts would inherit the fd and FLUSH it through the client at exit).
+sleep 300 3<"$M2/fill0" &
+opener=$!
+track_pid "$opener"
 check "rm fill0 (held open on the client)" rm "$M1/fill0"
 check_fail "creat: ENOSPC while the client holds it" "still held" "$FAMFS" creat -s 2M "$M1/n"
+# A host that stops answering (its famfsd stopped: no beat for over 10 s)
+# keeps blocking reuse, and famfs stats, host list and fsck say so. (Nothing
+# below touches the client's mount while its famfsd is stopped.)
+cpid=$(famfsd_pid_of "$M2")
+check "the client's famfsd is running" test -n "$cpid"
+stale_n() { "$FAMFS" stats --json "$M1" | /usr/bin/python3 -c \
+	'import json,sys; print(json.load(sys.stdin)["rm"]["not_answering"])'; }
+stale_is() { [ "$(stale_n)" = "$1" ]; }
+check_eq "stats: every host answers" 0 "$(stale_n)"
+kill -STOP "$cpid"
+check "stats on the master: one host not answering, within 20 s" wait_until 20 stale_is 1
+check "host list: the client is not answering" bash -c \
+	"'$FAMFS' host list '$M1' | grep '$CLIENT_UUID' | grep -q 'not answering'"
+"$FAMFS" fsck "$DEV" >"$T/fsck.out" 2>&1
+check "fsck names the host that is not answering" grep -q "host $CLIENT_UUID .* not answering" \
+	"$T/fsck.out"
+check_fail "creat: still ENOSPC (the silent host still blocks reuse)" "still held" \
+	"$FAMFS" creat -s 2M "$M1/n"
+kill -CONT "$cpid"
+check "the client answers again" wait_until 10 stale_is 0
 check_fail "evict without -y and no terminal: not done" "add -y" \
 	"$FAMFS" host evict "$M1" "$CLIENT_UUID" </dev/null
 cp "$T/out" "$T/evict.out"
@@ -88,7 +114,8 @@ check "the memory is reused at once" "$FAMFS" creat -s 2M "$M1/n"
 check "the evicted client refuses new opens (EIO)" wait_until 5 bash -c \
 	"! cat '$M2/fill1' >/dev/null 2>'$T/cat.err' && grep -q 'Input/output error' '$T/cat.err'"
 check "famfs stats of the client says evicted" bash -c "'$FAMFS' stats '$M2' | grep -q rm_evicted"
-exec 3<&-
+kill "$opener"
+wait "$opener" 2>/dev/null
 check "remount the client: it registers again" bash -c "'$FAMFS' umount '$M2' &&
 	FAMFS_SYSTEM_UUID=$CLIENT_UUID '$FAMFS' mount '$DEV' '$M2' && cat '$M2/fill1' >/dev/null"
 check_fail "evict of a host that is not there" "no such host" \
