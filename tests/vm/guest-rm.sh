@@ -18,7 +18,7 @@
 MB_A_RMREADY=45056	# A: rmf is there and the device is full around it
 MB_B_HOLDING=49152	# B: rmf is mapped
 MB_A_RMDONE=53248	# A: rmf deleted, creat refused
-MB_B_UNMAPPED=57344	# B: the mapping is gone
+MB_B_UNMAPPED=57344	# B: the mapping is gone; then: B checked the new file
 MB_A_REUSED=61440	# A: the memory went to a new file
 MB_A_NRMREADY=65536	# the same five for the native scenario
 MB_B_NHOLDING=69632
@@ -87,6 +87,8 @@ rm_master() {
 	zeros4m
 	cmp "$_g" /tmp/zeros4m >/dev/null 2>&1 || { echo "the new file does not read zeros"; return; }
 	$_put "$8" "A-${9}REUSED $NONCE" || { echo "mailbox"; return; }
+	# B checks the new file on its side before it goes (B rewrites its slot)
+	$_wait "$7" "B-${9}CHECKED $NONCE" 120 || { echo "B never checked the new file"; return; }
 	# room again for what follows
 	famfs rm "$_g" "$_f-fill".* >/dev/null 2>&1 || { echo "cleanup rm failed"; return; }
 }
@@ -131,6 +133,7 @@ rm_client() {
 	zeros4m
 	wait_for 5 test -e "$_f-new" || { _bad "the new file is not visible on B"; return; }
 	cmp "$_f-new" /tmp/zeros4m >/dev/null 2>&1 || { _bad "the new file does not read zeros on B"; return; }
+	$_put "$7" "B-${9}CHECKED $NONCE" || { _bad "mailbox"; return; }
 	_go
 	wait $_h || { echo "holder exit $?"; return; }
 }
