@@ -155,7 +155,7 @@ check "another process holds the log lock" hold_log_lock "$DEV"
 rm "$M1/w/a" 2>"$T/unlink.err" &
 ul=$!
 track_pid "$ul"
-check "the unlink is waiting in famfsd" wait_until 20 fuse_waiting "$M1"
+check "the unlink is waiting in famfsd" wait_until 20 famfsd_waits_log_lock "$M1"
 check "readdir while the unlink waits" timeout -s KILL 10 ls "$M1" "$M1/v"
 check "lookup of a missing name while the unlink waits" \
 	timeout -s KILL 10 bash -c "! stat '$M1/v/nosuch' 2>/dev/null"
