@@ -62,6 +62,8 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	famfsd_bpf_open(fsd, n);
 	fi->direct_io = !(fsd->cache_page && (fi->flags & O_ACCMODE) == O_RDONLY);
 	fi->keep_cache = 0;
+	/* FLUSH would do nothing here (no locks, no write-back): spare close(2) the round trip. */
+	fi->noflush = 1;
 	/* Interrupted: the kernel will send no RELEASE for it. */
 	if (fuse_reply_open(req, fi))
 		famfsd_rm_release(fsd, n);
