@@ -10,7 +10,7 @@ SRC=$(cd "$(dirname "$0")/.." && pwd)
 OUT=${FUZZ_BUILD:-$SRC/build-fuzz}
 CC=${FUZZ_CC:-clang-14}
 command -v "$CC" >/dev/null || CC=clang
-LIBS="err omf omf_rm fmap path alloc ns cache dev role log fs fs_rm hosts fsck fsck_rm crash sigbus zero"
+LIBS="err crc32 omf omf_rm fmap path alloc ns cache dev role log fs fs_rm hosts fsck fsck_rm crash sigbus zero"
 HARNESSES="fuzz_sb fuzz_log_hdr fuzz_log_entry fuzz_replay fuzz_fmap fuzz_path"
 CFLAGS=(-g -O1 -std=gnu11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -fno-omit-frame-pointer
 	-fno-sanitize-recover=undefined -I"$SRC/include" -I"$SRC/fuzz")
@@ -43,14 +43,14 @@ for h in $HARNESSES; do
 		[ "$o" -nt "$OUT/$h" ] && newer=1
 	done
 	if [ ! -e "$OUT/$h" ] || [ $newer = 1 ]; then
-		"$CC" $SAN -fsanitize=fuzzer "$OUT/obj/$h.o" "${objs[@]}" -lz -luuid -lpthread \
+		"$CC" $SAN -fsanitize=fuzzer "$OUT/obj/$h.o" "${objs[@]}" -luuid -lpthread \
 			-o "$OUT/$h"
 	fi
 done
 
 if [ "${1:-}" = "--seeds" ]; then
 	"$CC" "${CFLAGS[@]}" "$SRC/fuzz/gen_seeds.c" "$SRC/lib/omf.c" "$SRC/lib/fmap.c" \
-		"$SRC/lib/err.c" -lz -o "$OUT/gen_seeds"
+		"$SRC/lib/err.c" "$SRC/lib/crc32.c" -o "$OUT/gen_seeds"
 	"$OUT/gen_seeds" "$SRC/fuzz/corpus"
 fi
 echo "fuzz harnesses in $OUT: $HARNESSES"

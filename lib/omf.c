@@ -7,7 +7,6 @@
  */
 #include <errno.h>
 #include <string.h>
-#include <zlib.h>
 
 #include "famfs/err.h"
 #include "famfs/le.h"
@@ -119,22 +118,6 @@ _Static_assert(FAMFS_LOG_LEN_DEFAULT == 0x800000ULL &&
 static int is_pow2(uint64_t v)
 {
 	return v && !(v & (v - 1));
-}
-
-uint32_t famfs_crc32(const void *buf, size_t len)
-{
-	uLong crc = crc32(0L, Z_NULL, 0);
-	const Bytef *p = buf;
-
-	/* zlib takes uInt lengths; feed large buffers in pieces. */
-	while (len) {
-		uInt n = len > 0x40000000u ? 0x40000000u : (uInt)len;
-
-		crc = crc32(crc, p, n);
-		p += n;
-		len -= n;
-	}
-	return (uint32_t)crc;
 }
 
 /* ---- superblock ---- */
@@ -259,10 +242,7 @@ _Static_assert(FAMFS_OFF_TAIL_CRC + 4 == FAMFS_LOG_TAIL_SIZE, "log tail size");
 
 static uint32_t tail_crc(const uint8_t fs_uuid[16], const uint8_t *buf)
 {
-	uLong crc = crc32(0L, Z_NULL, 0);
-
-	crc = crc32(crc, fs_uuid, 16);
-	return (uint32_t)crc32(crc, buf, FAMFS_OFF_TAIL_CRC);
+	return famfs_crc32_update(famfs_crc32(fs_uuid, 16), buf, FAMFS_OFF_TAIL_CRC);
 }
 
 void famfs_omf_log_tail_encode(const uint8_t fs_uuid[16], uint32_t mkfs_time,

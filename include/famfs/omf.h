@@ -219,8 +219,12 @@ void famfs_omf_log_tail_encode(const uint8_t fs_uuid[16], uint32_t mkfs_time,
 int famfs_omf_log_tail_decode(const uint8_t buf[FAMFS_LOG_TAIL_SIZE],
 			      const uint8_t fs_uuid[16], uint32_t *mkfs_time);
 
-/* zlib crc32 of @len bytes, seeded with crc32(0, NULL, 0). */
+/*
+ * The CRC-32 of @len bytes, as zlib's crc32(crc32(0, NULL, 0), buf, len)
+ * (lib/crc32.c); _update continues from the CRC @crc of earlier bytes.
+ */
 uint32_t famfs_crc32(const void *buf, size_t len);
+uint32_t famfs_crc32_update(uint32_t crc, const void *buf, size_t len);
 
 /*
  * Encode @sb into @out (FAMFS_SB_SIZE bytes). The CRC is computed here and
