@@ -29,9 +29,6 @@
 #include "famfs/resolver.h"
 #include "map_int.h"
 
-/* Files needing more mappings than this get the max_map_count pre-check. */
-#define MAP_CHECK_MIN_SEGS	16
-
 #define PMD	FAMFS_PMD_SIZE
 
 static uint64_t round_up_pmd(uint64_t v)
@@ -95,6 +92,7 @@ struct map_ctx {
 	uint64_t off, end;	/* the file range to map */
 	int prot;
 	long nmapped;
+	struct famfs_seg first;			/* the first segment in range */
 	uint64_t devsize[FAMFS_MAX_DAXDEVS];	/* 0: not known yet */
 };
 
@@ -102,8 +100,11 @@ static int count_seg(void *ctx, const struct famfs_seg *seg)
 {
 	struct map_ctx *c = ctx;
 
-	if (seg->file_off < c->end && seg->file_off + seg->len > c->off)
+	if (seg->file_off < c->end && seg->file_off + seg->len > c->off) {
+		if (!c->nmapped)
+			c->first = *seg;
 		c->nmapped++;
+	}
 	return 0;
 }
 
@@ -179,6 +180,55 @@ static uint8_t *reserve(void *addr, size_t len, uint64_t phase, bool fixed, int 
 	return base;
 }
 
+/*
+ * Where the device of @m's segment @seg maps 2 MiB-aligned by itself (a
+ * devdax device, hugetlbfs, a tmpfs with huge pages: the kernel aligns a
+ * mapping to the device's page size), so that one mmap does the work of
+ * reserve() and map_seg(). Remembered per device slot of the mount, as
+ * "no" after the first unaligned answer.
+ */
+static bool *no_align_of(const struct famfs_map *m, uint64_t devindex)
+{
+	struct famfs_mctx *mc = m->devctx;
+
+	if (m->devfd != famfs_mctx_devfd || devindex >= FAMFS_MAX_DAXDEVS)
+		return NULL;
+	return &mc->dax[devindex].no_align;
+}
+
+/*
+ * Map the one segment c->first, which covers [c->off, c->end), with one
+ * mmap where the kernel places it 2 MiB-aligned. -EAGAIN: use reserve().
+ */
+static int map_one(struct map_ctx *c)
+{
+	const struct famfs_seg *seg = &c->first;
+	bool *no_align = no_align_of(c->m, seg->devindex);
+	uint64_t dev_off = seg->dev_off + (c->off - seg->file_off);
+	uint8_t *p;
+	int fd, err;
+
+	if (!no_align || *no_align || seg->file_off > c->off ||
+	    seg->file_off + seg->len < c->end)
+		return -EAGAIN;
+	err = devfds_get(c->m, c->devfds, seg->devindex, &fd);
+	if (!err)
+		err = check_dev_bounds(c, fd, seg);
+	if (err)
+		return err;
+	p = famfs_raw_mmap(NULL, c->end - c->off, c->prot, MAP_SHARED, fd, dev_off, &err);
+	if (!p)
+		return -EAGAIN;
+	if ((uintptr_t)p & (PMD - 1)) {
+		famfs_raw_munmap(p, c->end - c->off);
+		*no_align = true;
+		return -EAGAIN;
+	}
+	famfs_audit_map(p, c->end - c->off, fd, dev_off);
+	c->base = p;
+	return 0;
+}
+
 /* Walk @m's segments: the BPF resolver in BPF mode, else the fmap. */
 static long map_walk(const struct famfs_map *m, famfs_seg_fn fn, void *ctx)
 {
@@ -221,10 +271,18 @@ static int map_range(const struct famfs_map *m, struct devfds *devfds, void *add
 		err = famfs_err((int)n, "fmap: walk failed");
 		goto out;
 	}
-	if (c->nmapped > MAP_CHECK_MIN_SEGS) {
+	if (c->nmapped > famfs_map_check_min()) {
 		err = famfs_map_check_count(c->nmapped);
 		if (err)
 			goto out;
+	}
+	if (!fixed && !addr && c->nmapped == 1 && !m->bpf) {
+		err = map_one(c);
+		if (!err)
+			goto mapped;
+		if (err != -EAGAIN)
+			goto out;
+		err = 0;
 	}
 	c->base = reserve(addr, a_len, a_off, fixed, &err);
 	if (!c->base) {
@@ -238,6 +296,7 @@ static int map_range(const struct famfs_map *m, struct devfds *devfds, void *add
 		famfs_raw_munmap(c->base, a_len);
 		goto out;
 	}
+mapped:
 	*out = c->base + (off - a_off);
 	if (span) {
 		span->base = c->base;
@@ -352,20 +411,99 @@ int famfs_map_build_mctx(const struct famfs_fmap *f, int flags, struct famfs_mct
 	return err;
 }
 
-/* GET_FMAP on @fd, validated with the kernel's rules, into @f. */
-static int get_fmap(int fd, struct famfs_fmap *f)
+/* FAMFS_NO_FMAP_CACHE=1: every fmap comes from GET_FMAP (tests, benchmarks). */
+static bool fmap_ask_only(void)
 {
-	uint8_t buf[FAMFS_FMAP_MSG_MAX];
-	long n;
-	int err;
+	static int ask_only = -1;
 
+	if (ask_only < 0) {
+		const char *e = getenv("FAMFS_NO_FMAP_CACHE");
+
+		ask_only = e && *e && strcmp(e, "0");
+	}
+	return ask_only;
+}
+
+/*
+ * The V10 fmap message of @fd's file (inode @fid->ino of mount @c) into
+ * @buf: from this process's cache, else from the mount's log in device
+ * memory, else with GET_FMAP (one round trip to famfsd). Its length, or a
+ * negative errno; *@cached tells whether it came from the cache.
+ */
+static long fmap_msg(struct famfs_mctx *c, int fd, const struct famfs_fid *fid, uint8_t *buf,
+		     bool *cached)
+{
+	long n;
+
+	*cached = false;
+	if (fmap_ask_only())
+		goto ask;
+	/*
+	 * Both caches are of one file system. A device re-made under the
+	 * mount (mkfs -f) is seen here before famfsd may have noticed it, and
+	 * no map of the old namespace is handed out, not even by famfsd.
+	 */
+	if (!famfs_logpeek_same_fs(c))
+		return famfs_err(-EIO, "the file system on the device changed under the mount: "
+				 "unmount it");
+	n = (long)famfs_fmc_get(c, fid->ino, buf);
+	*cached = n > 0;
+	if (n > 0)
+		return n;
+	n = (long)famfs_logpeek_fmap(c, fid->ino, fid->size, buf);
+	if (n > 0)
+		return n;
+ask:
 	n = famfs_raw_ioctl(fd, FAMFS_IOC_GET_FMAP, buf);
 	if (n < 0)
 		return famfs_err((int)n, "GET_FMAP: %s", strerror((int)-n));
+	return n;
+}
+
+/* The validated fmap of @fd's file into @f (see fmap_msg). */
+static int get_fmap(struct famfs_mctx *c, int fd, const struct famfs_fid *fid,
+		    struct famfs_fmap *f)
+{
+	uint8_t buf[FAMFS_FMAP_MSG_MAX];
+	bool cached;
+	long n;
+	int err;
+
+	n = fmap_msg(c, fd, fid, buf, &cached);
+	if (n < 0)
+		return (int)n;
 	err = famfs_fmap_decode(buf, (size_t)n, f);
 	if (err && !famfs_errmsg()[0])
 		famfs_err(err, "GET_FMAP reply of %ld bytes is invalid", n);
+	if (!err && !cached && S_ISREG(fid->mode) && !fmap_ask_only())
+		famfs_fmc_put(c, fid->ino, buf, (size_t)n);
 	return err;
+}
+
+/*
+ * A map of @f that shares the live mapping @s of the same file (whose
+ * reference it takes over) instead of mapping it again.
+ */
+static int map_shared(const struct famfs_fmap *f, int flags, struct famfs_mctx *c,
+		      struct famfs_mshare *s, struct famfs_map **out)
+{
+	struct famfs_map *m = calloc(1, sizeof(*m));
+
+	if (!m) {
+		famfs_mshare_drop(s);
+		return -ENOMEM;
+	}
+	m->fmap = *f;
+	m->fd = -1;
+	m->writable = (flags & O_ACCMODE) != O_RDONLY;
+	m->devfd = famfs_mctx_devfd;
+	m->devctx = c;
+	m->len = f->file_size;
+	famfs_mshare_use(m, s);
+	famfs_mctx_hold(c);
+	m->devput = famfs_mctx_put;
+	*out = m;
+	return 0;
 }
 
 static int map_open_fd(int fd, int flags, struct famfs_map **out);
@@ -396,13 +534,16 @@ static int map_open_fd(int fd, int flags, struct famfs_map **out)
 {
 	struct famfs_mctx *c;
 	struct famfs_fmap *f = NULL;
+	struct famfs_mshare *s;
+	struct famfs_fid fid;
 	uint64_t bits;
 	unsigned int i;
+	bool writable = (flags & O_ACCMODE) != O_RDONLY;
 	int err;
 
 	famfs_mctx_init();
 	famfs_errclear();
-	err = famfs_mctx_get(fd, &c);
+	err = famfs_mctx_get(fd, &c, &fid);
 	if (err)
 		return err;
 	if (!c->trusted) {
@@ -418,7 +559,7 @@ static int map_open_fd(int fd, int flags, struct famfs_map **out)
 		err = -ENOMEM;
 		goto out;
 	}
-	err = get_fmap(fd, f);
+	err = get_fmap(c, fd, &fid, f);
 	if (err)
 		goto out;
 	for (bits = f->dev_bitmap, i = 0; bits; bits >>= 1, i++) {
@@ -428,7 +569,15 @@ static int map_open_fd(int fd, int flags, struct famfs_map **out)
 		if (err)
 			goto out;
 	}
-	err = famfs_map_build_mctx(f, flags, c, NULL, 0, out);
+	s = f->file_size ? famfs_mshare_get(c, fid.ino, writable, round_up_pmd(f->file_size)) :
+			   NULL;
+	if (s) {
+		err = map_shared(f, flags, c, s, out);
+	} else {
+		err = famfs_map_build_mctx(f, flags, c, NULL, 0, out);
+		if (!err)
+			famfs_mshare_add(c, fid.ino, *out);
+	}
 	if (!err)
 		(*out)->fd = fd;
 out:
@@ -456,11 +605,31 @@ int famfs_map_open(const char *path, int flags, struct famfs_map **out)
 	return 0;
 }
 
+void famfs_map_unmap(struct famfs_map *m)
+{
+	struct famfs_mshare *s;
+	void *addr;
+	size_t len;
+
+	if (!m)
+		return;
+	s = m->share;
+	addr = m->addr;
+	len = m->maplen;
+	m->share = NULL;
+	m->addr = NULL;
+	m->maplen = 0;
+	if (s)
+		famfs_mshare_put(s, addr, len);
+	else
+		famfs_raw_munmap(addr, len);
+}
+
 void famfs_map_close(struct famfs_map *m)
 {
 	if (!m)
 		return;
-	famfs_raw_munmap(m->addr, m->maplen);
+	famfs_map_unmap(m);
 	if (m->own_fd && m->fd >= 0)
 		famfs_raw_close(m->fd);
 	if (m->devput)

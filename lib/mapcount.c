@@ -4,9 +4,17 @@
  * many segments needs one mapping (VMA) each, and a process may hold at
  * most vm.max_map_count. Checked before a large file is mapped, and used
  * to explain an mmap that failed with ENOMEM.
+ *
+ * The check reads /proc/self/maps, whose cost grows with the mappings the
+ * process has, so map.c makes it only for files of more segments than a
+ * sixteenth of vm.max_map_count (4095 by default: an 8 GiB file of 2 MiB
+ * chunks); a smaller file that does not fit fails its mmap with ENOMEM,
+ * explained the same way. vm.max_map_count itself is read once per
+ * process for that threshold.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -41,6 +49,20 @@ static long max_map_count(void)
 	if (famfs_raw_read_small("/proc/sys/vm/max_map_count", buf, sizeof(buf)) <= 0)
 		return -1;
 	return strtol(buf, NULL, 10);
+}
+
+long famfs_map_check_min(void)
+{
+	static atomic_long min;
+	long v = atomic_load_explicit(&min, memory_order_relaxed);
+
+	if (!v) {
+		v = max_map_count() / 16;
+		if (v < 16)
+			v = 16;
+		atomic_store_explicit(&min, v, memory_order_relaxed);
+	}
+	return v;
 }
 
 int famfs_map_check_count(long nsegs)

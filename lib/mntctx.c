@@ -25,7 +25,10 @@
  * A new context is checked with famfs_trust_confirm() (the mount table,
  * then INFO on the descriptor and the superblock uuid); the verdict and
  * its reason are kept, so an untrusted mount costs one check, not one per
- * open. Contexts are reference counted: the table holds one for each
+ * open. A file that is not on FUSE at all is told by one fstatfs (no
+ * upcall off FUSE) before the mount table is read. A trusted context
+ * also maps the mount's log (logpeek.c) and keeps what this process
+ * learns of its files (mapcache.c). Contexts are reference counted: the table holds one for each
  * context it lists (at most MCTX_MAX, the least recently used evicted),
  * and each famfs_map holds one, so its device table outlives eviction.
  */
@@ -36,6 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -56,6 +60,8 @@
 #define STATX_MNT_ID_UNIQUE	0x00004000U
 #endif
 #define FUSECTL_DIR	"/sys/fs/fuse/connections"
+#define FUSE_SUPER_MAGIC	0x65735546
+#define FID_MASK	(STATX_TYPE | STATX_INO | STATX_SIZE)
 
 static pthread_mutex_t tab_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct famfs_mctx *tab;		/* listed contexts, most recent first */
@@ -112,21 +118,32 @@ static uint64_t fusectl_witness(dev_t dev)
 	return (uint64_t)st.st_ino;
 }
 
+static void fid_fill(const struct statx *stx, struct famfs_fid *fid)
+{
+	if (fid) {
+		fid->ino = stx->stx_ino;
+		fid->size = stx->stx_size;
+		fid->mode = stx->stx_mode;
+	}
+}
+
 /*
  * The old mount id of @fd's file (mountinfo's first field), or -errno;
- * its st_dev in *@dev (if not NULL).
+ * its st_dev in *@dev (if not NULL), who it is in *@fid (if not NULL).
  */
-static long old_mount_id(int fd, dev_t *dev)
+static long old_mount_id(int fd, dev_t *dev, struct famfs_fid *fid)
 {
 	struct statx stx;
 
 	memset(&stx, 0, sizeof(stx));
-	if (syscall(SYS_statx, fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_MNT_ID, &stx))
+	if (syscall(SYS_statx, fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC,
+		    STATX_MNT_ID | FID_MASK, &stx))
 		return famfs_err(-errno, "statx: %s", strerror(errno));
 	if (!(stx.stx_mask & STATX_MNT_ID))
 		return famfs_err(-ENOTTY, "the kernel does not report mount ids (statx)");
 	if (dev)
 		*dev = makedev(stx.stx_dev_major, stx.stx_dev_minor);
+	fid_fill(&stx, fid);
 	return (long)stx.stx_mnt_id;
 }
 
@@ -135,22 +152,26 @@ static long old_mount_id(int fd, dev_t *dev)
  * witness before 6.8. *@old_id is the old mount id, or -1 when not fetched
  * (make() does, when it needs the mount table).
  */
-static int identify(int fd, struct famfs_mctx *k, long *old_id)
+static int identify(int fd, struct famfs_mctx *k, long *old_id, struct famfs_fid *fid)
 {
+	static int legacy = -1;
 	struct statx stx;
 
 	*old_id = -1;
 	memset(&stx, 0, sizeof(stx));
-	if (!legacy_forced() &&
+	if (legacy < 0)
+		legacy = legacy_forced();
+	if (!legacy &&
 	    syscall(SYS_statx, fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC,
-		    STATX_TYPE | STATX_MNT_ID_UNIQUE, &stx) == 0 &&
+		    STATX_MNT_ID_UNIQUE | FID_MASK, &stx) == 0 &&
 	    (stx.stx_mask & STATX_MNT_ID_UNIQUE)) {
 		k->unique = true;
 		k->mnt_id = stx.stx_mnt_id;
 		k->dev = makedev(stx.stx_dev_major, stx.stx_dev_minor);
+		fid_fill(&stx, fid);
 		return 0;
 	}
-	*old_id = old_mount_id(fd, &k->dev);
+	*old_id = old_mount_id(fd, &k->dev, fid);
 	if (*old_id < 0)
 		return (int)*old_id;
 	k->mnt_id = (uint64_t)*old_id;
@@ -162,6 +183,8 @@ static void mctx_free(struct famfs_mctx *c)
 {
 	if (c->has_bpf)
 		famfs_bpf_close(&c->bpf);
+	famfs_logpeek_detach(c);
+	famfs_fmc_free(c);
 	free(c);
 }
 
@@ -255,6 +278,14 @@ static void list_locked(struct famfs_mctx *c)
 	tab_len++;
 }
 
+/* Is @fd's file on FUSE? One fstatfs: an upcall on FUSE, none elsewhere. */
+static bool fuse_fs(int fd)
+{
+	struct statfs sfs;
+
+	return syscall(SYS_fstatfs, fd, &sfs) != 0 || sfs.f_type == FUSE_SUPER_MAGIC;
+}
+
 /* A new context for key @k, with the trust verdict for @fd's mount. */
 static struct famfs_mctx *make(int fd, const struct famfs_mctx *k, long old_id)
 {
@@ -279,8 +310,13 @@ static struct famfs_mctx *make(int fd, const struct famfs_mctx *k, long old_id)
 		return NULL;
 	}
 	famfs_errclear();
+	if (!fuse_fs(fd)) {
+		c->err = -ENOTTY;
+		snprintf(c->why, sizeof(c->why), "not a famfs file (not on a FUSE mount)");
+		goto out;
+	}
 	if (old_id < 0)
-		old_id = old_mount_id(fd, NULL);
+		old_id = old_mount_id(fd, NULL, NULL);
 	err = old_id < 0 ? (int)old_id : famfs_mnt_by_id((int)old_id, m);
 	if (err) {
 		c->err = -ENOTTY;
@@ -298,21 +334,24 @@ static struct famfs_mctx *make(int fd, const struct famfs_mctx *k, long old_id)
 		} else {
 			c->trusted = true;
 			memcpy(c->mount_id, info->mount_id, sizeof(c->mount_id));
+			memcpy(c->fs_uuid, info->fs_uuid, sizeof(c->fs_uuid));
+			famfs_logpeek_attach(c, m->source);
 		}
 	}
+out:
 	free(m);
 	free(info);
 	return c;
 }
 
-int famfs_mctx_get(int fd, struct famfs_mctx **out)
+int famfs_mctx_get(int fd, struct famfs_mctx **out, struct famfs_fid *fid)
 {
 	struct famfs_mctx k, *c, *made;
 	long old_id;
 	int err;
 
 	memset(&k, 0, sizeof(k));
-	err = identify(fd, &k, &old_id);
+	err = identify(fd, &k, &old_id, fid);
 	if (err)
 		return err;
 	lock();

@@ -84,6 +84,7 @@
 #include "famfs/fmap.h"
 
 struct famfs_bpf;
+struct famfs_mshare;
 
 #ifdef __cplusplus
 extern "C" {
@@ -115,6 +116,12 @@ struct famfs_map {
 	 */
 	const struct famfs_bpf *bpf;
 	uint64_t bpf_ino;
+	/*
+	 * private: when not NULL, [addr, addr + maplen) is a mapping shared
+	 * with the other open maps of the same file in this process
+	 * (lib/mapcache.c): the last of them unmaps it.
+	 */
+	struct famfs_mshare *share;
 };
 
 /*
@@ -159,6 +166,14 @@ struct famfs_map_span {
  */
 int famfs_map_mmap(const struct famfs_map *m, void *addr, size_t len, int prot, bool fixed,
 		   uint64_t off, void **out, struct famfs_map_span *span);
+
+/*
+ * Unmap @m's file now and keep the handle for famfs_map_close() to free
+ * (it then unmaps nothing more). Async-signal-safe: no lock, no free. A
+ * mapping shared with other maps of the same file stays until the last of
+ * them is unmapped.
+ */
+void famfs_map_unmap(struct famfs_map *m);
 
 /*
  * The mapping budget check: -ENOMEM with a detail when @nsegs more

@@ -7,13 +7,16 @@
  * docs/direct-access.md says the same for users.
  *
  * Intercepted (libc symbols; a call the program makes through libc):
- *   open*, __open*_2      fstatfs; for a regular file on a FUSE mount,
- *                         famfs_map_open_fd (one GET_FMAP, GET_DAXDEV for
- *                         an unknown device) maps the file, if its mount
- *                         is a trusted famfs mount (famfs/trust.h: made by
- *                         root, confirmed by its famfsd, checked once per
- *                         mount) and its device a dax or pmem device or the
- *                         mount's own source. Anything else passes through.
+ *   open*, __open*_2      for a regular file, famfs_map_open_fd maps the
+ *                         file if its mount is a trusted famfs mount
+ *                         (famfs/trust.h: made by root, confirmed by its
+ *                         famfsd; the verdict is kept per mount, famfs or
+ *                         not, found by statx's mount id with no upcall)
+ *                         and its device a dax or pmem device or the
+ *                         mount's own source: the fmap comes from the
+ *                         mount's log in memory (or one GET_FMAP), a
+ *                         second open of a mapped file shares its mapping.
+ *                         Anything else passes through.
  *   read/pread/write/pwrite (and *64)  a copy on the mapping, within
  *                         [0, size): reads short at EOF and 0 at/after it,
  *                         writes short at EOF and EFBIG at/after it, and
@@ -46,7 +49,7 @@
  *
  * Adoption. An fd the shim did not see open (inherited across exec, as in
  * `cat < file`, or opened by a raw syscall) is probed on its first read,
- * write or mmap: F_GETFL, fstatfs and, on FUSE, GET_FMAP. The answer,
+ * write or mmap: F_GETFL, statx and, on a famfs mount, the map. The answer,
  * famfs or not, is kept for that fd number until the shim sees it closed,
  * so a pipe or socket pays one probe, not one per read.
  *
@@ -87,16 +90,13 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "famfs/audit.h"
 #include "famfs/err.h"
 #include "famfs/map.h"
 #include "preload.h"
 
-#define FUSE_SUPER_MAGIC	0x65735546
 #define FD_MAX			65536
 
 struct real_fns real;
@@ -270,12 +270,8 @@ void preload_state_put(struct fdstate *s)
 	if (atomic_fetch_sub(&s->ref, 1) != 1)
 		return;
 	m = s->map;
-	if (m && m->addr) {
-		famfs_audit_unmap(m->addr, m->maplen);
-		syscall(SYS_munmap, m->addr, m->maplen);
-		m->addr = NULL;
-		m->maplen = 0;
-	}
+	if (m)
+		famfs_map_unmap(m);	/* a mapping shared with other opens stays */
 	if (m && m->own_fd && m->fd >= 0) {
 		if (m->fd < FD_MAX)
 			atomic_store(&fdpriv[m->fd], 0);
@@ -392,14 +388,16 @@ static struct fdstate *state_make(int fd, int flags)
 {
 	struct famfs_map *m;
 	struct fdstate *s = NULL;
-	struct statfs sfs;
 	struct statx stx;
 	int saved = errno, err;
 
 	if (disabled || (flags & O_PATH) || fd < 0 || fd >= FD_MAX)
 		goto out;
-	if (fstatfs(fd, &sfs) < 0 || sfs.f_type != FUSE_SUPER_MAGIC)
-		goto out;
+	/*
+	 * No fstatfs here: on FUSE it is a STATFS round trip per open. The
+	 * library tells a famfs mount by its mount id (statx), remembering
+	 * each mount's verdict, famfs or not.
+	 */
 	if (fd_ident(fd, &stx) < 0 || !S_ISREG(stx.stx_mode))
 		goto out;
 	in_lib++;
@@ -463,7 +461,7 @@ void preload_after_open(int fd, int flags)
  * @fd was not opened through the shim (inherited across exec, opened by a
  * raw syscall or inside libc): map it now if it is a famfs file. Called
  * once per such fd; the answer "not famfs" is remembered in fdseen, so a
- * pipe or socket pays one fcntl and one fstatfs, not one per read.
+ * pipe or socket pays one fcntl and one statx, not one per read.
  */
 static struct fdstate *adopt(int fd)
 {

@@ -3,7 +3,9 @@
 # resolver's maps, fills a file's extents at OPEN, and a program under the
 # preload shim maps a simple and an interleaved file through the BPF
 # resolver with no GET_FMAP upcall, reading the same bytes as in the
-# default (GET_FMAP) mode. The pins are gone after unmount.
+# default mode, where the map comes from the log in device memory (and,
+# with FAMFS_NO_FMAP_CACHE=1, from GET_FMAP). The pins are gone after
+# unmount.
 . "$(dirname "$0")/lib.sh"
 
 PY=/usr/bin/python3
@@ -23,11 +25,11 @@ print(o["get_fmap"], o["get_daxdev"], o["open"], o["read"])'; }
 
 # cat_mode MODE: map both files through the shim, save the bytes, check counters.
 cat_mode() {
-	local mode=$1 f fm0 fm1 d0 d1 o0 o1 r0 r1
+	local mode=$1 nocache=${2:-0} f fm0 fm1 d0 d1 o0 o1 r0 r1
 	for f in simple inter; do
 		read -r fm0 d0 o0 r0 <<<"$(ops)"
-		if LD_PRELOAD=$SHIM "$BIN/famfs_mmaptool" cat "$MNT/$f" >"$T/$mode.$f" \
-			2>"$T/$mode.$f.err"; then
+		if FAMFS_NO_FMAP_CACHE=$nocache LD_PRELOAD=$SHIM "$BIN/famfs_mmaptool" cat \
+			"$MNT/$f" >"$T/$mode.$f" 2>"$T/$mode.$f.err"; then
 			pass "$mode: shim maps $f"
 		else
 			fail "$mode: shim maps $f: $(head -c 300 "$T/$mode.$f.err")"
@@ -38,8 +40,11 @@ cat_mode() {
 		if [ "$mode" = bpf ]; then
 			check_eq "$mode: no GET_FMAP for $f" 0 $((fm1 - fm0))
 			check_eq "$mode: no GET_DAXDEV for $f" 0 $((d1 - d0))
-		else
+		elif [ "$nocache" = 1 ]; then
 			check_eq "$mode: one GET_FMAP for $f" 1 $((fm1 - fm0))
+		else
+			check_eq "$mode: no GET_FMAP for $f (its map is read from the log)" 0 \
+				$((fm1 - fm0))
 		fi
 		check_eq "$mode: $f opened once" 1 $((o1 - o0))
 	done
@@ -55,8 +60,13 @@ try:
 except OSError:
     sys.exit(0)
 sys.exit(1)' "$MNT"
-cat_mode default
+cat_mode default-getfmap 1
 check_eq "default: famfs stats get_fmap == 2" 2 "$(ops | cut -d' ' -f1)"
+cat_mode default
+check_eq "default: famfs stats get_fmap still 2" 2 "$(ops | cut -d' ' -f1)"
+check "default: the same bytes from the log's maps as from GET_FMAP" \
+	bash -c "cmp '$T/default.simple' '$T/default-getfmap.simple' &&
+		 cmp '$T/default.inter' '$T/default-getfmap.inter'"
 check "umount (default)" "$FAMFS" umount "$MNT"
 
 # BPF mode
@@ -82,7 +92,8 @@ check_eq "simple file size" 5000001 "$(stat -c %s "$T/bpf.simple")"
 check_eq "interleaved file size" $((37 * 1048576 + 123)) "$(stat -c %s "$T/bpf.inter")"
 # forcing GET_FMAP on a BPF mount still works (the V10 ioctls are kept)
 read -r fm0 _ _ _ <<<"$(ops)"
-check "bpf mount, FAMFS_NO_BPF=1: GET_FMAP path" env FAMFS_NO_BPF=1 LD_PRELOAD="$SHIM" \
+check "bpf mount, FAMFS_NO_BPF=1: GET_FMAP path" env FAMFS_NO_BPF=1 FAMFS_NO_FMAP_CACHE=1 \
+	LD_PRELOAD="$SHIM" \
 	"$BIN/famfs_mmaptool" cat "$MNT/inter"
 cmp -s "$T/out" "$T/default.inter" && pass "GET_FMAP path on a BPF mount: same bytes" ||
 	fail "GET_FMAP path on a BPF mount: bytes differ"
