@@ -8,10 +8,11 @@
  *
  *   RESULT {"case": C, "path": P, "unit": U, "value": V, "better": B, "ref": R}
  *
- * usage: data_bench --path P [--file F] [--path P2 --file F2 ...]
+ * usage: data_bench --path P [--file F] [--many DIR] [--path P2 --file F2 ...]
  *                   [--dev DEV --off OFF] [--size BYTES] [--quick]
  *                   [--only CASE --reps N]
- * Each --file applies to the --path before it; --only takes one path.
+ * Each --file and --many applies to the --path before it; --only takes one
+ * path.
  *
  * Paths and how they reach the bytes (F is the file each path reads):
  *   raw                        DEV mapped at OFF (the file's extent): the limit
@@ -40,7 +41,13 @@
  *   first_touch                open, map, touch one byte per 4 KiB of a
  *                              fresh mapping (ms per GiB touched; read
  *                              paths: one 1-byte pread per 4 KiB)
- *   open_first_byte            open (and map) then read byte 0 (us)
+ *   open_first_byte            open (and map) a file this process never
+ *                              opened, then read byte 0 (us): with --many
+ *                              DIR, repetition k opens DIR/k (raw: maps
+ *                              the device at DIR/k's extent); without, the
+ *                              path's own file
+ *   reopen_first_byte          the same for the path's own file, which this
+ *                              process opened and closed before (us)
  * Each round's value is the best of several passes or batches inside the
  * process (the one least disturbed by other load on a shared machine; the
  * fresh-view cases: the median of their repetitions); bench/run takes
@@ -63,6 +70,7 @@
 #include <unistd.h>
 
 #include "famfs/err.h"
+#include "famfs/famfs.h"
 #include "famfs/map.h"
 
 #define MIB		(1ULL << 20)
@@ -70,6 +78,7 @@
 #define CHUNK		MIB
 #define MAXPATHS	12
 #define MAXREPS		64
+#define MAXMANY		64
 
 enum style { S_RAW, S_FAMFS, S_MMAP, S_READ };
 
@@ -77,6 +86,8 @@ enum style { S_RAW, S_FAMFS, S_MMAP, S_READ };
 struct bpath {
 	const char *name;
 	const char *file;
+	const char *many;	/* open_first_byte: DIR/0, DIR/1, ... */
+	uint64_t many_off[MAXMANY];	/* raw: the device offset of DIR/k */
 	enum style style;
 	bool steady_only;	/* raw_preload: no fresh-view cases */
 	uint64_t idx;		/* random cases: this path's address stream */
@@ -98,7 +109,8 @@ static struct view views[MAXPATHS];
 static int npaths;
 static const char *dev, *only, *cur_path = "data_bench";
 static const char *steady_ref = "raw";
-static uint64_t dev_off, fsize;
+static uint64_t dev_off, fsize, many_len;
+static int nmany = MAXMANY;
 static bool quick;
 static int reps = -1;
 static volatile uint64_t sink;
@@ -151,20 +163,29 @@ static void result(const struct bpath *b, const char *c, const char *unit, doubl
 }
 
 /*
- * Open a fresh view of the first @len bytes of @b's data. Mapped paths map
- * [0, len) (raw: DEV at dev_off); read paths only open. Nothing is touched.
+ * Open a fresh view of the first @len bytes of @b's data, or with @k >= 0
+ * of its k-th --many file. Mapped paths map [0, len) (raw: DEV at dev_off,
+ * or at that file's extent); read paths only open. Nothing is touched.
  */
-static void view_open(const struct bpath *b, struct view *v, size_t len)
+static void view_open_k(const struct bpath *b, struct view *v, size_t len, int k)
 {
+	char many[4096];
+	const char *file = b->file;
+	uint64_t off = dev_off;
 	int err;
 
+	if (k >= 0) {
+		snprintf(many, sizeof(many), "%s/%d", b->many, k);
+		file = many;
+		off = b->many_off[k];
+	}
 	memset(v, 0, sizeof(*v));
 	v->bp = b;
 	v->fd = -1;
 	cur_path = b->name;
 	switch (b->style) {
 	case S_FAMFS:
-		err = famfs_map_open(b->file, O_RDONLY, &v->fm);
+		err = famfs_map_open(file, O_RDONLY, &v->fm);
 		if (err)
 			die("famfs_map_open", -err);
 		v->p = v->fm->addr;
@@ -175,17 +196,21 @@ static void view_open(const struct bpath *b, struct view *v, size_t len)
 			die(dev, errno);
 		break;
 	default:
-		v->fd = open(b->file, O_RDONLY);
+		v->fd = open(file, O_RDONLY);
 		if (v->fd < 0)
-			die(b->file, errno);
+			die(file, errno);
 		if (b->style == S_READ)
 			return;
 	}
 	v->maplen = len;
-	v->p = mmap(NULL, len, PROT_READ, MAP_SHARED, v->fd,
-		    b->style == S_RAW ? (off_t)dev_off : 0);
+	v->p = mmap(NULL, len, PROT_READ, MAP_SHARED, v->fd, b->style == S_RAW ? (off_t)off : 0);
 	if (v->p == MAP_FAILED)
 		die("mmap", errno);
+}
+
+static void view_open(const struct bpath *b, struct view *v, size_t len)
+{
+	view_open_k(b, v, len, -1);
 }
 
 static void view_close(struct view *v)
@@ -417,14 +442,17 @@ static double first_touch_once(const struct bpath *b, uint64_t len)
 	return t;
 }
 
-/* Microseconds from open to holding byte 0 of @b (the close is not timed). */
-static double open_first_byte_once(const struct bpath *b)
+/*
+ * Microseconds from open to holding byte 0 of @b (the close is not timed):
+ * of its k-th --many file (@k >= 0), or of its own file.
+ */
+static double open_first_byte_once(const struct bpath *b, int k)
 {
 	struct view v;
 	uint8_t c;
 	double t = now();
 
-	view_open(b, &v, fsize);
+	view_open_k(b, &v, k >= 0 ? many_len : fsize, k);
 	if (b->style == S_READ)
 		must_pread(v.fd, &c, 1, 0);
 	else
@@ -435,35 +463,47 @@ static double open_first_byte_once(const struct bpath *b)
 	return t * 1e6;
 }
 
+enum fresh { F_OPEN, F_REOPEN, F_TOUCH };
+
 /*
  * A fresh-view case: @n repetitions, repetition k of every path back to
- * back; each path reports the median of its repetitions.
+ * back; each path reports the median of its repetitions. open_first_byte
+ * opens the k-th --many file of a path that has them (each opened once),
+ * reopen_first_byte the path's own file, opened once before.
  */
-static void case_fresh(bool touch)
+static void case_fresh(enum fresh what)
 {
+	static const char *const names[] = { "open_first_byte", "reopen_first_byte",
+					      "first_touch" };
 	struct bpath *b;
 	int j, k, n;
 
-	n = reps > 0 ? reps : touch ? (quick ? 3 : 5) : (quick ? 15 : 40);
+	n = reps > 0 ? reps : what == F_TOUCH ? (quick ? 3 : 5) : (quick ? 15 : 40);
 	if (n > MAXREPS)
 		n = MAXREPS;
+	if (what == F_OPEN && n > nmany)
+		n = nmany;
+	for (j = 0; j < npaths && what == F_REOPEN; j++)
+		if (!paths[j].steady_only)
+			open_first_byte_once(&paths[j], -1);
 	for (k = 0; k < n; k++) {
 		for (j = 0; j < npaths; j++) {
 			b = &paths[at(k, j)];
 			if (b->steady_only)
 				continue;
-			if (touch)
+			if (what == F_TOUCH)
 				b->v[k] = first_touch_once(b, touch_len(b)) * 1e3 /
 					  ((double)touch_len(b) / (1 << 30));
 			else
-				b->v[k] = open_first_byte_once(b);
+				b->v[k] = open_first_byte_once(b, what == F_OPEN && b->many ? k :
+								  -1);
 		}
 	}
 	for (j = 0; j < npaths; j++) {
 		b = &paths[j];
 		if (!b->steady_only)
-			result(b, touch ? "first_touch" : "open_first_byte",
-			       touch ? "ms/GiB" : "us", median(b->v, n), false, false);
+			result(b, names[what], what == F_TOUCH ? "ms/GiB" : "us", median(b->v, n),
+			       false, false);
 	}
 }
 
@@ -488,6 +528,40 @@ static void only_touch(void)
 	printf("touched %llu pages per rep\n", (unsigned long long)(touch_len(&paths[0]) / PG));
 }
 
+/*
+ * How many --many files there are (DIR/0 ... up to MAXMANY, the same for
+ * every path: the smallest count wins), their size, and for raw the device
+ * offset of each (famfs_stat: one GET_FMAP each, before anything is timed).
+ */
+static void many_setup(struct bpath *b)
+{
+	struct famfs_extent ext;
+	struct famfs_stat fst;
+	char f[4096];
+	struct stat st;
+	int k, err;
+
+	for (k = 0; k < MAXMANY; k++) {
+		snprintf(f, sizeof(f), "%s/%d", b->many, k);
+		if (stat(f, &st))
+			break;
+		if (!many_len || (uint64_t)st.st_size < many_len)
+			many_len = st.st_size;
+		if (b->style != S_RAW)
+			continue;
+		err = famfs_stat(f, &fst, &ext, 1);
+		if (err)
+			die(f, -err);
+		b->many_off[k] = ext.device_offset;
+	}
+	if (k < nmany)
+		nmany = k;
+	if (!nmany || !many_len) {
+		fprintf(stderr, "data_bench: %s has no files 0, 1, ...\n", b->many);
+		exit(2);
+	}
+}
+
 static enum style style_of(const char *p)
 {
 	if (!strncmp(p, "raw", 3))
@@ -501,8 +575,8 @@ static enum style style_of(const char *p)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: data_bench --path P [--file F] [--path P2 --file F2 ...] "
-		"[--dev DEV --off OFF] [--size BYTES] [--quick] [--only CASE --reps N]\n");
+	fprintf(stderr, "usage: data_bench --path P [--file F] [--many DIR] [--path P2 --file F2 "
+		"...] [--dev DEV --off OFF] [--size BYTES] [--quick] [--only CASE --reps N]\n");
 	exit(2);
 }
 
@@ -535,6 +609,10 @@ static void parse(int argc, char **argv)
 			if (!npaths)
 				usage();
 			paths[npaths - 1].file = val;
+		} else if (!strcmp(a, "--many")) {
+			if (!npaths)
+				usage();
+			paths[npaths - 1].many = val;
 		} else if (!strcmp(a, "--dev")) {
 			dev = val;
 		} else if (!strcmp(a, "--off")) {
@@ -565,6 +643,9 @@ static void parse(int argc, char **argv)
 		fprintf(stderr, "data_bench: need --size or a file of at least 4 MiB\n");
 		exit(2);
 	}
+	for (i = 0; i < npaths; i++)
+		if (paths[i].many)
+			many_setup(&paths[i]);
 }
 
 int main(int argc, char **argv)
@@ -585,8 +666,9 @@ int main(int argc, char **argv)
 	}
 
 	/* Fresh-view cases first, before this process holds warm mappings. */
-	case_fresh(false);
-	case_fresh(true);
+	case_fresh(F_OPEN);
+	case_fresh(F_REOPEN);
+	case_fresh(F_TOUCH);
 
 	for (j = 0; j < npaths; j++) {
 		view_open(&paths[j], &views[j], fsize);
