@@ -44,6 +44,7 @@ static const char *const famfs_op_names[FAMFS_OP__COUNT] = {
 	[FAMFS_OP_COPY_FILE_RANGE] = "copy_file_range",
 	[FAMFS_OP_FUSE_GET_FMAP] = "fuse_get_fmap",
 	[FAMFS_OP_FUSE_GET_DAXDEV] = "fuse_get_daxdev",
+	[FAMFS_OP_CREAT] = "creat",
 };
 
 _Static_assert(FAMFS_OP__COUNT <= FAMFS_STATS_MAX_OPS, "too many ops for the stats wire");

@@ -20,6 +20,10 @@
  *   FAMFS_IOC_INFO         out = struct famfs_mount_info (also answered on
  *                          any file of the mount, for the direct-access
  *                          client's trust check)
+ *   FAMFS_IOC_CREAT        in/out = struct famfs_creat_req: famfsd allocates,
+ *                          zeroes and logs a new file (famfs creat on a
+ *                          mounted file system); the ioctl returns 0 and
+ *                          the outcome is in the struct's err and msg
  */
 #ifndef FAMFS_IOCTL_H
 #define FAMFS_IOCTL_H
@@ -41,6 +45,7 @@ extern "C" {
 #define FAMFS_IOC_POISON	_IOW(FAMFS_IOC_MAGIC, 0x41, uint32_t)
 #define FAMFS_IOC_LOGPLAY	_IO(FAMFS_IOC_MAGIC, 0x42)
 #define FAMFS_IOC_INFO		_IOR(FAMFS_IOC_MAGIC, 0x43, struct famfs_mount_info)
+#define FAMFS_IOC_CREAT		_IOWR(FAMFS_IOC_MAGIC, 0x48, struct famfs_creat_req)
 
 /* famfsd request counters, by operation. Names: famfs_op_name(). */
 enum famfs_op {
@@ -82,6 +87,7 @@ enum famfs_op {
 	FAMFS_OP_COPY_FILE_RANGE,
 	FAMFS_OP_FUSE_GET_FMAP,		/* the kernel's GET_FMAP opcode (native) */
 	FAMFS_OP_FUSE_GET_DAXDEV,	/* the kernel's GET_DAXDEV opcode (native) */
+	FAMFS_OP_CREAT,			/* FAMFS_IOC_CREAT */
 	FAMFS_OP__COUNT
 };
 
@@ -138,6 +144,37 @@ struct famfs_mount_info {
 	char devpath[4096];		/* the device famfsd serves */
 	uint8_t fs_uuid[16];		/* its superblock's file system uuid */
 	uint8_t mount_id[16];		/* this mount, never reused */
+};
+
+#define FAMFS_CREAT_REQ_VERSION		1
+/* famfs_creat_req.flags */
+#define FAMFS_CREAT_REQ_NOZERO		1	/* zero nothing (famfs creat --no-zero) */
+
+/*
+ * FAMFS_IOC_CREAT: a new file of @size bytes at @relpath (from the file
+ * system's root), as famfs_fs_creat_flags() makes it, done by the famfsd
+ * of the master's mount under the log lock. The caller must be root or
+ * allowed to open the device read-write (what famfs creat needs offline);
+ * callers other than root leave the log's root reserve free.
+ * famfsd answers with @err 0 and the new file's @ino, or an errno in @err
+ * and a one-line detail in @msg.
+ */
+struct famfs_creat_req {
+	uint64_t version;		/* FAMFS_CREAT_REQ_VERSION */
+	uint64_t size;
+	uint32_t mode;			/* permission bits */
+	uint32_t uid;
+	uint32_t gid;
+	uint32_t flags;			/* FAMFS_CREAT_REQ_* */
+	uint64_t nstrips;		/* interleave: all three 0 for contiguous */
+	uint64_t nbuckets;
+	uint64_t chunk_size;
+	char relpath[FAMFS_OMF_PATH_MAX];
+	/* out */
+	int32_t err;			/* 0, or a positive errno */
+	uint32_t rsvd;
+	uint64_t ino;			/* the new file's inode */
+	char msg[256];			/* why it failed */
 };
 
 /* Lower-case name of an op ("lookup", "get_fmap"), or NULL. */

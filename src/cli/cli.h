@@ -23,6 +23,7 @@
 #define CLI_OK		0
 #define CLI_FAIL	1
 #define CLI_USAGE	2
+#define CLI_NOT_SERVED	3	/* cli_creat_famfsd: an older famfsd, make it here */
 
 struct cli_verb {
 	const char *name;
@@ -275,5 +276,22 @@ int cli_require_master(struct famfs_fs *fs, const char *path);
  */
 typedef int (*cli_run_fn)(void *ctx, uint64_t off, uint8_t *p, uint64_t len);
 int cli_for_each_run(struct famfs_fs *fs, const struct famfs_node *n, cli_run_fn fn, void *ctx);
+
+/* What famfs creat makes (creat_famfsd.c). */
+struct cli_creat_args {
+	uint64_t size;
+	uint32_t mode, uid, gid;
+	const struct famfs_interleave_param *ip;	/* NULL: contiguous */
+	bool zero;					/* not --no-zero */
+};
+
+/*
+ * Make the file of @a at the mounted target @t (@path as the user gave it)
+ * through the mount's famfsd (FAMFS_IOC_CREAT). CLI_OK, CLI_FAIL (printed),
+ * or CLI_NOT_SERVED when famfsd is too old to create files: nothing was
+ * done, make it here.
+ */
+int cli_creat_famfsd(const struct cli_target *t, const char *path,
+		     const struct cli_creat_args *a);
 
 #endif

@@ -2,6 +2,10 @@
 /*
  * cmd_creat.c - famfs creat: allocate and log one file, zeroed (unless
  * --no-zero) or filled with the seeded pattern that famfs verify checks.
+ * On a mount, the mount's famfsd makes the file (creat_famfsd.c): no log
+ * replay here, one request. With --device, with -r (whose pattern this
+ * process writes through the device), or with a famfsd too old for that,
+ * this process replays the log and makes the file itself.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -125,6 +129,17 @@ int cmd_creat(int argc, char **argv)
 		return CLI_FAIL;
 	if (!t.rel[0])
 		return cli_failf(path, "is the root directory");
+	if (t.mnt[0] && !randomize) {
+		struct cli_creat_args a = {
+			.size = size, .mode = mode, .uid = uid, .gid = gid,
+			.ip = famfs_interleave_enabled(&ip) ? &ip : NULL, .zero = zero,
+		};
+
+		/* famfsd has the file system replayed: it makes the file. */
+		rc = cli_creat_famfsd(&t, path, &a);
+		if (rc != CLI_NOT_SERVED)
+			return rc;
+	}
 	fs = cli_fs_open(&t, true, path);
 	if (!fs)
 		return CLI_FAIL;

@@ -24,7 +24,7 @@
 #include "famfsd.h"
 
 /* Queue the parent of every node created by entries [from, to). */
-static void queue_parents(struct famfsd *fsd, uint64_t from, uint64_t to)
+void famfsd_queue_parents(struct famfsd *fsd, uint64_t from, uint64_t to)
 {
 	struct famfs_node *n;
 	uint64_t i, ino;
@@ -96,7 +96,7 @@ static long catchup_locked(struct famfsd *fsd)
 	rc = famfsd_dev_check(fsd, 0, faults, 0);
 	if (n > 0) {
 		famfsd_count_catchup(fsd, (uint64_t)n, famfsd_now_ns() - t0);
-		queue_parents(fsd, from, fsd->fs->next);
+		famfsd_queue_parents(fsd, from, fsd->fs->next);
 		famfsd_rm_replayed(fsd);
 	}
 	return rc ? rc : n;

@@ -111,6 +111,9 @@ void famfsd_ctl_ioctl(fuse_req_t req, unsigned int cmd, const void *in_buf,
 	case FAMFS_IOC_INFO:
 		ctl_info(req, out_bufsz);
 		break;
+	case FAMFS_IOC_CREAT:
+		famfsd_ioc_creat(req, in_buf, in_bufsz, out_bufsz);
+		break;
 	default:
 		fuse_reply_err(req, ENOTTY);
 	}

@@ -196,8 +196,8 @@ struct famfs_node *famfsd_node(struct famfsd *fsd, fuse_ino_t ino);
 int famfsd_child_path(struct famfsd *fsd, fuse_ino_t parent, const char *name,
 		      char path[FAMFS_OMF_PATH_MAX + 1], struct famfs_node **dirp);
 /*
- * The locks for an append through the mount (mkdir, unlink, rmdir): the
- * log lock, waited for with no famfsd lock held, then ns_lock exclusive.
+ * The locks for an append through the mount (mkdir, unlink, rmdir,
+ * FAMFS_IOC_CREAT): the log lock, waited for with no famfsd lock held, then ns_lock exclusive.
  * 0, -EINTR (interrupted), -EIO (file system gone). famfsd_append_unlock
  * drops both.
  */
@@ -217,6 +217,15 @@ void famfsd_catchup_stop(struct famfsd *fsd);
 void famfsd_catchup_maybe(struct famfsd *fsd);
 /* Catch up now; returns entries replayed or a negative errno. */
 long famfsd_catchup_now(struct famfsd *fsd);
+/*
+ * Tell the kernel, from the catch-up thread, that the directories holding
+ * the nodes of log entries [@from, @to) changed (their attributes and
+ * listings). Any thread; the caller holds ns_lock.
+ */
+void famfsd_queue_parents(struct famfsd *fsd, uint64_t from, uint64_t to);
+
+/* creat.c: FAMFS_IOC_CREAT, famfs creat on a mounted file system */
+void famfsd_ioc_creat(fuse_req_t req, const void *in_buf, size_t in_bufsz, size_t out_bufsz);
 
 /* ident.c: is the device still the file system we mounted? */
 int famfsd_ident_init(struct famfsd *fsd);	/* snapshot; after famfs_fs_open */

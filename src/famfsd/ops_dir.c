@@ -299,9 +299,9 @@ static void mkdir_owner(struct famfsd *fsd, const struct fuse_ctx *ctx,
 }
 
 /*
- * Take the host-wide log lock for an append (mkdir, unlink, rmdir) without
- * holding ns_lock: another process (famfs creat or cp) may hold it for a
- * long time, or forever if it was stopped, and every lookup on the mount
+ * Take the host-wide log lock for an append (mkdir, unlink, rmdir,
+ * FAMFS_IOC_CREAT) without holding ns_lock: another process (famfs creat
+ * or cp) may hold it for a long time, or forever if it was stopped, and every lookup on the mount
  * needs ns_lock meanwhile. Polls (0.1 ms, doubling to 20 ms) until the lock
  * is ours, the caller is interrupted (a signal: -EINTR, the kernel sent
  * INTERRUPT) or the file system is gone (-EIO). On 0 the caller holds

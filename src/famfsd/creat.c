@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * creat.c - FAMFS_IOC_CREAT: famfs creat on a mounted file system, done by
+ * famfsd, which holds the replayed namespace and allocator. A `famfs creat`
+ * process of its own would open the device and replay the whole log first
+ * (O(log) per file); asked here, a creation costs one request.
+ *
+ * It is the same creation as the CLI's (famfs_fs_creat_flags): the master
+ * only, under the host-wide log lock (waited for with no famfsd lock held,
+ * famfsd_append_lock), after a check that the device still holds the file
+ * system we mounted, with the whole allocation zeroed before the file is
+ * logged (FAMFS_CREAT_REQ_NOZERO: famfs creat --no-zero). famfs creat -r
+ * does not come here: it writes its pattern through the device itself.
+ *
+ * Who may: the same callers as offline. famfs creat needs the device open
+ * read-write, so famfsd serves root, and anyone else only if the kernel
+ * says that they could open the device read-write (may_write_dev). The
+ * log slots reserved for root stay free for everyone else, as for a FUSE
+ * mkdir. The answer carries the errno and the one-line detail the CLI
+ * prints.
+ *
+ * The kernel learns of the new name at the next lookup (famfsd never
+ * caches a negative one); the parent's attributes are dropped by the
+ * catch-up thread, as after a replay.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "famfs/devmem.h"
+#include "famfs/err.h"
+#include "famfs/path.h"
+#include "famfsd.h"
+
+#define NGROUPS_ASKED	64
+
+/*
+ * May the caller of @req open the device read-write, as `famfs --device`
+ * would have to? Root may. For anyone else the kernel answers: this thread
+ * takes the caller's fsuid, fsgid and groups (raw syscalls, which change
+ * the calling thread only, where glibc's setgroups would change every
+ * thread of famfsd), asks faccessat(AT_EACCESS) about the device's path
+ * (permission bits, ACLs, the directories on the way), checks the path
+ * still names the device famfsd has open, and takes its own credentials
+ * back. 0, -EACCES, or another negative errno.
+ */
+static int may_write_dev(struct famfsd *fsd, fuse_req_t req)
+{
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	gid_t groups[NGROUPS_ASKED], mine[NGROUPS_ASKED];
+	struct stat want, st;
+	int n, nmine, rc;
+
+	if (ctx->uid == 0)
+		return 0;
+	if (fstat(fsd->fs->dev->fd, &want))
+		return -errno;
+	/* Groups we cannot learn count as none: never more than the caller has. */
+	n = fuse_req_getgroups(req, NGROUPS_ASKED, groups);
+	if (n < 0 || n > NGROUPS_ASKED)
+		n = n < 0 ? 0 : NGROUPS_ASKED;
+	nmine = getgroups(NGROUPS_ASKED, mine);
+	if (nmine < 0)
+		return -errno;
+	if (syscall(SYS_setgroups, (size_t)n, groups))
+		return -errno;
+	syscall(SYS_setfsgid, ctx->gid);
+	syscall(SYS_setfsuid, ctx->uid);
+	rc = 0;
+	/* setfsuid(-1) changes nothing and says what it is: check both took. */
+	if ((uid_t)syscall(SYS_setfsuid, -1) != ctx->uid ||
+	    (gid_t)syscall(SYS_setfsgid, -1) != ctx->gid)
+		rc = -EPERM;
+	else if (faccessat(AT_FDCWD, fsd->fs->dev->path, R_OK | W_OK, AT_EACCESS) ||
+	    stat(fsd->fs->dev->path, &st))
+		rc = errno == EACCES || errno == EPERM || errno == ENOENT ? -EACCES : -errno;
+	else if (st.st_dev != want.st_dev || st.st_ino != want.st_ino)
+		rc = -EACCES;
+	syscall(SYS_setfsuid, geteuid());
+	syscall(SYS_setfsgid, getegid());
+	if (syscall(SYS_setgroups, (size_t)nmine, mine)) {
+		/* This thread would go on with the caller's groups: never. */
+		fprintf(stderr, "famfsd: cannot take its groups back after a creat "
+			"check: %s\n", strerror(errno));
+		abort();
+	}
+	return rc;
+}
+
+/* Record @err (positive) and the detail @fmt in @r. */
+static int creat_fail(struct famfs_creat_req *r, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int creat_fail(struct famfs_creat_req *r, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	r->err = err;
+	va_start(ap, fmt);
+	vsnprintf(r->msg, sizeof(r->msg), fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+/* The library's error @rc (negative) with its detail, into @r. */
+static int lib_fail(struct famfs_creat_req *r, int rc)
+{
+	const char *d = famfs_errmsg();
+
+	return creat_fail(r, -rc, "%s", *d ? d : strerror(-rc));
+}
+
+/* Check and make the file @r asks for. */
+static int do_creat(fuse_req_t req, struct famfs_creat_req *r)
+{
+	struct famfsd *fsd = famfsd_req(req);
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	struct famfs_interleave_param ip = {
+		.nbuckets = r->nbuckets, .nstrips = r->nstrips, .chunk_size = r->chunk_size,
+	};
+	const struct famfs_interleave_param *ipp = NULL;
+	const struct famfs_node *n = NULL;
+	unsigned int flags = 0;
+	unsigned long faults;
+	uint64_t from, keep, nfree;
+	int rc;
+
+	if (r->version != FAMFS_CREAT_REQ_VERSION)
+		return creat_fail(r, EINVAL, "famfsd speaks creat request version %d, not %llu",
+				  FAMFS_CREAT_REQ_VERSION, (unsigned long long)r->version);
+	r->relpath[sizeof(r->relpath) - 1] = '\0';
+	famfs_errclear();
+	rc = famfs_path_check(r->relpath);
+	if (rc)
+		return lib_fail(r, rc);
+	if (famfsd_gone(fsd))
+		return creat_fail(r, EIO, "the file system on the device changed under the "
+				  "mount: unmount it");
+	if (fsd->readonly)
+		return creat_fail(r, EROFS, "read-only mount (%s was mounted with -r)", fsd->mnt);
+	if (!fsd->master)
+		return creat_fail(r, EPERM, "this host is a client of this file system; only "
+				  "the master host may create files or directories");
+	rc = may_write_dev(fsd, req);
+	if (rc)
+		return creat_fail(r, -rc, "creating a file needs read-write access to %s%s%s",
+				  fsd->fs->dev->path, rc == -EACCES ? "" : ": ",
+				  rc == -EACCES ? "" : strerror(-rc));
+	rc = famfsd_dax_errno(fsd, 0);
+	if (rc)
+		return creat_fail(r, -rc, "device %s has failed", fsd->fs->dev->path);
+	if (famfs_interleave_enabled(&ip)) {
+		famfs_interleave_fill(&ip, fsd->fs->dev->size);
+		rc = famfs_interleave_param_check(&ip, fsd->fs->dev->size);
+		if (rc)
+			return lib_fail(r, rc);
+		ipp = &ip;
+	}
+	if (r->flags & ~FAMFS_CREAT_REQ_NOZERO)
+		return creat_fail(r, EINVAL, "unknown creat request flags %#x", r->flags);
+	if (r->flags & FAMFS_CREAT_REQ_NOZERO)
+		flags |= FAMFS_CREAT_NOZERO;
+	rc = famfsd_append_lock(req);
+	if (rc)
+		return creat_fail(r, -rc, "%s", rc == -EINTR ? "interrupted while waiting for "
+				  "the log lock" : strerror(-rc));
+	/* Never append to a log that is not the one we mounted. */
+	rc = famfsd_ident_check(fsd);
+	if (rc) {
+		creat_fail(r, -rc, "the file system on the device changed under the mount");
+		goto out;
+	}
+	/* Every entry is a log slot for ever: leave root its reserve. */
+	keep = ctx->uid == 0 ? 0 : fsd->reserve;
+	nfree = famfs_log_free_slots(fsd->fs->log);
+	if (keep && nfree <= keep) {
+		creat_fail(r, ENOSPC, "log full for this caller: the last %llu free slots are "
+			   "reserved for root", (unsigned long long)nfree);
+		goto out;
+	}
+	from = fsd->fs->next;
+	famfs_errclear();
+	/*
+	 * Not inside a SIGBUS guard: it takes the log lock and allocates. Its
+	 * device copies are guarded one by one.
+	 */
+	faults = famfs_sigbus_caught_here();
+	rc = famfs_fs_creat_flags(fsd->fs, r->relpath, r->size, r->mode & 07777, r->uid,
+				  r->gid, ipp, flags, &n);
+	rc = famfsd_dev_check(fsd, 0, faults, rc);
+	famfsd_seen_advance(fsd, fsd->fs->next);
+	if (fsd->fs->next > from)
+		famfsd_queue_parents(fsd, from, fsd->fs->next);
+	if (rc)
+		lib_fail(r, rc);
+	else
+		r->ino = n->ino;
+out:
+	famfsd_append_unlock(fsd);
+	return r->err;
+}
+
+void famfsd_ioc_creat(fuse_req_t req, const void *in_buf, size_t in_bufsz, size_t out_bufsz)
+{
+	struct famfs_creat_req r;
+
+	famfsd_count(famfsd_req(req), FAMFS_OP_CREAT);
+	if (in_bufsz < sizeof(r) || out_bufsz < sizeof(r)) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	memcpy(&r, in_buf, sizeof(r));
+	r.err = 0;
+	r.ino = 0;
+	r.msg[0] = '\0';
+	do_creat(req, &r);
+	fuse_reply_ioctl(req, 0, &r, sizeof(r));
+}
