@@ -2,13 +2,17 @@
 /*
  * catchup.c - keeping the namespace in step with the log.
  *
- * Every 100 ms a thread compares the log's commit index with what we have
- * replayed (one cached load after an invalidate) and, when the log moved,
- * replays the new entries under the namespace write lock, then tells the
- * kernel to drop its cached attributes of the directories that gained
- * children. lookup and readdir make the same cheap check, so a name
- * created on another host is found at once, timer or not. Each check also
- * reads the superblock and log header in the same guarded pass and asks
+ * Every millisecond a thread loads the log's commit index (one cache line
+ * of the log header, invalidated first, read under the SIGBUS guard) and,
+ * when the log moved past what we have seen, replays the new entries under
+ * the namespace write lock, then tells the kernel to drop its cached
+ * attributes and listings of the directories that gained children: a file
+ * made on another host shows here within a few milliseconds with no
+ * lookup to ask for it. Idle, a poll costs a wake-up and one load (famfsd
+ * idle CPU: bench/README.md). lookup and readdir make the same cheap
+ * check, so a name created on another host is found at once, timer or
+ * not. Every 100 ms, and before every replay, the check also reads the
+ * superblock and the whole log header in one guarded pass and asks
  * ident.c whether they are still the ones we mounted.
  *
  * Invalidations are only ever sent from the thread, never from inside a
@@ -159,9 +163,35 @@ static void send_invals(struct famfsd *fsd)
 		fuse_lowlevel_notify_inval_inode(fsd->se, inos[i], -1, 0);
 }
 
+#define FULL_NS		100000000L	/* the whole check, every 100 ms */
+
+static int load_next(void *ctx)
+{
+	struct famfsd *fsd = ctx;
+
+	fsd->cu_next = famfs_log_next_index(fsd->fs->log);
+	return 0;
+}
+
+/*
+ * The cheap poll: has the log's commit index moved past what we have seen?
+ * A fault says yes, so that the whole check that follows marks the device.
+ */
+static bool log_moved(struct famfsd *fsd)
+{
+	if (famfsd_dax_errno(fsd, 0))
+		return false;
+	if (famfsd_guarded(fsd, 0, load_next, fsd))
+		return true;
+	return fsd->cu_next > famfsd_seen_load(fsd);
+}
+
 static void *catchup_thread(void *arg)
 {
 	struct famfsd *fsd = arg;
+	long poll_ns = (long)fsd->poll_ms * 1000000L;
+	long full_every = FULL_NS / poll_ns > 1 ? FULL_NS / poll_ns : 1;
+	long polls = 0;
 	struct timespec ts;
 	uint64_t next;
 	bool moved;
@@ -169,17 +199,21 @@ static void *catchup_thread(void *arg)
 	pthread_mutex_lock(&fsd->cu_mtx);
 	while (!fsd->cu_stop) {
 		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 100 * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
+		ts.tv_nsec += poll_ns;
+		ts.tv_sec += ts.tv_nsec / 1000000000L;
+		ts.tv_nsec %= 1000000000L;
 		if (!fsd->ninval && !fsd->inval_all && !fsd->inval_gone)
 			pthread_cond_timedwait(&fsd->cu_cond, &fsd->cu_mtx, &ts);
 		if (fsd->cu_stop)
 			break;
 		pthread_mutex_unlock(&fsd->cu_mtx);
 
+		if (++polls < full_every && !log_moved(fsd)) {
+			send_invals(fsd);
+			pthread_mutex_lock(&fsd->cu_mtx);
+			continue;
+		}
+		polls = 0;
 		if (log_next(fsd, &next)) {
 			pthread_rwlock_rdlock(&fsd->ns_lock);
 			moved = next != fsd->fs->next;

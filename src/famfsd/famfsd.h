@@ -87,6 +87,9 @@ struct famfsd_rm {
 	size_t ngone, capgone;
 };
 
+/* The catch-up thread's default period (-o poll_ms=), ms. */
+#define FAMFSD_POLL_MS	4
+
 struct famfsd {
 	struct famfs_fs *fs;
 	struct fuse_session *se;
@@ -119,6 +122,8 @@ struct famfsd {
 	pthread_t cu_thread;
 	bool cu_started;
 	bool cu_stop;
+	uint64_t cu_next;		/* the catch-up thread's last poll of the index */
+	unsigned int poll_ms;		/* -o poll_ms=N: its period */
 	pthread_mutex_t cu_mtx;
 	pthread_cond_t cu_cond;
 	uint64_t inval[64];		/* directories to invalidate */

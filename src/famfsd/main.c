@@ -50,6 +50,7 @@ struct famfsd *famfsd_new(void)
 	pthread_mutex_init(&fsd->rm.gone_mtx, NULL);
 	fsd->reserve_pct = FAMFS_LOG_RESERVE_PCT;
 	fsd->timeout = 60.0;
+	fsd->poll_ms = FAMFSD_POLL_MS;
 	return fsd;
 }
 

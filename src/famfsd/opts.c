@@ -4,8 +4,8 @@
  *
  * getopt_long reads famfsd's flags (-r, -t, -d, -h, -o) and its two
  * arguments. Each -o list goes through libfuse's fuse_opt_parse with
- * famfsd's own options (cache=, bpf, user_mkdir, reserve=, nonative,
- * test_fmap=, ro, rw), in command-line order; every other option is left
+ * famfsd's own options (cache=, bpf, user_mkdir, reserve=, poll_ms=,
+ * nonative, test_fmap=, ro, rw), in command-line order; every other option is left
  * to libfuse, which is the judge of what it knows: fuse_parse_cmdline takes
  * its command-line options (max_threads=, max_idle_threads=, clone_fd,
  * debug) and fuse_session_new its session and mount options (allow_root,
@@ -54,6 +54,9 @@ static void usage(FILE *f)
 		"                              (default: they get EPERM)\n"
 		"                reserve=N     log slots only root may use, a count or a\n"
 		"                reserve=P%%    percentage (default 5%%, at least 64)\n"
+		"                poll_ms=N     look for new log entries every N ms, 1 to\n"
+		"                              1000 (default %u): how soon files made on\n"
+		"                              another host show here with no lookup\n"
 		"                nonative      never accept the kernel's own famfs protocol\n"
 		"                              (FUSE_DAX_FMAP): serve the ioctls and the shim\n"
 		"                              even on a kernel with the famfs module\n"
@@ -69,7 +72,7 @@ static void usage(FILE *f)
 		"                noatime, noexec, nosuid, sync ...  mount(8)'s generic\n"
 		"                              options; fsname= and subtype= are famfsd's\n"
 		"Exit status: 0 after a clean unmount, 1 on an error, 2 on a usage error.\n",
-		IDLE_THREADS);
+		FAMFSD_POLL_MS, IDLE_THREADS);
 }
 
 int famfsd_usage_err(const char *fmt, ...)
@@ -121,6 +124,7 @@ enum {
 	KEY_NONATIVE,
 	KEY_CACHE,
 	KEY_RESERVE,
+	KEY_POLL_MS,
 	KEY_TEST_FMAP,
 	KEY_RO,
 	KEY_RW,
@@ -134,6 +138,7 @@ static const struct fuse_opt famfsd_opts[] = {
 	FUSE_OPT_KEY("nonative", KEY_NONATIVE),
 	FUSE_OPT_KEY("cache=", KEY_CACHE),
 	FUSE_OPT_KEY("reserve=", KEY_RESERVE),
+	FUSE_OPT_KEY("poll_ms=", KEY_POLL_MS),
 	FUSE_OPT_KEY("test_fmap=", KEY_TEST_FMAP),
 	FUSE_OPT_KEY("ro", KEY_RO),
 	FUSE_OPT_KEY("rw", KEY_RW),
@@ -189,6 +194,20 @@ static int opt_proc(void *data, const char *arg, int key, struct fuse_args *outa
 			return -1;
 		}
 		return 0;
+	case KEY_POLL_MS: {
+		const char *v = arg + strlen("poll_ms=");
+		unsigned long n;
+		char *end;
+
+		errno = 0;
+		n = strtoul(v, &end, 10);
+		if (errno || end == v || *end || n < 1 || n > 1000 || *v == '-' || *v == '+') {
+			famfsd_usage_err("bad '%s' in -o (poll_ms=N, 1 to 1000)", arg);
+			return -1;
+		}
+		fsd->poll_ms = (unsigned int)n;
+		return 0;
+	}
 	case KEY_TEST_FMAP:
 		if (!arg[strlen("test_fmap=")]) {
 			famfsd_usage_err("bad '%s' in -o (test_fmap=DIR)", arg);

@@ -40,6 +40,11 @@ bad_opt "test_fmap= needs a directory" "bad 'test_fmap=' in -o" test_fmap=
 bad_opt "fsname= is famfsd's" "'fsname=x' in -o: famfsd sets fsname=" fsname=x
 bad_opt "subtype= is famfsd's" "'subtype=fuse' in -o: famfsd sets" subtype=fuse
 bad_opt "reserve= is still checked" "bad 'reserve=x' in -o" reserve=x
+bad_opt "poll_ms= is a number" "bad 'poll_ms=x' in -o \\(poll_ms=N, 1 to 1000\\)" poll_ms=x
+bad_opt "poll_ms= at least 1" "bad 'poll_ms=0' in -o" poll_ms=0
+bad_opt "poll_ms= at most 1000" "bad 'poll_ms=1001' in -o" poll_ms=1001
+bad_opt "poll_ms= not negative" "bad 'poll_ms=-1' in -o" poll_ms=-1
+bad_opt "poll_ms= not empty" "bad 'poll_ms=' in -o" poll_ms=
 check "nothing was mounted" bash -c "! mountpoint -q '$M'"
 
 # --- libfuse's mount options ---
@@ -111,4 +116,25 @@ check_eq "the mkdir succeeded" 0 "$?"
 check "lookups work again" stat "$M/e"
 check "umount" "$FAMFS" umount "$M"
 check "fsck clean" "$FAMFS" fsck "$DEV"
+# --- poll_ms: a client's catch-up thread sees new entries by itself ---
+C=$T/c
+mkdir -p "$C"
+track_mount "$C"
+next_index() { "$FAMFS" stats --json "$1" | sed -n 's/.*"log_next_index": \([0-9]*\).*/\1/p'; }
+caught_up() { [ "$(next_index "$C")" -ge "$1" ]; }
+for ms in 1 1000; do
+	check "master mount -o poll_ms=$ms" "$FAMFS" mount -o "poll_ms=$ms" "$DEV" "$M"
+	check "client mount -o poll_ms=$ms" env FAMFS_SYSTEM_UUID="$CLIENT_UUID" \
+		"$FAMFS" mount -o "poll_ms=$ms" "$DEV" "$C"
+	check "creat on the master" "$FAMFS" creat -s 2M "$M/p$ms"
+	want=$(next_index "$M")
+	if wait_until 10 caught_up "$want"; then
+		pass "poll_ms=$ms: the client replayed index $want with no lookup"
+	else
+		fail "poll_ms=$ms: the client is at $(next_index "$C"), not $want, after 10 s"
+	fi
+	check "umount the client" "$FAMFS" umount "$C"
+	check "umount the master" "$FAMFS" umount "$M"
+done
+
 done_testing
