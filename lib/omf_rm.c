@@ -6,7 +6,6 @@
  */
 #include <errno.h>
 #include <string.h>
-#include <zlib.h>
 
 #include "famfs/err.h"
 #include "famfs/le.h"
@@ -55,10 +54,7 @@ _Static_assert(FAMFS_RM_BLOCK_OFF >= FAMFS_SB_SIZE &&
 
 static uint32_t crc_fs(const uint8_t fs_uuid[16], const uint8_t *buf, size_t len)
 {
-	uLong crc = crc32(0L, Z_NULL, 0);
-
-	crc = crc32(crc, fs_uuid, 16);
-	return (uint32_t)crc32(crc, buf, (uInt)len);
+	return famfs_crc32_update(famfs_crc32(fs_uuid, 16), buf, len);
 }
 
 static bool all_zero(const uint8_t *p, size_t n)
