@@ -413,8 +413,12 @@ static int fs_creat_locked(struct famfs_fs *fs, const char *relpath, uint64_t si
 			if (famfs_alloc_pending_bytes(&fs->alloc))
 				return famfs_err(rc, "%s: device full: %s; %" PRIu64 " more bytes "
 						 "deleted but still held by a host (famfs host "
-						 "list)", relpath, why,
-						 famfs_alloc_pending_bytes(&fs->alloc));
+						 "list)%s", relpath, why,
+						 famfs_alloc_pending_bytes(&fs->alloc),
+						 fs->hosts && fs->hosts->clean_busy ?
+						 "; dead records of this host were left: another "
+						 "process holds the host table's lock on the "
+						 "device" : "");
 			return famfs_err(rc, "%s: device full: %s", relpath, why);
 		}
 		if (rc)

@@ -323,15 +323,40 @@ void famfs_hosts_close(struct famfs_hosts *h)
 
 /* ---- this host's dead records ---- */
 
-/* Host-local lock (an OFD lock on one byte of the device file). */
+/*
+ * Host-local lock (an OFD lock on one byte of the device file), never waited
+ * for without a bound: any process that can read the device can take a read
+ * lock on that byte and keep it, and the callers (the allocator under the
+ * log lock, famfsd under its namespace lock, every registering command) must
+ * not hang on it. Cleaning is optional: a dead record that stays only keeps
+ * blocking reuse, which is safe. So a lock held by someone else is retried
+ * for up to a second (cleaners hold it for a few loads and stores, but a
+ * loaded machine can preempt them), once per handle: after that, only one
+ * try each time. -EAGAIN then, and h->clean_busy says so.
+ */
+#define LOCK_WAIT_NS	1000000000LL
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
 static int local_lock(struct famfs_hosts *h, short type)
 {
 	struct flock fl = { .l_type = type, .l_whence = SEEK_SET,
 			    .l_start = (off_t)FAMFS_RM_BLOCK_OFF, .l_len = 1 };
+	const struct timespec ms = { .tv_nsec = 1000000 };
+	int64_t end = mono_ns() + (h->clean_busy ? 0 : LOCK_WAIT_NS);
 
-	while (fcntl(h->fd, F_OFD_SETLKW, &fl) < 0) {
-		if (errno != EINTR)
+	while (fcntl(h->fd, F_OFD_SETLK, &fl) < 0) {
+		if (errno == EINTR)
+			continue;
+		if ((errno != EAGAIN && errno != EACCES) || mono_ns() >= end)
 			return -errno;
+		nanosleep(&ms, NULL);
 	}
 	return 0;
 }
@@ -346,9 +371,16 @@ static bool clean_dead(struct famfs_hosts *h, unsigned int i, const struct famfs
 	struct famfs_host_rec now;
 	const char *why;
 	bool freed = false;
+	int rc;
 
-	if (!h->writable || local_lock(h, F_WRLCK))
+	if (!h->writable)
 		return false;
+	rc = local_lock(h, F_WRLCK);
+	if (rc) {
+		if (rc == -EAGAIN || rc == -EACCES)
+			h->clean_busy = true;
+		return false;
+	}
 	if (word_load(h, slot_at(h, i) + FAMFS_HOST_Y_OFF) && rec_load(h, i, &now) == 0 &&
 	    now.nonce == r->nonce && local_dead(h, &now, &why)) {
 		rec_store(h, i, NULL);

@@ -44,6 +44,7 @@ struct famfs_hosts {
 	int slot;			/* -1: not registered */
 	bool evicted;			/* our slot was taken from us */
 	int fault;			/* -EIO once a table access faulted (sticky) */
+	bool clean_busy;		/* a dead record was left: the host-local lock was taken */
 	struct famfs_host_rec me;
 	/* this host, for telling its dead records */
 	uint8_t host_uuid[16];
