@@ -153,6 +153,10 @@ int famfs_fs_open(const char *path, unsigned int flags, struct famfs_fs **out)
 		goto fail;
 	famfs_errclear();
 	famfs_fs_catchup(fs);
+	if (fs->rm_refused) {
+		rc = fs->rm_refused;	/* famfs_errmsg has the entry and why */
+		goto fail;
+	}
 	*out = fs;
 	return 0;
 fail:

@@ -26,6 +26,12 @@ int fs_rm_open(struct famfs_fs *fs)
 	rc = famfs_rm_block_read(fs->dev->base, &fs->log->sb, &b);
 	if (rc == -ENOENT) {
 		famfs_errclear();
+		if (famfs_rm_block_orphan(fs->dev->base, &fs->log->sb, &b))
+			return famfs_err(-EUCLEAN, "%s: the rm flag is clear but the file system "
+					 "has its rm block (deletes since log entry %" PRIu64
+					 "): refusing it, since it may have deletes (famfs "
+					 "tune -O rm sets the flag again)", fs->dev->path,
+					 b.since);
 		return 0;
 	}
 	if (rc)
@@ -88,12 +94,22 @@ static int apply_delete(struct famfs_fs *fs, uint64_t index, const struct famfs_
 
 int fs_rm_replay_delete(struct famfs_fs *fs, uint64_t index, const struct famfs_omf_entry *e)
 {
+	/*
+	 * Not a damaged entry (its tagged CRC validated): a delete the
+	 * superblock does not allow. Serving the entries before it would
+	 * serve the files it and later deletes took away, over memory that
+	 * may belong to other files now. The whole file system is refused.
+	 */
 	if (!fs->rm)
-		return famfs_err(-EINVAL, "a delete, but the file system does not have the rm "
-				 "feature");
-	if (index < fs->rm_since)
-		return famfs_err(-EINVAL, "a delete before the rm feature was turned on (at log "
-				 "entry %" PRIu64 ")", fs->rm_since);
+		fs->rm_refused = famfs_err(-EUCLEAN, "a delete, but the rm flag is "
+					   "clear: refusing the file system (famfs fsck)");
+	else if (index < fs->rm_since)
+		fs->rm_refused = famfs_err(-EUCLEAN, "a delete before the rm feature "
+					   "was turned on (at log entry %" PRIu64 "): "
+					   "refusing the file system (famfs fsck)",
+					   fs->rm_since);
+	if (fs->rm_refused)
+		return fs->rm_refused;
 	return apply_delete(fs, index, e);
 }
 

@@ -36,6 +36,11 @@ int fsck_rm_init(struct fsck_rm *r, struct famfs_dev *dev, const struct famfs_om
 	err = famfs_rm_block_read(dev->base, sb, &b);
 	if (err == -ENOENT) {
 		famfs_errclear();
+		if (famfs_rm_block_orphan(dev->base, sb, &b))
+			report(rc, FAMFS_FSCK_ERROR, "the rm flag is clear, but the file system's "
+			       "rm block is there (deletes since log entry %" PRIu64 "): "
+			       "famfs refuses it until famfs tune -O rm sets the flag again",
+			       b.since);
 		return 0;
 	}
 	r->rm = true;

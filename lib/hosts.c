@@ -50,6 +50,28 @@ int famfs_rm_block_read(const uint8_t *base, const struct famfs_omf_sb *sb,
 	return rc;
 }
 
+bool famfs_rm_block_orphan(const uint8_t *base, const struct famfs_omf_sb *sb,
+			   struct famfs_rm_block *b)
+{
+	uint8_t buf[FAMFS_RM_BLOCK_SIZE];
+
+	if (sb->flags & FAMFS_SB_FEAT_RM)
+		return false;
+	if (famfs_sigbus_read(buf, base + FAMFS_RM_BLOCK_OFF, sizeof(buf)))
+		return false;
+	return famfs_rm_block_decode(buf, sb->uuid, b) == 0;
+}
+
+int famfs_rm_set_flag(uint8_t *base, const struct famfs_omf_sb *sb)
+{
+	uint32_t flags = htole32(sb->flags | FAMFS_SB_FEAT_RM);
+
+	if (famfs_sigbus_write(base + FAMFS_SB_FLAGS_OFF, &flags, sizeof(flags)))
+		return famfs_err(-EIO, "the superblock flags could not be written (device fault)");
+	famfs_audit_published(base + FAMFS_SB_FLAGS_OFF, 4, "rm: superblock flag");
+	return 0;
+}
+
 int famfs_rm_format(uint8_t *base, const struct famfs_omf_sb *sb, uint64_t since)
 {
 	static const uint8_t zero[FAMFS_HOST_SLOT_SIZE];
@@ -80,16 +102,12 @@ int famfs_rm_format(uint8_t *base, const struct famfs_omf_sb *sb, uint64_t since
 
 int famfs_rm_enable(uint8_t *base, const struct famfs_omf_sb *sb, uint64_t since)
 {
-	uint32_t flags = htole32(sb->flags | FAMFS_SB_FEAT_RM);
 	int rc = famfs_rm_format(base, sb, since);
 
 	if (rc)
 		return rc;
 	/* The flag last: the feature exists only once its block does. */
-	if (famfs_sigbus_write(base + FAMFS_SB_FLAGS_OFF, &flags, sizeof(flags)))
-		return famfs_err(-EIO, "the superblock flags could not be written (device fault)");
-	famfs_audit_published(base + FAMFS_SB_FLAGS_OFF, 4, "rm: superblock flag");
-	return 0;
+	return famfs_rm_set_flag(base, sb);
 }
 
 /* ---- slot access: one writer per line, flush after writes, invalidate before reads ---- */

@@ -45,6 +45,7 @@ struct famfs_fs {
 	/* the rm feature */
 	bool rm;			/* the file system has it */
 	uint64_t rm_since;		/* the log index it was turned on at */
+	int rm_refused;			/* a delete it may not have: never serve it */
 	uint64_t horizon;		/* deletes below it were freed in alloc */
 	struct famfs_hosts *hosts;	/* the host table, once opened */
 	/*

@@ -62,6 +62,20 @@ int famfs_rm_block_read(const uint8_t *base, const struct famfs_omf_sb *sb,
 			struct famfs_rm_block *b);
 
 /*
+ * True when the superblock @sb has the rm flag clear but this file system's
+ * rm block (its CRC is keyed by the file system uuid) is there, decoded
+ * into @b: a famfs tune -O rm that stopped between the two writes, or a
+ * flag that was cleared (it lies outside the superblock CRC) on a file
+ * system that may have deletes. Such a file system must not be replayed
+ * as one without deletes (docs/rm.md, section 3).
+ */
+bool famfs_rm_block_orphan(const uint8_t *base, const struct famfs_omf_sb *sb,
+			   struct famfs_rm_block *b);
+
+/* Set the rm flag in the superblock at @base (one 4-byte store, flushed). */
+int famfs_rm_set_flag(uint8_t *base, const struct famfs_omf_sb *sb);
+
+/*
  * Write the rm block (enabled at log index @since) and an empty host table
  * of the file system @sb on the writable mapping @base, flushed; the
  * superblock is not touched (mkfs sets the flag in the superblock it

@@ -38,7 +38,9 @@ static const char help[] =
 static const char costs[] =
 "Turning on deletes (rm) on %s:\n"
 "  - upstream famfs tools replay this file system's log only up to the first\n"
-"    delete, and stop there with an error;\n"
+"    delete and stop there with an error, but they still show the files that\n"
+"    were deleted later, over memory that may belong to other files by then:\n"
+"    once it has a delete, never use upstream tools on this file system;\n"
 "  - every delete takes one of the log's %" PRIu64 " entries (%" PRIu64 " left); the log is\n"
 "    never compacted;\n"
 "  - every host must run a famfs that knows deletes (older ones refuse the\n"
@@ -57,6 +59,7 @@ int cmd_tune(int argc, char **argv)
 	};
 	struct famfs_dev *dev = NULL;
 	struct famfs_log *log = NULL;
+	struct famfs_rm_block blk;
 	struct famfs_mnt m;
 	const char *path, *feat = NULL;
 	bool yes = false;
@@ -104,6 +107,23 @@ int cmd_tune(int argc, char **argv)
 	if (log->sb.flags & FAMFS_SB_FEAT_RM) {
 		fputs(path, stdout);
 		printf(": the rm feature is already on\n");
+		ret = CLI_OK;
+		goto out;
+	}
+	if (famfs_rm_block_orphan(dev->base, &log->sb, &blk)) {
+		/*
+		 * A tune that stopped before the flag, or a cleared flag: the
+		 * log may hold deletes since blk.since, so keep the block (and
+		 * the host table) and set the flag only.
+		 */
+		rc = famfs_rm_set_flag(dev->base, &log->sb);
+		if (rc) {
+			cli_fail(path, rc);
+			goto out;
+		}
+		fputs(path, stdout);
+		printf(": the rm block was there without its flag; rm feature on again (deletes "
+		       "from log entry %" PRIu64 ")\n", blk.since);
 		ret = CLI_OK;
 		goto out;
 	}

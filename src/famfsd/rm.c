@@ -203,6 +203,9 @@ int famfsd_rm_open(struct famfsd *fsd, struct famfs_node *n)
 		return -ENOENT;
 	if (fsd->fs->rm && __atomic_load_n(&fsd->rm.evicted, __ATOMIC_RELAXED))
 		return -EIO;
+	/* A delete the superblock does not allow turned up (lib/fs_rm.c): serve nothing. */
+	if (fsd->fs->rm_refused)
+		return -EIO;
 	__atomic_fetch_add(&n->opens, 1, __ATOMIC_SEQ_CST);
 	__atomic_fetch_add(&fsd->rm.opens_total, 1, __ATOMIC_RELAXED);
 	return 0;

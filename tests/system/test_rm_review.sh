@@ -4,7 +4,12 @@
 # - another user who can read the device holds the host table's local lock
 #   for ever: famfs creat and famfs mount still finish (cleaning this host's
 #   dead records is skipped, never waited for), and the dead record is
-#   cleaned once the lock is gone.
+#   cleaned once the lock is gone;
+# - a DELETE on a superblock whose rm flag is clear (one bit outside the
+#   superblock CRC), or the file system's rm block without the flag, makes
+#   famfs refuse the whole file system: it never serves the entries before
+#   the delete, which name deleted files over reused memory. famfs tune -O rm
+#   sets the flag again and keeps the deletes.
 . "$(dirname "$0")/lib.sh"
 
 famfs_d() { "$FAMFS" --device "$DEV" "$@"; }
@@ -46,5 +51,43 @@ wait "$locker" 2>/dev/null
 check "creat once the lock is gone" famfs_d creat -s 2M e
 check_eq "... cleaned the dead record" 0 "$(procs)"
 check "fsck clean" "$FAMFS" fsck "$DEV"
+
+# --- H3: no replay of an rm image without its flag ----------------------------------
+IMGTOOL=$BIN/famfs_imgtool
+newdev DEV 64M
+check "mkfs -O rm (64M)" "$MKFS" -O rm "$DEV"
+check "creat f" famfs_d creat -s 2M -r -S 1 f
+i=0
+while famfs_d creat -s 2M "fill$i" >/dev/null 2>&1; do i=$((i + 1)); done
+check "the device is full" test "$i" -gt 0
+check "rm f" famfs_d rm f
+check "creat g: reuses f's memory" famfs_d creat -s 2M -r -S 2 g
+foff=$(famfs_d getmap g | awk '/^  extent 0:/ {print $6}')
+check "g has an extent" test -n "$foff"
+check "clear the rm flag (not covered by the superblock CRC)" "$IMGTOOL" "$DEV" set sb.flags 0
+check_fail "ls refuses the file system (the rm block is there)" "rm flag is clear" famfs_d ls
+cp "$T/out" "$T/ls.out"
+check "... without listing f" bash -c "! grep -qx 'f' '$T/ls.out'"
+check_fail "getmap f refused" "rm flag is clear" famfs_d getmap f
+track_mount "$M1"
+check_fail "mount refused" "rm flag is clear" "$FAMFS" mount "$DEV" "$M1"
+check "... nothing mounted" bash -c "! grep -q ' $M1 ' /proc/self/mounts"
+check_fail "fsck reports it" "rm flag is clear" "$FAMFS" fsck "$DEV"
+check "tune -O rm sets the flag again" "$FAMFS" tune -O rm -y "$DEV"
+cp "$T/out" "$T/tune.out"
+check "... and says so" grep -q "without its flag" "$T/tune.out"
+check "g is back with its bytes" famfs_d verify -S 2 -f g
+check_fail "f stays deleted" "No such file|no such file" famfs_d getmap f
+check "fsck clean" "$FAMFS" fsck "$DEV"
+# Without a valid rm block either (its magic overwritten), the tagged DELETE
+# entry itself refuses the file system.
+check "clear the flag again" "$IMGTOOL" "$DEV" set sb.flags 0
+check "damage the rm block" dd if=/dev/zero of="$DEV" bs=1 seek=4096 count=4 conv=notrunc status=none
+check_fail "ls refuses: a delete without the rm flag" "delete, but the rm flag is clear" famfs_d ls
+cp "$T/out" "$T/ls.out"
+check "... without listing f" bash -c "! grep -qx 'f' '$T/ls.out'"
+check_fail "mount refused" "delete, but the rm flag is clear" "$FAMFS" mount "$DEV" "$M1"
+check "... nothing mounted" bash -c "! grep -q ' $M1 ' /proc/self/mounts"
+check_fail "fsck reports the delete" "delete" "$FAMFS" fsck "$DEV"
 
 done_testing
