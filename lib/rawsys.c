@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -25,10 +26,24 @@ void famfs_raw_close(int fd)
 	syscall(SYS_close, fd);
 }
 
+/*
+ * The map's own duplicate goes high (from half the descriptor limit, at
+ * most 32768: the shim tracks descriptors below 65536), out of the way of
+ * programs that dup2 onto small fixed numbers; low if that fails.
+ */
 int famfs_raw_dupfd(int fd)
 {
-	long r = syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 3);
+	struct rlimit rl;
+	long r = -1, hi = 3;
 
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur != RLIM_INFINITY)
+		hi = (long)(rl.rlim_cur / 2);
+	if (hi > 32768)
+		hi = 32768;
+	if (hi > 3)
+		r = syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, hi);
+	if (r < 0)
+		r = syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 3);
 	return r < 0 ? -errno : (int)r;
 }
 

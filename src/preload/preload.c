@@ -110,12 +110,14 @@ static _Atomic(struct fdstate *) fdtab[FD_MAX];
  */
 static atomic_uchar fdseen[FD_MAX];
 /*
- * 1 for the descriptors the shim keeps itself: each mapped file's own
- * duplicate, which holds the file open (and so, on a file system with
- * deletes, its memory from reuse) for as long as any mapping of it lives.
- * A close, close_range or closefrom of the program skips them.
+ * The state whose map owns the descriptor, for the descriptors the shim
+ * keeps itself: each mapped file's own duplicate (libfamfs makes it high),
+ * which holds the file open (and so, on a file system with deletes, its
+ * memory from reuse) for as long as any mapping of it lives. A close,
+ * close_range or closefrom of the program skips them; a dup2 or dup3 onto
+ * one moves it first (move_private).
  */
-static atomic_uchar fdpriv[FD_MAX];
+static _Atomic(struct fdstate *) fdpriv[FD_MAX];
 /*
  * Recycled states: pushed without a lock (from any context, signal
  * handlers included), popped under free_lock, so a pop never sees the
@@ -274,7 +276,7 @@ void preload_state_put(struct fdstate *s)
 		famfs_map_unmap(m);	/* a mapping shared with other opens stays */
 	if (m && m->own_fd && m->fd >= 0) {
 		if (m->fd < FD_MAX)
-			atomic_store(&fdpriv[m->fd], 0);
+			atomic_store(&fdpriv[m->fd], NULL);
 		syscall(SYS_close, m->fd);
 		m->fd = -1;
 	}
@@ -417,7 +419,7 @@ static struct fdstate *state_make(int fd, int flags)
 	in_lib--;
 	s->map = m;
 	if (m->fd >= 0 && m->fd < FD_MAX)
-		atomic_store(&fdpriv[m->fd], 1);
+		atomic_store(&fdpriv[m->fd], s);
 	s->accmode = flags & O_ACCMODE;
 	atomic_store(&s->append, (flags & O_APPEND) != 0);
 	s->dev_major = stx.stx_dev_major;
@@ -607,6 +609,37 @@ int __openat64_2(int dirfd, const char *path, int flags)
 static bool fd_private(unsigned int fd)
 {
 	return fd < FD_MAX && atomic_load(&fdpriv[fd]);
+}
+
+/*
+ * The program is about to dup2/dup3 onto @fd, which the shim keeps for a
+ * mapped file (the program cannot know it is taken): move the shim's
+ * duplicate to another number first, so the mapping keeps holding the file
+ * and the shim never closes the program's new descriptor later. -1 with
+ * errno EMFILE when no descriptor is left (the dup2 then fails too).
+ */
+static int move_private(int fd)
+{
+	struct fdstate *s;
+	long nfd;
+
+	if (fd < 0 || fd >= FD_MAX)
+		return 0;
+	s = atomic_exchange(&fdpriv[fd], NULL);
+	if (!s)
+		return 0;
+	nfd = syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, fd + 1);
+	if (nfd < 0 || nfd >= FD_MAX) {
+		if (nfd >= 0)
+			syscall(SYS_close, nfd);
+		atomic_store(&fdpriv[fd], s);
+		errno = EMFILE;
+		return -1;
+	}
+	atomic_store(&fdpriv[nfd], s);
+	s->map->fd = (int)nfd;
+	preload_dbg("fd %d: the shim's own descriptor moved to %ld (dup2 onto it)", fd, nfd);
+	return 0;
 }
 
 int close(int fd)
@@ -804,6 +837,8 @@ int dup2(int oldfd, int newfd)
 	int fd;
 
 	preload_init();
+	if (oldfd != newfd && fd_private((unsigned int)newfd) && move_private(newfd))
+		return -1;
 	fd = real.dup2(oldfd, newfd);
 	if (fd >= 0 && oldfd != newfd)
 		dup_state(oldfd, fd);
@@ -815,6 +850,8 @@ int dup3(int oldfd, int newfd, int flags)
 	int fd;
 
 	preload_init();
+	if (oldfd != newfd && fd_private((unsigned int)newfd) && move_private(newfd))
+		return -1;
 	fd = real.dup3(oldfd, newfd, flags);
 	dup_state(oldfd, fd);
 	return fd;

@@ -9,7 +9,11 @@
 #   superblock CRC), or the file system's rm block without the flag, makes
 #   famfs refuse the whole file system: it never serves the entries before
 #   the delete, which name deleted files over reused memory. famfs tune -O rm
-#   sets the flag again and keeps the deletes.
+#   sets the flag again and keeps the deletes;
+# - a program under the preload shim maps f, closes its fd and dup2s onto
+#   the descriptor the shim keeps for the mapping: f stays held (ENOSPC
+#   after rm f) until the munmap, and that descriptor, the program's now,
+#   is never closed by the shim.
 . "$(dirname "$0")/lib.sh"
 
 famfs_d() { "$FAMFS" --device "$DEV" "$@"; }
@@ -89,5 +93,43 @@ check "... without listing f" bash -c "! grep -qx 'f' '$T/ls.out'"
 check_fail "mount refused" "delete, but the rm flag is clear" "$FAMFS" mount "$DEV" "$M1"
 check "... nothing mounted" bash -c "! grep -q ' $M1 ' /proc/self/mounts"
 check_fail "fsck reports the delete" "delete" "$FAMFS" fsck "$DEV"
+
+# --- M2: dup2 onto the shim's own descriptor ----------------------------------------
+HOLD=$BIN/famfs_rmhold
+go() { timeout 10 bash -c "echo go >'$T/$1.go'"; }
+# hold MODE NAME FILE SEED: a holder of FILE (pid in HOLD_PID), ready when this returns 0.
+hold() {
+	rm -f "$T/$2.ready" "$T/$2.go" "$T/$2.done"
+	mkfifo "$T/$2.go"
+	if [ "$1" = lib ]; then
+		"$HOLD" lib "$3" "$4" "$T/$2.ready" "$T/$2.go" "$T/$2.done" >"$T/$2.out" 2>&1 &
+	else
+		LD_PRELOAD="$SHIM" "$HOLD" "$1" "$3" "$4" "$T/$2.ready" "$T/$2.go" \
+			"$T/$2.done" >"$T/$2.out" 2>&1 &
+	fi
+	HOLD_PID=$!
+	track_pid "$HOLD_PID"
+	wait_until 20 test -e "$T/$2.ready"
+}
+newdev DEV 64M
+check "mkfs -O rm (64M)" "$MKFS" -O rm "$DEV"
+check "mount" "$FAMFS" mount "$DEV" "$M1"
+check "creat f" "$FAMFS" creat -s 2M -r -S 3 "$M1/f"
+i=0
+while "$FAMFS" creat -s 2M "$M1/fill$i" >/dev/null 2>&1; do i=$((i + 1)); done
+if hold dup2 d1 "$M1/f" 3; then pass "the shim maps f, the fd is closed, dup2 onto the shim's"; else
+	fail "holder not ready: $(cat "$T/d1.out")"; fi
+d1_pid=$HOLD_PID
+check "rm f" rm "$M1/f"
+check_fail "creat g: ENOSPC, f is still held after the dup2" "still held" \
+	"$FAMFS" creat -s 2M "$M1/g"
+go d1
+check "the holder unmapped" wait_until 20 test -s "$T/d1.done"
+check "creat g reuses f's memory after the munmap" wait_until 10 "$FAMFS" creat -s 2M "$M1/g"
+go d1
+wait "$d1_pid"
+check_eq "holder exit (kept f's bytes)" 0 "$?"
+check "the shim did not close the program's descriptor" grep -q "dup2 target still open" "$T/d1.out"
+check "umount" "$FAMFS" umount "$M1"
 
 done_testing

@@ -3,11 +3,15 @@
  * famfs_rmhold.c - hold a mapping of a famfs file while the master deletes
  * it, for the rm tests (tests/system/test_rm.sh, check-vm).
  *
- *   famfs_rmhold mmap|lib FILE SEED READY GO DONE
+ *   famfs_rmhold mmap|dup2|lib FILE SEED READY GO DONE
  *
  * mmap: open(2) FILE O_RDWR, mmap(2) it MAP_SHARED and close the fd at
  *       once, so only the mapping holds the file (run it under the preload
  *       shim for a direct mapping, or natively);
+ * dup2: as mmap, then find the descriptor the preload shim keeps for the
+ *       mapping (the one left open on FILE) and dup2(0, it), as a program
+ *       that redirects onto a fixed number would; after the unmap, print
+ *       whether that descriptor (the program's now) is still open;
  * lib:  famfs_map_open(FILE), which keeps its own descriptor.
  * Then: check that the mapping holds the pattern famfs creat -r -S SEED
  * wrote, create READY, and wait for a line on GO (a FIFO). The test
@@ -19,8 +23,10 @@
  * Prints "kept N bytes" or "changed at OFFSET". Exit 0 if the bytes were
  * kept, 1 if they changed, 2 usage, 3 setup failed.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -80,6 +86,32 @@ static int write_file(const char *path, const char *text)
 	return 0;
 }
 
+/* The descriptor open on @path (other than the directory's own), or -1. */
+static int fd_on(const char *path)
+{
+	char want[PATH_MAX], link[300], got[PATH_MAX];
+	struct dirent *d;
+	DIR *dir;
+	ssize_t n;
+	int fd = -1;
+
+	if (!realpath(path, want) || !(dir = opendir("/proc/self/fd")))
+		return -1;
+	while (fd < 0 && (d = readdir(dir))) {
+		if (d->d_name[0] == '.' || atoi(d->d_name) == dirfd(dir))
+			continue;
+		snprintf(link, sizeof(link), "/proc/self/fd/%s", d->d_name);
+		n = readlink(link, got, sizeof(got) - 1);
+		if (n > 0) {
+			got[n] = '\0';
+			if (!strcmp(got, want))
+				fd = atoi(d->d_name);
+		}
+	}
+	closedir(dir);
+	return fd;
+}
+
 int main(int argc, char **argv)
 {
 	struct famfs_map *m = NULL;
@@ -89,10 +121,11 @@ int main(int argc, char **argv)
 	uint64_t seed, len;
 	int64_t bad;
 	char buf[64];
-	int fd;
+	int fd, priv = -1;
 
-	if (argc != 7 || (strcmp(argv[1], "mmap") && strcmp(argv[1], "lib"))) {
-		fprintf(stderr, "usage: famfs_rmhold mmap|lib FILE SEED READY GO DONE\n");
+	if (argc != 7 || (strcmp(argv[1], "mmap") && strcmp(argv[1], "dup2") &&
+			  strcmp(argv[1], "lib"))) {
+		fprintf(stderr, "usage: famfs_rmhold mmap|dup2|lib FILE SEED READY GO DONE\n");
 		return 2;
 	}
 	seed = strtoull(argv[3], NULL, 0);
@@ -116,6 +149,15 @@ int main(int argc, char **argv)
 			return 3;
 		}
 		close(fd);	/* the mapping alone holds the file now */
+		if (!strcmp(argv[1], "dup2")) {
+			priv = fd_on(argv[2]);
+			if (priv < 0 || dup2(0, priv) != priv) {
+				fprintf(stderr, "famfs_rmhold: no descriptor left on %s to dup2 "
+					"onto\n", argv[2]);
+				return 3;
+			}
+			printf("dup2 onto %d\n", priv);
+		}
 	}
 	bad = check(p, len, seed);
 	if (bad >= 0) {
@@ -136,6 +178,9 @@ int main(int argc, char **argv)
 	else
 		munmap((void *)p, len);
 	clock_gettime(CLOCK_REALTIME, &ts);
+	if (priv >= 0)
+		printf("dup2 target %s\n", fcntl(priv, F_GETFD) >= 0 ? "still open" : "closed");
+	fflush(stdout);
 	snprintf(buf, sizeof(buf), "%lld\n", (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec);
 	if (write_file(argv[6], buf) || wait_line(argv[5]))
 		return 3;
