@@ -514,10 +514,28 @@ static int map_open_fd(int fd, int flags, struct famfs_map **out);
  */
 int famfs_map_open_fd(int fd, int flags, struct famfs_map **out)
 {
-	int dup, err;
+	int dup, err, fl, acc = flags & O_ACCMODE;
 
 	if (fd < 0 || !out)
 		return -EINVAL;
+	/*
+	 * Only a descriptor famfsd saw opened holds the file: an O_PATH one
+	 * sends no FUSE OPEN (and needs no permission on the file), yet the
+	 * BPF resolver could map it. And the map may grant no more access
+	 * than the descriptor has.
+	 */
+	fl = famfs_raw_getfl(fd);
+	if (fl < 0)
+		return famfs_err(fl, "fcntl(F_GETFL): %s", strerror(-fl));
+	if (fl & O_PATH)
+		return famfs_err(-EBADF, "an O_PATH descriptor cannot be mapped (the file is not "
+				 "open)");
+	if ((acc != O_WRONLY && (fl & O_ACCMODE) == O_WRONLY) ||
+	    (acc != O_RDONLY && (fl & O_ACCMODE) == O_RDONLY))
+		return famfs_err(-EACCES, "the descriptor is open %s, the map was asked %s",
+				 (fl & O_ACCMODE) == O_WRONLY ? "write-only" : "read-only",
+				 acc == O_RDWR ? "read-write" : acc == O_WRONLY ? "write-only" :
+				 "read-only");
 	dup = famfs_raw_dupfd(fd);
 	if (dup < 0)
 		return famfs_err(dup, "duplicate the famfs file descriptor: %s", strerror(-dup));

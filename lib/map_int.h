@@ -40,6 +40,7 @@
 FAMFS_HIDDEN int famfs_raw_open(const char *path, int flags);	/* O_CLOEXEC added */
 FAMFS_HIDDEN void famfs_raw_close(int fd);
 FAMFS_HIDDEN int famfs_raw_dupfd(int fd);	/* a close-on-exec duplicate */
+FAMFS_HIDDEN int famfs_raw_getfl(int fd);	/* fcntl(F_GETFL) */
 FAMFS_HIDDEN long famfs_raw_ioctl(int fd, unsigned long cmd, void *arg);
 /* mmap(2); returns the address, or NULL with -errno in *err. */
 FAMFS_HIDDEN void *famfs_raw_mmap(void *addr, size_t len, int prot, int flags, int fd,

@@ -47,6 +47,13 @@ int famfs_raw_dupfd(int fd)
 	return r < 0 ? -errno : (int)r;
 }
 
+int famfs_raw_getfl(int fd)
+{
+	long r = syscall(SYS_fcntl, fd, F_GETFL);
+
+	return r < 0 ? -errno : (int)r;
+}
+
 long famfs_raw_ioctl(int fd, unsigned long cmd, void *arg)
 {
 	long r = syscall(SYS_ioctl, fd, cmd, arg);

@@ -13,7 +13,10 @@
 # - a program under the preload shim maps f, closes its fd and dup2s onto
 #   the descriptor the shim keeps for the mapping: f stays held (ENOSPC
 #   after rm f) until the munmap, and that descriptor, the program's now,
-#   is never closed by the shim.
+#   is never closed by the shim;
+# - on a BPF mount (which resolves a file opened once on this host without
+#   famfsd), famfs_map_open_fd refuses an O_PATH descriptor (no FUSE OPEN,
+#   so no hold) and a map with more access than the descriptor has.
 . "$(dirname "$0")/lib.sh"
 
 famfs_d() { "$FAMFS" --device "$DEV" "$@"; }
@@ -130,6 +133,19 @@ go d1
 wait "$d1_pid"
 check_eq "holder exit (kept f's bytes)" 0 "$?"
 check "the shim did not close the program's descriptor" grep -q "dup2 target still open" "$T/d1.out"
+check "umount" "$FAMFS" umount "$M1"
+
+# --- M5: famfs_map_open_fd needs a descriptor famfsd saw opened ----------------------
+MAPTOOL=$BIN/famfs_maptool
+newdev DEV 64M
+check "mkfs -O rm (64M)" "$MKFS" -O rm "$DEV"
+check "mount -o bpf" "$FAMFS" mount -o bpf "$DEV" "$M1"
+check "creat f" "$FAMFS" creat -s 2M -r -S 4 "$M1/f"
+check "map f through an O_RDONLY fd (and so into the BPF map)" "$MAPTOOL" openfd "$M1/f" ro ro
+check_fail "an O_PATH fd is refused" "O_PATH" "$MAPTOOL" openfd "$M1/f" path ro
+check_fail "a read-write map of an O_RDONLY fd is refused" "read-only" \
+	"$MAPTOOL" openfd "$M1/f" ro rw
+check "a read-write map of an O_RDWR fd" "$MAPTOOL" openfd "$M1/f" rw rw
 check "umount" "$FAMFS" umount "$M1"
 
 done_testing

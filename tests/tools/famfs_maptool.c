@@ -9,6 +9,10 @@
  *                       (two mounts in one process)
  *   famfs_maptool open  FILE [ro|rw]         map it, print "addr len nsegs"
  *   famfs_maptool store FILE OFF LEN SEED    store a seeded pattern (rw map)
+ *   famfs_maptool openfd FILE path|ro|wo|rw ro|rw
+ *                       open(2) FILE with O_PATH, O_RDONLY, O_WRONLY or
+ *                       O_RDWR, then famfs_map_open_fd() it for reading or
+ *                       reading and writing; print "mapped LEN"
  *   famfs_maptool wait  FILE OFF LEN SEED SECS
  *                       poll the map (invalidating caches) until the
  *                       pattern is there; exit 1 at the deadline
@@ -87,6 +91,21 @@ int main(int argc, char **argv)
 	}
 	if (argc < 3)
 		goto usage;
+	if (!strcmp(argv[1], "openfd") && argc == 5) {
+		int how = !strcmp(argv[3], "path") ? O_PATH : !strcmp(argv[3], "wo") ? O_WRONLY :
+			  !strcmp(argv[3], "rw") ? O_RDWR : O_RDONLY;
+		int fd = open(argv[2], how | O_CLOEXEC);
+
+		if (fd < 0)
+			return fail(argv[2], -errno);
+		err = famfs_map_open_fd(fd, strcmp(argv[4], "rw") ? O_RDONLY : O_RDWR, &m);
+		close(fd);
+		if (err)
+			return fail(argv[2], err);
+		printf("mapped %zu\n", m->len);
+		famfs_map_close(m);
+		return 0;
+	}
 	rw = !strcmp(argv[1], "store") || (argc > 3 && !strcmp(argv[3], "rw"));
 	err = famfs_map_open(argv[2], rw ? O_RDWR : O_RDONLY, &m);
 	if (err)
