@@ -560,6 +560,7 @@ int famfs_hosts_read(struct famfs_hosts *h, unsigned int i, struct famfs_host_sl
 		return famfs_err(-EINVAL, "host table slot %u does not exist (%u slots)", i,
 				 h->blk.nslots);
 	s->index = i;
+	s->claim = word_load(h, slot_at(h, i) + FAMFS_HOST_X_OFF);
 	if (!word_load(h, slot_at(h, i) + FAMFS_HOST_Y_OFF))
 		return 0;
 	rc = rec_load(h, i, &s->rec);
@@ -611,13 +612,33 @@ uint64_t famfs_hosts_horizon(struct famfs_hosts *h, uint64_t next, bool clean,
 	return h->fault ? 0 : hz;	/* a fault: nothing is known to be reusable */
 }
 
-int famfs_hosts_evict(struct famfs_hosts *h, unsigned int i)
+int famfs_hosts_evict(struct famfs_hosts *h, const struct famfs_host_slot *seen)
 {
+	struct famfs_host_slot now;
+	unsigned int i = seen->index;
+	int rc;
+
 	if (!h->writable)
 		return famfs_err(-EROFS, "the host table is mapped read-only");
 	if (i >= h->blk.nslots)
 		return famfs_err(-EINVAL, "host table slot %u does not exist (%u slots)", i,
 				 h->blk.nslots);
+	if (seen->state == FAMFS_SLOT_FREE)
+		return famfs_err(-EINVAL, "host table slot %u was free", i);
+	/*
+	 * Compare, then clear: a slot whose owner left and that another
+	 * instance claimed since it was shown is not the one to evict. (A
+	 * claimer needs Y clear, which only the owner's leave, a cleaner or
+	 * an evict makes, so the window between the two is that small.)
+	 */
+	rc = famfs_hosts_read(h, i, &now);
+	if (rc)
+		return rc;
+	if (now.state != seen->state ||
+	    (seen->state == FAMFS_SLOT_ACTIVE ? now.rec.nonce != seen->rec.nonce :
+						now.claim != seen->claim))
+		return famfs_err(-ESTALE, "host table slot %u changed since it was shown (its "
+				 "owner left or another instance claimed it): not evicted", i);
 	rec_store(h, i, NULL);
 	word_store(h, slot_at(h, i) + FAMFS_HOST_Y_OFF, 0);
 	if (h->fault)

@@ -153,6 +153,7 @@ struct famfs_host_slot {
 	bool dead;			/* local, and its owner is gone (see why) */
 	const char *why;		/* why dead, or "" */
 	bool mine;			/* this instance's own slot */
+	uint64_t claim;			/* the claim word X when it was read */
 };
 
 /* Read slot @i (a few tries against a torn record). */
@@ -169,10 +170,14 @@ uint64_t famfs_hosts_horizon(struct famfs_hosts *h, uint64_t next, bool clean,
 			     unsigned int *nactive);
 
 /*
- * Free slot @i whatever it holds (famfs host evict: the administrator's
- * decision). -EROFS when not writable, -EINVAL for a bad index.
+ * Free the slot @seen was read from (famfs_hosts_read), if it still holds
+ * what was seen then (famfs host evict: the administrator's decision, taken
+ * on what was shown): the same record (nonce), or for a slot without one
+ * the same claim word. -ESTALE, leaving the slot alone, when it changed
+ * meanwhile (its owner left and someone else claimed it); -EROFS when not
+ * writable, -EINVAL for a bad index or a free slot.
  */
-int famfs_hosts_evict(struct famfs_hosts *h, unsigned int i);
+int famfs_hosts_evict(struct famfs_hosts *h, const struct famfs_host_slot *seen);
 
 /* Seconds since @r's last publish by our clock (0 if it is in the future). */
 uint64_t famfs_host_age(const struct famfs_host_rec *r);

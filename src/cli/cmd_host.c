@@ -200,8 +200,8 @@ static unsigned int pick(struct famfs_hosts *h, const char *id, bool *sel)
 static int host_evict(struct famfs_fs *fs, const char *dev, char **ids, int nids, bool yes)
 {
 	bool sel[FAMFS_HOSTS_NSLOTS] = { false };
-	struct famfs_host_slot s;
-	unsigned int n = 0, i;
+	struct famfs_host_slot seen[FAMFS_HOSTS_NSLOTS];
+	unsigned int n = 0, i, done = 0, skipped = 0;
 	int rc;
 
 	famfs_errclear();
@@ -217,11 +217,18 @@ static int host_evict(struct famfs_fs *fs, const char *dev, char **ids, int nids
 		n += got;
 	}
 	printf("to evict from the host table of %s:\n", dev);
+	/* What is shown is what gets evicted: famfs_hosts_evict compares. */
 	for (i = 0; i < fs->hosts->blk.nslots; i++) {
-		if (!sel[i] || famfs_hosts_read(fs->hosts, i, &s))
-			continue;
-		print_slot(&s);
+		if (sel[i] && (famfs_hosts_read(fs->hosts, i, &seen[i]) ||
+			       seen[i].state == FAMFS_SLOT_FREE)) {
+			sel[i] = false;
+			n--;
+		}
+		if (sel[i])
+			print_slot(&seen[i]);
 	}
+	if (!n)
+		return cli_failf(dev, "the hosts named left the host table meanwhile");
 	printf("If a host evicted here is alive and still maps a deleted file, that memory can\n"
 	       "be reused under it. This is your decision and your risk.\n");
 	fflush(stdout);
@@ -230,12 +237,19 @@ static int host_evict(struct famfs_fs *fs, const char *dev, char **ids, int nids
 	for (i = 0; i < fs->hosts->blk.nslots; i++) {
 		if (!sel[i])
 			continue;
-		rc = famfs_hosts_evict(fs->hosts, i);
+		famfs_errclear();
+		rc = famfs_hosts_evict(fs->hosts, &seen[i]);
+		if (rc == -ESTALE) {
+			fprintf(stderr, "famfs host: %s\n", famfs_errmsg());
+			skipped++;
+			continue;
+		}
 		if (rc)
 			return cli_fail(dev, rc);
+		done++;
 	}
-	printf("evicted %u record%s\n", n, n == 1 ? "" : "s");
-	return CLI_OK;
+	printf("evicted %u record%s\n", done, done == 1 ? "" : "s");
+	return skipped ? CLI_FAIL : CLI_OK;
 }
 
 int cmd_host(int argc, char **argv)
