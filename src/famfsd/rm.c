@@ -216,12 +216,17 @@ void famfsd_rm_release(struct famfsd *fsd, struct famfs_node *n)
 	pthread_rwlock_rdlock(&fsd->ns_lock);
 	__atomic_fetch_sub(&fsd->rm.opens_total, 1, __ATOMIC_RELAXED);
 	if (__atomic_sub_fetch(&n->opens, 1, __ATOMIC_SEQ_CST) == 0 && famfs_node_deleted(n)) {
-		/* The last reference to a deleted file: its memory may go. */
+		/*
+		 * The last reference to a deleted file: its memory may go. The
+		 * resolver's entry goes first, so that no map of it outlives
+		 * the hold on this host.
+		 */
+		famfsd_bpf_forget(fsd, n);
+		famfsd_test_pause("rm-release");	/* test builds: between the two */
 		pthread_mutex_lock(&fsd->rm.mtx);
 		held_remove(fsd, n);
 		publish_locked(fsd);
 		pthread_mutex_unlock(&fsd->rm.mtx);
-		famfsd_bpf_forget(fsd, n);
 	}
 	pthread_rwlock_unlock(&fsd->ns_lock);
 }

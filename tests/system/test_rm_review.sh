@@ -16,7 +16,10 @@
 #   is never closed by the shim;
 # - on a BPF mount (which resolves a file opened once on this host without
 #   famfsd), famfs_map_open_fd refuses an O_PATH descriptor (no FUSE OPEN,
-#   so no hold) and a map with more access than the descriptor has.
+#   so no hold) and a map with more access than the descriptor has;
+# - famfsd forgets a deleted file's BPF entry before it publishes that the
+#   hold is gone (a pause point of the test build between the two steps:
+#   while it is paused, the memory is still held).
 . "$(dirname "$0")/lib.sh"
 
 famfs_d() { "$FAMFS" --device "$DEV" "$@"; }
@@ -146,6 +149,36 @@ check_fail "an O_PATH fd is refused" "O_PATH" "$MAPTOOL" openfd "$M1/f" path ro
 check_fail "a read-write map of an O_RDONLY fd is refused" "read-only" \
 	"$MAPTOOL" openfd "$M1/f" ro rw
 check "a read-write map of an O_RDWR fd" "$MAPTOOL" openfd "$M1/f" rw rw
+check "umount" "$FAMFS" umount "$M1"
+
+# --- L1: the BPF entry goes before the hold -----------------------------------------
+HOOKS=$FAMFS_BUILD/testhooks/famfsd
+P=$T/pause
+mkdir -p "$P"
+newdev DEV 64M
+check "mkfs -O rm (64M)" "$MKFS" -O rm "$DEV"
+check "mount -o bpf (test build)" env FAMFSD="$HOOKS" FAMFSD_TEST_PAUSE_DIR="$P" \
+	"$FAMFS" mount -o bpf "$DEV" "$M1"
+check "creat f" "$FAMFS" creat -s 2M -r -S 5 "$M1/f"
+i=0
+while "$FAMFS" creat -s 2M "$M1/fill$i" >/dev/null 2>&1; do i=$((i + 1)); done
+sleep 300 3<"$M1/f" &
+opener=$!
+track_pid "$opener"
+check "rm f while it is open" rm "$M1/f"
+check_fail "creat g: ENOSPC while f is open" "still held" "$FAMFS" creat -s 2M "$M1/g"
+touch "$P/rm-release"
+kill "$opener"
+wait "$opener" 2>/dev/null
+check "the last release is paused between its two steps" wait_until 20 test -e "$P/rm-release.paused"
+# --device: the CLI allocates itself, from the host table as every other
+# process sees it (a creat on the mount is served by this famfsd, which
+# knows its own holds first-hand).
+check_fail "creat g: still ENOSPC (the hold is not published yet)" "still held" \
+	"$FAMFS" --device "$DEV" creat -s 2M g
+rm -f "$P/rm-release"
+check "the release resumed" wait_until 20 test ! -e "$P/rm-release.paused"
+check "creat g reuses f's memory" wait_until 10 "$FAMFS" creat -s 2M "$M1/g"
 check "umount" "$FAMFS" umount "$M1"
 
 done_testing
