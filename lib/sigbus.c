@@ -207,6 +207,21 @@ int famfs_sigbus_flush(const void *dev, size_t len)
 	return dev_guarded(dev_flush, &c);
 }
 
+static int dev_invalidate(void *arg)
+{
+	struct dev_access *c = arg;
+
+	famfs_invalidate(c->dst, c->len);
+	return 0;
+}
+
+int famfs_sigbus_invalidate(const void *dev, size_t len)
+{
+	struct dev_access c = { .dst = (void *)dev, .len = len };
+
+	return dev_guarded(dev_invalidate, &c);
+}
+
 static int dev_load64(void *arg)
 {
 	struct dev_access *c = arg;

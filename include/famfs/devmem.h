@@ -22,13 +22,15 @@
 
 /*
  * 0, or -EIO after a SIGBUS. read invalidates the source lines first;
- * write copies with famfs_memcpy_flush; flush writes back lines. load64 and
+ * write copies with famfs_memcpy_flush; flush writes back lines; invalidate
+ * writes back dirty lines and drops every line (famfs_invalidate). load64 and
  * store64 access one aligned word as a single acquire load (after an
  * invalidate) or release store.
  */
 int famfs_sigbus_read(void *dst, const void *dev, size_t len);
 int famfs_sigbus_write(void *dev, const void *src, size_t len);
 int famfs_sigbus_flush(const void *dev, size_t len);
+int famfs_sigbus_invalidate(const void *dev, size_t len);
 int famfs_sigbus_load64(const uint64_t *dev, uint64_t *out);
 int famfs_sigbus_store64(uint64_t *dev, uint64_t v);
 

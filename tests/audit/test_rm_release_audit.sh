@@ -1,0 +1,70 @@
+#!/bin/bash
+# test_rm_release_audit.sh - the flush audit (include/famfs/audit.h) over
+# the memory of a deleted file: before a host lets that memory go (famfsd
+# publishes `replayed` past the delete, or its last release of the file),
+# this host's cache lines of it must be written back and dropped. A
+# program under the preload shim stores into a mapping of the file and
+# never syncs, then unmaps:
+# - a: it closed the file long before the delete (famfsd applies the
+#   delete with no open);
+# - b: another process still has the file open at the delete (famfsd's
+#   last release lets it go).
+# In both cases the deleted file's memory must be clean by the audit's
+# shadow (what another host sees) once famfsd let it go, and famfsd's own
+# publication point ("deleted file clean on this host") must not fail.
+. "$(dirname "$0")/../system/lib.sh"
+
+grep -qs '^FAMFS_FLUSH_AUDIT:BOOL=ON' "$FAMFS_BUILD/CMakeCache.txt" ||
+	{ fail "$FAMFS_BUILD is not a flush audit build (cmake -DFAMFS_FLUSH_AUDIT=ON)"; done_testing; }
+export FAMFS_FLUSH_AUDIT=$T/audit
+mkdir -p "$FAMFS_FLUSH_AUDIT"
+DEV=$(mkdev 128M)
+SHADOW=$FAMFS_FLUSH_AUDIT/$(stat -c 'dev-%d-ino-%i' "$DEV")
+truncate -s 128M "$SHADOW"
+MNT=$T/mnt
+mkdir -p "$MNT"
+audit() { "$BIN/famfs_synctool" audit-check "$MNT/$1" 2>&1; }
+# extent0 FILE: "OFFSET LEN" of FILE's first extent.
+extent0() { "$FAMFS" getmap "$MNT/$1" | awk '/^  extent 0:/ {print $6, $8}'; }
+# range_clean OFF LEN: the device and the audit's shadow agree on [OFF, +LEN).
+range_clean() {
+	cmp -s <(dd if="$DEV" bs=1M iflag=skip_bytes,count_bytes skip=$(($1)) count=$(($2)) \
+		status=none) \
+		<(dd if="$SHADOW" bs=1M iflag=skip_bytes,count_bytes skip=$(($1)) count=$(($2)) \
+		status=none)
+}
+
+check "mkfs -O rm (audited)" "$MKFS" -O rm "$DEV"
+track_mount "$MNT"
+check "mount (famfsd audited)" "$FAMFS" mount "$DEV" "$MNT"
+
+# --- a: stored, unmapped and closed before the delete ---------------------------------
+check "creat a" "$FAMFS" creat -s 4M "$MNT/a"
+read -r a_off a_len <<<"$(extent0 a)"
+check "a has one 4 MiB extent" test "$((a_len))" -eq 4194304
+SEED=5 LD_PRELOAD="$SHIM" "$BIN/famfs_synctool" mmap none "$MNT/a" >/dev/null 2>&1
+check_eq "a: mmap stores, no write back: dirty" "dirty at 4103" "$(audit a)"
+check "rm a (no process has it open)" rm "$MNT/a"
+check "a's memory is clean on this host once famfsd applied the delete" \
+	wait_until 20 range_clean "$a_off" "$a_len"
+
+# --- b: stored and unmapped, but held open at the delete ----------------------------------
+check "creat b" "$FAMFS" creat -s 4M "$MNT/b"
+read -r b_off b_len <<<"$(extent0 b)"
+sleep 300 3<"$MNT/b" &
+opener=$!
+track_pid "$opener"
+SEED=6 LD_PRELOAD="$SHIM" "$BIN/famfs_synctool" mmap none "$MNT/b" >/dev/null 2>&1
+check_eq "b: mmap stores, no write back: dirty" "dirty at 4103" "$(audit b)"
+check "rm b (held open by another process)" rm "$MNT/b"
+kill "$opener"
+wait "$opener" 2>/dev/null
+check "b's memory is clean on this host after the last release" \
+	wait_until 20 range_clean "$b_off" "$b_len"
+
+check "umount" "$FAMFS" umount "$MNT"
+for who in famfsd famfs_synctool; do
+	check "the audit ran in $who" grep -q "^$who " "$FAMFS_FLUSH_AUDIT/active"
+done
+check_eq "no audit failures" "" "$(cat "$FAMFS_FLUSH_AUDIT/failures" 2>/dev/null)"
+done_testing
