@@ -19,7 +19,9 @@
 #   so no hold) and a map with more access than the descriptor has;
 # - famfsd forgets a deleted file's BPF entry before it publishes that the
 #   hold is gone (a pause point of the test build between the two steps:
-#   while it is paused, the memory is still held).
+#   while it is paused, the memory is still held);
+# - famfs rm --help and famfs(1) say that famfs rm is root's tool, and
+#   that users delete through the mount.
 . "$(dirname "$0")/lib.sh"
 
 famfs_d() { "$FAMFS" --device "$DEV" "$@"; }
@@ -180,5 +182,11 @@ rm -f "$P/rm-release"
 check "the release resumed" wait_until 20 test ! -e "$P/rm-release.paused"
 check "creat g reuses f's memory" wait_until 10 "$FAMFS" creat -s 2M "$M1/g"
 check "umount" "$FAMFS" umount "$M1"
+
+# --- L8: famfs rm is the administrator's tool ----------------------------------------
+"$FAMFS" rm --help >"$T/rmhelp" 2>&1
+check "famfs rm --help: the administrator's tool, users use rm(1) through the mount" \
+	bash -c "grep -q \"administrator's tool\" '$T/rmhelp' && grep -q 'rm(1)' '$T/rmhelp'"
+check "famfs(1) says so too" grep -q "administrator's (root's) tool" "$FAMFS_SRC/docs/man/famfs.1"
 
 done_testing
