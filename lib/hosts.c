@@ -199,6 +199,16 @@ static void read_boot_id(uint8_t out[16])
 		memset(out, 0, 16);
 }
 
+/* This process's pid namespace: the inode of /proc/self/ns/pid (32 bits in proc), 0 unknown. */
+static uint32_t read_pidns(void)
+{
+	struct stat st;
+
+	if (stat("/proc/self/ns/pid", &st) || st.st_ino > UINT32_MAX)
+		return 0;
+	return (uint32_t)st.st_ino;
+}
+
 /* Start time of process @pid (clock ticks after boot, /proc/PID/stat field 22), 0 if gone. */
 static uint64_t proc_start(uint32_t pid)
 {
@@ -251,11 +261,20 @@ static bool local_dead(const struct famfs_hosts *h, const struct famfs_host_rec 
 		*why = "the host rebooted since";
 		return true;
 	}
-	if (r->pid && proc_start(r->pid) == r->start)
-		return false;		/* still running */
-	if (r->kind == FAMFS_HOST_PROCESS) {
-		*why = "the process is gone";
-		return true;
+	/*
+	 * A pid means something only in its own pid namespace: a process of
+	 * another one (a container) is never judged by its pid here. A
+	 * famfsd's connection is the host's, so that test still holds.
+	 */
+	if (r->pidns && h->pidns && r->pidns == h->pidns) {
+		if (r->pid && proc_start(r->pid) == r->start)
+			return false;		/* still running */
+		if (r->kind == FAMFS_HOST_PROCESS) {
+			*why = "the process is gone";
+			return true;
+		}
+	} else if (r->kind == FAMFS_HOST_PROCESS) {
+		return false;
 	}
 	/*
 	 * A famfsd's mount lives on while anything holds a file of it, and so
@@ -322,6 +341,7 @@ int famfs_hosts_open(const char *dev_path, const struct famfs_omf_sb *sb, bool w
 		memset(h->host_uuid, 0, 16);
 	famfs_errclear();
 	read_boot_id(h->boot_id);
+	h->pidns = read_pidns();
 	*out = h;
 	return 0;
 }
@@ -456,6 +476,7 @@ int famfs_hosts_register(struct famfs_hosts *h, enum famfs_host_kind kind, uint3
 	memcpy(me->boot_id, h->boot_id, 16);
 	me->pid = (uint32_t)getpid();
 	me->start = proc_start(me->pid);
+	me->pidns = h->pidns;
 	me->conn = conn;
 	me->replayed = 0;		/* until the caller has replayed and published */
 	me->hold = FAMFS_HOLD_NONE;
@@ -538,6 +559,7 @@ int famfs_hosts_set_owner(struct famfs_hosts *h, uint32_t conn)
 		return famfs_err(-EINVAL, "not registered in the host table");
 	h->me.pid = (uint32_t)getpid();
 	h->me.start = proc_start(h->me.pid);
+	h->me.pidns = h->pidns;
 	h->me.conn = conn;
 	return famfs_hosts_publish(h, h->me.replayed, h->me.hold);
 }

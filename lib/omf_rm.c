@@ -37,13 +37,13 @@
 #define OFF_H_BEAT		80
 #define OFF_H_BEAT_TIME		88
 #define OFF_H_NAME		96
-#define OFF_H_ZERO		120
+#define OFF_H_PIDNS		120
 #define OFF_H_CRC		124
 
 _Static_assert(OFF_RM_CRC + 4 == FAMFS_RM_BLOCK_SIZE, "rm block size");
 _Static_assert(OFF_RM_TIME + 4 == OFF_RM_ZERO && OFF_RM_ZERO + 24 == OFF_RM_CRC, "rm block");
 _Static_assert(OFF_H_CRC + 4 == FAMFS_HOST_REC_SIZE, "host record size");
-_Static_assert(OFF_H_NAME + FAMFS_HOST_NAME_MAX == OFF_H_ZERO, "host name");
+_Static_assert(OFF_H_NAME + FAMFS_HOST_NAME_MAX == OFF_H_PIDNS, "host name");
 _Static_assert(FAMFS_HOST_REC_OFF + FAMFS_HOST_REC_SIZE == FAMFS_HOST_SLOT_SIZE &&
 	       FAMFS_HOST_Y_OFF == FAMFS_HOST_X_OFF + FAMFS_HOST_LINE &&
 	       FAMFS_HOST_REC_OFF == FAMFS_HOST_Y_OFF + FAMFS_HOST_LINE, "one writer per line");
@@ -140,6 +140,7 @@ void famfs_host_rec_encode(const struct famfs_host_rec *r, const uint8_t fs_uuid
 	famfs_put_le64(out + OFF_H_BEAT, r->beat);
 	famfs_put_le64(out + OFF_H_BEAT_TIME, r->beat_time);
 	memcpy(out + OFF_H_NAME, r->name, strnlen(r->name, FAMFS_HOST_NAME_MAX));
+	famfs_put_le32(out + OFF_H_PIDNS, r->pidns);
 	famfs_put_le32(out + OFF_H_CRC, crc_fs(fs_uuid, out, OFF_H_CRC));
 }
 
@@ -176,7 +177,6 @@ int famfs_host_rec_decode(const uint8_t buf[FAMFS_HOST_REC_SIZE], const uint8_t 
 		return famfs_err(-EINVAL, "host record: flags 0x%x", r->flags);
 	if (!r->nonce)
 		return famfs_err(-EINVAL, "host record: nonce 0");
-	if (famfs_get_le32(buf + OFF_H_ZERO))
-		return famfs_err(-EINVAL, "host record: reserved word is not zero");
+	r->pidns = famfs_get_le32(buf + OFF_H_PIDNS);
 	return 0;
 }

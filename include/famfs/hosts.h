@@ -49,6 +49,7 @@ struct famfs_hosts {
 	/* this host, for telling its dead records */
 	uint8_t host_uuid[16];
 	uint8_t boot_id[16];
+	uint32_t pidns;			/* our pid namespace: pids of others mean nothing */
 };
 
 /*

@@ -75,6 +75,7 @@ struct famfs_host_rec {
 	uint64_t beat;		/* publish counter */
 	uint64_t beat_time;	/* wall clock seconds of the last publish */
 	char name[FAMFS_HOST_NAME_MAX + 1];	/* hostname, always NUL-terminated */
+	uint32_t pidns;		/* the owner's pid namespace (inode of /proc/self/ns/pid), 0 unknown */
 };
 
 /* The block mkfs -O rm writes: the default table, enabled at @since. */

@@ -21,7 +21,10 @@
 #   hold is gone (a pause point of the test build between the two steps:
 #   while it is paused, the memory is still held);
 # - famfs rm --help and famfs(1) say that famfs rm is root's tool, and
-#   that users delete through the mount.
+#   that users delete through the mount;
+# - a famfs command in another pid namespace (a container) is registered:
+#   the host's own commands never take its record for a dead one of this
+#   host (its pid means nothing in their namespace).
 . "$(dirname "$0")/lib.sh"
 
 famfs_d() { "$FAMFS" --device "$DEV" "$@"; }
@@ -188,5 +191,25 @@ check "umount" "$FAMFS" umount "$M1"
 check "famfs rm --help: the administrator's tool, users use rm(1) through the mount" \
 	bash -c "grep -q \"administrator's tool\" '$T/rmhelp' && grep -q 'rm(1)' '$T/rmhelp'"
 check "famfs(1) says so too" grep -q "administrator's (root's) tool" "$FAMFS_SRC/docs/man/famfs.1"
+
+# --- M4: records of another pid namespace are not judged by pid ----------------------
+newdev DEV 64M
+check "mkfs -O rm (64M)" "$MKFS" -O rm "$DEV"
+check "another process holds the log lock" hold_log_lock "$DEV"
+unshare -p -f --mount-proc "$FAMFS" --device "$DEV" creat -s 2M c >"$T/ns.out" 2>&1 &
+nsjob=$!
+track_pid "$nsjob"
+live_procs() { famfs_d host list | grep ' process ' | grep -vc 'not answering'; }
+check "famfs creat in a new pid namespace registered (waits for the log lock)" \
+	wait_until 20 bash -c "'$FAMFS' --device '$DEV' host list | grep ' process ' |
+		grep -vq 'not answering'"
+check "famfs ls in the host's namespace (registers: cleans dead records of this host)" \
+	famfs_d ls
+check_eq "the container's record is still there, answering" 1 "$(live_procs)"
+kill "$sleeper"
+wait "$nsjob"
+check_eq "the container's creat finished once the lock was free" 0 "$?"
+check_eq "... and left the table" 0 "$(famfs_d host list | grep -c ' process ')"
+check "fsck clean" "$FAMFS" fsck "$DEV"
 
 done_testing

@@ -277,6 +277,7 @@ static void test_host_rec(void **state)
 	r.beat = 3;
 	r.beat_time = 1700000001;
 	strcpy(r.name, "a-rather-long-hostname-t");	/* 24 bytes: no NUL on media */
+	r.pidns = 4026531836u;
 	famfs_host_rec_encode(&r, fs_uuid, buf);
 	assert_int_equal(rd32(buf), 0x74736866);
 	assert_int_equal(buf[4], 1);
@@ -292,12 +293,13 @@ static void test_host_rec(void **state)
 	assert_int_equal(rd64(buf + 80), 3);
 	assert_int_equal(rd64(buf + 88), 1700000001);
 	assert_memory_equal(buf + 96, "a-rather-long-hostname-t", 24);
-	assert_int_equal(rd32(buf + 120), 0);
+	assert_int_equal(rd32(buf + 120), 4026531836u);
 
 	assert_int_equal(famfs_host_rec_decode(buf, fs_uuid, &d), 0);
 	assert_int_equal(d.replayed, 12);
 	assert_int_equal(d.hold, 5);
 	assert_string_equal(d.name, "a-rather-long-hostname-t");
+	assert_int_equal(d.pidns, 4026531836u);
 	assert_int_equal(famfs_host_rec_horizon(&d), 5);
 	d.hold = FAMFS_HOLD_NONE;
 	assert_int_equal(famfs_host_rec_horizon(&d), 12);
