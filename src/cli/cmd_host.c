@@ -60,12 +60,32 @@ static const char *state_of(const struct famfs_host_slot *s)
 	}
 }
 
+/*
+ * The path of the file deleted by log entry @index (a record's hold), so
+ * that an administrator can find and stop the holder instead of evicting
+ * the whole host; "" when the entry is not a committed DELETE.
+ */
+static const char *hold_path(struct famfs_fs *fs, uint64_t index,
+			     char buf[FAMFS_OMF_PATH_MAX])
+{
+	struct famfs_omf_entry e;
+
+	buf[0] = '\0';
+	if (index == FAMFS_HOLD_NONE || index >= fs->next || famfs_log_read(fs->log, index, &e) ||
+	    e.type != FAMFS_LOG_DELETE) {
+		famfs_errclear();
+		return buf;
+	}
+	snprintf(buf, FAMFS_OMF_PATH_MAX, "%s", e.del.relpath);
+	return buf;
+}
+
 /* {"slot", "state", ...} of slot @s; NULL on no memory. */
-static json_t *slot_json(const struct famfs_host_slot *s)
+static json_t *slot_json(struct famfs_fs *fs, const struct famfs_host_slot *s)
 {
 	const struct famfs_host_rec *r = &s->rec;
 	json_t *o = json_object();
-	char u[37] = "";
+	char u[37] = "", path[FAMFS_OMF_PATH_MAX];
 	bool bad;
 
 	bad = !o || cli_json_set_u64(o, "slot", s->index) ||
@@ -85,6 +105,9 @@ static json_t *slot_json(const struct famfs_host_slot *s)
 		      cli_json_set_u64(o, "replayed", r->replayed) ||
 		      (r->hold == FAMFS_HOLD_NONE ? json_object_set_new(o, "hold", json_null()) :
 		       cli_json_set_u64(o, "hold", r->hold)) ||
+		      (r->hold == FAMFS_HOLD_NONE ?
+		       json_object_set_new(o, "hold_path", json_null()) :
+		       cli_json_set_str(o, "hold_path", hold_path(fs, r->hold, path))) ||
 		      cli_json_set_u64(o, "age", famfs_host_age(r)) ||
 		      cli_json_set_str(o, "why", s->why);
 	}
@@ -95,10 +118,10 @@ static json_t *slot_json(const struct famfs_host_slot *s)
 	return o;
 }
 
-static void print_slot(const struct famfs_host_slot *s)
+static void print_slot(struct famfs_fs *fs, const struct famfs_host_slot *s)
 {
 	const struct famfs_host_rec *r = &s->rec;
-	char u[37] = "";
+	char u[37] = "", path[FAMFS_OMF_PATH_MAX];
 
 	if (s->state == FAMFS_SLOT_ACTIVE)
 		uuid_unparse(r->host_uuid, u);
@@ -114,9 +137,14 @@ static void print_slot(const struct famfs_host_slot *s)
 		printf("%7s", "-");
 	else
 		printf("%7" PRIu64, r->hold);
-	printf(" %5" PRIu64 "s  %s%s%s%s%s\n", famfs_host_age(r), state_of(s),
+	printf(" %5" PRIu64 "s  %s%s%s%s%s", famfs_host_age(r), state_of(s),
 	       (r->flags & FAMFS_HOST_FL_MASTER) ? ", master" : "",
 	       s->local ? ", this host" : "", s->why[0] ? ": " : "", s->why);
+	if (r->hold != FAMFS_HOLD_NONE && hold_path(fs, r->hold, path)[0]) {
+		fputs("; holds deleted ", stdout);
+		cli_fputs_esc(stdout, path);
+	}
+	putchar('\n');
 }
 
 static int host_list(struct famfs_fs *fs, const char *dev, bool json)
@@ -156,9 +184,9 @@ static int host_list(struct famfs_fs *fs, const char *dev, bool json)
 		if (famfs_hosts_read(fs->hosts, i, &s) || s.state == FAMFS_SLOT_FREE)
 			continue;
 		if (!json)
-			print_slot(&s);
+			print_slot(fs, &s);
 		else if (!bad)
-			bad = json_array_append_new(a, slot_json(&s));
+			bad = json_array_append_new(a, slot_json(fs, &s));
 	}
 	if (!json)
 		return CLI_OK;
@@ -225,7 +253,7 @@ static int host_evict(struct famfs_fs *fs, const char *dev, char **ids, int nids
 			n--;
 		}
 		if (sel[i])
-			print_slot(&seen[i]);
+			print_slot(fs, &seen[i]);
 	}
 	if (!n)
 		return cli_failf(dev, "the hosts named left the host table meanwhile");

@@ -24,7 +24,8 @@
 #   that users delete through the mount;
 # - a famfs command in another pid namespace (a container) is registered:
 #   the host's own commands never take its record for a dead one of this
-#   host (its pid means nothing in their namespace).
+#   host (its pid means nothing in their namespace);
+# - famfs host list names the deleted file a host holds (text and JSON).
 . "$(dirname "$0")/lib.sh"
 
 famfs_d() { "$FAMFS" --device "$DEV" "$@"; }
@@ -211,5 +212,25 @@ wait "$nsjob"
 check_eq "the container's creat finished once the lock was free" 0 "$?"
 check_eq "... and left the table" 0 "$(famfs_d host list | grep -c ' process ')"
 check "fsck clean" "$FAMFS" fsck "$DEV"
+
+# --- M1: host list says what a host holds -------------------------------------------
+newdev DEV 64M
+check "mkfs -O rm (64M)" "$MKFS" -O rm "$DEV"
+check "mount" "$FAMFS" mount "$DEV" "$M1"
+check "mkdir d, creat d/held" bash -c "mkdir '$M1/d' && '$FAMFS' creat -s 2M '$M1/d/held'"
+sleep 300 3<"$M1/d/held" &
+opener=$!
+track_pid "$opener"
+check "rm d/held while it is open" rm "$M1/d/held"
+check "host list: famfsd holds deleted d/held" wait_until 10 bash -c \
+	"'$FAMFS' host list '$M1' | grep ' famfsd ' | grep -q 'holds deleted d/held'"
+check "host list --json: hold_path" bash -c "'$FAMFS' host list --json '$M1' |
+	/usr/bin/python3 -c 'import json,sys; h=[x for x in json.load(sys.stdin)[\"hosts\"]
+	if x.get(\"kind\") == \"famfsd\"]; assert h[0][\"hold_path\"] == \"d/held\", h'"
+kill "$opener"
+wait "$opener" 2>/dev/null
+check "host list: nothing held once it is closed" wait_until 10 bash -c \
+	"! '$FAMFS' host list '$M1' | grep -q 'holds deleted'"
+check "umount" "$FAMFS" umount "$M1"
 
 done_testing
