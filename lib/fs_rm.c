@@ -118,8 +118,13 @@ int fs_rm_check_file(struct famfs_fs *fs, uint64_t index, const struct famfs_omf
 	uint64_t h = e->file.horizon, units = 0, del, held;
 	int rc;
 
-	if (!fs->rm)
-		return 0;	/* upstream's padding: nothing to reclaim without deletes */
+	/*
+	 * Upstream's padding: nothing to reclaim without deletes, and an entry
+	 * logged before they were turned on (famfs tune -O rm on an older or
+	 * foreign image) never carried a horizon, whatever its padding holds.
+	 */
+	if (!fs->rm || index < fs->rm_since)
+		return 0;
 	if (h > index)
 		return famfs_err(-EINVAL, "reclaim horizon %" PRIu64 " is past the entry itself", h);
 	if (h > fs->horizon) {

@@ -130,6 +130,8 @@ uint64_t fsck_rm_file(struct fsck_rm *r, struct famfs_ns *ns, struct famfs_alloc
 	bool pend = false, grp = false;
 
 	snprintf(mine, sizeof(mine), "%s", e->file.relpath);
+	if (r->rm && i < r->since)
+		h = 0;		/* logged before deletes: padding, not a horizon (as replay) */
 	if (!r->rm && h)
 		r->report(r->rc, FAMFS_FSCK_WARN, "log entry %" PRIu64 " (%s): the padding after "
 			  "fmap_nextents is 0x%" PRIx64 " (zero without the rm feature)", i, mine, h);

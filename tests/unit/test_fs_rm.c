@@ -228,6 +228,39 @@ static void test_no_feature(void **state)
 	tu_unlink(plain);
 }
 
+/*
+ * famfs tune -O rm on an image whose FILE entries have something in the
+ * padding that is the horizon field on rm images: entries logged before
+ * deletes were turned on are not read as horizons.
+ */
+static void test_padding_before_tune(void **state)
+{
+	char *img = tu_image(DEV_SIZE);
+	struct famfs_omf_entry e;
+	struct famfs_omf_sb sb;
+	struct famfs_dev *dev;
+	struct famfs_fs *fs;
+
+	assert_int_equal(tu_mkfs(img, 8 * MIB), 0);
+	assert_int_equal(famfs_fs_open(img, FAMFS_FS_WRITE, &fs), 0);
+	mk(fs, "a", MIB);
+	famfs_fs_close(fs);
+	assert_int_equal(famfs_dev_open(img, true, &dev), 0);
+	assert_int_equal(famfs_omf_entry_decode(tu_slot(dev, 0), 0, &e), 0);
+	e.file.horizon = 7;		/* a foreign tool's padding */
+	tu_put_entry(dev, 0, &e);
+	assert_int_equal(famfs_omf_sb_decode(dev->base, FAMFS_SB_SIZE, &sb), 0);
+	assert_int_equal(famfs_rm_enable(dev->base, &sb, 1), 0);
+	famfs_dev_close(dev);
+	assert_int_equal(famfs_fs_open(img, FAMFS_FS_WRITE, &fs), 0);
+	assert_true(fs->rm);
+	assert_int_equal(fs->replay_err, 0);
+	assert_int_equal(fs->next, 1);
+	assert_non_null(famfs_ns_resolve(fs->ns, "a"));
+	famfs_fs_close(fs);
+	tu_unlink(img);
+}
+
 /* A FILE over a deleted file's memory whose horizon does not pass the delete. */
 static void test_broken_reuse(void **state)
 {
@@ -377,6 +410,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_delete_and_reuse, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_registered_blocks, setup, teardown),
 		cmocka_unit_test(test_no_feature),
+		cmocka_unit_test(test_padding_before_tune),
 		cmocka_unit_test_setup_teardown(test_broken_reuse, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_held_refused, setup, teardown),
 		cmocka_unit_test(test_interleaved_reuse),
