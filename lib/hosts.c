@@ -273,6 +273,11 @@ static bool local_dead(const struct famfs_hosts *h, const struct famfs_host_rec 
 			*why = "the process is gone";
 			return true;
 		}
+		/* famfsd publishes its connection as soon as it has mounted. */
+		if (!r->conn) {
+			*why = "famfsd died before it mounted";
+			return true;
+		}
 	} else if (r->kind == FAMFS_HOST_PROCESS) {
 		return false;
 	}

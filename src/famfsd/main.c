@@ -176,6 +176,7 @@ int main(int argc, char **argv)
 			*famfs_errmsg() ? famfs_errmsg() : strerror(-rc));
 		goto out_fs;
 	}
+	famfsd_test_pause("rm-started");	/* test builds: registered, not mounted */
 	famfsd_seen_advance(fsd, fsd->fs->next);
 	rc = famfsd_ident_init(fsd);
 	if (rc < 0) {
@@ -196,6 +197,14 @@ int main(int argc, char **argv)
 	}
 	if (!realpath(cl.mnt, fsd->mnt))
 		snprintf(fsd->mnt, sizeof(fsd->mnt), "%s", cl.mnt);
+	/*
+	 * fusectl names our connection after the mount's device number.
+	 * Published now, before fuse_daemonize changes our pid: a record
+	 * without a connection then means a famfsd that never mounted, and
+	 * with its pid gone it can be cleaned (lib/hosts.c).
+	 */
+	if (!statx(AT_FDCWD, fsd->mnt, AT_STATX_DONT_SYNC, STATX_BASIC_STATS, &stx))
+		famfsd_rm_mounted(fsd, (stx.stx_dev_major << 20) | stx.stx_dev_minor);
 	/* Native mode needs a devdax char device: the kernel maps it itself. */
 	rc = famfsd_native_setup(fsd, !fsd->nonative && stat(cl.dev, &st) == 0 &&
 				 S_ISCHR(st.st_mode));
@@ -210,7 +219,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "famfsd: cannot daemonize\n");
 		goto out_unmount;
 	}
-	/* fusectl names our connection after the mount's device number. */
+	/* Again, with the pid that serves (ours now, not our parent's). */
 	if (!statx(AT_FDCWD, fsd->mnt, AT_STATX_DONT_SYNC, STATX_BASIC_STATS, &stx))
 		famfsd_rm_mounted(fsd, (stx.stx_dev_major << 20) | stx.stx_dev_minor);
 	if (famfsd_catchup_start(fsd)) {

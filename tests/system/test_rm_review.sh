@@ -25,7 +25,9 @@
 # - a famfs command in another pid namespace (a container) is registered:
 #   the host's own commands never take its record for a dead one of this
 #   host (its pid means nothing in their namespace);
-# - famfs host list names the deleted file a host holds (text and JSON).
+# - famfs host list names the deleted file a host holds (text and JSON);
+# - a famfsd killed after it registered and before it mounted leaves a
+#   record that the next famfs command of this host cleans.
 . "$(dirname "$0")/lib.sh"
 
 famfs_d() { "$FAMFS" --device "$DEV" "$@"; }
@@ -231,6 +233,28 @@ kill "$opener"
 wait "$opener" 2>/dev/null
 check "host list: nothing held once it is closed" wait_until 10 bash -c \
 	"! '$FAMFS' host list '$M1' | grep -q 'holds deleted'"
+check "umount" "$FAMFS" umount "$M1"
+
+# --- L4: a famfsd that died before it mounted ----------------------------------------
+newdev DEV 64M
+check "mkfs -O rm (64M)" "$MKFS" -O rm "$DEV"
+touch "$P/rm-started"
+FAMFSD="$HOOKS" FAMFSD_TEST_PAUSE_DIR="$P" "$FAMFS" mount "$DEV" "$M1" >/dev/null 2>&1 &
+mjob=$!
+track_pid "$mjob"
+check "famfsd registered and paused before mounting" wait_until 20 test -e "$P/rm-started.paused"
+fpid=$(famfsd_pid_of "$M1")
+check "its pid" test -n "$fpid"
+check_eq "host list: a famfsd record" 1 "$(famfs_d host list | grep -c ' famfsd ')"
+kill -9 "$fpid"
+wait "$mjob" 2>/dev/null
+rm -f "$P/rm-started"
+check "the mount failed" bash -c "! grep -q ' $M1 ' /proc/self/mounts"
+check "creat (registers: cleans this host's dead records)" famfs_d creat -s 2M x
+check_eq "the famfsd record is gone" 0 "$(famfs_d host list | grep -c ' famfsd ')"
+check "mount works" "$FAMFS" mount "$DEV" "$M1"
+check "the new famfsd is registered and answering" bash -c \
+	"'$FAMFS' host list '$M1' | grep ' famfsd ' | grep -vq 'not answering'"
 check "umount" "$FAMFS" umount "$M1"
 
 done_testing
