@@ -47,6 +47,9 @@ static const char costs[] =
 "    file system, or do not protect what they map);\n"
 "  - a host that stops answering blocks the reuse of deleted memory until it\n"
 "    comes back or is evicted (famfs host evict);\n"
+"  - a mount on another host made before this is not in the host table: its\n"
+"    famfsd stops serving, but what its processes already map is not\n"
+"    protected from reuse; unmount it on every host first;\n"
 "  - it cannot be turned off.\n";
 
 int cmd_tune(int argc, char **argv)

@@ -27,7 +27,9 @@
 #   host (its pid means nothing in their namespace);
 # - famfs host list names the deleted file a host holds (text and JSON);
 # - a famfsd killed after it registered and before it mounted leaves a
-#   record that the next famfs command of this host cleans.
+#   record that the next famfs command of this host cleans;
+# - famfs tune -O rm says, among its costs, that mounts made before it on
+#   other hosts are not protected.
 . "$(dirname "$0")/lib.sh"
 
 famfs_d() { "$FAMFS" --device "$DEV" "$@"; }
@@ -256,5 +258,12 @@ check "mount works" "$FAMFS" mount "$DEV" "$M1"
 check "the new famfsd is registered and answering" bash -c \
 	"'$FAMFS' host list '$M1' | grep ' famfsd ' | grep -vq 'not answering'"
 check "umount" "$FAMFS" umount "$M1"
+
+# --- L7: tune's costs name mounts on other hosts ------------------------------------
+newdev DEV 64M
+check "mkfs without -O rm" "$MKFS" "$DEV"
+"$FAMFS" tune -O rm "$DEV" </dev/null >"$T/tune.costs" 2>&1
+check "tune's costs: earlier mounts on other hosts are not protected" \
+	grep -q "a mount on another host made before this is not in the host table" "$T/tune.costs"
 
 done_testing
