@@ -352,6 +352,28 @@ static int delete_refusal(struct famfsd *fsd)
 	return 0;
 }
 
+/*
+ * The kernel checked the sticky bit against the inode it had looked up, but
+ * famfsd deletes by name: a famfs rm and creat of the same name on the
+ * master in between (they need only the log lock) put another node there,
+ * which the caller may not own. So the sticky rule is checked again, on the
+ * node the name has now, under the log lock (caught up first: nothing can
+ * change it until the delete is logged).
+ */
+static int sticky_refusal(struct famfsd *fsd, const struct famfs_node *dir, const char *path,
+			  uid_t uid)
+{
+	const struct famfs_node *n;
+
+	if (uid == 0 || !(dir->mode & S_ISVTX) || dir->uid == uid)
+		return 0;
+	famfs_fs_catchup(fsd->fs);
+	n = famfs_ns_resolve(fsd->fs->ns, path);
+	if (n && n->uid != uid)
+		return EPERM;
+	return 0;
+}
+
 static void op_delete(fuse_req_t req, fuse_ino_t parent, const char *name,
 		      enum famfs_rm_what what)
 {
@@ -370,6 +392,7 @@ static void op_delete(fuse_req_t req, fuse_ino_t parent, const char *name,
 	}
 	/* Every delete is a log slot for ever: callers other than root leave root's reserve. */
 	keep = ctx->uid == 0 ? 0 : fsd->reserve;
+	famfsd_test_pause("unlink");	/* test builds: after the kernel's checks */
 	/* As mkdir: the log lock first, with no famfsd lock held, then ns_lock. */
 	rc = famfsd_append_lock(req);
 	if (rc < 0) {
@@ -377,6 +400,8 @@ static void op_delete(fuse_req_t req, fuse_ino_t parent, const char *name,
 		return;
 	}
 	err = famfsd_child_path(fsd, parent, name, path, &dir);
+	if (!err)
+		err = sticky_refusal(fsd, dir, path, ctx->uid);
 	if (err)
 		goto out;
 	/* Not guarded as a whole: it locks and allocates; its device copies are guarded. */

@@ -29,7 +29,10 @@
 # - a famfsd killed after it registered and before it mounted leaves a
 #   record that the next famfs command of this host cleans;
 # - famfs tune -O rm says, among its costs, that mounts made before it on
-#   other hosts are not protected.
+#   other hosts are not protected;
+# - an unlink through the master's mount in a sticky directory, checked by
+#   the kernel on the caller's own file, does not delete a file of the same
+#   name that famfs rm and creat put there meanwhile (owned by root).
 . "$(dirname "$0")/lib.sh"
 
 famfs_d() { "$FAMFS" --device "$DEV" "$@"; }
@@ -265,5 +268,29 @@ check "mkfs without -O rm" "$MKFS" "$DEV"
 "$FAMFS" tune -O rm "$DEV" </dev/null >"$T/tune.costs" 2>&1
 check "tune's costs: earlier mounts on other hosts are not protected" \
 	grep -q "a mount on another host made before this is not in the host table" "$T/tune.costs"
+
+# --- L5: the sticky rule on the node famfsd deletes ----------------------------------
+newdev DEV 64M
+check "mkfs -O rm (64M)" "$MKFS" -O rm "$DEV"
+check "mount (test build)" env FAMFSD="$HOOKS" FAMFSD_TEST_PAUSE_DIR="$P" \
+	"$FAMFS" mount "$DEV" "$M1"
+uid=$(id -u "$U")
+check "sticky directory t (1777, root's), t/x owned by the user" bash -c \
+	"'$FAMFS' mkdir -m 1777 '$M1/t' && '$FAMFS' creat -s 2M -u $uid '$M1/t/x'"
+touch "$P/unlink"
+as_user "$U" rm -f "$M1/t/x" >"$T/urm.out" 2>&1 &
+ujob=$!
+track_pid "$ujob"
+check "the user's unlink is paused in famfsd (the kernel allowed it)" \
+	wait_until 20 test -e "$P/unlink.paused"
+check "meanwhile: famfs rm t/x, famfs creat t/x (root's)" bash -c \
+	"'$FAMFS' --device '$DEV' rm t/x && '$FAMFS' --device '$DEV' creat -s 2M t/x"
+rm -f "$P/unlink"
+wait "$ujob"
+urc=$?
+check "the user's unlink is refused (EPERM, exit $urc)" bash -c \
+	"[ $urc -ne 0 ] && grep -q 'not permitted' '$T/urm.out'"
+check "root's t/x is still there" famfs_d getmap t/x
+check "umount" "$FAMFS" umount "$M1"
 
 done_testing
