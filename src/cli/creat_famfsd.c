@@ -11,6 +11,9 @@
  *
  * A famfsd that predates the ioctl answers ENOTTY: the caller then makes
  * the file itself, as before (cli_creat_famfsd returns CLI_NOT_SERVED).
+ * So it does when famfsd answers EAGAIN: the log lock is held (by another
+ * process, or famfsd is making another file), and famfsd never waits for
+ * it in a thread that serves the mount; this process waits for it instead.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -57,6 +60,8 @@ int cli_creat_famfsd(const struct cli_target *t, const char *path,
 		return CLI_NOT_SERVED;
 	if (rc)
 		return cli_failf(path, "famfsd: %s", strerror(-rc));
+	if (r.err == EAGAIN)
+		return CLI_NOT_SERVED;
 	if (r.err) {
 		r.msg[sizeof(r.msg) - 1] = '\0';
 		famfs_err(-r.err, "%s", r.msg[0] ? r.msg : strerror(r.err));

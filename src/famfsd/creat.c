@@ -6,8 +6,10 @@
  * (O(log) per file); asked here, a creation costs one request.
  *
  * It is the same creation as the CLI's (famfs_fs_creat_flags): the master
- * only, under the host-wide log lock (waited for with no famfsd lock held,
- * famfsd_append_lock), after a check that the device still holds the file
+ * only, under the host-wide log lock (tried once, famfsd_append_trylock: a
+ * worker thread never waits for it; when it is busy the answer is EAGAIN
+ * and the CLI makes the file itself, waiting for the lock in its own
+ * process, as offline), after a check that the device still holds the file
  * system we mounted, with the whole allocation zeroed before the file is
  * logged (FAMFS_CREAT_REQ_NOZERO: famfs creat --no-zero). famfs creat -r
  * does not come here: it writes its pattern through the device itself.
@@ -166,10 +168,12 @@ static int do_creat(fuse_req_t req, struct famfs_creat_req *r)
 		return creat_fail(r, EINVAL, "unknown creat request flags %#x", r->flags);
 	if (r->flags & FAMFS_CREAT_REQ_NOZERO)
 		flags |= FAMFS_CREAT_NOZERO;
-	rc = famfsd_append_lock(req);
+	rc = famfsd_append_trylock(fsd);
+	if (rc == -EWOULDBLOCK)
+		return creat_fail(r, EAGAIN, "the log lock of %s is held", fsd->fs->dev->path);
 	if (rc)
-		return creat_fail(r, -rc, "%s", rc == -EINTR ? "interrupted while waiting for "
-				  "the log lock" : strerror(-rc));
+		return creat_fail(r, -rc, "%s", strerror(-rc));
+	pthread_rwlock_wrlock(&fsd->ns_lock);
 	/* Never append to a log that is not the one we mounted. */
 	rc = famfsd_ident_check(fsd);
 	if (rc) {
@@ -202,7 +206,8 @@ static int do_creat(fuse_req_t req, struct famfs_creat_req *r)
 	else
 		r->ino = n->ino;
 out:
-	famfsd_append_unlock(fsd);
+	pthread_rwlock_unlock(&fsd->ns_lock);
+	famfsd_append_tryunlock(fsd);
 	return r->err;
 }
 

@@ -208,6 +208,17 @@ int famfsd_child_path(struct famfsd *fsd, fuse_ino_t parent, const char *name,
  */
 int famfsd_append_lock(fuse_req_t req);
 void famfsd_append_unlock(struct famfsd *fsd);
+/*
+ * The same locks for FAMFS_IOC_CREAT, tried once and never waited for: a
+ * worker thread that waits for the host-wide lock (which anyone who can
+ * read the device can hold) is a thread that serves no other request, and
+ * a dozen of them hang the mount. -EWOULDBLOCK when another process or
+ * another creation holds them; the CLI then waits for the lock in its own
+ * process. On 0 the caller holds mkdir_mtx and the log lock, and not
+ * ns_lock; famfsd_append_tryunlock drops both.
+ */
+int famfsd_append_trylock(struct famfsd *fsd);
+void famfsd_append_tryunlock(struct famfsd *fsd);
 void famfsd_file_ops(struct fuse_lowlevel_ops *ops);
 void famfsd_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,
 		  struct fuse_file_info *fi, unsigned int flags, const void *in_buf,

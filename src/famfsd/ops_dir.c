@@ -343,6 +343,26 @@ int famfsd_append_lock(fuse_req_t req)
 	return rc;
 }
 
+int famfsd_append_trylock(struct famfsd *fsd)
+{
+	int rc;
+
+	if (famfsd_gone(fsd))
+		return -EIO;
+	if (pthread_mutex_trylock(&fsd->mkdir_mtx))
+		return -EWOULDBLOCK;
+	rc = famfs_log_trylock(fsd->fs->log);
+	if (rc)
+		pthread_mutex_unlock(&fsd->mkdir_mtx);
+	return rc;
+}
+
+void famfsd_append_tryunlock(struct famfsd *fsd)
+{
+	famfs_log_unlock(fsd->fs->log);
+	pthread_mutex_unlock(&fsd->mkdir_mtx);
+}
+
 void famfsd_append_unlock(struct famfsd *fsd)
 {
 	pthread_rwlock_unlock(&fsd->ns_lock);
