@@ -360,19 +360,24 @@ int famfs_fs_mkdir_keep(struct famfs_fs *fs, const char *relpath, uint32_t mode,
 	return fs_mkdir(fs, relpath, mode, uid, gid, false, keep);
 }
 
-static int fs_creat_locked(struct famfs_fs *fs, const char *relpath, uint64_t size,
-			   uint32_t mode, uint32_t uid, uint32_t gid,
-			   const struct famfs_interleave_param *ip,
-			   const struct famfs_omf_fmap *planned, unsigned int flags,
-			   const struct famfs_node **out)
+/*
+ * The first half of a creation, under the log lock: check @relpath and the
+ * log, then take the memory: the map the caller @planned (it must still be
+ * free) or a fresh allocation. Either way its units are marked in use in
+ * *@fmap.
+ */
+static int fs_creat_take(struct famfs_fs *fs, const char *relpath, uint64_t size,
+			 const struct famfs_interleave_param *ip,
+			 const struct famfs_omf_fmap *planned, struct famfs_omf_fmap *fmap)
 {
 	const struct famfs_omf_sb *sb = &fs->log->sb;
-	struct famfs_omf_entry e;
 	struct famfs_node *n;
 	char why[400];
 	uint64_t seed, inuse = 0;
 	int rc;
 
+	if (size == 0)
+		return famfs_err(-EINVAL, "%s: empty file not allowed", relpath);
 	rc = famfs_path_check(relpath);
 	if (rc)
 		return rc;
@@ -384,15 +389,6 @@ static int fs_creat_locked(struct famfs_fs *fs, const char *relpath, uint64_t si
 		return rc;
 	if (famfs_log_free_slots(fs->log) == 0)
 		return famfs_err(-ENOSPC, "log full (%" PRIu64 " entries)", fs->log->nslots);
-
-	memset(&e, 0, sizeof(e));
-	e.type = FAMFS_LOG_FILE;
-	e.file.size = size;
-	e.file.flags = FAMFS_FM_ALL_HOSTS_RW;
-	e.file.uid = uid;
-	e.file.gid = gid;
-	e.file.mode = mode & 07777;
-	snprintf(e.file.relpath, sizeof(e.file.relpath), "%s", relpath);
 	rc = fs_rm_before_alloc(fs);
 	if (rc)
 		return rc;
@@ -407,40 +403,52 @@ static int fs_creat_locked(struct famfs_fs *fs, const char *relpath, uint64_t si
 				       "map are in use", relpath, inuse);
 		if (rc)
 			return rc;
-		e.file.fmap = *planned;
+		*fmap = *planned;
 		famfs_alloc_mark(&fs->alloc, planned, NULL);
-	} else {
-		seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 16);
-		rc = famfs_alloc_file(&fs->alloc, size, ip, seed, &e.file.fmap);
-		if (rc == -ENOSPC) {
-			snprintf(why, sizeof(why), "%s", famfs_errmsg());
-			if (famfs_alloc_pending_bytes(&fs->alloc))
-				return famfs_err(rc, "%s: device full: %s; %" PRIu64 " more bytes "
-						 "deleted but still held by a host (famfs host "
-						 "list)%s", relpath, why,
-						 famfs_alloc_pending_bytes(&fs->alloc),
-						 fs->hosts && fs->hosts->clean_busy ?
-						 "; dead records of this host were left: another "
-						 "process holds the host table's lock on the "
-						 "device" : "");
-			return famfs_err(rc, "%s: device full: %s", relpath, why);
-		}
-		if (rc)
-			return rc;
+		return 0;
 	}
+	seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 16);
+	rc = famfs_alloc_file(&fs->alloc, size, ip, seed, fmap);
+	if (rc == -ENOSPC) {
+		snprintf(why, sizeof(why), "%s", famfs_errmsg());
+		if (famfs_alloc_pending_bytes(&fs->alloc))
+			return famfs_err(rc, "%s: device full: %s; %" PRIu64 " more bytes "
+					 "deleted but still held by a host (famfs host "
+					 "list)%s", relpath, why,
+					 famfs_alloc_pending_bytes(&fs->alloc),
+					 fs->hosts && fs->hosts->clean_busy ?
+					 "; dead records of this host were left: another "
+					 "process holds the host table's lock on the "
+					 "device" : "");
+		return famfs_err(rc, "%s: device full: %s", relpath, why);
+	}
+	return rc;
+}
+
+/*
+ * The second half: log the file with the map fs_creat_take marked (zeroed
+ * by the caller unless @flags has FAMFS_CREAT_NOZERO).
+ */
+static int fs_creat_log(struct famfs_fs *fs, const char *relpath, uint64_t size,
+			uint32_t mode, uint32_t uid, uint32_t gid,
+			const struct famfs_omf_fmap *fmap, unsigned int flags,
+			const struct famfs_node **out)
+{
+	struct famfs_omf_entry e;
+	struct famfs_node *n;
+	int rc;
+
+	memset(&e, 0, sizeof(e));
+	e.type = FAMFS_LOG_FILE;
+	e.file.size = size;
+	e.file.flags = FAMFS_FM_ALL_HOSTS_RW;
+	e.file.uid = uid;
+	e.file.gid = gid;
+	e.file.mode = mode & 07777;
+	snprintf(e.file.relpath, sizeof(e.file.relpath), "%s", relpath);
+	e.file.fmap = *fmap;
 	/* The horizon our bitmap was freed up to: every host replays it the same. */
 	e.file.horizon = fs->rm ? (uint32_t)fs->horizon : 0;
-	/*
-	 * Zero the memory before the file exists for anyone: it may hold a
-	 * former file's bytes (mkfs -f leaves data in place).
-	 */
-	if (!(flags & FAMFS_CREAT_NOZERO)) {
-		if (!fs->dev->writable)
-			return famfs_err(-EROFS, "%s: device is mapped read-only", fs->dev->path);
-		rc = famfs_zero_tail(fs->dev, &e.file.fmap, 0);
-		if (rc)
-			return rc;
-	}
 	/*
 	 * A deleted file's memory reads zeros even in a file logged without
 	 * zeroing (FAMFS_CREAT_NOZERO), whatever its writer does after.
@@ -461,6 +469,52 @@ static int fs_creat_locked(struct famfs_fs *fs, const char *relpath, uint64_t si
 	if (out)
 		*out = n;
 	return 0;
+}
+
+static int fs_creat_locked(struct famfs_fs *fs, const char *relpath, uint64_t size,
+			   uint32_t mode, uint32_t uid, uint32_t gid,
+			   const struct famfs_interleave_param *ip,
+			   const struct famfs_omf_fmap *planned, unsigned int flags,
+			   const struct famfs_node **out)
+{
+	struct famfs_omf_fmap fmap;
+	int rc;
+
+	if (!(flags & FAMFS_CREAT_NOZERO) && !fs->dev->writable)
+		return famfs_err(-EROFS, "%s: device is mapped read-only", fs->dev->path);
+	rc = fs_creat_take(fs, relpath, size, ip, planned, &fmap);
+	if (rc)
+		return rc;
+	/*
+	 * Zero the memory before the file exists for anyone: it may hold a
+	 * former file's bytes (mkfs -f leaves data in place).
+	 */
+	if (!(flags & FAMFS_CREAT_NOZERO)) {
+		rc = famfs_zero_tail(fs->dev, &fmap, 0);
+		if (rc)
+			return rc;
+	}
+	return fs_creat_log(fs, relpath, size, mode, uid, gid, &fmap, flags, out);
+}
+
+int famfs_fs_creat_take(struct famfs_fs *fs, const char *relpath, uint64_t size,
+			const struct famfs_interleave_param *ip, struct famfs_omf_fmap *fmap)
+{
+	if (!fs->depth)
+		return famfs_err(-EINVAL, "%s: famfs_fs_creat_take outside famfs_fs_begin",
+				 relpath);
+	return fs_creat_take(fs, relpath, size, ip, NULL, fmap);
+}
+
+int famfs_fs_creat_log(struct famfs_fs *fs, const char *relpath, uint64_t size,
+		       uint32_t mode, uint32_t uid, uint32_t gid,
+		       const struct famfs_omf_fmap *fmap, unsigned int flags,
+		       const struct famfs_node **out)
+{
+	if (!fs->depth)
+		return famfs_err(-EINVAL, "%s: famfs_fs_creat_log outside famfs_fs_begin",
+				 relpath);
+	return fs_creat_log(fs, relpath, size, mode, uid, gid, fmap, flags, out);
 }
 
 int famfs_fs_creat_flags(struct famfs_fs *fs, const char *relpath, uint64_t size,

@@ -193,6 +193,25 @@ struct famfs_fs_space {
 };
 int famfs_fs_space(struct famfs_fs *fs, struct famfs_fs_space *sp);
 
+/*
+ * famfs_fs_creat_flags in two halves, for a caller that zeroes the memory
+ * itself between them (famfsd: with no lock of its own held, so that the
+ * zeroing stalls no lookup). Both under one famfs_fs_begin(), with nothing
+ * else appending in between (the log lock keeps other processes out; the
+ * caller keeps its own threads out). famfs_fs_creat_take checks @relpath
+ * and the log, and allocates @size bytes: *@fmap, marked in use.
+ * famfs_fs_creat_log logs the file with that map, zeroed unless @flags has
+ * FAMFS_CREAT_NOZERO. Memory taken but never logged stays marked in this
+ * process only. Errors as famfs_fs_creat();
+ * -EINVAL outside famfs_fs_begin().
+ */
+int famfs_fs_creat_take(struct famfs_fs *fs, const char *relpath, uint64_t size,
+			const struct famfs_interleave_param *ip, struct famfs_omf_fmap *fmap);
+int famfs_fs_creat_log(struct famfs_fs *fs, const char *relpath, uint64_t size,
+		       uint32_t mode, uint32_t uid, uint32_t gid,
+		       const struct famfs_omf_fmap *fmap, unsigned int flags,
+		       const struct famfs_node **out);
+
 /* Device address of file offset @off of @n (a contiguous run of *@len). */
 uint8_t *famfs_fs_addr(struct famfs_fs *fs, const struct famfs_node *n, uint64_t off,
 		       uint64_t *len);

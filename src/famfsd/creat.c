@@ -11,7 +11,8 @@
  * and the CLI makes the file itself, waiting for the lock in its own
  * process, as offline), after a check that the device still holds the file
  * system we mounted, with the whole allocation zeroed before the file is
- * logged (FAMFS_CREAT_REQ_NOZERO: famfs creat --no-zero). famfs creat -r
+ * logged (FAMFS_CREAT_REQ_NOZERO: famfs creat --no-zero), the zeroing done
+ * with famfsd's namespace lock dropped (creat_locked). famfs creat -r
  * does not come here: it writes its pattern through the device itself.
  *
  * Who may: the same callers as offline. famfs creat needs the device open
@@ -38,6 +39,7 @@
 #include "famfs/devmem.h"
 #include "famfs/err.h"
 #include "famfs/path.h"
+#include "famfs/zero.h"
 #include "famfsd.h"
 
 #define NGROUPS_ASKED	64
@@ -118,6 +120,39 @@ static int lib_fail(struct famfs_creat_req *r, int rc)
 	return creat_fail(r, -rc, "%s", *d ? d : strerror(-rc));
 }
 
+/*
+ * Under the log lock and ns_lock exclusive: take the memory, zero it with
+ * ns_lock dropped, take ns_lock back and log the file. Zeroing a large
+ * file on a device that cannot punch holes takes seconds (10 GB/s), and
+ * every LOOKUP, OPEN, GETATTR and GET_FMAP of the mount needs ns_lock
+ * meanwhile. Nothing changes the namespace or the allocator while
+ * ns_lock is dropped: every append through famfsd holds mkdir_mtx, every
+ * other process needs the log lock, and replay finds nothing new while we
+ * hold it. The memory stays marked in use until the file is logged, so a
+ * failed zeroing leaves it unused until the next mount.
+ */
+static int creat_locked(struct famfsd *fsd, struct famfs_creat_req *r,
+			const struct famfs_interleave_param *ipp, unsigned int flags,
+			const struct famfs_node **n)
+{
+	struct famfs_omf_fmap fmap;
+	int rc;
+
+	rc = famfs_fs_creat_take(fsd->fs, r->relpath, r->size, ipp, &fmap);
+	if (rc)
+		return rc;
+	if (!(flags & FAMFS_CREAT_NOZERO)) {
+		pthread_rwlock_unlock(&fsd->ns_lock);
+		famfsd_test_pause("creat_zero");	/* test builds: zeroing under way */
+		rc = famfs_zero_tail(fsd->fs->dev, &fmap, 0);
+		pthread_rwlock_wrlock(&fsd->ns_lock);
+		if (rc)
+			return rc;
+	}
+	return famfs_fs_creat_log(fsd->fs, r->relpath, r->size, r->mode & 07777, r->uid,
+				  r->gid, &fmap, flags, n);
+}
+
 /* Check and make the file @r asks for. */
 static int do_creat(fuse_req_t req, struct famfs_creat_req *r)
 {
@@ -195,8 +230,11 @@ static int do_creat(fuse_req_t req, struct famfs_creat_req *r)
 	 * device copies are guarded one by one.
 	 */
 	faults = famfs_sigbus_caught_here();
-	rc = famfs_fs_creat_flags(fsd->fs, r->relpath, r->size, r->mode & 07777, r->uid,
-				  r->gid, ipp, flags, &n);
+	rc = famfs_fs_begin(fsd->fs);
+	if (!rc) {
+		rc = creat_locked(fsd, r, ipp, flags, &n);
+		famfs_fs_end(fsd->fs);
+	}
 	rc = famfsd_dev_check(fsd, 0, faults, rc);
 	famfsd_seen_advance(fsd, fsd->fs->next);
 	if (fsd->fs->next > from)

@@ -85,6 +85,22 @@ rc=$?
 kill "$sleeper"
 check "no directory from the interrupted mkdir" test ! -e "$M/d/interrupted"
 
+# --- 3. famfs creat: the zeroing runs without famfsd's namespace lock ---
+check "a file to read meanwhile" "$FAMFS" creat -s 2M "$M/e/old"
+touch "$P/creat_zero"
+"$FAMFS" creat -s 8M "$M/e/zeroed" 2>"$T/creat.err" &
+cr=$!
+track_pid "$cr"
+check "famfsd is zeroing a new file (paused)" wait_until 20 test -e "$P/creat_zero.paused"
+check "lookup while it zeroes" timeout -s KILL 10 stat "$M/e"
+check "readdir while it zeroes" timeout -s KILL 10 ls "$M" "$M/d"
+check "open and read while it zeroes" timeout -s KILL 10 head -c1 "$M/e/old"
+check "the new name is not there yet" timeout -s KILL 10 bash -c "! stat '$M/e/zeroed' 2>/dev/null"
+rm -f "$P/creat_zero"
+wait "$cr"
+check_eq "the creat succeeded" 0 "$?"
+check_eq "... its file reads zeros" 0 "$(tr -d '\0' <"$M/e/zeroed" | wc -c)"
+
 check "umount" "$FAMFS" umount "$M"
 check "fsck clean" "$FAMFS" fsck "$DEV"
 done_testing
