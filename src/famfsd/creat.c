@@ -120,6 +120,19 @@ static int lib_fail(struct famfs_creat_req *r, int rc)
 	return creat_fail(r, -rc, "%s", *d ? d : strerror(-rc));
 }
 
+struct zero_ctx {
+	struct famfs_dev *dev;
+	const struct famfs_omf_fmap *fmap;
+};
+
+/* Store-only (or hole punching): a pure device copy, for the SIGBUS guard. */
+static int zero_guarded(void *arg)
+{
+	struct zero_ctx *z = arg;
+
+	return famfs_zero_tail(z->dev, z->fmap, 0);
+}
+
 /*
  * Under the log lock and ns_lock exclusive: take the memory, zero it with
  * ns_lock dropped, take ns_lock back and log the file. Zeroing a large
@@ -129,7 +142,7 @@ static int lib_fail(struct famfs_creat_req *r, int rc)
  * ns_lock is dropped: every append through famfsd holds mkdir_mtx, every
  * other process needs the log lock, and replay finds nothing new while we
  * hold it. The memory stays marked in use until the file is logged, so a
- * failed zeroing leaves it unused until the next mount.
+ * failed zeroing (a fault: EIO) leaves it unused until the next mount.
  */
 static int creat_locked(struct famfsd *fsd, struct famfs_creat_req *r,
 			const struct famfs_interleave_param *ipp, unsigned int flags,
@@ -144,7 +157,13 @@ static int creat_locked(struct famfsd *fsd, struct famfs_creat_req *r,
 	if (!(flags & FAMFS_CREAT_NOZERO)) {
 		pthread_rwlock_unlock(&fsd->ns_lock);
 		famfsd_test_pause("creat_zero");	/* test builds: zeroing under way */
-		rc = famfs_zero_tail(fsd->fs->dev, &fmap, 0);
+		/*
+		 * Guarded: memory that faults (poison in a former file's
+		 * memory, a device file cut short) fails this creat with EIO
+		 * and marks the device failed; famfsd serves on.
+		 */
+		rc = famfsd_guarded(fsd, 0, zero_guarded,
+				    &(struct zero_ctx){ fsd->fs->dev, &fmap });
 		pthread_rwlock_wrlock(&fsd->ns_lock);
 		if (rc)
 			return rc;
