@@ -190,7 +190,9 @@ static int do_creat(fuse_req_t req, struct famfs_creat_req *r)
 	if (r->version != FAMFS_CREAT_REQ_VERSION)
 		return creat_fail(r, EINVAL, "famfsd speaks creat request version %d, not %llu",
 				  FAMFS_CREAT_REQ_VERSION, (unsigned long long)r->version);
-	r->relpath[sizeof(r->relpath) - 1] = '\0';
+	if (!memchr(r->relpath, '\0', sizeof(r->relpath)))
+		return creat_fail(r, ENAMETOOLONG, "path of %zu bytes or more, with no end, "
+				  "is too long for a famfs log entry", sizeof(r->relpath));
 	famfs_errclear();
 	rc = famfs_path_check(r->relpath);
 	if (rc)

@@ -6,6 +6,7 @@
  * checks that famfsd alone refuses whom it must.
  *
  * usage: famfs_ioccreat MNT RELPATH SIZE [UID GID]
+ * A RELPATH as long as the request's field or longer fills it with no NUL.
  * Prints "ok INO", or "err ERRNO MESSAGE" and exits 1; exits 2 when the
  * ioctl itself fails.
  */
@@ -34,7 +35,10 @@ int main(int argc, char **argv)
 	r.mode = 0644;
 	r.uid = argc == 6 ? (uint32_t)strtoul(argv[4], NULL, 0) : getuid();
 	r.gid = argc == 6 ? (uint32_t)strtoul(argv[5], NULL, 0) : getgid();
-	snprintf(r.relpath, sizeof(r.relpath), "%s", argv[2]);
+	if (strlen(argv[2]) >= sizeof(r.relpath))
+		memcpy(r.relpath, argv[2], sizeof(r.relpath));
+	else
+		memcpy(r.relpath, argv[2], strlen(argv[2]) + 1);
 	fd = open(argv[1], O_RDONLY | O_DIRECTORY);
 	if (fd < 0 || ioctl(fd, FAMFS_IOC_CREAT, &r)) {
 		fprintf(stderr, "famfs_ioccreat: %s: %s\n", argv[1], strerror(errno));
