@@ -407,6 +407,10 @@ static int fs_creat_take(struct famfs_fs *fs, const char *relpath, uint64_t size
 		famfs_alloc_mark(&fs->alloc, planned, NULL);
 		return 0;
 	}
+	/* Before the allocator, whose unit counts would overflow near 2^64. */
+	if (size > sb->dev_size)
+		return famfs_err(-ENOSPC, "%s: device full: %" PRIu64 " bytes asked, the "
+				 "device holds %" PRIu64, relpath, size, (uint64_t)sb->dev_size);
 	seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 16);
 	rc = famfs_alloc_file(&fs->alloc, size, ip, seed, fmap);
 	if (rc == -ENOSPC) {

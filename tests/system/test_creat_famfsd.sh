@@ -45,6 +45,8 @@ check_refused "$D" "a missing parent" "does not exist" famfs creat -s 2M "$M/nod
 check_refused "$D" "a file as the parent" "ot a directory" famfs creat -s 2M "$M/a/x"
 check_refused "$D" "bad interleave" "strip|bucket|chunk" famfs creat -s 2M -N 2 -B 1 "$M/bad"
 check_refused "$D" "more than the device" "No space|too large|full" famfs creat -s 2T "$M/huge"
+check_refused "$D" "a size of 2^64 - 1 (famfs_ioccreat)" "18446744073709551615 bytes asked" \
+	"$BIN/famfs_ioccreat" "$M" huge2 18446744073709551615
 LONG=$(head -c 400 /dev/zero | tr '\0' a)
 check_refused "$D" "a request path with no NUL (famfs_ioccreat)" "too long" \
 	"$BIN/famfs_ioccreat" "$M" "$LONG" 2097152
