@@ -49,17 +49,19 @@
  * would have to? Root may. For anyone else the kernel answers: this thread
  * takes the caller's fsuid, fsgid and groups (raw syscalls, which change
  * the calling thread only, where glibc's setgroups would change every
- * thread of famfsd), asks faccessat(AT_EACCESS) about the device's path
- * (permission bits, ACLs, the directories on the way), checks the path
- * still names the device famfsd has open, and takes its own credentials
- * back. 0, -EACCES, or another negative errno.
+ * thread of famfsd), opens the device's path read-write as the caller (the
+ * kernel's own check: permission bits, ACLs, LSMs, the directories on the
+ * way; no access() emulation, which glibc does with the real uid, root's,
+ * where faccessat2 is missing), checks that the file it opened is the
+ * device famfsd has open (no second lookup of the path to race with),
+ * closes it and takes its own credentials back. 0, -EACCES, or another negative errno.
  */
 static int may_write_dev(struct famfsd *fsd, fuse_req_t req)
 {
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 	gid_t groups[NGROUPS_ASKED], mine[NGROUPS_ASKED];
 	struct stat want, st;
-	int n, nmine, rc;
+	int fd, n, nmine, rc;
 
 	if (ctx->uid == 0)
 		return 0;
@@ -81,11 +83,19 @@ static int may_write_dev(struct famfsd *fsd, fuse_req_t req)
 	if ((uid_t)syscall(SYS_setfsuid, -1) != ctx->uid ||
 	    (gid_t)syscall(SYS_setfsgid, -1) != ctx->gid)
 		rc = -EPERM;
-	else if (faccessat(AT_FDCWD, fsd->fs->dev->path, R_OK | W_OK, AT_EACCESS) ||
-	    stat(fsd->fs->dev->path, &st))
-		rc = errno == EACCES || errno == EPERM || errno == ENOENT ? -EACCES : -errno;
-	else if (st.st_dev != want.st_dev || st.st_ino != want.st_ino)
-		rc = -EACCES;
+	else {
+		fd = open(fsd->fs->dev->path, O_RDWR | O_CLOEXEC | O_NOCTTY);
+		if (fd < 0)
+			rc = errno == EACCES || errno == EPERM || errno == ENOENT ?
+				-EACCES : -errno;
+		else if (fstat(fd, &st))
+			rc = -errno;
+		else if (st.st_dev != want.st_dev || st.st_ino != want.st_ino ||
+			 st.st_rdev != want.st_rdev)
+			rc = -EACCES;
+		if (fd >= 0)
+			close(fd);
+	}
 	syscall(SYS_setfsuid, geteuid());
 	syscall(SYS_setfsgid, getegid());
 	if (syscall(SYS_setgroups, (size_t)nmine, mine)) {
