@@ -189,6 +189,16 @@ assert s["ops"]["get_fmap"] >= 3, s["ops"]
 assert s["ops"]["lookup"] > 0 and s["bytes_read"] > 0 and s["bytes_written"] > 0
 ' "$T/stats.json"
 
+# close sends no FLUSH: famfsd has nothing to flush (no locks, no writeback
+# cache), so it answers OPEN with noflush and saves close a round trip.
+ops_of() { "$FAMFS" stats --json "$M" | $PY -c "import json,sys; o=json.load(sys.stdin)['ops']; print(o.get('open', 0), o.get('flush', 0))"; }
+read -r o0 f0 <<<"$(ops_of)"
+for i in 1 2 3; do head -c1 "$M/big" >/dev/null; done
+exec 7<"$M/wfile"; exec 7<&-
+read -r o1 f1 <<<"$(ops_of)"
+check_eq "4 opens through the mount reach famfsd" 4 "$((o1 - o0))"
+check_eq "... and their closes send no FLUSH" 0 "$((f1 - f0))"
+
 # --- measure: FUSE read() of a 256 MiB file vs reading the device file -----------
 check "creat 256M file" "$FAMFS" creat -s 256M "$M/big256"
 mb_per_s() { echo $((256 * 1000000000 / ($2 - $1))); }
