@@ -67,6 +67,7 @@ struct famfs_mctx {
 	uint64_t witness;		/* old ids: fusectl's inode of the connection */
 	/* the trust verdict (famfs_trust_confirm), taken once */
 	bool trusted;
+	bool not_fuse;			/* not a FUSE mount at all (fstatfs) */
 	int err;			/* when not: -ENOTTY (not famfs), -EPERM, -EACCES */
 	char why[320];			/* ... and why */
 	struct stat src;		/* the mount's source device */

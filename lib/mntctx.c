@@ -311,6 +311,7 @@ static struct famfs_mctx *make(int fd, const struct famfs_mctx *k, long old_id)
 	}
 	famfs_errclear();
 	if (!fuse_fs(fd)) {
+		c->not_fuse = true;
 		c->err = -ENOTTY;
 		snprintf(c->why, sizeof(c->why), "not a famfs file (not on a FUSE mount)");
 		goto out;
@@ -354,6 +355,12 @@ int famfs_mctx_get(int fd, struct famfs_mctx **out, struct famfs_fid *fid)
 	err = identify(fd, &k, &old_id, fid);
 	if (err)
 		return err;
+	/*
+	 * A FUSE superblock always has an anonymous st_dev (major 0): a file
+	 * with a real device number is not famfs, with no further syscall.
+	 */
+	if (major(k.dev) != 0)
+		return famfs_err(-ENOTTY, "not a famfs file (not on a FUSE mount)");
 	lock();
 	c = find_locked(&k);
 	unlock();
@@ -362,7 +369,13 @@ int famfs_mctx_get(int fd, struct famfs_mctx **out, struct famfs_fid *fid)
 	made = make(fd, &k, old_id);
 	if (!made)
 		return -ENOMEM;
-	if (!k.unique && !k.witness) {
+	/*
+	 * Without a witness an old mount id may be reused by another mount:
+	 * the verdict holds for this open only. "Not FUSE" may be kept: a
+	 * FUSE mount that later gets the same id and st_dev has a witness
+	 * (fusectl), so its key differs.
+	 */
+	if (!k.unique && !k.witness && !made->not_fuse) {
 		c = made;	/* no witness: this open only */
 		goto found;
 	}

@@ -22,8 +22,8 @@ libbpf-dev libcmocka-dev libmount-dev libjansson-dev python3-dev"
 PKGS="$PKGS clang-14 libclang-rt-14-dev"
 # Tests: fusermount3 (fuse3); mount, umount (mount); useradd, userdel,
 # groupadd (passwd); pgrep (procps); awk (mawk); /usr/bin/python3 with numpy;
-# /usr/bin/time for peak RSS (time).
-PKGS="$PKGS fuse3 mount passwd procps mawk python3 python3-numpy time"
+# /usr/bin/time for peak RSS (time); strace: the syscalls the shim makes.
+PKGS="$PKGS fuse3 mount passwd procps mawk python3 python3-numpy time strace"
 # make deb and the tests of completion and packages: bash-completion,
 # debhelper, dh-python, lintian, and clang by the name debian/control's
 # Build-Depends gives it (dpkg-buildpackage checks that name).

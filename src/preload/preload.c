@@ -402,6 +402,9 @@ static struct fdstate *state_make(int fd, int flags)
 	 */
 	if (fd_ident(fd, &stx) < 0 || !S_ISREG(stx.stx_mode))
 		goto out;
+	/* FUSE files have an anonymous st_dev (major 0): this one is no famfs file. */
+	if (stx.stx_dev_major != 0)
+		goto out;
 	in_lib++;
 	err = famfs_map_open_fd(fd, flags & O_ACCMODE, &m);
 	if (err) {
