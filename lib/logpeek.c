@@ -6,9 +6,9 @@
  * famfs keeps its metadata in the memory it serves: the node of log entry
  * i has inode i + 2 (famfs/ns.h), and a committed entry is never rewritten.
  * So once a process has the mount's superblock and log mapped (read-only,
- * once per mount, when the mount is found trusted: the mapping is of the
- * mount's own source device, whose superblock carries the uuid famfsd
- * reported), the map of an open file is its entry, decoded and validated
+ * while it has maps of the mount or is opening one: famfs_mctx_use; the
+ * mapping is of the mount's own source device, whose superblock carries
+ * the uuid famfsd reported), the map of an open file is its entry, decoded and validated
  * like any log read (CRC, sequence number, type), checked against the
  * file's size, built into the V10 message famfsd would send
  * (famfs_fmap_from_omf, famfs_fmap_encode) and then decoded with the
@@ -57,9 +57,13 @@ void famfs_logpeek_attach(struct famfs_mctx *c, const char *source)
 		goto out;
 	err = famfs_sigbus_read(sbbuf, p, sizeof(sbbuf));
 	famfs_raw_munmap(p, FAMFS_SB_REGION);
-	if (err || famfs_omf_sb_decode(sbbuf, sizeof(sbbuf), &sb) ||
-	    memcmp(sb.uuid, c->fs_uuid, sizeof(sb.uuid)))
+	if (err || famfs_omf_sb_decode(sbbuf, sizeof(sbbuf), &sb))
 		goto out;
+	if (memcmp(sb.uuid, c->fs_uuid, sizeof(sb.uuid))) {
+		/* Re-made since the mount was trusted: never serve its cache. */
+		c->fs_changed = true;
+		goto out;
+	}
 	len = sb.log_offset + sb.log_len;
 	/* A devdax device maps whole 2 MiB pages only. */
 	if (sb.log_offset < FAMFS_SB_REGION || len < sb.log_offset ||
@@ -130,5 +134,7 @@ out:
 
 bool famfs_logpeek_same_fs(const struct famfs_mctx *c)
 {
+	if (c->fs_changed)
+		return false;
 	return !c->meta || same_fs(c);
 }

@@ -406,7 +406,8 @@ int famfs_map_build_mctx(const struct famfs_fmap *f, int flags, struct famfs_mct
 
 	if (!err) {
 		famfs_mctx_hold(c);
-		(*out)->devput = famfs_mctx_put;
+		famfs_mctx_use(c);
+		(*out)->devput = famfs_mctx_map_put;
 	}
 	return err;
 }
@@ -501,7 +502,8 @@ static int map_shared(const struct famfs_fmap *f, int flags, struct famfs_mctx *
 	m->len = f->file_size;
 	famfs_mshare_use(m, s);
 	famfs_mctx_hold(c);
-	m->devput = famfs_mctx_put;
+	famfs_mctx_use(c);
+	m->devput = famfs_mctx_map_put;
 	*out = m;
 	return 0;
 }
@@ -568,24 +570,25 @@ static int map_open_fd(int fd, int flags, struct famfs_map **out)
 		err = famfs_err(c->err, "%s", c->why);
 		goto out;
 	}
+	famfs_mctx_use(c);	/* the log mapping, for this open */
 	err = famfs_bpf_map_open(c, fd, flags, out);
 	if (err != -EAGAIN)
-		goto out;
+		goto done;
 	famfs_errclear();
 	f = malloc(sizeof(*f));
 	if (!f) {
 		err = -ENOMEM;
-		goto out;
+		goto done;
 	}
 	err = get_fmap(c, fd, &fid, f);
 	if (err)
-		goto out;
+		goto done;
 	for (bits = f->dev_bitmap, i = 0; bits; bits >>= 1, i++) {
 		if (!(bits & 1))
 			continue;
 		err = famfs_mctx_learn(c, fd, i);
 		if (err)
-			goto out;
+			goto done;
 	}
 	s = f->file_size ? famfs_mshare_get(c, fid.ino, writable, round_up_pmd(f->file_size)) :
 			   NULL;
@@ -598,6 +601,8 @@ static int map_open_fd(int fd, int flags, struct famfs_map **out)
 	}
 	if (!err)
 		(*out)->fd = fd;
+done:
+	famfs_mctx_unuse(c);
 out:
 	free(f);
 	famfs_mctx_put(c);

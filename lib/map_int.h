@@ -68,6 +68,9 @@ struct famfs_mctx {
 	/* the trust verdict (famfs_trust_confirm), taken once */
 	bool trusted;
 	bool not_fuse;			/* not a FUSE mount at all (fstatfs) */
+	char *source;			/* trusted: the mount's source device */
+	unsigned long users;		/* live maps and opens under way (logpeek) */
+	bool fs_changed;		/* logpeek found another superblock uuid */
 	int err;			/* when not: -ENOTTY (not famfs), -EPERM, -EACCES */
 	char why[320];			/* ... and why */
 	struct stat src;		/* the mount's source device */
@@ -116,6 +119,16 @@ FAMFS_HIDDEN void famfs_mctx_hold(struct famfs_mctx *c);
 FAMFS_HIDDEN void famfs_mctx_lock(void);
 FAMFS_HIDDEN void famfs_mctx_unlock(void);
 FAMFS_HIDDEN void famfs_mctx_put(void *ctx);
+/*
+ * A user of @c's log mapping (logpeek.c): an open under way, or a live map.
+ * The first user maps the mount's superblock and log, the last one gone
+ * unmaps them, so that no mapping of the device outlives the process's
+ * last map of the mount (famfs/map.h). famfs_mctx_map_put is the devput
+ * of a map that is a user: famfs_mctx_unuse, then famfs_mctx_put.
+ */
+FAMFS_HIDDEN void famfs_mctx_use(struct famfs_mctx *c);
+FAMFS_HIDDEN void famfs_mctx_unuse(struct famfs_mctx *c);
+FAMFS_HIDDEN void famfs_mctx_map_put(void *ctx);
 /* Learn device @idx with GET_DAXDEV on @fd unless @c knows it. */
 FAMFS_HIDDEN int famfs_mctx_learn(struct famfs_mctx *c, int fd, unsigned int idx);
 /* Learn device @idx under @name (the BPF device map) unless @c knows it. */

@@ -185,6 +185,7 @@ static void mctx_free(struct famfs_mctx *c)
 		famfs_bpf_close(&c->bpf);
 	famfs_logpeek_detach(c);
 	famfs_fmc_free(c);
+	free(c->source);
 	free(c);
 }
 
@@ -211,6 +212,32 @@ void famfs_mctx_put(void *ctx)
 	lock();
 	put_locked(c);
 	unlock();
+}
+
+void famfs_mctx_use(struct famfs_mctx *c)
+{
+	lock();
+	if (c->users++ == 0 && c->trusted && c->source && !c->meta)
+		famfs_logpeek_attach(c, c->source);
+	unlock();
+}
+
+void famfs_mctx_unuse(struct famfs_mctx *c)
+{
+	lock();
+	if (c->users && --c->users == 0)
+		famfs_logpeek_detach(c);
+	unlock();
+}
+
+void famfs_mctx_map_put(void *ctx)
+{
+	struct famfs_mctx *c = ctx;
+
+	if (!c)
+		return;
+	famfs_mctx_unuse(c);
+	famfs_mctx_put(c);
 }
 
 /* Take @c off the table (its table reference is dropped); caller holds tab_lock. */
@@ -336,7 +363,8 @@ static struct famfs_mctx *make(int fd, const struct famfs_mctx *k, long old_id)
 			c->trusted = true;
 			memcpy(c->mount_id, info->mount_id, sizeof(c->mount_id));
 			memcpy(c->fs_uuid, info->fs_uuid, sizeof(c->fs_uuid));
-			famfs_logpeek_attach(c, m->source);
+			/* Mapped while maps of the mount are live: famfs_mctx_use. */
+			c->source = strdup(m->source);
 		}
 	}
 out:

@@ -15,7 +15,9 @@
 #  4. a remount of the same mount point onto another device, whose file of
 #     the same name has the same inode number: the running process maps the
 #     new device's file (also with the old kernels' mount ids, and through
-#     the preload shim).
+#     the preload shim);
+#  5. no mapping of the device (the log's) outlives the process's last map
+#     of the mount.
 . "$(dirname "$0")/lib.sh"
 
 HOOKS=$FAMFS_BUILD/testhooks/famfsd
@@ -165,4 +167,32 @@ remount_case() {
 remount_case "famfs_map_open" once env
 remount_case "famfs_map_open, old mount ids" once env FAMFS_MNT_ID_LEGACY=1
 remount_case "the preload shim" read env LD_PRELOAD="$SHIM"
+
+# --- 5. no mapping of the device outlives the process's last map -------------------------
+# (the log is mapped only while maps of the mount are open: a long-lived
+# process must not pin a deleted image or keep /dev/daxX.Y busy.)
+# devmaps: mappings of DEVA in the coprocess (bash may fork it a subshell)
+devmaps() {
+	local p
+	for p in "$TPID" $(pgrep -P "$TPID"); do cat /proc/"$p"/maps; done 2>/dev/null |
+		grep -c -F "$DEVA"
+}
+check "mount A again" "$FAMFS" mount "$DEVA" "$MNT"
+for env in "" FAMFS_MNT_ID_LEGACY=1; do
+	start env $env "$TOOL" once:"$MNT/f" wait open:0:r:"$MNT/f" wait close:0 wait
+	next_line l; check_eq "${env:-unique ids}: a process opens and closes f" "once $SA" "$l"
+	next_line l
+	check_eq "... then has no mapping of the device" 0 "$(devmaps)"
+	echo go >&"$TOUT"
+	next_line l; next_line l
+	n=$(devmaps)
+	[ "$n" -gt 0 ] && pass "... maps it again to open f ($n mappings)" ||
+		fail "... an open f has no mapping of the device"
+	echo go >&"$TOUT"
+	next_line l; next_line l
+	check_eq "... and none after the last close" 0 "$(devmaps)"
+	echo go >&"$TOUT"
+	stop
+done
+check "umount A" "$FAMFS" umount "$MNT"
 done_testing
