@@ -5,7 +5,9 @@
  * parsing, JSON output, a progress bar and the seeded test pattern.
  *
  * Conventions every verb follows:
- *   --help/-h      usage to stdout, exit 0
+ *   --help/-h/-?   usage to stdout, exit 0 (fsck: -h is --human; main turns
+ *                  upstream's -? into --help for every verb)
+ *   -v/--verbose   repeatable; each verb counts it into cli_verbose
  *   bad usage      one line on stderr ending in "(try 'famfs VERB --help')", exit 2
  *   failure        one line "famfs VERB: <path>: <detail>" on stderr, exit 1
  */
@@ -35,6 +37,7 @@ struct cli_verb {
 extern const char *cli_device;		/* --device DEV, or NULL */
 extern const char *cli_verb_name;	/* the running verb, for messages */
 extern bool cli_log_damaged;		/* replay stopped at a bad entry: exit 1 */
+extern int cli_verbose;			/* how many -v the verb was given */
 
 /* Verb entry points (src/cli/cmd_<verb>.c). */
 int cmd_fsck(int argc, char **argv);
@@ -154,6 +157,14 @@ int64_t cli_pattern_check(uint64_t seed, uint64_t off, const uint8_t *buf, uint6
  */
 bool cli_confirm(const char *what, bool yes);
 
+/*
+ * Upstream's mode flags (mount, fsck): --fuse (@nofuse false) or --nofuse.
+ * famfs mounts are always FUSE: say so once on stderr and return CLI_OK;
+ * --nofuse on a kernel without the famfs module prints why it cannot be
+ * honoured and returns CLI_FAIL.
+ */
+int cli_mode_flag(bool nofuse);
+
 /* Monotonic milliseconds, and a short sleep for polling with a deadline. */
 uint64_t cli_now_ms(void);
 void cli_sleep_ms(long ms);
@@ -203,6 +214,14 @@ int cli_target(const char *path, struct cli_target *t);
  * mount, -EPERM (famfs_errmsg says why) if not a trusted one.
  */
 int cli_find_mount_exact(const char *mnt, struct cli_target *t);
+
+/*
+ * Find a trusted famfs mount of this machine whose source is the device
+ * file @dev (the same path, or the same char device or file). Reads only
+ * the mount table. 0 and t->mnt, t->dev filled; -ENOENT if the device is
+ * not mounted.
+ */
+int cli_find_dev_mount(const char *dev, struct cli_target *t);
 
 /*
  * Find the trusted famfs mount whose mount point is the text @abs

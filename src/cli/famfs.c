@@ -17,6 +17,7 @@
 
 const char *cli_device;
 const char *cli_verb_name = "";
+int cli_verbose;
 
 static const struct cli_verb verbs[] = {
 	{ "fsck",    cmd_fsck,    "check a famfs image (read-only)" },
@@ -48,13 +49,30 @@ static void usage(FILE *f)
 		"Global options:\n"
 		"  -D, --device DEV  work on an unmounted device; paths are relative to\n"
 		"                    the file system root\n"
-		"  -h, --help        this help\n"
+		"  -h, -?, --help    this help\n"
 		"  -V, --version     print the version\n"
 		"\n"
 		"Verbs:\n");
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
 		fprintf(f, "  %-9s %s\n", verbs[i].name, verbs[i].summary);
-	fprintf(f, "\nRun 'famfs VERB --help' for the options of a verb; see famfs(1).\n");
+	fprintf(f, "\nRun 'famfs VERB --help' (or -?) for the options of a verb; see famfs(1).\n");
+}
+
+/*
+ * Upstream's tools print a verb's usage for -? (and exit 0): turn it into
+ * --help before the verb's getopt sees it (up to a "--", after which
+ * arguments are operands).
+ */
+static void help_alias(int argc, char **argv)
+{
+	static char help_opt[] = "--help";
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			return;
+		if (!strcmp(argv[i], "-?"))
+			argv[i] = help_opt;
+	}
 }
 
 int main(int argc, char **argv)
@@ -68,7 +86,7 @@ int main(int argc, char **argv)
 	while (i < argc && argv[i][0] == '-') {
 		const char *a = argv[i];
 
-		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+		if (!strcmp(a, "-h") || !strcmp(a, "-?") || !strcmp(a, "--help")) {
 			usage(stdout);
 			return CLI_OK;
 		} else if (!strcmp(a, "-V") || !strcmp(a, "--version")) {
@@ -102,6 +120,7 @@ int main(int argc, char **argv)
 			int rc;
 
 			cli_verb_name = verbs[v].name;
+			help_alias(argc - i, argv + i);
 			rc = verbs[v].fn(argc - i, argv + i);
 			cli_fs_close_all();
 			/* A damaged log was reported; what was shown is only a prefix. */

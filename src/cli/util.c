@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "famfs/err.h"
+#include "famfs/kmod.h"
 #include "cli.h"
 
 void cli_fputs_esc(FILE *f, const char *s)
@@ -392,4 +393,20 @@ bool cli_confirm(const char *what, bool yes)
 		return false;
 	line[strcspn(line, "\n")] = '\0';
 	return !strcasecmp(line, "y") || !strcasecmp(line, "yes");
+}
+
+int cli_mode_flag(bool nofuse)
+{
+	static bool said;
+
+	if (nofuse && !famfs_kmod_loaded())
+		return cli_failf(NULL, "--nofuse asks for a famfs kernel module, and this kernel "
+				 "has none (no famfs in its fuse; see docs/kernel.md); famfs "
+				 "mounts here are always FUSE: drop --nofuse");
+	if (!said)
+		fprintf(stderr, "famfs %s: note: %s: famfs mounts are always FUSE (famfsd)%s\n",
+			cli_verb_name, nofuse ? "--nofuse" : "--fuse", nofuse ?
+			"; this kernel's famfs module serves file data itself" : "");
+	said = true;
+	return CLI_OK;
 }

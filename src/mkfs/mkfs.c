@@ -20,6 +20,7 @@
 #include "famfs/dev.h"
 #include "famfs/devperm.h"
 #include "famfs/err.h"
+#include "famfs/kmod.h"
 #include "famfs/log.h"
 #include "famfs/mount.h"
 #include "famfs/omf_rm.h"
@@ -28,7 +29,7 @@
 #include "famfs/trust.h"
 
 static const char help[] =
-"usage: mkfs.famfs [-f] [-k] [-l LOGLEN] [-O FEATURES] [-h] DEV\n"
+"usage: mkfs.famfs [-f] [-k] [-l LOGLEN] [-O FEATURES] [-v] [--fuse|--nofuse] DEV\n"
 "\n"
 "Write a new famfs file system on DEV: a superblock and an empty metadata\n"
 "log. This host (its system uuid, from $FAMFS_SYSTEM_UUID or\n"
@@ -47,7 +48,12 @@ static const char help[] =
 "                       and directories can be deleted and their memory\n"
 "                       reused (famfs rm; upstream famfs tools stop at the\n"
 "                       first delete: see mkfs.famfs(8))\n"
-"  -h, --help           this help\n"
+"  -v, --verbose        also print the device uuid, the layout and the\n"
+"                       system uuid's source (repeatable)\n"
+"      --fuse           accepted: famfs mounts are always FUSE here\n"
+"  -F, --nofuse         upstream's standalone kernel famfs: refused unless\n"
+"                       this kernel has the famfs module (docs/kernel.md)\n"
+"  -h, -?, --help       this help\n"
 "\n"
 "Make a device in memory with:\n"
 "  truncate -s 4G /dev/shm/famfs0 && chmod 600 /dev/shm/famfs0 &&\n"
@@ -159,6 +165,29 @@ static int parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
+/*
+ * Upstream's mode flags: famfs here always mounts through FUSE and the
+ * on-media format does not depend on the mode. --nofuse asks for a kernel
+ * famfs, so it is refused on a kernel without the famfs module. Says so
+ * once on stderr; returns 0, or 1 after printing why not.
+ */
+static int mode_flag(bool nofuse)
+{
+	static bool said;
+
+	if (nofuse && !famfs_kmod_loaded())
+		return say("--nofuse asks for a famfs kernel module, and this kernel has none "
+			   "(no famfs in its fuse; see docs/kernel.md); famfs mounts here are "
+			   "always FUSE: drop --nofuse");
+	if (!said)
+		say("note: %s: famfs mounts are always FUSE (famfsd); the file system is the "
+		    "same either way", nofuse ? "--nofuse" : "--fuse");
+	said = true;
+	return 0;
+}
+
+#define OPT_FUSE	256
+
 int main(int argc, char **argv)
 {
 	static const struct option lopts[] = {
@@ -166,9 +195,13 @@ int main(int argc, char **argv)
 		{ "kill", no_argument, NULL, 'k' },
 		{ "loglen", required_argument, NULL, 'l' },
 		{ "features", required_argument, NULL, 'O' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "fuse", no_argument, NULL, OPT_FUSE },
+		{ "nofuse", no_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
+	int verbose = 0;
 	uint64_t loglen = FAMFS_LOG_LEN_DEFAULT;
 	bool force = false, kill = false;
 	uint32_t features = 0;
@@ -179,14 +212,24 @@ int main(int argc, char **argv)
 	const char *path;
 	int c, rc;
 
+	/* upstream's -? is help; turn it into --help before getopt sees it */
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "-?"))
+			argv[i] = (char *)"--help";
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":fkl:O:h", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":fkl:O:vFh", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'f': force = true; break;
 		case 'k': kill = true; break;
 		case 'O':
 			if (parse_features(optarg, &features))
 				return 2;
+			break;
+		case 'v': verbose++; break;
+		case OPT_FUSE:
+		case 'F':
+			if (mode_flag(c == 'F'))
+				return 1;
 			break;
 		case 'l':
 			if (parse_size(optarg, &loglen)) {
@@ -269,6 +312,23 @@ int main(int argc, char **argv)
 	if (log->sb.flags & FAMFS_SB_FEAT_RM)
 		printf("  features:         rm (deletes; host table of %d slots)\n",
 		       FAMFS_HOSTS_NSLOTS);
+	if (verbose) {
+		const char *env = getenv("FAMFS_SYSTEM_UUID");
+
+		uuid_unparse(log->sb.dev_uuid, u);
+		printf("  device uuid:      %s\n", u);
+		printf("  superblock:       [0, %#" PRIx64 "), %d bytes used\n",
+		       (uint64_t)FAMFS_SB_REGION, FAMFS_SB_SIZE);
+		printf("  log region:       [%#" PRIx64 ", %#" PRIx64 "), %d-byte header, "
+		       "%d-byte entries\n", log->sb.log_offset,
+		       log->sb.log_offset + log->sb.log_len, FAMFS_LOG_HDR_SIZE,
+		       FAMFS_LOG_ENTRY_SIZE);
+		printf("  alloc unit:       %#" PRIx64 "\n", log->sb.alloc_unit);
+		printf("  version:          %" PRIu64 " (omf %u.%u)\n", log->sb.version,
+		       log->sb.omf_major, log->sb.omf_minor);
+		printf("  system uuid from: %s\n", env && *env ? "$FAMFS_SYSTEM_UUID" :
+		       "/opt/famfs/system_uuid");
+	}
 	famfs_log_close(log);
 	famfs_dev_close(dev);
 	return 0;
