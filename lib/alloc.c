@@ -646,3 +646,14 @@ int famfs_alloc_pending_in(const struct famfs_alloc *a, const struct famfs_omf_f
 	*del_index = first;
 	return 0;
 }
+
+uint64_t famfs_alloc_used_units(const struct famfs_alloc *a, uint64_t lo, uint64_t hi)
+{
+	uint64_t n = 0;
+
+	if (hi > a->nbits)
+		hi = a->nbits;
+	for (uint64_t i = lo; i < hi; i++)
+		n += bit_test(a, i);
+	return n;
+}

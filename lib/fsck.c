@@ -144,10 +144,13 @@ static void fsck_entry(struct fsck_ctx *c, struct famfs_ns *ns, struct famfs_all
 		       path ? path : "-", m);
 		return;
 	}
+	if (e->type == FAMFS_LOG_MKDIR)
+		c->res->dirs_logged++;
 	if (e->type != FAMFS_LOG_FILE)
 		return;
 	/* Name each earlier file this one overlaps (and check the reuse rule). */
 	named = fsck_rm_file(&c->rm, ns, a, i, e);
+	c->res->file_bytes += e->file.size;
 	famfs_errclear();
 	rc = famfs_alloc_mark(a, &e->file.fmap, &coll);
 	if (rc) {
@@ -220,6 +223,23 @@ static void fsck_tail(struct fsck_ctx *c, const uint8_t *log, const struct famfs
 int famfs_fsck(struct famfs_dev *dev, famfs_fsck_fn fn, void *ctx,
 	       struct famfs_fsck_result *res)
 {
+	return famfs_fsck_buckets(dev, 0, fn, ctx, res);
+}
+
+/* Units in use in each bucket of @a, as the interleaved allocator splits it. */
+static void fsck_count_buckets(const struct famfs_alloc *a, unsigned int nbuckets,
+			       struct famfs_fsck_result *res)
+{
+	res->nbuckets = nbuckets;
+	res->bucket_units = nbuckets ? a->nbits / nbuckets : 0;
+	for (unsigned int i = 0; i < nbuckets; i++)
+		res->bucket_used[i] = famfs_alloc_used_units(a, i * res->bucket_units,
+							     (i + 1) * res->bucket_units);
+}
+
+int famfs_fsck_buckets(struct famfs_dev *dev, unsigned int nbuckets, famfs_fsck_fn fn,
+		       void *ctx, struct famfs_fsck_result *res)
+{
 	struct fsck_ctx c = { .fn = fn, .ctx = ctx, .res = res };
 	struct famfs_omf_log_hdr hdr;
 	struct famfs_omf_entry e;
@@ -231,6 +251,8 @@ int famfs_fsck(struct famfs_dev *dev, famfs_fsck_fn fn, void *ctx,
 	int rc;
 
 	memset(res, 0, sizeof(*res));
+	if (nbuckets > FAMFS_MAX_NBUCKETS)
+		return famfs_err(-EINVAL, "%u buckets (1..%d)", nbuckets, FAMFS_MAX_NBUCKETS);
 	rc = fsck_super(&c, dev, &sb);
 	if (rc)
 		return rc;
@@ -298,6 +320,8 @@ int famfs_fsck(struct famfs_dev *dev, famfs_fsck_fn fn, void *ctx,
 	fsck_rm_finish(&c.rm, dev, &sb, &a, end, res);
 	res->used_bytes = sb.dev_size - famfs_alloc_free_bytes(&a) -
 			  famfs_alloc_pending_bytes(&a);
+	res->bitmap_bytes = a.nbits * a.au;
+	fsck_count_buckets(&a, nbuckets, res);
 	report(&c, FAMFS_FSCK_INFO, "log: %" PRIu64 " of %" PRIu64 " slots used, %" PRIu64
 	       " bad entries", res->entries, res->log_slots, res->bad_entries);
 	report(&c, FAMFS_FSCK_INFO, "namespace: %" PRIu64 " files, %" PRIu64 " directories",

@@ -104,7 +104,9 @@ void fsck_rm_delete(struct fsck_rm *r, struct famfs_ns *ns, struct famfs_alloc *
 		return;
 	famfs_errclear();
 	rc = famfs_alloc_delete(a, n->fmap, i);
-	if (rc)
+	if (!rc)
+		res->file_bytes -= n->size < res->file_bytes ? n->size : res->file_bytes;
+	else
 		r->report(r->rc, FAMFS_FSCK_ERROR, "log entry %" PRIu64 " (%s): %s", i, d->relpath,
 			  famfs_errmsg()[0] ? famfs_errmsg() : strerror(-rc));
 }

@@ -67,4 +67,4 @@ PY
 run famfs stats "$MNT"
 
 step "Clean"
-run famfs fsck "$DEV"
+run famfs fsck "$MNT"

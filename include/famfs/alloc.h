@@ -173,6 +173,13 @@ typedef int (*famfs_alloc_range_fn)(void *ctx, uint64_t off, uint64_t len);
 int famfs_alloc_take_dirty(struct famfs_alloc *a, const struct famfs_omf_fmap *f,
 			   famfs_alloc_range_fn fn, void *ctx);
 
+/*
+ * Units in use among units [@lo, @hi) (clipped to the bitmap), e.g. in one
+ * of the nbuckets buckets interleaved allocation splits the device into:
+ * bucket i is units [i * b, (i + 1) * b) with b = nbits / nbuckets.
+ */
+uint64_t famfs_alloc_used_units(const struct famfs_alloc *a, uint64_t lo, uint64_t hi);
+
 #ifdef __cplusplus
 }
 #endif

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "famfs/alloc.h"
 #include "famfs/dev.h"
 
 #ifdef __cplusplus
@@ -32,7 +33,8 @@ struct famfs_fsck_result {
 	uint64_t entries;		/* committed entries (next_index) */
 	uint64_t bad_entries;
 	uint64_t files;
-	uint64_t dirs;
+	uint64_t dirs;			/* in the namespace, the root included */
+	uint64_t dirs_logged;		/* MKDIR entries applied */
 	uint64_t collisions;		/* 2 MiB units allocated twice */
 	uint64_t dev_size;
 	uint64_t used_bytes;		/* sb + log + live files */
@@ -41,10 +43,16 @@ struct famfs_fsck_result {
 	uint32_t hosts;			/* registered in the host table (rm) */
 	uint32_t stale_hosts;		/* of which not answering */
 	bool rm;			/* the file system has the rm feature */
+	uint64_t file_bytes;		/* sum of the live files' logged sizes */
+	uint64_t bitmap_bytes;		/* units in the allocation bitmap x unit */
 	uint64_t log_slots;
 	uint64_t log_free;
 	uint64_t log_reserved;		/* slots kept for root: the default reserve */
 	uint32_t mkfs_time;		/* from the log tail, 0 if none */
+	/* famfs_fsck_buckets(): units in use per bucket (0 buckets: none) */
+	unsigned int nbuckets;
+	uint64_t bucket_units;		/* units per bucket (the rest is not in any) */
+	uint64_t bucket_used[FAMFS_MAX_NBUCKETS];
 };
 
 typedef void (*famfs_fsck_fn)(void *ctx, enum famfs_fsck_sev sev, const char *msg);
@@ -57,6 +65,14 @@ typedef void (*famfs_fsck_fn)(void *ctx, enum famfs_fsck_sev sev, const char *ms
  */
 int famfs_fsck(struct famfs_dev *dev, famfs_fsck_fn fn, void *ctx,
 	       struct famfs_fsck_result *res);
+
+/*
+ * famfs_fsck(), and also count the units in use in each of @nbuckets
+ * (1..FAMFS_MAX_NBUCKETS, or 0 for none) equal buckets of the device, as
+ * interleaved allocation splits it (famfs/alloc.h). -EINVAL for a bad count.
+ */
+int famfs_fsck_buckets(struct famfs_dev *dev, unsigned int nbuckets, famfs_fsck_fn fn,
+		       void *ctx, struct famfs_fsck_result *res);
 
 #ifdef __cplusplus
 }

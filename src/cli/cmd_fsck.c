@@ -17,30 +17,42 @@
 #include "famfs/err.h"
 #include "famfs/fsck.h"
 #include "famfs/log.h"
+#include "famfs/omf.h"
 #include "famfs/role.h"
 #include "cli.h"
 
 static const char help[] =
-"usage: famfs fsck [-v] [--json] [DEV|MNT]\n"
-"       famfs --device DEV fsck [-v] [--json]\n"
+"usage: famfs fsck [-v] [-h] [-B NBUCKETS] [-f] [--json] DEV|MNT\n"
+"       famfs --device DEV fsck [-v] [-h] [-B NBUCKETS] [--json]\n"
 "\n"
 "Check a famfs image without changing it: the superblock, the log header,\n"
 "every log entry (sequence number, CRC, type, path), extent alignment and\n"
 "bounds, space allocated twice, and the namespace. Each problem is printed,\n"
-"then a summary (superblock, log entries used and free, the slots reserved\n"
-"for root, files, directories, capacity, used and free space). A mount\n"
-"point names its device, and its famfsd says how many slots it reserves\n"
-"(famfsd -o reserve=); for a device fsck shows the default, 5% of the log.\n"
+"then a summary in upstream famfs's layout (Famfs Superblock:, Log stats:,\n"
+"Capacity:, Famfs log:, and with -v Verbose:), with the log slots reserved\n"
+"for root added to Log stats. A mount point names its device, and its\n"
+"famfsd says how many slots it reserves (famfsd -o reserve=); for a device\n"
+"fsck shows the default, 5% of the log. A DEV that is mounted on this\n"
+"machine is refused (check the mount point instead), unless -f.\n"
 "\n"
-"  -v, --verbose   also print informational notes\n"
-"  -j, --json      print the problems and the summary as JSON\n"
-"  -h, --help      this help\n"
+"  -v, --verbose        also print the Verbose: section and informational\n"
+"                       notes (repeatable)\n"
+"  -h, --human          sizes in GiB in the Capacity: section\n"
+"  -B, --nbuckets N     also print how full each of N buckets is (1..64),\n"
+"                       the buckets interleaved allocation uses\n"
+"  -f, --force          check DEV even though it is mounted\n"
+"  -j, --json           print the problems and the summary as JSON\n"
+"      --fuse           accepted: famfs mounts are always FUSE here\n"
+"  -F, --nofuse         upstream's standalone kernel famfs: refused unless\n"
+"                       this kernel has the famfs module (docs/kernel.md)\n"
+"  -?, --help           this help\n"
 "\n"
-"Exit status: 0 clean, 1 any error (including a bad entry CRC) or the image\n"
-"cannot be checked, 2 bad usage.\n"
+"Exit status: 0 clean, 1 any error (including a bad entry CRC), the image\n"
+"cannot be checked or DEV is mounted, 2 bad usage.\n"
 "\n"
 "Example:\n"
 "  famfs fsck /dev/shm/famfs0\n"
+"  famfs fsck -v -h /mnt/famfs\n"
 "  famfs fsck --json /mnt/famfs\n";
 
 struct problem {
@@ -119,47 +131,110 @@ static uint64_t user_free(const struct famfs_fsck_result *r)
 	return r->log_free > r->log_reserved ? r->log_free - r->log_reserved : 0;
 }
 
-static void print_text(const char *dev, const struct famfs_log *log,
-		       const struct famfs_fsck_result *r, const char *rsv_by)
+/* A byte count as upstream prints it: bytes, or GiB with -h. */
+static void print_size(const char *label, uint64_t v, bool human)
 {
-	char u[37], s[37];
+	if (human)
+		printf("  %-24s%0.2fG\n", label, v / 1073741824.0);
+	else
+		printf("  %-24s%" PRIu64 "\n", label, v);
+}
 
-	fputs("famfs superblock on ", stdout);
-	cli_fputs_esc(stdout, dev);
-	putchar('\n');
+/*
+ * The summary, in upstream famfs's layout and labels (scripts grep them),
+ * with our extra lines added where they break nothing.
+ */
+static void print_text(const char *dev, const struct famfs_log *log,
+		       const struct famfs_fsck_result *r, const char *rsv_by, bool human,
+		       int verbose)
+{
+	/* allocated: every unit in the bitmap not free, deleted ones included */
+	uint64_t alloc = r->bitmap_bytes - fsck_free(r);
+	char u[37];
+
+	if (r->bitmap_bytes < fsck_free(r))
+		alloc = 0;
+	printf("Famfs Superblock:\n");
 	if (log) {
-		uuid_unparse(log->sb.uuid, u);
-		uuid_unparse(log->sb.system_uuid, s);
-		printf("  uuid:          %s\n", u);
-		printf("  master system: %s (this host: %s)\n", s, famfs_role_name(log->role));
-		printf("  version:       %" PRIu64 " (omf %u.%u)\n", log->sb.version,
-		       log->sb.omf_major, log->sb.omf_minor);
-		printf("  log:           offset %#" PRIx64 " length %#" PRIx64 "\n",
-		       log->sb.log_offset, log->sb.log_len);
+		const struct famfs_omf_sb *sb = &log->sb;
+
+		uuid_unparse(sb->uuid, u);
+		printf("  Filesystem UUID:   %s\n", u);
+		uuid_unparse(sb->dev_uuid, u);
+		printf("  Device UUID:       %s\n", u);
+		uuid_unparse(sb->system_uuid, u);
+		printf("  System UUID:       %s\n", u);
+		printf("  role of this node: %s\n",
+		       log->role == FAMFS_ROLE_MASTER ? "Owner" : "Client");
+		printf("  alloc_unit:        %#" PRIx64 "\n", sb->alloc_unit);
+		printf("  OMF major version: %u\n", sb->omf_major);
+		printf("  OMF minor version: %u\n", sb->omf_minor);
+		printf("  sizeof superblock: %d\n", FAMFS_SB_SIZE);
+		printf("  log size (bytes):  %" PRIu64 "\n", sb->log_len);
+		fputs("  primary: ", stdout);
+		cli_fputs_esc(stdout, sb->daxdev);
+		printf("   %" PRIu64 "\n", sb->dev_size);
+		fputs("  checked device:    ", stdout);
+		cli_fputs_esc(stdout, dev);
+		putchar('\n');
 	}
-	printf("  log entries:   %" PRIu64 " used, %" PRIu64 " free, %" PRIu64 " slots\n",
-	       r->entries, r->log_free, r->log_slots);
-	printf("  log reserve:   %" PRIu64 " slots for root (%s), %" PRIu64
+	printf("\nLog stats:\n");
+	printf("  # of log entries in use: %" PRIu64 " of %" PRIu64 "\n", r->entries,
+	       r->log_slots);
+	printf("  Log size in use:          %" PRIu64 "\n",
+	       (uint64_t)FAMFS_LOG_HDR_SIZE + r->entries * FAMFS_LOG_ENTRY_SIZE);
+	if (log)
+		printf("  Log size (total bytes)    %" PRIu64 "\n", log->sb.log_len);
+	printf("  Log slots reserved:       %" PRIu64 " for root (%s), %" PRIu64
 	       " free to other users\n", r->log_reserved,
 	       strcmp(rsv_by, "mount") ? "the default" : "the mount's", user_free(r));
-	printf("  files:         %" PRIu64 "\n", r->files);
-	printf("  directories:   %" PRIu64 "\n", r->dirs);
-	printf("  capacity:      %" PRIu64 " (%.2f GiB)\n", r->dev_size,
-	       r->dev_size / 1073741824.0);
-	printf("  used:          %" PRIu64 " (%.2f GiB)\n", r->used_bytes,
-	       r->used_bytes / 1073741824.0);
+	if (r->collisions)
+		printf("ERROR: %" PRIu64 " ALLOCATION COLLISIONS FOUND\n", r->collisions);
+	else
+		printf("  No allocation errors found\n");
+	printf("\nCapacity:\n");
+	print_size("Device capacity:", r->dev_size, human);
+	print_size("Bitmap capacity:", r->bitmap_bytes, human);
+	print_size("Sum of file sizes:", r->file_bytes, human);
+	print_size(human ? "Allocated space:" : "Allocated bytes:", alloc, human);
+	print_size("Free space:", r->bitmap_bytes - alloc, human);
 	if (r->rm)
-		printf("  pending:       %" PRIu64 " (%.2f GiB): deleted, not yet reusable\n",
-		       r->pending_bytes, r->pending_bytes / 1073741824.0);
-	printf("  free:          %" PRIu64 " (%.2f GiB)\n", fsck_free(r),
-	       fsck_free(r) / 1073741824.0);
+		print_size("Pending (deleted):", r->pending_bytes, human);
+	printf("  Space amplification:     %0.2f\n",
+	       r->file_bytes ? (double)alloc / (double)r->file_bytes : 0.0);
+	printf("  Percent used:            %.1f%%\n",
+	       r->bitmap_bytes ? 100.0 * (double)alloc / (double)r->bitmap_bytes : 0.0);
+	for (unsigned int i = 0; i < r->nbuckets; i++) {
+		if (!i)
+			printf("  Buckets (%u of %" PRIu64 " bytes):\n", r->nbuckets,
+			       r->bucket_units * (uint64_t)(log ? log->sb.alloc_unit : FAMFS_ALLOC_UNIT));
+		printf("    bucket %2u: %5.1f%% used (%" PRIu64 " of %" PRIu64 " units)\n", i,
+		       r->bucket_units ? 100.0 * (double)r->bucket_used[i] /
+		       (double)r->bucket_units : 0.0, r->bucket_used[i], r->bucket_units);
+	}
+	printf("\nFamfs log:\n");
+	printf("  %" PRIu64 " of %" PRIu64 " entries used\n", r->entries, r->log_slots);
+	printf("  %" PRIu64 " bad log entries detected\n", r->bad_entries);
+	printf("  %" PRIu64 " files\n", r->files);
+	printf("  %" PRIu64 " directories\n", r->dirs_logged);
 	if (r->rm)
-		printf("  rm:            %" PRIu64 " deletes; %u hosts registered, %u not "
-		       "answering\n", r->deletes, r->hosts, r->stale_hosts);
-	printf("  collisions:    %" PRIu64 "\n", r->collisions);
-	printf("  bad entries:   %" PRIu64 "\n", r->bad_entries);
-	printf("  result:        %" PRIu64 " errors, %" PRIu64 " warnings\n", r->errors,
+		printf("  %" PRIu64 " deletes; %u hosts registered, %u not answering\n",
+		       r->deletes, r->hosts, r->stale_hosts);
+	printf("  result: %" PRIu64 " errors, %" PRIu64 " warnings\n\n", r->errors,
 	       r->warnings);
+	if (verbose && log) {
+		printf("Verbose:\n");
+		printf("  log_offset:        %" PRIu64 "\n", log->sb.log_offset);
+		printf("  log_len:           %" PRIu64 "\n", log->sb.log_len);
+		printf("  sizeof(log header) %d\n", FAMFS_LOG_HDR_SIZE);
+		printf("  sizeof(log_entry)  %d\n", FAMFS_LOG_ENTRY_SIZE);
+		printf("  last_log_index:    %" PRIu64 "\n", r->log_slots - 1);
+		printf("  usable log size:   %" PRIu64 "\n",
+		       (uint64_t)FAMFS_LOG_HDR_SIZE + r->log_slots * FAMFS_LOG_ENTRY_SIZE);
+		printf("  version:           %" PRIu64 "\n", log->sb.version);
+		printf("  mkfs time:         %" PRIu32 "\n", r->mkfs_time);
+		printf("\n");
+	}
 }
 
 /* [{"severity", "message"}...] of the problems found; NULL on no memory. */
@@ -264,32 +339,58 @@ static int fsck_fatal(const char *dev, int rc, const struct fsck_ctx *c)
 		cli_json_print(o);
 	}
 	famfs_errclear();
+	/* the library's detail often starts with the path already */
+	if (!strncmp(msg, dev, strlen(dev)) && msg[strlen(dev)] == ':')
+		return cli_failf(NULL, "%s", msg);
 	return cli_failf(dev, "%s", msg);
 }
+
+#define OPT_FUSE	256
 
 int cmd_fsck(int argc, char **argv)
 {
 	static const struct option lopts[] = {
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "human", no_argument, NULL, 'h' },
+		{ "nbuckets", required_argument, NULL, 'B' },
+		{ "force", no_argument, NULL, 'f' },
 		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
+		{ "fuse", no_argument, NULL, OPT_FUSE },
+		{ "nofuse", no_argument, NULL, 'F' },
+		{ "help", no_argument, NULL, 'H' },
 		{ 0 }
 	};
 	struct fsck_ctx fc = { 0 };
 	struct famfs_fsck_result res = { 0 };
 	struct famfs_log *log = NULL;
 	struct famfs_dev *dev = NULL;
+	struct cli_target t;
 	char devpath[4096], pmsg[512];
 	const char *rsv_by = "default";
-	bool is_mnt = false;
+	bool is_mnt = false, human = false, force = false;
+	unsigned int nbuckets = 0;
+	uint64_t v;
 	int c, rc, ret;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":vjh", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":vhB:fjF", lopts, NULL)) != -1) {
 		switch (c) {
-		case 'v': fc.verbose = true; break;
+		case 'v': fc.verbose = true; cli_verbose++; break;
+		case 'h': human = true; break;
+		case 'B':
+			if (cli_parse_uint(optarg, FAMFS_MAX_NBUCKETS, &v) || !v)
+				return cli_usage("bad bucket count '%s' (1..%d)", optarg,
+						 FAMFS_MAX_NBUCKETS);
+			nbuckets = (unsigned int)v;
+			break;
+		case 'f': force = true; break;
 		case 'j': fc.json = true; break;
-		case 'h': return cli_help(help);
+		case OPT_FUSE:
+		case 'F':
+			if (cli_mode_flag(c == 'F'))
+				return CLI_FAIL;
+			break;
+		case 'H': return cli_help(help);
 		default: return cli_getopt_error(c, argv);
 		}
 	}
@@ -303,13 +404,17 @@ int cmd_fsck(int argc, char **argv)
 					 "exactly one DEV or MNT expected");
 		if (cli_dev_or_mount(argv[optind], devpath, sizeof(devpath), &is_mnt))
 			return CLI_FAIL;
+		/* As upstream: a mounted device is checked through its mount. */
+		if (!is_mnt && !force && cli_find_dev_mount(devpath, &t) == 0)
+			return cli_failf(devpath, "is mounted at %s; check the mount point "
+					 "(famfs fsck %s), or use -f", t.mnt, t.mnt);
 	}
 	famfs_errclear();
 	rc = famfs_dev_open(devpath, false, &dev);
 	if (rc)
 		return fsck_fatal(devpath, rc, &fc);
 	famfs_errclear();
-	rc = famfs_fsck(dev, on_problem, &fc, &res);
+	rc = famfs_fsck_buckets(dev, nbuckets, on_problem, &fc, &res);
 	if (!rc && famfs_dev_check_perms(devpath, pmsg, sizeof(pmsg)) == FAMFS_DEVPERM_WARN) {
 		res.warnings++;
 		on_problem(&fc, FAMFS_FSCK_WARN, pmsg);
@@ -327,7 +432,7 @@ int cmd_fsck(int argc, char **argv)
 	if (fc.json) {
 		ret = print_json(devpath, log, &res, &fc, rsv_by);
 	} else {
-		print_text(devpath, log, &res, rsv_by);
+		print_text(devpath, log, &res, rsv_by, human, cli_verbose);
 		ret = CLI_OK;
 	}
 	if (ret == CLI_OK && res.errors) {

@@ -97,7 +97,7 @@ kill -STOP "$cpid"
 check "stats on the master: one host not answering, within 20 s" wait_until 20 stale_is 1
 check "host list: the client is not answering" bash -c \
 	"'$FAMFS' host list '$M1' | grep '$CLIENT_UUID' | grep -q 'not answering'"
-"$FAMFS" fsck "$DEV" >"$T/fsck.out" 2>&1
+"$FAMFS" fsck "$M1" >"$T/fsck.out" 2>&1
 check "fsck names the host that is not answering" grep -q "host $CLIENT_UUID .* not answering" \
 	"$T/fsck.out"
 check_fail "creat: still ENOSPC (the silent host still blocks reuse)" "still held" \
@@ -120,5 +120,5 @@ check "remount the client: it registers again" bash -c "'$FAMFS' umount '$M2' &&
 	FAMFS_SYSTEM_UUID=$CLIENT_UUID '$FAMFS' mount '$DEV' '$M2' && cat '$M2/fill1' >/dev/null"
 check_fail "evict of a host that is not there" "no such host" \
 	"$FAMFS" host evict -y "$M1" aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee
-check "fsck clean" "$FAMFS" fsck "$DEV"
+check "fsck clean" "$FAMFS" fsck "$M1"
 done_testing

@@ -66,7 +66,7 @@ stop_fake() { umount "$1" 2>/dev/null || umount -l "$1"; }
 # --- a user's fuse.famfs mount inside a famfs directory, naming the real device --
 # The fake even answers INFO as famfsd would (a file system uuid is no
 # secret): only who mounted it gives it away.
-UUID=$("$FAMFS" --device "$DEV" fsck 2>/dev/null | awk '/^  uuid:/ {print $2; exit}')
+UUID=$("$FAMFS" --device "$DEV" fsck 2>/dev/null | awk '/^  Filesystem UUID:/ {print $3; exit}')
 F=$M/user/fake
 start_fake user "$F" -o "allow_other,fsname=$DEV" --info "$DEV" --uuid "$UUID"
 check "the user's mount says user_id=$USER_ID" grep -q " $F .*user_id=$USER_ID" /proc/self/mountinfo
