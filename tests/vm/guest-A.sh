@@ -92,14 +92,14 @@ step6() {
 	step_pass 6 "patched small.txt through the direct mapping and flushed it"
 }
 
-# 7. fsck of the device is clean.
+# 7. fsck of the mounted file system (its device) is clean.
 step7() {
-	if run /tmp/fsck.out famfs fsck $DEV && fsck_clean /tmp/fsck.out; then
+	if run /tmp/fsck.out famfs fsck $MNT && fsck_clean /tmp/fsck.out; then
 		sed 's/^/    fsck: /' /tmp/fsck.out | head -12
-		step_pass 7 "famfs fsck $DEV is clean on A"
+		step_pass 7 "famfs fsck $MNT ($DEV) is clean on A"
 	else
 		show /tmp/fsck.out
-		step_fail 7 "famfs fsck $DEV on A"
+		step_fail 7 "famfs fsck $MNT ($DEV) on A"
 	fi
 }
 

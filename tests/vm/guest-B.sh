@@ -146,13 +146,13 @@ step6() {
 	step_pass 6 "B reads A's patch (\"$PATCH\") after famfs flush, mmap and read"
 }
 
-# 7. fsck of the device is clean.
+# 7. fsck of the mounted file system (its device) is clean.
 step7() {
-	if run /tmp/fsck.out famfs fsck $DEV && fsck_clean /tmp/fsck.out; then
-		step_pass 7 "famfs fsck $DEV is clean on B"
+	if run /tmp/fsck.out famfs fsck $MNT && fsck_clean /tmp/fsck.out; then
+		step_pass 7 "famfs fsck $MNT ($DEV) is clean on B"
 	else
 		show /tmp/fsck.out
-		step_fail 7 "famfs fsck $DEV on B"
+		step_fail 7 "famfs fsck $MNT ($DEV) on B"
 	fi
 }
 
