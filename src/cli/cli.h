@@ -38,6 +38,7 @@ extern const char *cli_device;		/* --device DEV, or NULL */
 extern const char *cli_verb_name;	/* the running verb, for messages */
 extern bool cli_log_damaged;		/* replay stopped at a bad entry: exit 1 */
 extern int cli_verbose;			/* how many -v the verb was given */
+extern bool cli_quiet;			/* print no error lines (getmap -q) */
 
 /* Verb entry points (src/cli/cmd_<verb>.c). */
 int cmd_fsck(int argc, char **argv);

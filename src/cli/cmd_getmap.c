@@ -21,7 +21,7 @@
 #include "cli.h"
 
 static const char help[] =
-"usage: famfs getmap [--json] [-q] FILE\n"
+"usage: famfs getmap [--json] [-q] [-v] FILE\n"
 "       famfs getmap --raw FILE\n"
 "       famfs getmap --daxdev N MNT\n"
 "\n"
@@ -30,20 +30,32 @@ static const char help[] =
 "interleaved files list the strip count, chunk size and strips.\n"
 "\n"
 "  -j, --json       print JSON\n"
-"  -q, --quiet      print nothing; exit 0 if FILE is a famfs file\n"
+"  -q, --quiet      print nothing, not even errors: the exit status says\n"
+"                   what FILE is\n"
+"  -v, --verbose    also print the mode, owner, group and the log entry\n"
 "  -R, --raw        write the V10 GET_FMAP reply bytes to stdout (from\n"
 "                   famfsd through FAMFS_IOC_GET_FMAP on a mount, or\n"
 "                   encoded from the log with --device)\n"
 "  -d, --daxdev N   ask famfsd on MNT for the name of device N\n"
 "                   (--json, --raw and --daxdev exclude each other)\n"
-"  -h, --help       this help\n"
+"  -?, --help       this help\n"
 "\n"
-"Exit status: 0 success, 1 not a famfs file or an error, 2 bad usage.\n"
+"Exit status (upstream's): 0 a famfs file with a map; 1 not a famfs file\n"
+"(or an error); 2 in a famfs mount but without a map in the log; 9 FILE\n"
+"does not exist; 21 FILE is a directory (or not a regular file); 22 bad\n"
+"usage, such as a missing FILE.\n"
 "\n"
 "Example:\n"
 "  famfs getmap /mnt/famfs/a/b/f\n"
 "  famfs --device /dev/shm/famfs0 getmap --json a/b/f\n"
 "  famfs getmap --raw /mnt/famfs/f | xxd | head\n";
+
+/* upstream's exit codes: errno values for a missing or non-regular path */
+#define GETMAP_NOT_FAMFS	1
+#define GETMAP_NO_MAP		2
+#define GETMAP_ENOENT		9	/* upstream returns EBADF */
+#define GETMAP_EISDIR		21
+#define GETMAP_USAGE		22
 
 static void print_ext_text(const char *what, unsigned int i, const struct famfs_omf_extent *e)
 {
@@ -97,6 +109,11 @@ static int print_map(const char *path, const struct famfs_node *n, bool json)
 	cli_fputs_esc(stdout, path);
 	putchar('\n');
 	printf("  size: %" PRIu64 "\n", n->size);
+	if (cli_verbose) {
+		printf("  mode: %04o\n  uid: %u\n  gid: %u\n", n->mode & 07777, n->uid, n->gid);
+		if (n->log_index != FAMFS_NO_INDEX)
+			printf("  log entry: %" PRIu64 "\n", n->log_index);
+	}
 	if (il) {
 		printf("  type: interleave\n  nstrips: %" PRIu64 "\n  chunk: %#" PRIx64 "\n",
 		       m->nstrips, m->chunk_size);
@@ -218,11 +235,55 @@ static int getmap_daxdev(const char *arg, const char *mnt)
 	return CLI_OK;
 }
 
+/*
+ * What FILE is, as upstream's getmap says it with its exit status. Prints
+ * why (unless -q) and returns the code, or returns 0 with *@np set.
+ */
+static int getmap_lookup(const char *path, struct cli_target *t,
+			 const struct famfs_node **np)
+{
+	const struct famfs_node *n;
+	struct famfs_fs *fs;
+	struct stat st;
+
+	if (!cli_device) {
+		if (stat(path, &st)) {
+			cli_fail(path, -errno);
+			return errno == ENOENT || errno == ENOTDIR ? GETMAP_ENOENT : GETMAP_NOT_FAMFS;
+		}
+		if (!S_ISREG(st.st_mode)) {
+			cli_failf(path, "not a regular file");
+			return GETMAP_EISDIR;
+		}
+	}
+	if (cli_target(path, t))
+		return GETMAP_NOT_FAMFS;
+	fs = cli_fs_open(t, false, path);
+	if (!fs)
+		return GETMAP_NOT_FAMFS;
+	n = famfs_ns_resolve(fs->ns, t->rel);
+	if (!n) {
+		if (cli_device) {
+			cli_fail(path, -ENOENT);
+			return GETMAP_ENOENT;
+		}
+		cli_failf(path, "in a famfs mount, but the log has no map for it");
+		return GETMAP_NO_MAP;
+	}
+	if (!S_ISREG(n->mode)) {
+		cli_failf(path, "not a regular file");
+		return GETMAP_EISDIR;
+	}
+	*np = n;
+	return 0;
+}
+
 int cmd_getmap(int argc, char **argv)
 {
 	static const struct option lopts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "raw", no_argument, NULL, 'R' },
 		{ "daxdev", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
@@ -231,27 +292,38 @@ int cmd_getmap(int argc, char **argv)
 	bool json = false, quiet = false, raw = false;
 	const char *daxdev = NULL, *path;
 	struct cli_target t;
-	struct famfs_fs *fs;
-	const struct famfs_node *n;
-	int c;
+	const struct famfs_node *n = NULL;
+	int c, rc;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":jqRd:h", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":jqvRd:h", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'j': json = true; break;
 		case 'q': quiet = true; break;
+		case 'v': cli_verbose++; break;
 		case 'R': raw = true; break;
 		case 'd': daxdev = optarg; break;
 		case 'h': return cli_help(help);
-		default: return cli_getopt_error(c, argv);
+		default:
+			cli_quiet = quiet;
+			cli_getopt_error(c, argv);
+			return GETMAP_USAGE;
 		}
 	}
-	if (raw + !!daxdev + json > 1)
-		return cli_usage("--json, --raw and --daxdev exclude each other");
-	if (quiet && (raw || daxdev))
-		return cli_usage("--quiet goes with neither --raw nor --daxdev");
-	if (optind + 1 != argc)
-		return cli_usage(optind >= argc ? "missing FILE" : "exactly one FILE expected");
+	cli_quiet = quiet;
+	if (raw + !!daxdev + json > 1) {
+		cli_usage("--json, --raw and --daxdev exclude each other");
+		return GETMAP_USAGE;
+	}
+	if (quiet && (raw || daxdev)) {
+		cli_quiet = false;
+		cli_usage("--quiet goes with neither --raw nor --daxdev");
+		return GETMAP_USAGE;
+	}
+	if (optind + 1 != argc) {
+		cli_usage(optind >= argc ? "missing FILE" : "exactly one FILE expected");
+		return GETMAP_USAGE;
+	}
 	path = argv[optind];
 	if (daxdev) {
 		if (cli_device)
@@ -260,8 +332,8 @@ int cmd_getmap(int argc, char **argv)
 	}
 	if (raw)
 		return cli_target(path, &t) ? CLI_FAIL : getmap_raw(path, &t);
-	n = cli_open_file(path, &t, &fs, quiet);
-	if (!n)
-		return CLI_FAIL;
+	rc = getmap_lookup(path, &t, &n);
+	if (rc)
+		return rc;
 	return quiet ? CLI_OK : print_map(t.rel, n, json);
 }

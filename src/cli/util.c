@@ -54,9 +54,13 @@ const char *cli_esc(const char *s, char *buf, size_t len)
 	return buf;
 }
 
+bool cli_quiet;
+
 /* Print "famfs VERB: " + @line (escaped) + @tail (not escaped) + newline. */
 static void print_line(const char *line, const char *tail)
 {
+	if (cli_quiet)
+		return;
 	fprintf(stderr, "famfs %s: ", cli_verb_name);
 	cli_fputs_esc(stderr, line);
 	fputs(tail, stderr);

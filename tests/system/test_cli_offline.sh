@@ -50,8 +50,9 @@ size=$(F getmap --json tree/sub/odd | /usr/bin/python3 -c \
 check_eq "getmap --json size" 4097 "$size"
 check "getmap -q on a file" F getmap -q a/b/f
 if F getmap -q a >"$T/out" 2>&1; then fail "getmap -q on a directory: exit 0"
+elif [ "$(F getmap -q a; echo $?)" != 21 ]; then fail "getmap -q on a directory: not exit 21"
 elif [ -s "$T/out" ]; then fail "getmap -q printed: $(cat "$T/out")"
-else pass "getmap -q on a directory: exit 1, silent"; fi
+else pass "getmap -q on a directory: exit 21, silent"; fi
 check "getmap --raw writes the V10 bytes" F getmap --raw a/b/f
 check_eq "getmap --raw length (32 header + 24 per extent)" 56 "$(wc -c <"$T/out")"
 
