@@ -25,7 +25,8 @@
 #define CLI_OK		0
 #define CLI_FAIL	1
 #define CLI_USAGE	2
-#define CLI_NOT_SERVED	3	/* cli_creat_famfsd: an older famfsd, make it here */
+#define CLI_NOT_SERVED	3	/* cli_creat_famfsd: an older famfsd, or the path
+				 * exists: make or find it here */
 
 struct cli_verb {
 	const char *name;
@@ -78,6 +79,12 @@ int cli_fail(const char *path, int err);
  * with a newline prints as a\nb), so every message stays on one line.
  */
 int cli_failf(const char *path, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/*
+ * Print "PATH: <printf>" on stdout (PATH escaped; none when NULL): what a
+ * verb reports with -v.
+ */
+void cli_sayf(const char *path, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Print "famfs VERB: <printf> (try 'famfs VERB --help')". Returns CLI_USAGE. */
 int cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -165,6 +172,17 @@ bool cli_confirm(const char *what, bool yes);
  * honoured and returns CLI_FAIL.
  */
 int cli_mode_flag(bool nofuse);
+
+/*
+ * Run @fn(@ctx, i) for every i in [0, @njobs), on up to @nthreads threads
+ * (0 or 1: in this thread, in order). Each job reports its own result
+ * through @ctx.
+ */
+typedef void (*cli_job_fn)(void *ctx, size_t i);
+void cli_parallel(unsigned int nthreads, size_t njobs, cli_job_fn fn, void *ctx);
+
+/* Parse -t N, a thread count (0..256; 0 means none). CLI_OK or CLI_USAGE. */
+int cli_parse_threads(const char *arg, unsigned int *out);
 
 /* Monotonic milliseconds, and a short sleep for polling with a deadline. */
 uint64_t cli_now_ms(void);
@@ -308,8 +326,8 @@ struct cli_creat_args {
 /*
  * Make the file of @a at the mounted target @t (@path as the user gave it)
  * through the mount's famfsd (FAMFS_IOC_CREAT). CLI_OK, CLI_FAIL (printed),
- * or CLI_NOT_SERVED when famfsd is too old to create files: nothing was
- * done, make it here.
+ * or CLI_NOT_SERVED when famfsd is too old to create files or the path
+ * exists already: nothing was done or printed, make or find it here.
  */
 int cli_creat_famfsd(const struct cli_target *t, const char *path,
 		     const struct cli_creat_args *a);

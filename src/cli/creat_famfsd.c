@@ -14,6 +14,9 @@
  * So it does when famfsd answers EAGAIN: the log lock is held (by another
  * process, or famfsd is making another file), and famfsd never waits for
  * it in a thread that serves the mount; this process waits for it instead.
+ * And when the path exists already: creat of an existing file is
+ * upstream's no-op (or an error for another size or type), which the
+ * caller decides from the replayed log.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -60,7 +63,7 @@ int cli_creat_famfsd(const struct cli_target *t, const char *path,
 		return CLI_NOT_SERVED;
 	if (rc)
 		return cli_failf(path, "famfsd: %s", strerror(-rc));
-	if (r.err == EAGAIN)
+	if (r.err == EAGAIN || r.err == EEXIST)
 		return CLI_NOT_SERVED;
 	if (r.err) {
 		r.msg[sizeof(r.msg) - 1] = '\0';

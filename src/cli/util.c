@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -413,4 +414,65 @@ int cli_mode_flag(bool nofuse)
 			"; this kernel's famfs module serves file data itself" : "");
 	said = true;
 	return CLI_OK;
+}
+
+struct par {
+	size_t njobs;
+	size_t next;			/* atomic: the next job to take */
+	cli_job_fn fn;
+	void *ctx;
+};
+
+static void *par_worker(void *arg)
+{
+	struct par *p = arg;
+	size_t i;
+
+	while ((i = __atomic_fetch_add(&p->next, 1, __ATOMIC_RELAXED)) < p->njobs)
+		p->fn(p->ctx, i);
+	return NULL;
+}
+
+void cli_parallel(unsigned int nthreads, size_t njobs, cli_job_fn fn, void *ctx)
+{
+	struct par p = { .njobs = njobs, .fn = fn, .ctx = ctx };
+	pthread_t *tids;
+	unsigned int started = 0;
+
+	if (nthreads > njobs)
+		nthreads = (unsigned int)njobs;
+	tids = nthreads > 1 ? calloc(nthreads, sizeof(*tids)) : NULL;
+	for (unsigned int t = 0; tids && t < nthreads; t++) {
+		if (pthread_create(&tids[t], NULL, par_worker, &p))
+			break;
+		started++;
+	}
+	par_worker(&p);		/* this thread works too, and alone without threads */
+	for (unsigned int t = 0; t < started; t++)
+		pthread_join(tids[t], NULL);
+	free(tids);
+}
+
+int cli_parse_threads(const char *arg, unsigned int *out)
+{
+	uint64_t v;
+
+	if (cli_parse_uint(arg, 256, &v))
+		return cli_usage("bad thread count '%s' (0..256)", arg);
+	*out = (unsigned int)v;
+	return CLI_OK;
+}
+
+void cli_sayf(const char *path, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (path) {
+		cli_fputs_esc(stdout, path);
+		fputs(": ", stdout);
+	}
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
 }
