@@ -18,8 +18,8 @@ static const char help[] =
 "Write back the CPU cache lines covering each FILE's device memory. Data\n"
 "written through a mapping is only visible to other hosts once flushed.\n"
 "\n"
-"  -v, --verbose   print each file and its size\n"
-"  -h, --help      this help\n"
+"  -v, --verbose   print each file and its size (repeatable)\n"
+"  -?, --help      this help\n"
 "\n"
 "Example:\n"
 "  famfs flush /mnt/famfs/a/b/f\n";

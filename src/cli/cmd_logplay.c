@@ -16,7 +16,7 @@
 #include "cli.h"
 
 static const char help[] =
-"usage: famfs logplay [-n] [MNT]\n"
+"usage: famfs logplay [-n] [-v] [MNT]\n"
 "       famfs --device DEV logplay\n"
 "\n"
 "On a mount (default: the one holding the current directory), ask famfsd to\n"
@@ -27,7 +27,9 @@ static const char help[] =
 "\n"
 "  -n, --dryrun    on a mount: replay the device's log here and report,\n"
 "                  without asking famfsd\n"
-"  -h, --help      this help\n"
+"  -v, --verbose   on a mount, also replay the log here and print the\n"
+"                  entries, files and directories\n"
+"  -?, --help      this help\n"
 "\n"
 "Exit status: 0 success, 1 a bad entry stopped the replay or an error,\n"
 "2 bad usage.\n"
@@ -56,6 +58,7 @@ int cmd_logplay(int argc, char **argv)
 {
 	static const struct option lopts[] = {
 		{ "dryrun", no_argument, NULL, 'n' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -65,9 +68,10 @@ int cmd_logplay(int argc, char **argv)
 	int c, fd, rc;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":nh", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":nvh", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'n': dry = true; break;
+		case 'v': cli_verbose++; break;
 		case 'h': return cli_help(help);
 		default: return cli_getopt_error(c, argv);
 		}
@@ -98,5 +102,5 @@ int cmd_logplay(int argc, char **argv)
 	close(fd);
 	cli_fputs_esc(stdout, t.mnt);
 	printf(": %d new log entries\n", rc);
-	return CLI_OK;
+	return cli_verbose ? replay_here(&t, t.mnt) : CLI_OK;
 }

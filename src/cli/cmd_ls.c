@@ -15,7 +15,7 @@
 #include "cli.h"
 
 static const char help[] =
-"usage: famfs ls [-l] [-R] [--json] [PATH]\n"
+"usage: famfs ls [-l] [-R] [-v] [--json] [PATH]\n"
 "\n"
 "List the directory PATH (default: the root with --device, else the\n"
 "current directory) as replayed from the log. A file lists itself.\n"
@@ -24,7 +24,8 @@ static const char help[] =
 "  -R, --recursive  list the whole tree below PATH, with relative paths\n"
 "  -j, --json       print JSON: {\"path\": ..., \"entries\": [...]}; a name\n"
 "                   that is not UTF-8 also gets \"name_hex\" (see famfs(1))\n"
-"  -h, --help       this help\n"
+"  -v, --verbose    end with the number of files and directories listed\n"
+"  -?, --help       this help\n"
 "\n"
 "Example:\n"
 "  famfs --device /dev/shm/famfs0 ls -lR\n"
@@ -34,6 +35,7 @@ struct ls_opts {
 	bool lng, rec, json;
 	json_t *entries;		/* --json: the array being built */
 	bool oom;			/* --json: an allocation failed */
+	uint64_t files, dirs;		/* listed */
 };
 
 static void mode_str(uint32_t mode, char out[11])
@@ -69,6 +71,10 @@ static void print_one(struct ls_opts *o, const struct famfs_node *n, const char 
 			o->oom = true;
 		return;
 	}
+	if (S_ISDIR(n->mode))
+		o->dirs++;
+	else
+		o->files++;
 	if (o->lng) {
 		mode_str(n->mode, ms);
 		printf("%s %5u %5u %12" PRIu64 " %8" PRIu64 " ", ms, n->uid, n->gid,
@@ -102,6 +108,7 @@ int cmd_ls(int argc, char **argv)
 		{ "long", no_argument, NULL, 'l' },
 		{ "recursive", no_argument, NULL, 'R' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -114,8 +121,9 @@ int cmd_ls(int argc, char **argv)
 	int c;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":lRjh", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":lRjvh", lopts, NULL)) != -1) {
 		switch (c) {
+		case 'v': cli_verbose++; break;
 		case 'l': o.lng = true; break;
 		case 'R': o.rec = true; break;
 		case 'j': o.json = true; break;
@@ -155,5 +163,7 @@ int cmd_ls(int argc, char **argv)
 		}
 		return cli_json_print(root);
 	}
+	if (cli_verbose)
+		printf("%" PRIu64 " files, %" PRIu64 " directories\n", o.files, o.dirs);
 	return CLI_OK;
 }

@@ -18,7 +18,7 @@
 #include "cli.h"
 
 static const char help[] =
-"usage: famfs mkdir [-p] [-m MODE] [-u UID] [-g GID] DIR...\n"
+"usage: famfs mkdir [-p] [-m MODE] [-u UID] [-g GID] [-v] DIR...\n"
 "\n"
 "Log new directories. Only the master host may create directories. All\n"
 "DIRs are checked before any is logged: one bad DIR logs nothing.\n"
@@ -27,7 +27,8 @@ static const char help[] =
 "  -m, --mode MODE    octal permission bits (default 0755)\n"
 "  -u, --uid UID      owner (default: the caller)\n"
 "  -g, --gid GID      group (default: the caller's group)\n"
-"  -h, --help         this help\n"
+"  -v, --verbose      print each directory created\n"
+"  -?, --help         this help\n"
 "\n"
 "Example:\n"
 "  famfs mkdir -p /mnt/famfs/a/b\n"
@@ -107,6 +108,7 @@ int cmd_mkdir(int argc, char **argv)
 		{ "mode", required_argument, NULL, 'm' },
 		{ "uid", required_argument, NULL, 'u' },
 		{ "gid", required_argument, NULL, 'g' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -119,10 +121,13 @@ int cmd_mkdir(int argc, char **argv)
 	int c, rc = CLI_FAIL, ntgt;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":pm:u:g:h", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":pm:u:g:vh", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			parents = true;
+			break;
+		case 'v':
+			cli_verbose++;
 			break;
 		case 'm': case 'u': case 'g':
 			if (cli_parse_ids(c, optarg, &mode, &uid, &gid))
@@ -163,6 +168,8 @@ int cmd_mkdir(int argc, char **argv)
 			rc = cli_fail(plan.rel[i], c);
 			break;
 		}
+		if (cli_verbose)
+			cli_sayf(plan.rel[i], "created directory (mode %04o)", mode);
 	}
 out_end:
 	famfs_fs_end(fs);

@@ -25,13 +25,15 @@
 #include "cli.h"
 
 static const char mount_help[] =
-"usage: famfs mount [-r] [-t TIMEOUT] [-d] [-o OPTS] DEV MNT\n"
+"usage: famfs mount [-r] [-t TIMEOUT] [-d] [-o OPTS] [-v] [--fuse|--nofuse] DEV MNT\n"
 "\n"
 "Mount the famfs on DEV (a devdax device or a regular file) at the\n"
 "directory MNT by starting famfsd, then wait (up to 10 s) until the mount\n"
 "answers. famfsd is $FAMFSD if set, else the one next to this program,\n"
 "else the one installed with it. Every host mounts the same device; the\n"
-"master may create files, clients only read the namespace.\n"
+"master may create files, clients only read the namespace. A host mounts\n"
+"a device once: a second mount of it by the same system uuid is refused,\n"
+"naming the first.\n"
 "\n"
 "  -r, --readonly       mount read-only; famfs mkdir, creat and cp refuse\n"
 "                       paths in a read-only mount\n"
@@ -43,9 +45,15 @@ static const char mount_help[] =
 "                       the mount, via the page cache); user_mkdir (users\n"
 "                       other than root may mkdir; default: EPERM);\n"
 "                       reserve=N or reserve=P% (log slots only root may\n"
-"                       take; default 5%); bpf; and libfuse's options,\n"
-"                       such as allow_root, max_threads=N or noatime\n"
-"  -h, --help           this help\n"
+"                       take; default 5%); bpf; alloc_cfg=FILE (served as\n"
+"                       .meta/.alloc.cfg: interleave defaults for creat, cp);\n"
+"                       and libfuse's options, such as allow_root,\n"
+"                       max_threads=N or noatime\n"
+"  -v, --verbose        print famfsd's command line and the new mount\n"
+"  -f, --fuse           accepted: famfs mounts are always FUSE\n"
+"  -F, --nofuse         upstream's standalone kernel famfs: refused unless\n"
+"                       this kernel has the famfs module (docs/kernel.md)\n"
+"  -?, --help           this help\n"
 "\n"
 "Example:\n"
 "  famfs mount /dev/shm/famfs0 /mnt/famfs\n";
@@ -126,6 +134,9 @@ int cmd_mount(int argc, char **argv)
 		{ "timeout", required_argument, NULL, 't' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "options", required_argument, NULL, 'o' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "fuse", no_argument, NULL, 'f' },
+		{ "nofuse", no_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -140,8 +151,14 @@ int cmd_mount(int argc, char **argv)
 	pid_t pid;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":rt:do:h", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":rt:do:vfFh", lopts, NULL)) != -1) {
 		switch (c) {
+		case 'v': cli_verbose++; break;
+		case 'f':
+		case 'F':
+			if (cli_mode_flag(c == 'F'))
+				return CLI_FAIL;
+			break;
 		case 'r': ro = true; break;
 		case 'o': opts = optarg; break;
 		case 't':
@@ -186,6 +203,14 @@ int cmd_mount(int argc, char **argv)
 	args[n++] = realpath(dev, devabs) ? devabs : (char *)dev;
 	args[n++] = realpath(mnt, mntabs) ? mntabs : (char *)mnt;
 	args[n] = NULL;
+	if (cli_verbose) {
+		fputs("starting:", stdout);
+		for (int i = 0; i < n; i++) {
+			putchar(' ');
+			cli_fputs_esc(stdout, args[i]);
+		}
+		putchar('\n');
+	}
 	fflush(NULL);
 	if (debug) {
 		execv(famfsd, args);
@@ -211,6 +236,8 @@ int cmd_mount(int argc, char **argv)
 	for (;;) {
 		if (cli_find_mount_exact(mnt, &t) == 0 && stat(mnt, &st) == 0) {
 			say_mode(t.mnt);
+			if (cli_verbose)
+				cli_sayf(t.mnt, "mounted %s%s", t.dev, t.ro ? " read-only" : "");
 			return CLI_OK;
 		}
 		if (cli_now_ms() >= end)

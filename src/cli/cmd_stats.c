@@ -15,27 +15,29 @@
 #include "cli.h"
 
 static const char stats_help[] =
-"usage: famfs stats [--json] MNT\n"
+"usage: famfs stats [--json] [-v] MNT\n"
 "\n"
 "Print famfsd's counters for the mount MNT: requests by operation, bytes\n"
 "read and written through FUSE, log catch-ups (count, entries, time), the\n"
 "time to replay the log at mount, the log's next index and EIO replies.\n"
 "\n"
-"  -j, --json   print JSON; operation counts are under \"ops\", keyed by\n"
-"               lower-case name (\"lookup\", \"get_fmap\", ...)\n"
-"  -h, --help   this help\n"
+"  -j, --json      print JSON; operation counts are under \"ops\", keyed by\n"
+"                  lower-case name (\"lookup\", \"get_fmap\", ...)\n"
+"  -v, --verbose   also list the operations that were never asked for\n"
+"  -?, --help      this help\n"
 "\n"
 "Example:\n"
 "  famfs stats --json /mnt/famfs\n";
 
 static const char poison_help[] =
-"usage: famfs poison MNT DEVINDEX\n"
+"usage: famfs poison [-v] MNT DEVINDEX\n"
 "\n"
 "Mark device DEVINDEX of the mount MNT as failed, as after a memory error.\n"
 "From then on every access to its files fails (EIO or EHWPOISON). The mark\n"
 "lasts until famfsd exits. For testing error handling.\n"
 "\n"
-"  -h, --help   this help\n"
+"  -v, --verbose   also name the device the mount serves\n"
+"  -?, --help      this help\n"
 "\n"
 "Example:\n"
 "  famfs poison /mnt/famfs 0\n";
@@ -71,13 +73,18 @@ static int root_ioctl(const char *path, unsigned long cmd, void *arg, struct cli
 static int simple_opts(int argc, char **argv, const char *help, int *ret)
 {
 	static const struct option lopts[] = {
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	int c;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":vh", lopts, NULL)) != -1) {
+		if (c == 'v') {
+			cli_verbose++;
+			continue;
+		}
 		*ret = c == 'h' ? cli_help(help) : cli_getopt_error(c, argv);
 		return 1;
 	}
@@ -142,6 +149,7 @@ int cmd_stats(int argc, char **argv)
 {
 	static const struct option lopts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -152,9 +160,10 @@ int cmd_stats(int argc, char **argv)
 	int c;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":jh", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":jvh", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'j': json = true; break;
+		case 'v': cli_verbose++; break;
 		case 'h': return cli_help(stats_help);
 		default: return cli_getopt_error(c, argv);
 		}
@@ -176,7 +185,7 @@ int cmd_stats(int argc, char **argv)
 	for (uint64_t i = 0; i < nops; i++) {
 		const char *name = famfs_op_name((unsigned int)i);
 
-		if (name && s.ops[i])
+		if (name && (s.ops[i] || cli_verbose))
 			printf("  %-20s %14" PRIu64 "\n", name, s.ops[i]);
 	}
 	printf("  %-20s %14" PRIu64 "\n", "bytes_read", s.bytes_read);
@@ -223,5 +232,8 @@ int cmd_poison(int argc, char **argv)
 		return CLI_FAIL;
 	cli_fputs_esc(stdout, t.mnt);
 	printf(": device %u marked failed\n", idx);
+	if (cli_verbose)
+		cli_sayf(t.mnt, "served from %s; accesses to the device's files now fail",
+			 t.dev);
 	return CLI_OK;
 }

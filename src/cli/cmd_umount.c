@@ -31,7 +31,7 @@
 #define FUSECTL_DIR	"/sys/fs/fuse/connections"
 
 static const char umount_help[] =
-"usage: famfs umount [-f] MNT\n"
+"usage: famfs umount [-f] [-v] MNT\n"
 "\n"
 "Unmount the famfs mount MNT and wait (up to 5 s in all) for its famfsd\n"
 "to exit. famfs umount never waits on famfsd itself. A busy mount (open\n"
@@ -45,10 +45,11 @@ static const char umount_help[] =
 "'famfs mount -o bpf' mount are removed with it, also when its famfsd died.\n"
 "Only famfs mounts made by root are unmounted (see famfs(1), TRUSTED MOUNTS).\n"
 "\n"
-"  -f, --force  abort the connection of a busy mount even though famfsd\n"
-"               runs (a famfsd that hangs): its users get ECONNABORTED\n"
-"               and writes in flight are lost\n"
-"  -h, --help   this help\n"
+"  -f, --force     abort the connection of a busy mount even though famfsd\n"
+"                  runs (a famfsd that hangs): its users get ECONNABORTED\n"
+"                  and writes in flight are lost\n"
+"  -v, --verbose   say what was done: unmounted, aborted, famfsd's exit\n"
+"  -?, --help      this help\n"
 "\n"
 "Examples:\n"
 "  famfs umount /mnt/famfs\n"
@@ -324,6 +325,7 @@ int cmd_umount(int argc, char **argv)
 {
 	static const struct option lopts[] = {
 		{ "force", no_argument, NULL, 'f' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -336,9 +338,10 @@ int cmd_umount(int argc, char **argv)
 	int c, rc;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":fh", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":fvh", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'f': force = true; break;
+		case 'v': cli_verbose++; break;
 		case 'h': return cli_help(umount_help);
 		default: return cli_getopt_error(c, argv);
 		}
@@ -371,8 +374,14 @@ int cmd_umount(int argc, char **argv)
 			return cli_failf(arg, "umount: %s", strerror(-rc));
 	}
 	drop_pins(&t);
-	if (pid <= 0)
+	if (cli_verbose)
+		cli_sayf(t.mnt, "unmounted (%s)%s", t.dev,
+			 aborted ? "; its FUSE connection was aborted" : "");
+	if (pid <= 0) {
+		if (cli_verbose)
+			cli_sayf(t.mnt, "no famfsd was serving it");
 		return CLI_OK;
+	}
 	while (!pid_gone(pid)) {
 		if (cli_now_ms() >= deadline) {
 			c = pid_state(pid);
@@ -382,5 +391,7 @@ int cmd_umount(int argc, char **argv)
 		}
 		cli_sleep_ms(10);
 	}
+	if (cli_verbose)
+		cli_sayf(t.mnt, "famfsd (pid %d) exited", (int)pid);
 	return CLI_OK;
 }
