@@ -10,8 +10,8 @@ SRC=$(cd "$(dirname "$0")/.." && pwd)
 OUT=${FUZZ_BUILD:-$SRC/build-fuzz}
 CC=${FUZZ_CC:-clang-14}
 command -v "$CC" >/dev/null || CC=clang
-LIBS="err crc32 omf omf_rm fmap path alloc ns cache dev role log fs fs_rm hosts fsck fsck_rm crash sigbus zero"
-HARNESSES="fuzz_sb fuzz_log_hdr fuzz_log_entry fuzz_replay fuzz_fmap fuzz_path"
+LIBS="err crc32 omf omf_rm fmap path alloc ns cache dev role log meta fs fs_rm hosts fsck fsck_rm crash sigbus zero alloccfg"
+HARNESSES="fuzz_sb fuzz_log_hdr fuzz_log_entry fuzz_replay fuzz_fmap fuzz_path fuzz_alloccfg"
 CFLAGS=(-g -O1 -std=gnu11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -fno-omit-frame-pointer
 	-fno-sanitize-recover=undefined -I"$SRC/include" -I"$SRC/fuzz")
 SAN=-fsanitize=address,undefined
@@ -43,7 +43,7 @@ for h in $HARNESSES; do
 		[ "$o" -nt "$OUT/$h" ] && newer=1
 	done
 	if [ ! -e "$OUT/$h" ] || [ $newer = 1 ]; then
-		"$CC" $SAN -fsanitize=fuzzer "$OUT/obj/$h.o" "${objs[@]}" -luuid -lpthread \
+		"$CC" $SAN -fsanitize=fuzzer "$OUT/obj/$h.o" "${objs[@]}" -luuid -lyaml -lpthread \
 			-o "$OUT/$h"
 	fi
 done

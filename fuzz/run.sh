@@ -9,7 +9,7 @@ SRC=$(cd "$(dirname "$0")/.." && pwd)
 OUT=${FUZZ_BUILD:-$SRC/build-fuzz}
 SECS=${1:-60}
 shift || true
-HARNESSES=${*:-"fuzz_sb fuzz_log_hdr fuzz_log_entry fuzz_replay fuzz_fmap fuzz_path"}
+HARNESSES=${*:-"fuzz_sb fuzz_log_hdr fuzz_log_entry fuzz_replay fuzz_fmap fuzz_path fuzz_alloccfg"}
 "$SRC/fuzz/build.sh" >/dev/null || { echo "FAIL: fuzz build"; exit 1; }
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}

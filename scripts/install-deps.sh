@@ -13,9 +13,10 @@
 set -eu
 
 # Build: compilers and the libraries famfs links with (libjansson-dev: the
-# CLI's --json output); python3-dev builds the Python module.
+# CLI's --json output; libyaml-dev: .meta/.alloc.cfg); python3-dev builds
+# the Python module.
 PKGS="build-essential cmake pkg-config libfuse3-dev zlib1g-dev uuid-dev
-libbpf-dev libcmocka-dev libmount-dev libjansson-dev python3-dev"
+libbpf-dev libcmocka-dev libmount-dev libjansson-dev libyaml-dev python3-dev"
 # clang-14 compiles the BPF resolver (bpf/build.sh) and the libFuzzer
 # harnesses that the fuzz corpus test replays; -fsanitize=fuzzer,address
 # links clang's own runtimes, which Debian ships in libclang-rt-14-dev.
