@@ -17,6 +17,7 @@
 #include "famfs/err.h"
 #include "famfs/fmap.h"
 #include "famfs/fs.h"
+#include "famfs/meta.h"
 #include "famfs/path.h"
 #include "famfs/zero.h"
 #include "fs_rm.h"
@@ -236,6 +237,20 @@ static int fs_append_apply(struct famfs_fs *fs, struct famfs_omf_entry *e)
 	return 0;
 }
 
+/* A valid log path that is not .meta or below (mounts show their own). */
+static int fs_check_name(const char *relpath)
+{
+	int rc = famfs_path_check(relpath);
+
+	if (rc || !famfs_meta_reserved(relpath))
+		return rc;
+	if (!strcmp(relpath, FAMFS_META_DIRNAME))
+		return famfs_err(-EEXIST, "%s: reserved: every mount shows the superblock and "
+				 "log files there", relpath);
+	return famfs_err(-EPERM, "%s: %s holds a mount's superblock and log files; nothing "
+			 "can be created in it", relpath, FAMFS_META_DIRNAME);
+}
+
 /*
  * Find the parent directory of @relpath and check that the last component
  * is free. Returns 0, -ENOENT, -ENOTDIR or -EEXIST (*@existing is then set).
@@ -301,7 +316,7 @@ static int fs_mkdir_locked(struct famfs_fs *fs, const char *relpath, uint32_t mo
 	size_t i;
 	int rc;
 
-	rc = famfs_path_check(relpath);
+	rc = fs_check_name(relpath);
 	if (rc)
 		return rc;
 	rc = fs_check_replayable(fs);
@@ -378,7 +393,7 @@ static int fs_creat_take(struct famfs_fs *fs, const char *relpath, uint64_t size
 
 	if (size == 0)
 		return famfs_err(-EINVAL, "%s: empty file not allowed", relpath);
-	rc = famfs_path_check(relpath);
+	rc = fs_check_name(relpath);
 	if (rc)
 		return rc;
 	rc = fs_check_replayable(fs);

@@ -14,6 +14,7 @@
 #include "famfs/audit.h"
 #include "famfs/crash.h"
 #include "famfs/err.h"
+#include "famfs/meta.h"
 #include "famfs/path.h"
 #include "famfs/zero.h"
 #include "fs_rm.h"
@@ -233,6 +234,10 @@ static int delete_checks(struct famfs_fs *fs, const char *relpath, enum famfs_rm
 	rc = famfs_path_check(relpath);
 	if (rc)
 		return rc;
+	/* .meta is every mount's view of the superblock and log: never deleted. */
+	if (famfs_meta_reserved(relpath))
+		return famfs_err(-EPERM, "%s: .meta is reserved (the superblock and log "
+				 "files every mount shows): it cannot be removed", relpath);
 	rc = fs_check_replayable(fs);
 	if (rc)
 		return rc;

@@ -16,6 +16,7 @@
 #include "famfs/err.h"
 #include "famfs/fsck.h"
 #include "famfs/log.h"
+#include "famfs/meta.h"
 #include "famfs/ns.h"
 #include "famfs/omf.h"
 #include "famfs/path.h"
@@ -124,6 +125,10 @@ static void fsck_entry(struct fsck_ctx *c, struct famfs_ns *ns, struct famfs_all
 			return;
 		}
 	}
+	if (path && famfs_meta_reserved(path))
+		report(c, FAMFS_FSCK_WARN, "log entry %" PRIu64 " (%s): %s is reserved for the "
+		       "superblock and log files; mounts show their own and hide this entry",
+		       i, path, FAMFS_META_DIRNAME);
 	if (path && strchr(path, '/')) {
 		char parent[FAMFS_OMF_PATH_MAX];
 

@@ -284,6 +284,22 @@ struct famfs_fs *cli_open_targets(char **args, int n, const char *verb,
 const struct famfs_node *cli_open_file(const char *path, struct cli_target *t,
 				       struct famfs_fs **fsp, bool quiet);
 
+/*
+ * The .meta/.superblock or .meta/.log file that @t names in a mount, as a
+ * file node whose one extent is its device range; NULL for any other path
+ * (and with --device, where .meta is not shown). The node stays valid until
+ * the next call for the same kind.
+ */
+const struct famfs_node *cli_meta_node(struct famfs_fs *fs, const struct cli_target *t);
+
+/*
+ * The interleave defaults of @t's mount: the .meta/.alloc.cfg its famfsd
+ * serves (read through the user.famfs.alloc_cfg xattr, which needs no
+ * open). Leaves @ip alone when there is none, and with --device. CLI_OK,
+ * or CLI_FAIL (printed) when it cannot be read or parsed.
+ */
+int cli_alloc_cfg(const struct cli_target *t, struct famfs_interleave_param *ip);
+
 /* Open the mount root O_RDONLY|O_DIRECTORY; -errno on failure. */
 int cli_mount_root_fd(const char *mnt);
 

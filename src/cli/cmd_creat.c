@@ -113,6 +113,7 @@ static int parse_multi(char *arg, struct job *j)
  */
 static int creat_one(struct job *j, struct creat_opts *o)
 {
+	struct famfs_interleave_param ip = o->ip;
 	const struct famfs_interleave_param *ipp;
 	const struct famfs_node *n;
 	struct famfs_fs *fs;
@@ -163,7 +164,8 @@ static int creat_one(struct job *j, struct creat_opts *o)
 	if (!fs)
 		return CLI_FAIL;
 	if (cli_require_master(fs, j->path) ||
-	    cli_check_interleave(fs, j->path, &o->ip, &ipp))
+	    (!famfs_interleave_enabled(&ip) && cli_alloc_cfg(&j->t, &ip)) ||
+	    cli_check_interleave(fs, j->path, &ip, &ipp))
 		return CLI_FAIL;
 	famfs_errclear();
 	/*

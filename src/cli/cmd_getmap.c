@@ -261,7 +261,11 @@ static int getmap_lookup(const char *path, struct cli_target *t,
 	fs = cli_fs_open(t, false, path);
 	if (!fs)
 		return GETMAP_NOT_FAMFS;
-	n = famfs_ns_resolve(fs->ns, t->rel);
+	n = cli_meta_node(fs, t);
+	if (!n)
+		n = famfs_ns_resolve(fs->ns, t->rel);
+	if (!n && cli_log_damaged)
+		return GETMAP_NOT_FAMFS;	/* maybe past the bad entry: said so */
 	if (!n) {
 		if (cli_device) {
 			cli_fail(path, -ENOENT);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "famfs/err.h"
+#include "famfs/meta.h"
 #include "famfs/ns.h"
 #include "famfs/path.h"
 #include "cli.h"
@@ -80,6 +81,11 @@ static int plan_one(struct mk_plan *p, struct famfs_fs *fs, const char *arg, con
 
 	if (!rel[0])
 		return parents ? CLI_OK : cli_failf(arg, "is the root directory; it exists");
+	if (parents && !strcmp(rel, FAMFS_META_DIRNAME))
+		return CLI_OK;	/* it exists in every mount */
+	if (famfs_meta_reserved(rel))
+		return cli_failf(arg, "%s is reserved: every mount shows the superblock and "
+				 "log files there", FAMFS_META_DIRNAME);
 	for (size_t i = 0; rel[i]; i++) {
 		if (rel[i] != '/')
 			continue;

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "famfs/err.h"
+#include "famfs/meta.h"
 #include "famfs/ns.h"
 #include "cli.h"
 
@@ -111,6 +112,9 @@ static int plan_one(struct rm_plan *p, struct famfs_fs *fs, const char *arg, con
 
 	if (!rel[0])
 		return cli_failf(arg, "is the root directory; it cannot be deleted");
+	if (famfs_meta_reserved(rel))
+		return cli_failf(arg, "%s is reserved: every mount shows the superblock and log "
+				 "files there, and they cannot be deleted", FAMFS_META_DIRNAME);
 	n = famfs_ns_resolve(fs->ns, rel);
 	if (!n) {
 		if (force || planned(p, rel))

@@ -96,7 +96,9 @@ static int verify_group(struct vjob **jobs, size_t cnt, unsigned int threads)
 	if (!s.fs)
 		return CLI_FAIL;
 	for (size_t i = 0; i < cnt; i++) {
-		jobs[i]->n = famfs_ns_resolve(s.fs->ns, jobs[i]->t.rel);
+		jobs[i]->n = cli_meta_node(s.fs, &jobs[i]->t);
+		if (!jobs[i]->n)
+			jobs[i]->n = famfs_ns_resolve(s.fs->ns, jobs[i]->t.rel);
 		if (!jobs[i]->n || !S_ISREG(jobs[i]->n->mode))
 			return jobs[i]->n ? cli_failf(jobs[i]->path, "not a regular file") :
 			       cli_fail(jobs[i]->path, -ENOENT);

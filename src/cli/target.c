@@ -21,6 +21,7 @@
 
 #include "famfs/err.h"
 #include "famfs/ioctl.h"
+#include "famfs/meta.h"
 #include "famfs/mount.h"
 #include "famfs/path.h"
 #include "famfs/role.h"
@@ -358,6 +359,33 @@ struct famfs_fs *cli_fs_open(const struct cli_target *t, bool write, const char 
 	return cache.fs;
 }
 
+const struct famfs_node *cli_meta_node(struct famfs_fs *fs, const struct cli_target *t)
+{
+	static struct famfs_node meta[FAMFS_META_NKINDS];
+	static struct famfs_omf_fmap maps[FAMFS_META_NKINDS];
+	enum famfs_meta_kind k = famfs_meta_kind(t->rel);
+	struct famfs_node *n = &meta[k];
+	struct famfs_omf_fmap *m = &maps[k];
+	uint64_t off, len;
+
+	if (!t->mnt[0] || (k != FAMFS_META_SB && k != FAMFS_META_LOG) ||
+	    famfs_meta_extent(k, &fs->log->sb, &off, &len))
+		return NULL;
+	memset(n, 0, sizeof(*n));
+	n->ino = FAMFS_META_INO + k;
+	n->mode = S_IFREG | famfs_meta_mode(k);
+	n->size = len;
+	n->log_index = FAMFS_NO_INDEX;
+	snprintf(n->name, sizeof(n->name), "%s", famfs_meta_name(k));
+	memset(m, 0, sizeof(*m));
+	m->ext_type = FAMFS_EXT_SIMPLE;
+	m->nextents = 1;
+	m->se[0].offset = off;
+	m->se[0].len = len;
+	n->fmap = m;
+	return n;
+}
+
 const struct famfs_node *cli_open_file(const char *path, struct cli_target *t,
 				       struct famfs_fs **fsp, bool quiet)
 {
@@ -368,7 +396,9 @@ const struct famfs_node *cli_open_file(const char *path, struct cli_target *t,
 	*fsp = cli_fs_open(t, false, path);
 	if (!*fsp)
 		return NULL;
-	n = famfs_ns_resolve((*fsp)->ns, t->rel);
+	n = cli_meta_node(*fsp, t);
+	if (!n)
+		n = famfs_ns_resolve((*fsp)->ns, t->rel);
 	if (!n) {
 		if (!quiet)
 			cli_fail(path, -ENOENT);

@@ -13,11 +13,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "famfs/alloccfg.h"
 #include "famfs/err.h"
 #include "famfs/kmod.h"
+#include "famfs/meta.h"
 #include "cli.h"
 
 void cli_fputs_esc(FILE *f, const char *s)
@@ -475,4 +478,25 @@ void cli_sayf(const char *path, const char *fmt, ...)
 	vprintf(fmt, ap);
 	va_end(ap);
 	putchar('\n');
+}
+
+int cli_alloc_cfg(const struct cli_target *t, struct famfs_interleave_param *ip)
+{
+	char buf[FAMFS_ALLOC_CFG_MAX + 1];
+	ssize_t n;
+
+	if (!t->mnt[0])
+		return CLI_OK;
+	n = getxattr(t->mnt, "user.famfs.alloc_cfg", buf, sizeof(buf));
+	if (n < 0)
+		return errno == ENODATA || errno == ENOTSUP ? CLI_OK :
+		       cli_failf(t->mnt, ".meta/.alloc.cfg: %s", strerror(errno));
+	famfs_errclear();
+	if (famfs_alloc_cfg_parse(buf, (size_t)n, ip))
+		return cli_failf(t->mnt, "%s", famfs_errmsg());
+	if (cli_verbose && famfs_interleave_enabled(ip))
+		cli_sayf(t->mnt, "interleave defaults from .meta/.alloc.cfg: nbuckets %" PRIu64
+			 ", nstrips %" PRIu64 ", chunk_size %" PRIu64 " (0: the default)",
+			 ip->nbuckets, ip->nstrips, ip->chunk_size);
+	return CLI_OK;
 }

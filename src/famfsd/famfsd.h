@@ -32,6 +32,7 @@
 #include "famfs/fmap.h"
 #include "famfs/fs.h"
 #include "famfs/ioctl.h"
+#include "famfs/meta.h"
 
 #define FAMFSD_BLKSIZE		(2U << 20)	/* st_blksize: one allocation unit */
 #define FAMFSD_NAMEMAX		(FAMFS_OMF_PATH_MAX - 1)
@@ -117,6 +118,8 @@ struct famfsd {
 	pthread_mutex_t mkdir_mtx;	/* our own appends: a flock does not keep them apart */
 	pthread_key_t rbuf_key;		/* ops_file.c: each thread's read buffer */
 	struct famfsd_rm rm;
+	char *alloc_cfg;		/* meta.c: -o alloc_cfg=FILE's bytes, or NULL */
+	size_t alloc_cfg_len;
 
 	/* catch-up thread */
 	pthread_t cu_thread;
@@ -188,6 +191,8 @@ int famfsd_usage_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)))
 void famfsd_init_ops(struct fuse_lowlevel_ops *ops);
 void famfsd_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name);
 void famfsd_fill_attr(const struct famfs_node *n, struct stat *st);
+void famfsd_node_entry(struct famfsd *fsd, const struct famfs_node *n,
+		       struct fuse_entry_param *e);
 struct timespec famfsd_node_time(const struct famfs_node *n);
 void famfsd_node_touch(struct famfs_node *n);	/* a write through this mount */
 /* The node of @ino, or NULL; the caller holds ns_lock. */
@@ -225,6 +230,24 @@ void famfsd_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,
 		  size_t in_bufsz, size_t out_bufsz);
 void famfsd_ctl_ioctl(fuse_req_t req, unsigned int cmd, const void *in_buf,
 		      size_t in_bufsz, size_t out_bufsz);
+
+/* meta.c: the .meta directory (famfs/meta.h) */
+/* -o alloc_cfg=FILE: read and check FILE into @fsd; 0, or -1 after one line. */
+int famfsd_meta_load_cfg(struct famfsd *fsd, const char *path);
+const char *famfsd_meta_cfg(struct famfsd *fsd, size_t *len);	/* its bytes, or NULL */
+/* FAMFS_META_NONE: not a .meta inode (of this mount) */
+enum famfs_meta_kind famfsd_meta_kind(struct famfsd *fsd, fuse_ino_t ino);
+void famfsd_meta_attr(struct famfsd *fsd, enum famfs_meta_kind k, struct stat *st);
+void famfsd_meta_entry(struct famfsd *fsd, enum famfs_meta_kind k, struct fuse_entry_param *e);
+/* Reply if @parent/@name is .meta or in it; false: not ours. */
+bool famfsd_meta_lookup(fuse_req_t req, fuse_ino_t parent, const char *name);
+/* The .meta entry of the root's listing (at ordinal 2). */
+size_t famfsd_meta_dirent(fuse_req_t req, char *buf, size_t size, enum famfs_meta_kind k,
+			  off_t next, bool plus);
+void famfsd_meta_readdir(fuse_req_t req, size_t size, off_t off, bool plus);
+void famfsd_meta_file_open(fuse_req_t req, enum famfs_meta_kind k, struct fuse_file_info *fi);
+void famfsd_meta_file_read(fuse_req_t req, enum famfs_meta_kind k, size_t size, off_t off);
+void famfsd_meta_get_fmap(fuse_req_t req, enum famfs_meta_kind k, size_t out_bufsz);
 
 /* catchup.c */
 int famfsd_catchup_start(struct famfsd *fsd);

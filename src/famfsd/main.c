@@ -68,6 +68,7 @@ void famfsd_free(struct famfsd *fsd)
 	free(fsd->rm.held);
 	free(fsd->rm.gone);
 	free(fsd->test_fmap_dir);
+	free(fsd->alloc_cfg);
 	free(fsd);
 }
 

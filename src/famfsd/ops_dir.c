@@ -111,7 +111,7 @@ void famfsd_fill_attr(const struct famfs_node *n, struct stat *st)
 	st->st_atim = st->st_mtim;
 }
 
-static void fill_entry(struct famfsd *fsd, const struct famfs_node *n,
+void famfsd_node_entry(struct famfsd *fsd, const struct famfs_node *n,
 		       struct fuse_entry_param *e)
 {
 	memset(e, 0, sizeof(*e));
@@ -145,6 +145,8 @@ void famfsd_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		famfsd_reply_err(req, EIO);
 		return;
 	}
+	if (famfsd_meta_lookup(req, parent, name))
+		return;
 	pthread_rwlock_rdlock(&fsd->ns_lock);
 	dir = famfsd_node(fsd, parent);
 	if (!dir)
@@ -156,7 +158,7 @@ void famfsd_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	else if (!(n = child_of(fsd, dir, name)))
 		err = ENOENT;
 	if (!err)
-		fill_entry(fsd, n, &e);
+		famfsd_node_entry(fsd, n, &e);
 	pthread_rwlock_unlock(&fsd->ns_lock);
 	if (err)
 		fuse_reply_err(req, err);	/* ENOENT is not cached */
@@ -190,6 +192,11 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	famfsd_count(fsd, FAMFS_OP_GETATTR);
 	if (famfsd_gone(fsd) && ino != FAMFS_ROOT_INO) {
 		famfsd_reply_err(req, EIO);
+		return;
+	}
+	if (famfsd_meta_kind(fsd, ino)) {
+		famfsd_meta_attr(fsd, famfsd_meta_kind(fsd, ino), &st);
+		fuse_reply_attr(req, &st, fsd->timeout);
 		return;
 	}
 	pthread_rwlock_rdlock(&fsd->ns_lock);
@@ -405,6 +412,10 @@ static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 		famfsd_reply_err(req, -famfsd_dax_errno(fsd, 0));
 		return;
 	}
+	if (famfsd_meta_kind(fsd, parent)) {
+		famfsd_reply_err(req, EPERM);	/* .meta holds the superblock and log only */
+		return;
+	}
 	rc = famfsd_append_lock(req);
 	if (rc < 0) {
 		famfsd_reply_err(req, -rc);
@@ -432,7 +443,7 @@ static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 	if (!n)
 		err = EIO;
 	else
-		fill_entry(fsd, n, &e);
+		famfsd_node_entry(fsd, n, &e);
 out:
 	famfsd_append_unlock(fsd);
 	if (err)
@@ -460,11 +471,11 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	pthread_rwlock_rdlock(&fsd->ns_lock);
 	n = famfsd_node(fsd, ino);
 	pthread_rwlock_unlock(&fsd->ns_lock);
-	if (!n) {
+	if (!n && !famfsd_meta_kind(fsd, ino)) {
 		fuse_reply_err(req, ENOENT);
 		return;
 	}
-	if (!S_ISDIR(n->mode)) {
+	if (n ? !S_ISDIR(n->mode) : famfsd_meta_kind(fsd, ino) != FAMFS_META_DIR) {
 		fuse_reply_err(req, ENOTDIR);
 		return;
 	}
@@ -488,9 +499,10 @@ static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 
 /*
  * Offsets are ordinals: 0 ".", 1 "..", k + 2 the k-th child in creation
- * order. Children are only ever appended, so an offset stays valid. The
- * handle remembers where the last call stopped, so a long listing is not
- * quadratic.
+ * order; in the root, 2 is .meta and children start at 3 (a child the log
+ * names .meta is hidden behind it). Children are only ever appended, so an
+ * offset stays valid. The handle remembers where the last call stopped, so
+ * a long listing is not quadratic.
  */
 static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		       struct fuse_file_info *fi, bool plus)
@@ -501,13 +513,17 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	struct fuse_entry_param e;
 	char *buf;
 	size_t used = 0, len;
-	off_t pos;
+	off_t pos, first;
 
 	famfsd_count(fsd, plus ? FAMFS_OP_READDIRPLUS : FAMFS_OP_READDIR);
 	if (off == 0)
 		famfsd_catchup_maybe(fsd);
 	if (famfsd_gone(fsd)) {
 		famfsd_reply_err(req, EIO);
+		return;
+	}
+	if (famfsd_meta_kind(fsd, ino) == FAMFS_META_DIR) {
+		famfsd_meta_readdir(req, size, off, plus);
 		return;
 	}
 	buf = malloc(size ? size : 1);
@@ -526,7 +542,7 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	for (pos = off; pos < 2; pos++) {
 		c = pos == 0 ? dir : dir->parent;
 		if (plus) {
-			fill_entry(fsd, c, &e);
+			famfsd_node_entry(fsd, c, &e);
 			len = fuse_add_direntry_plus(req, buf + used, size - used,
 						     pos ? ".." : ".", &e, pos + 1);
 		} else {
@@ -539,19 +555,33 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			goto full;
 		used += len;
 	}
+	first = 2;
+	if (ino == FAMFS_ROOT_INO) {
+		first = 3;
+		if (pos == 2) {
+			len = famfsd_meta_dirent(req, buf + used, size - used, FAMFS_META_DIR,
+						 pos + 1, plus);
+			if (len > size - used)
+				goto full;
+			used += len;
+			pos++;
+		}
+	}
 	if (h && h->cur && h->pos == pos) {
 		c = h->cur;
 	} else {
 		off_t k;
 
-		for (c = dir->first_child, k = 2; c && k < pos; k++)
+		for (c = dir->first_child, k = first; c && k < pos; k++)
 			c = c->next_sibling;
 	}
 	for (; c; c = c->next_sibling, pos++) {
 		if (famfs_node_deleted(c))
 			continue;	/* its ordinal stays, so offsets do too */
+		if (ino == FAMFS_ROOT_INO && !strcmp(c->name, FAMFS_META_DIRNAME))
+			continue;	/* shown as the mount's own .meta */
 		if (plus) {
-			fill_entry(fsd, c, &e);
+			famfsd_node_entry(fsd, c, &e);
 			len = fuse_add_direntry_plus(req, buf + used, size - used, c->name,
 						     &e, pos + 1);
 		} else {
@@ -645,7 +675,8 @@ static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t
 {
 	struct famfsd *fsd = famfsd_req(req);
 	char val[4096];
-	size_t len;
+	const char *data = val;
+	size_t len = 0;
 	bool found;
 
 	famfsd_count(fsd, FAMFS_OP_GETXATTR);
@@ -654,7 +685,7 @@ static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t
 		return;
 	}
 	pthread_rwlock_rdlock(&fsd->ns_lock);
-	found = famfsd_node(fsd, ino) != NULL;
+	found = famfsd_node(fsd, ino) != NULL || famfsd_meta_kind(fsd, ino);
 	pthread_rwlock_unlock(&fsd->ns_lock);
 	if (!found) {
 		fuse_reply_err(req, ENOENT);
@@ -668,17 +699,20 @@ static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t
 		snprintf(val, sizeof(val), "%llu", (unsigned long long)fsd->reserve);
 	else if (!strcmp(name, "user.famfs.bpf") && fsd->bpf_dir[0])
 		snprintf(val, sizeof(val), "%s", fsd->bpf_dir);	/* -o bpf pins */
+	else if (!strcmp(name, "user.famfs.alloc_cfg") && famfsd_meta_cfg(fsd, &len))
+		data = famfsd_meta_cfg(fsd, &len);	/* .meta/.alloc.cfg's bytes, up to 4 KiB */
 	else {
 		fuse_reply_err(req, ENODATA);
 		return;
 	}
-	len = strlen(val);
+	if (data == val)
+		len = strlen(val);
 	if (size == 0)
 		fuse_reply_xattr(req, len);
 	else if (size < len)
 		fuse_reply_err(req, ERANGE);
 	else
-		fuse_reply_buf(req, val, len);
+		fuse_reply_buf(req, data, len);
 }
 
 static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)

@@ -38,6 +38,10 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		famfsd_reply_err(req, EIO);
 		return;
 	}
+	if (famfsd_meta_kind(fsd, ino)) {
+		famfsd_meta_file_open(req, famfsd_meta_kind(fsd, ino), fi);
+		return;
+	}
 	pthread_rwlock_rdlock(&fsd->ns_lock);
 	n = famfsd_node(fsd, ino);
 	if (!n)
@@ -216,6 +220,10 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		famfsd_reply_err(req, EIO);
 		return;
 	}
+	if (!n) {	/* only .meta files are open without a node */
+		famfsd_meta_file_read(req, famfsd_meta_kind(fsd, ino), size, off);
+		return;
+	}
 	if (off < 0 || (uint64_t)off >= n->size || !size) {
 		rc = famfsd_node_health(fsd, n);
 		if (rc)
@@ -271,6 +279,10 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 	}
 	if (fsd->readonly) {
 		fuse_reply_err(req, EROFS);
+		return;
+	}
+	if (!n) {	/* a .meta file: never opened for writing */
+		fuse_reply_err(req, EPERM);
 		return;
 	}
 	rc = famfsd_node_health(fsd, n);
@@ -395,7 +407,11 @@ void famfsd_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,
 	pthread_rwlock_rdlock(&fsd->ns_lock);
 	n = famfsd_node(fsd, ino);
 	pthread_rwlock_unlock(&fsd->ns_lock);
-	if (!n) {
+	if (!n && famfsd_meta_kind(fsd, ino) && cmd == FAMFS_IOC_GET_FMAP) {
+		famfsd_meta_get_fmap(req, famfsd_meta_kind(fsd, ino), out_bufsz);
+		return;
+	}
+	if (!n && !famfsd_meta_kind(fsd, ino)) {
 		fuse_reply_err(req, ENOENT);
 		return;
 	}
@@ -403,7 +419,7 @@ void famfsd_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,
 		ioc_get_daxdev(req, in_buf, in_bufsz, out_bufsz);
 		return;
 	}
-	if (cmd == FAMFS_IOC_GET_FMAP) {
+	if (cmd == FAMFS_IOC_GET_FMAP && n) {
 		ioc_get_fmap(req, n, out_bufsz);
 		return;
 	}

@@ -5,7 +5,7 @@
  * getopt_long reads famfsd's flags (-r, -t, -d, -h, -o) and its two
  * arguments. Each -o list goes through libfuse's fuse_opt_parse with
  * famfsd's own options (cache=, bpf, user_mkdir, reserve=, poll_ms=,
- * nonative, test_fmap=, ro, rw), in command-line order; every other option is left
+ * nonative, test_fmap=, alloc_cfg=, ro, rw), in command-line order; every other option is left
  * to libfuse, which is the judge of what it knows: fuse_parse_cmdline takes
  * its command-line options (max_threads=, max_idle_threads=, clone_fd,
  * debug) and fuse_session_new its session and mount options (allow_root,
@@ -62,6 +62,8 @@ static void usage(FILE *f)
 		"                              even on a kernel with the famfs module\n"
 		"                test_fmap=DIR testing only: answer the kernel's GET_FMAP for\n"
 		"                              a file named NAME with the bytes of DIR/NAME\n"
+		"                alloc_cfg=FILE  serve FILE (upstream's YAML interleave\n"
+		"                              defaults, at most 4 KiB) as .meta/.alloc.cfg\n"
 		"              every other option goes to libfuse (mount.fuse3(8)), e.g.:\n"
 		"                allow_root    only root may use the mount (default: every\n"
 		"                              user, under the files' permissions)\n"
@@ -126,6 +128,7 @@ enum {
 	KEY_RESERVE,
 	KEY_POLL_MS,
 	KEY_TEST_FMAP,
+	KEY_ALLOC_CFG,
 	KEY_RO,
 	KEY_RW,
 	KEY_OWN,
@@ -140,6 +143,7 @@ static const struct fuse_opt famfsd_opts[] = {
 	FUSE_OPT_KEY("reserve=", KEY_RESERVE),
 	FUSE_OPT_KEY("poll_ms=", KEY_POLL_MS),
 	FUSE_OPT_KEY("test_fmap=", KEY_TEST_FMAP),
+	FUSE_OPT_KEY("alloc_cfg=", KEY_ALLOC_CFG),
 	FUSE_OPT_KEY("ro", KEY_RO),
 	FUSE_OPT_KEY("rw", KEY_RW),
 	/* famfsd sets these: famfs umount and friends know a mount by them */
@@ -221,6 +225,9 @@ static int opt_proc(void *data, const char *arg, int key, struct fuse_args *outa
 		free(fsd->test_fmap_dir);
 		fsd->test_fmap_dir = dir;
 		return 0;
+	case KEY_ALLOC_CFG:
+		/* read and checked now: a bad file fails before anything is mounted */
+		return famfsd_meta_load_cfg(fsd, arg + strlen("alloc_cfg=")) ? -1 : 0;
 	case KEY_RO:
 	case KEY_RW:
 		fsd->readonly = key == KEY_RO;

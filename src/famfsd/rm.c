@@ -386,6 +386,10 @@ static void op_delete(fuse_req_t req, fuse_ino_t parent, const char *name,
 	int err, rc;
 
 	err = delete_refusal(fsd);
+	/* .meta and its files are the device's superblock and log, read-only. */
+	if (!err && (famfsd_meta_kind(fsd, parent) ||
+		     (parent == FAMFS_ROOT_INO && !strcmp(name, FAMFS_META_DIRNAME))))
+		err = EPERM;
 	if (err) {
 		famfsd_reply_err(req, err);
 		return;

@@ -69,9 +69,9 @@ check "mount is fuse.famfs" grep -q " $M .* - fuse.famfs $DEV " /proc/self/mount
 # --- reads -----------------------------------------------------------------
 check_eq "ls of the root" "big d1 wfile" "$(ls "$M" | tr '\n' ' ' | sed 's/ $//')"
 check_eq "ls of d1" "multi small" "$(ls "$M/d1" | tr '\n' ' ' | sed 's/ $//')"
-check_eq "readdir with . and .." ". .. big d1 wfile" \
+check_eq "readdir with . and .. (and .meta)" ". .. .meta big d1 wfile" \
 	"$(ls -fa "$M" | sort | tr '\n' ' ' | sed 's/ $//')"
-check_eq "python scandir" "big:f d1:d wfile:f" "$($PY -c '
+check_eq "python scandir" ".meta:d big:f d1:d wfile:f" "$($PY -c '
 import os, sys
 print(" ".join(sorted(e.name + (":d" if e.is_dir() else ":f") for e in os.scandir(sys.argv[1]))))
 ' "$M")"
@@ -219,7 +219,7 @@ check "no mount left" bash -c "! grep -q ' $M ' /proc/self/mountinfo"
 check "mount again" "$FAMFS" mount "$DEV" "$M"
 (cd "$M" && find . -mindepth 1 | sort | while read -r p; do echo "$p $(stat -c %i "$p")"; done) >"$T/ino2"
 check "remount gives the same inode numbers" cmp "$T/ino1" "$T/ino2"
-check_eq "inode list is not empty" 8 "$(wc -l <"$T/ino2")"
+check_eq "inode list is not empty (8 logged, .meta and its 2 files)" 11 "$(wc -l <"$T/ino2")"
 check_eq "root inode is 1" 1 "$(stat -c %i "$M")"
 check_eq "write survived the remount" famfs-write-test \
 	"$(dd if="$M/wfile" bs=1 skip=4096 count=16 status=none)"

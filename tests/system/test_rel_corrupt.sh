@@ -43,7 +43,9 @@ IMG=$D			# corrupt in place on /dev/shm; restored from GOLD each time
 nimg=0
 
 # mounted_paths: the files and dirs visible through the mount, one a line.
-mounted_paths() { (cd "$MNT" && find . -mindepth 1 | sed 's|^\./||' | sort); }
+# The logged paths a mount serves (not the .meta files every mount shows).
+mounted_paths() { (cd "$MNT" && find . -mindepth 1 -path ./.meta -prune -o -print |
+	sed 's|^\./||' | sort); }
 
 # corrupt KIND NAME IMGTOOL-ARGS...: KIND is sb|hdr (everything refuses),
 # info (a field outside every CRC that nothing checks: all tools succeed),

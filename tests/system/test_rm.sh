@@ -142,6 +142,12 @@ check "d gone on the client" wait_until 2 bash -c "! stat '$M2/d' 2>/dev/null"
 check "rmdir then mkdir the same name" bash -c "mkdir '$M1/d' && rmdir '$M1/d' && mkdir '$M1/d'"
 check "the new d is empty on the client" wait_until 2 bash -c "[ -d '$M2/d' ] &&
 	[ -z \"\$(ls -A '$M2/d')\" ]"
+# .meta is every mount's view of the superblock and log: never removed
+check_fail "rm of .meta/.log through the mount" "not permitted" rm -f "$M1/.meta/.log"
+check_fail "rmdir .meta through the mount" "not permitted" rmdir "$M1/.meta"
+check_fail "famfs rm of a .meta path" "reserved" "$FAMFS" rm "$M1/.meta/.log"
+check_fail "famfs rm -r .meta offline" "reserved" "$FAMFS" --device "$DEV" rm -r .meta
+check ".meta/.log is still there" test -f "$M1/.meta/.log"
 RO=$T/ro
 mkdir -p "$RO"
 track_mount "$RO"
