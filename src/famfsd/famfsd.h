@@ -120,6 +120,8 @@ struct famfsd {
 	struct famfsd_rm rm;
 	char *alloc_cfg;		/* meta.c: -o alloc_cfg=FILE's bytes, or NULL */
 	size_t alloc_cfg_len;
+	int hostlock_fd;		/* hostlock.c: held until exit, or -1 */
+	char hostlock_file[256];	/* its path */
 
 	/* catch-up thread */
 	pthread_t cu_thread;
@@ -230,6 +232,14 @@ void famfsd_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,
 		  size_t in_bufsz, size_t out_bufsz);
 void famfsd_ctl_ioctl(fuse_req_t req, unsigned int cmd, const void *in_buf,
 		      size_t in_bufsz, size_t out_bufsz);
+
+/*
+ * hostlock.c: a host mounts a device once. Take the lock of @dev for this
+ * host's system uuid, held until famfsd exits; -1 (printed, naming the
+ * mount that holds it) when another famfsd of this host serves @dev.
+ */
+int famfsd_hostlock(struct famfsd *fsd, const char *dev, const char *mnt);
+void famfsd_hostunlock(struct famfsd *fsd);	/* at exit: unlink the lock file */
 
 /* meta.c: the .meta directory (famfs/meta.h) */
 /* -o alloc_cfg=FILE: read and check FILE into @fsd; 0, or -1 after one line. */

@@ -51,6 +51,7 @@ struct famfsd *famfsd_new(void)
 	fsd->reserve_pct = FAMFS_LOG_RESERVE_PCT;
 	fsd->timeout = 60.0;
 	fsd->poll_ms = FAMFSD_POLL_MS;
+	fsd->hostlock_fd = -1;
 	return fsd;
 }
 
@@ -148,6 +149,8 @@ int main(int argc, char **argv)
 		goto out_session;
 	}
 	famfsd_set_mount_replay(fsd, famfsd_now_ns() - t0);
+	if (famfsd_hostlock(fsd, cl.dev, cl.mnt))
+		goto out_fs;
 	if (fsd->fs->replay_err)
 		fprintf(stderr, "famfsd: %s: log replay stopped at entry %llu (%s); "
 			"serving the valid prefix\n", cl.dev, (unsigned long long)fsd->fs->next,
@@ -251,6 +254,7 @@ out_fs:
 	famfsd_bpf_stop(fsd);
 	famfsd_rm_stop(fsd);
 	famfs_fs_close(fsd->fs);
+	famfsd_hostunlock(fsd);
 out_session:
 	fuse_session_destroy(fsd->se);
 out_cmdline:

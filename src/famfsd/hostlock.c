@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * hostlock.c - a host mounts a device once. famfsd holds an exclusive
+ * flock(2) on /run/famfs/mount-<device>-<system uuid>.lock for as long as
+ * it lives, with its mount point written inside; a second famfsd for the
+ * same device and the same system uuid finds it held and refuses, naming
+ * the first mount. The kernel drops the lock when famfsd exits, however it
+ * exits, so a file left by a crash is only a name; a clean exit unlinks
+ * it (while holding it, so a new famfsd checks it locked the file that is
+ * there). Emulated hosts (famfsds run with another
+ * FAMFS_SYSTEM_UUID) take other locks and keep working.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+#include <uuid/uuid.h>
+
+#include "famfs/err.h"
+#include "famfs/role.h"
+#include "famfsd.h"
+
+#define RUN_DIR	"/run/famfs"
+
+/* The lock file of @dev for @uuid: the device is named by its identity. */
+static int lock_path(const char *dev, const char *uuid, char *out, size_t len)
+{
+	struct stat st;
+
+	if (stat(dev, &st))
+		return -errno;
+	if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))
+		snprintf(out, len, RUN_DIR "/mount-%c%u:%u-%s.lock",
+			 S_ISCHR(st.st_mode) ? 'c' : 'b', major(st.st_rdev), minor(st.st_rdev),
+			 uuid);
+	else
+		snprintf(out, len, RUN_DIR "/mount-f%u:%u:%llu-%s.lock", major(st.st_dev),
+			 minor(st.st_dev), (unsigned long long)st.st_ino, uuid);
+	return 0;
+}
+
+int famfsd_hostlock(struct famfsd *fsd, const char *dev, const char *mnt)
+{
+	char path[256], uuid[37], other[4096];
+	struct stat fst, pst;
+	uint8_t sys[16];
+	ssize_t n;
+	int fd;
+
+	famfs_errclear();
+	if (famfs_system_uuid(sys)) {
+		fprintf(stderr, "famfsd: system uuid: %s\n", famfs_errmsg());
+		return -1;
+	}
+	uuid_unparse(sys, uuid);
+	if (lock_path(dev, uuid, path, sizeof(path))) {
+		fprintf(stderr, "famfsd: %s: %s\n", dev, strerror(errno));
+		return -1;
+	}
+	if (mkdir(RUN_DIR, 0755) && errno != EEXIST) {
+		fprintf(stderr, "famfsd: warning: %s: %s; a second mount of %s by this host "
+			"will not be detected\n", RUN_DIR, strerror(errno), dev);
+		return 0;
+	}
+	for (;;) {
+		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+		if (fd < 0) {
+			fprintf(stderr, "famfsd: %s: %s\n", path, strerror(errno));
+			return -1;
+		}
+		if (flock(fd, LOCK_EX | LOCK_NB)) {
+			n = errno == EWOULDBLOCK ? pread(fd, other, sizeof(other) - 1, 0) : -1;
+			other[n > 0 ? n : 0] = '\0';
+			close(fd);
+			fprintf(stderr, "famfsd: %s: already mounted at %s by this host (system "
+				"uuid %s): a host mounts a device once\n", dev,
+				other[0] ? other : "?", uuid);
+			return -1;
+		}
+		/* The holder unlinks the file as it exits: lock the file that is there. */
+		if (!fstat(fd, &fst) && !stat(path, &pst) && fst.st_ino == pst.st_ino &&
+		    fst.st_dev == pst.st_dev)
+			break;
+		close(fd);
+	}
+	/* The message a second famfsd prints names the mount point absolute. */
+	if (realpath(mnt, other))
+		mnt = other;
+	if (ftruncate(fd, 0) || pwrite(fd, mnt, strlen(mnt), 0) != (ssize_t)strlen(mnt))
+		fprintf(stderr, "famfsd: warning: %s: %s\n", path, strerror(errno));
+	fsd->hostlock_fd = fd;	/* held until famfsd exits */
+	snprintf(fsd->hostlock_file, sizeof(fsd->hostlock_file), "%s", path);
+	return 0;
+}
+
+void famfsd_hostunlock(struct famfsd *fsd)
+{
+	if (fsd->hostlock_fd < 0)
+		return;
+	unlink(fsd->hostlock_file);	/* while still holding it: see famfsd_hostlock */
+	close(fsd->hostlock_fd);
+	fsd->hostlock_fd = -1;
+}
