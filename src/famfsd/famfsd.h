@@ -257,6 +257,8 @@ size_t famfsd_meta_dirent(fuse_req_t req, char *buf, size_t size, enum famfs_met
 void famfsd_meta_readdir(fuse_req_t req, size_t size, off_t off, bool plus);
 void famfsd_meta_file_open(fuse_req_t req, enum famfs_meta_kind k, struct fuse_file_info *fi);
 void famfsd_meta_file_read(fuse_req_t req, enum famfs_meta_kind k, size_t size, off_t off);
+/* The GET_FMAP reply of a .meta file into @buf: its length or -errno. */
+ssize_t famfsd_meta_fmap(struct famfsd *fsd, enum famfs_meta_kind k, uint8_t *buf);
 void famfsd_meta_get_fmap(fuse_req_t req, enum famfs_meta_kind k, size_t out_bufsz);
 
 /* catchup.c */

@@ -273,27 +273,20 @@ void famfsd_meta_file_read(fuse_req_t req, enum famfs_meta_kind k, size_t size, 
 	free(buf);
 }
 
-void famfsd_meta_get_fmap(fuse_req_t req, enum famfs_meta_kind k, size_t out_bufsz)
+ssize_t famfsd_meta_fmap(struct famfsd *fsd, enum famfs_meta_kind k, uint8_t *buf)
 {
-	struct famfsd *fsd = famfsd_req(req);
-	uint8_t out[FAMFS_FMAP_MSG_MAX];
 	struct famfs_fmap *fm;
 	ssize_t len;
 
-	famfsd_count(fsd, FAMFS_OP_GET_FMAP);
-	if (k == FAMFS_META_DIR) {
-		fuse_reply_err(req, EISDIR);
-		return;
-	}
-	if (k != FAMFS_META_SB && k != FAMFS_META_LOG) {
-		fuse_reply_err(req, EOPNOTSUPP);	/* not in the device */
-		return;
-	}
+	if (famfsd_gone(fsd))
+		return -EIO;
+	if (k == FAMFS_META_DIR)
+		return -EISDIR;
+	if (k != FAMFS_META_SB && k != FAMFS_META_LOG)
+		return -EOPNOTSUPP;	/* .alloc.cfg is not in the device */
 	fm = calloc(1, sizeof(*fm));
-	if (!fm) {
-		fuse_reply_err(req, ENOMEM);
-		return;
-	}
+	if (!fm)
+		return -ENOMEM;
 	fm->file_type = k == FAMFS_META_SB ? FAMFS_FILE_SUPERBLOCK : FAMFS_FILE_LOG;
 	fm->version = FAMFS_FMAP_VERSION;
 	fm->ext_type = FAMFS_EXT_SIMPLE;
@@ -301,8 +294,19 @@ void famfsd_meta_get_fmap(fuse_req_t req, enum famfs_meta_kind k, size_t out_buf
 	fm->dev_bitmap = 1;
 	meta_range(fsd, k, &fm->se[0].offset, &fm->se[0].len);
 	fm->file_size = fm->se[0].len;
-	len = famfs_fmap_encode(fm, out, sizeof(out));
+	len = famfs_fmap_encode(fm, buf, FAMFS_FMAP_MSG_MAX);
 	free(fm);
+	return len;
+}
+
+void famfsd_meta_get_fmap(fuse_req_t req, enum famfs_meta_kind k, size_t out_bufsz)
+{
+	struct famfsd *fsd = famfsd_req(req);
+	uint8_t out[FAMFS_FMAP_MSG_MAX];
+	ssize_t len;
+
+	famfsd_count(fsd, FAMFS_OP_GET_FMAP);
+	len = famfsd_meta_fmap(fsd, k, out);
 	if (len < 0)
 		famfsd_reply_err(req, (int)-len);
 	else if ((size_t)len > out_bufsz)

@@ -102,6 +102,11 @@ static void get_fmap(struct famfsd *fsd, int fd, uint64_t unique, uint64_t ino)
 	pthread_rwlock_rdlock(&fsd->ns_lock);
 	n = famfsd_node(fsd, ino);
 	pthread_rwlock_unlock(&fsd->ns_lock);
+	if (!n && famfsd_meta_kind(fsd, ino)) {
+		len = famfsd_meta_fmap(fsd, famfsd_meta_kind(fsd, ino), buf);	/* .meta files */
+		reply(fsd, fd, unique, len < 0 ? (int)-len : 0, buf, len < 0 ? 0 : (size_t)len);
+		return;
+	}
 	if (!n) {
 		reply(fsd, fd, unique, ENOENT, NULL, 0);
 		return;
