@@ -78,46 +78,18 @@ int cli_find_mount_text(const char *abs, struct cli_target *t)
 	return find_mount_at(abs, t);
 }
 
-/* Do the paths @a and @b name the same device (path, device number or file)? */
-static bool same_dev(const char *a, const char *b)
-{
-	char ra[PATH_MAX], rb[PATH_MAX];
-	struct stat sa, sb;
-
-	if (realpath(a, ra) && realpath(b, rb) && !strcmp(ra, rb))
-		return true;
-	if (stat(a, &sa) || stat(b, &sb))
-		return false;
-	if (S_ISCHR(sa.st_mode) || S_ISBLK(sa.st_mode))
-		return (sa.st_mode & S_IFMT) == (sb.st_mode & S_IFMT) && sa.st_rdev == sb.st_rdev;
-	return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
-}
-
-struct dev_mount {
-	const char *dev;
-	struct cli_target *t;
-};
-
-/* A trusted famfs mount of c->dev: a user's FUSE mount may claim any source. */
-static int dev_mounted(void *ctx, const struct famfs_mnt *m)
-{
-	struct dev_mount *c = ctx;
-
-	if (strcmp(m->fstype, FAMFS_FSTYPE) || famfs_trust_mount(m) || !same_dev(c->dev, m->source))
-		return 0;
-	take_mount(c->t, m);
-	return 1;
-}
-
 int cli_find_dev_mount(const char *dev, struct cli_target *t)
 {
-	struct dev_mount c = { .dev = dev, .t = t };
+	struct famfs_mnt m;
 	int rc;
 
 	memset(t, 0, sizeof(*t));
-	rc = famfs_mnt_each(dev_mounted, &c);
-	famfs_errclear();
-	return rc == 1 ? 0 : rc < 0 ? rc : -ENOENT;
+	/* Trusted mounts only: a user's FUSE mount may claim any source. */
+	rc = famfs_trust_mount_of_dev(dev, &m);
+	if (rc)
+		return rc;
+	take_mount(t, &m);
+	return 0;
 }
 
 /*
