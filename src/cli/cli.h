@@ -300,6 +300,26 @@ const struct famfs_node *cli_meta_node(struct famfs_fs *fs, const struct cli_tar
  */
 int cli_alloc_cfg(const struct cli_target *t, struct famfs_interleave_param *ip);
 
+typedef int (*cli_run_fn)(void *ctx, uint64_t off, uint8_t *p, uint64_t len);
+
+/* One file for cli_walk_files(); put it first in a job of one's own. */
+struct cli_file_job {
+	const char *path;
+	struct cli_target t;		/* resolved by the caller */
+	const struct famfs_node *n;	/* set by cli_walk_files */
+	int rc;				/* the walk's result; -ECANCELED: not walked */
+};
+
+/*
+ * Walk each job's file with @fn (its ctx is the job), on up to @threads
+ * threads, one device at a time: consecutive jobs on the same device are
+ * looked up in it (opened for writing with @write), then walked together.
+ * CLI_OK, or CLI_FAIL when a device or a file could not be found (printed;
+ * those jobs get -ECANCELED). Each job's walk result is in job->rc.
+ */
+int cli_walk_files(struct cli_file_job **jobs, size_t njobs, bool write, unsigned int threads,
+		   cli_run_fn fn);
+
 /* Open the mount root O_RDONLY|O_DIRECTORY; -errno on failure. */
 int cli_mount_root_fd(const char *mnt);
 
@@ -328,7 +348,6 @@ int cli_require_master(struct famfs_fs *fs, const char *path);
  * mapping, in file order, clipped to the file size. A non-zero return
  * from @fn stops the walk and is returned; -EIO if a range has no mapping.
  */
-typedef int (*cli_run_fn)(void *ctx, uint64_t off, uint8_t *p, uint64_t len);
 int cli_for_each_run(struct famfs_fs *fs, const struct famfs_node *n, cli_run_fn fn, void *ctx);
 
 /* What famfs creat makes (creat_famfsd.c). */

@@ -69,15 +69,12 @@ static const char help[] =
 
 /* One file to create or find, and maybe fill. */
 struct job {
-	const char *path;
+	struct cli_file_job f;		/* first: cli_walk_files' view of it */
 	uint64_t size;			/* 0: any (an existing file's) */
 	bool fill;
 	uint64_t seed;
 	bool no_size;			/* FILE without -s: a usage error if new */
-	/* set while running */
-	struct cli_target t;
-	const struct famfs_node *n;
-	int rc;
+	int rc;				/* creat_one's result */
 };
 
 struct creat_opts {
@@ -98,7 +95,7 @@ static int parse_multi(char *arg, struct job *j)
 	seed = strchr(size, ',');
 	if (seed)
 		*seed++ = '\0';
-	j->path = arg;
+	j->f.path = arg;
 	if (cli_parse_size(size, &j->size))
 		return cli_usage("bad size '%s' in --multi %s", size, arg);
 	if (seed && cli_parse_uint(seed, UINT64_MAX, &j->seed))
@@ -109,7 +106,7 @@ static int parse_multi(char *arg, struct job *j)
 
 /*
  * Create @j's file, or find it when it exists with a size that fits.
- * Leaves j->t set; returns CLI_OK or CLI_FAIL (printed).
+ * Leaves j->f.t set; returns CLI_OK or CLI_FAIL (printed).
  */
 static int creat_one(struct job *j, struct creat_opts *o)
 {
@@ -121,51 +118,57 @@ static int creat_one(struct job *j, struct creat_opts *o)
 
 	/* Without -s only an existing famfs file will do: else, bad usage. */
 	cli_quiet = j->no_size;
-	rc = cli_target(j->path, &j->t);
+	rc = cli_target(j->f.path, &j->f.t);
 	cli_quiet = false;
 	if (rc)
 		return j->no_size ? cli_usage("missing -s SIZE") : CLI_FAIL;
-	if (!j->t.rel[0])
-		return cli_failf(j->path, "is the root directory");
-	if (j->t.mnt[0] && !j->fill && !j->no_size && j->size) {
+	if (!j->f.t.rel[0])
+		return cli_failf(j->f.path, "is the root directory");
+	if (j->f.t.mnt[0] && !j->fill && !j->no_size && j->size) {
 		struct cli_creat_args a = {
 			.size = j->size, .mode = o->mode, .uid = o->uid, .gid = o->gid,
-			.ip = famfs_interleave_enabled(&o->ip) ? &o->ip : NULL, .zero = o->zero,
+			.zero = o->zero,
 		};
 
-		/* famfsd has the file system replayed: it makes the file. */
-		rc = cli_creat_famfsd(&j->t, j->path, &a);
+		if (!famfs_interleave_enabled(&ip) && cli_alloc_cfg(&j->f.t, &ip))
+			return CLI_FAIL;
+		a.ip = famfs_interleave_enabled(&ip) ? &ip : NULL;
+		/*
+		 * famfsd has the file system replayed: it makes a new file. One
+		 * that exists (EEXIST) is looked at below, as without famfsd.
+		 */
+		rc = cli_creat_famfsd(&j->f.t, j->f.path, &a);
 		if (rc == CLI_OK && cli_verbose)
-			cli_sayf(j->path, "created, %" PRIu64 " bytes", j->size);
+			cli_sayf(j->f.path, "created, %" PRIu64 " bytes", j->size);
 		if (rc != CLI_NOT_SERVED)
 			return rc;
 	}
-	fs = cli_fs_open(&j->t, false, j->path);
+	fs = cli_fs_open(&j->f.t, false, j->f.path);
 	if (!fs)
 		return CLI_FAIL;
-	n = famfs_ns_resolve(fs->ns, j->t.rel);
+	n = famfs_ns_resolve(fs->ns, j->f.t.rel);
 	if (n) {
 		if (!S_ISREG(n->mode))
-			return cli_failf(j->path, "exists and is not a regular file");
+			return cli_failf(j->f.path, "exists and is not a regular file");
 		if (j->size && j->size != n->size)
-			return cli_failf(j->path, "exists with %" PRIu64 " bytes, not %" PRIu64
+			return cli_failf(j->f.path, "exists with %" PRIu64 " bytes, not %" PRIu64
 					 " (famfs files never change size)", n->size, j->size);
 		if (cli_verbose)
-			cli_sayf(j->path, "exists with %" PRIu64 " bytes: nothing to create",
+			cli_sayf(j->f.path, "exists with %" PRIu64 " bytes: nothing to create",
 				 n->size);
 		j->size = n->size;
 		return CLI_OK;
 	}
 	if (j->no_size)
-		return cli_usage("missing -s SIZE (%s does not exist yet)", j->path);
+		return cli_usage("missing -s SIZE (%s does not exist yet)", j->f.path);
 	if (!j->size)
-		return cli_failf(j->path, "size 0: famfs files cannot be empty");
-	fs = cli_fs_open(&j->t, true, j->path);
+		return cli_failf(j->f.path, "size 0: famfs files cannot be empty");
+	fs = cli_fs_open(&j->f.t, true, j->f.path);
 	if (!fs)
 		return CLI_FAIL;
-	if (cli_require_master(fs, j->path) ||
-	    (!famfs_interleave_enabled(&ip) && cli_alloc_cfg(&j->t, &ip)) ||
-	    cli_check_interleave(fs, j->path, &ip, &ipp))
+	if (cli_require_master(fs, j->f.path) ||
+	    (!famfs_interleave_enabled(&ip) && cli_alloc_cfg(&j->f.t, &ip)) ||
+	    cli_check_interleave(fs, j->f.path, &ip, &ipp))
 		return CLI_FAIL;
 	famfs_errclear();
 	/*
@@ -173,90 +176,49 @@ static int creat_one(struct job *j, struct creat_opts *o)
 	 * it is logged: zeroed first all the same, since it may be read from the
 	 * commit on.
 	 */
-	rc = famfs_fs_creat_flags(fs, j->t.rel, j->size, o->mode, o->uid, o->gid, ipp,
+	rc = famfs_fs_creat_flags(fs, j->f.t.rel, j->size, o->mode, o->uid, o->gid, ipp,
 				  o->zero ? 0 : FAMFS_CREAT_NOZERO, &n);
 	if (rc)
-		return cli_fail(j->path, rc);
-	cli_kick_logplay(&j->t);
+		return cli_fail(j->f.path, rc);
+	cli_kick_logplay(&j->f.t);
 	if (cli_verbose)
-		cli_sayf(j->path, "created, %" PRIu64 " bytes", j->size);
+		cli_sayf(j->f.path, "created, %" PRIu64 " bytes", j->size);
 	return CLI_OK;
 }
 
 static int fill_run(void *ctx, uint64_t off, uint8_t *p, uint64_t len)
 {
-	const uint64_t *seed = ctx;
+	const struct job *j = ctx;
 
-	cli_pattern_fill(*seed, off, p, len);
+	cli_pattern_fill(j->seed, off, p, len);
 	famfs_flush(p, len);
 	famfs_audit_published(p, len, "famfs creat -r");
 	return 0;
 }
 
-struct fill_set {
-	struct famfs_fs *fs;
-	struct job **jobs;
-};
-
-static void fill_job(void *ctx, size_t i)
-{
-	struct fill_set *s = ctx;
-	struct job *j = s->jobs[i];
-
-	j->rc = cli_for_each_run(s->fs, j->n, fill_run, &j->seed);
-}
-
-/*
- * Fill jobs[from, to) (all on one device, all created) on the threads:
- * look each file up again in the device opened for writing.
- */
-static int fill_group(struct job **jobs, size_t cnt, unsigned int threads)
-{
-	struct fill_set s = { .jobs = jobs };
-	int ret = CLI_OK;
-
-	s.fs = cli_fs_open(&jobs[0]->t, true, jobs[0]->path);
-	if (!s.fs)
-		return CLI_FAIL;
-	for (size_t i = 0; i < cnt; i++) {
-		jobs[i]->n = famfs_ns_resolve(s.fs->ns, jobs[i]->t.rel);
-		if (!jobs[i]->n)
-			return cli_fail(jobs[i]->path, -ENOENT);
-	}
-	famfs_errclear();
-	cli_parallel(threads, cnt, fill_job, &s);
-	for (size_t i = 0; i < cnt; i++) {
-		if (jobs[i]->rc) {
-			ret = cli_fail(jobs[i]->path, jobs[i]->rc);
-			continue;
-		}
-		if (cli_verbose)
-			cli_sayf(jobs[i]->path, "filled, %" PRIu64 " bytes, seed %" PRIu64,
-				 jobs[i]->n->size, jobs[i]->seed);
-	}
-	return ret;
-}
-
-/* Fill every created job that asks for it, one device at a time. */
+/* Fill every created job that asks for it, on the threads. */
 static int fill_all(struct job *jobs, size_t njobs, unsigned int threads)
 {
-	struct job **todo = calloc(njobs ? njobs : 1, sizeof(*todo));
-	size_t n = 0, start;
-	int ret = CLI_OK;
+	struct cli_file_job **todo = calloc(njobs ? njobs : 1, sizeof(*todo));
+	size_t n = 0;
+	int ret;
 
 	if (!todo)
 		return cli_fail("creat", -ENOMEM);
 	for (size_t i = 0; i < njobs; i++)
 		if (jobs[i].fill && jobs[i].rc == CLI_OK)
-			todo[n++] = &jobs[i];
-	for (start = 0; start < n;) {
-		size_t end = start + 1;
+			todo[n++] = &jobs[i].f;
+	ret = cli_walk_files(todo, n, true, threads, fill_run);
+	for (size_t i = 0; i < n; i++) {
+		const struct job *j = (const struct job *)todo[i];
 
-		while (end < n && !strcmp(todo[end]->t.dev, todo[start]->t.dev))
-			end++;
-		if (fill_group(todo + start, end - start, threads))
-			ret = CLI_FAIL;
-		start = end;
+		if (j->f.rc == -ECANCELED)
+			continue;
+		if (j->f.rc)
+			ret = cli_fail(j->f.path, j->f.rc);
+		else if (cli_verbose)
+			cli_sayf(j->f.path, "filled, %" PRIu64 " bytes, seed %" PRIu64,
+				 j->f.n->size, j->seed);
 	}
 	free(todo);
 	return ret;
@@ -353,7 +315,7 @@ int cmd_creat(int argc, char **argv)
 			ret = cli_usage(optind >= argc ? "missing FILE" : "exactly one FILE expected");
 			goto out;
 		}
-		single.path = argv[optind];
+		single.f.path = argv[optind];
 		single.no_size = !have_size;
 		jobs[njobs++] = single;
 	}

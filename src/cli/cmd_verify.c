@@ -40,12 +40,9 @@ static const char help[] =
 "  famfs verify -m /mnt/famfs/a,1 -m /mnt/famfs/b,2 -t 2\n";
 
 struct vjob {
-	const char *path;
+	struct cli_file_job f;		/* first: cli_walk_files' view of it */
 	uint64_t seed;
-	struct cli_target t;
-	const struct famfs_node *n;
 	int64_t bad;			/* first mismatching offset, or -1 */
-	int rc;				/* -errno of the walk */
 };
 
 static int check_run(void *ctx, uint64_t off, uint8_t *p, uint64_t len)
@@ -57,81 +54,45 @@ static int check_run(void *ctx, uint64_t off, uint8_t *p, uint64_t len)
 	return j->bad >= 0 ? 1 : 0;
 }
 
-struct vset {
-	struct famfs_fs *fs;
-	struct vjob **jobs;
-};
-
-static void check_job(void *ctx, size_t i)
-{
-	struct vset *s = ctx;
-	struct vjob *j = s->jobs[i];
-
-	j->bad = -1;
-	j->rc = cli_for_each_run(s->fs, j->n, check_run, j);
-}
-
 /* Report job @j; CLI_OK or CLI_FAIL. */
 static int report(const struct vjob *j)
 {
-	if (j->rc < 0)
-		return cli_fail(j->path, j->rc);
+	if (j->f.rc == -ECANCELED)
+		return CLI_FAIL;	/* not checked: said why */
+	if (j->f.rc < 0)
+		return cli_fail(j->f.path, j->f.rc);
 	if (j->bad >= 0)
-		return cli_failf(j->path, "mismatch at offset %" PRId64 " (%#" PRIx64 ") of %"
+		return cli_failf(j->f.path, "mismatch at offset %" PRId64 " (%#" PRIx64 ") of %"
 				 PRIu64 " bytes (wrong seed, or the data changed)", j->bad,
-				 (uint64_t)j->bad, j->n->size);
+				 (uint64_t)j->bad, j->f.n->size);
 	if (cli_verbose)
-		cli_sayf(j->path, "%" PRIu64 " bytes verified (seed %" PRIu64 ")", j->n->size,
-			 j->seed);
+		cli_sayf(j->f.path, "%" PRIu64 " bytes verified (seed %" PRIu64 ")",
+			 j->f.n->size, j->seed);
 	return CLI_OK;
 }
 
-/* Check @cnt files that are all on one device, on @threads threads. */
-static int verify_group(struct vjob **jobs, size_t cnt, unsigned int threads)
-{
-	struct vset s = { .jobs = jobs };
-	int ret = CLI_OK;
-
-	s.fs = cli_fs_open(&jobs[0]->t, false, jobs[0]->path);
-	if (!s.fs)
-		return CLI_FAIL;
-	for (size_t i = 0; i < cnt; i++) {
-		jobs[i]->n = cli_meta_node(s.fs, &jobs[i]->t);
-		if (!jobs[i]->n)
-			jobs[i]->n = famfs_ns_resolve(s.fs->ns, jobs[i]->t.rel);
-		if (!jobs[i]->n || !S_ISREG(jobs[i]->n->mode))
-			return jobs[i]->n ? cli_failf(jobs[i]->path, "not a regular file") :
-			       cli_fail(jobs[i]->path, -ENOENT);
-	}
-	famfs_errclear();
-	cli_parallel(threads, cnt, check_job, &s);
-	for (size_t i = 0; i < cnt; i++)
-		if (report(jobs[i]))
-			ret = CLI_FAIL;
-	return ret;
-}
-
-/* Resolve every file, then check them one device at a time. */
+/* Resolve every file, then check them on the threads, one device at a time. */
 static int verify_all(struct vjob *jobs, size_t njobs, unsigned int threads)
 {
-	struct vjob **ok = calloc(njobs ? njobs : 1, sizeof(*ok));
-	size_t n = 0, start, end;
+	struct cli_file_job **ok = calloc(njobs ? njobs : 1, sizeof(*ok));
+	size_t n = 0;
 	int ret = CLI_OK;
 
 	if (!ok)
 		return cli_fail("verify", -ENOMEM);
 	for (size_t i = 0; i < njobs; i++) {
-		if (!cli_open_file(jobs[i].path, &jobs[i].t, &(struct famfs_fs *){ NULL }, false))
+		jobs[i].bad = -1;
+		if (!cli_open_file(jobs[i].f.path, &jobs[i].f.t, &(struct famfs_fs *){ NULL },
+				   false))
 			ret = CLI_FAIL;
 		else
-			ok[n++] = &jobs[i];
+			ok[n++] = &jobs[i].f;
 	}
-	for (start = 0; start < n; start = end) {
-		for (end = start + 1; end < n && !strcmp(ok[end]->t.dev, ok[start]->t.dev); end++)
-			;
-		if (verify_group(ok + start, end - start, threads))
+	if (cli_walk_files(ok, n, false, threads, check_run))
+		ret = CLI_FAIL;
+	for (size_t i = 0; i < n; i++)
+		if (report((const struct vjob *)ok[i]))
 			ret = CLI_FAIL;
-	}
 	free(ok);
 	return ret;
 }
@@ -144,7 +105,7 @@ static int parse_multi(char *arg, struct vjob *j)
 	if (!seed || seed == arg || cli_parse_uint(seed + 1, UINT64_MAX, &j->seed))
 		return cli_usage("bad --multi '%s' (FILE,SEED)", arg);
 	*seed = '\0';
-	j->path = arg;
+	j->f.path = arg;
 	return CLI_OK;
 }
 
@@ -181,7 +142,7 @@ int cmd_verify(int argc, char **argv)
 			have_seed = true;
 			break;
 		case 'f':
-			single.path = optarg;
+			single.f.path = optarg;
 			break;
 		case 'm':
 			if ((ret = parse_multi(optarg, &jobs[njobs])))
@@ -207,11 +168,11 @@ int cmd_verify(int argc, char **argv)
 		}
 	}
 	ret = CLI_USAGE;
-	if (njobs && (have_seed || single.path))
+	if (njobs && (have_seed || single.f.path))
 		cli_usage("--multi goes with neither -S nor -f");
 	else if (!njobs && !have_seed)
 		cli_usage("missing -S SEED");
-	else if (!njobs && !single.path)
+	else if (!njobs && !single.f.path)
 		cli_usage("missing -f FILE");
 	else if (optind != argc)
 		cli_usage("unexpected argument '%s'", argv[optind]);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
@@ -21,6 +22,7 @@
 #include "famfs/err.h"
 #include "famfs/kmod.h"
 #include "famfs/meta.h"
+#include "famfs/ns.h"
 #include "cli.h"
 
 void cli_fputs_esc(FILE *f, const char *s)
@@ -499,4 +501,60 @@ int cli_alloc_cfg(const struct cli_target *t, struct famfs_interleave_param *ip)
 			 ", nstrips %" PRIu64 ", chunk_size %" PRIu64 " (0: the default)",
 			 ip->nbuckets, ip->nstrips, ip->chunk_size);
 	return CLI_OK;
+}
+
+struct walk_set {
+	struct famfs_fs *fs;
+	struct cli_file_job **jobs;
+	cli_run_fn fn;
+};
+
+static void walk_job(void *ctx, size_t i)
+{
+	struct walk_set *s = ctx;
+
+	s->jobs[i]->rc = cli_for_each_run(s->fs, s->jobs[i]->n, s->fn, s->jobs[i]);
+}
+
+/* Walk @cnt jobs that are all on one device. */
+static int walk_group(struct cli_file_job **jobs, size_t cnt, bool write, unsigned int threads,
+		      cli_run_fn fn)
+{
+	struct walk_set s = { .jobs = jobs, .fn = fn };
+	const struct famfs_node *n;
+
+	s.fs = cli_fs_open(&jobs[0]->t, write, jobs[0]->path);
+	if (!s.fs)
+		return CLI_FAIL;
+	for (size_t i = 0; i < cnt; i++) {
+		n = cli_meta_node(s.fs, &jobs[i]->t);
+		if (!n)
+			n = famfs_ns_resolve(s.fs->ns, jobs[i]->t.rel);
+		if (!n || !S_ISREG(n->mode))
+			return n ? cli_failf(jobs[i]->path, "not a regular file") :
+			       cli_fail(jobs[i]->path, -ENOENT);
+		jobs[i]->n = n;
+	}
+	famfs_errclear();
+	cli_parallel(threads, cnt, walk_job, &s);
+	return CLI_OK;
+}
+
+int cli_walk_files(struct cli_file_job **jobs, size_t njobs, bool write, unsigned int threads,
+		   cli_run_fn fn)
+{
+	size_t start, end;
+	int ret = CLI_OK;
+
+	for (start = 0; start < njobs; start = end) {
+		for (end = start + 1; end < njobs && !strcmp(jobs[end]->t.dev, jobs[start]->t.dev);
+		     end++)
+			;
+		if (walk_group(jobs + start, end - start, write, threads, fn)) {
+			ret = CLI_FAIL;
+			for (size_t i = start; i < end; i++)
+				jobs[i]->rc = -ECANCELED;	/* said why already */
+		}
+	}
+	return ret;
 }
