@@ -15,12 +15,15 @@
 #      10 famfsd killed under a mapping, 11 the edges of a file (EOF,
 #      read-only opens, private mappings), 12 device names resolve as famfsd
 #      sees them, 13 FUSE_DAX_FMAP only for a server with CAP_SYS_RAWIO,
-#      14 a file made by CREATE gets its map at once
+#      14 a file made by CREATE gets its map at once, 17 the .meta files
 #   B: KSTEP 4 a client mounts natively and reads A's bytes through its own
 #      mapping
 #   A: KSTEP 15, B: KSTEP 16 rm of a file B maps natively (guest-rm.sh)
 KMOD=/vm/kmod/fuse.ko
 CORPUS=/vm/corpus
+# A second mount of the device on one guest runs as another (emulated) host:
+# a host mounts a device once.
+OTHER_UUID=c0c0c0c0-0000-4000-8000-00000000000c
 MB_A_NATIVE=36864	# A: the native files are there
 MB_B_NATIVE=40960	# B: done with them
 SEED_SMALL=$((0x5111 + ${NONCE%%-*}))
@@ -214,6 +217,33 @@ kstep5() {
 		"$((NILV / 2097152 - 1)) chunk boundaries, by read(2) and by mmap"
 }
 
+# The .meta files natively: the kernel maps them from their GET_FMAP (one
+# each), read-only since famfsd refuses every writable open.
+kstep17() {
+	_why=
+	stats_json
+	_g0=$(stat_of fuse_get_fmap)
+	# chkread compares read(2) (the kernel's, from its map) with famfs's own
+	# mapping of the device, then checks the superblock or the whole log.
+	famfs chkread -s $MNT/.meta/.superblock >/tmp/chk.out 2>&1 &&
+		famfs chkread -l $MNT/.meta/.log >>/tmp/chk.out 2>&1 ||
+		{ show /tmp/chk.out; _why="$_why; chkread -s/-l"; }
+	_sum=$(md5 $MNT/.meta/.superblock)
+	if echo x 2>/dev/null >>$MNT/.meta/.superblock; then
+		_why="$_why; .superblock opened for writing"
+	fi
+	[ "$(md5 $MNT/.meta/.superblock)" = "$_sum" ] || _why="$_why; .superblock changed"
+	stats_json
+	[ "$(stat_of fuse_get_fmap)" = $((_g0 + 2)) ] ||
+		_why="$_why; fuse_get_fmap $_g0 -> $(stat_of fuse_get_fmap), want +2"
+	if [ -n "$_why" ]; then
+		kfail 17 "${_why#; }"
+		return 1
+	fi
+	kpass 17 ".meta/.superblock and .meta/.log mapped natively (2 GET_FMAP): read(2)" \
+		"gives the device's bytes, valid superblock and log, no writable open"
+}
+
 # famfsd -o test_fmap answers GET_FMAP with the fuzz corpus' replies.
 kstep6() {
 	_why=
@@ -224,7 +254,9 @@ kstep6() {
 			{ kfail 6 "famfs creat fuzz/${_f##*/} failed"; return 1; }
 	done
 	mkdir -p /mnt/ftest
-	famfs mount -r -o test_fmap=$CORPUS $DEV /mnt/ftest >/tmp/ftest.out 2>&1 ||
+	# A host mounts a device once: the second mount is an emulated host's.
+	FAMFS_SYSTEM_UUID=$OTHER_UUID famfs mount -r -o test_fmap=$CORPUS $DEV /mnt/ftest \
+		>/tmp/ftest.out 2>&1 ||
 		{ show /tmp/ftest.out; kfail 6 "test-mode mount failed"; return 1; }
 	famfs_fmapcheck "$(cat /sys/bus/dax/devices/dax0.0/size)" $CORPUS/* >/tmp/expect.txt
 	while read -r _name _want; do
@@ -263,7 +295,7 @@ kstep7() {
 		_why="$_why; open+mmap+faults made $((_u3 - _u2)) upcalls, an open $((_u2 - _u1))"
 	# the same file on a second mount that refuses native mode
 	mkdir -p /mnt/fshim
-	famfs mount -o nonative $DEV /mnt/fshim >/tmp/shimm.out 2>&1 ||
+	FAMFS_SYSTEM_UUID=$OTHER_UUID famfs mount -o nonative $DEV /mnt/fshim >/tmp/shimm.out 2>&1 ||
 		{ show /tmp/shimm.out; kfail 7 "famfs mount -o nonative failed"; return 1; }
 	_s0=$(snap /mnt/fshim)
 	LD_PRELOAD=$SHIM vmnative faults /mnt/fshim/n-cnt.bin $SEED_CNT >/tmp/f2.out 2>&1 ||
@@ -435,17 +467,19 @@ native_A() {
 	info "native scenario: our fuse.ko from kernel/"
 	if ! kstep1; then
 		mb_native_put $MB_A_NATIVE "A-ABORT $NONCE" 2>/dev/null
-		for _s in 2 3 5 6 7 8 9 10 11 12 13 14 15; do kfail $_s "not reached"; done
+		for _s in 2 3 5 17 6 7 8 9 10 11 12 13 14 15; do kfail $_s "not reached"; done
 		return 1
 	fi
 	if kstep2; then
 		kstep3
 		mb_native_put $MB_A_NATIVE "A-NATIVE $NONCE" || info "could not post A-NATIVE"
 		kstep5
+		kstep17
 	else
 		mb_native_put $MB_A_NATIVE "A-ABORT $NONCE" 2>/dev/null
 		kfail 3 "not reached"
 		kfail 5 "not reached"
+		kfail 17 "not reached"
 	fi
 	kstep6
 	kstep7
