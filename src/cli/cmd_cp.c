@@ -32,6 +32,7 @@
 #include <inttypes.h>
 #include <libgen.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -45,8 +46,8 @@
 #include "cp.h"
 
 static const char help[] =
-"usage: famfs cp [-r] [-m MODE] [-u UID] [-g GID] [-N NSTRIPS] [-B NBUCKETS]\n"
-"                [-C CHUNK] SRC... DEST\n"
+"usage: famfs cp [-r] [-t THREADS] [-v] [-m MODE] [-u UID] [-g GID] [-N NSTRIPS]\n"
+"                [-B NBUCKETS] [-C CHUNK] SRC... DEST\n"
 "\n"
 "Copy local files into famfs, like cp(1): into the directory DEST, or to\n"
 "the new name DEST for a single SRC. Each file gets space of its own size,\n"
@@ -62,16 +63,23 @@ static const char help[] =
 "link or another file before its bytes are copied is not copied (an\n"
 "error). A directory is not copied into itself. A progress bar is drawn on\n"
 "stderr when stdout is a terminal and the copy is over 64 MiB.\n"
+"As upstream's, a destination file that exists with the source's size is\n"
+"copied again (nothing is logged), so an interrupted copy can be run\n"
+"again; another size is an error. A directory SRC without -r (from a\n"
+"wildcard, say) is named and left out, the rest is copied, and cp exits 1.\n"
 "\n"
 "  -r, --recursive        copy directories and everything below them\n"
+"  -t, --threadct N       copy N files at a time (1..256, default 1)\n"
+"  -v, --verbose          print each file and directory copied\n"
 "  -m, --mode MODE        octal permission bits of new files (default: the\n"
 "                         source's)\n"
 "  -u, --uid UID          owner (default: the caller)\n"
 "  -g, --gid GID          group (default: the caller's group)\n"
 "  -N, --nstrips N        interleave new files over N strips\n"
 "  -B, --nbuckets N       interleave buckets\n"
-"  -C, --chunksize SIZE   interleave chunk size\n"
-"  -h, --help             this help\n"
+"  -C, --chunksize SIZE   interleave chunk size. Without -N, -B and -C, a\n"
+"                         mount's .meta/.alloc.cfg gives them, if it has one\n"
+"  -h, -?, --help         this help\n"
 "\n"
 "Example:\n"
 "  famfs cp -r ./dataset /mnt/famfs/\n"
@@ -92,9 +100,24 @@ static bool into_itself(const char *src, const struct cli_target *t, const char 
 	return !strncmp(dst, real, l) && (dst[l] == '/' || dst[l] == '\0');
 }
 
+/* -v: "SRC -> DEST" for an item copied, DEST in the mount @mnt ("": --device). */
+static void say_copied(const struct cp_item *it, const char *mnt)
+{
+	cli_fputs_esc(stdout, it->src);
+	fputs(" -> ", stdout);
+	if (mnt[0]) {
+		cli_fputs_esc(stdout, strcmp(mnt, "/") ? mnt : "");
+		putchar('/');
+	}
+	cli_fputs_esc(stdout, it->rel);
+	printf("%s\n", it->existing ? " (copied again into the existing file)" :
+	       it->dir ? "/" : "");
+}
+
 /* Step 2: check the whole copy, log nothing unless all of it fits, then the directories. */
-static int commit_dirs(struct cp_plan *p, struct famfs_fs *fs, const char *dest, uint32_t uid,
-		       uint32_t gid, const struct famfs_interleave_param *ipp)
+static int commit_dirs(struct cp_plan *p, struct famfs_fs *fs, const struct cli_target *t,
+		       const char *dest, uint32_t uid, uint32_t gid,
+		       const struct famfs_interleave_param *ipp)
 {
 	struct cp_item *it = NULL;
 	int rc;
@@ -113,6 +136,8 @@ static int commit_dirs(struct cp_plan *p, struct famfs_fs *fs, const char *dest,
 			continue;
 		famfs_errclear();
 		rc = famfs_fs_mkdir(fs, it->rel, it->mode, uid, gid, false);
+		if (!rc && cli_verbose)
+			say_copied(it, t->mnt);
 	}
 	famfs_fs_end(fs);
 	return rc ? cli_fail(it->src, rc) : CLI_OK;
@@ -144,6 +169,7 @@ struct copy_ctx {
 	int fd;
 	uint64_t want;		/* bytes to copy */
 	struct cli_progress *prog;
+	pthread_mutex_t *lock;	/* the progress bar and the log are shared by threads */
 };
 
 static int copy_run(void *ctx, uint64_t off, uint8_t *p, uint64_t len)
@@ -170,7 +196,9 @@ static int copy_run(void *ctx, uint64_t off, uint8_t *p, uint64_t len)
 		famfs_flush(p + done, (size_t)r);
 		famfs_audit_published(p + done, (size_t)r, "famfs cp");
 		done += (uint64_t)r;
+		pthread_mutex_lock(c->lock);
 		cli_progress_add(c->prog, (uint64_t)r);
+		pthread_mutex_unlock(c->lock);
 	}
 	return 0;
 }
@@ -183,9 +211,9 @@ static int copy_run(void *ctx, uint64_t off, uint8_t *p, uint64_t len)
  */
 static int copy_one(const struct cp_plan *p, struct cp_item *it, struct famfs_fs *fs,
 		    uint32_t uid, uint32_t gid, const struct famfs_interleave_param *ipp,
-		    struct cli_progress *prog)
+		    struct cli_progress *prog, pthread_mutex_t *lock)
 {
-	struct copy_ctx cc = { .prog = prog };
+	struct copy_ctx cc = { .prog = prog, .lock = lock };
 	uint64_t now = 0;
 	int rc;
 
@@ -198,7 +226,10 @@ static int copy_one(const struct cp_plan *p, struct cp_item *it, struct famfs_fs
 		return famfs_err(-ESTALE, "its size changed since the copy was planned (%" PRIu64
 				 " bytes then, %" PRIu64 " now); not copied", it->size, now);
 	}
-	rc = commit_file(it, fs, uid, gid, ipp);
+	/* an existing file of this size is copied again; nothing to log */
+	pthread_mutex_lock(lock);
+	rc = it->existing ? 0 : commit_file(it, fs, uid, gid, ipp);
+	pthread_mutex_unlock(lock);
 	if (rc) {
 		close(cc.fd);
 		return rc;
@@ -209,29 +240,69 @@ static int copy_one(const struct cp_plan *p, struct cp_item *it, struct famfs_fs
 	return rc;
 }
 
+struct copy_all {
+	struct cp_plan *p;
+	struct famfs_fs *fs;
+	uint32_t uid, gid;
+	const struct famfs_interleave_param *ipp;
+	struct cli_progress prog;
+	pthread_mutex_t lock;		/* the log (libfamfs is not thread-safe) and prog */
+	struct cp_item **files;
+	int *rc;
+	char (*why)[512];		/* each failure's detail (famfs_errmsg is per thread) */
+};
+
+static void copy_job(void *ctx, size_t i)
+{
+	struct copy_all *a = ctx;
+
+	famfs_errclear();
+	a->rc[i] = copy_one(a->p, a->files[i], a->fs, a->uid, a->gid, a->ipp, &a->prog,
+			    &a->lock);
+	snprintf(a->why[i], sizeof(a->why[i]), "%s", a->rc[i] && *famfs_errmsg() ?
+		 famfs_errmsg() : a->rc[i] ? strerror(-a->rc[i]) : "");
+}
+
 /*
  * Step 3: every file, each on its own: logged under the lock, copied
- * outside it. An error is reported and the other files go on.
+ * outside it, on up to @threads threads (-t). An error is reported and the
+ * other files go on.
  */
 static int copy_all(struct cp_plan *p, struct famfs_fs *fs, uint32_t uid, uint32_t gid,
-		    const struct famfs_interleave_param *ipp)
+		    const struct famfs_interleave_param *ipp, unsigned int threads,
+		    const struct cli_target *t)
 {
-	struct cli_progress prog;
-	int failed = 0, rc;
+	struct copy_all a = { .p = p, .fs = fs, .uid = uid, .gid = gid, .ipp = ipp,
+			      .lock = PTHREAD_MUTEX_INITIALIZER };
+	size_t n = 0;
+	int failed = 0;
 
-	cli_progress_init(&prog, p->bytes, isatty(STDOUT_FILENO) && p->bytes > (64ULL << 20));
-	for (size_t i = 0; i < p->n; i++) {
-		struct cp_item *it = &p->it[i];
-
-		if (it->skip || it->dir)
-			continue;
-		rc = copy_one(p, it, fs, uid, gid, ipp, &prog);
-		if (rc) {
-			cli_fail(it->src, rc);
+	a.files = calloc(p->n ? p->n : 1, sizeof(*a.files));
+	a.rc = calloc(p->n ? p->n : 1, sizeof(*a.rc));
+	a.why = calloc(p->n ? p->n : 1, sizeof(*a.why));
+	if (!a.files || !a.rc || !a.why) {
+		free(a.files);
+		free(a.rc);
+		free(a.why);
+		return cli_fail(t->mnt, -ENOMEM);
+	}
+	for (size_t i = 0; i < p->n; i++)
+		if (!p->it[i].skip && !p->it[i].dir)
+			a.files[n++] = &p->it[i];
+	cli_progress_init(&a.prog, p->bytes, isatty(STDOUT_FILENO) && p->bytes > (64ULL << 20));
+	cli_parallel(threads, n, copy_job, &a);
+	cli_progress_done(&a.prog);
+	for (size_t i = 0; i < n; i++) {
+		if (a.rc[i]) {
+			cli_failf(a.files[i]->src, "%s", a.why[i]);
 			failed++;
+		} else if (cli_verbose) {
+			say_copied(a.files[i], t->mnt);
 		}
 	}
-	cli_progress_done(&prog);
+	free(a.files);
+	free(a.rc);
+	free(a.why);
 	return failed ? CLI_FAIL : CLI_OK;
 }
 
@@ -260,6 +331,8 @@ int cmd_cp(int argc, char **argv)
 {
 	static const struct option lopts[] = {
 		{ "recursive", no_argument, NULL, 'r' },
+		{ "threadct", required_argument, NULL, 't' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "mode", required_argument, NULL, 'm' },
 		{ "uid", required_argument, NULL, 'u' },
 		{ "gid", required_argument, NULL, 'g' },
@@ -280,13 +353,21 @@ int cmd_cp(int argc, char **argv)
 	struct famfs_node *dn;
 	bool dest_dir;
 	struct stat st;
+	unsigned int threads = 1;
 	int c, rc, nsrc;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":rm:u:g:N:B:C:h", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":rt:vm:u:g:N:B:C:h", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
 			plan.recursive = true;
+			break;
+		case 't':
+			if (cli_parse_threads(optarg, &threads))
+				return CLI_USAGE;
+			break;
+		case 'v':
+			cli_verbose++;
 			break;
 		case 'm':
 			plan.mode_set = true;
@@ -312,7 +393,9 @@ int cmd_cp(int argc, char **argv)
 	if (cli_target(dest, &t))
 		return CLI_FAIL;
 	fs = cli_fs_open(&t, true, dest);
-	if (!fs || cli_require_master(fs, dest) || cli_check_interleave(fs, dest, &ip, &ipp))
+	if (!fs || cli_require_master(fs, dest) ||
+	    (!famfs_interleave_enabled(&ip) && cli_alloc_cfg(&t, &ip)) ||
+	    cli_check_interleave(fs, dest, &ip, &ipp))
 		return CLI_FAIL;
 	/* Step 1, with no lock: directories stay directories (famfs renames nothing). */
 	famfs_errclear();
@@ -344,9 +427,11 @@ int cmd_cp(int argc, char **argv)
 		if (cp_plan_operand(&plan, src, rel))
 			goto out;
 	}
-	rc = commit_dirs(&plan, fs, dest, uid, gid, ipp);
+	rc = commit_dirs(&plan, fs, &t, dest, uid, gid, ipp);
 	if (rc == CLI_OK)
-		rc = copy_all(&plan, fs, uid, gid, ipp);
+		rc = copy_all(&plan, fs, uid, gid, ipp, threads, &t);
+	if (rc == CLI_OK && plan.omitted)
+		rc = CLI_FAIL;	/* directories left out were named: upstream exits non-zero */
 	if (plan.entries)
 		cli_kick_logplay(&t);
 out:

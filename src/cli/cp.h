@@ -24,6 +24,8 @@ struct cp_item {
 	char rel[FAMFS_OMF_PATH_MAX];	/* the destination, relative to the root */
 	bool dir;
 	bool skip;			/* a directory that exists already */
+	bool existing;			/* a file that exists with this size: copied
+					   again (upstream's restartable copy), not logged */
 	uint64_t size;			/* from fstat of the opened source */
 	uint32_t mode;
 	dev_t dev;			/* the source's identity when it was planned */
@@ -38,6 +40,7 @@ struct cp_plan {
 	int *tops;			/* descriptors of the directory operands, held open */
 	size_t ntops;
 	uint64_t bytes, space, entries, files, links;
+	uint64_t omitted;		/* directory operands not copied (no -r) */
 	bool recursive;
 	bool mode_set;
 	uint32_t mode;
@@ -47,14 +50,18 @@ struct cp_plan {
  * Plan the operand @src (followed if it is a link, as cp -H does) to the
  * destination @rel. A directory is walked (with -r) without following any
  * link below it: links are reported and skipped, every other entry is
- * opened with O_NOFOLLOW and described by fstat of that descriptor.
+ * opened with O_NOFOLLOW and described by fstat of that descriptor. A
+ * directory operand without -r is reported and left out (p->omitted), as
+ * upstream does for wildcard sources: the rest is copied, and cp fails.
  * Prints the error and returns CLI_FAIL when the copy must be refused.
  */
 int cp_plan_operand(struct cp_plan *p, const char *src, const char *rel);
 
 /*
- * With the log lock held: check every destination name and the free log
- * slots, then dry-run the allocator on a copy of the bitmap for every file
+ * With the log lock held: check every destination name (a file that exists
+ * with the source's size is copied again, as upstream's restartable copies
+ * are; any other existing name refuses) and the free log slots, then
+ * dry-run the allocator on a copy of the bitmap for every file
  * in plan order (filling each item's fmap). Prints the error and returns
  * CLI_FAIL when the copy does not fit; nothing is logged then.
  */

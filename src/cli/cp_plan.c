@@ -33,6 +33,8 @@
 #include <unistd.h>
 
 #include "famfs/err.h"
+#include "famfs/meta.h"
+#include "famfs/ns.h"
 #include "famfs/path.h"
 #include "cli.h"
 #include "cp.h"
@@ -265,8 +267,11 @@ int cp_plan_operand(struct cp_plan *p, const char *src, const char *rel)
 		return cli_fail(src, -errno);
 	if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
 		return check_file(src, &st);
-	if (S_ISDIR(st.st_mode) && !p->recursive)
-		return cli_failf(src, "is a directory (use -r)");
+	if (S_ISDIR(st.st_mode) && !p->recursive) {
+		cli_failf(src, "is a directory; not copied (use -r)");
+		p->omitted++;
+		return CLI_OK;
+	}
 	fd = open(src, S_ISDIR(st.st_mode) ? O_RDONLY | O_DIRECTORY | O_CLOEXEC :
 		  O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0)
@@ -307,10 +312,24 @@ static int check_names(struct cp_plan *p, struct famfs_fs *fs)
 	for (size_t i = 0; i < p->n; i++) {
 		struct cp_item *it = &p->it[i];
 
+		if (famfs_meta_reserved(it->rel))
+			return cli_failf(it->src, "destination %s: %s is reserved for a mount's "
+					 "superblock and log files", it->rel, FAMFS_META_DIRNAME);
 		n = famfs_ns_resolve(fs->ns, it->rel);
 		it->skip = n && it->dir && S_ISDIR(n->mode);
+		it->existing = n && !it->dir && S_ISREG(n->mode) && n->size == it->size;
 		if (it->skip)
 			continue;
+		if (it->existing) {
+			/* upstream's restartable copy: the same file, copied again */
+			it->node = n;
+			p->bytes += it->size;
+			continue;
+		}
+		if (n && !it->dir && S_ISREG(n->mode))
+			return cli_failf(it->src, "destination %s exists with %" PRIu64 " bytes, "
+					 "not %" PRIu64 " (famfs files never change size)", it->rel,
+					 n->size, it->size);
 		if (n)
 			return cli_failf(it->src, "destination %s exists", it->rel);
 		p->entries++;
@@ -347,7 +366,7 @@ int cp_plan_check(struct cp_plan *p, struct famfs_fs *fs,
 	for (size_t i = 0; i < p->n && !rc; i++) {
 		struct cp_item *it = &p->it[i];
 
-		if (it->skip || it->dir)
+		if (it->skip || it->dir || it->existing)
 			continue;
 		rc = famfs_alloc_file(&dry, it->size, ip, seed, &it->fmap);
 		if (!rc)

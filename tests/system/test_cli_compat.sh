@@ -62,7 +62,7 @@ grep -q "always FUSE" "$T/err" && pass "... with the note" || fail "mount --fuse
 check "umount" "$FAMFS" umount "$M"
 
 # --- 2. -v and -? on every verb ---------------------------------------------
-for v in fsck mkdir creat verify getmap ls logplay flush chkread mount umount stats poison; do
+for v in fsck mkdir creat cp verify getmap ls logplay flush chkread mount umount stats poison; do
 	"$FAMFS" "$v" -? >"$T/out" 2>"$T/err"
 	rc=$?
 	if [ $rc -eq 0 ] && grep -q "^usage: famfs $v" "$T/out" && [ ! -s "$T/err" ] &&
@@ -177,6 +177,40 @@ expect_rc "verify -q -v" 0 "$FAMFS" verify -v -q -S 11 -f "$M/m1"
 expect_rc "verify -v" 0 "$FAMFS" verify -v -S 11 -f "$M/m1"
 grep -q "m1: 2097152 bytes verified" "$T/out" && pass "-v names the file" || fail "verify -v"
 
+# --- 6. cp -------------------------------------------------------------------------
+mkdir -p "$T/src/sub"
+for i in 1 2 3 4; do head -c $((i * 700000 + 1)) /dev/urandom >"$T/src/f$i"; done
+echo inner >"$T/src/sub/inner"
+check "mkdir" "$FAMFS" mkdir "$M/cpd"
+used=$(log_used "$D")
+expect_rc "cp -t 3 -v of 4 files" 0 "$FAMFS" cp -t 3 -v "$T/src/f1" "$T/src/f2" "$T/src/f3" \
+	"$T/src/f4" "$M/cpd"
+check_eq "-v names each copy" 4 "$(grep -c " -> $M/cpd/f[1-4]\$" "$T/out")"
+for i in 1 2 3 4; do
+	cmp "$T/src/f$i" "$M/cpd/f$i" || fail "cp -t: f$i differs"
+done
+check_eq "... 4 files logged" $((used + 4)) "$(log_used "$D")"
+head -c 700001 /dev/urandom >"$T/src/f1"	# the same size, other bytes
+expect_rc "cp onto existing files of the same size (a restarted copy)" 0 "$FAMFS" cp -v \
+	"$T/src/f1" "$T/src/f2" "$M/cpd/"
+grep -q "f1 -> $M/cpd/f1 (copied again" "$T/out" && pass "-v says it copied again" ||
+	fail "restart -v: $(cat "$T/out")"
+check "... the new bytes are there" cmp "$T/src/f1" "$M/cpd/f1"
+check_eq "... and nothing was logged" $((used + 4)) "$(log_used "$D")"
+head -c 1000 /dev/urandom >"$T/other"
+check_fail "cp onto an existing file of another size" "exists with 1400001 bytes, not 1000" \
+	"$FAMFS" cp "$T/other" "$M/cpd/f2"
+check "... which kept its bytes" cmp "$T/src/f2" "$M/cpd/f2"
+check "mkdir" "$FAMFS" mkdir "$M/wild"
+expect_rc "cp of a wildcard with a directory, without -r" 1 "$FAMFS" cp "$T"/src/* "$M/wild"
+grep -q "src/sub: is a directory; not copied" "$T/err" && pass "... names the directory" ||
+	fail "wildcard: $(cat "$T/err")"
+check_eq "... and copies the files" "f1 f2 f3 f4" "$(ls "$M/wild" | tr '\n' ' ' | sed 's/ $//')"
+check_fail "cp into .meta is refused" "reserved" "$FAMFS" cp "$T/other" "$M/.meta/x"
+check "cp to the mount root with a trailing slash (upstream asserts)" \
+	"$FAMFS" cp "$T/other" "$M/"
+check "... lands at the root" cmp "$T/other" "$M/other"
+
 # --- 7. .meta ----------------------------------------------------------------------
 check "a mount shows .meta/.superblock" test -f "$M/.meta/.superblock"
 check_eq ".superblock is 2 MiB, 0444" "2097152 444" "$(stat -c '%s %a' "$M/.meta/.superblock")"
@@ -201,7 +235,7 @@ expect_rc "chkread -s .superblock" 0 "$FAMFS" chkread -s "$M/.meta/.superblock"
 grep -q "valid superblock: version 48" "$T/out" && pass "... a valid superblock" ||
 	fail "chkread -s: $(cat "$T/out")"
 expect_rc "chkread -l .log" 0 "$FAMFS" chkread -l "$M/.meta/.log"
-grep -q "valid log: 7 of 15420 entries used" "$T/out" && pass "... a valid log" ||
+grep -q "valid log: $(log_used "$D") of 15420 entries used" "$T/out" && pass "... a valid log" ||
 	fail "chkread -l: $(cat "$T/out")"
 check_fail "chkread -s of the log is refused" "not a superblock" \
 	"$FAMFS" chkread -s "$M/.meta/.log"
@@ -235,6 +269,12 @@ grep -q "type: interleave" "$T/out" && grep -q "nstrips: 2" "$T/out" &&
 check "creat -N 1 overrides it" "$FAMFS" creat -s 64M -N 1 -B 1 "$M/il1"
 check "getmap il1" "$FAMFS" getmap "$M/il1"
 grep -q "nstrips: 1" "$T/out" && pass "... -N wins" || fail "-N ignored: $(cat "$T/out")"
+head -c $((64 << 20)) /dev/zero >"$T/big"
+check "cp without -N/-B/-C" "$FAMFS" cp "$T/big" "$M/ilcp"
+check "getmap ilcp" "$FAMFS" getmap "$M/ilcp"
+grep -q "nstrips: 2" "$T/out" && pass "... cp follows .alloc.cfg too" ||
+	fail "cp ignored .alloc.cfg: $(cat "$T/out")"
+rm -f "$T/big"
 
 # --- 8. getmap exit codes and -q ------------------------------------------------------
 echo x >"$T/plain"
