@@ -266,6 +266,9 @@ check "creat without -N/-B/-C" "$FAMFS" creat -s 64M "$M/il"
 check "getmap il" "$FAMFS" getmap "$M/il"
 grep -q "type: interleave" "$T/out" && grep -q "nstrips: 2" "$T/out" &&
 	pass "... interleaved as .alloc.cfg says" || fail ".alloc.cfg ignored: $(cat "$T/out")"
+check_eq "... getmap --json says so too" "interleave 2 2" "$("$FAMFS" getmap --json "$M/il" |
+	/usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin)
+print(d["type"], d["nstrips"], len(d["strips"]))')"
 check "creat -N 1 overrides it" "$FAMFS" creat -s 64M -N 1 -B 1 "$M/il1"
 check "getmap il1" "$FAMFS" getmap "$M/il1"
 grep -q "nstrips: 1" "$T/out" && pass "... -N wins" || fail "-N ignored: $(cat "$T/out")"
