@@ -143,7 +143,8 @@ static int creat_one(struct job *j, struct creat_opts *o)
 		if (rc != CLI_NOT_SERVED)
 			return rc;
 	}
-	fs = cli_fs_open(&j->f.t, false, j->f.path);
+	/* Opened to write (a writer is told of a damaged log when it logs) unless -r. */
+	fs = cli_fs_open(&j->f.t, !j->f.t.ro, j->f.path);
 	if (!fs)
 		return CLI_FAIL;
 	n = famfs_ns_resolve(fs->ns, j->f.t.rel);
