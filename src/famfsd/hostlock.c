@@ -7,8 +7,10 @@
  * the first mount. The kernel drops the lock when famfsd exits, however it
  * exits, so a file left by a crash is only a name; a clean exit unlinks
  * it (while holding it, so a new famfsd checks it locked the file that is
- * there). Emulated hosts (famfsds run with another
- * FAMFS_SYSTEM_UUID) take other locks and keep working.
+ * there). A holder that serves no mount is on its way out (umount(8) does
+ * not wait for famfsd to exit) or in: it is waited for, up to 5 s, so that
+ * a script can unmount and mount again at once. Emulated hosts (famfsds run
+ * with another FAMFS_SYSTEM_UUID) take other locks and keep working.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,14 +20,18 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <time.h>
 #include <unistd.h>
 #include <uuid/uuid.h>
 
 #include "famfs/err.h"
+#include "famfs/mount.h"
 #include "famfs/role.h"
 #include "famfsd.h"
 
 #define RUN_DIR	"/run/famfs"
+/* How long a famfsd that serves no mount may take to exit (as famfs umount). */
+#define HOLDER_EXIT_NS	(5ULL * 1000 * 1000 * 1000)
 
 /* The lock file of @dev for @uuid: the device is named by its identity. */
 static int lock_path(const char *dev, const char *uuid, char *out, size_t len)
@@ -44,12 +50,30 @@ static int lock_path(const char *dev, const char *uuid, char *out, size_t len)
 	return 0;
 }
 
+/*
+ * Is the famfsd that holds the lock @fd serving a mount? Its mount point is
+ * the lock file's text (read into @other); a fuse.famfs mount there means
+ * it is. With none there, it is on its way out (umount(8) unmounted it and
+ * famfsd has not exited yet) or on its way in (it locks before it mounts).
+ */
+static bool holder_mounted(int fd, char *other, size_t len)
+{
+	struct famfs_mnt m;
+	ssize_t n = pread(fd, other, len - 1, 0);
+
+	other[n > 0 ? n : 0] = '\0';
+	other[strcspn(other, "\n")] = '\0';	/* one line */
+	return other[0] && !famfs_mnt_at(other, &m) && !strcmp(m.fstype, "fuse.famfs");
+}
+
 int famfsd_hostlock(struct famfsd *fsd, const char *dev, const char *mnt)
 {
+	const struct timespec pause = { 0, 20 * 1000 * 1000 };
 	char path[256], uuid[37], other[4096];
+	uint64_t deadline = famfsd_now_ns() + HOLDER_EXIT_NS;
 	struct stat fst, pst;
 	uint8_t sys[16];
-	ssize_t n;
+	bool mounted;
 	int fd;
 
 	famfs_errclear();
@@ -74,12 +98,31 @@ int famfsd_hostlock(struct famfsd *fsd, const char *dev, const char *mnt)
 			return -1;
 		}
 		if (flock(fd, LOCK_EX | LOCK_NB)) {
-			n = errno == EWOULDBLOCK ? pread(fd, other, sizeof(other) - 1, 0) : -1;
-			other[n > 0 ? n : 0] = '\0';
+			if (errno != EWOULDBLOCK) {
+				fprintf(stderr, "famfsd: %s: %s\n", path, strerror(errno));
+				close(fd);
+				return -1;
+			}
+			mounted = holder_mounted(fd, other, sizeof(other));
 			close(fd);
-			fprintf(stderr, "famfsd: %s: already mounted at %s by this host (system "
-				"uuid %s): a host mounts a device once\n", dev,
-				other[0] ? other : "?", uuid);
+			/*
+			 * A script that runs umount(8) and mounts again at once must
+			 * not find the old famfsd still exiting: wait for it, as
+			 * long as famfs umount would, while it serves no mount.
+			 */
+			if (!mounted && famfsd_now_ns() < deadline) {
+				nanosleep(&pause, NULL);
+				continue;
+			}
+			if (mounted)
+				fprintf(stderr, "famfsd: %s: already mounted at %s by this host "
+					"(system uuid %s): a host mounts a device once\n", dev,
+					other, uuid);
+			else
+				fprintf(stderr, "famfsd: %s: the famfsd of this host that served "
+					"it%s%s has not exited in %llu s (system uuid %s): a host "
+					"mounts a device once\n", dev, other[0] ? " at " : "",
+					other, HOLDER_EXIT_NS / 1000000000ULL, uuid);
 			return -1;
 		}
 		/* The holder unlinks the file as it exits: lock the file that is there. */

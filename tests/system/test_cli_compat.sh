@@ -5,7 +5,8 @@
 # -M/-t/-v and creat of an existing file; verify -m/-t/-q; cp -t/-v, copies
 # onto a same-size file and wildcard sources with directories; the .meta
 # files (bytes, read-only, chkread -s/-l, .alloc.cfg); getmap's exit codes;
-# one mount per device per host; and the upstream bugs we do not copy.
+# one mount per device per host (also right after umount(8)); and the
+# upstream bugs we do not copy.
 . "$(dirname "$0")/lib.sh"
 
 # expect_rc DESCRIPTION RC CMD...: CMD exits with RC (output in $T/out, $T/err).
@@ -309,7 +310,34 @@ check "... and reads it" cmp <("$FAMFS" getmap "$M/f1" | tail -1) \
 check "umount the client" "$FAMFS" umount "$M2"
 check "umount the first" "$FAMFS" umount "$M"
 check "after umount the device mounts elsewhere" "$FAMFS" mount "$D" "$M2"
+lockf=$(grep -lxF "$M2" /run/famfs/mount-*.lock 2>/dev/null | head -1)
+[ -n "$lockf" ] && pass "the host lock names the mount point" || fail "no lock file names $M2"
 check "umount" "$FAMFS" umount "$M2"
+# Upstream's scripts unmount with umount(8), which returns before famfsd has
+# exited (and dropped its lock), and mount again at once.
+bad=
+for i in 1 2 3 4 5 6 7 8 9 10; do
+	"$FAMFS" mount "$D" "$M" >/dev/null 2>"$T/err" || { bad="mount $i: $(cat "$T/err")"; break; }
+	umount "$M" || { bad="umount $i"; break; }
+done
+check_eq "umount(8) then mount at once, 10 times" "" "$bad"
+check "... and famfsd drops its lock" wait_until 10 test ! -e "${lockf:-/}"
+# A famfsd that holds the lock but serves no mount (it has not exited) is
+# waited for, 5 s, then named. This shell holds the lock on fd 9.
+if [ -n "$lockf" ]; then
+	echo "$T/gone" >"$lockf"
+	exec 9<>"$lockf"
+	flock 9
+	t0=$(date +%s%N)
+	check_fail "a famfsd that does not exit is waited for, then named" \
+		"famfsd of this host that served it at $T/gone has not exited in 5 s" \
+		"$FAMFS" mount "$D" "$M" 9>&-
+	waited=$((($(date +%s%N) - t0) / 1000000))
+	[ "$waited" -ge 4900 ] && pass "... after waiting (${waited} ms)" ||
+		fail "... refused after $waited ms, without waiting 5 s"
+	exec 9>&-
+	rm -f "$lockf"
+fi
 
 # --- upstream bugs we do not copy --------------------------------------------------------
 long=$(printf 'p%.0s' $(seq 80))
