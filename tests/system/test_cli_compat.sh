@@ -293,7 +293,17 @@ for c in "0 $M/f1" "1 $T/plain" "2 $M/.meta/.alloc.cfg" "9 $M/nosuch" "21 $M/d1"
 		pass "getmap -q ${1:-}: exit $want, silent" ||
 		fail "getmap -q ${1:-}: exit $rc, printed: $(cat "$T/out" "$T/err")"
 done
-check "umount" "$FAMFS" umount "$M"
+# -v makes the quiet verbs say something (upstream's scripts pass it).
+for c in "ls $M" "logplay $M" "flush $M/f1" "chkread $M/f1"; do
+	set -- $c
+	q=$("$FAMFS" "$@" 2>&1 | wc -l)
+	v=$("$FAMFS" "$1" -v "${@:2}" 2>&1 | wc -l)
+	[ "$v" -gt "$q" ] && pass "$1 -v says more ($v lines, $q without)" ||
+		fail "$1 -v: $v lines, $q without"
+done
+expect_rc "umount -v" 0 "$FAMFS" umount -v "$M"
+grep -q "$M: unmounted" "$T/out" && grep -q "famfsd (pid [0-9]*) exited" "$T/out" &&
+	pass "... says what it did" || fail "umount -v: $(cat "$T/out")"
 
 # --- 9. one mount per device per host --------------------------------------------------
 check "mount" "$FAMFS" mount "$D" "$M"
