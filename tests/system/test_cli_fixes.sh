@@ -52,10 +52,13 @@ M=$T/m
 mkdir -p "$M"
 track_mount "$M"
 F mkdir -p ro/d || fail "setup ro/d"
+F creat -s 2M ro/e || fail "setup ro/e"
 echo hi >"$T/src"
 check "mount -r" "$FAMFS" mount -r "$DEV" "$M"
 check_refused "$DEV" "creat in a read-only mount" "ro/f: read-only mount" \
 	"$FAMFS" creat -s 1M "$M/ro/f"
+check "creat of an existing file in a read-only mount: a no-op, as upstream" \
+	"$FAMFS" creat -s 2M "$M/ro/e"
 check_refused "$DEV" "mkdir in a read-only mount" "ro/x: read-only mount" \
 	"$FAMFS" mkdir "$M/ro/x"
 check_refused "$DEV" "mkdir -p in a read-only mount" "read-only mount" \
