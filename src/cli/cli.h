@@ -344,6 +344,14 @@ int cli_dev_or_mount(const char *arg, char *dev, size_t len, bool *mnt);
 int cli_require_master(struct famfs_fs *fs, const char *path);
 
 /*
+ * Writers (creat, cp, mkdir) refuse a relative path in .meta: every mount
+ * shows the device's superblock and log there, and a log written before
+ * .meta was reserved may hold such a path as an ordinary file. CLI_OK, or
+ * CLI_FAIL after one line naming @what.
+ */
+int cli_refuse_meta(const char *what, const char *rel);
+
+/*
  * Call @fn for each run of file @n that is contiguous in the device
  * mapping, in file order, clipped to the file size. A non-zero return
  * from @fn stops the walk and is returned; -EIO if a range has no mapping.

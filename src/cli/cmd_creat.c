@@ -124,6 +124,8 @@ static int creat_one(struct job *j, struct creat_opts *o)
 		return j->no_size ? cli_usage("missing -s SIZE") : CLI_FAIL;
 	if (!j->f.t.rel[0])
 		return cli_failf(j->f.path, "is the root directory");
+	if (cli_refuse_meta(j->f.path, j->f.t.rel))
+		return CLI_FAIL;
 	/* A read-only mount makes nothing, but an existing file is still a no-op. */
 	if (j->f.t.mnt[0] && !j->f.t.ro && !j->fill && !j->no_size && j->size) {
 		struct cli_creat_args a = {

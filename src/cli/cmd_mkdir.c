@@ -83,9 +83,8 @@ static int plan_one(struct mk_plan *p, struct famfs_fs *fs, const char *arg, con
 		return parents ? CLI_OK : cli_failf(arg, "is the root directory; it exists");
 	if (parents && !strcmp(rel, FAMFS_META_DIRNAME))
 		return CLI_OK;	/* it exists in every mount */
-	if (famfs_meta_reserved(rel))
-		return cli_failf(arg, "%s is reserved: every mount shows the superblock and "
-				 "log files there", FAMFS_META_DIRNAME);
+	if (cli_refuse_meta(arg, rel))
+		return CLI_FAIL;
 	for (size_t i = 0; rel[i]; i++) {
 		if (rel[i] != '/')
 			continue;

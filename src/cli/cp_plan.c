@@ -312,9 +312,8 @@ static int check_names(struct cp_plan *p, struct famfs_fs *fs)
 	for (size_t i = 0; i < p->n; i++) {
 		struct cp_item *it = &p->it[i];
 
-		if (famfs_meta_reserved(it->rel))
-			return cli_failf(it->src, "destination %s: %s is reserved for a mount's "
-					 "superblock and log files", it->rel, FAMFS_META_DIRNAME);
+		if (cli_refuse_meta(it->src, it->rel))
+			return CLI_FAIL;
 		n = famfs_ns_resolve(fs->ns, it->rel);
 		it->skip = n && it->dir && S_ISDIR(n->mode);
 		it->existing = n && !it->dir && S_ISREG(n->mode) && n->size == it->size;

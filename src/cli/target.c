@@ -474,6 +474,14 @@ int cli_require_master(struct famfs_fs *fs, const char *path)
 			 "host may create files or directories");
 }
 
+int cli_refuse_meta(const char *what, const char *rel)
+{
+	if (!famfs_meta_reserved(rel))
+		return CLI_OK;
+	return cli_failf(what, "%s is reserved for a mount's superblock and log files: "
+			 "nothing is created or written in it", FAMFS_META_DIRNAME);
+}
+
 int cli_for_each_run(struct famfs_fs *fs, const struct famfs_node *n, cli_run_fn fn, void *ctx)
 {
 	uint64_t off = 0, len;

@@ -527,7 +527,10 @@ static int walk_group(struct cli_file_job **jobs, size_t cnt, bool write, unsign
 	if (!s.fs)
 		return CLI_FAIL;
 	for (size_t i = 0; i < cnt; i++) {
-		n = cli_meta_node(s.fs, &jobs[i]->t);
+		/* A writer never resolves .meta: its files are the device's metadata. */
+		if (write && cli_refuse_meta(jobs[i]->path, jobs[i]->t.rel))
+			return CLI_FAIL;
+		n = write ? NULL : cli_meta_node(s.fs, &jobs[i]->t);
 		if (!n)
 			n = famfs_ns_resolve(s.fs->ns, jobs[i]->t.rel);
 		if (!n || !S_ISREG(n->mode))

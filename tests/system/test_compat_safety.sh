@@ -58,4 +58,38 @@ check_fail "a lock file a user owns is refused, and named" "$lockf: not owned by
 grep -q " $M " /proc/self/mountinfo && fail "... but mounted" || pass "... no mount"
 rm -f "$lockf"
 
+# --- writers never write the .meta files' device ranges --------------------
+# A log written before .meta was reserved may hold .meta/.log and
+# .meta/.superblock as ordinary files (crafted here: a file logged under
+# another name of the same length, renamed in its entry). A mount hides
+# them behind its own .meta files, whose bytes are the log and superblock.
+mkfs_dev L 4G
+"$FAMFS" --device "$L" creat -s 2M meta_x_log >/dev/null &&
+	"$FAMFS" --device "$L" creat -s 2M meta_sb_file_x >/dev/null ||
+	fail "creat on $L"
+"$BIN/famfs_imgtool" "$L" set e0.path .meta/.log -c >/dev/null &&
+	"$BIN/famfs_imgtool" "$L" set e1.path .meta/.superblock -c >/dev/null ||
+	fail "imgtool: could not rename the entries"
+check "mount the crafted log" "$FAMFS" mount "$L" "$M"
+before=$(meta_sum "$L")
+for f in .meta/.log .meta/.superblock; do
+	check_fail "creat -r -S of $f is refused" "\.meta is reserved" \
+		"$FAMFS" creat -r -S 5 "$M/$f"
+	check_fail "creat -s 2M -r of $f too" "\.meta is reserved" \
+		"$FAMFS" creat -s 2M -r "$M/$f"
+	check_fail "creat -M $f,0,5 too" "\.meta is reserved" \
+		"$FAMFS" creat -M "$M/$f,0,5"
+	check_fail "creat of $f without -r too" "\.meta is reserved" \
+		"$FAMFS" creat -s 2M "$M/$f"
+done
+head -c 2097152 /dev/urandom >"$T/2m"
+check_fail "cp onto .meta/.log (same size) is refused" "\.meta is reserved" \
+	"$FAMFS" cp "$T/2m" "$M/.meta/.log"
+check_fail "mkdir -p .meta/d is refused" "\.meta is reserved" "$FAMFS" mkdir -p "$M/.meta/d"
+check_eq "... the superblock and the log are unchanged" "$before" "$(meta_sum "$L")"
+check "... fsck is clean" "$FAMFS" fsck "$M"
+check "readers still see the device's superblock in .meta" \
+	cmp <(head -c 2097152 "$L") "$M/.meta/.superblock"
+check "umount" "$FAMFS" umount "$M"
+
 done_testing
