@@ -306,7 +306,8 @@ typedef int (*cli_run_fn)(void *ctx, uint64_t off, uint8_t *p, uint64_t len);
 struct cli_file_job {
 	const char *path;
 	struct cli_target t;		/* resolved by the caller */
-	const struct famfs_node *n;	/* set by cli_walk_files */
+	const struct famfs_node *n;	/* cli_walk_files: valid during the walk only */
+	uint64_t size;			/* set by cli_walk_files: the file's size */
 	int rc;				/* the walk's result; -ECANCELED: not walked */
 };
 
@@ -315,7 +316,9 @@ struct cli_file_job {
  * threads, one device at a time: consecutive jobs on the same device are
  * looked up in it (opened for writing with @write), then walked together.
  * CLI_OK, or CLI_FAIL when a device or a file could not be found (printed;
- * those jobs get -ECANCELED). Each job's walk result is in job->rc.
+ * those jobs get -ECANCELED). Each job's walk result is in job->rc and its
+ * file's size in job->size. job->n is NULL afterwards: the next device's
+ * file system replaces this one's (cli_fs_open keeps one), freeing its nodes.
  */
 int cli_walk_files(struct cli_file_job **jobs, size_t njobs, bool write, unsigned int threads,
 		   cli_run_fn fn);

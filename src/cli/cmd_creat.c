@@ -222,7 +222,7 @@ static int fill_all(struct job *jobs, size_t njobs, unsigned int threads)
 			ret = cli_fail(j->f.path, j->f.rc);
 		else if (cli_verbose)
 			cli_sayf(j->f.path, "filled, %" PRIu64 " bytes, seed %" PRIu64,
-				 j->f.n->size, j->seed);
+				 j->f.size, j->seed);
 	}
 	free(todo);
 	return ret;

@@ -64,10 +64,10 @@ static int report(const struct vjob *j)
 	if (j->bad >= 0)
 		return cli_failf(j->f.path, "mismatch at offset %" PRId64 " (%#" PRIx64 ") of %"
 				 PRIu64 " bytes (wrong seed, or the data changed)", j->bad,
-				 (uint64_t)j->bad, j->f.n->size);
+				 (uint64_t)j->bad, j->f.size);
 	if (cli_verbose)
 		cli_sayf(j->f.path, "%" PRIu64 " bytes verified (seed %" PRIu64 ")",
-			 j->f.n->size, j->seed);
+			 j->f.size, j->seed);
 	return CLI_OK;
 }
 

@@ -537,9 +537,12 @@ static int walk_group(struct cli_file_job **jobs, size_t cnt, bool write, unsign
 			return n ? cli_failf(jobs[i]->path, "not a regular file") :
 			       cli_fail(jobs[i]->path, -ENOENT);
 		jobs[i]->n = n;
+		jobs[i]->size = n->size;
 	}
 	famfs_errclear();
 	cli_parallel(threads, cnt, walk_job, &s);
+	for (size_t i = 0; i < cnt; i++)
+		jobs[i]->n = NULL;	/* freed when the next device's fs is opened */
 	return CLI_OK;
 }
 

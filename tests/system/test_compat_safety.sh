@@ -92,4 +92,26 @@ check "readers still see the device's superblock in .meta" \
 	cmp <(head -c 2097152 "$L") "$M/.meta/.superblock"
 check "umount" "$FAMFS" umount "$M"
 
+
+# --- --multi across two mounts: each file is reported with its own size ----
+# The walk opens one device after the other; the first one's nodes are gone
+# by the time its files are reported.
+mkfs_dev E 4G
+M2=$T/mnt2
+mkdir -p "$M2"
+track_mount "$M2"
+check "mount A" "$FAMFS" mount "$D" "$M"
+check "mount B" "$FAMFS" mount "$E" "$M2"
+check "creat -v -M on both mounts" "$FAMFS" creat -v -t 2 -M "$M/g1,4M,5" -M "$M2/g2,6M,6"
+grep -qxF "$M/g1: filled, 4194304 bytes, seed 5" "$T/out" &&
+	grep -qxF "$M2/g2: filled, 6291456 bytes, seed 6" "$T/out" &&
+	pass "... each filled file with its own size" || fail "creat -M -v: $(cat "$T/out")"
+check "verify -v -m on both mounts" "$FAMFS" verify -v -m "$M/g1,5" -m "$M2/g2,6"
+grep -qxF "$M/g1: 4194304 bytes verified (seed 5)" "$T/out" &&
+	grep -qxF "$M2/g2: 6291456 bytes verified (seed 6)" "$T/out" &&
+	pass "... each verified file with its own size" || fail "verify -m -v: $(cat "$T/out")"
+check_fail "verify -m with a wrong seed on the first mount" \
+	"$M/g1: mismatch at offset 0 \(0\) of 4194304 bytes" \
+	"$FAMFS" verify -m "$M/g1,9" -m "$M2/g2,6"
+
 done_testing
