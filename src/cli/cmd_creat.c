@@ -48,7 +48,8 @@ static const char help[] =
 "                         for callers that write the whole file anyway\n"
 "  -M, --multi F,SIZE[,SEED]  create (or find) F; with a SEED other than 0,\n"
 "                         fill it with that seed. Repeatable; not with FILE,\n"
-"                         -s, -r or -S. A SIZE of 0 takes an existing F's size\n"
+"                         -s, -r or -S. A SIZE of 0 takes an existing F's size.\n"
+"                         One F may be filled (given a SEED) only once\n"
 "  -t, --threadct N       fill the files of -M on N threads (0..256, default\n"
 "                         the number of CPUs; 0 fills them one by one)\n"
 "  -N, --nstrips N        interleave over N strips (1..16)\n"
@@ -200,6 +201,34 @@ static int fill_run(void *ctx, uint64_t off, uint8_t *p, uint64_t len)
 	return 0;
 }
 
+/*
+ * Two --multi fills of one file would run at once on two threads and leave
+ * bytes of neither seed: refuse them as bad usage before anything is
+ * created. Paths that do not resolve are left to creat_one to report.
+ */
+static int check_twice(struct job *jobs, size_t njobs)
+{
+	int ret = CLI_OK;
+
+	cli_quiet = true;
+	for (size_t i = 0; i < njobs; i++)
+		if (jobs[i].fill && cli_target(jobs[i].f.path, &jobs[i].f.t))
+			jobs[i].f.t.dev[0] = '\0';
+	cli_quiet = false;
+	for (size_t i = 0; i < njobs && !ret; i++) {
+		for (size_t k = i + 1; k < njobs && !ret; k++) {
+			const struct cli_target *a = &jobs[i].f.t, *b = &jobs[k].f.t;
+
+			if (jobs[i].fill && jobs[k].fill && a->dev[0] && !strcmp(a->dev, b->dev) &&
+			    !strcmp(a->rel, b->rel))
+				ret = cli_usage("--multi fills %s twice (as %s and %s): its bytes "
+						"would be of neither seed; name each file once",
+						a->rel, jobs[i].f.path, jobs[k].f.path);
+		}
+	}
+	return ret;
+}
+
 /* Fill every created job that asks for it, on the threads. */
 static int fill_all(struct job *jobs, size_t njobs, unsigned int threads)
 {
@@ -323,6 +352,8 @@ int cmd_creat(int argc, char **argv)
 		single.no_size = !have_size;
 		jobs[njobs++] = single;
 	}
+	if (njobs > 1 && (ret = check_twice(jobs, njobs)))
+		goto out;
 	for (size_t i = 0; i < njobs; i++) {
 		jobs[i].rc = creat_one(&jobs[i], &o);
 		if (jobs[i].rc && ret != CLI_USAGE)

@@ -114,4 +114,17 @@ check_fail "verify -m with a wrong seed on the first mount" \
 	"$M/g1: mismatch at offset 0 \(0\) of 4194304 bytes" \
 	"$FAMFS" verify -m "$M/g1,9" -m "$M2/g2,6"
 
+
+# --- one file filled twice by --multi (two threads, two seeds) is refused ---
+check_fail "creat -M of one file with two seeds is bad usage" "fills dup twice" \
+	"$FAMFS" creat -t 2 -M "$M/dup,64M,1" -M "$M/dup,64M,2"
+check_eq "... exit 2" 2 "$("$FAMFS" creat -t 2 -M "$M/dup,64M,1" -M "$M/dup,64M,2" \
+	>/dev/null 2>&1; echo $?)"
+check "... and nothing was created" test ! -e "$M/dup"
+check_fail "... also when spelled another way" "fills dup twice" \
+	"$FAMFS" creat -t 2 -M "$M/dup,8M,1" -M "$M/./dup,8M,2"
+check "one file named twice, filled once, is fine" \
+	"$FAMFS" creat -t 2 -M "$M/dup,8M" -M "$M/dup,8M,3"
+check "... and holds its seed" "$FAMFS" verify -S 3 -f "$M/dup"
+
 done_testing
