@@ -120,6 +120,7 @@ struct famfsd {
 	struct famfsd_rm rm;
 	char *alloc_cfg;		/* meta.c: -o alloc_cfg=FILE's bytes, or NULL */
 	size_t alloc_cfg_len;
+	char *alloc_cfg_path;		/* meta.c: FILE, for messages */
 	int hostlock_fd;		/* hostlock.c: held until exit, or -1 */
 	char hostlock_file[256];	/* its path */
 
@@ -245,6 +246,12 @@ void famfsd_hostunlock(struct famfsd *fsd);	/* at exit: unlink the lock file */
 /* -o alloc_cfg=FILE: read and check FILE into @fsd; 0, or -1 after one line. */
 int famfsd_meta_load_cfg(struct famfsd *fsd, const char *path);
 const char *famfsd_meta_cfg(struct famfsd *fsd, size_t *len);	/* its bytes, or NULL */
+/*
+ * Once the device is open: the alloc_cfg's values must be ones the
+ * allocator takes for this device, or every creat and cp would fail. 0, or
+ * -1 after one line naming FILE.
+ */
+int famfsd_meta_check_cfg(struct famfsd *fsd);
 /* FAMFS_META_NONE: not a .meta inode (of this mount) */
 enum famfs_meta_kind famfsd_meta_kind(struct famfsd *fsd, fuse_ino_t ino);
 void famfsd_meta_attr(struct famfsd *fsd, enum famfs_meta_kind k, struct stat *st);

@@ -70,6 +70,7 @@ void famfsd_free(struct famfsd *fsd)
 	free(fsd->rm.gone);
 	free(fsd->test_fmap_dir);
 	free(fsd->alloc_cfg);
+	free(fsd->alloc_cfg_path);
 	free(fsd);
 }
 
@@ -149,6 +150,8 @@ int main(int argc, char **argv)
 		goto out_session;
 	}
 	famfsd_set_mount_replay(fsd, famfsd_now_ns() - t0);
+	if (famfsd_meta_check_cfg(fsd))
+		goto out_fs;
 	if (famfsd_hostlock(fsd, cl.dev, cl.mnt))
 		goto out_fs;
 	if (fsd->fs->replay_err)

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "famfs/alloc.h"
 #include "famfs/alloccfg.h"
 #include "famfs/err.h"
 #include "famfs/meta.h"
@@ -59,9 +60,37 @@ int famfsd_meta_load_cfg(struct famfsd *fsd, const char *path)
 		return -1;
 	}
 	free(fsd->alloc_cfg);	/* the last alloc_cfg= given wins */
+	free(fsd->alloc_cfg_path);
 	fsd->alloc_cfg = cfg;
 	fsd->alloc_cfg_len = n;
+	fsd->alloc_cfg_path = strdup(path);
+	if (!fsd->alloc_cfg_path) {
+		fprintf(stderr, "famfsd: out of memory\n");
+		return -1;
+	}
 	return 0;
+}
+
+int famfsd_meta_check_cfg(struct famfsd *fsd)
+{
+	struct famfs_interleave_param ip;
+	uint64_t size = fsd->fs->dev->size;
+
+	if (!fsd->alloc_cfg)
+		return 0;
+	famfs_errclear();
+	if (famfs_alloc_cfg_parse(fsd->alloc_cfg, fsd->alloc_cfg_len, &ip))
+		goto bad;	/* checked at load: cannot happen */
+	if (!famfs_interleave_enabled(&ip))
+		return 0;
+	famfs_interleave_fill(&ip, size);
+	if (!famfs_interleave_param_check(&ip, size))
+		return 0;
+bad:
+	fprintf(stderr, "famfsd: alloc_cfg=%s (.meta/.alloc.cfg): %s (device of %llu bytes); "
+		"every creat and cp would fail: not mounted\n", fsd->alloc_cfg_path,
+		famfs_errmsg(), (unsigned long long)size);
+	return -1;
 }
 
 const char *famfsd_meta_cfg(struct famfsd *fsd, size_t *len)

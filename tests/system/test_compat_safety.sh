@@ -127,4 +127,19 @@ check "one file named twice, filled once, is fine" \
 	"$FAMFS" creat -t 2 -M "$M/dup,8M" -M "$M/dup,8M,3"
 check "... and holds its seed" "$FAMFS" verify -S 3 -f "$M/dup"
 
+check "umount B" "$FAMFS" umount "$M2"
+
+# --- an .alloc.cfg the allocator would refuse is refused at mount -----------
+printf 'interleaved_alloc:\n  chunk_size: 3m\n  nstrips: 2\n' >"$T/bad1.cfg"
+printf 'interleaved_alloc:\n  nbuckets: 2\n  nstrips: 4\n' >"$T/bad2.cfg"
+for c in bad1 bad2; do
+	check_fail "mount -o alloc_cfg=$c.cfg is refused, naming it" \
+		"alloc_cfg=$T/$c.cfg \(.meta/.alloc.cfg\): .*every creat and cp would fail" \
+		"$FAMFS" mount -o alloc_cfg="$T/$c.cfg" "$E" "$M2"
+	grep -q " $M2 " /proc/self/mountinfo && fail "... but mounted" || pass "... no mount"
+done
+printf 'interleaved_alloc:\n  chunk_size: 4m\n  nstrips: 2\n' >"$T/good.cfg"
+check "a valid one mounts" "$FAMFS" mount -o alloc_cfg="$T/good.cfg" "$E" "$M2"
+check "... and creat follows it" "$FAMFS" creat -s 16M "$M2/il"
+
 done_testing
