@@ -165,12 +165,7 @@ int64_t cli_pattern_check(uint64_t seed, uint64_t off, const uint8_t *buf, uint6
  */
 bool cli_confirm(const char *what, bool yes);
 
-/*
- * Upstream's mode flags (mount, fsck): --fuse (@nofuse false) or --nofuse.
- * famfs mounts are always FUSE: say so once on stderr and return CLI_OK;
- * --nofuse on a kernel without the famfs module prints why it cannot be
- * honoured and returns CLI_FAIL.
- */
+/* upstream's --fuse/--nofuse for this verb: CLI_OK, or CLI_FAIL (printed). */
 int cli_mode_flag(bool nofuse);
 
 /*

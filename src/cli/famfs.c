@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "upstream_opts.h"
 
 #ifndef FAMFS_VERSION
 #define FAMFS_VERSION "0.1.0"
@@ -58,23 +59,6 @@ static void usage(FILE *f)
 	fprintf(f, "\nRun 'famfs VERB --help' (or -?) for the options of a verb; see famfs(1).\n");
 }
 
-/*
- * Upstream's tools print a verb's usage for -? (and exit 0): turn it into
- * --help before the verb's getopt sees it (up to a "--", after which
- * arguments are operands).
- */
-static void help_alias(int argc, char **argv)
-{
-	static char help_opt[] = "--help";
-
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--"))
-			return;
-		if (!strcmp(argv[i], "-?"))
-			argv[i] = help_opt;
-	}
-}
-
 int main(int argc, char **argv)
 {
 	char eb[512];
@@ -120,7 +104,7 @@ int main(int argc, char **argv)
 			int rc;
 
 			cli_verb_name = verbs[v].name;
-			help_alias(argc - i, argv + i);
+			famfs_help_alias(argc - i, argv + i);
 			rc = verbs[v].fn(argc - i, argv + i);
 			cli_fs_close_all();
 			/* A damaged log was reported; what was shown is only a prefix. */

@@ -20,10 +20,10 @@
 
 #include "famfs/alloccfg.h"
 #include "famfs/err.h"
-#include "famfs/kmod.h"
 #include "famfs/meta.h"
 #include "famfs/ns.h"
 #include "cli.h"
+#include "upstream_opts.h"
 
 void cli_fputs_esc(FILE *f, const char *s)
 {
@@ -407,18 +407,10 @@ bool cli_confirm(const char *what, bool yes)
 
 int cli_mode_flag(bool nofuse)
 {
-	static bool said;
+	char prog[64];
 
-	if (nofuse && !famfs_kmod_loaded())
-		return cli_failf(NULL, "--nofuse asks for a famfs kernel module, and this kernel "
-				 "has none (no famfs in its fuse; see docs/kernel.md); famfs "
-				 "mounts here are always FUSE: drop --nofuse");
-	if (!said)
-		fprintf(stderr, "famfs %s: note: %s: famfs mounts are always FUSE (famfsd)%s\n",
-			cli_verb_name, nofuse ? "--nofuse" : "--fuse", nofuse ?
-			"; this kernel's famfs module serves file data itself" : "");
-	said = true;
-	return CLI_OK;
+	snprintf(prog, sizeof(prog), "famfs %s", cli_verb_name);
+	return famfs_mode_flag(prog, nofuse) ? CLI_FAIL : CLI_OK;
 }
 
 struct par {

@@ -20,13 +20,13 @@
 #include "famfs/dev.h"
 #include "famfs/devperm.h"
 #include "famfs/err.h"
-#include "famfs/kmod.h"
 #include "famfs/log.h"
 #include "famfs/mount.h"
 #include "famfs/omf_rm.h"
 #include "famfs/omf.h"
 #include "famfs/role.h"
 #include "famfs/trust.h"
+#include "upstream_opts.h"
 
 static const char help[] =
 "usage: mkfs.famfs [-f] [-k] [-l LOGLEN] [-O FEATURES] [-v] [--fuse|--nofuse] DEV\n"
@@ -165,27 +165,6 @@ static int parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
-/*
- * Upstream's mode flags: famfs here always mounts through FUSE and the
- * on-media format does not depend on the mode. --nofuse asks for a kernel
- * famfs, so it is refused on a kernel without the famfs module. Says so
- * once on stderr; returns 0, or 1 after printing why not.
- */
-static int mode_flag(bool nofuse)
-{
-	static bool said;
-
-	if (nofuse && !famfs_kmod_loaded())
-		return say("--nofuse asks for a famfs kernel module, and this kernel has none "
-			   "(no famfs in its fuse; see docs/kernel.md); famfs mounts here are "
-			   "always FUSE: drop --nofuse");
-	if (!said)
-		say("note: %s: famfs mounts are always FUSE (famfsd); the file system is the "
-		    "same either way", nofuse ? "--nofuse" : "--fuse");
-	said = true;
-	return 0;
-}
-
 #define OPT_FUSE	256
 
 int main(int argc, char **argv)
@@ -212,10 +191,7 @@ int main(int argc, char **argv)
 	const char *path;
 	int c, rc;
 
-	/* upstream's -? is help; turn it into --help before getopt sees it */
-	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
-		if (!strcmp(argv[i], "-?"))
-			argv[i] = (char *)"--help";
+	famfs_help_alias(argc, argv);	/* upstream's -? */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":fkl:O:vFh", lopts, NULL)) != -1) {
 		switch (c) {
@@ -228,7 +204,7 @@ int main(int argc, char **argv)
 		case 'v': verbose++; break;
 		case OPT_FUSE:
 		case 'F':
-			if (mode_flag(c == 'F'))
+			if (famfs_mode_flag("mkfs.famfs", c == 'F'))
 				return 1;
 			break;
 		case 'l':
