@@ -241,6 +241,8 @@ void famfsd_ctl_ioctl(fuse_req_t req, unsigned int cmd, const void *in_buf,
  */
 int famfsd_hostlock(struct famfsd *fsd, const char *dev, const char *mnt);
 void famfsd_hostunlock(struct famfsd *fsd);	/* at exit: unlink the lock file */
+/* After fuse_daemonize(): name this process (not the parent) in the lock file. */
+void famfsd_hostlock_owner(struct famfsd *fsd);
 
 /* meta.c: the .meta directory (famfs/meta.h) */
 /* -o alloc_cfg=FILE: read and check FILE into @fsd; 0, or -1 after one line. */

@@ -2,9 +2,9 @@
 /*
  * hostlock.c - a host mounts a device once. famfsd holds an exclusive
  * flock(2) on /run/famfs/mount-<device>-<system uuid>.lock for as long as
- * it lives, with its mount point written inside; a second famfsd for the
- * same device and the same system uuid finds it held and refuses, naming
- * the first mount. The kernel drops the lock when famfsd exits, however it
+ * it lives, with its mount point and pid written inside; a second famfsd
+ * for the same device and the same system uuid finds it held and refuses,
+ * naming the first mount. The kernel drops the lock when famfsd exits, however it
  * exits, so a file left by a crash is only a name; a clean exit unlinks
  * it (while holding it, so a new famfsd checks it locked the file that is
  * there). A holder that serves no mount is on its way out (umount(8) does
@@ -125,14 +125,107 @@ static int private_file(int fd, const char *path)
 	return 0;
 }
 
+/* The command name of @pid in @comm; "" if it has exited. */
+static void proc_comm(pid_t pid, char *comm, size_t len)
+{
+	char path[64];
+	FILE *f;
+
+	comm[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	if (fgets(comm, (int)len, f))
+		comm[strcspn(comm, "\n")] = '\0';
+	fclose(f);
+}
+
+/* The pid that took the flock on @fd's file, from /proc/locks; 0 if none. */
+static pid_t locks_pid(int fd)
+{
+	unsigned long long ino;
+	unsigned int maj, min;
+	char line[256], *s;
+	struct stat st;
+	pid_t pid = 0;
+	FILE *f;
+	int p;
+
+	if (fstat(fd, &st) || !(f = fopen("/proc/locks", "re")))
+		return 0;
+	/* "1: FLOCK  ADVISORY  WRITE 1234 00:1b:12767 0 EOF"; "1: -> ..." waits */
+	while (!pid && fgets(line, sizeof(line), f)) {
+		s = strstr(line, "FLOCK");
+		if (s && !strstr(line, "->") &&
+		    sscanf(s, "FLOCK %*s %*s %d %x:%x:%llu", &p, &maj, &min, &ino) == 4 &&
+		    ino == (unsigned long long)st.st_ino && makedev(maj, min) == st.st_dev)
+			pid = p;
+	}
+	fclose(f);
+	return pid;
+}
+
+/*
+ * Who holds the lock @fd: the famfsd whose pid is the lock file's second
+ * line (a famfsd writes it again once it has daemonized: the lock was
+ * taken by its parent), else the process that took the lock (/proc/locks).
+ * Its command name is in @comm, "" if it has exited (the lock then lives
+ * on in a descriptor it passed on). 0 if not found.
+ */
+static pid_t lock_holder(int fd, char *comm, size_t len)
+{
+	char text[4200], *nl;
+	ssize_t n = pread(fd, text, sizeof(text) - 1, 0);
+	pid_t pid;
+
+	text[n > 0 ? n : 0] = '\0';
+	nl = strchr(text, '\n');
+	pid = nl ? (pid_t)strtol(nl + 1, NULL, 10) : 0;
+	if (pid > 0) {
+		proc_comm(pid, comm, len);
+		if (!strncmp(comm, "famfsd", 6))
+			return pid;
+	}
+	pid = locks_pid(fd);
+	comm[0] = '\0';
+	if (pid > 0)
+		proc_comm(pid, comm, len);
+	return pid;
+}
+
+/* Write "MNT\nPID\n" into the lock file @fd: what a second famfsd reads. */
+static int write_owner(int fd, const char *mnt)
+{
+	char text[4200];
+	int n = snprintf(text, sizeof(text), "%s\n%d\n", mnt, (int)getpid());
+
+	if (n < 0 || n >= (int)sizeof(text) || ftruncate(fd, 0) || pwrite(fd, text, n, 0) != n)
+		return -1;
+	return 0;
+}
+
+/* "; its lock was taken by pid N (famfsd)" for the messages, or "". */
+static const char *holder_text(pid_t pid, const char *comm, char *out, size_t len)
+{
+	if (pid <= 0)
+		return "";
+	if (comm[0])
+		snprintf(out, len, "; its lock was taken by pid %d (%s)", (int)pid, comm);
+	else
+		snprintf(out, len, "; its lock was taken by pid %d, which has exited", (int)pid);
+	return out;
+}
+
 int famfsd_hostlock(struct famfsd *fsd, const char *dev, const char *mnt)
 {
 	const struct timespec pause = { 0, 20 * 1000 * 1000 };
-	char path[256], uuid[37], other[4096];
+	char path[256], uuid[37], other[4096], comm[32], who[96];
 	uint64_t deadline = famfsd_now_ns() + HOLDER_EXIT_NS;
 	struct stat fst, pst;
 	uint8_t sys[16];
 	bool mounted;
+	pid_t holder;
 	int fd;
 
 	famfs_errclear();
@@ -174,7 +267,15 @@ int famfsd_hostlock(struct famfsd *fsd, const char *dev, const char *mnt)
 				return -1;
 			}
 			mounted = holder_mounted(fd, other, sizeof(other));
+			holder = lock_holder(fd, comm, sizeof(comm));
 			close(fd);
+			/* A live holder that is no famfsd will not exit with a umount. */
+			if (!mounted && comm[0] && strncmp(comm, "famfsd", 6)) {
+				fprintf(stderr, "famfsd: %s: its host lock %s is held by pid %d (%s), "
+					"which is not a famfsd: end it, or remove the file\n", dev,
+					path, (int)holder, comm);
+				return -1;
+			}
 			/*
 			 * A script that runs umount(8) and mounts again at once must
 			 * not find the old famfsd still exiting: wait for it, as
@@ -190,9 +291,10 @@ int famfsd_hostlock(struct famfsd *fsd, const char *dev, const char *mnt)
 					other, uuid);
 			else
 				fprintf(stderr, "famfsd: %s: the famfsd of this host that served "
-					"it%s%s has not exited in %llu s (system uuid %s): a host "
-					"mounts a device once\n", dev, other[0] ? " at " : "",
-					other, HOLDER_EXIT_NS / 1000000000ULL, uuid);
+					"it%s%s has not exited in %llu s (system uuid %s%s): a "
+					"host mounts a device once\n", dev, other[0] ? " at " : "",
+					other, HOLDER_EXIT_NS / 1000000000ULL, uuid,
+					holder_text(holder, comm, who, sizeof(who)));
 			return -1;
 		}
 		/* The holder unlinks the file as it exits: lock the file that is there. */
@@ -204,11 +306,24 @@ int famfsd_hostlock(struct famfsd *fsd, const char *dev, const char *mnt)
 	/* The message a second famfsd prints names the mount point absolute. */
 	if (realpath(mnt, other))
 		mnt = other;
-	if (ftruncate(fd, 0) || pwrite(fd, mnt, strlen(mnt), 0) != (ssize_t)strlen(mnt))
+	if (write_owner(fd, mnt))
 		fprintf(stderr, "famfsd: warning: %s: %s\n", path, strerror(errno));
 	fsd->hostlock_fd = fd;	/* held until famfsd exits */
 	snprintf(fsd->hostlock_file, sizeof(fsd->hostlock_file), "%s", path);
 	return 0;
+}
+
+void famfsd_hostlock_owner(struct famfsd *fsd)
+{
+	char mnt[4096];
+	ssize_t n;
+
+	if (fsd->hostlock_fd < 0)
+		return;
+	n = pread(fsd->hostlock_fd, mnt, sizeof(mnt) - 1, 0);
+	mnt[n > 0 ? n : 0] = '\0';
+	mnt[strcspn(mnt, "\n")] = '\0';
+	(void)write_owner(fsd->hostlock_fd, mnt);
 }
 
 void famfsd_hostunlock(struct famfsd *fsd)

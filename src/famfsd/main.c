@@ -226,6 +226,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "famfsd: cannot daemonize\n");
 		goto out_unmount;
 	}
+	famfsd_hostlock_owner(fsd);
 	/* Again, with the pid that serves (ours now, not our parent's). */
 	if (!statx(AT_FDCWD, fsd->mnt, AT_STATX_DONT_SYNC, STATX_BASIC_STATS, &stx))
 		famfsd_rm_mounted(fsd, (stx.stx_dev_major << 20) | stx.stx_dev_minor);

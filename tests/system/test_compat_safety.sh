@@ -1,7 +1,8 @@
 #!/bin/bash
 # test_compat_safety.sh - what review of the upstream-compatibility work
 # (issue 13) found unsafe, kept fixed: the host lock is root's alone (a user
-# cannot hold it to block mounts); writers never write the .meta files'
+# cannot hold it to block mounts), names its holder, and a famfsd that is
+# not root does without it; writers never write the .meta files'
 # device ranges (a log written before .meta was reserved may hold such a
 # path); --multi reports each file's own size across two mounts and refuses
 # one file filled twice; an invalid .alloc.cfg is refused at mount.
@@ -15,8 +16,8 @@ add_test_user U || done_testing
 chmod 0755 "$T"
 
 # --- famfsd with CAP_SYS_RAWIO but not root: no host lock, a warning -------
-# It cannot use root's lock directory:
-# it warns and mounts without the host lock (as when /run/famfs is missing).
+# It cannot use root's lock directory: it warns and mounts without the host
+# lock (as when /run/famfs is missing).
 mkfs_dev N 4G
 chown "$U" "$N"
 MU=$T/mntu
@@ -38,6 +39,8 @@ check "mount" "$FAMFS" mount "$D" "$M"
 lockf=$(grep -lxF "$M" /run/famfs/mount-*.lock 2>/dev/null | head -1)
 [ -n "$lockf" ] && pass "the host lock names the mount" || fail "no lock file names $M"
 lockf=${lockf:-/run/famfs/none}
+check_eq "... and the pid of its famfsd (the daemon, not its parent)" \
+	"$(famfsd_pid_of "$M")" "$(sed -n 2p "$lockf")"
 check_eq "/run/famfs is root's, 0700" "700 root" "$(stat -c '%a %U' /run/famfs)"
 check_eq "the lock file is root's, 0600" "600 root" "$(stat -c '%a %U' "$lockf")"
 check_fail "a user cannot open the lock file to flock it" "ermission denied" \
@@ -56,6 +59,17 @@ install -o "$U" -m 0600 /dev/null "$lockf"
 check_fail "a lock file a user owns is refused, and named" "$lockf: not owned by root" \
 	"$FAMFS" mount "$D" "$M"
 grep -q " $M " /proc/self/mountinfo && fail "... but mounted" || pass "... no mount"
+rm -f "$lockf"
+# A holder that is no famfsd is named at once (it will not exit with a umount).
+flock -x -o "$lockf" sleep 60 &
+fpid=$!
+track_pid "$fpid"
+check "flock(1) holds the lock" wait_until 10 grep -q "FLOCK.* $fpid " /proc/locks
+# (Waiting for it, as for a famfsd on its way out, would end in another message.)
+check_fail "a mount names the holder, and that it is no famfsd" \
+	"held by pid $fpid \(flock\), which is not a famfsd" "$FAMFS" mount "$D" "$M"
+kill $(pgrep -P "$fpid") "$fpid" 2>/dev/null
+wait "$fpid" 2>/dev/null
 rm -f "$lockf"
 
 # --- writers never write the .meta files' device ranges --------------------
