@@ -14,6 +14,8 @@
  * So it does when famfsd answers EAGAIN: the log lock is held (by another
  * process, or famfsd is making another file), and famfsd never waits for
  * it in a thread that serves the mount; this process waits for it instead.
+ * famfsd also answers EAGAIN for what it leaves to the caller: a creat on
+ * a client mount, and --no-zero on a file system with deletes.
  * And when the path exists already: creat of an existing file is
  * upstream's no-op (or an error for another size or type), which the
  * caller decides from the replayed log.

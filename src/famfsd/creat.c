@@ -212,9 +212,22 @@ static int do_creat(fuse_req_t req, struct famfs_creat_req *r)
 				  "mount: unmount it");
 	if (fsd->readonly)
 		return creat_fail(r, EROFS, "read-only mount (%s was mounted with -r)", fsd->mnt);
-	if (!fsd->master)
-		return creat_fail(r, EPERM, "this host is a client of this file system; only "
-				  "the master host may create files or directories");
+	/*
+	 * Evicted from the host table: other hosts may reuse memory this
+	 * mount's opens hold, and our allocator would too (it reads the table).
+	 */
+	if (famfsd_rm_evicted(fsd))
+		return creat_fail(r, EIO, "this mount was evicted from the host table: "
+				  "unmount it");
+	/*
+	 * Not served here (EAGAIN: the caller makes the file itself, with its
+	 * own rules and messages): a client's caller may find the file exists
+	 * (upstream's no-op) or refuse it as a client; on an rm file system a
+	 * --no-zero file still gets a deleted file's memory zeroed, which
+	 * famfs_fs_creat_log does under ns_lock and outside the SIGBUS guard.
+	 */
+	if (!fsd->master || (fsd->fs->rm && (r->flags & FAMFS_CREAT_REQ_NOZERO)))
+		return creat_fail(r, EAGAIN, "not served by famfsd: the caller makes the file");
 	rc = may_write_dev(fsd, req);
 	if (rc)
 		return creat_fail(r, -rc, "creating a file needs read-write access to %s%s%s",

@@ -145,9 +145,13 @@ mv "$T/hidden/dev" "$D"
 C=$T/cmnt
 mkdir -p "$C"
 track_mount "$C"
+check "creat c0 (2M) before the client mounts" famfs_d creat -s 2M c0
 check "client mount" env FAMFS_SYSTEM_UUID="$CLIENT_UUID" "$FAMFS" mount "$D" "$C"
 check_refused "$D" "creat on a client: refused" "master" \
 	env FAMFS_SYSTEM_UUID="$CLIENT_UUID" "$FAMFS" creat -s 2M "$C/c1"
+# famfsd leaves a client's creat to the CLI, whose rules hold there too.
+check "creat of an existing file of its size on a client: upstream's no-op" \
+	env FAMFS_SYSTEM_UUID="$CLIENT_UUID" "$FAMFS" creat -s 2M "$C/c0"
 check "umount the client" famfs umount "$C"
 check "creat --device" famfs_d creat -s 2M offline
 check "... on the device" bash -c "'$FAMFS' --device '$D' ls | grep -qw offline"

@@ -293,4 +293,49 @@ check "the user's unlink is refused (EPERM, exit $urc)" bash -c \
 check "root's t/x is still there" famfs_d getmap t/x
 check "umount" "$FAMFS" umount "$M1"
 
+# --- famfsd's creat (FAMFS_IOC_CREAT) on an evicted master ---------------------------
+# Evicted, this famfsd no longer protects what its opens hold: a creat through
+# it must not reuse that memory (it refuses them all with EIO).
+newdev DEV 64M
+check "mkfs -O rm (64M)" "$MKFS" -O rm "$DEV"
+check "mount" "$FAMFS" mount "$DEV" "$M1"
+check "creat f (8M)" "$FAMFS" creat -s 8M "$M1/f"
+i=0
+while "$FAMFS" creat -s 2M "$M1/fill$i" >/dev/null 2>&1; do i=$((i + 1)); done
+sleep 300 3<"$M1/f" &
+opener=$!
+track_pid "$opener"
+check "rm f while it is open" rm "$M1/f"
+slot=$("$FAMFS" host list --json "$M1" | /usr/bin/python3 -c 'import json, sys
+print([h["slot"] for h in json.load(sys.stdin)["hosts"] if h["kind"] == "famfsd"][0])')
+check "host evict -y the master's own famfsd (slot $slot)" "$FAMFS" host evict -y "$M1" "$slot"
+check "famfsd knows it is evicted" wait_until 10 bash -c \
+	"'$FAMFS' stats '$M1' | grep -q rm_evicted"
+check_fail "creat g through the evicted famfsd: refused" "evicted" \
+	"$FAMFS" creat -s 8M "$M1/g"
+check "... and g does not exist" bash -c "! '$FAMFS' --device '$DEV' getmap g 2>/dev/null"
+kill "$opener"
+wait "$opener" 2>/dev/null
+check "umount" "$FAMFS" umount "$M1"
+
+# --- creat --no-zero over a deleted file's memory that faults ------------------------
+# On an rm file system famfsd leaves a --no-zero creat to the CLI: zeroing
+# the deleted memory it reuses happens there, so a fault (here: the device
+# file cut short where f was) fails that process, never famfsd.
+newdev DEV 64M
+check "mkfs -O rm (64M)" "$MKFS" -O rm "$DEV"
+check "mount" "$FAMFS" mount "$DEV" "$M1"
+check "creat f (8M)" "$FAMFS" creat -s 8M "$M1/f"
+off=$("$FAMFS" getmap --json "$M1/f" | /usr/bin/python3 -c 'import json, sys
+print(json.load(sys.stdin)["extents"][0]["offset"])')
+i=0
+while "$FAMFS" creat -s 2M "$M1/fill$i" >/dev/null 2>&1; do i=$((i + 1)); done
+check "rm f" rm "$M1/f"
+fpid=$(famfsd_pid_of "$M1")
+check "cut the device file at f's memory ($off)" truncate -s "$off" "$DEV"
+"$FAMFS" creat --no-zero -s 8M "$M1/g" >/dev/null 2>&1
+check "famfsd still runs" kill -0 "$fpid"
+check "the mount still answers" ls "$M1/fill0"
+check "umount" "$FAMFS" umount "$M1"
+
 done_testing
