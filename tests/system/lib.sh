@@ -250,19 +250,6 @@ famfsd_waits_log_lock() {
 	return 1
 }
 
-# fuse_waiting MNT: true while the FUSE connection of the mount MNT has a
-# request its server has not answered (fusectl's count; fusectl is mounted
-# when it is not).
-fuse_waiting() {
-	local conn n
-	conn=$(awk -v m="$1" '$5 == m {split($3, a, ":"); print a[2]}' /proc/self/mountinfo)
-	[ -n "$conn" ] || return 1
-	[ -e /sys/fs/fuse/connections/"$conn" ] ||
-		mount -t fusectl fusectl /sys/fs/fuse/connections 2>/dev/null
-	n=$(cat /sys/fs/fuse/connections/"$conn"/waiting 2>/dev/null) || return 1
-	[ "${n:-0}" -gt 0 ]
-}
-
 # dev_bytes DEV FILE : the bytes of the simple (not interleaved) famfs file FILE read
 # from the device file with dd at the offsets `famfs getmap` prints.
 dev_bytes() {
