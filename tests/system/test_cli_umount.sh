@@ -63,6 +63,28 @@ cleanup_stopped() {
 trap cleanup_stopped EXIT
 
 daemon_of() { pgrep -n -f "famfsd .*$1\$"; }
+# serves PID: PID holds /dev/fuse, so it is the mount's server, not some
+# other process whose command line matches.
+serves() { ls -l "/proc/$1/fd" 2>/dev/null | grep -q ' -> /dev/fuse$'; }
+# all_stopped PID: every thread of PID is in the stopped state (kill -STOP
+# returns before the threads have stopped).
+all_stopped() {
+	local f s
+	for f in /proc/"$1"/task/*/stat; do
+		s=$(sed 's/.*) //' "$f" 2>/dev/null | cut -d' ' -f1) || return 1
+		[ "$s" = T ] || return 1
+	done
+}
+# stop_daemon PID: stop the famfsd PID and wait until it is stopped.
+stop_daemon() {
+	serves "$1" && pass "pid $1 serves the mount" || fail "pid $1 does not hold /dev/fuse"
+	stopped+=("$1")
+	kill -STOP "$1"
+	check "famfsd $1 is stopped" wait_until 5 all_stopped "$1"
+}
+# waiting CONN: fusectl's count of the requests of the connection CONN
+# that have no answer yet.
+waiting() { cat /sys/fs/fuse/connections/"$1"/waiting 2>/dev/null; }
 # in_dir PID DIR: PID's working directory is DIR (it has done its cd).
 in_dir() { [ "$(readlink "/proc/$1/cwd")" = "$2" ]; }
 # mounted MNT: a fuse.famfs mount on MNT (mountinfo: field 5 the mount
@@ -90,8 +112,7 @@ umount_bounded() {
 check "mount" "$FAMFS" mount "$DEV" "$M"
 pid=$(daemon_of "$M")
 [ -n "$pid" ] && pass "famfsd found" || fail "no famfsd for $M"
-stopped+=("$pid")
-kill -STOP "$pid"
+stop_daemon "$pid"
 umount_bounded "stopped famfsd"
 grep -q "did not exit within 5 s" "$T/err" && pass "it says famfsd did not exit" ||
 	fail "stopped famfsd: stderr: $(cat "$T/err")"
@@ -102,17 +123,26 @@ check "famfsd exits once continued" wait_until 10 bash -c "! kill -0 $pid 2>/dev
 # busy, the daemon does not answer, so the connection is aborted.
 check "mount again" "$FAMFS" mount -t 0 "$DEV" "$M"
 pid=$(daemon_of "$M")
-stopped+=("$pid")
-kill -STOP "$pid"
-stat "$M/d/nosuch" >/dev/null 2>&1 &
-stuck=$!
-track_pid "$stuck"
-wait_until 5 test -e "/proc/$stuck/cwd"
 conn=$(awk -v m="$M" '$5 == m {split($3, a, ":"); print a[2]}' /proc/self/mountinfo)
 [ -e /sys/fs/fuse/connections/"$conn" ] ||
 	mount -t fusectl fusectl /sys/fs/fuse/connections 2>/dev/null
-check "a request to the stopped famfsd is waiting" wait_until 5 \
-	bash -c "[ \"\$(cat /sys/fs/fuse/connections/$conn/waiting)\" -gt 0 ]"
+w0=$(waiting "$conn")
+[ -n "$w0" ] && pass "fusectl counts the requests of connection $conn" ||
+	fail "no fusectl entry for connection '$conn' of $M"
+stop_daemon "$pid"
+stat "$M/d/nosuch" >/dev/null 2>&1 &
+stuck=$!
+track_pid "$stuck"
+if wait_until 10 bash -c "[ \"\$(cat /sys/fs/fuse/connections/$conn/waiting)\" -gt ${w0:-0} ]"; then
+	pass "a request to the stopped famfsd is waiting"
+else
+	# Say what was seen, so that a failure here can be understood.
+	fail "no request waits on the stopped famfsd: waiting $(waiting "$conn"), stat" \
+	     "$(kill -0 "$stuck" 2>/dev/null && echo "alive ($(cat /proc/$stuck/wchan 2>/dev/null))" ||
+		echo gone), famfsd $pid threads" \
+	     "$(cat /proc/"$pid"/task/*/stat 2>/dev/null | sed 's/.*) //' | cut -d' ' -f1 | tr -d '\n')," \
+	     "famfsd processes: $(pgrep -a famfsd | tr '\n' ';')"
+fi
 umount_bounded "stopped famfsd with a stuck request"
 grep -q "connection aborted" "$T/err" && pass "the connection was aborted" ||
 	fail "stuck request: stderr: $(cat "$T/err")"
