@@ -17,6 +17,7 @@
  * An append through the mount (mkdir, unlink, rmdir) also takes the
  * host-wide log lock (flock), always before ns_lock and never while
  * holding it: its holder may be another process that keeps it for long.
+ * Only the appender thread (appender.c) waits for it, never a worker.
  * rm.c's fsd->rm.mtx nests inside ns_lock.
  */
 #ifndef FAMFSD_H
@@ -88,6 +89,31 @@ struct famfsd_rm {
 	size_t ngone, capgone;
 };
 
+/* appender.c: an append (mkdir, unlink, rmdir) waiting for the log lock */
+struct famfsd;
+struct famfsd_append;
+typedef void (*famfsd_append_fn)(struct famfsd *fsd, struct famfsd_append *a);
+
+struct famfsd_append {
+	struct famfsd_append *next;
+	fuse_req_t req;
+	famfsd_append_fn run;
+	fuse_ino_t parent;
+	unsigned int arg;		/* mkdir: the mode; unlink, rmdir: enum famfs_rm_what */
+	bool ready;			/* its interrupt callback is registered (ap.mtx) */
+	bool interrupted;		/* its caller was interrupted (ap.mtx) */
+	char name[];
+};
+
+struct famfsd_appender {
+	pthread_mutex_t mtx;		/* the queue; after a libfuse request's lock */
+	pthread_cond_t cond;
+	struct famfsd_append *head, **tail;
+	pthread_t thread;
+	bool started;
+	bool stop;			/* ap.mtx */
+};
+
 /* The catch-up thread's default period (-o poll_ms=), ms. */
 #define FAMFSD_POLL_MS	4
 
@@ -118,6 +144,7 @@ struct famfsd {
 	pthread_mutex_t mkdir_mtx;	/* our own appends: a flock does not keep them apart */
 	pthread_key_t rbuf_key;		/* ops_file.c: each thread's read buffer */
 	struct famfsd_rm rm;
+	struct famfsd_appender ap;	/* appender.c */
 	char *alloc_cfg;		/* meta.c: -o alloc_cfg=FILE's bytes, or NULL */
 	size_t alloc_cfg_len;
 	char *alloc_cfg_path;		/* meta.c: FILE, for messages */
@@ -209,24 +236,37 @@ struct famfs_node *famfsd_node(struct famfsd *fsd, fuse_ino_t ino);
 int famfsd_child_path(struct famfsd *fsd, fuse_ino_t parent, const char *name,
 		      char path[FAMFS_OMF_PATH_MAX + 1], struct famfs_node **dirp);
 /*
- * The locks for an append through the mount (mkdir, unlink, rmdir,
- * FAMFS_IOC_CREAT): the log lock, waited for with no famfsd lock held, then ns_lock exclusive.
- * 0, -EINTR (interrupted), -EIO (file system gone). famfsd_append_unlock
- * drops both.
- */
-int famfsd_append_lock(fuse_req_t req);
-void famfsd_append_unlock(struct famfsd *fsd);
-/*
- * The same locks for FAMFS_IOC_CREAT, tried once and never waited for: a
- * worker thread that waits for the host-wide lock (which anyone who can
+ * appender.c: the locks for an append through the mount (mkdir, unlink,
+ * rmdir, FAMFS_IOC_CREAT), tried once and never waited for in a worker
+ * thread: a worker that waits for the host-wide lock (which anyone who can
  * read the device can hold) is a thread that serves no other request, and
  * a dozen of them hang the mount. -EWOULDBLOCK when another process or
- * another creation holds them; the CLI then waits for the lock in its own
- * process. On 0 the caller holds mkdir_mtx and the log lock, and not
- * ns_lock; famfsd_append_tryunlock drops both.
+ * another append holds them, -EIO when the file system is gone. On 0 the
+ * caller holds mkdir_mtx and the log lock, and not ns_lock;
+ * famfsd_append_tryunlock drops both. FAMFS_IOC_CREAT answers EAGAIN and
+ * the CLI waits in its own process; mkdir, unlink and rmdir are handed to
+ * the appender thread with famfsd_append_submit.
  */
 int famfsd_append_trylock(struct famfsd *fsd);
 void famfsd_append_tryunlock(struct famfsd *fsd);
+/*
+ * A new request for the appender: @run does the append and replies to
+ * @req; it is called with mkdir_mtx, the log lock and ns_lock (exclusive)
+ * held, in the worker when the locks are free, else in the appender
+ * thread. @name is copied. NULL if out of memory.
+ */
+struct famfsd_append *famfsd_append_new(fuse_req_t req, famfsd_append_fn run,
+					fuse_ino_t parent, const char *name,
+					unsigned int arg);
+/*
+ * Run @a now if the locks are free, else queue it for the appender (which
+ * answers EINTR if the caller is interrupted meanwhile); @a NULL answers
+ * ENOMEM. Either way @req is answered, now or later, and @a freed.
+ */
+void famfsd_append_submit(fuse_req_t req, struct famfsd_append *a);
+int famfsd_appender_start(struct famfsd *fsd);
+/* After the session loop: stop the thread, answer what is queued ENOTCONN. */
+void famfsd_appender_stop(struct famfsd *fsd);
 void famfsd_file_ops(struct fuse_lowlevel_ops *ops);
 void famfsd_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,
 		  struct fuse_file_info *fi, unsigned int flags, const void *in_buf,

@@ -48,6 +48,9 @@ struct famfsd *famfsd_new(void)
 	pthread_mutex_init(&fsd->mkdir_mtx, NULL);
 	pthread_mutex_init(&fsd->rm.mtx, NULL);
 	pthread_mutex_init(&fsd->rm.gone_mtx, NULL);
+	pthread_mutex_init(&fsd->ap.mtx, NULL);
+	pthread_cond_init(&fsd->ap.cond, NULL);
+	fsd->ap.tail = &fsd->ap.head;
 	fsd->reserve_pct = FAMFS_LOG_RESERVE_PCT;
 	fsd->timeout = 60.0;
 	fsd->poll_ms = FAMFSD_POLL_MS;
@@ -66,6 +69,8 @@ void famfsd_free(struct famfsd *fsd)
 	pthread_mutex_destroy(&fsd->mkdir_mtx);
 	pthread_mutex_destroy(&fsd->rm.mtx);
 	pthread_mutex_destroy(&fsd->rm.gone_mtx);
+	pthread_mutex_destroy(&fsd->ap.mtx);
+	pthread_cond_destroy(&fsd->ap.cond);
 	free(fsd->rm.held);
 	free(fsd->rm.gone);
 	free(fsd->test_fmap_dir);
@@ -234,6 +239,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "famfsd: cannot start the catch-up thread\n");
 		goto out_unmount;
 	}
+	if (famfsd_appender_start(fsd)) {
+		fprintf(stderr, "famfsd: cannot start the appender thread\n");
+		goto out_catchup;
+	}
 
 	if (cl.co.singlethread) {
 		ret = fuse_session_loop(fsd->se) ? 1 : 0;
@@ -248,6 +257,8 @@ int main(int argc, char **argv)
 	ret = fuse_session_loop_mt(fsd->se, lc) ? 1 : 0;
 	fuse_loop_cfg_destroy(lc);
 out_catchup:
+	/* Before the unmount: what is queued is answered on the connection. */
+	famfsd_appender_stop(fsd);
 	famfsd_catchup_stop(fsd);
 out_unmount:
 	fuse_session_unmount(fsd->se);

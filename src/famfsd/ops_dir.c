@@ -306,94 +306,60 @@ static void mkdir_owner(struct famfsd *fsd, const struct fuse_ctx *ctx,
 }
 
 /*
- * Take the host-wide log lock for an append (mkdir, unlink, rmdir,
- * FAMFS_IOC_CREAT) without holding ns_lock: another process (famfs creat
- * or cp) may hold it for a long time, or forever if it was stopped, and every lookup on the mount
- * needs ns_lock meanwhile. Polls (0.1 ms, doubling to 20 ms) until the lock
- * is ours, the caller is interrupted (a signal: -EINTR, the kernel sent
- * INTERRUPT) or the file system is gone (-EIO). On 0 the caller holds
- * mkdir_mtx, the log lock and then ns_lock exclusive.
+ * The locked half of mkdir, in a worker or the appender thread (appender.c):
+ * mkdir_mtx, the log lock and ns_lock (exclusive) are held. Replies.
  */
-int famfsd_append_lock(fuse_req_t req)
+static void mkdir_locked(struct famfsd *fsd, struct famfsd_append *a)
 {
-	struct famfsd *fsd = famfsd_req(req);
-	struct timespec ts = { 0, 100000 };
-	bool have_mtx = false;
-	int rc;
+	const struct fuse_ctx *ctx = fuse_req_ctx(a->req);
+	char path[FAMFS_OMF_PATH_MAX + 1];
+	struct mkdir_ctx mc;
+	unsigned long faults;
+	struct fuse_entry_param e;
+	struct famfs_node *dir, *n;
+	int err, rc;
 
-	for (;;) {
-		if (!have_mtx)
-			have_mtx = !pthread_mutex_trylock(&fsd->mkdir_mtx);
-		if (have_mtx) {
-			rc = famfs_log_trylock(fsd->fs->log);
-			if (!rc) {
-				pthread_rwlock_wrlock(&fsd->ns_lock);
-				return 0;
-			}
-			if (rc != -EWOULDBLOCK)
-				break;
-		}
-		if (fuse_req_interrupted(req)) {
-			rc = -EINTR;
-			break;
-		}
-		if (famfsd_gone(fsd)) {
-			rc = -EIO;
-			break;
-		}
-		nanosleep(&ts, NULL);
-		if (ts.tv_nsec < 20000000)
-			ts.tv_nsec *= 2;
+	err = famfsd_child_path(fsd, a->parent, a->name, path, &dir);
+	if (err)
+		goto out;
+	mc = (struct mkdir_ctx){ .path = path };
+	mkdir_owner(fsd, ctx, dir, a->arg, &mc);
+	/*
+	 * Not inside a SIGBUS guard: it takes the log lock and allocates. Its
+	 * device copies are guarded one by one, so a fault fails the append
+	 * and famfs_fs_mkdir_keep still drops what it took.
+	 */
+	faults = famfs_sigbus_caught_here();
+	rc = famfs_fs_mkdir_keep(fsd->fs, mc.path, mc.mode, mc.uid, mc.gid, mc.keep);
+	rc = famfsd_dev_check(fsd, 0, faults, rc);
+	if (rc < 0) {
+		err = -rc;
+		goto out;
 	}
-	if (have_mtx)
-		pthread_mutex_unlock(&fsd->mkdir_mtx);
-	return rc;
-}
-
-int famfsd_append_trylock(struct famfsd *fsd)
-{
-	int rc;
-
-	if (famfsd_gone(fsd))
-		return -EIO;
-	if (pthread_mutex_trylock(&fsd->mkdir_mtx))
-		return -EWOULDBLOCK;
-	rc = famfs_log_trylock(fsd->fs->log);
-	if (rc)
-		pthread_mutex_unlock(&fsd->mkdir_mtx);
-	return rc;
-}
-
-void famfsd_append_tryunlock(struct famfsd *fsd)
-{
-	famfs_log_unlock(fsd->fs->log);
-	pthread_mutex_unlock(&fsd->mkdir_mtx);
-}
-
-void famfsd_append_unlock(struct famfsd *fsd)
-{
-	pthread_rwlock_unlock(&fsd->ns_lock);
-	famfs_log_unlock(fsd->fs->log);
-	pthread_mutex_unlock(&fsd->mkdir_mtx);
+	famfsd_seen_advance(fsd, fsd->fs->next);
+	n = famfs_ns_lookup(fsd->fs->ns, dir, a->name);
+	if (!n) {
+		err = EIO;
+		goto out;
+	}
+	famfsd_node_entry(fsd, n, &e);
+	fuse_reply_entry(a->req, &e);
+	return;
+out:
+	famfsd_reply_err(a->req, err);
 }
 
 /*
  * mkdir is logged, so it works on the master only, and only for root
  * unless the mount has -o user_mkdir: a directory can never be removed, so
  * anyone who may mkdir may fill the log (and callers other than root stop
- * at the reserve). Lock order: the log lock first (waited for with no
- * famfsd lock held), then ns_lock.
+ * at the reserve). The append waits for the log lock in the appender
+ * thread, never in this worker.
  */
 static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 {
 	struct famfsd *fsd = famfsd_req(req);
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
-	char path[FAMFS_OMF_PATH_MAX + 1];
-	struct mkdir_ctx mc;
-	unsigned long faults;
-	struct fuse_entry_param e;
-	struct famfs_node *dir, *n = NULL;
-	int err = 0, rc;
 
 	famfsd_count(fsd, FAMFS_OP_MKDIR);
 	if (famfsd_gone(fsd)) {
@@ -416,40 +382,8 @@ static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 		famfsd_reply_err(req, EPERM);	/* .meta holds the superblock and log only */
 		return;
 	}
-	rc = famfsd_append_lock(req);
-	if (rc < 0) {
-		famfsd_reply_err(req, -rc);
-		return;
-	}
-	err = famfsd_child_path(fsd, parent, name, path, &dir);
-	if (err)
-		goto out;
-	mc = (struct mkdir_ctx){ .path = path };
-	mkdir_owner(fsd, ctx, dir, mode, &mc);
-	/*
-	 * Not inside a SIGBUS guard: it takes the log lock and allocates. Its
-	 * device copies are guarded one by one, so a fault fails the append
-	 * and famfs_fs_mkdir_keep still drops what it took.
-	 */
-	faults = famfs_sigbus_caught_here();
-	rc = famfs_fs_mkdir_keep(fsd->fs, mc.path, mc.mode, mc.uid, mc.gid, mc.keep);
-	rc = famfsd_dev_check(fsd, 0, faults, rc);
-	if (rc < 0) {
-		err = -rc;
-		goto out;
-	}
-	famfsd_seen_advance(fsd, fsd->fs->next);
-	n = famfs_ns_lookup(fsd->fs->ns, dir, name);
-	if (!n)
-		err = EIO;
-	else
-		famfsd_node_entry(fsd, n, &e);
-out:
-	famfsd_append_unlock(fsd);
-	if (err)
-		famfsd_reply_err(req, err);
-	else
-		fuse_reply_entry(req, &e);
+	famfsd_append_submit(req, famfsd_append_new(req, mkdir_locked, parent, name,
+						    (unsigned int)mode));
 }
 
 struct dirh {

@@ -374,43 +374,30 @@ static int sticky_refusal(struct famfsd *fsd, const struct famfs_node *dir, cons
 	return 0;
 }
 
-static void op_delete(fuse_req_t req, fuse_ino_t parent, const char *name,
-		      enum famfs_rm_what what)
+/*
+ * The locked half of unlink and rmdir, in a worker or the appender thread
+ * (appender.c): mkdir_mtx, the log lock and ns_lock (exclusive) are held.
+ * Replies.
+ */
+static void delete_locked(struct famfsd *fsd, struct famfsd_append *a)
 {
-	const struct fuse_ctx *ctx = fuse_req_ctx(req);
-	struct famfsd *fsd = famfsd_req(req);
+	const struct fuse_ctx *ctx = fuse_req_ctx(a->req);
 	char path[FAMFS_OMF_PATH_MAX + 1];
 	struct famfs_node *dir;
 	unsigned long faults;
 	uint64_t keep;
 	int err, rc;
 
-	err = delete_refusal(fsd);
-	/* .meta and its files are the device's superblock and log, read-only. */
-	if (!err && (famfsd_meta_kind(fsd, parent) ||
-		     (parent == FAMFS_ROOT_INO && !strcmp(name, FAMFS_META_DIRNAME))))
-		err = EPERM;
-	if (err) {
-		famfsd_reply_err(req, err);
-		return;
-	}
 	/* Every delete is a log slot for ever: callers other than root leave root's reserve. */
 	keep = ctx->uid == 0 ? 0 : fsd->reserve;
-	famfsd_test_pause("unlink");	/* test builds: after the kernel's checks */
-	/* As mkdir: the log lock first, with no famfsd lock held, then ns_lock. */
-	rc = famfsd_append_lock(req);
-	if (rc < 0) {
-		famfsd_reply_err(req, -rc);
-		return;
-	}
-	err = famfsd_child_path(fsd, parent, name, path, &dir);
+	err = famfsd_child_path(fsd, a->parent, a->name, path, &dir);
 	if (!err)
 		err = sticky_refusal(fsd, dir, path, ctx->uid);
 	if (err)
 		goto out;
 	/* Not guarded as a whole: it locks and allocates; its device copies are guarded. */
 	faults = famfs_sigbus_caught_here();
-	rc = famfs_fs_delete(fsd->fs, path, what, keep);
+	rc = famfs_fs_delete(fsd->fs, path, (enum famfs_rm_what)a->arg, keep);
 	rc = famfsd_dev_check(fsd, 0, faults, rc);
 	if (rc < 0) {
 		err = -rc;
@@ -421,8 +408,28 @@ static void op_delete(fuse_req_t req, fuse_ino_t parent, const char *name,
 	publish_locked(fsd);
 	pthread_mutex_unlock(&fsd->rm.mtx);
 out:
-	famfsd_append_unlock(fsd);
-	famfsd_reply_err(req, err);
+	famfsd_reply_err(a->req, err);
+}
+
+/* As mkdir: the append waits for the log lock in the appender thread, never here. */
+static void op_delete(fuse_req_t req, fuse_ino_t parent, const char *name,
+		      enum famfs_rm_what what)
+{
+	struct famfsd *fsd = famfsd_req(req);
+	int err;
+
+	err = delete_refusal(fsd);
+	/* .meta and its files are the device's superblock and log, read-only. */
+	if (!err && (famfsd_meta_kind(fsd, parent) ||
+		     (parent == FAMFS_ROOT_INO && !strcmp(name, FAMFS_META_DIRNAME))))
+		err = EPERM;
+	if (err) {
+		famfsd_reply_err(req, err);
+		return;
+	}
+	famfsd_test_pause("unlink");	/* test builds: after the kernel's checks */
+	famfsd_append_submit(req, famfsd_append_new(req, delete_locked, parent, name,
+						    (unsigned int)what));
 }
 
 void famfsd_op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)

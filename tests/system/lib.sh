@@ -231,9 +231,8 @@ hold_log_lock() {
 
 # famfsd_waits_log_lock MNT: true while the famfsd serving MNT has taken a
 # mkdir, unlink or rmdir and polls for the log lock another process holds
-# (a famfs creat never waits in famfsd): one of its threads sleeps in
-# clock_nanosleep(2) (famfsd_append_lock in ops_dir.c is famfsd's only
-# sleep). The FUSE "waiting" count alone is also true while the LOOKUPs
+# (a famfs creat never waits in famfsd): its appender thread sleeps in
+# clock_nanosleep(2) (appender.c's poll is famfsd's only sleep). The FUSE "waiting" count alone is also true while the LOOKUPs
 # that precede the request are in flight.
 famfsd_waits_log_lock() {
 	local pid t s sys

@@ -93,26 +93,33 @@ check "the mount works" ls "$M/d"
 check "umount" "$FAMFS" umount "$M"
 
 # --- max_threads=1: one request at a time ---
-# A mkdir through the mount waits in famfsd for the log lock, held here by
-# flock(1): with one thread, a lookup elsewhere waits for it (with the
-# default, test_famfsd_races.sh shows it does not).
-check "mount -o max_threads=1" "$FAMFS" mount -o max_threads=1 -t 0 "$DEV" "$M"
-check "another process holds the log lock" hold_log_lock "$DEV"
-mkdir "$M/d/locked" 2>"$T/mkdir.err" &
-mk=$!
-track_pid "$mk"
-check "the mkdir waits in famfsd" wait_until 20 famfsd_waits_log_lock "$M"
+# The test build of famfsd (build/testhooks/famfsd) pauses a famfs creat's
+# zeroing in the worker thread that serves it (the pause point
+# "creat_zero", src/famfsd/creat.c): with one thread, a lookup elsewhere
+# waits for it (with the default, test_famfsd_races.sh shows it does not).
+# (A mkdir waiting for the log lock no longer takes a worker: the appender
+# thread waits, test_famfsd_appender.sh.)
+HOOKS=$FAMFS_BUILD/testhooks/famfsd
+P=$T/pause
+mkdir -p "$P"
+check "mount -o max_threads=1 (test build)" env FAMFSD="$HOOKS" FAMFSD_TEST_PAUSE_DIR="$P" \
+	"$FAMFS" mount -o max_threads=1 -t 0 "$DEV" "$M"
+touch "$P/creat_zero"
+"$FAMFS" creat -s 2M "$M/d/paused" 2>"$T/creat.err" &
+cr=$!
+track_pid "$cr"
+check "the creat is paused in famfsd's only thread" wait_until 20 test -e "$P/creat_zero.paused"
 # (no timeout here is a synchronisation: the lookup must NOT finish.)
 if bash -c "timeout -s KILL 3 stat '$M/e'" >/dev/null 2>&1; then
-	fail "max_threads=1: a lookup was served while the only thread waited"
+	fail "max_threads=1: a lookup was served while the only thread was busy"
 else
 	pass "max_threads=1: the lookup waits for the only thread"
 fi
-kill "$sleeper"
-check "the mkdir finishes once the lock is free" wait_until 20 \
-	bash -c "! kill -0 $mk 2>/dev/null"
-wait "$mk"
-check_eq "the mkdir succeeded" 0 "$?"
+rm -f "$P/creat_zero"
+check "the creat finishes once resumed" wait_until 20 \
+	bash -c "! kill -0 $cr 2>/dev/null"
+wait "$cr"
+check_eq "the creat succeeded" 0 "$?"
 check "lookups work again" stat "$M/e"
 check "umount" "$FAMFS" umount "$M"
 check "fsck clean" "$FAMFS" fsck "$DEV"
