@@ -7,7 +7,7 @@
 #  1. 8 unlinks and 8 mkdirs (each in a directory of its own: the kernel
 #     runs one change of a directory at a time) all reach famfsd while the
 #     lock is held; a lookup, a listing and an ioctl on the mount must then
-#     answer within 2 s; an interrupted mkdir among them returns at once.
+#     answer within 10 s; an interrupted mkdir among them returns at once.
 #  2. Released, every unlink and mkdir completes: files gone, directories
 #     there, nothing from the interrupted one, famfs fsck clean.
 #  3. famfsd told to exit (SIGTERM) with a mkdir queued answers it (ENOTCONN)
@@ -57,11 +57,11 @@ done
 check "all $((2 * N)) requests reached famfsd" \
 	wait_until 60 reached $((u0 + N)) $((k0 + N))
 check "famfsd waits for the lock" famfsd_waits_log_lock "$M"
-check "a lookup answers within 2 s" timeout -s KILL 2 stat "$M/probe"
-check "a lookup of a missing name answers within 2 s" \
-	timeout -s KILL 2 bash -c "! stat '$M/nosuch' 2>/dev/null"
-check "a listing answers within 2 s" timeout -s KILL 2 ls "$M" "$M/probe"
-check "an ioctl answers within 2 s" timeout -s KILL 2 "$FAMFS" stats "$M"
+check "a lookup answers within 10 s" timeout -s KILL 10 stat "$M/probe"
+check "a lookup of a missing name answers within 10 s" \
+	timeout -s KILL 10 bash -c "! stat '$M/nosuch' 2>/dev/null"
+check "a listing answers within 10 s" timeout -s KILL 10 ls "$M" "$M/probe"
+check "an ioctl answers within 10 s" timeout -s KILL 10 "$FAMFS" stats "$M"
 # One more mkdir, interrupted (SIGINT) while queued behind the others.
 # (In the background: a caller famfsd never answers cannot be killed.)
 timeout -s INT 1 mkdir "$M/probe/interrupted" 2>"$T/int.err" &
