@@ -28,6 +28,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,7 +43,57 @@
 #include "famfs/zero.h"
 #include "famfsd.h"
 
-#define NGROUPS_ASKED	64
+/*
+ * All of the caller's supplementary groups, into *@out (malloc'd, NULL for
+ * none): their number, or -ENOMEM. The kernel keeps them sorted by gid, so
+ * a cut list would drop the highest ones, the device's group maybe.
+ * fuse_req_getgroups says how many there are; a list that grew between two
+ * reads is read again. Groups it cannot learn (another pid namespace, an
+ * error) count as none: never more than the caller has.
+ */
+static int caller_groups(fuse_req_t req, gid_t **out)
+{
+	int size = 64, n;
+	gid_t *g;
+
+	*out = NULL;
+	for (;;) {
+		g = malloc((size_t)size * sizeof(*g));
+		if (!g)
+			return -ENOMEM;
+		n = fuse_req_getgroups(req, size, g);
+		if (n <= 0) {
+			free(g);
+			return 0;
+		}
+		if (n <= size || size == NGROUPS_MAX) {
+			*out = g;
+			return n < size ? n : size;
+		}
+		free(g);
+		size = n < NGROUPS_MAX ? n : NGROUPS_MAX;
+	}
+}
+
+/* famfsd's own supplementary groups into *@out (malloc'd): their number or -errno. */
+static int own_groups(gid_t **out)
+{
+	int n = getgroups(0, NULL);
+
+	for (;;) {
+		if (n < 0)
+			return -errno;
+		*out = malloc(((size_t)n + 1) * sizeof(**out));
+		if (!*out)
+			return -ENOMEM;
+		n = getgroups(n + 1, *out);
+		if (n >= 0 || errno != EINVAL)
+			return n < 0 ? -errno : n;
+		free(*out);
+		*out = NULL;
+		n = getgroups(0, NULL);
+	}
+}
 
 /*
  * May the caller of @req open the device read-write, as `famfs --device`
@@ -59,7 +110,7 @@
 static int may_write_dev(struct famfsd *fsd, fuse_req_t req)
 {
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
-	gid_t groups[NGROUPS_ASKED], mine[NGROUPS_ASKED];
+	gid_t *groups = NULL, *mine = NULL;
 	struct stat want, st;
 	int fd, n, nmine, rc;
 
@@ -67,15 +118,16 @@ static int may_write_dev(struct famfsd *fsd, fuse_req_t req)
 		return 0;
 	if (fstat(fsd->fs->dev->fd, &want))
 		return -errno;
-	/* Groups we cannot learn count as none: never more than the caller has. */
-	n = fuse_req_getgroups(req, NGROUPS_ASKED, groups);
-	if (n < 0 || n > NGROUPS_ASKED)
-		n = n < 0 ? 0 : NGROUPS_ASKED;
-	nmine = getgroups(NGROUPS_ASKED, mine);
-	if (nmine < 0)
-		return -errno;
-	if (syscall(SYS_setgroups, (size_t)n, groups))
-		return -errno;
+	n = caller_groups(req, &groups);
+	nmine = own_groups(&mine);
+	if (n < 0 || nmine < 0) {
+		rc = n < 0 ? n : nmine;
+		goto out;
+	}
+	if (syscall(SYS_setgroups, (size_t)n, groups)) {
+		rc = -errno;
+		goto out;
+	}
 	syscall(SYS_setfsgid, ctx->gid);
 	syscall(SYS_setfsuid, ctx->uid);
 	rc = 0;
@@ -104,6 +156,9 @@ static int may_write_dev(struct famfsd *fsd, fuse_req_t req)
 			"check: %s\n", strerror(errno));
 		abort();
 	}
+out:
+	free(groups);
+	free(mine);
 	return rc;
 }
 

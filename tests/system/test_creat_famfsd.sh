@@ -107,6 +107,17 @@ chmod 0660 "$D"
 check "user in the device's group (supplementary): allowed" \
 	as_user "$U" famfs creat -s 2M "$M/u1"
 check_eq "... owned by the user, the user's group" "$U $U" "$(stat -c '%U %G' "$M/u1")"
+# A user in more groups than a first guess holds, the device's group last:
+# the kernel sorts groups by gid, and the newest group has the highest.
+list=
+for i in $(seq 0 70); do add_test_group MG || done_testing; list=$list${list:+,}$MG; done
+add_test_user W "$list" || done_testing
+check_eq "the user is in 71 supplementary groups (and its own)" 72 "$(id -G "$W" | wc -w)"
+chgrp "$MG" "$D"
+check "... device group is the last of 71: FAMFS_IOC_CREAT allowed" \
+	as_user "$W" "$IOC" "$M" w1 2097152
+check_eq "... owned by that user" "$W" "$(stat -c '%U' "$M/w1")"
+chgrp "$G" "$D"
 check_refused "$D" "another user, not in the group: refused" "read-write access" \
 	as_user "$V" "$IOC" "$M" v1 2097152
 chmod 0640 "$D"
