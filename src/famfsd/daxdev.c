@@ -24,6 +24,7 @@ void famfsd_dax_init(struct famfsd *fsd, const struct famfs_dev *dev)
 	snprintf(d->name, sizeof(d->name), "%.*s", FAMFS_DAXDEV_NAME_MAX - 1, dev->path);
 	d->base = dev->base;
 	d->size = dev->size;
+	d->resident_only = !dev->is_daxdev;
 }
 
 int famfsd_dax_errno(struct famfsd *fsd, unsigned int idx)

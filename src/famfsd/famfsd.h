@@ -51,6 +51,8 @@ struct famfsd_daxdev {
 	char name[FAMFS_DAXDEV_NAME_MAX];
 	uint8_t *base;			/* not owned: the famfs_dev mapping */
 	uint64_t size;
+	bool resident_only;		/* a regular file (tmpfs, hugetlbfs): only its
+					   resident pages can be in a cache (rmclean.c) */
 };
 
 /* stats.c: request counters, atomics (FAMFS_IOC_STATS reads them) */
@@ -411,6 +413,11 @@ void famfsd_rm_mounted(struct famfsd *fsd, uint32_t conn);	/* after mount: our c
 void famfsd_rm_replayed(struct famfsd *fsd);	/* a catch-up moved; ns_lock held exclusive */
 void famfsd_rm_tick(struct famfsd *fsd);	/* catch-up thread: heartbeat */
 void famfsd_rm_notify(struct famfsd *fsd);	/* catch-up thread: deleted names to the kernel */
+/*
+ * rmclean.c: write back and drop this host's cache lines of deleted @n's
+ * memory (only the resident pages of a regular-file device).
+ */
+void famfsd_clean_file(struct famfsd *fsd, const struct famfs_node *n);
 /* OPEN; ns_lock held: 0 or -errno */
 int famfsd_rm_open(struct famfsd *fsd, struct famfs_node *n);
 /* RELEASE of an OPEN counted */

@@ -26,7 +26,6 @@
 #include <sys/stat.h>
 #include <syslog.h>
 
-#include "famfs/audit.h"
 #include "famfs/devmem.h"
 #include "famfs/err.h"
 #include "famfsd.h"
@@ -94,44 +93,6 @@ static void held_remove(struct famfsd *fsd, struct famfs_node *n)
 	}
 }
 
-/*
- * Write back and drop this host's cache lines of the deleted file @n's
- * memory, before this host publishes that it lets the memory go (docs/rm.md,
- * section 5). A process here may have stored into a mapping of the file
- * and never synced: those dirty lines, evicted later, would land in the
- * next owner's data. Or it loaded from it: those clean lines would be read
- * by a later mapping of the next file here instead of its zeros. The cost
- * is one pass over the file's memory, once per delete on each host.
- */
-static void clean_file(struct famfsd *fsd, const struct famfs_node *n)
-{
-	const struct famfs_omf_fmap *f = n->fmap;
-	const struct famfs_omf_extent *e;
-	const struct famfsd_daxdev *d;
-	uint64_t cnt;
-	uint8_t *p;
-
-	if (!f)
-		return;
-	e = f->ext_type == FAMFS_EXT_INTERLEAVE ? f->strips : f->se;
-	cnt = f->ext_type == FAMFS_EXT_INTERLEAVE ? f->nstrips : f->nextents;
-	for (uint64_t i = 0; i < cnt; i++) {
-		if (e[i].devindex >= FAMFS_MAX_DAXDEVS)
-			continue;
-		d = &fsd->dax[e[i].devindex];
-		/* A device this host never mapped has no lines of it in our caches. */
-		if (!d->valid || !d->base || e[i].offset > d->size ||
-		    e[i].len > d->size - e[i].offset)
-			continue;
-		p = d->base + e[i].offset;
-		/* A device that went away (SIGBUS) holds nothing to write back. */
-		if (famfs_sigbus_invalidate(p, e[i].len))
-			continue;
-		famfs_audit_published(p, e[i].len, "rm: deleted file clean on this host before "
-				      "its memory is let go");
-	}
-}
-
 /* fs->on_delete: under the namespace lock held exclusive. */
 static void on_delete(void *ctx, struct famfs_node *n)
 {
@@ -161,7 +122,7 @@ static void on_delete(void *ctx, struct famfs_node *n)
 	} else if (S_ISREG(n->mode)) {
 		famfsd_bpf_forget(fsd, n);
 		/* Before the catch-up publishes `replayed` past this delete. */
-		clean_file(fsd, n);
+		famfsd_clean_file(fsd, n);
 	}
 	pthread_mutex_lock(&fsd->rm.gone_mtx);
 	if (fsd->rm.ngone == fsd->rm.capgone) {
@@ -264,7 +225,7 @@ void famfsd_rm_release(struct famfsd *fsd, struct famfs_node *n)
 		 */
 		famfsd_bpf_forget(fsd, n);
 		famfsd_test_pause("rm-release");	/* test builds: between the two */
-		clean_file(fsd, n);
+		famfsd_clean_file(fsd, n);
 		pthread_mutex_lock(&fsd->rm.mtx);
 		held_remove(fsd, n);
 		publish_locked(fsd);

@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * rmclean.c - the cache pass over a deleted file's memory: before this
+ * host lets the memory go (docs/rm.md, section 5), every line of it that
+ * this host's caches may hold is written back and dropped. A process here
+ * may have stored into a mapping of the file and never synced: those dirty
+ * lines, evicted later, would land in the next owner's data. Or it loaded
+ * from it: those clean lines would be read by a later mapping of the next
+ * file here instead of its zeros.
+ *
+ * Which lines can be cached depends on the device:
+ * - a devdax character device (CXL memory): any line of it, whether or not
+ *   this host ever touched it, so the pass covers the whole file. (mincore
+ *   says nothing useful about a device mapping.)
+ * - a regular file on tmpfs or hugetlbfs (the embedded device): memory is
+ *   this host's page cache, and a page that is not resident has no lines
+ *   in any cache. Touching one would fault it in: on a sparse image a read
+ *   fault on a hole allocates a page (a large deleted file that was never
+ *   written would fill RAM), and on a tmpfs with no room left it raises
+ *   SIGBUS. So only resident pages are passed over (mincore, 2 MiB at a
+ *   time).
+ *
+ * The pass is guarded against SIGBUS: a device that went away holds
+ * nothing to write back. The cost is one pass over the file's resident
+ * memory, once per delete on each host.
+ */
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "famfs/audit.h"
+#include "famfs/devmem.h"
+#include "famfsd.h"
+
+#define CHUNK		(2UL << 20)	/* one mincore() call */
+#define CHUNK_PAGES_MAX	(CHUNK / 4096)
+
+/* Write back and drop [p, p + len); false on a fault. */
+static bool clean_run(const struct famfsd *fsd, uint8_t *p, size_t len)
+{
+	(void)fsd;
+	if (famfs_sigbus_invalidate(p, len))
+		return false;
+	famfs_audit_published(p, len, "rm: deleted file clean on this host before its "
+			      "memory is let go");
+	return true;
+}
+
+/*
+ * The resident runs of [p, p + len) (page aligned), chunk by chunk. A
+ * mincore that fails (it should not: the device is mapped whole) counts
+ * every page as resident: a pass too many never loses a line.
+ */
+static void clean_resident(const struct famfsd *fsd, uint8_t *p, uint64_t len)
+{
+	long psz = sysconf(_SC_PAGESIZE);
+	unsigned char vec[CHUNK_PAGES_MAX];
+	size_t pages, i, run;
+	uint64_t off, n;
+
+	if (psz < 4096 || CHUNK % (unsigned long)psz) {
+		clean_run(fsd, p, len);		/* a page size we cannot chunk: all of it */
+		return;
+	}
+	for (off = 0; off < len; off += n) {
+		n = len - off < CHUNK ? len - off : CHUNK;
+		pages = (n + (uint64_t)psz - 1) / (uint64_t)psz;
+		if (mincore(p + off, n, vec))
+			memset(vec, 1, pages);
+		for (i = 0; i < pages; i += run) {
+			for (run = 0; i + run < pages && (vec[i + run] & 1); run++)
+				;
+			if (run) {
+				uint64_t at = i * (uint64_t)psz, rlen = run * (uint64_t)psz;
+
+				if (at + rlen > n)
+					rlen = n - at;
+				if (!clean_run(fsd, p + off + at, rlen))
+					return;
+			} else {
+				run = 1;
+			}
+		}
+	}
+}
+
+void famfsd_clean_file(struct famfsd *fsd, const struct famfs_node *n)
+{
+	const struct famfs_omf_fmap *f = n->fmap;
+	const struct famfs_omf_extent *e;
+	const struct famfsd_daxdev *d;
+	uint64_t cnt;
+
+	if (!f)
+		return;
+	e = f->ext_type == FAMFS_EXT_INTERLEAVE ? f->strips : f->se;
+	cnt = f->ext_type == FAMFS_EXT_INTERLEAVE ? f->nstrips : f->nextents;
+	for (uint64_t i = 0; i < cnt; i++) {
+		if (e[i].devindex >= FAMFS_MAX_DAXDEVS)
+			continue;
+		d = &fsd->dax[e[i].devindex];
+		/* A device this host never mapped has no lines of it in our caches. */
+		if (!d->valid || !d->base || e[i].offset > d->size ||
+		    e[i].len > d->size - e[i].offset || !e[i].len)
+			continue;
+		if (d->resident_only)
+			clean_resident(fsd, d->base + e[i].offset, e[i].len);
+		else
+			clean_run(fsd, d->base + e[i].offset, e[i].len);
+	}
+}
