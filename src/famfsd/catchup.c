@@ -136,6 +136,14 @@ void famfsd_catchup_maybe(struct famfsd *fsd)
 	pthread_rwlock_unlock(&fsd->ns_lock);
 }
 
+void famfsd_catchup_kick_clean(struct famfsd *fsd)
+{
+	pthread_mutex_lock(&fsd->cu_mtx);
+	fsd->cu_clean = true;
+	pthread_cond_signal(&fsd->cu_cond);
+	pthread_mutex_unlock(&fsd->cu_mtx);
+}
+
 static void send_invals(struct famfsd *fsd)
 {
 	uint64_t inos[64];
@@ -194,7 +202,7 @@ static void *catchup_thread(void *arg)
 	long polls = 0;
 	struct timespec ts;
 	uint64_t next;
-	bool moved;
+	bool moved, clean;
 
 	pthread_mutex_lock(&fsd->cu_mtx);
 	while (!fsd->cu_stop) {
@@ -202,14 +210,18 @@ static void *catchup_thread(void *arg)
 		ts.tv_nsec += poll_ns;
 		ts.tv_sec += ts.tv_nsec / 1000000000L;
 		ts.tv_nsec %= 1000000000L;
-		if (!fsd->ninval && !fsd->inval_all && !fsd->inval_gone)
+		if (!fsd->ninval && !fsd->inval_all && !fsd->inval_gone && !fsd->cu_clean)
 			pthread_cond_timedwait(&fsd->cu_cond, &fsd->cu_mtx, &ts);
 		if (fsd->cu_stop)
 			break;
+		clean = fsd->cu_clean;
+		fsd->cu_clean = false;
 		pthread_mutex_unlock(&fsd->cu_mtx);
 
 		if (++polls < full_every && !log_moved(fsd)) {
 			send_invals(fsd);
+			if (clean)
+				famfsd_rm_clean(fsd);
 			pthread_mutex_lock(&fsd->cu_mtx);
 			continue;
 		}
@@ -222,10 +234,14 @@ static void *catchup_thread(void *arg)
 				famfsd_catchup_now(fsd);
 		}
 		send_invals(fsd);
+		/* After the replay (no lock held), before the heartbeat publishes. */
+		famfsd_rm_clean(fsd);
 		famfsd_rm_tick(fsd);
 		pthread_mutex_lock(&fsd->cu_mtx);
 	}
 	pthread_mutex_unlock(&fsd->cu_mtx);
+	/* What was deleted last is let go clean, before the record leaves the table. */
+	famfsd_rm_clean(fsd);
 	return NULL;
 }
 

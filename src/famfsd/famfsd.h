@@ -82,6 +82,12 @@ struct famfsd_rm {
 	pthread_mutex_t mtx;		/* the held list and publishing; after ns_lock */
 	struct famfs_node **held;	/* deleted nodes with opens */
 	size_t nheld, capheld;
+	/*
+	 * deleted nodes nothing here has open, held until the catch-up
+	 * thread's cache pass over their memory (famfsd_rm_clean)
+	 */
+	struct famfs_node **dirty;
+	size_t ndirty, capdirty;
 	uint64_t opens_total;		/* atomic: OPENs not RELEASEd yet */
 	bool evicted;			/* atomic */
 	uint64_t last_beat_ns;
@@ -165,6 +171,7 @@ struct famfsd {
 	unsigned int ninval;
 	bool inval_all;
 	bool inval_gone;		/* drop everything the kernel caches */
+	bool cu_clean;			/* deleted files wait for their cache pass */
 
 	/* ident.c: what the device held at mount */
 	int gone;			/* atomic: the file system was replaced */
@@ -325,6 +332,8 @@ long famfsd_catchup_now(struct famfsd *fsd);
  * listings). Any thread; the caller holds ns_lock.
  */
 void famfsd_queue_parents(struct famfsd *fsd, uint64_t from, uint64_t to);
+/* Wake the catch-up thread for famfsd_rm_clean; any thread, any lock. */
+void famfsd_catchup_kick_clean(struct famfsd *fsd);
 
 /* creat.c: FAMFS_IOC_CREAT, famfs creat on a mounted file system */
 void famfsd_ioc_creat(fuse_req_t req, const void *in_buf, size_t in_bufsz, size_t out_bufsz);
@@ -357,8 +366,11 @@ void famfsd_seen_advance(struct famfsd *fsd, uint64_t next);
  */
 #ifdef FAMFSD_TEST_HOOKS
 void famfsd_test_pause(const char *where);
+/* Test builds: does $FAMFSD_TEST_PAUSE_DIR/@name exist? */
+bool famfsd_test_flag(const char *name);
 #else
 static inline void famfsd_test_pause(const char *where) { (void)where; }
+static inline bool famfsd_test_flag(const char *name) { (void)name; return false; }
 #endif
 
 /* daxdev.c */
@@ -414,8 +426,14 @@ void famfsd_rm_replayed(struct famfsd *fsd);	/* a catch-up moved; ns_lock held e
 void famfsd_rm_tick(struct famfsd *fsd);	/* catch-up thread: heartbeat */
 void famfsd_rm_notify(struct famfsd *fsd);	/* catch-up thread: deleted names to the kernel */
 /*
+ * Catch-up thread, no lock held: the cache pass over the deleted files
+ * nothing here had open, then publish that they are let go.
+ */
+void famfsd_rm_clean(struct famfsd *fsd);
+/*
  * rmclean.c: write back and drop this host's cache lines of deleted @n's
- * memory (only the resident pages of a regular-file device).
+ * memory (only the resident pages of a regular-file device). No lock held;
+ * this host still holds @n. A fault is logged, never a device failure.
  */
 void famfsd_clean_file(struct famfsd *fsd, const struct famfs_node *n);
 /* OPEN; ns_lock held: 0 or -errno */

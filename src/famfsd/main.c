@@ -72,6 +72,7 @@ void famfsd_free(struct famfsd *fsd)
 	pthread_mutex_destroy(&fsd->ap.mtx);
 	pthread_cond_destroy(&fsd->ap.cond);
 	free(fsd->rm.held);
+	free(fsd->rm.dirty);
 	free(fsd->rm.gone);
 	free(fsd->test_fmap_dir);
 	free(fsd->alloc_cfg);

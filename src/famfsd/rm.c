@@ -35,7 +35,10 @@ static bool rm_on(struct famfsd *fsd)
 	return fsd->fs->rm && fsd->fs->hosts && fsd->fs->hosts->slot >= 0;
 }
 
-/* The oldest delete this mount still holds; fsd->rm.mtx held. */
+/*
+ * The oldest delete this mount still holds: files open here, and files
+ * waiting for their cache pass. fsd->rm.mtx held.
+ */
 static uint64_t hold_locked(struct famfsd *fsd)
 {
 	uint64_t h = FAMFS_HOLD_NONE;
@@ -43,6 +46,9 @@ static uint64_t hold_locked(struct famfsd *fsd)
 	for (size_t i = 0; i < fsd->rm.nheld; i++)
 		if (fsd->rm.held[i]->del_index < h)
 			h = fsd->rm.held[i]->del_index;
+	for (size_t i = 0; i < fsd->rm.ndirty; i++)
+		if (fsd->rm.dirty[i]->del_index < h)
+			h = fsd->rm.dirty[i]->del_index;
 	return h;
 }
 
@@ -83,6 +89,22 @@ static void publish_locked(struct famfsd *fsd)
 	fsd->rm.last_beat_ns = famfsd_now_ns();
 }
 
+/* Add @n to a node list; false when out of memory. fsd->rm.mtx held. */
+static bool list_add(struct famfs_node ***list, size_t *nr, size_t *cap, struct famfs_node *n)
+{
+	struct famfs_node **nl;
+
+	if (*nr == *cap) {
+		nl = realloc(*list, (*cap ? *cap * 2 : 16) * sizeof(**list));
+		if (!nl)
+			return false;
+		*list = nl;
+		*cap = *cap ? *cap * 2 : 16;
+	}
+	(*list)[(*nr)++] = n;
+	return true;
+}
+
 static void held_remove(struct famfsd *fsd, struct famfs_node *n)
 {
 	for (size_t i = 0; i < fsd->rm.nheld; i++) {
@@ -93,36 +115,36 @@ static void held_remove(struct famfsd *fsd, struct famfs_node *n)
 	}
 }
 
-/* fs->on_delete: under the namespace lock held exclusive. */
+/*
+ * fs->on_delete: under the namespace lock held exclusive. A deleted file is
+ * held by this mount until its memory may go: while it is open here, and
+ * then until the cache pass over its memory (rmclean.c) is done, which
+ * runs with no lock held (for a file nothing has open, in the catch-up
+ * thread: famfsd_rm_clean). Until then every publish keeps the hold, so
+ * the catch-up's `replayed` and the master's unlink never let it go early.
+ */
 static void on_delete(void *ctx, struct famfs_node *n)
 {
 	struct famfsd *fsd = ctx;
 	struct famfsd_rm_gone *g, *ng;
-	struct famfs_node **nh;
+	bool open, noted;
 
-	if (S_ISREG(n->mode) && __atomic_load_n(&n->opens, __ATOMIC_SEQ_CST)) {
+	if (S_ISREG(n->mode)) {
+		open = __atomic_load_n(&n->opens, __ATOMIC_SEQ_CST);
+		if (!open)
+			famfsd_bpf_forget(fsd, n);
 		pthread_mutex_lock(&fsd->rm.mtx);
-		if (fsd->rm.nheld == fsd->rm.capheld) {
-			fsd->rm.capheld = fsd->rm.capheld ? fsd->rm.capheld * 2 : 16;
-			nh = realloc(fsd->rm.held, fsd->rm.capheld * sizeof(*fsd->rm.held));
-			if (nh)
-				fsd->rm.held = nh;
-			else
-				fsd->rm.capheld = fsd->rm.nheld;
-		}
+		noted = open ? list_add(&fsd->rm.held, &fsd->rm.nheld, &fsd->rm.capheld, n) :
+			list_add(&fsd->rm.dirty, &fsd->rm.ndirty, &fsd->rm.capdirty, n);
 		/*
 		 * Out of memory we cannot note the hold: then hold everything
 		 * from here on (never publish past this delete).
 		 */
-		if (fsd->rm.nheld < fsd->rm.capheld)
-			fsd->rm.held[fsd->rm.nheld++] = n;
-		else
+		if (!noted)
 			__atomic_store_n(&fsd->rm.evicted, true, __ATOMIC_RELAXED);
 		pthread_mutex_unlock(&fsd->rm.mtx);
-	} else if (S_ISREG(n->mode)) {
-		famfsd_bpf_forget(fsd, n);
-		/* Before the catch-up publishes `replayed` past this delete. */
-		famfsd_clean_file(fsd, n);
+		if (!open && noted)
+			famfsd_catchup_kick_clean(fsd);
 	}
 	pthread_mutex_lock(&fsd->rm.gone_mtx);
 	if (fsd->rm.ngone == fsd->rm.capgone) {
@@ -141,6 +163,35 @@ static void on_delete(void *ctx, struct famfs_node *n)
 		snprintf(g->name, sizeof(g->name), "%s", n->name);
 	}
 	pthread_mutex_unlock(&fsd->rm.gone_mtx);
+}
+
+void famfsd_rm_clean(struct famfsd *fsd)
+{
+	struct famfs_node *n;
+	size_t done = 0;
+
+	/*
+	 * Only this thread removes from the list; others append (and may
+	 * move it), so each entry is read under the mutex.
+	 */
+	for (;;) {
+		pthread_mutex_lock(&fsd->rm.mtx);
+		n = done < fsd->rm.ndirty ? fsd->rm.dirty[done] : NULL;
+		pthread_mutex_unlock(&fsd->rm.mtx);
+		if (!n)
+			break;
+		famfsd_clean_file(fsd, n);
+		done++;
+	}
+	if (!done)
+		return;
+	pthread_rwlock_rdlock(&fsd->ns_lock);
+	pthread_mutex_lock(&fsd->rm.mtx);
+	fsd->rm.ndirty -= done;
+	memmove(fsd->rm.dirty, fsd->rm.dirty + done, fsd->rm.ndirty * sizeof(*fsd->rm.dirty));
+	publish_locked(fsd);
+	pthread_mutex_unlock(&fsd->rm.mtx);
+	pthread_rwlock_unlock(&fsd->ns_lock);
 }
 
 int famfsd_rm_start(struct famfsd *fsd)
@@ -215,22 +266,29 @@ int famfsd_rm_open(struct famfsd *fsd, struct famfs_node *n)
 
 void famfsd_rm_release(struct famfsd *fsd, struct famfs_node *n)
 {
+	bool last;
+
+	/* Against a delete (exclusive): exactly one of the two sees the last open go. */
 	pthread_rwlock_rdlock(&fsd->ns_lock);
 	__atomic_fetch_sub(&fsd->rm.opens_total, 1, __ATOMIC_RELAXED);
-	if (__atomic_sub_fetch(&n->opens, 1, __ATOMIC_SEQ_CST) == 0 && famfs_node_deleted(n)) {
-		/*
-		 * The last reference to a deleted file: its memory may go. The
-		 * resolver's entry goes first, so that no map of it outlives
-		 * the hold on this host.
-		 */
-		famfsd_bpf_forget(fsd, n);
-		famfsd_test_pause("rm-release");	/* test builds: between the two */
-		famfsd_clean_file(fsd, n);
-		pthread_mutex_lock(&fsd->rm.mtx);
-		held_remove(fsd, n);
-		publish_locked(fsd);
-		pthread_mutex_unlock(&fsd->rm.mtx);
-	}
+	last = __atomic_sub_fetch(&n->opens, 1, __ATOMIC_SEQ_CST) == 0 && famfs_node_deleted(n);
+	pthread_rwlock_unlock(&fsd->ns_lock);
+	if (!last)
+		return;
+	/*
+	 * The last reference to a deleted file: its memory may go. The
+	 * resolver's entry goes first, so that no map of it outlives the
+	 * hold on this host; the cache pass runs with no lock held (the
+	 * node stays on the held list, and so held, until it is done).
+	 */
+	famfsd_bpf_forget(fsd, n);
+	famfsd_test_pause("rm-release");	/* test builds: between the two */
+	famfsd_clean_file(fsd, n);
+	pthread_rwlock_rdlock(&fsd->ns_lock);
+	pthread_mutex_lock(&fsd->rm.mtx);
+	held_remove(fsd, n);
+	publish_locked(fsd);
+	pthread_mutex_unlock(&fsd->rm.mtx);
 	pthread_rwlock_unlock(&fsd->ns_lock);
 }
 

@@ -20,13 +20,20 @@
  *   SIGBUS. So only resident pages are passed over (mincore, 2 MiB at a
  *   time).
  *
- * The pass is guarded against SIGBUS: a device that went away holds
- * nothing to write back. The cost is one pass over the file's resident
- * memory, once per delete on each host.
+ * The pass is guarded against SIGBUS, but a fault here never fails the
+ * device by itself: the pass only drops caches, and memory that is really
+ * gone holds no lines to write back and can be reused by nobody through
+ * this host. The catch-up thread's periodic check of the superblock and
+ * log (catchup.c) is what finds and marks a device that went away.
+ *
+ * Runs with no famfsd lock held: the file is deleted and this host still
+ * holds its memory (rm.c publishes the hold until the pass is done), so
+ * nothing can change or reuse it meanwhile.
  */
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "famfs/audit.h"
@@ -39,9 +46,11 @@
 /* Write back and drop [p, p + len); false on a fault. */
 static bool clean_run(const struct famfsd *fsd, uint8_t *p, size_t len)
 {
-	(void)fsd;
-	if (famfs_sigbus_invalidate(p, len))
+	if (famfs_sigbus_invalidate(p, len)) {
+		syslog(LOG_WARNING, "famfsd %s: a deleted file's memory faulted in the cache "
+		       "pass; nothing of it is left to write back", fsd->mnt);
 		return false;
+	}
 	famfs_audit_published(p, len, "rm: deleted file clean on this host before its "
 			      "memory is let go");
 	return true;
@@ -104,7 +113,9 @@ void famfsd_clean_file(struct famfsd *fsd, const struct famfs_node *n)
 		if (!d->valid || !d->base || e[i].offset > d->size ||
 		    e[i].len > d->size - e[i].offset || !e[i].len)
 			continue;
-		if (d->resident_only)
+		famfsd_test_pause("rm-clean");	/* test builds: inside the pass */
+		/* Test builds: "rm-clean-all" passes over every page (as on devdax). */
+		if (d->resident_only && !famfsd_test_flag("rm-clean-all"))
 			clean_resident(fsd, d->base + e[i].offset, e[i].len);
 		else
 			clean_run(fsd, d->base + e[i].offset, e[i].len);

@@ -9,6 +9,7 @@
  * the point WHERE creates WHERE.paused and waits until the test removes
  * WHERE (for 60 s at most, so a broken test cannot hang the daemon), then
  * removes WHERE.paused. Other threads pass while one is paused.
+ * famfsd_test_flag(NAME) is true while .../NAME exists.
  */
 #ifdef FAMFSD_TEST_HOOKS
 #include <fcntl.h>
@@ -45,6 +46,17 @@ void famfsd_test_pause(const char *where)
 		nanosleep(&ts, NULL);
 	unlink(mark);
 	__atomic_store_n(&pausing, 0, __ATOMIC_RELEASE);
+}
+
+bool famfsd_test_flag(const char *name)
+{
+	const char *dir = getenv("FAMFSD_TEST_PAUSE_DIR");
+	char path[PATH_MAX];
+
+	if (!dir)
+		return false;
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return !access(path, F_OK);
 }
 #else
 typedef int famfsd_no_test_hooks;	/* a release build has no hook */

@@ -1,23 +1,38 @@
 #!/bin/bash
 # test_rm_clean.sh - famfsd's cache pass over a deleted file's memory
 # (src/famfsd/rmclean.c) on the embedded device, a sparse file on tmpfs:
-# it passes over resident pages only: deleting a large file that was never
-# written (creat zeroes by punching holes) allocates nothing, whether the
-# delete is applied with nothing open or the last release lets the file
-# go, and the mount stays healthy.
+#  1. it passes over resident pages only: deleting a large file that was
+#     never written (creat zeroes by punching holes) allocates nothing,
+#     whether the delete is applied with nothing open or the last release
+#     lets the file go, and the mount stays healthy;
+#  2. it runs with no lock held, but inside this host's hold: while a test
+#     pause point holds the pass (test build), lookups and opens of other
+#     files answer, and the deleted memory is still held (pending, not
+#     reusable by a creat) until the pass is done; on the master (unlink)
+#     and on a client (its catch-up replays the delete);
+#  3. a fault in the pass is not a device failure: on a tmpfs without room,
+#     a pass over every page (as on devdax; forced by the test build's
+#     "rm-clean-all" flag) faults on the holes it cannot allocate, and the
+#     delete still completes, the mount stays healthy.
 # The flush audit test (tests/audit/test_rm_release_audit.sh) covers the
 # lines that were written: they are still written back.
 . "$(dirname "$0")/lib.sh"
 
+HOOKS=$FAMFS_BUILD/testhooks/famfsd
+[ -x "$HOOKS" ] || { echo "FAIL: $HOOKS not built"; exit 1; }
 M=$T/m
-mkdir -p "$M"
+M2=$T/client
+mkdir -p "$M" "$M2"
 track_mount "$M"
+track_mount "$M2"
 # allocated KiB of the device image
 alloc_kib() { echo $(($(stat -c '%b * %B' "$1") / 1024)); }
 # let_go MNT: the host table shows no deleted memory pending
 let_go() { "$FAMFS" host list "$1" 2>/dev/null | grep -q '^space: .* pending 0 '; }
 held() { "$FAMFS" host list "$1" 2>/dev/null | grep -q '^space: .* pending [1-9]'; }
+client() { FAMFS_SYSTEM_UUID=$CLIENT_UUID "$@"; }
 
+# --- 1. a never-written file's delete allocates nothing ---------------------------------
 newdev DEV 1G
 check "mkfs -O rm (1 GiB sparse image)" "$MKFS" -O rm "$DEV"
 check "mount" "$FAMFS" mount "$DEV" "$M"
@@ -49,4 +64,77 @@ check "creat after the deletes" "$FAMFS" creat -s 2M "$M/new"
 check_eq "no device failed" 0 "$("$FAMFS" stats "$M" | awk '$1 == "daxdev_failed" {print $2}')"
 check "umount" "$FAMFS" umount "$M"
 
+# --- 2. the pass holds no lock, and the memory is held until it is done ------------------
+P=$T/pause
+mkdir -p "$P"
+newdev DEV 64M
+check "mkfs -O rm (64M)" "$MKFS" -O rm "$DEV"
+check "mount (test build, no cache)" env FAMFSD="$HOOKS" FAMFSD_TEST_PAUSE_DIR="$P" \
+	"$FAMFS" mount -t 0 "$DEV" "$M"
+check "creat other" "$FAMFS" creat -s 2M -r -S 4 "$M/other"
+check "creat f (8M)" "$FAMFS" creat -s 8M -r -S 5 "$M/f"
+i=0
+while "$FAMFS" creat -s 2M "$M/fill$i" >/dev/null 2>&1; do i=$((i + 1)); done
+check "the device is full ($i fill files)" test "$i" -gt 0
+
+# paused_pass WHAT MNT: with MNT's pass paused, other files answer and the memory is held.
+paused_pass() {
+	check "$1: the cache pass is paused" wait_until 20 test -e "$P/rm-clean.paused"
+	check "$1: lookup of another file answers" timeout -s KILL 10 stat "$2/other"
+	check "$1: open and read of another file answer" \
+		timeout -s KILL 10 cmp "$2/other" <(dev_bytes "$DEV" other)
+	check "$1: lookup of a missing name answers" \
+		timeout -s KILL 10 bash -c "! stat '$2/nosuch' 2>/dev/null"
+	check "$1: the memory is still pending" held "$M"
+	# --device: the CLI allocates from the host table as every other process sees it.
+	check_fail "$1: a creat cannot reuse it yet" "still held" \
+		"$FAMFS" --device "$DEV" creat -s 8M g
+	rm -f "$P/rm-clean"
+	check "$1: the pass resumed" wait_until 20 test ! -e "$P/rm-clean.paused"
+	check "$1: the memory is let go" wait_until 20 let_go "$M"
+}
+
+touch "$P/rm-clean"
+rm "$M/f" 2>"$T/rm.err" &
+rmjob=$!
+track_pid "$rmjob"
+paused_pass "master unlink" "$M"
+wait "$rmjob"
+check_eq "rm f succeeded" 0 "$?"
+check "creat g reuses f's memory" "$FAMFS" creat -s 8M "$M/g"
+
+# A client replays the delete in its catch-up thread and holds the memory
+# until its own pass is done. (The master's pause point is not armed: it
+# uses another directory.)
+check "umount master" "$FAMFS" umount "$M"
+check "mount master (release build)" "$FAMFS" mount -t 0 "$DEV" "$M"
+check "mount client (test build, no cache)" client env FAMFSD="$HOOKS" \
+	FAMFSD_TEST_PAUSE_DIR="$P" "$FAMFS" mount -t 0 "$DEV" "$M2"
+check "the client sees g" wait_until 20 test -e "$M2/g"
+touch "$P/rm-clean"
+check "rm g on the master" rm "$M/g"
+paused_pass "client replay" "$M2"
+check "creat g2 reuses g's memory" "$FAMFS" creat -s 8M "$M/g2"
+check "umount client" "$FAMFS" umount "$M2"
+check "umount master" "$FAMFS" umount "$M"
+
+# --- 3. a fault in the pass fails nothing -------------------------------------------------
+SMALL=$T/smalltmp
+mkdir -p "$SMALL"
+track_mount "$SMALL"
+check "a 96 MiB tmpfs" mount -t tmpfs -o size=96M famfs-test-small "$SMALL"
+DEV=$SMALL/dev.img
+truncate -s 512M "$DEV"
+check "mkfs -O rm (512 MiB sparse image on it)" "$MKFS" -O rm "$DEV"
+touch "$P/rm-clean-all"
+check "mount (test build, passes over every page)" env FAMFSD="$HOOKS" \
+	FAMFSD_TEST_PAUSE_DIR="$P" "$FAMFS" mount -t 0 "$DEV" "$M"
+check "creat keep (written)" "$FAMFS" creat -s 2M -r -S 6 "$M/keep"
+check "creat big (256 MiB, holes: more than the tmpfs holds)" "$FAMFS" creat -s 256M "$M/big"
+check "rm big" rm "$M/big"
+check "famfsd let big's memory go" wait_until 20 let_go "$M"
+check_eq "the pass filled the tmpfs (it faulted)" 0 "$(df --output=avail "$SMALL" | tail -1 | tr -d ' ')"
+check_eq "no device failed" 0 "$("$FAMFS" stats "$M" | awk '$1 == "daxdev_failed" {print $2}')"
+check "keep still reads" cmp <(dev_bytes "$DEV" keep) "$M/keep"
+check "umount" "$FAMFS" umount "$M"
 done_testing
