@@ -618,8 +618,9 @@ static bool fd_private(unsigned int fd)
  * The program is about to dup2/dup3 onto @fd, which the shim keeps for a
  * mapped file (the program cannot know it is taken): move the shim's
  * duplicate to another number first, so the mapping keeps holding the file
- * and the shim never closes the program's new descriptor later. -1 with
- * errno EMFILE when no descriptor is left (the dup2 then fails too).
+ * and the shim never closes the program's new descriptor later. 1 when it
+ * moved it, 0 when @fd is not the shim's, -1 with errno EMFILE when no
+ * descriptor is left (the dup2 then fails too).
  */
 static int move_private(int fd)
 {
@@ -642,7 +643,26 @@ static int move_private(int fd)
 	atomic_store(&fdpriv[nfd], s);
 	s->map->fd = (int)nfd;
 	preload_dbg("fd %d: the shim's own descriptor moved to %ld (dup2 onto it)", fd, nfd);
-	return 0;
+	return 1;
+}
+
+/*
+ * After the program's dup2/dup3 onto @fd, which move_private() moved the
+ * shim's descriptor away from (@moved): a call that failed (a bad oldfd,
+ * bad flags) did not replace @fd, so the shim's old descriptor is still
+ * open there, known to nobody: close it, or it would hold the file (and
+ * a deleted file's memory) until the process exits. Returns @rc, errno
+ * kept.
+ */
+static int moved_private_done(int fd, int moved, int rc)
+{
+	int err = errno;
+
+	if (moved > 0 && rc < 0) {
+		syscall(SYS_close, fd);
+		errno = err;
+	}
+	return rc;
 }
 
 int close(int fd)
@@ -837,12 +857,15 @@ int dup(int oldfd)
 
 int dup2(int oldfd, int newfd)
 {
-	int fd;
+	int fd, moved = 0;
 
 	preload_init();
-	if (oldfd != newfd && fd_private((unsigned int)newfd) && move_private(newfd))
-		return -1;
-	fd = real.dup2(oldfd, newfd);
+	if (oldfd != newfd && fd_private((unsigned int)newfd)) {
+		moved = move_private(newfd);
+		if (moved < 0)
+			return -1;
+	}
+	fd = moved_private_done(newfd, moved, real.dup2(oldfd, newfd));
 	if (fd >= 0 && oldfd != newfd)
 		dup_state(oldfd, fd);
 	return fd;
@@ -850,12 +873,15 @@ int dup2(int oldfd, int newfd)
 
 int dup3(int oldfd, int newfd, int flags)
 {
-	int fd;
+	int fd, moved = 0;
 
 	preload_init();
-	if (oldfd != newfd && fd_private((unsigned int)newfd) && move_private(newfd))
-		return -1;
-	fd = real.dup3(oldfd, newfd, flags);
+	if (oldfd != newfd && fd_private((unsigned int)newfd)) {
+		moved = move_private(newfd);
+		if (moved < 0)
+			return -1;
+	}
+	fd = moved_private_done(newfd, moved, real.dup3(oldfd, newfd, flags));
 	dup_state(oldfd, fd);
 	return fd;
 }

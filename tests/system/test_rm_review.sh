@@ -13,7 +13,8 @@
 # - a program under the preload shim maps f, closes its fd and dup2s onto
 #   the descriptor the shim keeps for the mapping: f stays held (ENOSPC
 #   after rm f) until the munmap, and that descriptor, the program's now,
-#   is never closed by the shim;
+#   is never closed by the shim; a dup2/dup3 onto it that fails leaves no
+#   descriptor open on the file after the munmap;
 # - on a BPF mount (which resolves a file opened once on this host without
 #   famfsd), famfs_map_open_fd refuses an O_PATH descriptor (no FUSE OPEN,
 #   so no hold) and a map with more access than the descriptor has;
@@ -149,6 +150,26 @@ go d1
 wait "$d1_pid"
 check_eq "holder exit (kept f's bytes)" 0 "$?"
 check "the shim did not close the program's descriptor" grep -q "dup2 target still open" "$T/d1.out"
+# A dup2/dup3 onto the shim's descriptor that fails must not leave it open
+# and forgotten: it would hold the deleted file until the process exits.
+check "rm g" rm "$M1/g"
+check "creat f2 in g's memory" wait_until 10 "$FAMFS" creat -s 2M -r -S 4 "$M1/f2"
+if hold dup2bad d2 "$M1/f2" 4; then pass "the shim maps f2, the fd is closed"; else
+	fail "holder not ready: $(cat "$T/d2.out")"; fi
+d2_pid=$HOLD_PID
+check "dup3 with bad flags onto the shim's descriptor fails" \
+	grep -q "dup3 bad flags onto .*: Invalid argument" "$T/d2.out"
+check "dup2 of a closed fd onto it fails" grep -q "dup2 of a closed fd onto .*: Bad file" "$T/d2.out"
+check "rm f2" rm "$M1/f2"
+go d2
+check "the holder unmapped" wait_until 20 test -s "$T/d2.done"
+check "no descriptor is left open on f2 after the unmap" \
+	grep -q "after the unmap: no descriptor open" "$T/d2.out"
+check "creat g2 reuses f2's memory while the holder lives on" \
+	wait_until 10 "$FAMFS" creat -s 2M "$M1/g2"
+go d2
+wait "$d2_pid"
+check_eq "holder exit (kept f2's bytes)" 0 "$?"
 check "umount" "$FAMFS" umount "$M1"
 
 # --- M5: famfs_map_open_fd needs a descriptor famfsd saw opened ----------------------

@@ -3,7 +3,7 @@
  * famfs_rmhold.c - hold a mapping of a famfs file while the master deletes
  * it, for the rm tests (tests/system/test_rm.sh, check-vm).
  *
- *   famfs_rmhold mmap|dup2|lib FILE SEED READY GO DONE
+ *   famfs_rmhold mmap|dup2|dup2bad|lib FILE SEED READY GO DONE
  *
  * mmap: open(2) FILE O_RDWR, mmap(2) it MAP_SHARED and close the fd at
  *       once, so only the mapping holds the file (run it under the preload
@@ -12,6 +12,10 @@
  *       mapping (the one left open on FILE) and dup2(0, it), as a program
  *       that redirects onto a fixed number would; after the unmap, print
  *       whether that descriptor (the program's now) is still open;
+ * dup2bad: as mmap, then dup3 onto the shim's descriptor with bad flags
+ *       and dup2 onto it from a descriptor that is not open: both must
+ *       fail and leave the shim's duplicate tracked; after the unmap,
+ *       print whether any descriptor is still open on FILE;
  * lib:  famfs_map_open(FILE), which keeps its own descriptor.
  * Then: check that the mapping holds the pattern famfs creat -r -S SEED
  * wrote, create READY, and wait for a line on GO (a FIFO). The test
@@ -86,30 +90,52 @@ static int write_file(const char *path, const char *text)
 	return 0;
 }
 
-/* The descriptor open on @path (other than the directory's own), or -1. */
-static int fd_on(const char *path)
+/*
+ * The lowest descriptor open on the file @want was fstat'ed from (other
+ * than the directory's own), or -1. By inode: a deleted file keeps it.
+ */
+static int fd_on(const struct stat *want)
 {
-	char want[PATH_MAX], link[300], got[PATH_MAX];
 	struct dirent *d;
+	struct stat st;
 	DIR *dir;
-	ssize_t n;
-	int fd = -1;
+	int fd = -1, i;
 
-	if (!realpath(path, want) || !(dir = opendir("/proc/self/fd")))
+	dir = opendir("/proc/self/fd");
+	if (!dir)
 		return -1;
-	while (fd < 0 && (d = readdir(dir))) {
-		if (d->d_name[0] == '.' || atoi(d->d_name) == dirfd(dir))
+	while ((d = readdir(dir))) {
+		i = atoi(d->d_name);
+		if (d->d_name[0] == '.' || i == dirfd(dir))
 			continue;
-		snprintf(link, sizeof(link), "/proc/self/fd/%s", d->d_name);
-		n = readlink(link, got, sizeof(got) - 1);
-		if (n > 0) {
-			got[n] = '\0';
-			if (!strcmp(got, want))
-				fd = atoi(d->d_name);
-		}
+		if (!fstat(i, &st) && st.st_dev == want->st_dev && st.st_ino == want->st_ino &&
+		    (fd < 0 || i < fd))
+			fd = i;
 	}
 	closedir(dir);
 	return fd;
+}
+
+/*
+ * dup3 with bad flags, then dup2 from a descriptor that is not open, each
+ * onto the descriptor the shim keeps for @file: both must fail. 0, or 3
+ * after a message.
+ */
+static int dup2_bad(const char *file, const struct stat *st)
+{
+	int priv = fd_on(st), rc;
+
+	if (priv < 0) {
+		fprintf(stderr, "famfs_rmhold: no descriptor left on %s\n", file);
+		return 3;
+	}
+	rc = dup3(0, priv, 0x40000000);
+	printf("dup3 bad flags onto %d: %s\n", priv, rc < 0 ? strerror(errno) : "succeeded");
+	priv = fd_on(st);
+	rc = priv < 0 ? 0 : dup2(INT_MAX - 1, priv);
+	printf("dup2 of a closed fd onto %d: %s\n", priv, rc < 0 ? strerror(errno) : "succeeded");
+	fflush(stdout);
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -124,8 +150,9 @@ int main(int argc, char **argv)
 	int fd, priv = -1;
 
 	if (argc != 7 || (strcmp(argv[1], "mmap") && strcmp(argv[1], "dup2") &&
-			  strcmp(argv[1], "lib"))) {
-		fprintf(stderr, "usage: famfs_rmhold mmap|dup2|lib FILE SEED READY GO DONE\n");
+			  strcmp(argv[1], "dup2bad") && strcmp(argv[1], "lib"))) {
+		fprintf(stderr, "usage: famfs_rmhold mmap|dup2|dup2bad|lib FILE SEED READY GO "
+			"DONE\n");
 		return 2;
 	}
 	seed = strtoull(argv[3], NULL, 0);
@@ -150,7 +177,7 @@ int main(int argc, char **argv)
 		}
 		close(fd);	/* the mapping alone holds the file now */
 		if (!strcmp(argv[1], "dup2")) {
-			priv = fd_on(argv[2]);
+			priv = fd_on(&st);
 			if (priv < 0 || dup2(0, priv) != priv) {
 				fprintf(stderr, "famfs_rmhold: no descriptor left on %s to dup2 "
 					"onto\n", argv[2]);
@@ -158,6 +185,8 @@ int main(int argc, char **argv)
 			}
 			printf("dup2 onto %d\n", priv);
 		}
+		if (!strcmp(argv[1], "dup2bad") && dup2_bad(argv[2], &st))
+			return 3;
 	}
 	bad = check(p, len, seed);
 	if (bad >= 0) {
@@ -180,6 +209,9 @@ int main(int argc, char **argv)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	if (priv >= 0)
 		printf("dup2 target %s\n", fcntl(priv, F_GETFD) >= 0 ? "still open" : "closed");
+	if (!strcmp(argv[1], "dup2bad"))
+		printf("after the unmap: %s\n", fd_on(&st) >= 0 ? "a descriptor is still "
+		       "open on the file" : "no descriptor open on the file");
 	fflush(stdout);
 	snprintf(buf, sizeof(buf), "%lld\n", (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec);
 	if (write_file(argv[6], buf) || wait_line(argv[5]))
