@@ -13,7 +13,7 @@ command -v strace >/dev/null || { echo "FAIL: strace missing (scripts/install-de
 F=
 for c in "$0" "$FAMFS_BUILD/CMakeCache.txt" /usr/bin/env /etc/hostname; do
 	c=$(readlink -f "$c") || continue
-	[ -f "$c" ] && [ $(( $(stat -c '0x%D' "$c") >> 8 )) -ne 0 ] && { F=$c; break; }
+	[ -f "$c" ] && [ "$(stat -c %Hd "$c")" -ne 0 ] && { F=$c; break; }
 done
 [ -n "$F" ] || { echo "SKIP: no file on a block-device file system here (all tmpfs)"; exit 77; }
 
