@@ -147,17 +147,27 @@ void famfs_omf_sb_encode(const struct famfs_omf_sb *sb, uint8_t out[FAMFS_SB_SIZ
 /*
  * The fields after the CRC are not covered by it (upstream's layout), so a
  * flipped bit there is caught only by what every famfs writer puts there:
- * flags 0 or the rm feature bit, dd_uuid all zero (unused), and the device
- * path as printable text, zero-padded to 64 bytes (strncpy).
+ * flags 0 (SECONDARY on a secondary device, the rm feature bit alone on a
+ * primary made with it; upstream's PRIMARY is accepted too), dd_uuid all
+ * zero (unused), and the device path as printable text, zero-padded to 64
+ * bytes (strncpy).
  */
+static int sb_check_flags(const struct famfs_omf_sb *sb)
+{
+	if (sb->flags != 0 && sb->flags != FAMFS_SB_FLAG_PRIMARY &&
+	    sb->flags != FAMFS_SB_FLAG_SECONDARY && sb->flags != FAMFS_SB_FEAT_RM)
+		return famfs_err(-EINVAL, "superblock: flags 0x%x (0, 0x%x primary, 0x%x "
+				 "secondary or 0x%x, the rm feature)", sb->flags,
+				 FAMFS_SB_FLAG_PRIMARY, FAMFS_SB_FLAG_SECONDARY,
+				 FAMFS_SB_FEAT_RM);
+	return 0;
+}
+
 static int sb_check_uncovered(const uint8_t *buf, const struct famfs_omf_sb *sb)
 {
 	const uint8_t *p = buf + FAMFS_OFF_SB_DD_DAXDEV;
 	unsigned int i;
 
-	if (sb->flags & ~FAMFS_SB_FEAT_RM)
-		return famfs_err(-EINVAL, "superblock: flags 0x%x (famfs writes none but "
-				 "0x%x, the rm feature)", sb->flags, FAMFS_SB_FEAT_RM);
 	for (i = 0; i < 16; i++)
 		if (sb->dd_uuid[i])
 			return famfs_err(-EINVAL, "superblock: dd_uuid byte %u is 0x%02x "
@@ -215,20 +225,32 @@ int famfs_omf_sb_decode(const uint8_t *buf, size_t len, struct famfs_omf_sb *sb)
 		return famfs_err(-EINVAL, "superblock: alloc_unit 0x%llx (must be 0x%llx or 0x%llx)",
 				 (unsigned long long)sb->alloc_unit, FAMFS_ALLOC_UNIT_SMALL,
 				 FAMFS_ALLOC_UNIT);
-	if (sb->log_offset != FAMFS_LOG_OFFSET)
-		return famfs_err(-EINVAL, "superblock: log_offset 0x%llx (must be 0x%llx)",
-				 (unsigned long long)sb->log_offset, FAMFS_LOG_OFFSET);
-	if (!is_pow2(sb->log_len) || sb->log_len < FAMFS_LOG_LEN_MIN)
-		return famfs_err(-EINVAL, "superblock: log_len 0x%llx (must be a power of 2 "
-				 ">= 0x%llx)", (unsigned long long)sb->log_len,
-				 FAMFS_LOG_LEN_MIN);
+	/* The flags say which layout to check (they are outside the CRC). */
+	if (sb_check_flags(sb))
+		return -EINVAL;
+	if (famfs_omf_sb_is_secondary(sb)) {
+		/* A secondary device has no log: its data starts at 2 MiB. */
+		if (sb->log_offset || sb->log_len)
+			return famfs_err(-EINVAL, "superblock: a secondary device with log "
+					 "[0x%llx, +0x%llx) (must be 0, 0)",
+					 (unsigned long long)sb->log_offset,
+					 (unsigned long long)sb->log_len);
+	} else {
+		if (sb->log_offset != FAMFS_LOG_OFFSET)
+			return famfs_err(-EINVAL, "superblock: log_offset 0x%llx (must be 0x%llx)",
+					 (unsigned long long)sb->log_offset, FAMFS_LOG_OFFSET);
+		if (!is_pow2(sb->log_len) || sb->log_len < FAMFS_LOG_LEN_MIN)
+			return famfs_err(-EINVAL, "superblock: log_len 0x%llx (must be a power "
+					 "of 2 >= 0x%llx)", (unsigned long long)sb->log_len,
+					 FAMFS_LOG_LEN_MIN);
+	}
 	if (!sb->dev_size || sb->dev_size % sb->alloc_unit ||
-	    sb->dev_size <= sb->log_offset + sb->log_len)
+	    sb->dev_size <= famfs_omf_sb_data_start(sb))
 		return famfs_err(-EINVAL, "superblock: dev_size 0x%llx (must be a non-zero "
-				 "multiple of alloc_unit 0x%llx, above log end 0x%llx)",
+				 "multiple of alloc_unit 0x%llx, above data start 0x%llx)",
 				 (unsigned long long)sb->dev_size,
 				 (unsigned long long)sb->alloc_unit,
-				 (unsigned long long)(sb->log_offset + sb->log_len));
+				 (unsigned long long)famfs_omf_sb_data_start(sb));
 	return sb_check_uncovered(buf, sb);
 }
 
@@ -386,9 +408,32 @@ static void encode_file(const struct famfs_omf_file *f, uint8_t *out)
 	}
 }
 
+uint64_t famfs_omf_fmap_devmask(const struct famfs_omf_fmap *f)
+{
+	const struct famfs_omf_extent *x = f->se;
+	uint64_t i, n = f->nextents, m = 0;
+
+	if (f->ext_type == FAMFS_EXT_INTERLEAVE) {
+		x = f->strips;
+		n = f->nstrips;
+	}
+	if (n > FAMFS_OMF_MAX_SIMPLE_EXTENTS)
+		n = FAMFS_OMF_MAX_SIMPLE_EXTENTS;
+	for (i = 0; i < n; i++)
+		m |= x[i].devindex < 64 ? 1ULL << x[i].devindex : 1ULL << 63;
+	return m;
+}
+
+int famfs_omf_fmap_multidev(const struct famfs_omf_fmap *f)
+{
+	return (famfs_omf_fmap_devmask(f) & ~1ULL) != 0;
+}
+
 void famfs_omf_entry_encode(const struct famfs_omf_entry *e,
 			    uint8_t out[FAMFS_LOG_ENTRY_SIZE])
 {
+	uint64_t crc;
+
 	memset(out, 0, FAMFS_LOG_ENTRY_SIZE);
 	famfs_put_le64(out + FAMFS_OFF_E_SEQNUM, e->seqnum);
 	famfs_put_le32(out + FAMFS_OFF_E_TYPE, e->type);
@@ -416,7 +461,10 @@ void famfs_omf_entry_encode(const struct famfs_omf_entry *e,
 	default:
 		break;
 	}
-	famfs_put_le64(out + FAMFS_OFF_E_CRC, entry_crc_field(e->type, out));
+	crc = entry_crc_field(e->type, out);
+	if (e->type == FAMFS_LOG_FILE && famfs_omf_fmap_multidev(&e->file.fmap))
+		crc |= FAMFS_MULTIDEV_CRC_TAG << 32;
+	famfs_put_le64(out + FAMFS_OFF_E_CRC, crc);
 }
 
 static const char *entry_type_name(uint32_t type)
@@ -522,7 +570,9 @@ int famfs_omf_entry_decode(const uint8_t buf[FAMFS_LOG_ENTRY_SIZE], uint64_t ind
 			   struct famfs_omf_entry *e)
 {
 	unsigned long long idx = index;
-	uint64_t want;
+	uint64_t want, tag;
+	uint32_t i;
+	int rc;
 
 	memset(e, 0, sizeof(*e));
 	e->seqnum = famfs_get_le64(buf + FAMFS_OFF_E_SEQNUM);
@@ -530,17 +580,34 @@ int famfs_omf_entry_decode(const uint8_t buf[FAMFS_LOG_ENTRY_SIZE], uint64_t ind
 	e->time = famfs_get_le32(buf + FAMFS_OFF_E_TIME);
 	e->crc = famfs_get_le64(buf + FAMFS_OFF_E_CRC);
 
+	/*
+	 * A type's own tag is part of its CRC (rm's on a DELETE, the multidev
+	 * tag on a FILE that has it); any other tag above a good crc32 is
+	 * unknown.
+	 */
 	want = entry_crc_field(e->type, buf);
-	if (e->crc != want)
+	tag = e->crc >> 32;
+	if (e->type == FAMFS_LOG_FILE && tag == FAMFS_MULTIDEV_CRC_TAG)
+		want |= FAMFS_MULTIDEV_CRC_TAG << 32;
+	if (e->crc != want) {
+		if ((uint32_t)e->crc == (uint32_t)want && e->type != FAMFS_LOG_DELETE &&
+		    tag != FAMFS_DELETE_CRC_TAG)
+			return famfs_err(-EBADMSG, "log entry %llu: CRC field 0x%llx carries an "
+					 "unknown tag", idx, (unsigned long long)e->crc);
 		return famfs_err(-EBADMSG, "log entry %llu: CRC mismatch (stored 0x%llx, "
 				 "computed 0x%llx)", idx, (unsigned long long)e->crc,
 				 (unsigned long long)want);
+	}
 	if (e->seqnum != index)
 		return famfs_err(-EBADMSG, "log entry %llu: seqnum %llu != index", idx,
 				 (unsigned long long)e->seqnum);
 	switch (e->type) {
 	case FAMFS_LOG_FILE:
-		return decode_file(buf, index, &e->file);
+		rc = decode_file(buf, index, &e->file);
+		if (!rc && tag && !famfs_omf_fmap_multidev(&e->file.fmap))
+			return famfs_err(-EBADMSG, "log entry %llu: CRC tagged for several "
+					 "devices, but every extent is on device 0", idx);
+		return rc;
 	case FAMFS_LOG_MKDIR:
 		e->mkdir.uid = famfs_get_le32(buf + FAMFS_OFF_MKDIR_UID);
 		e->mkdir.gid = famfs_get_le32(buf + FAMFS_OFF_MKDIR_GID);
@@ -550,6 +617,11 @@ int famfs_omf_entry_decode(const uint8_t buf[FAMFS_LOG_ENTRY_SIZE], uint64_t ind
 		e->daxdev.size = famfs_get_le64(buf + FAMFS_OFF_DD_SIZE);
 		memcpy(e->daxdev.uuid, buf + FAMFS_OFF_DD_UUID, 16);
 		e->daxdev.index = famfs_get_le32(buf + FAMFS_OFF_DD_INDEX);
+		/* Upstream builds it in a zeroed struct: nothing else is set. */
+		for (i = FAMFS_OFF_DD_INDEX + 4; i < FAMFS_OFF_E_CRC; i++)
+			if (buf[i])
+				return famfs_err(-EINVAL, "log entry %llu: ADD_DAXDEV byte %u is "
+						 "0x%02x (unused, must be zero)", idx, i, buf[i]);
 		return 0;
 	case FAMFS_LOG_DELETE:
 		return decode_delete(buf, index, &e->del);
@@ -563,22 +635,37 @@ int famfs_omf_entry_decode(const uint8_t buf[FAMFS_LOG_ENTRY_SIZE], uint64_t ind
 
 /* Check one extent or strip; @what names it in the detail ("extent 2"). */
 static int check_ext(const struct famfs_omf_extent *x, const char *what, uint32_t i,
-		     uint64_t alloc_unit, uint64_t data_start, uint64_t dev_size)
+		     uint64_t alloc_unit, const struct famfs_omf_span *devs, uint32_t ndevs)
 {
 	unsigned long long off = x->offset, len = x->len;
+	uint64_t data_start, dev_size;
 
-	if (x->devindex != 0)
-		return famfs_err(-EINVAL, "fmap: %s %u: devindex %llu (only 0 is supported)",
-				 what, i, (unsigned long long)x->devindex);
+	if (x->devindex >= ndevs) {
+		if (ndevs == 1)
+			return famfs_err(-EINVAL, "fmap: %s %u: devindex %llu (the file system "
+					 "has one device, 0)", what, i,
+					 (unsigned long long)x->devindex);
+		return famfs_err(-ERANGE, "fmap: %s %u: device %llu is not in the file system "
+				 "(%u devices)", what, i, (unsigned long long)x->devindex, ndevs);
+	}
+	data_start = devs[x->devindex].data_start;
+	dev_size = devs[x->devindex].size;
 	if (!len)
 		return famfs_err(-EINVAL, "fmap: %s %u: zero length", what, i);
 	if (off % alloc_unit || len % alloc_unit)
 		return famfs_err(-EINVAL, "fmap: %s %u: offset 0x%llx or len 0x%llx not aligned "
 				 "to 0x%llx", what, i, off, len, (unsigned long long)alloc_unit);
-	if (off < data_start || off >= dev_size || len > dev_size - off)
+	if (off < data_start || off >= dev_size || len > dev_size - off) {
+		if (x->devindex)
+			return famfs_err(-ERANGE, "fmap: %s %u: [0x%llx, +0x%llx) outside data "
+					 "area [0x%llx, 0x%llx) of device %llu", what, i, off, len,
+					 (unsigned long long)data_start,
+					 (unsigned long long)dev_size,
+					 (unsigned long long)x->devindex);
 		return famfs_err(-ERANGE, "fmap: %s %u: [0x%llx, +0x%llx) outside data area "
 				 "[0x%llx, 0x%llx)", what, i, off, len,
 				 (unsigned long long)data_start, (unsigned long long)dev_size);
+	}
 	return 0;
 }
 
@@ -621,8 +708,9 @@ static int check_chunks_fit(const struct famfs_omf_fmap *f, uint64_t file_size)
 	return 0;
 }
 
-int famfs_omf_fmap_check(const struct famfs_omf_fmap *f, uint64_t file_size,
-			 uint64_t alloc_unit, uint64_t data_start, uint64_t dev_size)
+int famfs_omf_fmap_check_devs(const struct famfs_omf_fmap *f, uint64_t file_size,
+			      uint64_t alloc_unit, const struct famfs_omf_span *devs,
+			      uint32_t ndevs)
 {
 	uint64_t total = 0;
 	uint32_t i;
@@ -635,7 +723,7 @@ int famfs_omf_fmap_check(const struct famfs_omf_fmap *f, uint64_t file_size,
 			return famfs_err(-EINVAL, "fmap: %u simple extents (must be 1..%d)",
 					 f->nextents, FAMFS_OMF_MAX_SIMPLE_EXTENTS);
 		for (i = 0; i < f->nextents; i++) {
-			rc = check_ext(&f->se[i], "extent", i, alloc_unit, data_start, dev_size);
+			rc = check_ext(&f->se[i], "extent", i, alloc_unit, devs, ndevs);
 			if (rc)
 				return rc;
 			total += f->se[i].len;	/* each <= dev_size: no overflow */
@@ -655,8 +743,7 @@ int famfs_omf_fmap_check(const struct famfs_omf_fmap *f, uint64_t file_size,
 					 "and a multiple of 0x%llx)",
 					 (unsigned long long)f->chunk_size, FAMFS_ALLOC_UNIT);
 		for (i = 0; i < f->nstrips; i++) {
-			rc = check_ext(&f->strips[i], "strip", i, alloc_unit, data_start,
-				       dev_size);
+			rc = check_ext(&f->strips[i], "strip", i, alloc_unit, devs, ndevs);
 			if (rc)
 				return rc;
 			if (f->strips[i].len != f->strips[0].len)
@@ -684,4 +771,12 @@ int famfs_omf_fmap_check(const struct famfs_omf_fmap *f, uint64_t file_size,
 	if (f->ext_type == FAMFS_EXT_INTERLEAVE)
 		return check_chunks_fit(f, file_size);
 	return 0;
+}
+
+int famfs_omf_fmap_check(const struct famfs_omf_fmap *f, uint64_t file_size,
+			 uint64_t alloc_unit, uint64_t data_start, uint64_t dev_size)
+{
+	const struct famfs_omf_span dev = { .data_start = data_start, .size = dev_size };
+
+	return famfs_omf_fmap_check_devs(f, file_size, alloc_unit, &dev, 1);
 }

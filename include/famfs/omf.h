@@ -8,11 +8,19 @@
  * constants in lib/omf.c, checked there with _Static_assert). The structs
  * below are decoded, host-order views and say nothing about layout.
  *
- * Device layout:
+ * Device layout (the primary device, the one whose superblock has no
+ * SECONDARY flag; a one-device file system is just that):
  *   [0, 2 MiB)                  superblock region (200 bytes used)
  *   [2 MiB, 2 MiB + log_len)    log: 48-byte header, then 544-byte entries,
  *                               then the 16-byte log tail (below)
  *   [2 MiB + log_len, size)     file data, allocated in 2 MiB units
+ *
+ * Several devices (upstream's multi-daxdev format, phase 1): device 0 is
+ * the primary. Each further device gets a superblock of its own with the
+ * SECONDARY flag, its own device uuid, the primary's file system uuid and
+ * log_offset = log_len = 0 (no log: its data starts at 2 MiB), and one
+ * ADD_DAXDEV entry in the primary's log names it by device uuid, with the
+ * next index (dense, in order). Extents carry the device index.
  *
  * Pure code: no I/O, no allocation. Decoders validate every field they can
  * check without knowing the device; famfs_omf_fmap_check() adds the checks
@@ -40,6 +48,26 @@ extern "C" {
 #define FAMFS_ALLOC_UNIT		0x200000ULL	/* what we write */
 #define FAMFS_ALLOC_UNIT_SMALL		4096ULL		/* also accepted on read */
 #define FAMFS_DAXDEV_PATH_LEN		64	/* sb dd_daxdev[], may lack a NUL */
+
+/*
+ * ts_sb_flags (upstream defines both, phase 1 writes neither). We write
+ * SECONDARY on every device but the primary; a primary keeps 0, so a
+ * one-device image is what it always was. PRIMARY is accepted, never
+ * written.
+ */
+#define FAMFS_SB_FLAG_PRIMARY		0x1U
+#define FAMFS_SB_FLAG_SECONDARY		0x2U
+#define FAMFS_SECONDARY_DATA_START	FAMFS_SB_REGION	/* no log on a secondary */
+
+/*
+ * A FILE entry with an extent on a device other than 0 carries this tag in
+ * the upper 32 bits of its CRC field, above the crc32. Upstream checks that
+ * the zero-extended crc32 equals the field, so its readers (phase 1: device
+ * index 0 only, and its bitmap rebuild ignores the index) treat such an
+ * entry as damaged and skip it, rather than reading the extents of another
+ * device as the primary's. docs/multidev.md, "Upstream's reader".
+ */
+#define FAMFS_MULTIDEV_CRC_TAG		0x6d64ULL	/* "md" */
 
 #define FAMFS_LOG_MAGIC			0x00000badcafef00dULL
 #define FAMFS_LOG_HDR_SIZE		48
@@ -150,9 +178,9 @@ struct famfs_omf_mkdir {
 };
 
 struct famfs_omf_daxdev {
-	uint64_t size;
-	uint8_t uuid[16];
-	uint32_t index;
+	uint64_t size;			/* bytes of the device */
+	uint8_t uuid[16];		/* its device uuid (its superblock's dev_uuid) */
+	uint32_t index;			/* the device index extents use */
 };
 
 /* DELETE arm (ours; docs/rm.md, section 2.4). */
@@ -235,13 +263,27 @@ void famfs_omf_sb_encode(const struct famfs_omf_sb *sb, uint8_t out[FAMFS_SB_SIZ
 /*
  * Decode and validate a superblock from @len bytes at @buf. Checks, in order:
  * length, magic (-EINVAL, "no famfs superblock"), version (-EPROTONOSUPPORT),
- * CRC (-EBADMSG), alloc unit, log offset and log length (-EINVAL), device
- * size (non-zero, a multiple of the alloc unit, larger than sb + log), and
- * the fields past the CRC as every writer leaves them (-EINVAL): flags 0
- * or FAMFS_SB_FEAT_RM,
- * dd_uuid zero, the device path printable and zero-padded.
+ * CRC (-EBADMSG), alloc unit, log offset and log length (-EINVAL; both 0
+ * on a secondary), device size (non-zero, a multiple of the alloc unit,
+ * larger than sb + log), and the fields past the CRC as every writer
+ * leaves them (-EINVAL): flags 0, PRIMARY, SECONDARY or FAMFS_SB_FEAT_RM
+ * (a primary made with the rm feature), dd_uuid zero, the device path
+ * printable and zero-padded. A secondary's superblock decodes too: callers that need a
+ * primary check famfs_omf_sb_is_secondary().
  */
 int famfs_omf_sb_decode(const uint8_t *buf, size_t len, struct famfs_omf_sb *sb);
+
+static inline int famfs_omf_sb_is_secondary(const struct famfs_omf_sb *sb)
+{
+	return (sb->flags & FAMFS_SB_FLAG_SECONDARY) != 0;
+}
+
+/* The first byte file data may use: past the log, or past the superblock region. */
+static inline uint64_t famfs_omf_sb_data_start(const struct famfs_omf_sb *sb)
+{
+	return famfs_omf_sb_is_secondary(sb) ? FAMFS_SECONDARY_DATA_START :
+		sb->log_offset + sb->log_len;
+}
 
 /* Encode @hdr into 48 bytes; the CRC over [0, 24) is computed here. */
 void famfs_omf_log_hdr_encode(const struct famfs_omf_log_hdr *hdr,
@@ -260,8 +302,9 @@ int famfs_omf_log_hdr_decode(const uint8_t *buf, size_t len, uint64_t log_len,
  * Encode @e into 544 bytes. Unused bytes and padding are zeroed (but for
  * e->time at offset 12 and a FILE's horizon at offset 132), the CRC over
  * [0, 536) is computed and stored (with FAMFS_DELETE_CRC_TAG above it for
- * a DELETE), and e->crc is ignored. Only the arm that matches e->type is
- * written.
+ * a DELETE, and FAMFS_MULTIDEV_CRC_TAG for a FILE with an extent on a
+ * device other than 0), and e->crc is ignored. Only the arm that matches
+ * e->type is written.
  */
 void famfs_omf_entry_encode(const struct famfs_omf_entry *e,
 			    uint8_t out[FAMFS_LOG_ENTRY_SIZE]);
@@ -269,17 +312,45 @@ void famfs_omf_entry_encode(const struct famfs_omf_entry *e,
 /*
  * Decode entry @index from its 544 raw bytes and validate what needs no
  * device knowledge: CRC over the raw bytes (-EBADMSG; a DELETE must carry
- * FAMFS_DELETE_CRC_TAG above it and no other type may), seqnum == @index
- * (-EBADMSG), a known type (-EINVAL; INVALID is refused), a
- * NUL-terminated relpath, for FILE the fmap structure: ext_type,
- * 1..16 simple extents, or one interleaved extent of 1..16 strips with a
- * chunk size that is a power of 2 and a multiple of 2 MiB; for DELETE a
- * target below @index (or FAMFS_DELETE_IMPLICIT for a directory), a target
- * type of FILE or MKDIR, and zeroes in every unused byte. Whether the file
- * system allows deletes at all is the caller's business.
+ * FAMFS_DELETE_CRC_TAG above it and no other type may; a FILE with an
+ * extent on a device other than 0 carries FAMFS_MULTIDEV_CRC_TAG and no
+ * other entry may), seqnum == @index (-EBADMSG), a known type (-EINVAL;
+ * INVALID is refused), a NUL-terminated relpath, for FILE the fmap
+ * structure: ext_type, 1..16 simple extents, or one interleaved extent of
+ * 1..16 strips with a chunk size that is a power of 2 and a multiple of
+ * 2 MiB; for DELETE a target below @index (or FAMFS_DELETE_IMPLICIT for a
+ * directory), a target type of FILE or MKDIR, and zeroes in every unused
+ * byte; for ADD_DAXDEV zeroes in every unused byte. Whether the file
+ * system allows deletes at all is the caller's business, and whether an
+ * ADD_DAXDEV fits the file system's devices is famfs_devtab's
+ * (famfs/devtab.h).
  */
 int famfs_omf_entry_decode(const uint8_t buf[FAMFS_LOG_ENTRY_SIZE], uint64_t index,
 			   struct famfs_omf_entry *e);
+
+/*
+ * The devices @f has extents or strips on, as a bit mask (bit 63 also for
+ * every index of 63 or more).
+ */
+uint64_t famfs_omf_fmap_devmask(const struct famfs_omf_fmap *f);
+/* Does @f have an extent or strip on a device other than 0? */
+int famfs_omf_fmap_multidev(const struct famfs_omf_fmap *f);
+
+/* Where file data may live on one device: [data_start, size). */
+struct famfs_omf_span {
+	uint64_t data_start;
+	uint64_t size;
+};
+
+/*
+ * famfs_omf_fmap_check() for a file system of @ndevs devices: an extent
+ * or strip on device i must lie inside @devs[i], and one whose device
+ * index is @ndevs or more is refused (-ERANGE, "device N is not in the
+ * file system"). Two extents overlap only on the same device.
+ */
+int famfs_omf_fmap_check_devs(const struct famfs_omf_fmap *f, uint64_t file_size,
+			      uint64_t alloc_unit, const struct famfs_omf_span *devs,
+			      uint32_t ndevs);
 
 /*
  * Check a decoded file map against the device: every extent or strip has

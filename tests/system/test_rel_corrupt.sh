@@ -223,7 +223,10 @@ corrupt sb sb.dev_size-too-big flip sb.dev_size 40
 corrupt sb sb.dev_size-zero flip sb.dev_size 33
 # Outside the superblock CRC (upstream layout): caught by what every writer
 # leaves there (flags 0, dd_uuid zero, the path printable and zero-padded).
-corrupt sb sb.flags flip sb.flags 0
+# Bit 0 is upstream's PRIMARY flag, which readers accept; bit 1 (SECONDARY)
+# makes a superblock with a log, which no secondary has.
+corrupt sb sb.flags flip sb.flags 2
+corrupt sb sb.flags-secondary flip sb.flags 1
 corrupt sb sb.dd_uuid flip sb.dd_uuid 9
 corrupt sb sb.daxdev-high-bit flip sb.daxdev 7
 corrupt sb sb.daxdev-padding flip sb.daxdev 320
