@@ -195,6 +195,8 @@ static int fmap_extents(const struct famfs_alloc *a, const struct famfs_omf_fmap
 		return famfs_err(-EINVAL, "alloc: unknown extent type %u", f->ext_type);
 	}
 	for (unsigned int i = 0; i < *n; i++) {
+		if ((*ext)[i].devindex != a->devindex)
+			continue;
 		rc = ext_check(a, &(*ext)[i], what, i);
 		if (rc)
 			return rc;
@@ -213,7 +215,8 @@ int famfs_alloc_mark(struct famfs_alloc *a, const struct famfs_omf_fmap *f,
 	if (rc)
 		return rc;
 	for (unsigned int i = 0; i < n; i++)
-		coll += bits_set(a, ext[i].offset / a->au, ext_units(a, &ext[i]));
+		if (ext[i].devindex == a->devindex)
+			coll += bits_set(a, ext[i].offset / a->au, ext_units(a, &ext[i]));
 	if (collisions)
 		*collisions += coll;
 	return 0;
@@ -230,7 +233,8 @@ int famfs_alloc_inuse(const struct famfs_alloc *a, const struct famfs_omf_fmap *
 	if (rc)
 		return rc;
 	for (unsigned int i = 0; i < n; i++)
-		count += bits_count(a, ext[i].offset / a->au, ext_units(a, &ext[i]));
+		if (ext[i].devindex == a->devindex)
+			count += bits_count(a, ext[i].offset / a->au, ext_units(a, &ext[i]));
 	*inuse = count;
 	return 0;
 }
@@ -314,7 +318,7 @@ static int alloc_contig(struct famfs_alloc *a, uint64_t size, struct famfs_omf_f
 	a->cursor = at + n;
 	out->ext_type = FAMFS_EXT_SIMPLE;
 	out->nextents = 1;
-	out->se[0].devindex = 0;
+	out->se[0].devindex = a->devindex;
 	out->se[0].offset = at * a->au;
 	out->se[0].len = n * a->au;
 	return 0;
@@ -330,31 +334,32 @@ static uint64_t splitmix64(uint64_t *s)
 	return z ^ (z >> 31);
 }
 
-static int alloc_interleave(struct famfs_alloc *a, uint64_t size,
-			    const struct famfs_interleave_param *p, uint64_t seed,
-			    struct famfs_omf_fmap *out)
+int famfs_alloc_strips(struct famfs_alloc *a, uint64_t nbuckets, unsigned int nstrips,
+		       uint64_t strip_len, uint64_t seed, uint64_t *offsets)
 {
 	unsigned int order[FAMFS_MAX_NBUCKETS];
 	uint64_t taken[FAMFS_OMF_MAX_STRIPS];
-	uint64_t size_au = size / a->au + (size % a->au != 0);
-	uint64_t chunk_au = p->chunk_size / a->au;
-	uint64_t per_stripe = p->nstrips * chunk_au;
-	uint64_t nstripes = size_au / per_stripe + (size_au % per_stripe != 0);
-	uint64_t strip_au = nstripes * chunk_au;
-	uint64_t bucket_au = a->nbits / p->nbuckets;
-	uint64_t rng = seed;
+	uint64_t strip_au = strip_len / a->au;
+	uint64_t bucket_au, rng = seed;
 	unsigned int got = 0;
 
-	for (unsigned int i = 0; i < p->nbuckets; i++)
+	if (!nbuckets || nbuckets > FAMFS_MAX_NBUCKETS || !nstrips ||
+	    nstrips > FAMFS_OMF_MAX_STRIPS || nstrips > nbuckets || !strip_au ||
+	    strip_len % a->au)
+		return famfs_err(-EINVAL, "alloc: %u strips of %llu bytes in %llu buckets",
+				 nstrips, (unsigned long long)strip_len,
+				 (unsigned long long)nbuckets);
+	bucket_au = a->nbits / nbuckets;
+	for (unsigned int i = 0; i < nbuckets; i++)
 		order[i] = i;
-	for (unsigned int i = (unsigned int)p->nbuckets - 1; i > 0; i--) {
+	for (unsigned int i = (unsigned int)nbuckets - 1; i > 0; i--) {
 		unsigned int j = (unsigned int)(splitmix64(&rng) % (i + 1));
 		unsigned int t = order[i];
 
 		order[i] = order[j];
 		order[j] = t;
 	}
-	for (unsigned int i = 0; i < p->nbuckets && got < p->nstrips; i++) {
+	for (unsigned int i = 0; i < nbuckets && got < nstrips; i++) {
 		uint64_t lo = (uint64_t)order[i] * bucket_au;
 		uint64_t at = find_run(a, lo, lo + bucket_au, strip_au);
 
@@ -363,27 +368,60 @@ static int alloc_interleave(struct famfs_alloc *a, uint64_t size,
 		bits_set(a, at, strip_au);
 		taken[got++] = at;
 	}
-	if (got < p->nstrips) {
+	if (got < nstrips) {
 		for (unsigned int i = 0; i < got; i++)
 			bits_clear(a, taken[i], strip_au);
 		return famfs_err(-ENOSPC,
-				 "only %u of the %llu strips find a free run of %llu bytes in a "
+				 "only %u of the %u strips find a free run of %llu bytes in a "
 				 "bucket of their own (the largest free run is %llu bytes, %llu "
-				 "bytes free)", got, (unsigned long long)p->nstrips,
+				 "bytes free)", got, nstrips,
 				 (unsigned long long)(strip_au * a->au),
 				 (unsigned long long)famfs_alloc_largest_free(a),
 				 (unsigned long long)famfs_alloc_free_bytes(a));
 	}
+	for (unsigned int i = 0; i < got; i++)
+		offsets[i] = taken[i] * a->au;
+	return 0;
+}
+
+void famfs_alloc_unmark(struct famfs_alloc *a, uint64_t offset, uint64_t len)
+{
+	bits_clear(a, offset / a->au, len / a->au);
+}
+
+static int alloc_interleave(struct famfs_alloc *a, uint64_t size,
+			    const struct famfs_interleave_param *p, uint64_t seed,
+			    struct famfs_omf_fmap *out)
+{
+	uint64_t offsets[FAMFS_OMF_MAX_STRIPS];
+	uint64_t strip_len = famfs_interleave_strip_len(size, a->au, p->nstrips, p->chunk_size);
+	int rc;
+
+	rc = famfs_alloc_strips(a, p->nbuckets, (unsigned int)p->nstrips, strip_len, seed,
+				offsets);
+	if (rc)
+		return rc;
 	out->ext_type = FAMFS_EXT_INTERLEAVE;
 	out->nextents = 1;
 	out->nstrips = p->nstrips;
 	out->chunk_size = p->chunk_size;
-	for (unsigned int i = 0; i < got; i++) {
-		out->strips[i].devindex = 0;
-		out->strips[i].offset = taken[i] * a->au;
-		out->strips[i].len = strip_au * a->au;
+	for (unsigned int i = 0; i < p->nstrips; i++) {
+		out->strips[i].devindex = a->devindex;
+		out->strips[i].offset = offsets[i];
+		out->strips[i].len = strip_len;
 	}
 	return 0;
+}
+
+uint64_t famfs_interleave_strip_len(uint64_t size, uint64_t au, uint64_t nstrips,
+				    uint64_t chunk_size)
+{
+	uint64_t size_au = size / au + (size % au != 0);
+	uint64_t chunk_au = chunk_size / au;
+	uint64_t per_stripe = nstrips * chunk_au;
+	uint64_t nstripes = size_au / per_stripe + (size_au % per_stripe != 0);
+
+	return nstripes * chunk_au * au;
 }
 
 int famfs_alloc_file(struct famfs_alloc *a, uint64_t size,

@@ -41,6 +41,8 @@ struct famfs_alloc_pending {
 };
 
 struct famfs_alloc {
+	uint32_t devindex;	/* the device this bitmap is of: only extents on it
+				   count, and new ones are placed on it */
 	uint64_t dev_size;	/* capacity in bytes */
 	uint64_t au;		/* allocation unit, 2 MiB */
 	uint64_t nbits;		/* ceil(dev_size / au) */
@@ -70,7 +72,8 @@ int famfs_alloc_init(struct famfs_alloc *a, uint64_t dev_size, uint64_t au,
 void famfs_alloc_fini(struct famfs_alloc *a);
 
 /*
- * Mark every extent or strip of @f in use. Units already in use are counted
+ * Mark every extent or strip of @f on a->devindex in use (extents on other
+ * devices are skipped here and in every call below that takes a map). Units already in use are counted
  * in *@collisions (which is added to, not reset) and left set. An extent
  * that is unaligned gives -EINVAL and one past the device -ERANGE; nothing
  * is marked then.
@@ -111,6 +114,25 @@ bool famfs_interleave_enabled(const struct famfs_interleave_param *p);
 int famfs_alloc_file(struct famfs_alloc *a, uint64_t size,
 		     const struct famfs_interleave_param *ip, uint64_t seed,
 		     struct famfs_omf_fmap *out);
+
+/*
+ * Take @nstrips runs of @strip_len bytes (a multiple of the unit), each in
+ * a bucket of its own among @nbuckets, visited in the order @seed draws;
+ * their byte offsets go to @offsets. -ENOSPC (nothing marked) when they do
+ * not all fit, -EINVAL for bad counts.
+ */
+int famfs_alloc_strips(struct famfs_alloc *a, uint64_t nbuckets, unsigned int nstrips,
+		       uint64_t strip_len, uint64_t seed, uint64_t *offsets);
+
+/* Free @len bytes at @offset that the caller took and will not use after all. */
+void famfs_alloc_unmark(struct famfs_alloc *a, uint64_t offset, uint64_t len);
+
+/*
+ * The strip length of an interleaved file of @size bytes: whole stripes
+ * of @nstrips chunks, so every chunk lies inside its strip.
+ */
+uint64_t famfs_interleave_strip_len(uint64_t size, uint64_t au, uint64_t nstrips,
+				    uint64_t chunk_size);
 
 /* Bytes not in use. */
 uint64_t famfs_alloc_free_bytes(const struct famfs_alloc *a);
