@@ -217,8 +217,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (famfs_ns_new(&fs.ns))
 		goto out_log;
 	famfs_ns_limit_implicit(fs.ns, fs.log->nslots);
-	if (famfs_alloc_init(&fs.alloc, fs.log->sb.dev_size, fs.log->sb.alloc_unit,
-			     fs.log->sb.log_offset + fs.log->sb.log_len))
+	fs.devs[0] = &dev;
+	famfs_devtab_init(&fs.devtab, &fs.log->sb, fs.log->sb.dev_size);
+	if (famfs_allocset_add(&fs.alloc, fs.log->sb.dev_size, fs.log->sb.alloc_unit,
+			       famfs_omf_sb_data_start(&fs.log->sb)))
 		goto out_ns;
 	famfs_fs_catchup(&fs);
 	if (fs.next > famfs_log_next_index(fs.log))
@@ -231,7 +233,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* A second catch-up with nothing new must not move. */
 	if (famfs_fs_catchup(&fs) != 0 && !fs.replay_err)
 		fuzz_fail("catch-up with no new entries replayed something");
-	famfs_alloc_fini(&fs.alloc);
+	famfs_allocset_fini(&fs.alloc);
 out_ns:
 	famfs_ns_free(fs.ns);
 out_log:

@@ -551,6 +551,8 @@ int famfs_alloc_delete(struct famfs_alloc *a, const struct famfs_omf_fmap *f,
 				 (unsigned long long)del_index,
 				 (unsigned long long)a->runs[a->nruns - 1].del_index);
 	for (unsigned int i = 0; i < n; i++) {
+		if (ext[i].devindex != a->devindex)
+			continue;
 		s = ext[i].offset / a->au;
 		k = ext_units(a, &ext[i]);
 		for (u = s; u < s + k; u++)
@@ -568,6 +570,8 @@ int famfs_alloc_delete(struct famfs_alloc *a, const struct famfs_omf_fmap *f,
 	if (rc)
 		return rc;
 	for (unsigned int i = 0; i < n; i++) {
+		if (ext[i].devindex != a->devindex)
+			continue;
 		s = ext[i].offset / a->au;
 		k = ext_units(a, &ext[i]);
 		if (!k)
@@ -633,6 +637,8 @@ int famfs_alloc_take_dirty(struct famfs_alloc *a, const struct famfs_omf_fmap *f
 	if (rc || !a->dirty)
 		return rc;
 	for (unsigned int i = 0; i < n; i++) {
+		if (ext[i].devindex != a->devindex)
+			continue;
 		s = ext[i].offset / a->au;
 		e = s + ext_units(a, &ext[i]);
 		for (u = s; u < e; u += run) {
@@ -664,6 +670,8 @@ int famfs_alloc_pending_in(const struct famfs_alloc *a, const struct famfs_omf_f
 	if (rc)
 		return rc;
 	for (unsigned int i = 0; i < n && a->pend; i++) {
+		if (ext[i].devindex != a->devindex)
+			continue;
 		uint64_t s = ext[i].offset / a->au, k = ext_units(a, &ext[i]);
 
 		for (uint64_t u = s; u < s + k; u++)
@@ -672,6 +680,8 @@ int famfs_alloc_pending_in(const struct famfs_alloc *a, const struct famfs_omf_f
 	/* Which delete: the first run in delete order that overlaps @f. */
 	for (size_t r = a->head; count && r < a->nruns && first == FAMFS_ALLOC_NO_DELETE; r++) {
 		for (unsigned int i = 0; i < n; i++) {
+			if (ext[i].devindex != a->devindex)
+				continue;
 			uint64_t s = ext[i].offset / a->au, k = ext_units(a, &ext[i]);
 
 			if (a->runs[r].start < s + k && s < a->runs[r].start + a->runs[r].n) {

@@ -21,6 +21,7 @@
 #include "famfs/path.h"
 #include "famfs/zero.h"
 #include "fs_rm.h"
+#include "fs_int.h"
 
 /*
  * Stop the replay at entry @index for @rc: the detail becomes
@@ -52,7 +53,6 @@ static int fs_replay_stop(struct famfs_fs *fs, uint64_t index, const char *path,
 static int fs_replay_one(void *ctx, uint64_t index, const struct famfs_omf_entry *e)
 {
 	struct famfs_fs *fs = ctx;
-	const struct famfs_omf_sb *sb = &fs->log->sb;
 	const char *path = e->type == FAMFS_LOG_FILE ? e->file.relpath :
 			   e->type == FAMFS_LOG_MKDIR ? e->mkdir.relpath :
 			   e->type == FAMFS_LOG_DELETE ? e->del.relpath : "-";
@@ -65,12 +65,11 @@ static int fs_replay_one(void *ctx, uint64_t index, const struct famfs_omf_entry
 		return rc ? fs_replay_stop(fs, index, path, rc) : 0;
 	}
 	if (e->type == FAMFS_LOG_FILE) {
-		rc = famfs_omf_fmap_check(&e->file.fmap, e->file.size, sb->alloc_unit,
-					  sb->log_offset + sb->log_len, sb->dev_size);
+		rc = famfs_devtab_fmap_check(&fs->devtab, &e->file.fmap, e->file.size);
 		if (!rc)
 			rc = fs_rm_check_file(fs, index, e);
 		if (!rc)
-			rc = famfs_alloc_inuse(&fs->alloc, &e->file.fmap, &inuse);
+			rc = famfs_allocset_inuse(&fs->alloc, &e->file.fmap, &inuse);
 		if (!rc && inuse) {
 			fs->collisions += inuse;
 			rc = famfs_err(-EUCLEAN, "%" PRIu64 " allocation units already belong to "
@@ -78,6 +77,10 @@ static int fs_replay_one(void *ctx, uint64_t index, const struct famfs_omf_entry
 		}
 		if (rc)
 			return fs_replay_stop(fs, index, path, rc);
+	} else if (e->type == FAMFS_LOG_ADD_DAXDEV) {
+		rc = famfs_fs_dev_apply(fs, index, e);
+		if (rc)
+			return fs_replay_stop(fs, index, "ADD_DAXDEV", rc);
 	}
 	rc = famfs_ns_apply(fs->ns, index, e);
 	if (rc == -EEXIST && e->type == FAMFS_LOG_MKDIR) {
@@ -99,7 +102,7 @@ static int fs_replay_one(void *ctx, uint64_t index, const struct famfs_omf_entry
 	if (rc)
 		return fs_replay_stop(fs, index, path, rc);
 	if (e->type == FAMFS_LOG_FILE)
-		famfs_alloc_mark(&fs->alloc, &e->file.fmap, NULL);
+		famfs_allocset_mark(&fs->alloc, &e->file.fmap, NULL);
 	return 0;
 }
 
@@ -111,6 +114,12 @@ long famfs_fs_catchup(struct famfs_fs *fs)
 
 	rc = famfs_log_replay(fs->log, from, &next, fs_replay_one, fs);
 	fs->next = next;
+	if (fs->unresolved) {
+		/* New devices in the log: find them, keeping the replay's detail. */
+		snprintf(why, sizeof(why), "%s", famfs_errmsg());
+		famfs_fs_find_devs(fs, NULL);
+		famfs_err(rc, "%s", why);
+	}
 	if (rc) {
 		/* Keep the detail of the bad entry for the caller to print. */
 		snprintf(why, sizeof(why), "%s", famfs_errmsg());
@@ -148,8 +157,11 @@ int famfs_fs_open(const char *path, unsigned int flags, struct famfs_fs **out)
 	if (rc)
 		goto fail;
 	sb = &fs->log->sb;
-	rc = famfs_alloc_init(&fs->alloc, sb->dev_size, sb->alloc_unit,
-			      sb->log_offset + sb->log_len);
+	fs->open_flags = flags;
+	fs->devs[0] = fs->dev;
+	famfs_devtab_init(&fs->devtab, sb, sb->dev_size);
+	rc = famfs_allocset_add(&fs->alloc, sb->dev_size, sb->alloc_unit,
+				famfs_omf_sb_data_start(sb));
 	if (rc)
 		goto fail;
 	famfs_errclear();
@@ -174,10 +186,10 @@ void famfs_fs_close(struct famfs_fs *fs)
 		famfs_log_unlock(fs->log);
 		famfs_log_close(fs->log);
 	}
-	if (fs->ns) {
+	if (fs->ns)
 		famfs_ns_free(fs->ns);
-		famfs_alloc_fini(&fs->alloc);
-	}
+	famfs_allocset_fini(&fs->alloc);
+	famfs_fs_devs_close(fs);
 	famfs_dev_close(fs->dev);
 	free(fs);
 }
@@ -208,15 +220,19 @@ void famfs_fs_end(struct famfs_fs *fs)
  * Refuse to append after a committed entry that does not validate: replay
  * stops there, so anything logged after it would never be seen.
  */
-int fs_check_replayable(struct famfs_fs *fs)
+int famfs_fs_check_replayable(struct famfs_fs *fs)
 {
 	if (!fs->replay_err)
 		return 0;
 	return famfs_err(-EIO, "log entry %" PRIu64 " is damaged; run famfs fsck", fs->next);
 }
 
-/* Append @e and apply it to our own namespace. @e->seqnum is the new index. */
-static int fs_append_apply(struct famfs_fs *fs, struct famfs_omf_entry *e)
+/*
+ * Append @e and apply it to our own namespace (and device table: an
+ * ADD_DAXDEV). @e->seqnum is the new index. A FILE's units were marked by
+ * whoever allocated them.
+ */
+int famfs_fs_append_apply(struct famfs_fs *fs, struct famfs_omf_entry *e)
 {
 	int rc;
 
@@ -225,7 +241,9 @@ static int fs_append_apply(struct famfs_fs *fs, struct famfs_omf_entry *e)
 		return rc;
 	if (fs->next == e->seqnum) {
 		/* Checked before the append, so this cannot fail but on a bug. */
-		rc = famfs_ns_apply(fs->ns, e->seqnum, e);
+		rc = e->type == FAMFS_LOG_ADD_DAXDEV ? famfs_fs_dev_apply(fs, e->seqnum, e) : 0;
+		if (!rc)
+			rc = famfs_ns_apply(fs->ns, e->seqnum, e);
 		if (rc) {
 			fs->replay_err = rc;
 			return rc;
@@ -305,7 +323,7 @@ static int fs_mkdir_one(struct famfs_fs *fs, const char *relpath, uint32_t mode,
 	e.mkdir.gid = gid;
 	e.mkdir.mode = mode & 07777;
 	snprintf(e.mkdir.relpath, sizeof(e.mkdir.relpath), "%s", relpath);
-	return fs_append_apply(fs, &e);
+	return famfs_fs_append_apply(fs, &e);
 }
 
 static int fs_mkdir_locked(struct famfs_fs *fs, const char *relpath, uint32_t mode,
@@ -319,7 +337,7 @@ static int fs_mkdir_locked(struct famfs_fs *fs, const char *relpath, uint32_t mo
 	rc = fs_check_name(relpath);
 	if (rc)
 		return rc;
-	rc = fs_check_replayable(fs);
+	rc = famfs_fs_check_replayable(fs);
 	if (rc)
 		return rc;
 	if (parents) {
@@ -385,7 +403,6 @@ static int fs_creat_take(struct famfs_fs *fs, const char *relpath, uint64_t size
 			 const struct famfs_interleave_param *ip,
 			 const struct famfs_omf_fmap *planned, struct famfs_omf_fmap *fmap)
 {
-	const struct famfs_omf_sb *sb = &fs->log->sb;
 	struct famfs_node *n;
 	char why[400];
 	uint64_t seed, inuse = 0;
@@ -396,7 +413,7 @@ static int fs_creat_take(struct famfs_fs *fs, const char *relpath, uint64_t size
 	rc = fs_check_name(relpath);
 	if (rc)
 		return rc;
-	rc = fs_check_replayable(fs);
+	rc = famfs_fs_check_replayable(fs);
 	if (rc)
 		return rc;
 	rc = fs_parent_of(fs, relpath, &n);
@@ -409,32 +426,32 @@ static int fs_creat_take(struct famfs_fs *fs, const char *relpath, uint64_t size
 		return rc;
 	if (planned) {
 		/* Memory the caller planned (famfs_fs_creat_map): it must still be free. */
-		rc = famfs_omf_fmap_check(planned, size, sb->alloc_unit,
-					  sb->log_offset + sb->log_len, sb->dev_size);
+		rc = famfs_devtab_fmap_check(&fs->devtab, planned, size);
 		if (!rc)
-			rc = famfs_alloc_inuse(&fs->alloc, planned, &inuse);
+			rc = famfs_allocset_inuse(&fs->alloc, planned, &inuse);
 		if (!rc && inuse)
 			rc = famfs_err(-EBUSY, "%s: %" PRIu64 " allocation units of the planned "
 				       "map are in use", relpath, inuse);
 		if (rc)
 			return rc;
 		*fmap = *planned;
-		famfs_alloc_mark(&fs->alloc, planned, NULL);
+		famfs_allocset_mark(&fs->alloc, planned, NULL);
 		return 0;
 	}
 	/* Before the allocator, whose unit counts would overflow near 2^64. */
-	if (size > sb->dev_size)
+	if (size > famfs_allocset_size(&fs->alloc))
 		return famfs_err(-ENOSPC, "%s: device full: %" PRIu64 " bytes asked, the "
-				 "device holds %" PRIu64, relpath, size, (uint64_t)sb->dev_size);
+				 "devices hold %" PRIu64, relpath, size,
+				 famfs_allocset_size(&fs->alloc));
 	seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 16);
-	rc = famfs_alloc_file(&fs->alloc, size, ip, seed, fmap);
+	rc = famfs_allocset_file(&fs->alloc, size, ip, seed, fmap);
 	if (rc == -ENOSPC) {
 		snprintf(why, sizeof(why), "%s", famfs_errmsg());
-		if (famfs_alloc_pending_bytes(&fs->alloc))
+		if (famfs_allocset_pending_bytes(&fs->alloc))
 			return famfs_err(rc, "%s: device full: %s; %" PRIu64 " more bytes "
 					 "deleted but still held by a host (famfs host "
 					 "list)%s", relpath, why,
-					 famfs_alloc_pending_bytes(&fs->alloc),
+					 famfs_allocset_pending_bytes(&fs->alloc),
 					 fs->hosts && fs->hosts->clean_busy ?
 					 "; dead records of this host were left: another "
 					 "process holds the host table's lock on the "
@@ -479,7 +496,7 @@ static int fs_creat_log(struct famfs_fs *fs, const char *relpath, uint64_t size,
 	 * If the append fails the units stay marked in this process only; the
 	 * log is unchanged, so every other reader (and our next open) has them free.
 	 */
-	rc = fs_append_apply(fs, &e);
+	rc = famfs_fs_append_apply(fs, &e);
 	if (rc)
 		return rc;
 	n = famfs_ns_resolve(fs->ns, relpath);
@@ -509,7 +526,7 @@ static int fs_creat_locked(struct famfs_fs *fs, const char *relpath, uint64_t si
 	 * former file's bytes (mkfs -f leaves data in place).
 	 */
 	if (!(flags & FAMFS_CREAT_NOZERO)) {
-		rc = famfs_zero_tail(fs->dev, &fmap, 0);
+		rc = famfs_zero_tail_devs(fs->devs, fs->devtab.ndevs, &fmap, 0);
 		if (rc)
 			return rc;
 	}
@@ -585,6 +602,7 @@ uint8_t *famfs_fs_addr(struct famfs_fs *fs, const struct famfs_node *n, uint64_t
 	struct famfs_omf_file f;
 	struct famfs_iomap io;
 	struct famfs_fmap *map;
+	struct famfs_dev *dev;
 	uint8_t *p = NULL;
 
 	if (!n || !S_ISREG(n->mode) || off >= n->size)
@@ -597,9 +615,9 @@ uint8_t *famfs_fs_addr(struct famfs_fs *fs, const struct famfs_node *n, uint64_t
 	f.fmap = *n->fmap;
 	if (famfs_fmap_from_omf(&f, map) == 0 &&
 	    famfs_fmap_resolve(map, off, n->size - off, &io) == 0 &&
-	    io.devindex == 0 && io.addr < fs->dev->size &&
-	    io.length <= fs->dev->size - io.addr) {
-		p = fs->dev->base + io.addr;
+	    io.devindex < fs->devtab.ndevs && (dev = famfs_fs_dev(fs, (uint32_t)io.devindex)) &&
+	    io.addr < dev->size && io.length <= dev->size - io.addr) {
+		p = dev->base + io.addr;
 		if (len)
 			*len = io.length;
 	}

@@ -87,7 +87,7 @@ static int apply_delete(struct famfs_fs *fs, uint64_t index, const struct famfs_
 		return rc;
 	/* The file was marked when it was replayed: this cannot fail but for memory. */
 	if (n && S_ISREG(n->mode))
-		rc = famfs_alloc_delete(&fs->alloc, n->fmap, index);
+		rc = famfs_allocset_delete(&fs->alloc, n->fmap, index);
 	if (!rc && n && fs->on_delete)
 		fs->on_delete(fs->held_ctx, n);
 	return rc;
@@ -134,10 +134,10 @@ int fs_rm_check_file(struct famfs_fs *fs, uint64_t index, const struct famfs_omf
 			return famfs_err(-EUCLEAN, "reuses memory up to horizon %" PRIu64 ", but this "
 					 "host still holds the file deleted by log entry %" PRIu64
 					 ": the master broke the reuse rule", h, held);
-		famfs_alloc_reclaim(&fs->alloc, h);
+		famfs_allocset_reclaim(&fs->alloc, h);
 		fs->horizon = h;
 	}
-	rc = famfs_alloc_pending_in(&fs->alloc, &e->file.fmap, &units, &del);
+	rc = famfs_allocset_pending_in(&fs->alloc, &e->file.fmap, &units, &del);
 	if (!rc && units)
 		rc = famfs_err(-EUCLEAN, "%" PRIu64 " allocation units belong to the file deleted "
 			       "by log entry %" PRIu64 ", which was not reusable yet (horizon %"
@@ -150,7 +150,7 @@ int fs_rm_before_alloc(struct famfs_fs *fs)
 	uint64_t h;
 	int rc;
 
-	if (!fs->rm || famfs_alloc_oldest_pending(&fs->alloc) == FAMFS_ALLOC_NO_DELETE)
+	if (!fs->rm || famfs_allocset_oldest_pending(&fs->alloc) == FAMFS_ALLOC_NO_DELETE)
 		return 0;
 	rc = famfs_fs_hosts(fs, true);
 	if (rc)
@@ -160,7 +160,7 @@ int fs_rm_before_alloc(struct famfs_fs *fs)
 	if (h > fs->next)
 		h = fs->next;
 	if (h > fs->horizon) {
-		famfs_alloc_reclaim(&fs->alloc, h);
+		famfs_allocset_reclaim(&fs->alloc, h);
 		fs->horizon = h;
 	}
 	famfs_crash_point("reuse-horizon");
@@ -178,17 +178,27 @@ struct zero_ctx {
 	uint64_t done;
 };
 
-/* Zero one reused range with famfs_zero_mem (non-temporal stores, flushed). */
-static int zero_range(void *ctx, uint64_t off, uint64_t len)
+/*
+ * Zero one reused range of device @devindex with famfs_zero_mem
+ * (non-temporal stores, flushed): each extent on its own device.
+ */
+static int zero_range(void *ctx, uint32_t devindex, uint64_t off, uint64_t len)
 {
 	struct zero_ctx *z = ctx;
-	uint8_t *p = z->fs->dev->base + off;
+	struct famfs_dev *dev = famfs_fs_dev(z->fs, devindex);
+	uint8_t *p;
 
-	if (off > z->fs->dev->size || len > z->fs->dev->size - off)
+	if (!dev)
+		return famfs_err(-ENODEV, "reused range [0x%" PRIx64 ", +0x%" PRIx64 ") of device "
+				 "%u: the device is not found on this host", off, len, devindex);
+	if (off > dev->size || len > dev->size - off)
 		return famfs_err(-EIO, "reused range [0x%" PRIx64 ", +0x%" PRIx64 ") is outside "
-				 "the device", off, len);
+				 "device %u", off, len, devindex);
+	p = dev->base + off;
 	if (z->zeroed) {
-		/* famfs_zero_tail did it. */
+		/* famfs_zero_tail_devs did it. */
+	} else if (!dev->writable) {
+		return famfs_err(-EROFS, "%s: device is mapped read-only", dev->path);
 	} else if (!z->done && len > 1) {
 		famfs_zero_mem(p, len / 2);
 		famfs_crash_point("reuse-zeroing");
@@ -211,7 +221,7 @@ int fs_rm_after_alloc(struct famfs_fs *fs, const struct famfs_omf_fmap *f, bool 
 	if (!fs->dev->writable)
 		return famfs_err(-EROFS, "%s: device is mapped read-only", fs->dev->path);
 	/* Memory a deleted file left: the new file must read zeros, not its bytes. */
-	rc = famfs_alloc_take_dirty(&fs->alloc, f, zero_range, &z);
+	rc = famfs_allocset_take_dirty(&fs->alloc, f, zero_range, &z);
 	if (!rc && z.done)
 		famfs_crash_point("reuse-zeroed");
 	return rc;
@@ -238,7 +248,7 @@ static int delete_checks(struct famfs_fs *fs, const char *relpath, enum famfs_rm
 	if (famfs_meta_reserved(relpath))
 		return famfs_err(-EPERM, "%s: .meta is reserved (the superblock and log "
 				 "files every mount shows): it cannot be removed", relpath);
-	rc = fs_check_replayable(fs);
+	rc = famfs_fs_check_replayable(fs);
 	if (rc)
 		return rc;
 	n = famfs_ns_resolve(fs->ns, relpath);
@@ -327,13 +337,13 @@ int famfs_fs_publish(struct famfs_fs *fs, uint64_t hold)
 
 int famfs_fs_space(struct famfs_fs *fs, struct famfs_fs_space *sp)
 {
-	const struct famfs_alloc *a = &fs->alloc;
+	const struct famfs_allocset *a = &fs->alloc;
 	struct famfs_host_slot s;
-	uint64_t reusable = 0;
+	uint64_t reusable = 0, r;
 	int rc = 0;
 
 	memset(sp, 0, sizeof(*sp));
-	sp->capacity = a->dev_size;
+	sp->capacity = famfs_allocset_size(a);
 	sp->horizon = fs->next;
 	if (fs->rm) {
 		rc = famfs_fs_hosts(fs, false);
@@ -347,10 +357,16 @@ int famfs_fs_space(struct famfs_fs *fs, struct famfs_fs_space *sp)
 		}
 		if (sp->horizon > fs->next)
 			sp->horizon = fs->next;
-		reusable = famfs_alloc_pending_below(a, sp->horizon);
 	}
-	sp->pending = famfs_alloc_pending_bytes(a) - reusable;
-	sp->free = famfs_alloc_free_bytes(a) + reusable;
+	/* Per device: a deleted extent is reusable only on its own device. */
+	for (uint32_t i = 0; i < a->ndevs; i++) {
+		r = fs->rm ? famfs_alloc_pending_below(&a->dev[i], sp->horizon) : 0;
+		reusable += r;
+		if (a->usable[i])
+			sp->avail += famfs_alloc_free_bytes(&a->dev[i]) + r;
+	}
+	sp->pending = famfs_allocset_pending_bytes(a) - reusable;
+	sp->free = famfs_allocset_free_bytes(a) + reusable;
 	sp->used = sp->capacity - sp->free - sp->pending;
 	return rc;
 }

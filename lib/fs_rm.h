@@ -7,9 +7,9 @@
 #define FAMFS_FS_RM_PRIV_H
 
 #include "famfs/fs.h"
+#include "fs_int.h"
 
 /* fs.c */
-int fs_check_replayable(struct famfs_fs *fs);
 /* -ENOSPC when only @keep or fewer log slots are free (root's reserve). */
 int fs_check_keep(struct famfs_fs *fs, const char *relpath, uint64_t keep);
 

@@ -23,6 +23,7 @@
 
 #include "famfs/audit.h"
 #include "famfs/crash.h"
+#include "famfs/devfind.h"
 #include "famfs/err.h"
 #include "famfs/hosts.h"
 #include "famfs/log.h"
@@ -91,6 +92,20 @@ static uint32_t log_now(void)
 	return (uint64_t)t > UINT32_MAX ? UINT32_MAX : (uint32_t)t;
 }
 
+/* @dev holds a secondary superblock: say so, and where its primary is. */
+static int log_secondary(const struct famfs_dev *dev, const struct famfs_omf_sb *sb)
+{
+	char u[37], primary[4096];
+
+	uuid_unparse(sb->uuid, u);
+	if (famfs_devfind_primary(sb->uuid, primary, sizeof(primary)) == 0)
+		return famfs_err(-EINVAL, "%s is a secondary device of famfs %s, whose log is "
+				 "on its primary device, here %s", dev->path, u, primary);
+	famfs_errclear();
+	return famfs_err(-EINVAL, "%s is a secondary device of famfs %s, whose log is on its "
+			 "primary device (not found on this host)", dev->path, u);
+}
+
 int famfs_log_open(struct famfs_dev *dev, struct famfs_log **out)
 {
 	uint8_t sbbuf[FAMFS_SB_SIZE], hdrbuf[FAMFS_LOG_HDR_SIZE];
@@ -108,6 +123,8 @@ int famfs_log_open(struct famfs_dev *dev, struct famfs_log **out)
 	rc = famfs_sigbus_read(sbbuf, dev->base, sizeof(sbbuf));
 	if (!rc)
 		rc = famfs_omf_sb_decode(sbbuf, sizeof(sbbuf), &log->sb);
+	if (!rc && famfs_omf_sb_is_secondary(&log->sb))
+		rc = log_secondary(dev, &log->sb);
 	if (rc)
 		goto fail;
 	if (log->sb.dev_size > dev->size) {

@@ -131,11 +131,24 @@ static int zero_punch(struct famfs_dev *dev, uint64_t off, uint64_t len)
 	return 0;
 }
 
+struct zero_devs {
+	struct famfs_dev *const *devs;
+	uint32_t ndevs;
+};
+
 static int zero_range(void *ctx, uint64_t devindex, uint64_t off, uint64_t len)
 {
-	struct famfs_dev *dev = ctx;
+	const struct zero_devs *z = ctx;
+	struct famfs_dev *dev = devindex < z->ndevs ?
+		__atomic_load_n(&z->devs[devindex], __ATOMIC_ACQUIRE) : NULL;
 
-	if (devindex != 0 || off > dev->size || len > dev->size - off)
+	if (!dev)
+		return famfs_err(-ENODEV, "cannot zero %" PRIu64 " bytes at %#" PRIx64
+				 " of device %" PRIu64 ": the device is not found on this host",
+				 len, off, devindex);
+	if (!dev->writable)
+		return famfs_err(-EROFS, "%s: device is mapped read-only", dev->path);
+	if (off > dev->size || len > dev->size - off)
 		return famfs_err(-EIO, "cannot zero %" PRIu64 " bytes at %#" PRIx64
 				 " of device %" PRIu64 ": not on %s", len, off, devindex,
 				 dev->path);
@@ -144,9 +157,17 @@ static int zero_range(void *ctx, uint64_t devindex, uint64_t off, uint64_t len)
 	return 0;
 }
 
+int famfs_zero_tail_devs(struct famfs_dev *const *devs, uint32_t ndevs,
+			 const struct famfs_omf_fmap *f, uint64_t from)
+{
+	struct zero_devs z = { devs, ndevs };
+
+	return famfs_fmap_tail(f, from, zero_range, &z);
+}
+
 int famfs_zero_tail(struct famfs_dev *dev, const struct famfs_omf_fmap *f, uint64_t from)
 {
 	if (!dev->writable)
 		return famfs_err(-EROFS, "%s: device is mapped read-only", dev->path);
-	return famfs_fmap_tail(f, from, zero_range, dev);
+	return famfs_zero_tail_devs(&dev, 1, f, from);
 }

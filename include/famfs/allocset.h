@@ -88,6 +88,43 @@ uint64_t famfs_allocset_largest_free(const struct famfs_allocset *s);
 /* An independent copy for a dry run (famfs_alloc_clone()). -ENOMEM. */
 int famfs_allocset_clone(const struct famfs_allocset *s, struct famfs_allocset *out);
 
+/*
+ * ---- deleted files over every device (lib/allocset_rm.c, docs/rm.md) ----
+ * Each device's bitmap keeps its own pending runs: a delete makes pending,
+ * on each device, the extents the file has there, and a reclaim frees on
+ * every device the deletes below the horizon, so a deleted extent is
+ * reused only on its own device.
+ */
+
+/*
+ * famfs_alloc_delete() on every device @f has extents on. -EINVAL or
+ * -ENOMEM as famfs_alloc_delete(); on such a failure the devices before
+ * the failing one keep the delete (the caller stops its replay).
+ */
+int famfs_allocset_delete(struct famfs_allocset *s, const struct famfs_omf_fmap *f,
+			  uint64_t del_index);
+/* famfs_alloc_reclaim() on every device: the units freed in all. */
+uint64_t famfs_allocset_reclaim(struct famfs_allocset *s, uint64_t horizon);
+/* Sums over every device of famfs_alloc_pending_bytes() and _pending_below(). */
+uint64_t famfs_allocset_pending_bytes(const struct famfs_allocset *s);
+uint64_t famfs_allocset_pending_below(const struct famfs_allocset *s, uint64_t horizon);
+/* The oldest pending delete on any device, or FAMFS_ALLOC_NO_DELETE. */
+uint64_t famfs_allocset_oldest_pending(const struct famfs_allocset *s);
+/*
+ * famfs_alloc_pending_in() over every device: the pending units of @f in
+ * all, and the first delete they belong to on any device.
+ */
+int famfs_allocset_pending_in(const struct famfs_allocset *s, const struct famfs_omf_fmap *f,
+			      uint64_t *units, uint64_t *del_index);
+/*
+ * famfs_alloc_take_dirty() on every device: @fn gets the device index of
+ * each range too.
+ */
+typedef int (*famfs_allocset_range_fn)(void *ctx, uint32_t devindex, uint64_t off,
+				       uint64_t len);
+int famfs_allocset_take_dirty(struct famfs_allocset *s, const struct famfs_omf_fmap *f,
+			      famfs_allocset_range_fn fn, void *ctx);
+
 #ifdef __cplusplus
 }
 #endif

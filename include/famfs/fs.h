@@ -21,8 +21,10 @@
 #include <stdint.h>
 
 #include "famfs/alloc.h"
+#include "famfs/allocset.h"
 #include "famfs/dev.h"
 #include "famfs/hosts.h"
+#include "famfs/devtab.h"
 #include "famfs/log.h"
 #include "famfs/ns.h"
 
@@ -32,11 +34,24 @@ extern "C" {
 
 #define FAMFS_FS_WRITE	0x1	/* map the device read-write */
 
+/* Why a device of the file system has no famfs_dev on this host. */
+#define FAMFS_FS_WHY_LEN	320
+
 struct famfs_fs {
-	struct famfs_dev *dev;
+	struct famfs_dev *dev;		/* the primary: devs[0] */
 	struct famfs_log *log;
 	struct famfs_ns *ns;
-	struct famfs_alloc alloc;
+	struct famfs_allocset alloc;	/* a bitmap per device */
+	struct famfs_devtab devtab;	/* the devices, as the log names them */
+	/*
+	 * Each device as found on this host (fs_dev.c), NULL while it is not:
+	 * its files then fail with -ENODEV and dev_why[i] says why. A slot is
+	 * set once (atomically, for famfsd's threads) and kept until close.
+	 */
+	struct famfs_dev *devs[FAMFS_MAX_DAXDEVS];
+	char dev_why[FAMFS_MAX_DAXDEVS][FAMFS_FS_WHY_LEN];
+	unsigned int open_flags;	/* FAMFS_FS_WRITE: how devices are mapped */
+	uint32_t unresolved;		/* devices added by replay, not yet looked for */
 	uint64_t next;			/* next log index to replay */
 	uint64_t collisions;		/* units of the entry that stopped replay
 					   that belonged to an earlier file */
@@ -183,10 +198,11 @@ int famfs_fs_publish(struct famfs_fs *fs, uint64_t hold);
  * famfs_fs_space() counts as reusable. Needs the host table.
  */
 struct famfs_fs_space {
-	uint64_t capacity;		/* bytes of the device */
+	uint64_t capacity;		/* bytes of every device */
 	uint64_t used;			/* live files, superblock and log */
 	uint64_t pending;		/* deleted, not yet reusable */
 	uint64_t free;			/* free now (reusable deletes included) */
+	uint64_t avail;			/* of which on devices found here (new files) */
 	uint64_t horizon;		/* deletes below it are reusable */
 	unsigned int hosts;		/* registered instances */
 	unsigned int stale;		/* of which not answering */
@@ -213,8 +229,50 @@ int famfs_fs_creat_log(struct famfs_fs *fs, const char *relpath, uint64_t size,
 		       const struct famfs_node **out);
 
 /* Device address of file offset @off of @n (a contiguous run of *@len). */
+/*
+ * Device address of file offset @off of @n (a contiguous run of *@len), or
+ * NULL when @off is past the file or its device is not found here.
+ */
 uint8_t *famfs_fs_addr(struct famfs_fs *fs, const struct famfs_node *n, uint64_t off,
 		       uint64_t *len);
+
+/* ---- several devices (lib/fs_dev.c, docs/multidev.md) ---- */
+
+/* Device @i as found on this host (acquire load), or NULL. */
+struct famfs_dev *famfs_fs_dev(const struct famfs_fs *fs, uint32_t i);
+
+/*
+ * 0 when every device file @n has extents on is found on this host, else
+ * -ENODEV with a detail naming the device, its uuid and why.
+ */
+int famfs_fs_node_devs(const struct famfs_fs *fs, const struct famfs_node *n);
+
+/*
+ * Look again for the devices not found on this host: first at @hint (a
+ * path, or NULL), then with a scan (famfs/devfind.h). Returns how many
+ * were found now (>= 0); the others keep their reason in dev_why.
+ */
+int famfs_fs_find_devs(struct famfs_fs *fs, const char *hint);
+
+/*
+ * Add the device at @path to the file system (famfs devadd, mkfs.famfs
+ * with several devices): write a secondary superblock on it (its own
+ * device uuid, this file system's uuid), then log ADD_DAXDEV with the next
+ * index. Master only, under the log lock. A device that already holds a
+ * famfs superblock is refused (-EEXIST) unless @force, except a secondary
+ * of this file system that the log does not name (an interrupted add);
+ * a device of the file system already, or the same file as one, is always
+ * refused (-EEXIST). -ENOSPC when the file system has FAMFS_MAX_DAXDEVS
+ * devices. *@index (if not NULL) is the new device's index.
+ */
+int famfs_fs_devadd(struct famfs_fs *fs, const char *path, bool force, uint32_t *index);
+
+/*
+ * Write a secondary superblock for file system @primary on @dev: device
+ * uuid @dev_uuid, size dev->size. The magic goes last, as in mkfs.
+ */
+int famfs_mkfs_secondary(struct famfs_dev *dev, const struct famfs_omf_sb *primary,
+			 const uint8_t dev_uuid[16]);
 
 #ifdef __cplusplus
 }

@@ -46,9 +46,14 @@ int famfs_fmap_tail(const struct famfs_omf_fmap *f, uint64_t from, famfs_range_f
 
 /*
  * Zero the memory of @f on @dev past file offset @from (see famfs_fmap_tail).
- * -EIO (with a detail) for a range on another device or outside @dev.
+ * -EIO (with a detail) for a range outside @dev, -ENODEV for one on another
+ * device, -EROFS when @dev is mapped read-only.
  */
 int famfs_zero_tail(struct famfs_dev *dev, const struct famfs_omf_fmap *f, uint64_t from);
+
+/* The same for a file system's devices: range on device i goes to @devs[i]. */
+int famfs_zero_tail_devs(struct famfs_dev *const *devs, uint32_t ndevs,
+			 const struct famfs_omf_fmap *f, uint64_t from);
 
 #ifdef __cplusplus
 }

@@ -349,7 +349,7 @@ int cp_plan_check(struct cp_plan *p, struct famfs_fs *fs,
 		  const struct famfs_interleave_param *ip)
 {
 	uint64_t seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 16);
-	struct famfs_alloc dry;
+	struct famfs_allocset dry;
 	char why[512];
 	int rc;
 
@@ -359,7 +359,7 @@ int cp_plan_check(struct cp_plan *p, struct famfs_fs *fs,
 	if (famfs_fs_reclaim(fs))
 		famfs_errclear();
 	famfs_errclear();
-	rc = famfs_alloc_clone(&fs->alloc, &dry);
+	rc = famfs_allocset_clone(&fs->alloc, &dry);
 	if (rc)
 		return cli_fail(p->n ? p->it[0].src : NULL, rc);
 	for (size_t i = 0; i < p->n && !rc; i++) {
@@ -367,7 +367,7 @@ int cp_plan_check(struct cp_plan *p, struct famfs_fs *fs,
 
 		if (it->skip || it->dir || it->existing)
 			continue;
-		rc = famfs_alloc_file(&dry, it->size, ip, seed, &it->fmap);
+		rc = famfs_allocset_file(&dry, it->size, ip, seed, &it->fmap);
 		if (!rc)
 			continue;
 		snprintf(why, sizeof(why), "%s", famfs_errmsg());
@@ -377,12 +377,12 @@ int cp_plan_check(struct cp_plan *p, struct famfs_fs *fs,
 				  "files before it: %s; before the copy the largest free run was %"
 				  PRIu64 " bytes (%" PRIu64 " bytes free); nothing was copied",
 				  p->space, p->files, it->rel, it->size, why,
-				  famfs_alloc_largest_free(&fs->alloc),
-				  famfs_alloc_free_bytes(&fs->alloc));
+				  famfs_allocset_largest_free(&fs->alloc),
+				  famfs_allocset_free_bytes(&fs->alloc));
 		else
 			cli_fail(it->src, rc);
 	}
-	famfs_alloc_fini(&dry);
+	famfs_allocset_fini(&dry);
 	return rc ? CLI_FAIL : CLI_OK;
 }
 

@@ -563,7 +563,7 @@ static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 	struct famfs_fs *fs = fsd->fs;
 	struct famfs_fs_space sp;
 	struct statvfs sv;
-	uint64_t freeb, pend = 0, nslots = fs->log->nslots, keep;
+	uint64_t freeb, availb, sizeb, pend = 0, nslots = fs->log->nslots, keep;
 
 	keep = fuse_req_ctx(req)->uid == 0 ? 0 : fsd->reserve;
 
@@ -574,7 +574,13 @@ static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 	}
 	memset(&sv, 0, sizeof(sv));
 	pthread_rwlock_rdlock(&fsd->ns_lock);
-	freeb = famfs_alloc_free_bytes(&fs->alloc);
+	/* All devices; available: those found on this host, where files can go. */
+	freeb = famfs_allocset_free_bytes(&fs->alloc);
+	availb = 0;
+	for (uint32_t i = 0; i < fs->alloc.ndevs; i++)
+		if (fs->alloc.usable[i])
+			availb += famfs_alloc_free_bytes(&fs->alloc.dev[i]);
+	sizeb = famfs_allocset_size(&fs->alloc);
 	/*
 	 * With deletes: deleted memory a host still holds is free but not
 	 * available (f_bfree - f_bavail), as ext4's reserved blocks are, so
@@ -582,6 +588,7 @@ static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 	 */
 	if (fs->rm && famfs_fs_space(fs, &sp) == 0) {
 		freeb = sp.free;
+		availb = sp.avail;
 		pend = sp.pending;
 	}
 	famfs_errclear();
@@ -590,9 +597,9 @@ static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 	pthread_rwlock_unlock(&fsd->ns_lock);
 	sv.f_bsize = 4096;
 	sv.f_frsize = 4096;
-	sv.f_blocks = fs->dev->size / 4096;
+	sv.f_blocks = sizeb / 4096;
 	sv.f_bfree = (freeb + pend) / 4096;
-	sv.f_bavail = freeb / 4096;
+	sv.f_bavail = availb / 4096;
 	sv.f_favail = sv.f_ffree;
 	sv.f_namemax = FAMFSD_NAMEMAX;
 	fuse_reply_statfs(req, &sv);

@@ -54,7 +54,7 @@ static void test_open_empty(void **state)
 
 	assert_int_equal(m->fs->next, 0);
 	assert_int_equal(m->fs->replay_err, 0);
-	assert_int_equal(m->fs->alloc.used * 2 * MIB, DATA0);
+	assert_int_equal(m->fs->alloc.dev[0].used * 2 * MIB, DATA0);
 	assert_non_null(famfs_ns_resolve(m->fs->ns, ""));
 	assert_int_equal(famfs_fs_catchup(m->fs), 0);
 
@@ -110,7 +110,7 @@ static void test_creat(void **state)
 	uint8_t *p;
 
 	assert_int_equal(famfs_fs_mkdir(fs, "d", 0755, 0, 0, false), 0);
-	used = fs->alloc.used;
+	used = fs->alloc.dev[0].used;
 	assert_int_equal(famfs_fs_creat(fs, "d/f", 3 * MIB, 0640, 5, 6, NULL, &f), 0);
 	assert_non_null(f);
 	assert_true(S_ISREG(f->mode));
@@ -120,7 +120,7 @@ static void test_creat(void **state)
 	assert_int_equal(f->fmap->nextents, 1);
 	assert_int_equal(f->fmap->se[0].len, 4 * MIB);
 	assert_true(f->fmap->se[0].offset >= DATA0);
-	assert_int_equal(fs->alloc.used, used + 2);
+	assert_int_equal(fs->alloc.dev[0].used, used + 2);
 	assert_ptr_equal(famfs_ns_resolve(fs->ns, "d/f"), f);
 
 	/* Data addresses: the run is clipped to the extent. */
@@ -159,22 +159,22 @@ static void test_creat(void **state)
 	assert_false(fs->log->locked);
 
 	/* Device full: 128 MiB - 10 MiB reserved - 4 MiB used = 114 MiB free. */
-	used = fs->alloc.used;
+	used = fs->alloc.dev[0].used;
 	assert_int_equal(famfs_fs_creat(fs, "big", 115 * MIB, 0644, 0, 0, NULL, &g), -ENOSPC);
 	assert_non_null(strstr(famfs_errmsg(), "device"));
-	assert_int_equal(fs->alloc.used, used);
+	assert_int_equal(fs->alloc.dev[0].used, used);
 	assert_int_equal(famfs_log_next_index(fs->log), 2);
 	assert_int_equal(famfs_fs_creat(fs, "big", 114 * MIB, 0644, 0, 0, NULL, &g), 0);
 	assert_int_equal(famfs_fs_creat(fs, "one", 1, 0644, 0, 0, NULL, &g), -ENOSPC);
 	assert_non_null(strstr(famfs_errmsg(), "device"));
 
 	/* Reopening read-only replays the same namespace and bitmap. */
-	used = fs->alloc.used;
+	used = fs->alloc.dev[0].used;
 	famfs_fs_close(fs);
 	assert_int_equal(famfs_fs_open(m->path, 0, &m->fs), 0);
 	fs = m->fs;
 	assert_false(fs->dev->writable);
-	assert_int_equal(fs->alloc.used, used);
+	assert_int_equal(fs->alloc.dev[0].used, used);
 	f = famfs_ns_resolve(fs->ns, "d/f");
 	assert_non_null(f);
 	assert_memory_equal(famfs_fs_addr(fs, f, MIB + 5, &len), "hello", 5);
@@ -189,20 +189,20 @@ static void test_creat_map(void **state)
 	struct famfs_fs *fs = m->fs;
 	const struct famfs_node *f;
 	struct famfs_omf_fmap plan, plan2;
-	struct famfs_alloc dry;
-	uint64_t used = fs->alloc.used;
+	struct famfs_allocset dry;
+	uint64_t used = fs->alloc.dev[0].used;
 
 	assert_int_equal(famfs_fs_begin(fs), 0);
-	assert_int_equal(famfs_alloc_clone(&fs->alloc, &dry), 0);
-	assert_int_equal(famfs_alloc_file(&dry, 5 * MIB, NULL, 0, &plan), 0);
-	assert_int_equal(famfs_alloc_file(&dry, 1, NULL, 0, &plan2), 0);
-	famfs_alloc_fini(&dry);
-	assert_int_equal(fs->alloc.used, used);		/* the dry run marked nothing */
+	assert_int_equal(famfs_allocset_clone(&fs->alloc, &dry), 0);
+	assert_int_equal(famfs_allocset_file(&dry, 5 * MIB, NULL, 0, &plan), 0);
+	assert_int_equal(famfs_allocset_file(&dry, 1, NULL, 0, &plan2), 0);
+	famfs_allocset_fini(&dry);
+	assert_int_equal(fs->alloc.dev[0].used, used);		/* the dry run marked nothing */
 	assert_int_equal(famfs_fs_creat_map(fs, "p", 5 * MIB, 0600, 3, 4, &plan, &f), 0);
 	assert_memory_equal(f->fmap, &plan, sizeof(plan));
 	assert_int_equal(f->size, 5 * MIB);
 	assert_int_equal(f->mode, S_IFREG | 0600);
-	assert_int_equal(fs->alloc.used, used + 3);
+	assert_int_equal(fs->alloc.dev[0].used, used + 3);
 	/* the same memory twice: refused, nothing logged */
 	assert_int_equal(famfs_fs_creat_map(fs, "q", 1, 0644, 0, 0, &plan, &f), -EBUSY);
 	assert_non_null(strstr(famfs_errmsg(), "3 allocation units of the planned map are in use"));
@@ -495,7 +495,7 @@ static void test_replay_stops(void **state)
 		if (strcmp(bad[i].name, "f"))
 			assert_null(famfs_ns_resolve(fs->ns, bad[i].name));
 		/* Nothing of the refused entry was marked: only sb + log + f. */
-		assert_int_equal(fs->alloc.used, 5 + 2);
+		assert_int_equal(fs->alloc.dev[0].used, 5 + 2);
 		/* A repeated catch-up stays at the same entry and changes nothing. */
 		assert_int_equal(famfs_fs_catchup(fs), 0);
 		assert_int_equal(fs->next, 1);

@@ -100,7 +100,7 @@ static void test_delete_and_reuse(void **state)
 	assert_int_equal(fs->next, 4);
 	assert_null(famfs_ns_resolve(fs->ns, "d/a"));
 	assert_true(famfs_node_deleted(a));
-	assert_int_equal(famfs_alloc_pending_bytes(&fs->alloc), 4 * MIB);
+	assert_int_equal(famfs_alloc_pending_bytes(&fs->alloc.dev[0]), 4 * MIB);
 	assert_int_equal(famfs_fs_delete(fs, "d", FAMFS_RM_DIR, 0), 0);
 
 	/* Nobody registered: reusable at once. The space accounting says so. */
@@ -115,7 +115,7 @@ static void test_delete_and_reuse(void **state)
 	 * logged unzeroed for its writer to fill (famfs cp), in case the
 	 * writer dies before it does.
 	 */
-	fs->alloc.cursor = 0;
+	fs->alloc.dev[0].cursor = 0;
 	famfs_errclear();
 	assert_int_equal(famfs_fs_creat_flags(fs, "c", 4 * MIB, 0644, 0, 0, NULL,
 					      FAMFS_CREAT_NOZERO, &c), 0);
@@ -125,7 +125,7 @@ static void test_delete_and_reuse(void **state)
 	for (i = 0; i < 4 * MIB; i++)
 		if (p[i])
 			fail_msg("byte %llu of the reused file is 0x%02x", (unsigned long long)i, p[i]);
-	assert_int_equal(famfs_alloc_pending_bytes(&fs->alloc), 0);
+	assert_int_equal(famfs_alloc_pending_bytes(&fs->alloc.dev[0]), 0);
 	(void)b;
 
 	/* Another instance replays all of it the same way. */
@@ -136,8 +136,8 @@ static void test_delete_and_reuse(void **state)
 	n = famfs_ns_resolve(fs2->ns, "c");
 	assert_non_null(n);
 	assert_int_equal(n->fmap->se[0].offset, fa.se[0].offset);
-	assert_int_equal(famfs_alloc_pending_bytes(&fs2->alloc), 0);
-	assert_int_equal(fs2->alloc.used, fs->alloc.used);
+	assert_int_equal(famfs_alloc_pending_bytes(&fs2->alloc.dev[0]), 0);
+	assert_int_equal(fs2->alloc.dev[0].used, fs->alloc.dev[0].used);
 	famfs_fs_close(fs2);
 }
 
@@ -167,7 +167,7 @@ static void test_registered_blocks(void **state)
 		if (famfs_fs_creat(fs, name, 2 * MIB, 0644, 0, 0, NULL, NULL))
 			break;
 	}
-	assert_int_equal(famfs_alloc_free_bytes(&fs->alloc), 0);
+	assert_int_equal(famfs_alloc_free_bytes(&fs->alloc.dev[0]), 0);
 	assert_int_equal(famfs_fs_delete(fs, "f", FAMFS_RM_FILE, 0), 0);
 	assert_int_equal(famfs_fs_space(fs, &sp), 0);
 	assert_int_equal(sp.pending, 2 * MIB);
@@ -183,7 +183,7 @@ static void test_registered_blocks(void **state)
 	assert_int_equal(famfs_fs_space(fs, &sp), 0);
 	assert_int_equal(sp.pending, 0);
 	assert_int_equal(sp.free, 2 * MIB);
-	fs->alloc.cursor = 0;
+	fs->alloc.dev[0].cursor = 0;
 	assert_int_equal(famfs_fs_creat(fs, "g", 2 * MIB, 0644, 0, 0, NULL, &f), 0);
 	assert_int_equal(f->fmap->se[0].offset, off);
 }
@@ -385,8 +385,8 @@ static void test_interleaved_reuse(void **state)
 	walk(fs, a, 0, 0x5a);
 
 	assert_int_equal(famfs_fs_delete(fs, "a", FAMFS_RM_FILE, 0), 0);
-	assert_int_equal(famfs_alloc_pending_bytes(&fs->alloc), 8 * MIB);
-	fs->alloc.cursor = 0;
+	assert_int_equal(famfs_alloc_pending_bytes(&fs->alloc.dev[0]), 8 * MIB);
+	fs->alloc.dev[0].cursor = 0;
 	assert_int_equal(famfs_fs_creat_flags(fs, "c", 8 * MIB, 0644, 0, 0, &ip,
 					      FAMFS_CREAT_NOZERO, &c), 0);
 	assert_int_equal(c->fmap->nstrips, 2);
@@ -398,7 +398,7 @@ static void test_interleaved_reuse(void **state)
 		assert_int_equal(hit, 1);
 	}
 	walk(fs, c, 0, 0);
-	assert_int_equal(famfs_alloc_pending_bytes(&fs->alloc), 0);
+	assert_int_equal(famfs_alloc_pending_bytes(&fs->alloc.dev[0]), 0);
 	famfs_fs_close(fs);
 	tu_unlink(path);
 	tu_master();

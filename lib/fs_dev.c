@@ -1,0 +1,353 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * fs_dev.c - the devices of a famfs instance (famfs/fs.h): the table and
+ * bitmap slot an ADD_DAXDEV entry makes, finding each device on this host
+ * by its uuid (famfs/devfind.h), and adding a device (a secondary
+ * superblock on it, then the ADD_DAXDEV entry). docs/multidev.md.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <uuid/uuid.h>
+
+#include "famfs/audit.h"
+#include "famfs/devfind.h"
+#include "famfs/err.h"
+#include "famfs/fs.h"
+#include "famfs/trust.h"
+#include "fs_int.h"
+
+struct famfs_dev *famfs_fs_dev(const struct famfs_fs *fs, uint32_t i)
+{
+	if (i >= FAMFS_MAX_DAXDEVS)
+		return NULL;
+	return __atomic_load_n(&fs->devs[i], __ATOMIC_ACQUIRE);
+}
+
+int famfs_fs_node_devs(const struct famfs_fs *fs, const struct famfs_node *n)
+{
+	uint64_t m;
+	uint32_t i;
+	char u[37];
+
+	if (!S_ISREG(n->mode))
+		return 0;
+	m = famfs_omf_fmap_devmask(n->fmap);
+	for (i = 0; m; i++, m >>= 1) {
+		if (!(m & 1) || famfs_fs_dev(fs, i))
+			continue;
+		if (i >= fs->devtab.ndevs)
+			return famfs_err(-ENODEV, "device %u is not in the file system", i);
+		uuid_unparse(fs->devtab.dev[i].uuid, u);
+		return famfs_err(-ENODEV, "device %u (uuid %s) is not found on this host: %s",
+				 i, u, fs->dev_why[i]);
+	}
+	return 0;
+}
+
+int famfs_fs_dev_apply(struct famfs_fs *fs, uint64_t index, const struct famfs_omf_entry *e)
+{
+	uint32_t i = fs->devtab.ndevs;
+	struct famfs_devtab save = fs->devtab;
+	int rc;
+
+	rc = famfs_devtab_add(&fs->devtab, e, index);
+	if (rc)
+		return rc;
+	rc = famfs_allocset_add(&fs->alloc, e->daxdev.size, fs->devtab.alloc_unit,
+				FAMFS_SECONDARY_DATA_START);
+	if (rc) {
+		fs->devtab = save;
+		return rc;
+	}
+	/* Until it is found, it gets no new file. */
+	famfs_allocset_usable(&fs->alloc, i, false);
+	snprintf(fs->dev_why[i], sizeof(fs->dev_why[i]), "not looked for yet");
+	fs->unresolved++;
+	return 0;
+}
+
+void famfs_fs_devs_close(struct famfs_fs *fs)
+{
+	for (uint32_t i = 1; i < FAMFS_MAX_DAXDEVS; i++) {
+		famfs_dev_close(fs->devs[i]);
+		fs->devs[i] = NULL;
+	}
+}
+
+/* Is @dev the device of slot @i: a secondary superblock of ours, with its uuid? */
+static int check_member(const struct famfs_fs *fs, uint32_t i, const struct famfs_dev *dev)
+{
+	struct famfs_omf_sb sb;
+	char u[37];
+	int rc;
+
+	famfs_invalidate(dev->base, FAMFS_SB_SIZE);
+	rc = famfs_omf_sb_decode(dev->base, FAMFS_SB_SIZE, &sb);
+	if (rc)
+		return rc;
+	uuid_unparse(fs->devtab.dev[i].uuid, u);
+	if (!famfs_omf_sb_is_secondary(&sb) || memcmp(sb.uuid, fs->devtab.fs_uuid, 16) ||
+	    memcmp(sb.dev_uuid, fs->devtab.dev[i].uuid, 16))
+		return famfs_err(-ENODEV, "%s is not device %s of this file system", dev->path, u);
+	if (sb.alloc_unit != fs->devtab.alloc_unit)
+		return famfs_err(-EINVAL, "%s: alloc unit %#" PRIx64 ", the file system's is %#"
+				 PRIx64, dev->path, sb.alloc_unit, fs->devtab.alloc_unit);
+	if (dev->size < fs->devtab.span[i].size)
+		return famfs_err(-EINVAL, "%s: %" PRIu64 " bytes, the log says device %u has %"
+				 PRIu64, dev->path, dev->size, i, fs->devtab.span[i].size);
+	return 0;
+}
+
+/* Open @path as device @i if it is that device; 0 when it now is. */
+static int attach(struct famfs_fs *fs, uint32_t i, const char *path)
+{
+	struct famfs_dev *dev;
+	int rc;
+
+	rc = famfs_dev_open(path, fs->open_flags & FAMFS_FS_WRITE, &dev);
+	if (rc)
+		return rc;
+	rc = check_member(fs, i, dev);
+	if (rc) {
+		famfs_dev_close(dev);
+		return rc;
+	}
+	__atomic_store_n(&fs->devs[i], dev, __ATOMIC_RELEASE);
+	famfs_allocset_usable(&fs->alloc, i, true);
+	fs->dev_why[i][0] = '\0';
+	return 0;
+}
+
+struct want {
+	const struct famfs_fs *fs;
+	char path[FAMFS_MAX_DAXDEVS][4096];
+	unsigned int hits[FAMFS_MAX_DAXDEVS];
+	char other[FAMFS_MAX_DAXDEVS][256];
+};
+
+static int want_hit(void *ctx, const struct famfs_devfind_hit *hit)
+{
+	struct want *w = ctx;
+	const struct famfs_fs *fs = w->fs;
+	int i;
+
+	if (!famfs_omf_sb_is_secondary(hit->sb) || memcmp(hit->sb->uuid, fs->devtab.fs_uuid, 16))
+		return 0;
+	i = famfs_devtab_find(&fs->devtab, hit->sb->dev_uuid);
+	if (i <= 0 || famfs_fs_dev(fs, (uint32_t)i))
+		return 0;
+	if (w->hits[i]++)
+		snprintf(w->other[i], sizeof(w->other[i]), "%s", hit->path);
+	else
+		snprintf(w->path[i], sizeof(w->path[i]), "%s", hit->path);
+	return 0;
+}
+
+int famfs_fs_find_devs(struct famfs_fs *fs, const char *hint)
+{
+	struct want *w = NULL;
+	char where[1024];
+	unsigned int scanned = 0;
+	uint32_t i, missing = 0;
+	int found = 0, rc;
+
+	fs->unresolved = 0;
+	for (i = 1; i < fs->devtab.ndevs; i++) {
+		if (famfs_fs_dev(fs, i))
+			continue;
+		if (hint && attach(fs, i, hint) == 0) {
+			found++;
+			continue;
+		}
+		famfs_errclear();
+		missing++;
+	}
+	if (!missing)
+		return found;
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return famfs_err(-ENOMEM, "out of memory");
+	w->fs = fs;
+	rc = famfs_devfind_scan(want_hit, w, &scanned);
+	famfs_devfind_where(where, sizeof(where));
+	for (i = 1; i < fs->devtab.ndevs; i++) {
+		if (famfs_fs_dev(fs, i))
+			continue;
+		if (rc) {
+			snprintf(fs->dev_why[i], sizeof(fs->dev_why[i]), "scan failed: %s",
+				 famfs_errmsg());
+		} else if (w->hits[i] > 1) {
+			snprintf(fs->dev_why[i], sizeof(fs->dev_why[i]), "two devices claim it, "
+				 "%.120s and %.120s (a copied image keeps its uuids)", w->path[i],
+				 w->other[i]);
+		} else if (!w->hits[i]) {
+			snprintf(fs->dev_why[i], sizeof(fs->dev_why[i]), "no superblock with its "
+				 "uuid in the %u devices of %.120s (list more in $%s or %s)",
+				 scanned, where, FAMFS_DAXDEV_PATH_ENV, FAMFS_DAXDEV_CONF);
+		} else if (attach(fs, i, w->path[i])) {
+			snprintf(fs->dev_why[i], sizeof(fs->dev_why[i]), "%.300s", famfs_errmsg());
+		} else {
+			found++;
+		}
+	}
+	free(w);
+	famfs_errclear();
+	return found;
+}
+
+/* ---- adding a device ---- */
+
+int famfs_mkfs_secondary(struct famfs_dev *dev, const struct famfs_omf_sb *primary,
+			 const uint8_t dev_uuid[16])
+{
+	uint8_t buf[FAMFS_SB_SIZE];
+	struct famfs_omf_sb sb;
+
+	if (!dev->writable)
+		return famfs_err(-EROFS, "%s: device is mapped read-only", dev->path);
+	memset(&sb, 0, sizeof(sb));
+	sb.magic = FAMFS_SUPER_MAGIC;
+	sb.version = FAMFS_CURRENT_VERSION;
+	sb.alloc_unit = primary->alloc_unit;
+	sb.omf_major = FAMFS_OMF_VER_MAJOR;
+	sb.omf_minor = FAMFS_OMF_VER_MINOR;
+	memcpy(sb.uuid, primary->uuid, 16);
+	memcpy(sb.dev_uuid, dev_uuid, 16);
+	memcpy(sb.system_uuid, primary->system_uuid, 16);
+	sb.flags = FAMFS_SB_FLAG_SECONDARY;
+	sb.dev_size = dev->size;
+	memcpy(sb.daxdev, dev->path, strnlen(dev->path, FAMFS_DAXDEV_PATH_LEN));
+	famfs_omf_sb_encode(&sb, buf);
+	/* No valid superblock until the last store: the magic. */
+	memset(dev->base, 0, 8);
+	famfs_flush(dev->base, 8);
+	famfs_audit_published(dev->base, 8, "devadd: superblock magic cleared");
+	memcpy(dev->base + 8, buf + 8, sizeof(buf) - 8);
+	famfs_flush(dev->base, sizeof(buf));
+	famfs_audit_published(dev->base, sizeof(buf), "devadd: superblock before its magic");
+	memcpy(dev->base, buf, 8);
+	famfs_flush(dev->base, 8);
+	famfs_audit_published(dev->base, sizeof(buf), "devadd: secondary superblock");
+	return 0;
+}
+
+static bool same_file(const struct famfs_dev *a, const struct famfs_dev *b)
+{
+	struct stat sa, sb;
+
+	return !fstat(a->fd, &sa) && !fstat(b->fd, &sb) && famfs_trust_same_file(&sa, &sb);
+}
+
+/*
+ * May @dev become a device of @fs? 0, or the refusal. *@reuse gets the
+ * uuid of an interrupted add's superblock, which may be reused.
+ */
+static int devadd_check(struct famfs_fs *fs, struct famfs_dev *dev, bool force,
+			uint8_t reuse[16], bool *have_reuse)
+{
+	struct famfs_omf_sb sb;
+	struct famfs_dev *m;
+	char u[37];
+	int at;
+
+	*have_reuse = false;
+	for (uint32_t i = 0; i < fs->devtab.ndevs; i++) {
+		m = famfs_fs_dev(fs, i);
+		if (m && same_file(m, dev))
+			return famfs_err(-EEXIST, "%s is device %u of this file system already",
+					 dev->path, i);
+	}
+	famfs_invalidate(dev->base, FAMFS_SB_SIZE);
+	if (famfs_omf_sb_decode(dev->base, FAMFS_SB_SIZE, &sb)) {
+		famfs_errclear();
+		return 0;
+	}
+	uuid_unparse(sb.uuid, u);
+	if (!memcmp(sb.uuid, fs->devtab.fs_uuid, 16)) {
+		if (!famfs_omf_sb_is_secondary(&sb))
+			return famfs_err(-EEXIST, "%s holds the primary superblock of this file "
+					 "system (a copy of its primary device?)", dev->path);
+		at = famfs_devtab_find(&fs->devtab, sb.dev_uuid);
+		if (at >= 0)
+			return famfs_err(-EEXIST, "%s is device %d of this file system already",
+					 dev->path, at);
+		/* written by an add that stopped before its log entry */
+		memcpy(reuse, sb.dev_uuid, 16);
+		*have_reuse = true;
+		return 0;
+	}
+	if (!force)
+		return famfs_err(-EEXIST, "%s holds a famfs superblock (file system %s); use -f "
+				 "to overwrite it", dev->path, u);
+	return 0;
+}
+
+int famfs_fs_devadd(struct famfs_fs *fs, const char *path, bool force, uint32_t *index)
+{
+	struct famfs_omf_entry e;
+	struct famfs_dev *dev = NULL;
+	uint8_t uuid[16];
+	bool reuse;
+	uint32_t i;
+	int rc;
+
+	rc = famfs_fs_begin(fs);
+	if (rc)
+		return rc;
+	rc = famfs_fs_check_replayable(fs);
+	if (rc)
+		goto out;
+	i = fs->devtab.ndevs;
+	if (i >= FAMFS_MAX_DAXDEVS) {
+		rc = famfs_err(-ENOSPC, "the file system has %u devices, the most a mount can "
+			       "use", i);
+		goto out;
+	}
+	if (famfs_log_free_slots(fs->log) == 0) {
+		rc = famfs_err(-ENOSPC, "log full (%" PRIu64 " entries)", fs->log->nslots);
+		goto out;
+	}
+	rc = famfs_dev_open(path, true, &dev);
+	if (!rc)
+		rc = devadd_check(fs, dev, force, uuid, &reuse);
+	if (rc)
+		goto out;
+	if (!reuse)
+		uuid_generate(uuid);
+	rc = famfs_mkfs_secondary(dev, &fs->log->sb, uuid);
+	if (rc)
+		goto out;
+	memset(&e, 0, sizeof(e));
+	e.type = FAMFS_LOG_ADD_DAXDEV;
+	e.daxdev.size = dev->size;
+	memcpy(e.daxdev.uuid, uuid, 16);
+	e.daxdev.index = i;
+	rc = famfs_fs_append_apply(fs, &e);
+	if (rc)
+		goto out;
+	if (i < fs->devtab.ndevs && !famfs_fs_dev(fs, i) && !check_member(fs, i, dev)) {
+		/* The device we wrote is the one now in the log: use it. */
+		if (!(fs->open_flags & FAMFS_FS_WRITE)) {
+			famfs_dev_close(dev);
+			dev = NULL;
+			famfs_fs_find_devs(fs, path);
+		} else {
+			__atomic_store_n(&fs->devs[i], dev, __ATOMIC_RELEASE);
+			famfs_allocset_usable(&fs->alloc, i, true);
+			fs->dev_why[i][0] = '\0';
+			dev = NULL;
+		}
+		if (fs->unresolved)
+			fs->unresolved--;
+	}
+	if (index)
+		*index = i;
+out:
+	famfs_dev_close(dev);
+	famfs_fs_end(fs);
+	return rc;
+}

@@ -1,0 +1,325 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * test_fs_multidev.c - a famfs instance on several devices: adding a
+ * device (and every refusal), files striped over two devices and their
+ * data, finding the devices again by uuid at open ($FAMFS_DAXDEV_PATH, the
+ * config file), a device that is not found (its files fail, the rest
+ * works), catch-up of an added device by another instance, and the
+ * secondary's superblock refused where a primary is needed.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <cmocka.h>
+
+#include "famfs/devfind.h"
+#include "famfs/err.h"
+#include "famfs/fs.h"
+#include "logfs_util.h"
+
+#define GIB	(1024 * MIB)
+
+struct md {
+	char *prim, *sec, *third, *conf;
+	struct famfs_fs *fs;
+};
+
+/* Look for devices only where the test says (and /dev/dax*, /dev/pmem*). */
+static void look_in(const char *a, const char *b)
+{
+	char buf[256];
+
+	snprintf(buf, sizeof(buf), "%s%s%s", a ? a : "", b ? ":" : "", b ? b : "");
+	setenv(FAMFS_DAXDEV_PATH_ENV, buf, 1);
+}
+
+static int setup(void **state)
+{
+	struct md *m = calloc(1, sizeof(*m));
+
+	tu_master();
+	m->prim = tu_image(2 * GIB);
+	m->sec = tu_image(2 * GIB);
+	m->third = tu_image(1 * GIB);
+	look_in(m->sec, m->third);
+	if (tu_mkfs(m->prim, 8 * MIB) || famfs_fs_open(m->prim, FAMFS_FS_WRITE, &m->fs))
+		return -1;
+	*state = m;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct md *m = *state;
+
+	famfs_fs_close(m->fs);
+	tu_unlink(m->prim);
+	tu_unlink(m->sec);
+	tu_unlink(m->third);
+	tu_unlink(m->conf);
+	free(m);
+	unsetenv(FAMFS_DAXDEV_PATH_ENV);
+	unsetenv(FAMFS_DAXDEV_CONF_ENV);
+	tu_master();
+	return 0;
+}
+
+#define assert_err(expr, err, needle) do {					\
+	famfs_errclear();							\
+	assert_int_equal((expr), (err));					\
+	if (!strstr(famfs_errmsg(), (needle)))					\
+		fail_msg("detail \"%s\" lacks \"%s\"", famfs_errmsg(), (needle));\
+} while (0)
+
+/* Fill file @n through famfs_fs_addr with byte i = (i * 7 + seed) & 0xff. */
+static void fill(struct famfs_fs *fs, const struct famfs_node *n, unsigned int seed)
+{
+	uint64_t off = 0, len;
+	uint8_t *p;
+
+	while (off < n->size) {
+		p = famfs_fs_addr(fs, n, off, &len);
+		assert_non_null(p);
+		if (len > n->size - off)
+			len = n->size - off;
+		for (uint64_t i = 0; i < len; i++)
+			p[i] = (uint8_t)((off + i) * 7 + seed);
+		off += len;
+	}
+}
+
+static void check(struct famfs_fs *fs, const struct famfs_node *n, unsigned int seed)
+{
+	uint64_t off = 0, len;
+	uint8_t *p;
+
+	while (off < n->size) {
+		p = famfs_fs_addr(fs, n, off, &len);
+		assert_non_null(p);
+		if (len > n->size - off)
+			len = n->size - off;
+		for (uint64_t i = 0; i < len; i++)
+			if (p[i] != (uint8_t)((off + i) * 7 + seed))
+				fail_msg("byte %llu differs", (unsigned long long)(off + i));
+		off += len;
+	}
+}
+
+static const struct famfs_node *striped(struct famfs_fs *fs, const char *name)
+{
+	struct famfs_interleave_param ip = { .nstrips = 2, .nbuckets = 1, .chunk_size = 2 * MIB };
+	const struct famfs_node *n;
+
+	assert_int_equal(famfs_fs_creat(fs, name, 9 * MIB + 5, 0644, 0, 0, &ip, &n), 0);
+	assert_int_equal(n->fmap->ext_type, FAMFS_EXT_INTERLEAVE);
+	assert_true(n->fmap->strips[0].devindex != n->fmap->strips[1].devindex);
+	return n;
+}
+
+static void test_devadd_and_stripe(void **state)
+{
+	struct md *m = *state;
+	const struct famfs_node *n, *s;
+	struct famfs_omf_sb sb;
+	struct famfs_fs *fs2;
+	uint64_t size;
+	uint32_t idx = 99;
+
+	assert_int_equal(famfs_fs_devadd(m->fs, m->sec, false, &idx), 0);
+	assert_int_equal(idx, 1);
+	assert_int_equal(m->fs->devtab.ndevs, 2);
+	assert_non_null(famfs_fs_dev(m->fs, 1));
+	assert_int_equal(m->fs->alloc.ndevs, 2);
+	assert_true(m->fs->alloc.usable[1]);
+	/* the secondary's superblock: our fs uuid, the log's device uuid */
+	assert_int_equal(famfs_devfind_read_sb(m->sec, &sb, &size), 0);
+	assert_true(famfs_omf_sb_is_secondary(&sb));
+	assert_memory_equal(sb.uuid, m->fs->log->sb.uuid, 16);
+	assert_memory_equal(sb.dev_uuid, m->fs->devtab.dev[1].uuid, 16);
+	assert_int_equal(sb.dev_size, 2 * GIB);
+
+	n = striped(m->fs, "s");
+	fill(m->fs, n, 3);
+	assert_int_equal(famfs_fs_creat(m->fs, "plain", 5 * MIB, 0644, 0, 0, NULL, &s), 0);
+	/* the secondary has more free space (no log): the simple file goes there */
+	assert_int_equal(s->fmap->se[0].devindex, 1);
+	fill(m->fs, s, 4);
+
+	/* another instance finds the device by its uuid and reads the same bytes */
+	assert_int_equal(famfs_fs_open(m->prim, 0, &fs2), 0);
+	assert_int_equal(fs2->replay_err, 0);
+	assert_non_null(famfs_fs_dev(fs2, 1));
+	assert_string_equal(famfs_fs_dev(fs2, 1)->path, m->sec);
+	n = famfs_ns_resolve(fs2->ns, "s");
+	assert_non_null(n);
+	assert_int_equal(famfs_fs_node_devs(fs2, n), 0);
+	check(fs2, n, 3);
+	check(fs2, famfs_ns_resolve(fs2->ns, "plain"), 4);
+	famfs_fs_close(fs2);
+}
+
+static void test_device_not_found(void **state)
+{
+	struct md *m = *state;
+	const struct famfs_node *n, *p;
+	struct famfs_fs *fs2;
+
+	/* made before the second device: on device 0 */
+	assert_int_equal(famfs_fs_creat(m->fs, "on0", 3 * MIB, 0644, 0, 0, NULL, &p), 0);
+	assert_int_equal(famfs_fs_devadd(m->fs, m->sec, false, NULL), 0);
+	n = striped(m->fs, "s");
+	fill(m->fs, n, 5);
+
+	/* Nowhere to look: device 1 is missing, its files fail, the rest works. */
+	look_in("/nonexistent-famfs-dir/*", NULL);
+	assert_int_equal(famfs_fs_open(m->prim, FAMFS_FS_WRITE, &fs2), 0);
+	assert_int_equal(fs2->replay_err, 0);
+	assert_null(famfs_fs_dev(fs2, 1));
+	assert_non_null(strstr(fs2->dev_why[1], "no superblock with its uuid"));
+	n = famfs_ns_resolve(fs2->ns, "s");
+	assert_err(famfs_fs_node_devs(fs2, n), -ENODEV, "device 1 (uuid ");
+	assert_null(famfs_fs_addr(fs2, n, 0, NULL));
+	p = famfs_ns_resolve(fs2->ns, "on0");
+	assert_int_equal(famfs_fs_node_devs(fs2, p), 0);
+	assert_non_null(famfs_fs_addr(fs2, p, 0, NULL));
+	/* new files go to the devices that are here */
+	assert_false(fs2->alloc.usable[1]);
+	if (famfs_fs_creat(fs2, "new", 3 * MIB, 0644, 0, 0, NULL, &p))
+		fail_msg("%s", famfs_errmsg());
+	assert_int_equal(p->fmap->se[0].devindex, 0);
+	/* found later at a path the caller names */
+	assert_int_equal(famfs_fs_find_devs(fs2, m->third), 0);	/* not it */
+	assert_null(famfs_fs_dev(fs2, 1));
+	assert_int_equal(famfs_fs_find_devs(fs2, m->sec), 1);
+	assert_true(fs2->alloc.usable[1]);
+	check(fs2, n, 5);
+	famfs_fs_close(fs2);
+
+	/* found through the config file when the variable is not set */
+	unsetenv(FAMFS_DAXDEV_PATH_ENV);
+	m->conf = tu_image(0);
+	{
+		FILE *f = fopen(m->conf, "w");
+
+		assert_non_null(f);
+		fprintf(f, "# famfs devices\n  /nonexistent-a* # not here\n%s:/nonexistent-b\n",
+			m->sec);
+		fclose(f);
+	}
+	setenv(FAMFS_DAXDEV_CONF_ENV, m->conf, 1);
+	assert_int_equal(famfs_fs_open(m->prim, 0, &fs2), 0);
+	assert_non_null(famfs_fs_dev(fs2, 1));
+	famfs_fs_close(fs2);
+	look_in(m->sec, m->third);
+}
+
+static void test_devadd_refusals(void **state)
+{
+	struct md *m = *state;
+	struct famfs_dev *d;
+	struct famfs_fs *other;
+	uint8_t uuid[16];
+	char *foreign = tu_image(1 * GIB);
+	uint32_t idx;
+
+	assert_int_equal(famfs_fs_devadd(m->fs, m->sec, false, NULL), 0);
+	assert_err(famfs_fs_devadd(m->fs, m->sec, false, NULL), -EEXIST, "is device 1");
+	assert_err(famfs_fs_devadd(m->fs, m->sec, true, NULL), -EEXIST, "is device 1");
+	assert_err(famfs_fs_devadd(m->fs, m->prim, true, NULL), -EEXIST, "is device 0");
+	/* another file system's device: only with force */
+	assert_int_equal(tu_mkfs(foreign, 8 * MIB), 0);
+	assert_err(famfs_fs_devadd(m->fs, foreign, false, NULL), -EEXIST, "use -f");
+	assert_int_equal(famfs_fs_open(foreign, 0, &other), 0);	/* still intact */
+	famfs_fs_close(other);
+	assert_int_equal(famfs_fs_devadd(m->fs, foreign, true, &idx), 0);
+	assert_int_equal(idx, 2);
+	/* an add that stopped after the superblock: its uuid is taken as is */
+	assert_int_equal(famfs_dev_open(m->third, true, &d), 0);
+	uuid_generate(uuid);
+	assert_int_equal(famfs_mkfs_secondary(d, &m->fs->log->sb, uuid), 0);
+	famfs_dev_close(d);
+	assert_int_equal(famfs_fs_devadd(m->fs, m->third, false, &idx), 0);
+	assert_int_equal(idx, 3);
+	assert_memory_equal(m->fs->devtab.dev[3].uuid, uuid, 16);
+	/* a client may not add */
+	tu_client();
+	assert_int_equal(famfs_fs_open(m->prim, FAMFS_FS_WRITE, &other), 0);
+	assert_int_equal(famfs_fs_devadd(other, m->third, true, NULL), -EPERM);
+	famfs_fs_close(other);
+	tu_master();
+	tu_unlink(foreign);
+}
+
+static void test_catchup_adds_device(void **state)
+{
+	struct md *m = *state;
+	const struct famfs_node *n;
+	struct famfs_fs *fs2;
+
+	assert_int_equal(famfs_fs_open(m->prim, 0, &fs2), 0);
+	assert_int_equal(fs2->devtab.ndevs, 1);
+	assert_int_equal(famfs_fs_devadd(m->fs, m->sec, false, NULL), 0);
+	n = striped(m->fs, "later");
+	fill(m->fs, n, 9);
+	assert_int_equal(famfs_fs_catchup(fs2), 2);
+	assert_int_equal(fs2->devtab.ndevs, 2);
+	assert_non_null(famfs_fs_dev(fs2, 1));
+	check(fs2, famfs_ns_resolve(fs2->ns, "later"), 9);
+	famfs_fs_close(fs2);
+}
+
+static void test_secondary_is_not_a_primary(void **state)
+{
+	struct md *m = *state;
+	struct famfs_fs *fs2;
+	char path[4096];
+	char *copy;
+
+	assert_int_equal(famfs_fs_devadd(m->fs, m->sec, false, NULL), 0);
+	/* opening the secondary says what it is and where its primary is */
+	look_in(m->sec, m->prim);
+	assert_err(famfs_fs_open(m->sec, 0, &fs2), -EINVAL, "is a secondary device of famfs");
+	assert_non_null(strstr(famfs_errmsg(), m->prim));
+	assert_int_equal(famfs_devfind_primary(m->fs->log->sb.uuid, path, sizeof(path)), 0);
+	assert_string_equal(path, m->prim);
+	assert_int_equal(famfs_devfind_uuid(m->fs->log->sb.uuid, m->fs->devtab.dev[1].uuid,
+					    path, sizeof(path)), 0);
+	assert_string_equal(path, m->sec);
+	/* two files claiming one uuid (a copied image): refused, never guessed */
+	copy = tu_image(2 * GIB);
+	{
+		struct famfs_dev *a, *b;
+
+		assert_int_equal(famfs_dev_open(m->sec, false, &a), 0);
+		assert_int_equal(famfs_dev_open(copy, true, &b), 0);
+		memcpy(b->base, a->base, FAMFS_SB_SIZE);
+		famfs_dev_close(a);
+		famfs_dev_close(b);
+	}
+	look_in(m->sec, copy);
+	assert_err(famfs_devfind_uuid(NULL, m->fs->devtab.dev[1].uuid, path, sizeof(path)),
+		   -ENOTUNIQ, "is on two devices");
+	assert_int_equal(famfs_fs_open(m->prim, 0, &fs2), 0);
+	assert_null(famfs_fs_dev(fs2, 1));
+	assert_non_null(strstr(fs2->dev_why[1], "two devices claim it"));
+	famfs_fs_close(fs2);
+	tu_unlink(copy);
+	look_in(m->sec, m->third);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_devadd_and_stripe, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_device_not_found, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_devadd_refusals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_catchup_adds_device, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_secondary_is_not_a_primary, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
