@@ -10,11 +10,15 @@ SRC=$(cd "$(dirname "$0")/.." && pwd)
 OUT=${FUZZ_BUILD:-$SRC/build-fuzz}
 CC=${FUZZ_CC:-clang-14}
 command -v "$CC" >/dev/null || CC=clang
-LIBS="err crc32 omf omf_rm fmap path alloc ns cache dev role log meta fs fs_rm hosts fsck fsck_rm crash sigbus zero alloccfg"
+LIBS="err crc32 omf omf_rm fmap path alloc allocset allocset_rm devtab devfind ns cache dev role log meta fs fs_rm fs_dev hosts fsck fsck_rm crash sigbus zero alloccfg trust mounts rawsys"
 HARNESSES="fuzz_sb fuzz_log_hdr fuzz_log_entry fuzz_replay fuzz_fmap fuzz_path fuzz_alloccfg"
 CFLAGS=(-g -O1 -std=gnu11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -fno-omit-frame-pointer
 	-fno-sanitize-recover=undefined -I"$SRC/include" -I"$SRC/fuzz")
 SAN=-fsanitize=address,undefined
+# lib/mounts.c (what lib/trust.c reads the mount table with) uses libmount
+read -ra MOUNT_CFLAGS <<<"$(pkg-config --cflags mount)"
+read -ra MOUNT_LIBS <<<"$(pkg-config --libs mount)"
+CFLAGS+=("${MOUNT_CFLAGS[@]}")
 
 mkdir -p "$OUT/obj"
 newest_hdr=$(ls -t "$SRC"/include/famfs/*.h "$SRC"/fuzz/*.h | head -1)
@@ -43,7 +47,7 @@ for h in $HARNESSES; do
 		[ "$o" -nt "$OUT/$h" ] && newer=1
 	done
 	if [ ! -e "$OUT/$h" ] || [ $newer = 1 ]; then
-		"$CC" $SAN -fsanitize=fuzzer "$OUT/obj/$h.o" "${objs[@]}" -luuid -lyaml -lpthread \
+		"$CC" $SAN -fsanitize=fuzzer "$OUT/obj/$h.o" "${objs[@]}" -luuid -lyaml "${MOUNT_LIBS[@]}" -lpthread \
 			-o "$OUT/$h"
 	fi
 done

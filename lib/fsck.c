@@ -9,10 +9,14 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <uuid/uuid.h>
 
 #include "famfs/alloc.h"
+#include "famfs/allocset.h"
+#include "famfs/devfind.h"
+#include "famfs/devtab.h"
 #include "famfs/err.h"
 #include "famfs/fsck.h"
 #include "famfs/log.h"
@@ -87,10 +91,33 @@ static int fsck_read(const uint8_t *log, uint64_t i, struct famfs_omf_entry *e)
 	return rc;
 }
 
+/* An ADD_DAXDEV entry: a table slot and a bitmap, with upstream's rules. */
+static void fsck_daxdev(struct fsck_ctx *c, struct famfs_devtab *t, struct famfs_allocset *a,
+			uint64_t i, const struct famfs_omf_entry *e)
+{
+	int rc;
+
+	famfs_errclear();
+	rc = famfs_devtab_add(t, e, i);
+	if (!rc) {
+		rc = famfs_allocset_add(a, e->daxdev.size, t->alloc_unit,
+					FAMFS_SECONDARY_DATA_START);
+		if (rc)
+			t->ndevs--;
+	}
+	if (rc) {
+		const char *m = why(rc);
+
+		if (!strncmp(m, "entry ", 6) && strstr(m, ": "))
+			m = strstr(m, ": ") + 2;
+		report(c, FAMFS_FSCK_ERROR, "log entry %" PRIu64 " (ADD_DAXDEV): %s", i, m);
+		c->res->bad_entries++;
+	}
+}
+
 /* Check one validated entry: path, map, collisions, then the namespace. */
-static void fsck_entry(struct fsck_ctx *c, struct famfs_ns *ns, struct famfs_alloc *a,
-		       const struct famfs_omf_sb *sb, uint64_t data_end, uint64_t i,
-		       const struct famfs_omf_entry *e)
+static void fsck_entry(struct fsck_ctx *c, struct famfs_ns *ns, struct famfs_allocset *a,
+		       struct famfs_devtab *t, uint64_t i, const struct famfs_omf_entry *e)
 {
 	const char *path = NULL;
 	uint64_t coll = 0, named;
@@ -114,10 +141,11 @@ static void fsck_entry(struct fsck_ctx *c, struct famfs_ns *ns, struct famfs_all
 			return;
 		}
 	}
+	if (e->type == FAMFS_LOG_ADD_DAXDEV)
+		fsck_daxdev(c, t, a, i, e);
 	if (e->type == FAMFS_LOG_FILE) {
 		famfs_errclear();
-		rc = famfs_omf_fmap_check(&e->file.fmap, e->file.size, sb->alloc_unit,
-					  sb->log_offset + sb->log_len, data_end);
+		rc = famfs_devtab_fmap_check(t, &e->file.fmap, e->file.size);
 		if (rc) {
 			report(c, FAMFS_FSCK_ERROR, "log entry %" PRIu64 " (%s): %s", i, path,
 			       why(rc));
@@ -157,12 +185,12 @@ static void fsck_entry(struct fsck_ctx *c, struct famfs_ns *ns, struct famfs_all
 	named = fsck_rm_file(&c->rm, ns, a, i, e);
 	c->res->file_bytes += e->file.size;
 	famfs_errclear();
-	rc = famfs_alloc_mark(a, &e->file.fmap, &coll);
+	rc = famfs_allocset_mark(a, &e->file.fmap, &coll);
 	if (rc) {
 		report(c, FAMFS_FSCK_ERROR, "log entry %" PRIu64 " (%s): %s", i, path, why(rc));
 		return;
 	}
-	fsck_rm_own(&c->rm, i, &e->file.fmap);
+	fsck_rm_own(&c->rm, a, i, &e->file.fmap);
 	if (coll) {
 		c->res->collisions += coll;
 		if (!named)
@@ -225,6 +253,75 @@ static void fsck_tail(struct fsck_ctx *c, const uint8_t *log, const struct famfs
 		       c->res->mkfs_time);
 }
 
+/* Find device @i of @t on this host and check its superblock. */
+static void fsck_device(struct fsck_ctx *c, const struct famfs_devtab *t, uint32_t i)
+{
+	struct famfs_fsck_dev *d = &c->res->devs[i];
+	struct famfs_omf_sb sb;
+	char path[4096], u[37];
+	uint64_t size = 0;
+	int rc;
+
+	uuid_unparse(t->dev[i].uuid, u);
+	famfs_errclear();
+	rc = famfs_devfind_uuid(t->fs_uuid, t->dev[i].uuid, path, sizeof(path));
+	if (!rc)
+		rc = famfs_devfind_read_sb(path, &sb, &size);
+	if (rc) {
+		report(c, FAMFS_FSCK_ERROR, "device %u (uuid %s, log entry %" PRIu64 "): %s", i,
+		       u, t->dev[i].log_index, why(rc));
+		return;
+	}
+	snprintf(d->path, sizeof(d->path), "%.255s", path);
+	if (!famfs_omf_sb_is_secondary(&sb)) {
+		report(c, FAMFS_FSCK_ERROR, "device %u (%s): its superblock is not a secondary's",
+		       i, path);
+		return;
+	}
+	if (sb.alloc_unit != t->alloc_unit)
+		report(c, FAMFS_FSCK_ERROR, "device %u (%s): alloc unit %#" PRIx64 ", the file "
+		       "system's is %#" PRIx64, i, path, sb.alloc_unit, t->alloc_unit);
+	else if (size < t->span[i].size)
+		report(c, FAMFS_FSCK_ERROR, "device %u (%s): %" PRIu64 " bytes, the log says %"
+		       PRIu64, i, path, size, t->span[i].size);
+	else if (sb.dev_size != t->span[i].size)
+		report(c, FAMFS_FSCK_WARN, "device %u (%s): its superblock says %" PRIu64
+		       " bytes, the log %" PRIu64, i, path, sb.dev_size, t->span[i].size);
+	else
+		d->found = true;
+	report(c, FAMFS_FSCK_INFO, "device %u: uuid %s, %s, %" PRIu64 " bytes", i, u, path,
+	       t->span[i].size);
+}
+
+/* The per-device part of the result, and the totals. */
+static void fsck_devices(struct fsck_ctx *c, const struct famfs_devtab *t,
+			 const struct famfs_allocset *a, const struct famfs_dev *dev)
+{
+	struct famfs_fsck_result *res = c->res;
+
+	res->ndevs = t->ndevs;
+	res->dev_size = 0;
+	res->used_bytes = 0;
+	for (uint32_t i = 0; i < t->ndevs && i < a->ndevs; i++) {
+		struct famfs_fsck_dev *d = &res->devs[i];
+
+		memcpy(d->uuid, t->dev[i].uuid, 16);
+		d->log_index = t->dev[i].log_index;
+		d->size = t->span[i].size;
+		/* Deleted files' memory is pending (reusable or not), not used. */
+		d->used_bytes = d->size - famfs_alloc_free_bytes(&a->dev[i]) -
+				famfs_alloc_pending_bytes(&a->dev[i]);
+		if (i == 0) {
+			snprintf(d->path, sizeof(d->path), "%.255s", dev->path);
+			d->found = true;
+		} else {
+			fsck_device(c, t, i);
+		}
+		res->dev_size += d->size;
+		res->used_bytes += d->used_bytes;
+	}
+}
+
 int famfs_fsck(struct famfs_dev *dev, famfs_fsck_fn fn, void *ctx,
 	       struct famfs_fsck_result *res)
 {
@@ -249,7 +346,8 @@ int famfs_fsck_buckets(struct famfs_dev *dev, unsigned int nbuckets, famfs_fsck_
 	struct famfs_omf_log_hdr hdr;
 	struct famfs_omf_entry e;
 	struct famfs_omf_sb sb;
-	struct famfs_alloc a;
+	struct famfs_allocset *a;
+	struct famfs_devtab *t;
 	struct famfs_ns *ns;
 	uint64_t i, end, data_end, first_bad = FAMFS_NO_INDEX, entries;
 	const uint8_t *log;
@@ -289,14 +387,24 @@ int famfs_fsck_buckets(struct famfs_dev *dev, unsigned int nbuckets, famfs_fsck_
 	 * dev_size is outside the superblock CRC: never size the bitmap by it.
 	 */
 	data_end = sb.dev_size < dev->size ? sb.dev_size : dev->size;
-	rc = famfs_alloc_init(&a, data_end, sb.alloc_unit, sb.log_offset + sb.log_len);
+	a = calloc(1, sizeof(*a));
+	t = calloc(1, sizeof(*t));
+	rc = a && t ? 0 : famfs_err(-ENOMEM, "out of memory");
+	if (!rc) {
+		famfs_devtab_init(t, &sb, data_end);
+		rc = famfs_allocset_add(a, data_end, sb.alloc_unit, famfs_omf_sb_data_start(&sb));
+	}
 	if (rc) {
+		free(a);
+		free(t);
 		famfs_ns_free(ns);
 		return rc;
 	}
-	rc = fsck_rm_init(&c.rm, dev, &sb, &a, report, &c);
+	rc = fsck_rm_init(&c.rm, dev, &sb, report, &c);
 	if (rc) {
-		famfs_alloc_fini(&a);
+		famfs_allocset_fini(a);
+		free(a);
+		free(t);
 		famfs_ns_free(ns);
 		return rc;
 	}
@@ -315,18 +423,18 @@ int famfs_fsck_buckets(struct famfs_dev *dev, unsigned int nbuckets, famfs_fsck_
 				first_bad = i;
 			continue;
 		}
-		fsck_entry(&c, ns, &a, &sb, data_end, i, &e);
+		fsck_entry(&c, ns, a, t, i, &e);
 	}
 	if (first_bad != FAMFS_NO_INDEX)
 		report(&c, FAMFS_FSCK_WARN, "replay stops at log entry %" PRIu64 ": later entries "
 		       "are not visible on mounts", first_bad);
 
 	famfs_ns_counts(ns, &res->files, &res->dirs, &entries);
-	fsck_rm_finish(&c.rm, dev, &sb, &a, end, res);
-	res->used_bytes = sb.dev_size - famfs_alloc_free_bytes(&a) -
-			  famfs_alloc_pending_bytes(&a);
-	res->bitmap_bytes = a.nbits * a.au;
-	fsck_count_buckets(&a, nbuckets, res);
+	fsck_rm_finish(&c.rm, dev, &sb, a, end, res);
+	fsck_devices(&c, t, a, dev);
+	/* upstream's layout (bitmap, buckets) describes the primary */
+	res->bitmap_bytes = a->dev[0].nbits * a->dev[0].au;
+	fsck_count_buckets(&a->dev[0], nbuckets, res);
 	report(&c, FAMFS_FSCK_INFO, "log: %" PRIu64 " of %" PRIu64 " slots used, %" PRIu64
 	       " bad entries", res->entries, res->log_slots, res->bad_entries);
 	report(&c, FAMFS_FSCK_INFO, "namespace: %" PRIu64 " files, %" PRIu64 " directories",
@@ -338,7 +446,9 @@ int famfs_fsck_buckets(struct famfs_dev *dev, unsigned int nbuckets, famfs_fsck_
 		report(&c, FAMFS_FSCK_ERROR, "%" PRIu64 " allocation collisions found",
 		       res->collisions);
 	fsck_rm_fini(&c.rm);
-	famfs_alloc_fini(&a);
+	famfs_allocset_fini(a);
+	free(a);
+	free(t);
 	famfs_ns_free(ns);
 	famfs_errclear();
 	return 0;

@@ -19,7 +19,7 @@
 #include "fsck_rm.h"
 
 int fsck_rm_init(struct fsck_rm *r, struct famfs_dev *dev, const struct famfs_omf_sb *sb,
-		 const struct famfs_alloc *a, fsck_report_fn report, void *rc)
+		 fsck_report_fn report, void *rc)
 {
 	struct famfs_rm_block b;
 	int err;
@@ -27,11 +27,7 @@ int fsck_rm_init(struct fsck_rm *r, struct famfs_dev *dev, const struct famfs_om
 	memset(r, 0, sizeof(*r));
 	r->report = report;
 	r->rc = rc;
-	r->au = a->au;
-	r->nunits = a->nbits;
-	r->owner = calloc(a->nbits ? a->nbits : 1, sizeof(*r->owner));
-	if (!r->owner)
-		return famfs_err(-ENOMEM, "out of memory for %" PRIu64 " units", a->nbits);
+	r->au = sb->alloc_unit;
 	famfs_errclear();
 	err = famfs_rm_block_read(dev->base, sb, &b);
 	if (err == -ENOENT) {
@@ -57,8 +53,24 @@ int fsck_rm_init(struct fsck_rm *r, struct famfs_dev *dev, const struct famfs_om
 
 void fsck_rm_fini(struct fsck_rm *r)
 {
-	free(r->owner);
-	r->owner = NULL;
+	for (unsigned int d = 0; d < FAMFS_MAX_DAXDEVS; d++) {
+		free(r->owner[d]);
+		r->owner[d] = NULL;
+	}
+}
+
+/*
+ * The owners of device @d's units (made when first needed), or NULL when
+ * @d is not a device of the set or memory is short (overlaps are then
+ * counted without names).
+ */
+static uint64_t *owners(struct fsck_rm *r, const struct famfs_allocset *a, uint64_t d)
+{
+	if (d >= a->ndevs)
+		return NULL;
+	if (!r->owner[d])
+		r->owner[d] = calloc(a->dev[d].nbits ? a->dev[d].nbits : 1, sizeof(uint64_t));
+	return r->owner[d];
 }
 
 /* The path of the node log entry @index made, for messages. */
@@ -72,7 +84,7 @@ static const char *entry_path(struct famfs_ns *ns, uint64_t index, char *buf, si
 	return buf;
 }
 
-void fsck_rm_delete(struct fsck_rm *r, struct famfs_ns *ns, struct famfs_alloc *a,
+void fsck_rm_delete(struct fsck_rm *r, struct famfs_ns *ns, struct famfs_allocset *a,
 		    struct famfs_fsck_result *res, uint64_t i, const struct famfs_omf_entry *e)
 {
 	const struct famfs_omf_delete *d = &e->del;
@@ -103,7 +115,7 @@ void fsck_rm_delete(struct fsck_rm *r, struct famfs_ns *ns, struct famfs_alloc *
 	if (!n || !S_ISREG(n->mode))
 		return;
 	famfs_errclear();
-	rc = famfs_alloc_delete(a, n->fmap, i);
+	rc = famfs_allocset_delete(a, n->fmap, i);
 	if (!rc)
 		res->file_bytes -= n->size < res->file_bytes ? n->size : res->file_bytes;
 	else
@@ -123,7 +135,7 @@ static uint64_t fmap_list(const struct famfs_omf_fmap *f, const struct famfs_omf
 	       f->nextents;
 }
 
-uint64_t fsck_rm_file(struct fsck_rm *r, struct famfs_ns *ns, struct famfs_alloc *a,
+uint64_t fsck_rm_file(struct fsck_rm *r, struct famfs_ns *ns, struct famfs_allocset *a,
 		      uint64_t i, const struct famfs_omf_entry *e)
 {
 	const struct famfs_omf_extent *x;
@@ -141,17 +153,22 @@ uint64_t fsck_rm_file(struct fsck_rm *r, struct famfs_ns *ns, struct famfs_alloc
 		r->report(r->rc, FAMFS_FSCK_ERROR, "log entry %" PRIu64 " (%s): reclaim horizon %"
 			  PRIu64 " is past the entry itself", i, mine, h);
 	else if (r->rm && h > r->horizon) {
-		famfs_alloc_reclaim(a, h);
+		famfs_allocset_reclaim(a, h);
 		r->horizon = h;
 	}
 	n = fmap_list(&e->file.fmap, &x);
 	for (uint64_t k = 0; k < n; k++) {
 		uint64_t s = x[k].offset / r->au, c = x[k].len / r->au;
+		uint64_t *own = owners(r, a, x[k].devindex);
+		const struct famfs_alloc *da;
 
-		for (uint64_t u = s; u < s + c && u < r->nunits; u++) {
-			uint64_t owner = r->owner[u];
-			bool used = (a->bits[u >> 6] >> (u & 63)) & 1;
-			bool p = a->pend && ((a->pend[u >> 6] >> (u & 63)) & 1);
+		if (!own)
+			continue;
+		da = &a->dev[x[k].devindex];
+		for (uint64_t u = s; u < s + c && u < da->nbits; u++) {
+			uint64_t owner = own[u];
+			bool used = (da->bits[u >> 6] >> (u & 63)) & 1;
+			bool p = da->pend && ((da->pend[u >> 6] >> (u & 63)) & 1);
 
 			if (!used)
 				continue;
@@ -183,29 +200,33 @@ uint64_t fsck_rm_file(struct fsck_rm *r, struct famfs_ns *ns, struct famfs_alloc
 	return bad + units;
 }
 
-void fsck_rm_own(struct fsck_rm *r, uint64_t i, const struct famfs_omf_fmap *f)
+void fsck_rm_own(struct fsck_rm *r, const struct famfs_allocset *a, uint64_t i,
+		 const struct famfs_omf_fmap *f)
 {
 	const struct famfs_omf_extent *x;
 	uint64_t n = fmap_list(f, &x);
 
 	for (uint64_t k = 0; k < n; k++) {
 		uint64_t s = x[k].offset / r->au, c = x[k].len / r->au;
+		uint64_t *own = owners(r, a, x[k].devindex);
 
-		for (uint64_t u = s; u < s + c && u < r->nunits; u++)
-			r->owner[u] = i + 1;
+		for (uint64_t u = s; own && u < s + c && u < a->dev[x[k].devindex].nbits; u++)
+			own[u] = i + 1;
 	}
 }
 
 void fsck_rm_finish(struct fsck_rm *r, struct famfs_dev *dev, const struct famfs_omf_sb *sb,
-		    const struct famfs_alloc *a, uint64_t next, struct famfs_fsck_result *res)
+		    const struct famfs_allocset *a, uint64_t next, struct famfs_fsck_result *res)
 {
 	struct famfs_hosts *h = NULL;
 	struct famfs_host_slot s;
-	uint64_t hz = 0, reusable;
+	uint64_t hz = 0, reusable = 0, below;
 	char u[37];
 
 	res->rm = r->rm;
-	res->pending_bytes = famfs_alloc_pending_bytes(a);
+	res->pending_bytes = famfs_allocset_pending_bytes(a);
+	for (uint32_t d = 0; d < a->ndevs && d < FAMFS_MAX_DAXDEVS; d++)
+		res->devs[d].pending_bytes = famfs_alloc_pending_bytes(&a->dev[d]);
 	if (!r->rm)
 		return;
 	famfs_errclear();
@@ -242,7 +263,12 @@ void fsck_rm_finish(struct fsck_rm *r, struct famfs_dev *dev, const struct famfs
 	}
 	if (hz > next)
 		hz = next;
-	reusable = famfs_alloc_pending_below(a, hz);
+	/* Per device: a deleted extent is reusable only where it lies. */
+	for (uint32_t d = 0; d < a->ndevs && d < FAMFS_MAX_DAXDEVS; d++) {
+		below = famfs_alloc_pending_below(&a->dev[d], hz);
+		res->devs[d].pending_bytes -= below;
+		reusable += below;
+	}
 	res->pending_bytes -= reusable;
 	r->report(r->rc, FAMFS_FSCK_INFO, "rm: %" PRIu64 " deletes, %" PRIu64 " bytes deleted and "
 		  "not yet reusable, %" PRIu64 " reusable now (reclaim horizon %" PRIu64 ", %u "

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "famfs/alloc.h"
+#include "famfs/allocset.h"
 #include "famfs/dev.h"
 #include "famfs/fsck.h"
 #include "famfs/ns.h"
@@ -24,19 +25,19 @@ struct fsck_rm {
 	uint64_t since;			/* deletes are valid from this index */
 	uint64_t horizon;		/* the largest FILE horizon replayed */
 	uint64_t au;
-	uint64_t nunits;
-	uint64_t *owner;		/* per unit: 1 + the index of the FILE entry */
+	/* per device, per unit: 1 + the index of the FILE entry (NULL until used) */
+	uint64_t *owner[FAMFS_MAX_DAXDEVS];
 	fsck_report_fn report;
 	void *rc;
 };
 
 /* Read the rm block (a damaged one is an error); -ENOMEM. */
 int fsck_rm_init(struct fsck_rm *r, struct famfs_dev *dev, const struct famfs_omf_sb *sb,
-		 const struct famfs_alloc *a, fsck_report_fn report, void *rc);
+		 fsck_report_fn report, void *rc);
 void fsck_rm_fini(struct fsck_rm *r);
 
 /* A DELETE entry: its checks, and its file's memory made pending. */
-void fsck_rm_delete(struct fsck_rm *r, struct famfs_ns *ns, struct famfs_alloc *a,
+void fsck_rm_delete(struct fsck_rm *r, struct famfs_ns *ns, struct famfs_allocset *a,
 		    struct famfs_fsck_result *res, uint64_t i, const struct famfs_omf_entry *e);
 
 /*
@@ -45,14 +46,18 @@ void fsck_rm_delete(struct fsck_rm *r, struct famfs_ns *ns, struct famfs_alloc *
  * one (a collision) or a deleted one that was not reusable yet (a broken
  * reuse). Returns the units reported.
  */
-uint64_t fsck_rm_file(struct fsck_rm *r, struct famfs_ns *ns, struct famfs_alloc *a,
+uint64_t fsck_rm_file(struct fsck_rm *r, struct famfs_ns *ns, struct famfs_allocset *a,
 		      uint64_t i, const struct famfs_omf_entry *e);
 
-/* FILE entry @i now owns its units. */
-void fsck_rm_own(struct fsck_rm *r, uint64_t i, const struct famfs_omf_fmap *f);
+/* FILE entry @i now owns its units, each on its own device. */
+void fsck_rm_own(struct fsck_rm *r, const struct famfs_allocset *a, uint64_t i,
+		 const struct famfs_omf_fmap *f);
 
-/* The end: pending and reusable space, and hosts that block reuse. */
+/*
+ * The end: pending and reusable space (in total and per device, in
+ * res->devs[]), and hosts that block reuse.
+ */
 void fsck_rm_finish(struct fsck_rm *r, struct famfs_dev *dev, const struct famfs_omf_sb *sb,
-		    const struct famfs_alloc *a, uint64_t next, struct famfs_fsck_result *res);
+		    const struct famfs_allocset *a, uint64_t next, struct famfs_fsck_result *res);
 
 #endif

@@ -5,7 +5,8 @@
  * between allocations (naming both files), the namespace (duplicate names,
  * missing parents), and with the rm feature the deletes, the reuse rule
  * (a file over a deleted file's memory that was not reusable yet is an
- * error naming both), space pending reuse, and hosts that block it. Unlike replay it does not stop at the first bad entry: it
+ * error naming both), space pending reuse (per device), and hosts that
+ * block it. Unlike replay it does not stop at the first bad entry: it
  * reports each problem through a callback, naming the entry index.
  */
 #ifndef FAMFS_FSCK_H
@@ -27,6 +28,17 @@ enum famfs_fsck_sev {
 	FAMFS_FSCK_ERROR = 2,
 };
 
+/* One device of the file system, as fsck found and checked it. */
+struct famfs_fsck_dev {
+	uint8_t uuid[16];		/* its device uuid */
+	char path[256];			/* where it is on this host, "" if not found */
+	uint64_t size;			/* capacity: superblock (0) or ADD_DAXDEV size */
+	uint64_t used_bytes;		/* superblock, log and live files on it */
+	uint64_t pending_bytes;		/* deleted files' memory on it, not yet reusable */
+	uint64_t log_index;		/* its ADD_DAXDEV entry; UINT64_MAX for device 0 */
+	bool found;			/* found and its superblock checked */
+};
+
 struct famfs_fsck_result {
 	uint64_t errors;
 	uint64_t warnings;
@@ -36,9 +48,9 @@ struct famfs_fsck_result {
 	uint64_t dirs;			/* in the namespace, the root included */
 	uint64_t dirs_logged;		/* MKDIR entries applied */
 	uint64_t collisions;		/* 2 MiB units allocated twice */
-	uint64_t dev_size;
-	uint64_t used_bytes;		/* sb + log + live files */
-	uint64_t pending_bytes;		/* deleted, not yet reusable (rm) */
+	uint64_t dev_size;		/* all devices */
+	uint64_t used_bytes;		/* sb + log + live files, all devices */
+	uint64_t pending_bytes;		/* deleted, not yet reusable (rm), all devices */
 	uint64_t deletes;		/* DELETE entries applied (rm) */
 	uint32_t hosts;			/* registered in the host table (rm) */
 	uint32_t stale_hosts;		/* of which not answering */
@@ -53,12 +65,18 @@ struct famfs_fsck_result {
 	unsigned int nbuckets;
 	uint64_t bucket_units;		/* units per bucket (the rest is not in any) */
 	uint64_t bucket_used[FAMFS_MAX_NBUCKETS];
+	uint32_t ndevs;			/* devices of the file system (1 + ADD_DAXDEV) */
+	struct famfs_fsck_dev devs[24];	/* FAMFS_MAX_DAXDEVS */
 };
 
 typedef void (*famfs_fsck_fn)(void *ctx, enum famfs_fsck_sev sev, const char *msg);
 
 /*
- * Check the image on @dev. Returns 0 when the checks ran (res->errors says
+ * Check the image on @dev, the primary device. Its other devices (ADD_DAXDEV
+ * entries) are found on this host by uuid (famfs/devfind.h) and their
+ * superblocks checked; one that is not found is an error. Extents are
+ * checked against their own device, and allocated twice per device.
+ * Returns 0 when the checks ran (res->errors says
  * whether the image is clean), or a negative errno when the image cannot be
  * checked at all (no superblock, bad header). Problems are reported through
  * @fn, one line each, e.g. "log entry 12: CRC mismatch".

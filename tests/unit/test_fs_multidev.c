@@ -19,6 +19,7 @@
 #include "famfs/devfind.h"
 #include "famfs/err.h"
 #include "famfs/fs.h"
+#include "famfs/fsck.h"
 #include "logfs_util.h"
 
 #define GIB	(1024 * MIB)
@@ -311,6 +312,67 @@ static void test_secondary_is_not_a_primary(void **state)
 	look_in(m->sec, m->third);
 }
 
+static void no_report(void *ctx, enum famfs_fsck_sev sev, const char *msg)
+{
+	char *first = ctx;
+
+	if (sev == FAMFS_FSCK_ERROR && !first[0])
+		snprintf(first, 512, "%s", msg);
+}
+
+static void test_fsck_devices(void **state)
+{
+	struct md *m = *state;
+	struct famfs_fsck_result r;
+	struct famfs_omf_entry e;
+	const struct famfs_node *n;
+	char first[512] = "";
+	uint64_t idx;
+
+	assert_int_equal(famfs_fs_devadd(m->fs, m->sec, false, NULL), 0);
+	n = striped(m->fs, "s");
+	assert_int_equal(famfs_fsck(m->fs->dev, no_report, first, &r), 0);
+	assert_int_equal(r.errors, 0);
+	assert_int_equal(r.ndevs, 2);
+	assert_true(r.devs[1].found);
+	assert_string_equal(r.devs[1].path, m->sec);
+	assert_int_equal(r.devs[1].size, 2 * GIB);
+	/* device 1: 2 MiB superblock region plus the file's strip */
+	assert_int_equal(r.devs[1].used_bytes, 2 * MIB + n->fmap->strips[0].len);
+	assert_int_equal(r.dev_size, 4 * GIB);
+	assert_int_equal(r.used_bytes, r.devs[0].used_bytes + r.devs[1].used_bytes);
+
+	/* a second file over the first one's strip on device 1: a collision there */
+	idx = tu_next_index(m->fs->dev);
+	tu_file_entry(&e, idx, "clash", 2 * MIB, 0, 2 * MIB);
+	e.file.fmap.se[0] = n->fmap->strips[n->fmap->strips[0].devindex ? 0 : 1];
+	e.file.fmap.se[0].len = 2 * MIB;
+	tu_put_entry(m->fs->dev, idx, &e);
+	tu_set_next(m->fs->dev, idx + 1, idx + 1);
+	assert_int_equal(famfs_fsck(m->fs->dev, no_report, first, &r), 0);
+	assert_int_equal(r.collisions, 1);
+	/* named, from the owners of device 1's units (not device 0's) */
+	assert_non_null(strstr(first, "(clash) overlaps log entry"));
+	assert_non_null(strstr(first, "(s) at 0x"));
+	/* and one past the end of device 1 */
+	e.file.fmap.se[0].offset = 2 * GIB;
+	tu_put_entry(m->fs->dev, idx, &e);
+	first[0] = '\0';
+	assert_int_equal(famfs_fsck(m->fs->dev, no_report, first, &r), 0);
+	assert_non_null(strstr(first, "of device 1"));
+	tu_set_next(m->fs->dev, idx, idx);
+
+	/* the device is gone: an error naming it */
+	look_in("/nonexistent-famfs-dir/*", NULL);
+	first[0] = '\0';
+	assert_int_equal(famfs_fsck(m->fs->dev, no_report, first, &r), 0);
+	assert_int_equal(r.errors, 1);
+	assert_false(r.devs[1].found);
+	assert_non_null(strstr(first, "device 1 (uuid "));
+	assert_non_null(strstr(first, "not found"));
+	look_in(m->sec, m->third);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -319,6 +381,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_devadd_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_catchup_adds_device, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_secondary_is_not_a_primary, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fsck_devices, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
