@@ -221,7 +221,11 @@ ssize_t famfs_fmap_encode(const struct famfs_fmap *f, uint8_t *buf, size_t bufsz
 
 /* ---- V10 wire decode, with the kernel's validation ---- */
 
-/* The kernel's per-extent alignment check (devindex 0, PMD-aligned). */
+/*
+ * The kernel's per-extent alignment check, PMD-aligned, with one deviation:
+ * V10 accepts device index 0 only; we accept every index of the daxdev
+ * table (below FAMFS_MAX_DAXDEVS), because famfs files span devices.
+ */
 static int decode_ext(const uint8_t *p, struct famfs_fmap *f, struct famfs_fmap_ext *x,
 		      const char *what, uint32_t i)
 {
@@ -229,9 +233,10 @@ static int decode_ext(const uint8_t *p, struct famfs_fmap *f, struct famfs_fmap_
 	x->offset = famfs_get_le64(p + FAMFS_OFF_SE_OFFSET);
 	x->len = famfs_get_le64(p + FAMFS_OFF_SE_LEN);
 	set_dev_bit(f, x->devindex);
-	if (x->devindex != 0)
-		return famfs_err(-EINVAL, "fmap: %s %u: devindex %llu (only 0 is supported)",
-				 what, i, (unsigned long long)x->devindex);
+	if (x->devindex >= FAMFS_MAX_DAXDEVS)
+		return famfs_err(-EINVAL, "fmap: %s %u: devindex %llu (the daxdev table has "
+				 "%d slots)", what, i, (unsigned long long)x->devindex,
+				 FAMFS_MAX_DAXDEVS);
 	if (x->offset % FAMFS_PMD_SIZE || x->len % FAMFS_PMD_SIZE)
 		return famfs_err(-EINVAL, "fmap: %s %u: offset 0x%llx or len 0x%llx not "
 				 "2 MiB-aligned", what, i, (unsigned long long)x->offset,

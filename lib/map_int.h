@@ -85,7 +85,7 @@ struct famfs_mctx {
 	bool has_bpf;
 	struct famfs_bpf bpf;
 	/* the mount's superblock and log, mapped read-only (logpeek.c) */
-	uint8_t fs_uuid[16];		/* as famfsd reported it (INFO) */
+	uint8_t fs_uuid[16];		/* its file system (INFO, checked on the source) */
 	const uint8_t *meta;		/* device bytes [0, meta_len), or NULL */
 	size_t meta_len;
 	uint64_t log_off;

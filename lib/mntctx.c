@@ -475,8 +475,9 @@ int famfs_mctx_learn(struct famfs_mctx *c, int fd, unsigned int idx)
 /*
  * famfs_map_devfd_fn over @ctx's device table: a new descriptor each time,
  * which the mapping code closes once its mappings are made. A device is
- * opened only if it is a dax or pmem device or the mount's own source
- * (famfs_trust_open_dev): famfsd's answer never makes this process open
+ * used only if it is a dax or pmem device, the mount's own source, or a
+ * file holding a secondary superblock of the mount's file system
+ * (famfs_trust_open_member): famfsd's answer never makes this process use
  * anything else.
  */
 int famfs_mctx_devfd(void *ctx, uint64_t idx, bool writable, int *fdp)
@@ -495,7 +496,7 @@ int famfs_mctx_devfd(void *ctx, uint64_t idx, bool writable, int *fdp)
 	unlock();
 	if (!valid)
 		return famfs_err(-ENODEV, "device %llu unknown", (unsigned long long)idx);
-	fd = famfs_trust_open_dev(name, writable ? O_RDWR : O_RDONLY, &c->src);
+	fd = famfs_trust_open_member(name, writable ? O_RDWR : O_RDONLY, &c->src, c->fs_uuid);
 	if (fd < 0)
 		return fd;
 	*fdp = fd;

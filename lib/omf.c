@@ -90,8 +90,9 @@ _Static_assert(FAMFS_OFF_SB_PAD == FAMFS_OFF_SB_FLAGS + 4, "sb pad");
 _Static_assert(FAMFS_OFF_SB_DD_SIZE == FAMFS_OFF_SB_PAD + 4, "sb dd_size");
 _Static_assert(FAMFS_OFF_SB_DD_DAXDEV + FAMFS_DAXDEV_PATH_LEN == FAMFS_SB_SIZE, "sb size");
 _Static_assert(FAMFS_SB_SIZE == 200, "superblock is 200 bytes");
-_Static_assert(FAMFS_OFF_SB_UUID == FAMFS_SB_UUID_OFFSET && FAMFS_OFF_SB_MAGIC == 0,
-	       "sb uuid and magic, as omf.h says (trust.c reads them)");
+_Static_assert(FAMFS_OFF_SB_UUID == FAMFS_SB_UUID_OFFSET && FAMFS_OFF_SB_MAGIC == 0 &&
+	       FAMFS_OFF_SB_FLAGS == FAMFS_SB_FLAGS_OFFSET,
+	       "sb uuid, magic and flags, as omf.h says (trust.c reads them)");
 _Static_assert(FAMFS_OFF_LOG_NEXT_INDEX + 8 == FAMFS_LOG_HDR_SIZE, "log header size");
 _Static_assert(FAMFS_LOG_HDR_SIZE == 48, "log header is 48 bytes");
 _Static_assert(FAMFS_OFF_E_CRC + 8 == FAMFS_LOG_ENTRY_SIZE, "entry size");

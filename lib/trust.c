@@ -179,6 +179,53 @@ int famfs_trust_open_dev(const char *path, int flags, const struct stat *src)
 	return open_checked(path, flags, dev_policy, src, NULL);
 }
 
+/* A devdax or pmem device, the source, or any regular file (checked next). */
+static bool member_policy(const struct stat *st, const void *src)
+{
+	return S_ISREG(st->st_mode) || famfs_trust_dev_ok(st, src);
+}
+
+int famfs_trust_open_member(const char *path, int flags, const struct stat *src,
+			    const uint8_t fs_uuid[16])
+{
+	uint8_t buf[FAMFS_SB_SIZE];
+	struct stat st, st2;
+	char self[64];
+	long n;
+	int fd, fd2;
+
+	fd = open_checked(path, O_RDONLY, member_policy, src, &st);
+	if (fd < 0 || !S_ISREG(st.st_mode) || (src && famfs_trust_same_file(&st, src)))
+		goto reopen;
+	/*
+	 * A regular file that is not the source: only a secondary device of
+	 * this very file system (a device that is a file, as in tests), known
+	 * by its superblock: famfs magic, SECONDARY flag, our uuid.
+	 */
+	n = syscall(SYS_pread64, fd, buf, sizeof(buf), 0L);
+	if (n != (long)sizeof(buf) || famfs_get_le64(buf) != FAMFS_SUPER_MAGIC ||
+	    !(famfs_get_le32(buf + FAMFS_SB_FLAGS_OFFSET) & FAMFS_SB_FLAG_SECONDARY) ||
+	    memcmp(buf + FAMFS_SB_UUID_OFFSET, fs_uuid, 16)) {
+		famfs_raw_close(fd);
+		return famfs_err(-EPERM, "%s is not a dax or pmem device, nor the mount's source, "
+				 "nor a device of its file system: not opened", path);
+	}
+reopen:
+	if (fd < 0 || (flags & O_ACCMODE) == O_RDONLY)
+		return fd;
+	/* the same inode again, now with the access asked for */
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+	fd2 = famfs_raw_open(self, flags & ~O_CREAT);
+	if (fd2 < 0) {
+		fd2 = famfs_err(fd2, "%s: open: %s", path, strerror(-fd2));
+	} else if (fstat(fd2, &st2) || st2.st_dev != st.st_dev || st2.st_ino != st.st_ino) {
+		famfs_raw_close(fd2);
+		fd2 = famfs_err(-EPERM, "%s changed while it was opened", path);
+	}
+	famfs_raw_close(fd);
+	return fd2;
+}
+
 /* A mount's source may be a regular file too (the embedded device). */
 static bool source_policy(const struct stat *st, const void *unused)
 {

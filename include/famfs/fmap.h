@@ -93,10 +93,15 @@ ssize_t famfs_fmap_encode(const struct famfs_fmap *f, uint8_t *buf, size_t bufsz
  * kernel's famfs_fuse_meta_alloc() does, in the same order and with the same
  * errno: short header -EINVAL; nextents 0 or > 32 -ERANGE; unknown
  * ext_type -EINVAL; truncated extents -EINVAL; chunk size not PMD-aligned,
- * nbytes 0, nstrips outside 1..32 -EINVAL; devindex != 0 or an offset or
- * length not PMD-aligned -EINVAL; extents covering less than file_size
- * -EINVAL. @len above FAMFS_FMAP_MSG_MAX is refused with -EINVAL, as the
- * kernel's copy_out_args would.
+ * nbytes 0, nstrips outside 1..32 -EINVAL; an offset or length not
+ * PMD-aligned -EINVAL; extents covering less than file_size -EINVAL.
+ * @len above FAMFS_FMAP_MSG_MAX is refused with -EINVAL, as the kernel's
+ * copy_out_args would.
+ *
+ * Device indices: V10 refuses every index but 0. Ours accepts any index
+ * of the daxdev table, below FAMFS_MAX_DAXDEVS (-EINVAL above), because a
+ * famfs file may span several devices (docs/multidev.md); every device it
+ * names is looked up with GET_DAXDEV.
  *
  * One rule goes beyond the kernel's: every chunk of an interleaved extent
  * that holds file bytes must lie inside its strip (strip lengths a

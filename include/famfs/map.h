@@ -16,8 +16,10 @@
  * 2 MiB-aligned range: file byte N is at addr + N.
  *
  * - A device is opened only if it is a devdax or pmem device, or the
- *   mount's own source (famfs_trust_open_dev); whatever else a server
- *   names is refused (-EPERM), never opened.
+ *   mount's own source (famfs_trust_open_dev), or a regular file whose
+ *   superblock makes it a secondary device of the mount's file system
+ *   (famfs_trust_open_member: a device that is a file); whatever else a
+ *   server names is refused (-EPERM), never used.
  * - Mounts are told apart by statx's unique mount id (Linux 6.8+), or by
  *   the old mount id and st_dev witnessed by the connection's fusectl
  *   directory: a remount onto another device never reuses a stale table

@@ -41,6 +41,7 @@ extern "C" {
 #define FAMFS_OMF_VER_MINOR		2
 #define FAMFS_SB_SIZE			200	/* bytes of the encoded superblock */
 #define FAMFS_SB_UUID_OFFSET		48	/* of the file system uuid (after the u64 magic at 0, ...) */
+#define FAMFS_SB_FLAGS_OFFSET		104	/* of ts_sb_flags (u32), outside the CRC */
 #define FAMFS_SB_REGION			0x200000ULL
 #define FAMFS_LOG_OFFSET		0x200000ULL
 #define FAMFS_LOG_LEN_DEFAULT		0x800000ULL	/* 8 MiB: 15420 entries */

@@ -22,13 +22,17 @@
  *
  * A device a famfs mount names is opened only if it is a devdax character
  * device, a pmem block device, or the very file that is the mount's
- * source (famfs_trust_open_dev); anything else is refused before it is
- * opened (a FIFO, a tape, /etc/shadow).
+ * source (famfs_trust_open_dev), or, for the other devices of a mount's
+ * file system, a regular file whose superblock says it is one
+ * (famfs_trust_open_member); anything else is refused before it is
+ * opened (a FIFO, a tape), or, a regular file, after its first 200 bytes
+ * are read and found to be no such superblock (/etc/shadow).
  */
 #ifndef FAMFS_TRUST_H
 #define FAMFS_TRUST_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/stat.h>
 
 #include "famfs/ioctl.h"
@@ -77,6 +81,16 @@ bool famfs_trust_dev_ok(const struct stat *st, const struct stat *src);
  * -EPERM (with a detail), or open(2)'s error.
  */
 int famfs_trust_open_dev(const char *path, int flags, const struct stat *src);
+
+/*
+ * famfs_trust_open_dev() for a device of a file system with uuid @fs_uuid
+ * (the direct-access client's devices of a mount): also a regular file
+ * whose superblock is a secondary device's of that file system (a device
+ * that is a file). Such a file is opened read-only to read its first 200
+ * bytes, and used only if they are that superblock (-EPERM otherwise).
+ */
+int famfs_trust_open_member(const char *path, int flags, const struct stat *src,
+			    const uint8_t fs_uuid[16]);
 
 #ifdef __cplusplus
 }

@@ -286,8 +286,14 @@ static void test_decode_header_rules(void **state)
 	assert_err(famfs_fmap_decode(b, 104, &d), -EINVAL, "ext_type 9");
 
 	memcpy(b, g, sizeof(g));
-	wr32(b + 56, 1);	/* se[1].devindex */
-	assert_err(famfs_fmap_decode(b, 104, &d), -EINVAL, "extent 1: devindex 1");
+	wr32(b + 56, 1);	/* se[1].devindex: V10 refuses it, we do not */
+	assert_int_equal(famfs_fmap_decode(b, 104, &d), 0);
+	assert_int_equal(d.se[1].devindex, 1);
+	assert_int_equal(d.dev_bitmap, 3);
+	wr32(b + 56, 23);
+	assert_int_equal(famfs_fmap_decode(b, 104, &d), 0);
+	wr32(b + 56, 24);	/* past the daxdev table */
+	assert_err(famfs_fmap_decode(b, 104, &d), -EINVAL, "extent 1: devindex 24");
 	memcpy(b, g, sizeof(g));
 	wr64(b + 80 + 8, 12 * MiB + 4096);
 	assert_err(famfs_fmap_decode(b, 104, &d), -EINVAL, "extent 2: offset");
@@ -333,7 +339,10 @@ static void test_decode_interleave_rules(void **state)
 
 	memcpy(b, g, sizeof(g));
 	wr32(b + 56 + 2 * 24, 1);
-	assert_err(famfs_fmap_decode(b, n, &d), -EINVAL, "strip 2: devindex 1");
+	assert_int_equal(famfs_fmap_decode(b, n, &d), 0);
+	assert_int_equal(d.strips[2].devindex, 1);
+	wr32(b + 56 + 2 * 24, 0xffffffff);
+	assert_err(famfs_fmap_decode(b, n, &d), -EINVAL, "strip 2: devindex 4294967295");
 	memcpy(b, g, sizeof(g));
 	wr64(b + 56 + 3 * 24 + 8, 148 * MiB + 512);
 	assert_err(famfs_fmap_decode(b, n, &d), -EINVAL, "strip 3: offset");
