@@ -599,6 +599,12 @@ int famfs_fs_creat(struct famfs_fs *fs, const char *relpath, uint64_t size,
 uint8_t *famfs_fs_addr(struct famfs_fs *fs, const struct famfs_node *n, uint64_t off,
 		       uint64_t *len)
 {
+	return famfs_fs_addr_dev(fs, n, off, len, NULL);
+}
+
+uint8_t *famfs_fs_addr_dev(struct famfs_fs *fs, const struct famfs_node *n, uint64_t off,
+			   uint64_t *len, uint32_t *devindex)
+{
 	struct famfs_omf_file f;
 	struct famfs_iomap io;
 	struct famfs_fmap *map;
@@ -620,6 +626,8 @@ uint8_t *famfs_fs_addr(struct famfs_fs *fs, const struct famfs_node *n, uint64_t
 		p = dev->base + io.addr;
 		if (len)
 			*len = io.length;
+		if (devindex)
+			*devindex = (uint32_t)io.devindex;
 	}
 	free(map);
 	return p;

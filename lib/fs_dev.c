@@ -186,8 +186,9 @@ int famfs_fs_find_devs(struct famfs_fs *fs, const char *hint)
 				 w->other[i]);
 		} else if (!w->hits[i]) {
 			snprintf(fs->dev_why[i], sizeof(fs->dev_why[i]), "no superblock with its "
-				 "uuid in the %u devices of %.120s (list more in $%s or %s)",
-				 scanned, where, FAMFS_DAXDEV_PATH_ENV, FAMFS_DAXDEV_CONF);
+				 "uuid among the %u devices looked at in %.120s (list more in $%s "
+				 "or %s)", scanned, where, FAMFS_DAXDEV_PATH_ENV,
+				 FAMFS_DAXDEV_CONF);
 		} else if (attach(fs, i, w->path[i])) {
 			snprintf(fs->dev_why[i], sizeof(fs->dev_why[i]), "%.300s", famfs_errmsg());
 		} else {

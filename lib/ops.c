@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * ops.c - names of famfsd's request counters (enum famfs_op), as they
- * appear in `famfs stats` and its JSON keys.
+ * ops.c - names of what famfsd reports: its request counters (enum
+ * famfs_op), as they appear in `famfs stats` and its JSON keys, the FUSE
+ * mode, and the states of a mount's devices.
  */
 #include "famfs/ioctl.h"
 
@@ -59,4 +60,15 @@ const char *famfs_fuse_mode_name(uint64_t m)
 const char *famfs_op_name(unsigned int op)
 {
 	return op < FAMFS_OP__COUNT ? famfs_op_names[op] : 0;
+}
+
+const char *famfs_daxdev_state_name(uint32_t state)
+{
+	switch (state) {
+	case FAMFS_DAXDEV_OK: return "ok";
+	case FAMFS_DAXDEV_MISSING: return "missing";
+	case FAMFS_DAXDEV_POISONED: return "poisoned";
+	case FAMFS_DAXDEV_FAILED: return "failed";
+	default: return "unknown";
+	}
 }

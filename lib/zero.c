@@ -134,6 +134,7 @@ static int zero_punch(struct famfs_dev *dev, uint64_t off, uint64_t len)
 struct zero_devs {
 	struct famfs_dev *const *devs;
 	uint32_t ndevs;
+	int64_t only;			/* the one device to zero, or -1: all */
 };
 
 static int zero_range(void *ctx, uint64_t devindex, uint64_t off, uint64_t len)
@@ -142,6 +143,8 @@ static int zero_range(void *ctx, uint64_t devindex, uint64_t off, uint64_t len)
 	struct famfs_dev *dev = devindex < z->ndevs ?
 		__atomic_load_n(&z->devs[devindex], __ATOMIC_ACQUIRE) : NULL;
 
+	if (z->only >= 0 && devindex != (uint64_t)z->only)
+		return 0;
 	if (!dev)
 		return famfs_err(-ENODEV, "cannot zero %" PRIu64 " bytes at %#" PRIx64
 				 " of device %" PRIu64 ": the device is not found on this host",
@@ -160,7 +163,15 @@ static int zero_range(void *ctx, uint64_t devindex, uint64_t off, uint64_t len)
 int famfs_zero_tail_devs(struct famfs_dev *const *devs, uint32_t ndevs,
 			 const struct famfs_omf_fmap *f, uint64_t from)
 {
-	struct zero_devs z = { devs, ndevs };
+	struct zero_devs z = { devs, ndevs, -1 };
+
+	return famfs_fmap_tail(f, from, zero_range, &z);
+}
+
+int famfs_zero_tail_on(struct famfs_dev *const *devs, uint32_t ndevs,
+		       const struct famfs_omf_fmap *f, uint64_t from, uint32_t devindex)
+{
+	struct zero_devs z = { devs, ndevs, devindex };
 
 	return famfs_fmap_tail(f, from, zero_range, &z);
 }

@@ -235,6 +235,9 @@ int famfs_fs_creat_log(struct famfs_fs *fs, const char *relpath, uint64_t size,
  */
 uint8_t *famfs_fs_addr(struct famfs_fs *fs, const struct famfs_node *n, uint64_t off,
 		       uint64_t *len);
+/* The same, with the device index of the run in *@devindex (if not NULL). */
+uint8_t *famfs_fs_addr_dev(struct famfs_fs *fs, const struct famfs_node *n, uint64_t off,
+			   uint64_t *len, uint32_t *devindex);
 
 /* ---- several devices (lib/fs_dev.c, docs/multidev.md) ---- */
 

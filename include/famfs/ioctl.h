@@ -24,6 +24,12 @@
  *                          zeroes and logs a new file (famfs creat on a
  *                          mounted file system); the ioctl returns 0 and
  *                          the outcome is in the struct's err and msg
+ *   FAMFS_IOC_DAXDEVS      out = struct famfs_daxdev_list: the devices of the
+ *                          file system and where this host found them
+ *   FAMFS_IOC_DAXDEV_REFRESH  in = an absolute path or "" (root only): look
+ *                          again for the devices not found, at the path
+ *                          first, then by scanning; returns how many were
+ *                          found now
  */
 #ifndef FAMFS_IOCTL_H
 #define FAMFS_IOCTL_H
@@ -46,6 +52,8 @@ extern "C" {
 #define FAMFS_IOC_LOGPLAY	_IO(FAMFS_IOC_MAGIC, 0x42)
 #define FAMFS_IOC_INFO		_IOR(FAMFS_IOC_MAGIC, 0x43, struct famfs_mount_info)
 #define FAMFS_IOC_CREAT		_IOWR(FAMFS_IOC_MAGIC, 0x48, struct famfs_creat_req)
+#define FAMFS_IOC_DAXDEVS	_IOR(FAMFS_IOC_MAGIC, 0x49, struct famfs_daxdev_list)
+#define FAMFS_IOC_DAXDEV_REFRESH _IOW(FAMFS_IOC_MAGIC, 0x4a, char[FAMFS_DAXDEV_NAME_MAX])
 
 /* famfsd request counters, by operation. Names: famfs_op_name(). */
 enum famfs_op {
@@ -176,6 +184,35 @@ struct famfs_creat_req {
 	uint64_t ino;			/* the new file's inode */
 	char msg[256];			/* why it failed */
 };
+
+/* struct famfs_daxdev_wire.state */
+#define FAMFS_DAXDEV_OK		0
+#define FAMFS_DAXDEV_MISSING	1	/* in the log, not found on this host */
+#define FAMFS_DAXDEV_POISONED	2
+#define FAMFS_DAXDEV_FAILED	3	/* its memory went away (SIGBUS) */
+#define FAMFS_DAXDEV_LIST_VERSION	1
+
+/* One device of a mount, index = its place in the list. */
+struct famfs_daxdev_wire {
+	uint8_t uuid[16];		/* device uuid */
+	uint64_t size;			/* capacity, bytes */
+	uint64_t free;			/* bytes free on it */
+	uint64_t log_index;		/* its ADD_DAXDEV entry; UINT64_MAX: the primary */
+	uint32_t state;			/* FAMFS_DAXDEV_* */
+	uint32_t rsvd;
+	char path[FAMFS_DAXDEV_NAME_MAX];	/* where famfsd found it, "" if missing */
+	char why[160];			/* why it is missing */
+};
+
+struct famfs_daxdev_list {
+	uint64_t version;		/* FAMFS_DAXDEV_LIST_VERSION */
+	uint32_t ndevs;
+	uint32_t rsvd;
+	struct famfs_daxdev_wire dev[FAMFS_MAX_DAXDEVS];
+};
+
+/* Lower-case name of a FAMFS_DAXDEV_* state ("ok", "missing", ...). */
+const char *famfs_daxdev_state_name(uint32_t state);
 
 /* Lower-case name of an op ("lookup", "get_fmap"), or NULL. */
 const char *famfs_op_name(unsigned int op);

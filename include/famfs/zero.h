@@ -54,6 +54,13 @@ int famfs_zero_tail(struct famfs_dev *dev, const struct famfs_omf_fmap *f, uint6
 /* The same for a file system's devices: range on device i goes to @devs[i]. */
 int famfs_zero_tail_devs(struct famfs_dev *const *devs, uint32_t ndevs,
 			 const struct famfs_omf_fmap *f, uint64_t from);
+/*
+ * The same for the ranges on device @devindex only (the others are left
+ * alone): a caller that guards each device's stores on their own
+ * (famfsd, whose SIGBUS guard fails the device that faulted).
+ */
+int famfs_zero_tail_on(struct famfs_dev *const *devs, uint32_t ndevs,
+		       const struct famfs_omf_fmap *f, uint64_t from, uint32_t devindex);
 
 #ifdef __cplusplus
 }

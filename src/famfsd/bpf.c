@@ -46,7 +46,7 @@ int famfsd_bpf_load(struct famfsd *fsd)
 		return rc;
 	}
 	for (i = 0; i < FAMFS_MAX_DAXDEVS; i++) {
-		if (!fsd->dax[i].valid)
+		if (!__atomic_load_n(&fsd->dax[i].valid, __ATOMIC_ACQUIRE))
 			continue;
 		rc = famfs_bpf_set_dev(&b->r, i, fsd->dax[i].name,
 				       (uint32_t)famfsd_dax_errno(fsd, i) ? 1 : 0);
@@ -144,7 +144,8 @@ void famfsd_bpf_dev_failed(struct famfsd *fsd, unsigned int idx)
 {
 	int rc;
 
-	if (!fsd->bpfr || idx >= FAMFS_MAX_DAXDEVS || !fsd->dax[idx].valid)
+	if (!fsd->bpfr || idx >= FAMFS_MAX_DAXDEVS ||
+	    !__atomic_load_n(&fsd->dax[idx].valid, __ATOMIC_ACQUIRE))
 		return;
 	rc = famfsd_dax_errno(fsd, idx);
 	famfs_bpf_set_dev(&fsd->bpfr->r, idx, fsd->dax[idx].name,

@@ -98,6 +98,7 @@ static long catchup_locked(struct famfsd *fsd)
 	/* Not guarded as a whole: it allocates; its device reads are guarded. */
 	n = famfs_fs_catchup(fsd->fs);
 	rc = famfsd_dev_check(fsd, 0, faults, 0);
+	famfsd_dax_sync(fsd);	/* devices the log added */
 	if (n > 0) {
 		famfsd_count_catchup(fsd, (uint64_t)n, famfsd_now_ns() - t0);
 		famfsd_queue_parents(fsd, from, fsd->fs->next);

@@ -5,14 +5,16 @@
  * process of its own would open the device and replay the whole log first
  * (O(log) per file); asked here, a creation costs one request.
  *
- * It is the same creation as the CLI's (famfs_fs_creat_flags): the master
- * only, under the host-wide log lock (tried once, famfsd_append_trylock: a
+ * It is the same creation as the CLI's (famfs_fs_creat_flags, over every
+ * device of the file system by the allocset policy): the master only,
+ * under the host-wide log lock (tried once, famfsd_append_trylock: a
  * worker thread never waits for it; when it is busy the answer is EAGAIN
  * and the CLI makes the file itself, waiting for the lock in its own
  * process, as offline), after a check that the device still holds the file
  * system we mounted, with the whole allocation zeroed before the file is
  * logged (FAMFS_CREAT_REQ_NOZERO: famfs creat --no-zero), the zeroing done
- * with famfsd's namespace lock dropped (creat_locked). famfs creat -r
+ * with famfsd's namespace lock dropped (creat_locked), each device's part
+ * under a SIGBUS guard of its own. famfs creat -r
  * does not come here: it writes its pattern through the device itself.
  *
  * Who may: the same callers as offline. famfs creat needs the device open
@@ -186,8 +188,9 @@ static int lib_fail(struct famfs_creat_req *r, int rc)
 }
 
 struct zero_ctx {
-	struct famfs_dev *dev;
+	struct famfs_fs *fs;
 	const struct famfs_omf_fmap *fmap;
+	uint32_t dev;			/* zero the ranges on this device */
 };
 
 /* Store-only (or hole punching): a pure device copy, for the SIGBUS guard. */
@@ -195,7 +198,7 @@ static int zero_guarded(void *arg)
 {
 	struct zero_ctx *z = arg;
 
-	return famfs_zero_tail(z->dev, z->fmap, 0);
+	return famfs_zero_tail_on(z->fs->devs, z->fs->devtab.ndevs, z->fmap, 0, z->dev);
 }
 
 /*
@@ -211,7 +214,7 @@ static int zero_guarded(void *arg)
  */
 static int creat_locked(struct famfsd *fsd, struct famfs_creat_req *r,
 			const struct famfs_interleave_param *ipp, unsigned int flags,
-			const struct famfs_node **n)
+			const struct famfs_node **n, unsigned long *faults)
 {
 	struct famfs_omf_fmap fmap;
 	int rc;
@@ -227,8 +230,11 @@ static int creat_locked(struct famfsd *fsd, struct famfs_creat_req *r,
 		 * memory, a device file cut short) fails this creat with EIO
 		 * and marks the device failed; famfsd serves on.
 		 */
-		rc = famfsd_guarded(fsd, 0, zero_guarded,
-				    &(struct zero_ctx){ fsd->fs->dev, &fmap });
+		for (uint32_t i = 0; !rc && i < fsd->fs->devtab.ndevs; i++)
+			rc = famfsd_guarded(fsd, i, zero_guarded,
+					    &(struct zero_ctx){ fsd->fs, &fmap, i });
+		/* Faults in the zeroing failed their own device, not the log's. */
+		*faults = famfs_sigbus_caught_here();
 		pthread_rwlock_wrlock(&fsd->ns_lock);
 		if (rc)
 			return rc;
@@ -291,13 +297,6 @@ static int do_creat(fuse_req_t req, struct famfs_creat_req *r)
 	rc = famfsd_dax_errno(fsd, 0);
 	if (rc)
 		return creat_fail(r, -rc, "device %s has failed", fsd->fs->dev->path);
-	if (famfs_interleave_enabled(&ip)) {
-		famfs_interleave_fill(&ip, fsd->fs->dev->size);
-		rc = famfs_interleave_param_check(&ip, fsd->fs->dev->size);
-		if (rc)
-			return lib_fail(r, rc);
-		ipp = &ip;
-	}
 	if (r->flags & ~FAMFS_CREAT_REQ_NOZERO)
 		return creat_fail(r, EINVAL, "unknown creat request flags %#x", r->flags);
 	if (r->flags & FAMFS_CREAT_REQ_NOZERO)
@@ -313,6 +312,25 @@ static int do_creat(fuse_req_t req, struct famfs_creat_req *r)
 	if (rc) {
 		creat_fail(r, -rc, "the file system on the device changed under the mount");
 		goto out;
+	}
+	/*
+	 * The devices new files may go to (docs/multidev.md): a failed device
+	 * (poisoned, or its memory gone) takes none, for good. Under ns_lock,
+	 * as every use of the allocator.
+	 */
+	for (uint32_t i = 1; i < fsd->fs->alloc.ndevs; i++)
+		if (famfsd_dax_errno(fsd, i) && famfs_fs_dev(fsd->fs, i))
+			famfs_allocset_usable(&fsd->fs->alloc, i, false);
+	if (famfs_interleave_enabled(&ip)) {
+		/* The rules of every device this host can place files on (allocset.h). */
+		famfs_allocset_interleave_fill(&fsd->fs->alloc, &ip);
+		famfs_errclear();
+		rc = famfs_allocset_interleave_check(&fsd->fs->alloc, &ip);
+		if (rc) {
+			lib_fail(r, rc);
+			goto out;
+		}
+		ipp = &ip;
 	}
 	/* Every entry is a log slot for ever: leave root its reserve. */
 	keep = ctx->uid == 0 ? 0 : fsd->reserve;
@@ -331,7 +349,7 @@ static int do_creat(fuse_req_t req, struct famfs_creat_req *r)
 	faults = famfs_sigbus_caught_here();
 	rc = famfs_fs_begin(fsd->fs);
 	if (!rc) {
-		rc = creat_locked(fsd, r, ipp, flags, &n);
+		rc = creat_locked(fsd, r, ipp, flags, &n, &faults);
 		famfs_fs_end(fsd->fs);
 	}
 	rc = famfsd_dev_check(fsd, 0, faults, rc);

@@ -4,10 +4,13 @@
  * POISON (mark a device failed, as the kernel's notify_failure does; root
  * only), LOGPLAY (catch up with the log now) and INFO (who serves this
  * mount: the device, its file system uuid and the mount id, for the
- * trusted-mount check; INFO is answered on any file of the mount too).
+ * trusted-mount check; INFO is answered on any file of the mount too),
+ * DAXDEVS (the devices and where this host found them) and DAXDEV_REFRESH
+ * (look again for the missing ones; root only).
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -95,6 +98,61 @@ static void ctl_info(fuse_req_t req, size_t out_bufsz)
 	fuse_reply_ioctl(req, 0, &mi, sizeof(mi));
 }
 
+static void ctl_daxdevs(fuse_req_t req, size_t out_bufsz)
+{
+	struct famfsd *fsd = famfsd_req(req);
+	struct famfs_daxdev_list *l;
+
+	if (out_bufsz < sizeof(*l)) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	l = malloc(sizeof(*l));
+	if (!l) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	pthread_rwlock_rdlock(&fsd->ns_lock);
+	famfsd_dax_list(fsd, l);
+	pthread_rwlock_unlock(&fsd->ns_lock);
+	fuse_reply_ioctl(req, 0, l, sizeof(*l));
+	free(l);
+}
+
+/*
+ * Look again for the devices not found. Root only: famfsd opens the path it
+ * is given (and every device it scans) with its own privileges.
+ */
+static void ctl_daxdev_refresh(fuse_req_t req, const void *in_buf, size_t in_bufsz)
+{
+	struct famfsd *fsd = famfsd_req(req);
+	char hint[FAMFS_DAXDEV_NAME_MAX] = "";
+	int n;
+
+	if (fuse_req_ctx(req)->uid != 0) {
+		fuse_reply_err(req, EPERM);
+		return;
+	}
+	if (in_bufsz) {
+		snprintf(hint, sizeof(hint), "%.*s", (int)(in_bufsz < sizeof(hint) ?
+							   in_bufsz : sizeof(hint) - 1),
+			 (const char *)in_buf);
+		if (hint[0] && hint[0] != '/') {
+			fuse_reply_err(req, EINVAL);
+			return;
+		}
+	}
+	/* Pick up devices the log added since (a devadd), then look. */
+	famfsd_catchup_now(fsd);
+	pthread_rwlock_wrlock(&fsd->ns_lock);
+	n = famfs_fs_find_devs(fsd->fs, hint[0] ? hint : NULL);
+	famfsd_dax_sync(fsd);
+	pthread_rwlock_unlock(&fsd->ns_lock);
+	if (n > 0)
+		fprintf(stderr, "famfsd: found %d more device%s\n", n, n == 1 ? "" : "s");
+	fuse_reply_ioctl(req, n < 0 ? 0 : n, NULL, 0);
+}
+
 void famfsd_ctl_ioctl(fuse_req_t req, unsigned int cmd, const void *in_buf,
 		      size_t in_bufsz, size_t out_bufsz)
 {
@@ -113,6 +171,12 @@ void famfsd_ctl_ioctl(fuse_req_t req, unsigned int cmd, const void *in_buf,
 		break;
 	case FAMFS_IOC_CREAT:
 		famfsd_ioc_creat(req, in_buf, in_bufsz, out_bufsz);
+		break;
+	case FAMFS_IOC_DAXDEVS:
+		ctl_daxdevs(req, out_bufsz);
+		break;
+	case FAMFS_IOC_DAXDEV_REFRESH:
+		ctl_daxdev_refresh(req, in_buf, in_bufsz);
 		break;
 	default:
 		fuse_reply_err(req, ENOTTY);

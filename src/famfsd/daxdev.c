@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * daxdev.c - famfsd's daxdev table, as the kernel keeps it per connection:
- * up to FAMFS_MAX_DAXDEVS slots {valid, failed, name, mapping}. Slot 0 is
- * the mounted device, opened once by famfs_fs_open. A failed slot is
- * sticky until unmount: files on it answer EHWPOISON (poisoned, as after
- * notify_failure) or EIO (memory vanished under us: a SIGBUS caught by
- * libfamfs's guard around a device copy).
+ * up to FAMFS_MAX_DAXDEVS slots {valid, state, name}, one per device of the
+ * file system (slot 0 the mounted device, the others as the log adds them
+ * and this host finds them: famfs_fs_find_devs). A device not found is
+ * MISSING: its files answer ENODEV until famfs daxdev refresh finds it. A
+ * failed slot is sticky until unmount: files on it answer EHWPOISON
+ * (poisoned, as after notify_failure) or EIO (memory vanished under us: a
+ * SIGBUS caught by libfamfs's guard around a device copy). Files with no
+ * extent on a failed device are not affected.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -15,30 +18,91 @@
 #include "famfs/sigbus.h"
 #include "famfsd.h"
 
-void famfsd_dax_init(struct famfsd *fsd, const struct famfs_dev *dev)
+void famfsd_dax_sync(struct famfsd *fsd)
 {
-	struct famfsd_daxdev *d = &fsd->dax[0];
+	struct famfs_fs *fs = fsd->fs;
+	struct famfsd_daxdev *d;
+	struct famfs_dev *dev;
+	int expect;
 
-	memset(fsd->dax, 0, sizeof(fsd->dax));
-	d->valid = true;
-	snprintf(d->name, sizeof(d->name), "%.*s", FAMFS_DAXDEV_NAME_MAX - 1, dev->path);
-	d->base = dev->base;
-	d->size = dev->size;
-	d->resident_only = !dev->is_daxdev;
+	for (uint32_t i = 0; i < fs->devtab.ndevs && i < FAMFS_MAX_DAXDEVS; i++) {
+		d = &fsd->dax[i];
+		dev = famfs_fs_dev(fs, i);
+		if (!__atomic_load_n(&d->valid, __ATOMIC_ACQUIRE)) {
+			if (dev)
+				snprintf(d->name, sizeof(d->name), "%.*s",
+					 FAMFS_DAXDEV_NAME_MAX - 1, dev->path);
+			__atomic_store_n(&d->state, dev ? FAMFSD_DAX_OK : FAMFSD_DAX_MISSING,
+					 __ATOMIC_RELEASE);
+			__atomic_store_n(&d->valid, true, __ATOMIC_RELEASE);
+		} else if (dev && __atomic_load_n(&d->state, __ATOMIC_ACQUIRE) ==
+			   FAMFSD_DAX_MISSING) {
+			/* found later: the only way out of a failed state */
+			snprintf(d->name, sizeof(d->name), "%.*s", FAMFS_DAXDEV_NAME_MAX - 1,
+				 dev->path);
+			expect = FAMFSD_DAX_MISSING;
+			__atomic_compare_exchange_n(&d->state, &expect, FAMFSD_DAX_OK, false,
+						    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+		} else {
+			continue;
+		}
+		famfsd_bpf_dev_failed(fsd, i);
+	}
 }
 
 int famfsd_dax_errno(struct famfsd *fsd, unsigned int idx)
 {
 	int st;
 
-	if (idx >= FAMFS_MAX_DAXDEVS || !fsd->dax[idx].valid)
+	if (idx >= FAMFS_MAX_DAXDEVS || !__atomic_load_n(&fsd->dax[idx].valid,
+							 __ATOMIC_ACQUIRE))
 		return -EIO;
 	st = __atomic_load_n(&fsd->dax[idx].state, __ATOMIC_ACQUIRE);
 	if (st == FAMFSD_DAX_POISONED)
 		return -EHWPOISON;
 	if (st == FAMFSD_DAX_VANISHED)
 		return -EIO;
+	if (st == FAMFSD_DAX_MISSING)
+		return -ENODEV;
 	return 0;
+}
+
+int famfsd_dax_name(struct famfsd *fsd, unsigned int idx, char name[FAMFS_DAXDEV_NAME_MAX])
+{
+	if (idx >= FAMFS_MAX_DAXDEVS || !__atomic_load_n(&fsd->dax[idx].valid,
+							 __ATOMIC_ACQUIRE))
+		return -EINVAL;
+	if (__atomic_load_n(&fsd->dax[idx].state, __ATOMIC_ACQUIRE) == FAMFSD_DAX_MISSING)
+		return -ENODEV;
+	memcpy(name, fsd->dax[idx].name, FAMFS_DAXDEV_NAME_MAX);
+	return 0;
+}
+
+void famfsd_dax_list(struct famfsd *fsd, struct famfs_daxdev_list *l)
+{
+	struct famfs_fs *fs = fsd->fs;
+	struct famfs_daxdev_wire *w;
+
+	memset(l, 0, sizeof(*l));
+	l->version = FAMFS_DAXDEV_LIST_VERSION;
+	l->ndevs = fs->devtab.ndevs;
+	for (uint32_t i = 0; i < fs->devtab.ndevs && i < FAMFS_MAX_DAXDEVS; i++) {
+		w = &l->dev[i];
+		memcpy(w->uuid, fs->devtab.dev[i].uuid, 16);
+		w->size = fs->devtab.span[i].size;
+		w->free = famfs_alloc_free_bytes(&fs->alloc.dev[i]);
+		w->log_index = fs->devtab.dev[i].log_index;
+		switch (famfsd_dax_errno(fsd, i)) {
+		case 0: w->state = FAMFS_DAXDEV_OK; break;
+		case -EHWPOISON: w->state = FAMFS_DAXDEV_POISONED; break;
+		case -ENODEV: w->state = FAMFS_DAXDEV_MISSING; break;
+		default: w->state = FAMFS_DAXDEV_FAILED; break;
+		}
+		if (w->state != FAMFS_DAXDEV_MISSING)
+			snprintf(w->path, sizeof(w->path), "%s", fsd->dax[i].name);
+		else
+			snprintf(w->why, sizeof(w->why), "%.159s", fs->dev_why[i]);
+	}
 }
 
 int famfsd_guarded(struct famfsd *fsd, unsigned int devidx, int (*fn)(void *ctx), void *ctx)
@@ -61,8 +125,12 @@ int famfsd_dax_fail(struct famfsd *fsd, unsigned int idx, int why)
 {
 	int expect = FAMFSD_DAX_OK;
 
-	if (idx >= FAMFS_MAX_DAXDEVS || !fsd->dax[idx].valid)
+	if (idx >= FAMFS_MAX_DAXDEVS || !__atomic_load_n(&fsd->dax[idx].valid,
+							 __ATOMIC_ACQUIRE))
 		return -EINVAL;
+	/* a missing device can still be poisoned: it stays failed once found */
+	if (__atomic_load_n(&fsd->dax[idx].state, __ATOMIC_ACQUIRE) == FAMFSD_DAX_MISSING)
+		expect = FAMFSD_DAX_MISSING;
 	__atomic_compare_exchange_n(&fsd->dax[idx].state, &expect, why, false,
 				    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
 	famfsd_bpf_dev_failed(fsd, idx);
@@ -75,7 +143,8 @@ uint64_t famfsd_dax_failed_mask(struct famfsd *fsd)
 	unsigned int i;
 
 	for (i = 0; i < FAMFS_MAX_DAXDEVS; i++)
-		if (fsd->dax[i].valid && famfsd_dax_errno(fsd, i))
+		if (__atomic_load_n(&fsd->dax[i].valid, __ATOMIC_ACQUIRE) &&
+		    famfsd_dax_errno(fsd, i))
 			m |= 1ULL << i;
 	return m;
 }
@@ -85,7 +154,7 @@ unsigned int famfsd_dax_count(struct famfsd *fsd)
 	unsigned int i, n = 0;
 
 	for (i = 0; i < FAMFS_MAX_DAXDEVS; i++)
-		n += fsd->dax[i].valid;
+		n += __atomic_load_n(&fsd->dax[i].valid, __ATOMIC_ACQUIRE);
 	return n;
 }
 

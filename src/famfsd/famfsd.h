@@ -43,16 +43,19 @@ enum famfsd_dax_state {
 	FAMFSD_DAX_OK = 0,
 	FAMFSD_DAX_POISONED = 1,	/* famfs poison: EHWPOISON, as notify_failure */
 	FAMFSD_DAX_VANISHED = 2,	/* SIGBUS on access: EIO */
+	FAMFSD_DAX_MISSING = 3,		/* in the log, not found on this host: ENODEV,
+					   until famfs daxdev refresh finds it */
 };
 
+/*
+ * One slot per device of the file system (index = the log's device
+ * index). valid is set once, after the rest; name is written only while
+ * the state is MISSING or before valid, and read once the state is not.
+ */
 struct famfsd_daxdev {
-	bool valid;
+	bool valid;			/* atomic */
 	int state;			/* enum famfsd_dax_state, atomic */
 	char name[FAMFS_DAXDEV_NAME_MAX];
-	uint8_t *base;			/* not owned: the famfs_dev mapping */
-	uint64_t size;
-	bool resident_only;		/* a regular file (tmpfs, hugetlbfs): only its
-					   resident pages can be in a cache (rmclean.c) */
 };
 
 /* stats.c: request counters, atomics (FAMFS_IOC_STATS reads them) */
@@ -374,13 +377,21 @@ static inline bool famfsd_test_flag(const char *name) { (void)name; return false
 #endif
 
 /* daxdev.c */
-void famfsd_dax_init(struct famfsd *fsd, const struct famfs_dev *dev);
-/* 0 if every device @n uses is healthy, else -EHWPOISON or -EIO. */
+/*
+ * Bring the table in step with the file system's devices (after mount, a
+ * catch-up or a refresh); caller holds ns_lock exclusive, or is alone.
+ */
+void famfsd_dax_sync(struct famfsd *fsd);
+/* 0 if every device @n uses is healthy, else -EHWPOISON, -EIO or -ENODEV. */
 int famfsd_node_health(struct famfsd *fsd, const struct famfs_node *n);
 int famfsd_dax_errno(struct famfsd *fsd, unsigned int idx);
 int famfsd_dax_fail(struct famfsd *fsd, unsigned int idx, int why);
 uint64_t famfsd_dax_failed_mask(struct famfsd *fsd);
 unsigned int famfsd_dax_count(struct famfsd *fsd);
+/* The name GET_DAXDEV answers for @idx: 0, -EINVAL (no such slot), -ENODEV (missing). */
+int famfsd_dax_name(struct famfsd *fsd, unsigned int idx, char name[FAMFS_DAXDEV_NAME_MAX]);
+/* FAMFS_IOC_DAXDEVS: the table as clients see it; caller holds ns_lock. */
+void famfsd_dax_list(struct famfsd *fsd, struct famfs_daxdev_list *l);
 
 /*
  * SIGBUS (libfamfs's guard, famfs/sigbus.h and famfs/devmem.h, installed at

@@ -25,6 +25,7 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+#include <uuid/uuid.h>
 
 #include "famfs/devperm.h"
 #include "famfs/err.h"
@@ -92,6 +93,35 @@ static bool privileged(void)
 	if (syscall(SYS_capget, &hdr, data))
 		return false;
 	return data[CAP_SYS_RAWIO / 32].effective & (1U << (CAP_SYS_RAWIO % 32));
+}
+
+/* Say which devices of the file system this host does not have. */
+static void warn_missing(struct famfsd *fsd)
+{
+	struct famfs_fs *fs = fsd->fs;
+	char u[37];
+
+	for (uint32_t i = 1; i < fs->devtab.ndevs; i++) {
+		if (famfs_fs_dev(fs, i))
+			continue;
+		uuid_unparse(fs->devtab.dev[i].uuid, u);
+		fprintf(stderr, "famfsd: device %u (uuid %s) not found: %s; its files fail "
+			"with ENODEV until famfs daxdev refresh finds it\n", i, u,
+			fs->dev_why[i]);
+	}
+}
+
+/* Is every device found a devdax char device (what native mode maps)? */
+static bool all_daxdev(struct famfsd *fsd)
+{
+	struct famfs_dev *d;
+
+	for (uint32_t i = 0; i < fsd->fs->devtab.ndevs; i++) {
+		d = famfs_fs_dev(fsd->fs, i);
+		if (d && !d->is_daxdev)
+			return false;
+	}
+	return true;
 }
 
 static void op_init(void *userdata, struct fuse_conn_info *conn)
@@ -181,7 +211,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "famfsd: cannot draw a mount id: %s\n", strerror(errno));
 		goto out_fs;
 	}
-	famfsd_dax_init(fsd, fsd->fs->dev);
+	famfsd_dax_sync(fsd);
+	warn_missing(fsd);
 	/* With deletes: join the host table before anything is served. */
 	rc = famfsd_rm_start(fsd);
 	if (rc < 0) {
@@ -218,9 +249,9 @@ int main(int argc, char **argv)
 	 */
 	if (!statx(AT_FDCWD, fsd->mnt, AT_STATX_DONT_SYNC, STATX_BASIC_STATS, &stx))
 		famfsd_rm_mounted(fsd, (stx.stx_dev_major << 20) | stx.stx_dev_minor);
-	/* Native mode needs a devdax char device: the kernel maps it itself. */
+	/* Native mode needs devdax char devices: the kernel maps them itself. */
 	rc = famfsd_native_setup(fsd, !fsd->nonative && stat(cl.dev, &st) == 0 &&
-				 S_ISCHR(st.st_mode));
+				 S_ISCHR(st.st_mode) && all_daxdev(fsd));
 	if (rc) {
 		fprintf(stderr, "famfsd: cannot hook the FUSE session: %s\n", strerror(-rc));
 		goto out_unmount;

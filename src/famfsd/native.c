@@ -123,13 +123,17 @@ static void get_fmap(struct famfsd *fsd, int fd, uint64_t unique, uint64_t ino)
 static void get_daxdev(struct famfsd *fsd, int fd, uint64_t unique, uint64_t idx)
 {
 	uint8_t out[FAMFS_DAXDEV_OUT_SIZE];
+	char name[FAMFS_DAXDEV_NAME_MAX];
+	int rc;
 
 	famfsd_count(fsd, FAMFS_OP_FUSE_GET_DAXDEV);
-	if (idx >= FAMFS_MAX_DAXDEVS || !fsd->dax[idx].valid) {
-		reply(fsd, fd, unique, EINVAL, NULL, 0);
+	rc = famfsd_dax_name(fsd, idx >= FAMFS_MAX_DAXDEVS ? FAMFS_MAX_DAXDEVS : (unsigned int)idx,
+			     name);
+	if (rc) {
+		reply(fsd, fd, unique, -rc, NULL, 0);
 		return;
 	}
-	famfs_daxdev_out_encode((uint16_t)idx, fsd->dax[idx].name, out);
+	famfs_daxdev_out_encode((uint16_t)idx, name, out);
 	reply(fsd, fd, unique, 0, out, sizeof(out));
 }
 

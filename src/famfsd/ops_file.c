@@ -113,34 +113,29 @@ struct xfer {
 	bool sync;
 };
 
-
-/* The file's first device: where its memory lives, for the guard. */
-static unsigned int node_dev(const struct famfs_node *n)
-{
-	if (n->fmap->ext_type == FAMFS_EXT_INTERLEAVE)
-		return (unsigned int)n->fmap->strips[0].devindex;
-	return (unsigned int)n->fmap->se[0].devindex;
-}
-
 /*
  * Copy (or, for FSYNC, write back) run by run. Each run's address is found
  * outside the SIGBUS guard (famfs_fs_addr allocates); only the copy itself,
  * with its flush or invalidate, runs guarded (famfs_sigbus_write/read/flush).
+ * A fault marks the device of the run it hit vanished, not the file's
+ * other devices.
  */
 static int xfer(struct famfsd *fsd, struct xfer *x)
 {
-	unsigned long faults = famfs_sigbus_caught_here();
 	uint64_t done = 0, run;
+	unsigned long faults;
+	uint32_t dev = 0;
 	uint8_t *p;
 	int rc = famfsd_node_health(fsd, x->n);
 
 	while (!rc && done < x->len) {
 		run = 0;
-		p = famfs_fs_addr(fsd->fs, x->n, x->off + done, &run);
+		p = famfs_fs_addr_dev(fsd->fs, x->n, x->off + done, &run, &dev);
 		if (!p || !run)
 			return -EIO;
 		if (run > x->len - done)
 			run = x->len - done;
+		faults = famfs_sigbus_caught_here();
 		if (x->sync) {
 			rc = famfs_sigbus_flush(p, run);
 			if (!rc)
@@ -154,9 +149,10 @@ static int xfer(struct famfsd *fsd, struct xfer *x)
 			if (!rc)
 				famfs_audit_read(p, run, "famfsd READ");
 		}
+		rc = famfsd_dev_check(fsd, dev, faults, rc);
 		done += run;
 	}
-	return famfsd_dev_check(fsd, node_dev(x->n), faults, rc);
+	return rc;
 }
 
 /* FSYNC: write back the cache lines of the whole file (see the top comment). */
@@ -369,8 +365,10 @@ static void ioc_get_daxdev(fuse_req_t req, const void *in_buf, size_t in_bufsz,
 {
 	struct famfsd *fsd = famfsd_req(req);
 	uint8_t out[FAMFS_DAXDEV_OUT_SIZE];
+	char name[FAMFS_DAXDEV_NAME_MAX];
 	const uint8_t *in = in_buf;
 	unsigned int idx;
+	int rc;
 
 	famfsd_count(fsd, FAMFS_OP_GET_DAXDEV);
 	if (in_bufsz < 2 || out_bufsz < FAMFS_DAXDEV_OUT_SIZE) {
@@ -378,11 +376,12 @@ static void ioc_get_daxdev(fuse_req_t req, const void *in_buf, size_t in_bufsz,
 		return;
 	}
 	idx = (unsigned int)in[0] | (unsigned int)in[1] << 8;
-	if (idx >= FAMFS_MAX_DAXDEVS || !fsd->dax[idx].valid) {
-		fuse_reply_err(req, EINVAL);
+	rc = famfsd_dax_name(fsd, idx, name);
+	if (rc) {
+		fuse_reply_err(req, -rc);
 		return;
 	}
-	famfs_daxdev_out_encode((uint16_t)idx, fsd->dax[idx].name, out);
+	famfs_daxdev_out_encode((uint16_t)idx, name, out);
 	fuse_reply_ioctl(req, 0, out, sizeof(out));
 }
 

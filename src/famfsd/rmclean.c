@@ -98,7 +98,7 @@ void famfsd_clean_file(struct famfsd *fsd, const struct famfs_node *n)
 {
 	const struct famfs_omf_fmap *f = n->fmap;
 	const struct famfs_omf_extent *e;
-	const struct famfsd_daxdev *d;
+	const struct famfs_dev *d;
 	uint64_t cnt;
 
 	if (!f)
@@ -108,14 +108,17 @@ void famfsd_clean_file(struct famfsd *fsd, const struct famfs_node *n)
 	for (uint64_t i = 0; i < cnt; i++) {
 		if (e[i].devindex >= FAMFS_MAX_DAXDEVS)
 			continue;
-		d = &fsd->dax[e[i].devindex];
-		/* A device this host never mapped has no lines of it in our caches. */
-		if (!d->valid || !d->base || e[i].offset > d->size ||
+		/*
+		 * Each extent on its own device. One this host never mapped (not
+		 * found here) has no lines of it in our caches.
+		 */
+		d = famfs_fs_dev(fsd->fs, (uint32_t)e[i].devindex);
+		if (!d || !d->base || e[i].offset > d->size ||
 		    e[i].len > d->size - e[i].offset || !e[i].len)
 			continue;
 		famfsd_test_pause("rm-clean");	/* test builds: inside the pass */
 		/* Test builds: "rm-clean-all" passes over every page (as on devdax). */
-		if (d->resident_only && !famfsd_test_flag("rm-clean-all"))
+		if (!d->is_daxdev && !famfsd_test_flag("rm-clean-all"))
 			clean_resident(fsd, d->base + e[i].offset, e[i].len);
 		else
 			clean_run(fsd, d->base + e[i].offset, e[i].len);
