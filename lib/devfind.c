@@ -313,3 +313,4 @@ int famfs_devfind_primary(const uint8_t fs_uuid[16], char *path, size_t len)
 	snprintf(what, sizeof(what), "the primary device of file system %s", u);
 	return find(&m, what);
 }
+

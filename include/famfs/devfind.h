@@ -70,6 +70,13 @@ void famfs_devfind_where(char *buf, size_t len);
  */
 int famfs_devfind_read_sb(const char *path, struct famfs_omf_sb *sb, uint64_t *size);
 
+/*
+ * Is the device at @path in use by a famfs mount made by root: the source
+ * of one, or a secondary device of the file system one serves? 1 with the
+ * mount point in @mnt, else 0. Reads the mount table and superblocks only.
+ */
+int famfs_devfind_in_use(const char *path, char *mnt, size_t len);
+
 #ifdef __cplusplus
 }
 #endif

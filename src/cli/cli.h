@@ -60,6 +60,8 @@ int cmd_rm(int argc, char **argv);
 int cmd_rmdir(int argc, char **argv);
 int cmd_host(int argc, char **argv);
 int cmd_tune(int argc, char **argv);
+int cmd_devadd(int argc, char **argv);
+int cmd_daxdev(int argc, char **argv);
 
 /* The program run as mount.famfs (mount_helper.c). */
 int mount_helper_main(int argc, char **argv);
@@ -124,7 +126,7 @@ int cli_parse_ids(int c, const char *arg, uint32_t *mode, uint32_t *uid, uint32_
 int cli_parse_interleave(int c, const char *arg, struct famfs_interleave_param *ip);
 
 /*
- * Fill defaults into @ip and validate it for @fs's device. *@out is NULL
+ * Fill defaults into @ip and validate it for @fs's devices. *@out is NULL
  * (contiguous) when no interleave option was given, else @ip. CLI_OK or
  * CLI_FAIL (printed).
  */

@@ -39,6 +39,8 @@ static const struct cli_verb verbs[] = {
 	{ "rmdir",   cmd_rmdir,   "delete empty directories (file systems with -O rm)" },
 	{ "host",    cmd_host,    "list or evict the hosts that block reuse of deleted memory" },
 	{ "tune",    cmd_tune,    "turn on a format feature (-O rm) of an unmounted file system" },
+	{ "devadd",  cmd_devadd,  "add a memory device to a file system" },
+	{ "daxdev",  cmd_daxdev,  "list a file system's devices, find one by uuid" },
 };
 
 static void usage(FILE *f)

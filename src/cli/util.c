@@ -363,9 +363,10 @@ int cli_check_interleave(struct famfs_fs *fs, const char *path,
 	*out = NULL;
 	if (!famfs_interleave_enabled(ip))
 		return CLI_OK;
-	famfs_interleave_fill(ip, fs->dev->size);
+	/* The rules of the devices this host can place files on (allocset.h). */
+	famfs_allocset_interleave_fill(&fs->alloc, ip);
 	famfs_errclear();
-	rc = famfs_interleave_param_check(ip, fs->dev->size);
+	rc = famfs_allocset_interleave_check(&fs->alloc, ip);
 	if (rc)
 		return cli_fail(path, rc);
 	*out = ip;

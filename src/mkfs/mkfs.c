@@ -18,8 +18,10 @@
 #include <uuid/uuid.h>
 
 #include "famfs/dev.h"
+#include "famfs/devfind.h"
 #include "famfs/devperm.h"
 #include "famfs/err.h"
+#include "famfs/fs.h"
 #include "famfs/log.h"
 #include "famfs/mount.h"
 #include "famfs/omf_rm.h"
@@ -29,7 +31,7 @@
 #include "upstream_opts.h"
 
 static const char help[] =
-"usage: mkfs.famfs [-f] [-k] [-l LOGLEN] [-O FEATURES] [-v] [--fuse|--nofuse] DEV\n"
+"usage: mkfs.famfs [-f] [-k] [-l LOGLEN] [-O FEATURES] [-v] [--fuse|--nofuse] DEV [DEV2...]\n"
 "\n"
 "Write a new famfs file system on DEV: a superblock and an empty metadata\n"
 "log. This host (its system uuid, from $FAMFS_SYSTEM_UUID or\n"
@@ -37,11 +39,17 @@ static const char help[] =
 "files. DEV is a devdax device or a regular file whose size is a multiple\n"
 "of 2 MiB and at least 64 MiB.\n"
 "\n"
+"Further devices DEV2... become devices 1, 2, ... of the same file system,\n"
+"as famfs devadd would add them: each gets a secondary superblock (its own\n"
+"device uuid), and the log on DEV names it by that uuid. Every host finds\n"
+"them by uuid (famfs daxdev). Nothing is written unless every device passes\n"
+"the checks. At most 24 devices.\n"
+"\n"
 "  -f, --force          overwrite an existing famfs (also one owned by\n"
-"                       another host); a device mounted on this host is\n"
-"                       always refused\n"
-"  -k, --kill           with -f: destroy the superblock instead (zero its\n"
-"                       magic); the device is no longer a famfs\n"
+"                       another host); a device a mount on this host uses\n"
+"                       is always refused\n"
+"  -k, --kill           with -f: destroy the superblock of every DEV\n"
+"                       instead (zero its magic); they are no longer famfs\n"
 "  -l, --loglen LEN     log size, a power of 2 of at least 8M (default 8M:\n"
 "                       15420 entries); K, M, G suffixes\n"
 "  -O, --features LIST  format features, comma-separated. Known: rm, files\n"
@@ -57,7 +65,9 @@ static const char help[] =
 "\n"
 "Make a device in memory with:\n"
 "  truncate -s 4G /dev/shm/famfs0 && chmod 600 /dev/shm/famfs0 &&\n"
-"    mkfs.famfs /dev/shm/famfs0\n";
+"    mkfs.famfs /dev/shm/famfs0\n"
+"Two devices:\n"
+"  mkfs.famfs /dev/dax0.0 /dev/dax1.0\n";
 
 /* Write @s to @f with control characters escaped (\n, \t, \xHH). */
 static void puts_esc(FILE *f, const char *s)
@@ -99,6 +109,21 @@ static int fail(const char *path, int err)
 	if (m && *m && !strncmp(m, path, strlen(path)) && m[strlen(path)] == ':')
 		return say("%s", m);
 	return say("%s: %s", path, m && *m ? m : strerror(-err));
+}
+
+/* Do the device files @a (already stat'ed as @sa) and @b name the same device? */
+static bool same_device(const char *a, const struct stat *sa, const char *b)
+{
+	char ra[PATH_MAX], rb[PATH_MAX];
+	struct stat sb;
+
+	if (realpath(a, ra) && realpath(b, rb) && !strcmp(ra, rb))
+		return true;
+	if (stat(b, &sb))
+		return false;
+	if (S_ISCHR(sa->st_mode) || S_ISBLK(sa->st_mode))
+		return (sa->st_mode & S_IFMT) == (sb.st_mode & S_IFMT) && sa->st_rdev == sb.st_rdev;
+	return sa->st_dev == sb.st_dev && sa->st_ino == sb.st_ino;
 }
 
 /*
@@ -165,6 +190,66 @@ static int parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
+/*
+ * Before anything is written: may @path become a device of the new file
+ * system? It must not be used by a mount, must open read-write as a famfs
+ * device, and must hold no famfs superblock unless @force.
+ */
+static int check_device(const char *path, bool force, bool secondary)
+{
+	struct famfs_omf_sb sb;
+	struct famfs_dev *dev;
+	char mnt[4096];
+	int rc;
+
+	/* famfsd and every client would go on serving the old log. */
+	if (find_famfs_mount(path, mnt, sizeof(mnt)))
+		return say("%s: mounted at %s; famfs umount it first", path, mnt);
+	if (famfs_devfind_in_use(path, mnt, sizeof(mnt)))
+		return say("%s: a device of the famfs mounted at %s; famfs umount it first",
+			   path, mnt);
+	if (!secondary)
+		return 0;
+	famfs_errclear();
+	rc = famfs_dev_open(path, true, &dev);
+	if (rc)
+		return fail(path, rc);
+	famfs_invalidate(dev->base, FAMFS_SB_SIZE);
+	rc = famfs_omf_sb_decode(dev->base, FAMFS_SB_SIZE, &sb) == 0 && !force;
+	famfs_dev_close(dev);
+	famfs_errclear();
+	if (rc)
+		return say("%s: famfs superblock exists; use -f", path);
+	return 0;
+}
+
+/* Make @devs[1..n) devices 1.. of the file system just made on @devs[0]. */
+static int add_devices(char **devs, int n, bool force)
+{
+	struct famfs_fs *fs;
+	uint32_t idx;
+	char u[37];
+	int i, rc;
+
+	famfs_errclear();
+	rc = famfs_fs_open(devs[0], FAMFS_FS_WRITE, &fs);
+	if (rc)
+		return fail(devs[0], rc);
+	for (i = 1; i < n; i++) {
+		famfs_errclear();
+		rc = famfs_fs_devadd(fs, devs[i], force, &idx);
+		if (rc) {
+			fail(devs[i], rc);
+			break;
+		}
+		uuid_unparse(fs->devtab.dev[idx].uuid, u);
+		printf("  device %u:         ", idx);
+		puts_esc(stdout, devs[i]);
+		printf(", %" PRIu64 " bytes, uuid %s\n", fs->devtab.span[idx].size, u);
+	}
+	famfs_fs_close(fs);
+	return rc ? 1 : 0;
+}
 #define OPT_FUSE	256
 
 int main(int argc, char **argv)
@@ -187,9 +272,11 @@ int main(int argc, char **argv)
 	struct famfs_dev *dev = NULL;
 	struct famfs_log *log = NULL;
 	uint8_t sys[16];
-	char u[37], s[37], pmsg[512], mnt[4096];
+	char u[37], s[37], pmsg[512];
+	struct stat st;
 	const char *path;
-	int c, rc;
+	char **devs;
+	int c, rc, ndevs, i, j;
 
 	famfs_help_alias(argc, argv);	/* upstream's -? */
 	opterr = 0;
@@ -230,8 +317,11 @@ int main(int argc, char **argv)
 			"chmod 600 /dev/shm/famfs0 (try 'mkfs.famfs --help')\n");
 		return 2;
 	}
-	if (optind + 1 != argc) {
-		fprintf(stderr, "mkfs.famfs: exactly one DEV expected (try 'mkfs.famfs --help')\n");
+	devs = argv + optind;
+	ndevs = argc - optind;
+	if (ndevs > FAMFS_MAX_DAXDEVS) {
+		fprintf(stderr, "mkfs.famfs: %d devices; a file system has at most %d (try "
+			"'mkfs.famfs --help')\n", ndevs, FAMFS_MAX_DAXDEVS);
 		return 2;
 	}
 	if (kill && !force) {
@@ -239,31 +329,42 @@ int main(int argc, char **argv)
 			"(try 'mkfs.famfs --help')\n");
 		return 2;
 	}
-	path = argv[optind];
+	for (i = 0; i < ndevs; i++) {
+		if (stat(devs[i], &st))
+			continue;	/* the open below says why */
+		for (j = i + 1; j < ndevs; j++)
+			if (same_device(devs[i], &st, devs[j]))
+				return say("%s and %s are the same device", devs[i], devs[j]);
+	}
+	path = devs[0];
 	famfs_errclear();
 	rc = famfs_system_uuid(sys);
 	if (rc)
 		return fail("system uuid", rc);
-	/* famfsd and every client would go on serving the old log. */
-	if (find_famfs_mount(path, mnt, sizeof(mnt)))
-		return say("%s: mounted at %s; famfs umount it first", path, mnt);
-	famfs_errclear();
-	rc = famfs_dev_open(path, true, &dev);
-	if (rc)
-		return fail(path, rc);
-	famfs_errclear();
-	rc = famfs_mkfs_features(dev, loglen, sys, force, kill, features);
-	if (rc) {
-		fail(path, rc);
-		famfs_dev_close(dev);
-		return 1;
+	for (i = 0; i < ndevs; i++)
+		if (check_device(devs[i], force, i > 0 && !kill))
+			return 1;
+	for (i = 0; i < (kill ? ndevs : 1); i++) {
+		famfs_errclear();
+		rc = famfs_dev_open(devs[i], true, &dev);
+		if (rc)
+			return fail(devs[i], rc);
+		famfs_errclear();
+		rc = famfs_mkfs_features(dev, loglen, sys, force, kill, features);
+		if (rc) {
+			fail(devs[i], rc);
+			famfs_dev_close(dev);
+			return 1;
+		}
+		if (kill) {
+			puts_esc(stdout, devs[i]);
+			printf(": famfs superblock destroyed\n");
+			famfs_dev_close(dev);
+			dev = NULL;
+		}
 	}
-	if (kill) {
-		puts_esc(stdout, path);
-		printf(": famfs superblock destroyed\n");
-		famfs_dev_close(dev);
+	if (kill)
 		return 0;
-	}
 	famfs_errclear();
 	rc = famfs_log_open(dev, &log);
 	if (rc) {
@@ -307,5 +408,6 @@ int main(int argc, char **argv)
 	}
 	famfs_log_close(log);
 	famfs_dev_close(dev);
-	return 0;
+	fflush(stdout);
+	return ndevs > 1 ? add_devices(devs, ndevs, force) : 0;
 }
