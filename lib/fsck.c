@@ -432,8 +432,10 @@ int famfs_fsck_buckets(struct famfs_dev *dev, unsigned int nbuckets, famfs_fsck_
 	famfs_ns_counts(ns, &res->files, &res->dirs, &entries);
 	fsck_rm_finish(&c.rm, dev, &sb, a, end, res);
 	fsck_devices(&c, t, a, dev);
-	/* upstream's layout (bitmap, buckets) describes the primary */
-	res->bitmap_bytes = a->dev[0].nbits * a->dev[0].au;
+	/* the bitmaps of every device; buckets: the primary's */
+	res->bitmap_bytes = 0;
+	for (uint32_t d = 0; d < a->ndevs; d++)
+		res->bitmap_bytes += a->dev[d].nbits * a->dev[d].au;
 	fsck_count_buckets(&a->dev[0], nbuckets, res);
 	report(&c, FAMFS_FSCK_INFO, "log: %" PRIu64 " of %" PRIu64 " slots used, %" PRIu64
 	       " bad entries", res->entries, res->log_slots, res->bad_entries);

@@ -13,6 +13,7 @@
 #include <uuid/uuid.h>
 
 #include "famfs/dev.h"
+#include "famfs/devfind.h"
 #include "famfs/devperm.h"
 #include "famfs/err.h"
 #include "famfs/fsck.h"
@@ -34,6 +35,11 @@ static const char help[] =
 "famfsd says how many slots it reserves (famfsd -o reserve=); for a device\n"
 "fsck shows the default, 5% of the log. A DEV that is mounted on this\n"
 "machine is refused (check the mount point instead), unless -f.\n"
+"\n"
+"A file system of several devices is checked whole: each device is found\n"
+"on this host by its uuid (see famfs daxdev), its superblock checked, and\n"
+"the summary lists each device's size and use. Given a secondary device,\n"
+"fsck finds its primary (which holds the log) and checks that.\n"
 "\n"
 "  -v, --verbose        also print the Verbose: section and informational\n"
 "                       notes (repeatable)\n"
@@ -131,6 +137,61 @@ static uint64_t user_free(const struct famfs_fsck_result *r)
 	return r->log_free > r->log_reserved ? r->log_free - r->log_reserved : 0;
 }
 
+/* Each device of a file system of several: where, how big, how full. */
+static void print_devices(const struct famfs_fsck_result *r)
+{
+	char u[37];
+
+	if (r->ndevs < 2)
+		return;
+	printf("\nDevices:\n");
+	printf("  devices:       %u\n", r->ndevs);
+	for (uint32_t i = 0; i < r->ndevs; i++) {
+		const struct famfs_fsck_dev *d = &r->devs[i];
+
+		uuid_unparse(d->uuid, u);
+		printf("    device %-2u    %s %" PRIu64 " bytes, used %" PRIu64 " (%.2f GiB), ",
+		       i, i ? "secondary" : "primary  ", d->size, d->used_bytes,
+		       d->used_bytes / 1073741824.0);
+		if (r->rm)
+			printf("pending %" PRIu64 ", ", d->pending_bytes);
+		printf("free %" PRIu64 ", uuid %s, ", d->size - d->used_bytes - d->pending_bytes, u);
+		if (d->found)
+			cli_fputs_esc(stdout, d->path);
+		else
+			fputs(d->path[0] ? "not usable" : "not found", stdout);
+		putchar('\n');
+	}
+}
+
+/* [{index, uuid, path, size, used, pending, free, found}...]; NULL on no memory. */
+static json_t *devices_json(const struct famfs_fsck_result *r)
+{
+	json_t *a = json_array(), *e;
+	char u[37];
+
+	for (uint32_t i = 0; a && i < r->ndevs; i++) {
+		const struct famfs_fsck_dev *d = &r->devs[i];
+
+		uuid_unparse(d->uuid, u);
+		e = json_object();
+		if (!e || cli_json_set_u64(e, "index", i) ||
+		    json_object_set_new(e, "uuid", json_string(u)) ||
+		    cli_json_set_str(e, "path", d->path) ||
+		    cli_json_set_u64(e, "size", d->size) ||
+		    cli_json_set_u64(e, "used", d->used_bytes) ||
+		    cli_json_set_u64(e, "pending", d->pending_bytes) ||
+		    cli_json_set_u64(e, "free", d->size - d->used_bytes - d->pending_bytes) ||
+		    json_object_set_new(e, "found", json_boolean(d->found)) ||
+		    json_array_append_new(a, e)) {
+			json_decref(e);
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
 /* A byte count as upstream prints it: bytes, or GiB with -h. */
 static void print_size(const char *label, uint64_t v, bool human)
 {
@@ -212,6 +273,7 @@ static void print_text(const char *dev, const struct famfs_log *log,
 		       r->bucket_units ? 100.0 * (double)r->bucket_used[i] /
 		       (double)r->bucket_units : 0.0, r->bucket_used[i], r->bucket_units);
 	}
+	print_devices(r);
 	printf("\nFamfs log:\n");
 	printf("  %" PRIu64 " of %" PRIu64 " entries used\n", r->entries, r->log_slots);
 	printf("  %" PRIu64 " bad log entries detected\n", r->bad_entries);
@@ -297,7 +359,8 @@ static int print_json(const char *dev, const struct famfs_log *log,
 	      cli_json_set_u64(o, "capacity", r->dev_size) ||
 	      cli_json_set_u64(o, "used", r->used_bytes) ||
 	      cli_json_set_u64(o, "pending", r->pending_bytes) ||
-	      cli_json_set_u64(o, "free", fsck_free(r));
+	      cli_json_set_u64(o, "free", fsck_free(r)) ||
+	      set_new(o, "devices", devices_json(r));
 	if (r->rm && !bad) {
 		json_t *rm = json_object();
 
@@ -345,6 +408,36 @@ static int fsck_fatal(const char *dev, int rc, const struct fsck_ctx *c)
 	return cli_failf(dev, "%s", msg);
 }
 
+/*
+ * A secondary device names its file system, whose log is on the primary:
+ * find the primary on this host and check that (in @dev on return).
+ */
+static int to_primary(char *dev, size_t len, bool json)
+{
+	char primary[4096], u[37];
+	struct famfs_omf_sb sb;
+	uint64_t size;
+	int rc;
+
+	famfs_errclear();
+	if (famfs_devfind_read_sb(dev, &sb, &size) || !famfs_omf_sb_is_secondary(&sb)) {
+		famfs_errclear();
+		return CLI_OK;		/* not a secondary: checked as it is */
+	}
+	uuid_unparse(sb.uuid, u);
+	rc = famfs_devfind_primary(sb.uuid, primary, sizeof(primary));
+	if (rc)
+		return cli_failf(dev, "a secondary device of famfs %s, whose primary is not "
+				 "found here: %s", u, famfs_errmsg());
+	if (!json) {
+		cli_fputs_esc(stdout, dev);
+		printf(": a secondary device of famfs %s; checking its primary ", u);
+		cli_fputs_esc(stdout, primary);
+		printf("\n");
+	}
+	snprintf(dev, len, "%s", primary);
+	return CLI_OK;
+}
 #define OPT_FUSE	256
 
 int cmd_fsck(int argc, char **argv)
@@ -398,11 +491,16 @@ int cmd_fsck(int argc, char **argv)
 		if (optind != argc)
 			return cli_usage("no DEV|MNT argument with --device");
 		snprintf(devpath, sizeof(devpath), "%s", cli_device);
+		if (to_primary(devpath, sizeof(devpath), fc.json))
+			return CLI_FAIL;
 	} else {
 		if (optind + 1 != argc)
 			return cli_usage(optind >= argc ? "missing DEV or MNT" :
 					 "exactly one DEV or MNT expected");
 		if (cli_dev_or_mount(argv[optind], devpath, sizeof(devpath), &is_mnt))
+			return CLI_FAIL;
+		/* A secondary device: its primary, then mounted or not as any. */
+		if (!is_mnt && to_primary(devpath, sizeof(devpath), fc.json))
 			return CLI_FAIL;
 		/* As upstream: a mounted device is checked through its mount. */
 		if (!is_mnt && !force && cli_find_dev_mount(devpath, &t) == 0)
