@@ -1,0 +1,159 @@
+#!/bin/bash
+# test_multidev.sh - a file system on several devices: mkfs.famfs with two
+# devices and famfs devadd (offline and online), files striped over the
+# devices written offline and read through FUSE, the library and the shim
+# on a master and a client mount, famfs daxdev list/resolve/refresh, a
+# device that is not found (its files fail with ENODEV, the rest works,
+# refresh finds it), poison of one device, statfs and fsck over every
+# device, and the refusals (a device twice, a device a mount uses, a
+# secondary device as a mount source).
+. "$(dirname "$0")/lib.sh"
+
+PY=/usr/bin/python3
+newdev D0 8G
+newdev D1 8G
+newdev D2 4G
+newdev OTHER 1G
+chmod 600 "$D0" "$D1" "$D2" "$OTHER"
+# Devices that are files are found through this list (and /dev/dax*, /dev/pmem*).
+export FAMFS_DAXDEV_PATH="${_famfs_devprefix}*"
+M1=$T/master
+M2=$T/client
+mkdir -p "$M1" "$M2"
+shim() { LD_PRELOAD=$SHIM "$@"; }
+stat_op() {
+	"$FAMFS" stats --json "$1" |
+		$PY -c 'import json,sys; print(json.load(sys.stdin)["ops"][sys.argv[1]])' "$2"
+}
+# checkk: check, keeping the command's stdout and stderr for out_has / err_has
+# DESCRIPTION REGEX (check's own files are overwritten by every check).
+checkk() { check "$@"; cp "$T/out" "$T/last.out"; cp "$T/err" "$T/last.err"; }
+has() {
+	if grep -Eq -- "$3" "$T/last.$1"; then
+		pass "$2"
+	else
+		fail "$2: no /$3/ in: $(head -c 400 "$T/last.$1")"
+	fi
+}
+out_has() { has out "$@"; }
+err_has() { has err "$@"; }
+devs_of() {	# devs_of DEV FILE: the device index of each extent or strip
+	"$FAMFS" --device "$1" getmap "$2" | awk '/^  (extent|strip) / {printf "%s ", $4}'
+}
+
+# --- mkfs refusals: nothing is written unless every device passes -----------------
+check "mkfs OTHER (a foreign file system)" "$MKFS" "$OTHER"
+check_fail "mkfs of one device twice" "are the same device" "$MKFS" "$D0" "$D0"
+check_refused "$D2" "mkfs with a second device holding a famfs, without -f: D2 untouched" \
+	"$OTHER: famfs superblock exists; use -f" "$MKFS" "$D2" "$OTHER"
+
+# --- one device, a file on it, then device 1 added offline --------------------------
+check "mkfs.famfs -f D0" "$MKFS" -f "$D0"
+check "creat zero (on device 0: the only one)" "$FAMFS" --device "$D0" creat -s 6M -r -S 3 zero
+checkk "devadd offline" "$FAMFS" devadd "$D0" "$D1"
+out_has "... says device 1" ": device 1 of $D0, uuid "
+UUID1=$(awk '{print $7}' "$T/last.out" | tr -d ,)
+check_eq "zero stays on device 0" "0 " "$(devs_of "$D0" zero)"
+check "creat striped -N 2 (64 MiB)" "$FAMFS" --device "$D0" creat -s 64M -r -S 7 -N 2 striped
+check_eq "striped: one strip per device" "1 0 " "$(devs_of "$D0" striped)"
+check "creat odd -N 4 -B 2 (9 MiB + 5)" "$FAMFS" --device "$D0" creat -s $((9 * 1048576 + 5)) \
+	-r -S 8 -N 4 -B 2 odd
+check_eq "odd: strips alternate devices" "1 0 1 0 " "$(devs_of "$D0" odd)"
+check "creat plain (device 1: the most free space)" "$FAMFS" --device "$D0" creat -s 5M -r -S 9 plain
+check_eq "plain on device 1" "1 " "$(devs_of "$D0" plain)"
+check "verify offline" "$FAMFS" --device "$D0" verify -S 7 -f striped
+
+# --- famfs daxdev list / resolve ---------------------------------------------------
+checkk "daxdev list (scan)" "$FAMFS" daxdev list
+out_has "... shows the primary" "^  primary .* $D0\$"
+out_has "... and the secondary" "^  secondary .* $UUID1 .* $D1\$"
+check "daxdev resolve UUID" "$FAMFS" daxdev resolve "$UUID1"
+check_eq "... prints its path" "$D1" "$(cat "$T/out")"
+check_fail "daxdev resolve of an unknown uuid" "not found \(looked at" \
+	"$FAMFS" daxdev resolve 01234567-89ab-cdef-0123-456789abcdef
+check "daxdev list DEV" "$FAMFS" daxdev list --json "$D0"
+check_eq "... 2 devices, both ok" "2 ok ok" "$($PY -c 'import json,sys; d=json.load(open(sys.argv[1]))
+print(d["ndevs"], *[x["state"] for x in d["devices"]])' "$T/out")"
+
+# --- mounted: FUSE, the library and the shim; a client host -----------------------
+track_mount "$M1"
+track_mount "$M2"
+check "mount master" "$FAMFS" mount "$D0" "$M1"
+check "mount client" env FAMFS_SYSTEM_UUID="$CLIENT_UUID" "$FAMFS" mount "$D0" "$M2"
+for m in "$M1" "$M2"; do
+	check "verify striped via FUSE ($m)" "$FAMFS" verify -S 7 -f "$m/striped"
+	check "verify odd via FUSE ($m)" "$FAMFS" verify -S 8 -f "$m/odd"
+	cat "$m/striped" >"$T/striped.fuse"
+	check "famfs_map_open striped == FUSE ($m)" bash -c "'$BIN/famfs_mapcat' '$m/striped' | cmp - '$T/striped.fuse'"
+	checkk "getmap --daxdev 1 ($m)" "$FAMFS" getmap --daxdev 1 "$m"
+	out_has "... names D1" "$D1"
+done
+r0=$(stat_op "$M2" read)
+check "shim cat odd on the client == FUSE" bash -c "LD_PRELOAD='$SHIM' cat '$M2/odd' | cmp - <(cat '$M1/odd')"
+check "shim mmap striped on the client" bash -c \
+	"LD_PRELOAD='$SHIM' '$BIN/famfs_mmaptool' cat '$M2/striped' | cmp - '$T/striped.fuse'"
+check_eq "no FUSE READ under the shim" "$r0" "$(stat_op "$M2" read)"
+check "GET_DAXDEV was asked for device 1" test "$(stat_op "$M2" get_daxdev)" -ge 2
+check "df: the capacity of both devices" bash -c "[ \$(stat -f -c '%b*%S' '$M1' | bc) = $((16 << 30)) ]"
+check "write through FUSE on the master" bash -c "printf hello | dd of='$M1/striped' bs=1 seek=$((2 << 20)) conv=notrunc status=none"
+check "fsync" $PY -c "import os; fd=os.open('$M1/striped', os.O_RDWR); os.fsync(fd)"
+check_eq "the client reads it (chunk 1: device 0)" hello \
+	"$(dd if="$M2/striped" bs=1 skip=$((2 << 20)) count=5 status=none)"
+
+# --- famfs devadd online; the client finds the device by itself --------------------
+check_fail "devadd of device 1 again" "$D1: in use by the famfs mount on $M1" \
+	"$FAMFS" devadd "$M1" "$D1"
+check_fail "devadd of the primary" "in use by the famfs mount on $M1" "$FAMFS" devadd "$M1" "$D0"
+check_fail "devadd offline on a mounted primary" "mounted at $M1" "$FAMFS" devadd "$D0" "$D2"
+check_fail "mkfs of a device of a mounted file system" "a device of the famfs mounted at" \
+	"$MKFS" -f "$D1"
+check_fail "devadd from the client" "client" env FAMFS_SYSTEM_UUID="$CLIENT_UUID" \
+	"$FAMFS" devadd "$M2" "$D2"
+checkk "devadd online" "$FAMFS" devadd -f "$M1" "$D2"
+out_has "... device 2" "device 2 of $M1"
+check "master's famfsd uses it" bash -c "'$FAMFS' daxdev list '$M1' | grep -Eq '^  2 +secondary ok .* $D2\$'"
+check "the client's famfsd finds it" wait_until 10 bash -c \
+	"'$FAMFS' daxdev list '$M2' | grep -Eq '^  2 +secondary ok .* $D2\$'"
+check "creat s3 -N 3 on the master" "$FAMFS" creat -s 30M -r -S 11 -N 3 "$M1/s3"
+check_eq "s3: one strip per device" "0 1 2" "$(devs_of "$D0" s3 | tr ' ' '\n' | sort | xargs)"
+check "the client reads s3" wait_until 10 "$FAMFS" verify -S 11 -f "$M2/s3"
+check "statfs of 3 devices" bash -c "[ \$(stat -f -c '%b*%S' '$M2' | bc) = $((20 << 30)) ]"
+
+# --- poison of one device: only files on it fail -----------------------------------
+check "poison device 1 on the client" "$FAMFS" poison "$M2" 1
+check_fail "striped fails (it has a strip on device 1)" "hardware error" cat "$M2/striped"
+check "zero (device 0 only) still reads" "$FAMFS" verify -S 3 -f "$M2/zero"
+check "the master is not affected" "$FAMFS" verify -S 8 -f "$M1/odd"
+
+# --- a device that is not found ------------------------------------------------------
+check "umount client" "$FAMFS" umount "$M2"
+checkk "mount the client where device 1 is not found" env FAMFS_DAXDEV_PATH="/nonexistent-$$/*" \
+	FAMFS_SYSTEM_UUID="$CLIENT_UUID" "$FAMFS" mount "$D0" "$M2"
+err_has "... famfsd says which device" "device 1 \(uuid $UUID1\) not found"
+check_fail "odd fails with ENODEV" "No such device" cat "$M2/odd"
+check_fail "plain (device 1) fails with ENODEV" "No such device" "$BIN/famfs_mapcat" "$M2/plain"
+check "zero (device 0) reads" "$FAMFS" verify -S 3 -f "$M2/zero"
+check "daxdev list shows it missing" bash -c "'$FAMFS' daxdev list '$M2' | grep -Eq '^  1 +secondary missing .* $UUID1 - \\(no superblock'"
+check_fail "getmap --daxdev 1" "device 1: No such device" "$FAMFS" getmap --daxdev 1 "$M2"
+check_fail "refresh at the wrong device: still missing" "2 devices are still missing" \
+	"$FAMFS" daxdev refresh "$M2" "$OTHER"
+check_fail "refresh at D1: device 2 is still missing" "1 device is still missing" \
+	"$FAMFS" daxdev refresh "$M2" "$D1"
+cp "$T/out" "$T/last.out"
+out_has "... found device 1" "^found 1 device"
+check "odd reads now" "$FAMFS" verify -S 8 -f "$M2/odd"
+check_fail "s3 does not (device 2)" "No such device" cat "$M2/s3"
+check "refresh at D2" "$FAMFS" daxdev refresh "$M2" "$D2"
+check "s3 reads now" "$FAMFS" verify -S 11 -f "$M2/s3"
+
+# --- fsck over every device ----------------------------------------------------------
+checkk "fsck MNT" "$FAMFS" fsck "$M1"
+out_has "... lists 3 devices" "devices: +3"
+checkk "fsck of a secondary checks its primary" "$FAMFS" fsck "$D2"
+out_has "... saying so" "a secondary device of famfs .*; checking its primary $D0"
+check_fail "fsck where device 2 is not found" "device 2 \(uuid .*\): device .* not found" \
+	env FAMFS_DAXDEV_PATH="$D1" "$FAMFS" fsck "$D0"
+check_fail "mount of a secondary device" "is a secondary device of famfs" \
+	"$FAMFS" mount "$D1" "$T"
+check "umount" "$FAMFS" umount "$M1"
+done_testing
