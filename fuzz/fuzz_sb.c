@@ -39,7 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (sb.magic != FAMFS_SUPER_MAGIC || sb.version != FAMFS_CURRENT_VERSION)
 		fuzz_fail("decoded a superblock with magic %#llx version %llu",
 			  (unsigned long long)sb.magic, (unsigned long long)sb.version);
-	if (sb.dev_size <= sb.log_offset + sb.log_len || sb.dev_size % sb.alloc_unit)
+	if (sb.dev_size <= famfs_omf_sb_data_start(&sb) || sb.dev_size % sb.alloc_unit)
 		fuzz_fail("decoded a superblock with dev_size %#llx",
 			  (unsigned long long)sb.dev_size);
 	if (strlen(sb.daxdev) > FAMFS_DAXDEV_PATH_LEN)

@@ -106,6 +106,12 @@ static void seeds_sb(void)
 	famfs_omf_sb_encode(&sb, buf);
 	put("fuzz_sb", "bad-devsize", &m0, 1, buf, sizeof(buf));
 	put("fuzz_sb", "short", &m0, 1, buf, 100);
+	/* a secondary device's: no log, its own device uuid */
+	make_sb(&sb, 2ULL << 30);
+	sb.log_offset = sb.log_len = 0;
+	sb.flags = FAMFS_SB_FLAG_SECONDARY;
+	famfs_omf_sb_encode(&sb, buf);
+	put("fuzz_sb", "secondary", &m0, 1, buf, sizeof(buf));
 }
 
 static void seeds_hdr(void)
@@ -178,6 +184,10 @@ static void seeds_entry(void)
 	make_file(&e, "reuse", 4096, 12ULL << 20);
 	e.file.horizon = 11;
 	put_entry("file-horizon", &e, 13, 0);
+	/* a strip on device 1: the CRC carries the multi-device tag */
+	make_ifile(&e, "two-devices", 64ULL << 20, 2);
+	e.file.fmap.strips[1].devindex = 1;
+	put_entry("multidev", &e, 10, 0);
 }
 
 /* A whole image: superblock, header and a few entries (fuzz_replay input). */
@@ -353,9 +363,17 @@ static void seeds_fmap_bad(void)
 	n = raw_hdr(b, FAMFS_EXT_SIMPLE, 2, 2 * M2);
 	n += raw_ext(b + n, 0, G, M2);
 	put("fuzz_fmap", "bad-truncated", b, n, NULL, 0);
+	/* device 24: past the daxdev table (V10 refuses every index but 0, we
+	 * every index past the table) */
 	n = raw_hdr(b, FAMFS_EXT_SIMPLE, 1, M2);
-	n += raw_ext(b + n, 1, G, M2);
+	n += raw_ext(b + n, FAMFS_MAX_DAXDEVS, G, M2);
 	put("fuzz_fmap", "bad-devindex", b, n, NULL, 0);
+	/* two strips on two devices: valid where both devices hold [G, G + 2M) */
+	n = raw_hdr(b, FAMFS_EXT_INTERLEAVE, 1, 2 * M2);
+	n += raw_iext(b + n, 2, M2, 2 * M2);
+	n += raw_ext(b + n, 0, G, M2);
+	n += raw_ext(b + n, 1, G, M2);
+	put("fuzz_fmap", "multidev", b, n, NULL, 0);
 	n = raw_hdr(b, FAMFS_EXT_SIMPLE, 1, M2);
 	n += raw_ext(b + n, 0, G + 4096, M2);
 	put("fuzz_fmap", "bad-offset-align", b, n, NULL, 0);

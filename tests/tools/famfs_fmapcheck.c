@@ -3,10 +3,11 @@
  * famfs_fmapcheck.c - what the kernel module must answer when famfsd sends
  * FILE as a GET_FMAP reply: the open(2) errno, by the same rules the module
  * runs (lib/fmap.c's decoder and validator, then its device and strip
- * bounds for a device of DEV_SIZE bytes at index 0), or 0. make check-vm
- * compares it with what open(2) really gets.
+ * bounds for devices of DEV_SIZE bytes at index 0, 1, ...; a device not
+ * listed is not there), or 0. make check-vm compares it with what open(2)
+ * really gets.
  *
- *   famfs_fmapcheck DEV_SIZE FILE...    prints "NAME ERRNO" per file
+ *   famfs_fmapcheck DEV_SIZE[,DEV_SIZE...] FILE...    prints "NAME ERRNO" per file
  *
  * A reply over 4096 bytes never reaches the decoder: the fuse core refuses
  * it (the server's write gets EINVAL) and the opener gets EIO.
@@ -20,10 +21,9 @@
 
 #include "famfs/fmap.h"
 
-static int expect(const uint8_t *buf, ssize_t len, uint64_t dev_size)
+static int expect(const uint8_t *buf, ssize_t len, const uint64_t *sizes)
 {
 	static struct famfs_fmap f;
-	uint64_t sizes[FAMFS_MAX_DAXDEVS] = { dev_size };
 	int rc;
 
 	if (len > FAMFS_FMAP_MSG_MAX)
@@ -37,15 +37,20 @@ static int expect(const uint8_t *buf, ssize_t len, uint64_t dev_size)
 int main(int argc, char **argv)
 {
 	static uint8_t buf[2 * FAMFS_FMAP_MSG_MAX];
-	uint64_t dev_size;
+	uint64_t sizes[FAMFS_MAX_DAXDEVS] = { 0 };
+	char *p, *end;
+	unsigned int d;
 	ssize_t len;
 	int i, fd;
 
 	if (argc < 3) {
-		fprintf(stderr, "usage: famfs_fmapcheck DEV_SIZE FILE...\n");
+		fprintf(stderr, "usage: famfs_fmapcheck DEV_SIZE[,DEV_SIZE...] FILE...\n");
 		return 2;
 	}
-	dev_size = strtoull(argv[1], NULL, 0);
+	for (p = argv[1], d = 0; *p && d < FAMFS_MAX_DAXDEVS; d++) {
+		sizes[d] = strtoull(p, &end, 0);
+		p = *end == ',' ? end + 1 : end;
+	}
 	for (i = 2; i < argc; i++) {
 		const char *name = strrchr(argv[i], '/');
 
@@ -60,7 +65,7 @@ int main(int argc, char **argv)
 			perror(argv[i]);
 			return 1;
 		}
-		printf("%s %d\n", name ? name + 1 : argv[i], expect(buf, len, dev_size));
+		printf("%s %d\n", name ? name + 1 : argv[i], expect(buf, len, sizes));
 	}
 	return 0;
 }
