@@ -2,16 +2,17 @@
 # SPDX-License-Identifier: Apache-2.0
 #
 # tests/vm/check-vm.sh - make check-vm: famfs across two QEMU (TCG) guests,
-# each with its own Debian kernel, that share one host memory file as a real
-# /dev/dax0.0 (QEMU nvdimm -> ACPI NFIT -> libnvdimm -> devdax namespace).
+# each with its own Debian kernel, that share two host memory files as real
+# /dev/dax0.0 and /dev/dax1.0 (QEMU nvdimm -> ACPI NFIT -> libnvdimm ->
+# devdax namespace): the second is the file system's second device.
 #
 #   tests/vm/check-vm.sh [BUILD]      BUILD defaults to build
 #
 # 1. setup.sh: host tools and guest debs (cached in $FAMFS_VM_DIR).
 # 2. initramfs.sh: busybox, modules, ndctl, the famfs binaries from BUILD.
-# 3. The shared file (sparse, /dev/shm): formatted once by a format guest
-#    (devdax namespace, labels inside the file); before every run the dax
-#    range is punched back to zeroes, so each run starts from a blank device.
+# 3. The shared files (sparse, /dev/shm): formatted once by a format guest
+#    (devdax namespaces, labels inside the files); before every run the dax
+#    ranges are punched back to zeroes, so each run starts from blank devices.
 # 4. Guests A (master) and B (client) run at the same time; each step is
 #    asserted inside the guests and reported as "STEP n PASS|FAIL" on the
 #    serial console, which lands in $OUT/guest-<role>.log.
@@ -29,7 +30,8 @@
 # on 2 cores); past it every guest is killed and check-vm fails saying so.
 #
 # Knobs (environment): FAMFS_VM_DIR (/var/tmp/famfs-vm), FAMFS_VM_SHARED
-# (/dev/shm/famfs-vm.img), FAMFS_VM_TIMEOUT (480 s per guest),
+# (/dev/shm/famfs-vm.img: /dev/dax0.0), FAMFS_VM_SHARED2 (FAMFS_VM_SHARED
+# with -dax1 before .img: /dev/dax1.0), FAMFS_VM_TIMEOUT (480 s per guest),
 # FAMFS_VM_BUDGET (540 s), FAMFS_VM_SETUP_TIMEOUT (900 s),
 # FAMFS_KMOD_CACHE (/var/cache/famfs-kmod: kernel/build.sh's downloads),
 # FAMFS_VM_VISIBLE_MS (1000: step 5's limit), FAMFS_VM_APPEND (more kernel
@@ -44,9 +46,11 @@ export FAMFS_VM_DIR=${FAMFS_VM_DIR:-/var/tmp/famfs-vm}
 VM_DIR=$FAMFS_VM_DIR
 SHARED=${FAMFS_VM_SHARED:-/dev/shm/famfs-vm.img}
 SHARED_SIZE=4100M	# -> /dev/dax0.0 of exactly 4 GiB (interleave needs 1 GiB buckets)
+SHARED2=${FAMFS_VM_SHARED2:-${SHARED%.img}-dax1.img}
+SHARED2_SIZE=2052M	# -> /dev/dax1.0 of 2 GiB: the second device (devadd, step 9)
 LABEL_SIZE=128K
 GUEST_MEM=1G
-MAXMEM=6G		# guest RAM + the nvdimm, rounded up
+MAXMEM=8G		# guest RAM + both nvdimms, rounded up
 TIMEOUT=${FAMFS_VM_TIMEOUT:-480}
 BUDGET=${FAMFS_VM_BUDGET:-540}
 SETUP_TIMEOUT=${FAMFS_VM_SETUP_TIMEOUT:-900}
@@ -58,10 +62,10 @@ GRACE=30		# seconds a guest may run on after its peer failed
 VISIBLE_MS=${FAMFS_VM_VISIBLE_MS:-1000}
 UUID_A=a0a0a0a0-0000-4000-8000-00000000000a
 UUID_B=b0b0b0b0-0000-4000-8000-00000000000b
-STEPS_A="1 2 5 6 7 8"		# 8: famfs rm across the guests (guest-rm.sh)
-STEPS_B="3 4 5 6 7 8"
-KSTEPS_A="1 2 3 5 17 6 7 8 9 10 11 12 13 14 15"	# the native scenario (guest-native.sh); 15: rm
-KSTEPS_B="4 16"
+STEPS_A="1 2 5 6 7 8 9"		# 8: famfs rm across the guests (guest-rm.sh); 9: two devices
+STEPS_B="3 4 5 6 7 8 9"
+KSTEPS_A="1 2 3 5 17 6 7 8 9 10 11 12 13 14 15 18"	# the native scenario (guest-native.sh); 15: rm
+KSTEPS_B="4 16 19"
 INITRD=$VM_DIR/initramfs.cpio.gz
 STAMP=$SHARED.fmt
 OUT=$VM_DIR/out/$(date +%Y%m%d-%H%M%S)-$$
@@ -110,6 +114,8 @@ start_guest() {
 		-m "$GUEST_MEM,slots=2,maxmem=$MAXMEM"
 		-object "memory-backend-file,id=mem1,share=on,mem-path=$SHARED,size=$SHARED_SIZE,align=2M"
 		-device "nvdimm,id=nv1,memdev=mem1,label-size=$LABEL_SIZE"
+		-object "memory-backend-file,id=mem2,share=on,mem-path=$SHARED2,size=$SHARED2_SIZE,align=2M"
+		-device "nvdimm,id=nv2,memdev=mem2,label-size=$LABEL_SIZE"
 		-nographic -no-reboot -nic none -vga none
 		-kernel "$vmlinuz" -initrd "$INITRD"
 		-append "console=ttyS0 quiet loglevel=4 panic=-1 mitigations=off vm.role=$role $* ${FAMFS_VM_APPEND:-}")
@@ -203,40 +209,54 @@ build_kmod() {
 	say "kernel/build.sh took $(elapsed "$t0")s"
 }
 
-# Create and format the shared file unless the stamp says it is ready.
+# Create and format the shared files unless the stamp says they are ready.
 prepare_shared() {
-	local want="size=$SHARED_SIZE label=$LABEL_SIZE map=mem align=2M" line
+	local want="size=$SHARED_SIZE,$SHARED2_SIZE label=$LABEL_SIZE map=mem align=2M" l0 l1
 
-	if [ -e "$SHARED" ] && [ "$(head -1 "$STAMP" 2>/dev/null)" = "$want" ]; then
+	if [ -e "$SHARED" ] && [ -e "$SHARED2" ] &&
+		[ "$(head -1 "$STAMP" 2>/dev/null)" = "$want" ]; then
 		return 0
 	fi
-	say "formatting $SHARED ($SHARED_SIZE, sparse) in a format guest"
-	rm -f "$SHARED" "$STAMP"
+	say "formatting $SHARED ($SHARED_SIZE) and $SHARED2 ($SHARED2_SIZE), sparse, in a" \
+		"format guest"
+	rm -f "$SHARED" "$SHARED2" "$STAMP"
 	truncate -s "$SHARED_SIZE" "$SHARED" || die "cannot create $SHARED"
+	truncate -s "$SHARED2_SIZE" "$SHARED2" || die "cannot create $SHARED2"
 	start_guest format
 	wait_guests format
 	[ "$OVER_BUDGET" = 0 ] || budget_fail "the format guest was still running"
 	qemu_started format
-	line=$(clean_log format | grep -o 'VM-DAX .*' | tail -1)
-	[ "$(guest_rc format)" = 0 ] && [ -n "$line" ] || {
+	l0=$(clean_log format | grep -o 'VM-DAX dev=0 .*' | tail -1)
+	l1=$(clean_log format | grep -o 'VM-DAX dev=1 .*' | tail -1)
+	[ "$(guest_rc format)" = 0 ] && [ -n "$l0" ] && [ -n "$l1" ] || {
 		clean_log format | grep -vE '^\s*$' | tail -20 | sed 's/^/    /' >&2
 		die "the format guest failed (see $OUT/guest-format.log)"
 	}
-	printf '%s\n%s\n' "$want" "$line" >"$STAMP"
+	printf '%s\n%s\n%s\n' "$want" "$l0" "$l1" >"$STAMP"
 }
 
-# Zero the dax range of the shared file (punch it back to a sparse hole).
-blank_device() {
+# blank DEV FILE STAMP-LINE: zero the dax range of FILE (punch it back to a
+# sparse hole); prints the dax size.
+blank() {
 	local line size off
 
-	line=$(sed -n 2p "$STAMP")
+	line=$(sed -n "$3p" "$STAMP")
 	size=$(sed -n 's/.*size=\([0-9]*\).*/\1/p' <<<"$line")
 	off=$(sed -n 's/.*offset=\([0-9]*\).*/\1/p' <<<"$line")
 	[ -n "$size" ] && [ -n "$off" ] || die "bad stamp $STAMP: '$line'"
-	DAX_SIZE=$size
-	say "/dev/dax0.0: $size bytes at offset $off of $SHARED; punching it to zeroes"
-	fallocate --punch-hole --keep-size --offset "$off" --length "$size" "$SHARED" ||
-		die "fallocate --punch-hole on $SHARED failed"
+	say "$1: $size bytes at offset $off of $2; punching it to zeroes"
+	fallocate --punch-hole --keep-size --offset "$off" --length "$size" "$2" ||
+		die "fallocate --punch-hole on $2 failed"
+	echo "$size"
+}
+
+blank_device() {
+	local s1
+
+	DAX_SIZE=$(blank /dev/dax0.0 "$SHARED" 2)
+	s1=$(blank /dev/dax1.0 "$SHARED2" 3)
+	# the NFIT regions come in the order of the nvdimms: dax1.0 is the small one
+	[ "$s1" -lt "$DAX_SIZE" ] || die "/dev/dax1.0 ($s1 bytes) is not the second nvdimm"
 }
 
 # report ROLE STEPS KSTEPS: print the guest's console lines and its step

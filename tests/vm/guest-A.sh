@@ -2,11 +2,12 @@
 # SPDX-License-Identifier: Apache-2.0
 #
 # tests/vm/guest-A.sh - guest A, the master (busybox sh): steps 1, 2, 5, 6,
-# 8 and 7 of make check-vm. It formats /dev/dax0.0 (with deletes), fills
+# 8, 7 and 9 of make check-vm. It formats /dev/dax0.0 (with deletes), fills
 # and mounts it, waits for B's "mounted" message in the mailbox, creates a
 # file while B watches, patches a file through its direct mapping, deletes
-# a file B maps and reuses its memory (guest-rm.sh), and runs fsck. Exit
-# status = number of failed steps.
+# a file B maps and reuses its memory (guest-rm.sh), runs fsck, then adds
+# /dev/dax1.0 and writes a file striped over both devices. Exit status =
+# number of failed steps.
 . /vm/guest-lib.sh
 
 # 1. mkfs.famfs on the real devdax device: the size comes from sysfs, and the
@@ -103,6 +104,36 @@ step7() {
 	fi
 }
 
+# 9. A second device: /dev/dax1.0 added online, and md.bin striped over both
+# devices (one strip each), right through FUSE and through the shim's mapping,
+# which maps its first chunk from /dev/dax0.0 and its second from /dev/dax1.0.
+step9() {
+	vmnative gen /tmp/md.bin $NMD $SEED_MD || { step_fail 9 "cannot generate md.bin"; return 1; }
+	run /tmp/devadd.out famfs devadd $MNT $DEV1 ||
+		{ step_fail 9 "famfs devadd $MNT $DEV1 failed"; return 1; }
+	sed 's/^/    devadd: /' /tmp/devadd.out
+	run /tmp/dl.out famfs daxdev list $MNT &&
+		grep -Eq "^  1 +secondary ok .* $DEV1\$" /tmp/dl.out ||
+		{ show /tmp/dl.out; step_fail 9 "famfsd does not use $DEV1 after devadd"; return 1; }
+	run /tmp/cp9.out famfs cp -N 2 -C 2M /tmp/md.bin $MNT/md.bin ||
+		{ step_fail 9 "famfs cp -N 2 md.bin failed"; return 1; }
+	run /tmp/gm9.out famfs getmap $MNT/md.bin && sed 's/^/    getmap md.bin: /' /tmp/gm9.out
+	grep -q 'strip 0: devindex 0 ' /tmp/gm9.out && grep -q 'strip 1: devindex 1 ' /tmp/gm9.out ||
+		{ step_fail 9 "md.bin is not striped over devices 0 and 1"; return 1; }
+	same_bytes "A: FUSE read md.bin" $MNT/md.bin /tmp/md.bin ||
+		{ step_fail 9 "md.bin reads back wrong through the mount"; return 1; }
+	shim_mapcat $MNT/md.bin /tmp/md.shim && same_bytes "A: shim mmap md.bin" /tmp/md.shim \
+		/tmp/md.bin && both_devices /tmp/shim.err $MNT/md.bin ||
+		{ step_fail 9 "md.bin is wrong through the shim's mapping"; return 1; }
+	mb_put $MB_A_STRIPED "A-STRIPED $NONCE" ||
+		{ step_fail 9 "could not post A-STRIPED"; return 1; }
+	run /tmp/fsck9.out famfs fsck $DEV && fsck_clean /tmp/fsck9.out &&
+		grep -Eq 'devices: +2' /tmp/fsck9.out ||
+		{ show /tmp/fsck9.out; step_fail 9 "famfs fsck of both devices"; return 1; }
+	step_pass 9 "devadd $DEV1 online; md.bin striped over both devices reads right through" \
+		"FUSE and the shim (mapped from dax0.0 and dax1.0); fsck of both devices clean"
+}
+
 if step1; then
 	if step2; then
 		if step5; then
@@ -115,14 +146,15 @@ if step1; then
 		[ "$LAST_STEP" -ge 6 ] || not_reached 6 6
 		[ "$LAST_STEP" -ge 8 ] || not_reached 8 8
 		step7
+		step9 || mb_abort
 		mb_wait $MB_B_DONE "B-DONE $NONCE" 120 || info "B did not report B-DONE"
 		run /tmp/umount.out famfs umount $MNT || info "famfs umount failed"
 	else
-		not_reached 5 8
+		not_reached 5 9
 	fi
 else
 	not_reached 2 2
-	not_reached 5 8
+	not_reached 5 9
 fi
 native_A
 finish

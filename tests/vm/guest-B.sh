@@ -2,11 +2,12 @@
 # SPDX-License-Identifier: Apache-2.0
 #
 # tests/vm/guest-B.sh - guest B, a client with its own system uuid (busybox
-# sh): steps 3 to 7 of make check-vm. It waits for A's file system, mounts
+# sh): steps 3 to 9 of make check-vm. It waits for A's file system, mounts
 # the same /dev/dax0.0, checks A's files through FUSE and through the preload
 # shim, checks that it cannot create anything, times how long A's new file
-# takes to be listed, reads A's patch after famfs flush, and runs fsck. Exit
-# status = number of failed steps.
+# takes to be listed, reads A's patch after famfs flush, runs fsck, and reads
+# A's file striped over /dev/dax0.0 and /dev/dax1.0. Exit status = number of
+# failed steps.
 . /vm/guest-lib.sh
 
 has_mailbox() { famfs --device $DEV ls 2>/dev/null | grep -q mailbox; }
@@ -156,6 +157,28 @@ step7() {
 	fi
 }
 
+# 9. A added /dev/dax1.0: B's famfsd finds it by its uuid by itself, and B
+# reads md.bin (striped over both devices) right through FUSE and the shim.
+step9() {
+	mb_wait $MB_A_STRIPED "A-STRIPED $NONCE" 200 ||
+		{ step_fail 9 "A never reported A-STRIPED"; return 1; }
+	vmnative gen /tmp/md.bin $NMD $SEED_MD || { step_fail 9 "cannot generate md.bin"; return 1; }
+	wait_for 20 test -e $MNT/md.bin || { step_fail 9 "md.bin is not visible on B"; return 1; }
+	run /tmp/dl.out famfs daxdev list $MNT &&
+		grep -Eq "^  1 +secondary ok .* $DEV1\$" /tmp/dl.out ||
+		{ show /tmp/dl.out; step_fail 9 "B's famfsd did not find $DEV1"; return 1; }
+	same_bytes "B: FUSE read md.bin" $MNT/md.bin /tmp/md.bin ||
+		{ step_fail 9 "md.bin reads wrong on B through FUSE"; return 1; }
+	shim_mapcat $MNT/md.bin /tmp/md.shim && same_bytes "B: shim mmap md.bin" /tmp/md.shim \
+		/tmp/md.bin && both_devices /tmp/shim.err $MNT/md.bin ||
+		{ step_fail 9 "md.bin is wrong on B through the shim's mapping"; return 1; }
+	run /tmp/fsck9.out famfs fsck $DEV && fsck_clean /tmp/fsck9.out &&
+		grep -Eq 'devices: +2' /tmp/fsck9.out ||
+		{ show /tmp/fsck9.out; step_fail 9 "famfs fsck of both devices on B"; return 1; }
+	step_pass 9 "B's famfsd found $DEV1 by uuid; md.bin (striped over both devices) reads" \
+		"right through FUSE and the shim (mapped from dax0.0 and dax1.0); fsck clean"
+}
+
 if step3; then
 	if step4; then	# 0 also when only checks failed: the mailbox works
 		step5 || mb_abort
@@ -166,10 +189,11 @@ if step3; then
 		not_reached 8 8
 	fi
 	step7
+	step9 || mb_abort
 	mb_put $MB_B_DONE "B-DONE $NONCE" || true
 	run /tmp/umount.out famfs umount $MNT || info "famfs umount failed"
 else
-	not_reached 4 8
+	not_reached 4 9
 fi
 native_B
 finish

@@ -3,7 +3,8 @@
 #
 # tests/vm/guest-init.sh - /init of the make check-vm guests (busybox sh).
 # Mounts the pseudo file systems, loads the nvdimm/devdax/fuse modules in
-# dependency order, waits for /dev/dax0.0, runs /vm/guest-$VM_ROLE.sh and
+# dependency order, waits for /dev/dax0.0 and /dev/dax1.0, runs
+# /vm/guest-$VM_ROLE.sh and
 # powers off. Every vm.foo=bar on the kernel command line is exported as
 # VM_FOO=bar. The host parses these console lines:
 #   VM-READY role=R up=S dax=...      the guest is up, the script starts
@@ -32,10 +33,11 @@ while read -r m; do
 	[ -n "$m" ] || continue
 	insmod "$m" 2>/dev/null || echo "VM-WARN insmod $m failed"
 done </etc/vm/modules
-# /dev/dax0.0 appears by itself once libnvdimm has read the labels written
-# by the format guest; a raw namespace has a region and no dax device.
+# /dev/dax0.0 and /dev/dax1.0 appear by themselves once libnvdimm has read
+# the labels written by the format guest; a raw namespace has a region and
+# no dax device.
 i=0
-while [ ! -e /dev/dax0.0 ] && [ $i -lt 200 ]; do
+while { [ ! -e /dev/dax0.0 ] || [ ! -e /dev/dax1.0 ]; } && [ $i -lt 200 ]; do
 	if [ $i -ge 40 ] && [ ! -e /sys/bus/nd/devices/region0 ]; then
 		break
 	fi

@@ -12,6 +12,7 @@
 # Everything else is context for a human.
 
 DEV=/dev/dax0.0
+DEV1=/dev/dax1.0	# the second nvdimm: added to the file system in step 9
 MNT=/mnt/famfs
 SHIM=/usr/lib/famfs/libfamfs-preload.so
 NONCE=${VM_NONCE:-0}
@@ -30,6 +31,7 @@ MB_A_WROTE=12288	# A: patched small.txt and flushed (step 6)
 MB_B_DONE=16384		# B: finished (A keeps its mount until then)
 MB_ABORT_A=20480	# A gave up: B stops waiting for A's messages
 MB_ABORT_B=24576	# B gave up: A stops waiting for B's messages
+MB_A_STRIPED=86016	# A: added /dev/dax1.0 and wrote md.bin over both devices (step 9)
 case ${VM_ROLE:-} in
 A) MB_MY_ABORT=$MB_ABORT_A; MB_PEER_ABORT=$MB_ABORT_B; PEER=B ;;
 *) MB_MY_ABORT=$MB_ABORT_B; MB_PEER_ABORT=$MB_ABORT_A; PEER=A ;;
@@ -77,6 +79,9 @@ run() {
 gen_small() { echo "famfs-vm $NONCE small"; seq 1 400000; }
 gen_big() { echo "famfs-vm $NONCE big"; seq 1000000 1900000; }
 gen_late() { echo "famfs-vm $NONCE late"; seq 1 30000; }
+# md.bin: striped over both devices (step 9, KSTEP 17 and 18); vmnative's data
+SEED_MD=$((0x3D0 + ${NONCE%%-*}))
+NMD=$((10 * 1048576 + 12345))
 gen_files() {
 	gen_small >/tmp/small.txt
 	gen_big >/tmp/big.txt
@@ -111,6 +116,14 @@ shim_mapcat() {
 direct_backing() {
 	grep -q 'backing=/dev/dax' "$1" && return 0
 	echo "    $2 is not mapped from the device: $(grep backing= "$1")"
+	return 1
+}
+
+# both_devices ERRFILE FILE: its first chunk is mapped from /dev/dax0.0 and its
+# second from /dev/dax1.0 (md.bin: one strip per device, the larger first).
+both_devices() {
+	grep -q 'backing=/dev/dax0.0' "$1" && grep -q 'backing@2M=/dev/dax1.0' "$1" && return 0
+	echo "    $2 is not mapped from both devices: $(grep backing "$1" | tr '\n' ' ')"
 	return 1
 }
 

@@ -15,9 +15,10 @@
 #      10 famfsd killed under a mapping, 11 the edges of a file (EOF,
 #      read-only opens, private mappings), 12 device names resolve as famfsd
 #      sees them, 13 FUSE_DAX_FMAP only for a server with CAP_SYS_RAWIO,
-#      14 a file made by CREATE gets its map at once, 17 the .meta files
+#      14 a file made by CREATE gets its map at once, 17 the .meta files,
+#      18 a file striped over two devices
 #   B: KSTEP 4 a client mounts natively and reads A's bytes through its own
-#      mapping
+#      mapping, 19 and a file striped over two devices
 #   A: KSTEP 15, B: KSTEP 16 rm of a file B maps natively (guest-rm.sh)
 KMOD=/vm/kmod/fuse.ko
 CORPUS=/vm/corpus
@@ -258,7 +259,8 @@ kstep6() {
 	FAMFS_SYSTEM_UUID=$OTHER_UUID famfs mount -r -o test_fmap=$CORPUS $DEV /mnt/ftest \
 		>/tmp/ftest.out 2>&1 ||
 		{ show /tmp/ftest.out; kfail 6 "test-mode mount failed"; return 1; }
-	famfs_fmapcheck "$(cat /sys/bus/dax/devices/dax0.0/size)" $CORPUS/* >/tmp/expect.txt
+	famfs_fmapcheck "$(cat /sys/bus/dax/devices/dax0.0/size),$(cat /sys/bus/dax/devices/dax1.0/size)" \
+		$CORPUS/* >/tmp/expect.txt
 	while read -r _name _want; do
 		_got=$(vmnative openerr "/mnt/ftest/fuzz/$_name")
 		echo "    fmap $_name: open errno $_got, V10 rules say $_want"
@@ -463,11 +465,35 @@ kstep14() {
 		"right after CREATE)"
 }
 
+# md.bin (step 9) is striped over /dev/dax0.0 and /dev/dax1.0: its first open
+# makes the kernel ask GET_DAXDEV for device 1 (and only then), and read(2)
+# and mmap serve every chunk from its own device, with no READ upcall.
+kstep18() {
+	_why=
+	stats_json
+	_d0=$(stat_of fuse_get_daxdev)
+	vmnative check $MNT/md.bin 0 $NMD $SEED_MD read 2>/tmp/k18.err || _why="$_why; read(2)"
+	vmnative check $MNT/md.bin 0 $NMD $SEED_MD mmap 2>>/tmp/k18.err || _why="$_why; mmap"
+	stats_json
+	_d1=$(stat_of fuse_get_daxdev)
+	[ "$_d1" = $((_d0 + 1)) ] ||
+		_why="$_why; fuse_get_daxdev went from $_d0 to $_d1 (want one more: device 1)"
+	[ "$(stat_of read)" = 0 ] || _why="$_why; famfsd served $(stat_of read) READs"
+	klog_clean || { klog_show 18; _why="$_why; BUG/Oops/WARNING in the kernel log"; }
+	if [ -n "$_why" ]; then
+		show /tmp/k18.err
+		kfail 18 "${_why#; }"
+		return 1
+	fi
+	kpass 18 "md.bin, striped over dax0.0 and dax1.0, reads right natively by read(2) and" \
+		"mmap; the kernel asked GET_DAXDEV for device 1 once; famfsd READ 0"
+}
+
 native_A() {
 	info "native scenario: our fuse.ko from kernel/"
 	if ! kstep1; then
 		mb_native_put $MB_A_NATIVE "A-ABORT $NONCE" 2>/dev/null
-		for _s in 2 3 5 17 6 7 8 9 10 11 12 13 14 15; do kfail $_s "not reached"; done
+		for _s in 2 3 5 17 6 7 8 9 10 11 12 13 14 15 18; do kfail $_s "not reached"; done
 		return 1
 	fi
 	if kstep2; then
@@ -481,6 +507,7 @@ native_A() {
 		kfail 5 "not reached"
 		kfail 17 "not reached"
 	fi
+	kstep18
 	kstep6
 	kstep7
 	kstep15
@@ -524,6 +551,25 @@ kstep4() {
 		"through its own mappings (its famfsd: READ 0)"
 }
 
+# B reads md.bin (striped over both devices) natively: its own kernel opens
+# /dev/dax1.0, by the name its own famfsd found by uuid.
+kstep19() {
+	_why=
+	vmnative check $MNT/md.bin 0 $NMD $SEED_MD mmap 2>/tmp/k19.err || _why="$_why; mmap"
+	vmnative check $MNT/md.bin 0 $NMD $SEED_MD read 2>>/tmp/k19.err || _why="$_why; read(2)"
+	stats_json
+	[ "$(stat_of fuse_get_daxdev)" -ge 2 ] ||
+		_why="$_why; fuse_get_daxdev $(stat_of fuse_get_daxdev) (want both devices)"
+	[ "$(stat_of read)" = 0 ] || _why="$_why; famfsd served READs"
+	if [ -n "$_why" ]; then
+		show /tmp/k19.err
+		kfail 19 "${_why#; }"
+		return 1
+	fi
+	kpass 19 "client B read md.bin (striped over dax0.0 and dax1.0) natively, by mmap and" \
+		"read(2); its kernel opened both devices (its famfsd: READ 0)"
+}
+
 native_B() {
 	info "native scenario: our fuse.ko from kernel/"
 	if kstep4; then
@@ -531,6 +577,11 @@ native_B() {
 	else
 		kfail 16 "not reached"
 	fi
+	if grep -q " $MNT " /proc/mounts; then
+		kstep19
+	else
+		kfail 19 "not reached (no native mount)"
+	fi
 	mb_native_put $MB_B_NATIVE "B-NATIVE $NONCE" || info "could not post B-NATIVE"
-	famfs umount $MNT >/dev/null 2>&1 || info "client umount failed"
+	grep -q " $MNT " /proc/mounts && { famfs umount $MNT >/dev/null 2>&1 || info "client umount failed"; }
 }

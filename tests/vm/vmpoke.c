@@ -2,7 +2,7 @@
 /*
  * vmpoke.c - the in-guest helper of make check-vm: touch famfs files
  * through mmap(2), so that under LD_PRELOAD=libfamfs-preload.so every load
- * and store goes straight to /dev/dax0.0, and report which file really
+ * and store goes straight to /dev/dax0.0 (or /dev/dax1.0), and report which file really
  * backs the mapping (from /proc/self/maps) so the guest scripts can assert
  * that the mapping is direct.
  *
@@ -16,7 +16,9 @@
  *                                   step 5's clock, see cmd_visible()
  *   vmpoke now                      print the guest's CLOCK_MONOTONIC in ms
  *
- * mapcat, read, write, wait and visible print "vmpoke: backing=<path>" on stderr.
+ * mapcat, read, write, wait and visible print "vmpoke: backing=<path>" on stderr,
+ * and for a file of more than 2 MiB "vmpoke: backing@2M=<path>", the mapping
+ * of its byte 2 MiB (a file striped over two devices: the second one).
  * Exit codes: 0 ok, 1 system error, 2 usage, 3 timeout, 4 aborted.
  *
  * It is linked dynamically on purpose: a static program would bypass the
@@ -52,15 +54,18 @@ static void nap(void)
 	nanosleep(&ts, NULL);
 }
 
-/* Print the path of the mapping that holds @addr, as /proc/self/maps says. */
-static void print_backing(const void *addr)
+/*
+ * Print the path of the mapping that holds @addr, as /proc/self/maps says,
+ * as "vmpoke: @key=<path>".
+ */
+static void print_backing_as(const void *addr, const char *key)
 {
 	char line[4096];
 	FILE *f = fopen("/proc/self/maps", "r");
 	uintptr_t a = (uintptr_t)addr;
 
 	if (!f) {
-		fprintf(stderr, "vmpoke: backing=unknown\n");
+		fprintf(stderr, "vmpoke: %s=unknown\n", key);
 		return;
 	}
 	while (fgets(line, sizeof(line), f)) {
@@ -72,12 +77,17 @@ static void print_backing(const void *addr)
 		path = strchr(line, '/');
 		if (!path)
 			path = "anonymous\n";
-		fprintf(stderr, "vmpoke: backing=%s", path);
+		fprintf(stderr, "vmpoke: %s=%s", key, path);
 		fclose(f);
 		return;
 	}
 	fclose(f);
-	fprintf(stderr, "vmpoke: backing=none\n");
+	fprintf(stderr, "vmpoke: %s=none\n", key);
+}
+
+static void print_backing(const void *addr)
+{
+	print_backing_as(addr, "backing");
 }
 
 /*
@@ -111,6 +121,9 @@ static volatile uint8_t *map_file(const char *path, int writable, size_t *size)
 	}
 	close(fd);
 	print_backing(p);
+	/* the second 2 MiB chunk: another device's, for a file striped over two */
+	if (*size > 2 * 1048576)
+		print_backing_as((uint8_t *)p + 2 * 1048576, "backing@2M");
 	return p;
 }
 
