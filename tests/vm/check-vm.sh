@@ -47,10 +47,10 @@ VM_DIR=$FAMFS_VM_DIR
 SHARED=${FAMFS_VM_SHARED:-/dev/shm/famfs-vm.img}
 SHARED_SIZE=4100M	# -> /dev/dax0.0 of exactly 4 GiB (interleave needs 1 GiB buckets)
 SHARED2=${FAMFS_VM_SHARED2:-${SHARED%.img}-dax1.img}
-SHARED2_SIZE=2052M	# -> /dev/dax1.0 of 2 GiB: the second device (devadd, step 9)
+SHARED2_SIZE=$SHARED_SIZE	# -> /dev/dax1.0 of 4 GiB: the second device (devadd, step 9)
 LABEL_SIZE=128K
 GUEST_MEM=1G
-MAXMEM=8G		# guest RAM + both nvdimms, rounded up
+MAXMEM=10G		# guest RAM + both nvdimms, rounded up
 TIMEOUT=${FAMFS_VM_TIMEOUT:-480}
 BUDGET=${FAMFS_VM_BUDGET:-540}
 SETUP_TIMEOUT=${FAMFS_VM_SETUP_TIMEOUT:-900}
@@ -255,8 +255,11 @@ blank_device() {
 
 	DAX_SIZE=$(blank /dev/dax0.0 "$SHARED" 2)
 	s1=$(blank /dev/dax1.0 "$SHARED2" 3)
-	# the NFIT regions come in the order of the nvdimms: dax1.0 is the small one
-	[ "$s1" -lt "$DAX_SIZE" ] || die "/dev/dax1.0 ($s1 bytes) is not the second nvdimm"
+	# Which nvdimm the guest makes region0 (/dev/dax0.0) is not the command
+	# line's order, nor the ids': both have the same size and layout, so
+	# each file's dax range is the same whichever it is. Check it.
+	[ "$s1" = "$DAX_SIZE" ] ||
+		die "/dev/dax0.0 ($DAX_SIZE bytes) and /dev/dax1.0 ($s1 bytes) differ in size"
 }
 
 # report ROLE STEPS KSTEPS: print the guest's console lines and its step

@@ -119,10 +119,13 @@ direct_backing() {
 	return 1
 }
 
-# both_devices ERRFILE FILE: its first chunk is mapped from /dev/dax0.0 and its
-# second from /dev/dax1.0 (md.bin: one strip per device, the larger first).
+# both_devices ERRFILE FILE: its first two chunks are mapped one from /dev/dax0.0
+# and one from /dev/dax1.0 (md.bin: one strip per device).
 both_devices() {
+	# chunk 0 and chunk 1 (at 2M) from the two devices, in either order: the
+	# allocator gives strip 0 to the device with the most free space
 	grep -q 'backing=/dev/dax0.0' "$1" && grep -q 'backing@2M=/dev/dax1.0' "$1" && return 0
+	grep -q 'backing=/dev/dax1.0' "$1" && grep -q 'backing@2M=/dev/dax0.0' "$1" && return 0
 	echo "    $2 is not mapped from both devices: $(grep backing "$1" | tr '\n' ' ')"
 	return 1
 }
