@@ -8,14 +8,20 @@
  *
  *   RESULT {"case": C, "path": P, "unit": U, "value": V, "better": B, "ref": R}
  *
- * usage: data_bench --path P [--file F] [--many DIR] [--path P2 --file F2 ...]
- *                   [--dev DEV --off OFF] [--size BYTES] [--quick]
- *                   [--only CASE --reps N]
- * Each --file and --many applies to the --path before it; --only takes one
- * path.
+ * usage: data_bench --path P [--file F] [--many DIR] [--ref R] [--path P2 --file F2 ...]
+ *                   [--dev DEV --off OFF] [--sdev0 D0 --soff0 O0 --sdev1 D1 --soff1 O1
+ *                    --chunk C]
+ *                   [--size BYTES] [--quick] [--only CASE --reps N]
+ * Each --file, --many and --ref applies to the --path before it; --only
+ * takes one path. --ref names the path this one's ratio is taken against
+ * (default "raw").
  *
  * Paths and how they reach the bytes (F is the file each path reads):
  *   raw                        DEV mapped at OFF (the file's extent): the limit
+ *   raw_2dev                   the limit of a file striped over two devices:
+ *                              C-byte chunks taken in turn from D0 at O0
+ *                              (its strip 0) and D1 at O1 (its strip 1),
+ *                              mapped one after the other into one range
  *   raw_preload                the same, in a process run under the shim
  *                              (bench/run: the shim's own raw reference);
  *                              steady-state cases only, since the shim's
@@ -80,7 +86,7 @@
 #define MAXREPS		64
 #define MAXMANY		64
 
-enum style { S_RAW, S_FAMFS, S_MMAP, S_READ };
+enum style { S_RAW, S_RAW2, S_FAMFS, S_MMAP, S_READ };
 
 /* One access path measured by this process. */
 struct bpath {
@@ -90,6 +96,7 @@ struct bpath {
 	uint64_t many_off[MAXMANY];	/* raw: the device offset of DIR/k */
 	enum style style;
 	bool steady_only;	/* raw_preload: no fresh-view cases */
+	const char *ref;	/* --ref: the reference path, or NULL */
 	uint64_t idx;		/* random cases: this path's address stream */
 	double best;		/* best pass/batch of the current case */
 	double v[MAXREPS];	/* fresh-view cases: one value per repetition */
@@ -107,9 +114,9 @@ struct view {
 static struct bpath paths[MAXPATHS];
 static struct view views[MAXPATHS];
 static int npaths;
-static const char *dev, *only, *cur_path = "data_bench";
+static const char *dev, *sdev[2], *only, *cur_path = "data_bench";
 static const char *steady_ref = "raw";
-static uint64_t dev_off, fsize, many_len;
+static uint64_t dev_off, soff[2], chunk2, fsize, many_len;
 static int nmany = MAXMANY;
 static bool quick;
 static int reps = -1;
@@ -154,7 +161,9 @@ static void result(const struct bpath *b, const char *c, const char *unit, doubl
 {
 	const char *ref = "raw";
 
-	if (steady && !b->steady_only)
+	if (b->ref)
+		ref = b->ref;
+	else if (steady && !b->steady_only)
 		ref = steady_ref;
 	printf("RESULT {\"case\": \"%s\", \"path\": \"%s\", \"unit\": \"%s\", \"value\": %.6g, "
 	       "\"better\": \"%s\", \"ref\": \"%s\"}\n", c, b->name, unit, v,
@@ -163,9 +172,43 @@ static void result(const struct bpath *b, const char *c, const char *unit, doubl
 }
 
 /*
+ * raw_2dev: reserve @len bytes, then map chunk k from strip k % 2's device
+ * at that strip's offset plus (k / 2) chunks, as a file of two strips on
+ * two devices lays them out.
+ */
+static void view_open_striped(struct view *v, size_t len)
+{
+	const char *const *d = sdev;
+	const uint64_t *off = soff;
+	int fd[2];
+	uint8_t *base;
+
+	for (int i = 0; i < 2; i++) {
+		fd[i] = open(d[i], O_RDONLY);
+		if (fd[i] < 0)
+			die(d[i], errno);
+	}
+	base = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (base == MAP_FAILED)
+		die("mmap reserve", errno);
+	for (uint64_t k = 0; k * chunk2 < len; k++) {
+		uint64_t n = len - k * chunk2 < chunk2 ? len - k * chunk2 : chunk2;
+
+		if (mmap(base + k * chunk2, n, PROT_READ, MAP_SHARED | MAP_FIXED, fd[k % 2],
+			 (off_t)(off[k % 2] + (k / 2) * chunk2)) == MAP_FAILED)
+			die("mmap chunk", errno);
+	}
+	close(fd[0]);
+	close(fd[1]);
+	v->p = base;
+	v->maplen = len;
+}
+
+/*
  * Open a fresh view of the first @len bytes of @b's data, or with @k >= 0
  * of its k-th --many file. Mapped paths map [0, len) (raw: DEV at dev_off,
- * or at that file's extent); read paths only open. Nothing is touched.
+ * or at that file's extent; raw_2dev: the two strips); read paths only
+ * open. Nothing is touched.
  */
 static void view_open_k(const struct bpath *b, struct view *v, size_t len, int k)
 {
@@ -189,6 +232,9 @@ static void view_open_k(const struct bpath *b, struct view *v, size_t len, int k
 		if (err)
 			die("famfs_map_open", -err);
 		v->p = v->fm->addr;
+		return;
+	case S_RAW2:
+		view_open_striped(v, len);
 		return;
 	case S_RAW:
 		v->fd = open(dev, O_RDONLY);
@@ -564,6 +610,8 @@ static void many_setup(struct bpath *b)
 
 static enum style style_of(const char *p)
 {
+	if (!strcmp(p, "raw_2dev"))
+		return S_RAW2;
 	if (!strncmp(p, "raw", 3))
 		return S_RAW;
 	if (!strncmp(p, "famfs_direct", 12))
@@ -575,8 +623,9 @@ static enum style style_of(const char *p)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: data_bench --path P [--file F] [--many DIR] [--path P2 --file F2 "
-		"...] [--dev DEV --off OFF] [--size BYTES] [--quick] [--only CASE --reps N]\n");
+	fprintf(stderr, "usage: data_bench --path P [--file F] [--many DIR] [--ref R] [--path P2 "
+		"--file F2 ...] [--dev DEV --off OFF] [--sdev0 D0 --soff0 O0 --sdev1 D1 --soff1 O1 "
+		"--chunk C] [--size BYTES] [--quick] [--only CASE --reps N]\n");
 	exit(2);
 }
 
@@ -613,8 +662,18 @@ static void parse(int argc, char **argv)
 			if (!npaths)
 				usage();
 			paths[npaths - 1].many = val;
+		} else if (!strcmp(a, "--ref")) {
+			if (!npaths)
+				usage();
+			paths[npaths - 1].ref = val;
 		} else if (!strcmp(a, "--dev")) {
 			dev = val;
+		} else if (!strcmp(a, "--sdev0") || !strcmp(a, "--sdev1")) {
+			sdev[a[6] - '0'] = val;
+		} else if (!strcmp(a, "--soff0") || !strcmp(a, "--soff1")) {
+			soff[a[6] - '0'] = strtoull(val, NULL, 0);
+		} else if (!strcmp(a, "--chunk")) {
+			chunk2 = strtoull(val, NULL, 0);
 		} else if (!strcmp(a, "--off")) {
 			dev_off = strtoull(val, NULL, 0);
 		} else if (!strcmp(a, "--size")) {
@@ -630,9 +689,10 @@ static void parse(int argc, char **argv)
 	if (!npaths || (only && npaths != 1))
 		usage();
 	for (i = 0; i < npaths; i++) {
-		if (paths[i].style == S_RAW ? !dev : !paths[i].file)
+		if (paths[i].style == S_RAW2 ? !sdev[0] || !sdev[1] || !chunk2 || chunk2 % (2 * MIB) :
+		    paths[i].style == S_RAW ? !dev : !paths[i].file)
 			usage();
-		if (!fsize && paths[i].style != S_RAW) {
+		if (!fsize && paths[i].style != S_RAW && paths[i].style != S_RAW2) {
 			if (stat(paths[i].file, &st) < 0)
 				die(paths[i].file, errno);
 			fsize = st.st_size;
