@@ -4,7 +4,8 @@
 # devices written offline and read through FUSE, the library and the shim
 # on a master and a client mount, famfs daxdev list/resolve/refresh, a
 # device that is not found (its files fail with ENODEV, the rest works,
-# refresh finds it), poison of one device, statfs and fsck over every
+# refresh finds it), poison of one device, memory of one device vanishing
+# under famfsd (only that device fails), statfs and fsck over every
 # device, and the refusals (a device twice, a device a mount uses, a
 # secondary device as a mount source).
 . "$(dirname "$0")/lib.sh"
@@ -155,5 +156,18 @@ check_fail "fsck where device 2 is not found" "device 2 \(uuid .*\): device .* n
 	env FAMFS_DAXDEV_PATH="$D1" "$FAMFS" fsck "$D0"
 check_fail "mount of a secondary device" "is a secondary device of famfs" \
 	"$FAMFS" mount "$D1" "$T"
+# --- memory that vanishes under famfsd: the device of the faulting copy fails -------
+# striped's strip 0 is on device 1, strip 1 on device 0. D0's data (past its log)
+# vanishes; a read of striped through the client's famfsd faults in chunk 1, on
+# device 0: device 0 fails, device 1 (where the file starts) does not.
+check_eq "striped: strip 0 on device 1" "1 0 " "$(devs_of "$D0" striped)"
+SIZE0=$(stat -c %s "$D0")
+check "D0's data vanishes" truncate -s 10M "$D0"
+check_fail "striped fails (a fault on device 0)" "Input/output error" cat "$M2/striped"
+check "daxdev list: device 0 failed" bash -c "'$FAMFS' daxdev list '$M2' | grep -Eq '^  0 +primary +failed '"
+check "daxdev list: device 1 ok" bash -c "'$FAMFS' daxdev list '$M2' | grep -Eq '^  1 +secondary +ok '"
+check "plain (device 1 only) still reads" cat "$M2/plain"
+check "D0's size back (its data is lost)" truncate -s "$SIZE0" "$D0"
+check "umount client" "$FAMFS" umount "$M2"
 check "umount" "$FAMFS" umount "$M1"
 done_testing

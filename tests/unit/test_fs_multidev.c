@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -161,6 +162,90 @@ static void test_devadd_and_stripe(void **state)
 	check(fs2, n, 3);
 	check(fs2, famfs_ns_resolve(fs2->ns, "plain"), 4);
 	famfs_fs_close(fs2);
+}
+
+/* Do all of @n's extents lie in [lo[d], hi[d]) of their device d? */
+static bool extents_within(const struct famfs_node *n, const uint64_t lo[2],
+			   const uint64_t hi[2])
+{
+	const struct famfs_omf_fmap *f = n->fmap;
+	bool ilv = f->ext_type == FAMFS_EXT_INTERLEAVE;
+	uint64_t cnt = ilv ? f->nstrips : f->nextents;
+
+	for (uint64_t i = 0; i < cnt; i++) {
+		const struct famfs_omf_extent *e = ilv ? &f->strips[i] : &f->se[i];
+
+		if (e->devindex > 1 || e->offset < lo[e->devindex] ||
+		    e->offset + e->len > hi[e->devindex])
+			return false;
+	}
+	return true;
+}
+
+/* Every byte of @n's allocation (not only its size) reads @want. */
+static void check_all(struct famfs_fs *fs, const struct famfs_node *n, uint8_t want)
+{
+	const struct famfs_omf_fmap *f = n->fmap;
+	bool ilv = f->ext_type == FAMFS_EXT_INTERLEAVE;
+	uint64_t cnt = ilv ? f->nstrips : f->nextents;
+
+	for (uint64_t i = 0; i < cnt; i++) {
+		const struct famfs_omf_extent *e = ilv ? &f->strips[i] : &f->se[i];
+		const uint8_t *p = famfs_fs_dev(fs, (uint32_t)e->devindex)->base + e->offset;
+
+		for (uint64_t b = 0; b < e->len; b++)
+			if (p[b] != want)
+				fail_msg("extent %llu (device %llu) byte %llu: %#x, not %#x",
+					 (unsigned long long)i, (unsigned long long)e->devindex,
+					 (unsigned long long)b, p[b], want);
+	}
+}
+
+/*
+ * New files never show a former file's bytes, on any device: the first
+ * 64 MiB of data of both devices hold old bytes (0xa5), and new files,
+ * simple and striped (as creat, cp and creat -r make them), read zeros,
+ * on device 1 as on device 0. A --no-zero file shows the old bytes, so the
+ * old bytes are really where files go.
+ */
+static void test_new_files_zeroed_on_every_device(void **state)
+{
+	struct md *m = *state;
+	struct famfs_interleave_param ip = { .nstrips = 2, .nbuckets = 1, .chunk_size = 2 * MIB };
+	const struct famfs_node *n;
+	uint64_t lo[2], hi[2];
+	bool on1 = false;
+	struct famfs_dev *dev;
+
+	assert_int_equal(famfs_fs_devadd(m->fs, m->sec, false, NULL), 0);
+	for (uint32_t i = 0; i < 2; i++) {
+		dev = famfs_fs_dev(m->fs, i);
+		assert_non_null(dev);
+		lo[i] = m->fs->devtab.span[i].data_start;
+		hi[i] = lo[i] + 64 * MIB;
+		memset(dev->base + lo[i], 0xa5, hi[i] - lo[i]);
+	}
+	assert_int_equal(famfs_fs_creat(m->fs, "first", 5 * MIB, 0644, 0, 0, NULL, &n), 0);
+	assert_true(extents_within(n, lo, hi));
+	on1 |= n->fmap->se[0].devindex == 1;
+	check_all(m->fs, n, 0);
+	assert_int_equal(famfs_fs_creat(m->fs, "second", 7 * MIB, 0644, 0, 0, NULL, &n), 0);
+	assert_true(extents_within(n, lo, hi));
+	on1 |= n->fmap->se[0].devindex == 1;
+	check_all(m->fs, n, 0);
+	/* one strip on each device */
+	assert_int_equal(famfs_fs_creat(m->fs, "striped", 9 * MIB + 5, 0644, 0, 0, &ip, &n), 0);
+	assert_true(n->fmap->strips[0].devindex != n->fmap->strips[1].devindex);
+	assert_true(extents_within(n, lo, hi));
+	check_all(m->fs, n, 0);
+	assert_int_equal(famfs_fs_creat(m->fs, "striped2", 9 * MIB, 0644, 0, 0, &ip, &n), 0);
+	assert_true(extents_within(n, lo, hi));
+	check_all(m->fs, n, 0);
+	assert_true(on1);
+	assert_int_equal(famfs_fs_creat_flags(m->fs, "old", 3 * MIB, 0644, 0, 0, NULL,
+					      FAMFS_CREAT_NOZERO, &n), 0);
+	assert_true(extents_within(n, lo, hi));
+	check_all(m->fs, n, 0xa5);
 }
 
 static void test_device_not_found(void **state)
@@ -378,6 +463,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_devadd_and_stripe, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_device_not_found, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_new_files_zeroed_on_every_device, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_devadd_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_catchup_adds_device, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_secondary_is_not_a_primary, setup, teardown),
