@@ -118,6 +118,15 @@ check "the client's famfsd finds it" wait_until 10 bash -c \
 check "creat s3 -N 3 on the master" "$FAMFS" creat -s 30M -r -S 11 -N 3 "$M1/s3"
 check_eq "s3: one strip per device" "0 1 2" "$(devs_of "$D0" s3 | tr ' ' '\n' | sort | xargs)"
 check "the client reads s3" wait_until 10 "$FAMFS" verify -S 11 -f "$M2/s3"
+# famfs creat on a mount without -r: famfsd allocates, by the same device policy
+check "creat t3 -N 3 through famfsd" "$FAMFS" creat -s 30M -N 3 "$M1/t3"
+check_eq "t3: one strip per device" "0 1 2" "$(devs_of "$D0" t3 | tr ' ' '\n' | sort | xargs)"
+check "t3 reads zeros on the client" wait_until 10 cmp -n 31457280 "$M2/t3" /dev/zero
+# -N 12: checked against every device, as offline (the primary alone has
+# no 12 buckets of 1 GiB; 4 per device over the three fit)
+check "creat t12 -N 12 through famfsd" "$FAMFS" creat -s 48M -N 12 "$M1/t12"
+check_eq "t12: 4 strips on each device" "4 4 4" \
+	"$(devs_of "$D0" t12 | tr ' ' '\n' | sort | uniq -c | awk '{print $1}' | xargs)"
 check "statfs of 3 devices" bash -c "[ \$(stat -f -c '%b*%S' '$M2' | bc) = $((20 << 30)) ]"
 
 # --- poison of one device: only files on it fail -----------------------------------
