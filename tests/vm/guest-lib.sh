@@ -79,7 +79,7 @@ run() {
 gen_small() { echo "famfs-vm $NONCE small"; seq 1 400000; }
 gen_big() { echo "famfs-vm $NONCE big"; seq 1000000 1900000; }
 gen_late() { echo "famfs-vm $NONCE late"; seq 1 30000; }
-# md.bin: striped over both devices (step 9, KSTEP 17 and 18); vmnative's data
+# md.bin: striped over both devices (step 9, KSTEP 18 and 19); vmnative's data
 SEED_MD=$((0x3D0 + ${NONCE%%-*}))
 NMD=$((10 * 1048576 + 12345))
 gen_files() {
