@@ -159,10 +159,12 @@ check "s3 reads now" "$FAMFS" verify -S 11 -f "$M2/s3"
 # --- fsck over every device ----------------------------------------------------------
 checkk "fsck MNT" "$FAMFS" fsck "$M1"
 out_has "... lists 3 devices" "devices: +3"
-checkk "fsck of a secondary checks its primary" "$FAMFS" fsck "$D2"
+# (the primary is mounted: fsck of a device refuses it without -f)
+check_fail "fsck of a mounted file system's secondary" "is mounted at $M1" "$FAMFS" fsck "$D2"
+checkk "fsck -f of a secondary checks its primary" "$FAMFS" fsck -f "$D2"
 out_has "... saying so" "a secondary device of famfs .*; checking its primary $D0"
 check_fail "fsck where device 2 is not found" "device 2 \(uuid .*\): device .* not found" \
-	env FAMFS_DAXDEV_PATH="$D1" "$FAMFS" fsck "$D0"
+	env FAMFS_DAXDEV_PATH="$D1" "$FAMFS" fsck -f "$D0"
 check_fail "mount of a secondary device" "is a secondary device of famfs" \
 	"$FAMFS" mount "$D1" "$T"
 # --- memory that vanishes under famfsd: the device of the faulting copy fails -------

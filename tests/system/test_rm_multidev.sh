@@ -28,7 +28,7 @@ devs_of() {	# devs_of FILE: the device index of each extent
 	"$FAMFS" getmap "$1" | awk '/^  (extent|strip) / {printf "%s ", $4}'
 }
 fsck_pending() {	# fsck_pending: "total dev0 dev1" pending bytes
-	"$FAMFS" fsck --json "$D0" | $PY -c 'import json,sys; d=json.load(sys.stdin)
+	"$FAMFS" fsck --json "$M1" | $PY -c 'import json,sys; d=json.load(sys.stdin)
 print(d["pending"], *[x["pending"] for x in d["devices"]])'
 }
 
@@ -85,6 +85,6 @@ check_eq "fsck: nothing pending" "0 0 0" "$(fsck_pending)"
 go h
 wait "$h_pid"
 check_eq "holder exit" 0 "$?"
-check "fsck clean" "$FAMFS" fsck "$D0"
+check "fsck clean" "$FAMFS" fsck "$M1"
 check "umount both" bash -c "'$FAMFS' umount '$M2' && '$FAMFS' umount '$M1'"
 done_testing

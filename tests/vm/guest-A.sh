@@ -128,7 +128,7 @@ step9() {
 		{ step_fail 9 "md.bin is wrong through the shim's mapping"; return 1; }
 	mb_put $MB_A_STRIPED "A-STRIPED $NONCE" ||
 		{ step_fail 9 "could not post A-STRIPED"; return 1; }
-	run /tmp/fsck9.out famfs fsck $DEV && fsck_clean /tmp/fsck9.out &&
+	run /tmp/fsck9.out famfs fsck $MNT && fsck_clean /tmp/fsck9.out &&
 		grep -Eq 'devices: +2' /tmp/fsck9.out ||
 		{ show /tmp/fsck9.out; step_fail 9 "famfs fsck of both devices"; return 1; }
 	step_pass 9 "devadd $DEV1 online; md.bin striped over both devices reads right through" \

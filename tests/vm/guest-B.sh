@@ -172,7 +172,7 @@ step9() {
 	shim_mapcat $MNT/md.bin /tmp/md.shim && same_bytes "B: shim mmap md.bin" /tmp/md.shim \
 		/tmp/md.bin && both_devices /tmp/shim.err $MNT/md.bin ||
 		{ step_fail 9 "md.bin is wrong on B through the shim's mapping"; return 1; }
-	run /tmp/fsck9.out famfs fsck $DEV && fsck_clean /tmp/fsck9.out &&
+	run /tmp/fsck9.out famfs fsck $MNT && fsck_clean /tmp/fsck9.out &&
 		grep -Eq 'devices: +2' /tmp/fsck9.out ||
 		{ show /tmp/fsck9.out; step_fail 9 "famfs fsck of both devices on B"; return 1; }
 	step_pass 9 "B's famfsd found $DEV1 by uuid; md.bin (striped over both devices) reads" \
