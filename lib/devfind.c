@@ -90,6 +90,8 @@ int famfs_devfind_read_sb(const char *path, struct famfs_omf_sb *sb, uint64_t *s
 		rc = famfs_err(-errno, "%s: %s", path, strerror(errno));
 	else if (!S_ISREG(st.st_mode) && !famfs_trust_dev_ok(&st, NULL))
 		rc = famfs_err(-EPERM, "%s: changed while it was opened", path);
+	else if ((rc = famfs_trust_file_owner(&st, path)) != 0)
+		;
 	else
 		rc = dev_bytes(fd, &st, path, size);
 	if (!rc)

@@ -82,9 +82,15 @@ void famfs_fs_devs_close(struct famfs_fs *fs)
 static int check_member(const struct famfs_fs *fs, uint32_t i, const struct famfs_dev *dev)
 {
 	struct famfs_omf_sb sb;
+	struct stat st;
 	char u[37];
 	int rc;
 
+	if (fstat(dev->fd, &st))
+		return famfs_err(-errno, "%s: %s", dev->path, strerror(errno));
+	rc = famfs_trust_file_owner(&st, dev->path);
+	if (rc)
+		return rc;
 	famfs_invalidate(dev->base, FAMFS_SB_SIZE);
 	rc = famfs_omf_sb_decode(dev->base, FAMFS_SB_SIZE, &sb);
 	if (rc)
@@ -252,10 +258,16 @@ static int devadd_check(struct famfs_fs *fs, struct famfs_dev *dev, bool force,
 {
 	struct famfs_omf_sb sb;
 	struct famfs_dev *m;
+	struct stat st;
 	char u[37];
 	int at;
 
 	*have_reuse = false;
+	/* A device no scan would accept could never be found again. */
+	if (fstat(dev->fd, &st))
+		return famfs_err(-errno, "%s: %s", dev->path, strerror(errno));
+	if (famfs_trust_file_owner(&st, dev->path))
+		return -EPERM;
 	for (uint32_t i = 0; i < fs->devtab.ndevs; i++) {
 		m = famfs_fs_dev(fs, i);
 		if (m && same_file(m, dev))

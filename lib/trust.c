@@ -127,6 +127,19 @@ bool famfs_trust_dev_ok(const struct stat *st, const struct stat *src)
 	return is_devdax(st) || is_pmem(st);
 }
 
+int famfs_trust_file_owner(const struct stat *st, const char *path)
+{
+	if (!S_ISREG(st->st_mode))
+		return 0;
+	if (st->st_uid != 0 && st->st_uid != geteuid())
+		return famfs_err(-EPERM, "%s: owned by uid %u, not root: not a famfs device", path,
+				 (unsigned int)st->st_uid);
+	if (st->st_mode & (S_IWGRP | S_IWOTH))
+		return famfs_err(-EPERM, "%s: group- or world-writable (mode %04o): not a famfs "
+				 "device", path, (unsigned int)(st->st_mode & 07777));
+	return 0;
+}
+
 /*
  * Open @path with @flags if @ok(its stat, @arg) allows it: look through an
  * O_PATH descriptor (opening nothing for real: no FIFO blocks, no device
@@ -197,6 +210,11 @@ int famfs_trust_open_member(const char *path, int flags, const struct stat *src,
 	fd = open_checked(path, O_RDONLY, member_policy, src, &st);
 	if (fd < 0 || !S_ISREG(st.st_mode) || (src && famfs_trust_same_file(&st, src)))
 		goto reopen;
+	/* Anyone may write a file in /dev/shm: only root's (or our own) count. */
+	if (famfs_trust_file_owner(&st, path)) {
+		famfs_raw_close(fd);
+		return -EPERM;
+	}
 	/*
 	 * A regular file that is not the source: only a secondary device of
 	 * this very file system (a device that is a file, as in tests), known

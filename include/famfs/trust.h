@@ -83,11 +83,22 @@ bool famfs_trust_dev_ok(const struct stat *st, const struct stat *src);
 int famfs_trust_open_dev(const char *path, int flags, const struct stat *src);
 
 /*
+ * May the regular file @st (at @path) be a device of a famfs file system?
+ * Only if root or the caller (the effective uid) owns it and neither its
+ * group nor others may write it: a device that is a file is found by
+ * globs, in directories such as /dev/shm where anyone can plant a file
+ * holding a copy of a secondary superblock (its uuids are public). 0 (also
+ * for anything but a regular file), or -EPERM naming the problem.
+ */
+int famfs_trust_file_owner(const struct stat *st, const char *path);
+
+/*
  * famfs_trust_open_dev() for a device of a file system with uuid @fs_uuid
  * (the direct-access client's devices of a mount): also a regular file
  * whose superblock is a secondary device's of that file system (a device
- * that is a file). Such a file is opened read-only to read its first 200
- * bytes, and used only if they are that superblock (-EPERM otherwise).
+ * that is a file), if famfs_trust_file_owner() allows it. Such a file is
+ * opened read-only to read its first 200 bytes, and used only if they are
+ * that superblock (-EPERM otherwise).
  */
 int famfs_trust_open_member(const char *path, int flags, const struct stat *src,
 			    const uint8_t fs_uuid[16]);

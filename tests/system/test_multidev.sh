@@ -76,6 +76,23 @@ check "daxdev list DEV" "$FAMFS" daxdev list --json "$D0"
 check_eq "... 2 devices, both ok" "2 ok ok" "$($PY -c 'import json,sys; d=json.load(open(sys.argv[1]))
 print(d["ndevs"], *[x["state"] for x in d["devices"]])' "$T/out")"
 
+# --- a file planted where a glob looks is no device ------------------------------
+# Anyone may write in /dev/shm; device 1's uuids are public (daxdev list, INFO).
+PLANT=$T/plant
+mkdir -m 1777 "$PLANT"
+head -c $((2 << 20)) "$D1" >"$PLANT/evil"
+truncate -s 8G "$PLANT/evil"
+cp "$PLANT/evil" "$PLANT/ww"
+chmod 600 "$PLANT/evil"
+chown 65534 "$PLANT/evil"
+chmod 666 "$PLANT/ww"
+check "daxdev list, D1 beside the planted copies: device 1 is D1" bash -c \
+	"FAMFS_DAXDEV_PATH='$D1:$PLANT/*' '$FAMFS' daxdev list '$D0' | grep -Eq '^  1 +secondary ok .* $D1\$'"
+check "daxdev list, only the copy nobody owns: device 1 is missing" bash -c \
+	"FAMFS_DAXDEV_PATH='$PLANT/evil' '$FAMFS' daxdev list '$D0' | grep -Eq '^  1 +secondary missing '"
+check_fail "daxdev resolve does not find the world-writable copy" "not found \(looked at" \
+	env FAMFS_DAXDEV_PATH="$PLANT/ww" "$FAMFS" daxdev resolve "$UUID1"
+
 # --- mounted: FUSE, the library and the shim; a client host -----------------------
 track_mount "$M1"
 track_mount "$M2"

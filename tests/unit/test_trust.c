@@ -17,6 +17,8 @@
 #include <cmocka.h>
 
 #include "famfs/err.h"
+#include "famfs/le.h"
+#include "famfs/omf.h"
 #include "famfs/mount.h"
 #include "famfs/trust.h"
 
@@ -147,6 +149,48 @@ static void test_open_dev(void **state)
 	assert_int_equal(famfs_trust_open_dev("/no/such/dev", O_RDONLY, &sr), -ENOENT);
 }
 
+/*
+ * A regular file holding a secondary superblock of our file system is a
+ * member only if root (or we) own it and no one else may write it: anyone
+ * can plant such a file where a device glob looks (/dev/shm).
+ */
+static void test_open_member_owner(void **state)
+{
+	static const uint8_t fs_uuid[16] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 };
+	uint8_t buf[FAMFS_SB_SIZE] = { 0 };
+	int fd;
+
+	famfs_put_le64(buf, FAMFS_SUPER_MAGIC);
+	famfs_put_le32(buf + FAMFS_SB_FLAGS_OFFSET, FAMFS_SB_FLAG_SECONDARY);
+	memcpy(buf + FAMFS_SB_UUID_OFFSET, fs_uuid, 16);
+	fd = open(other, O_WRONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, buf, sizeof(buf), 0), (ssize_t)sizeof(buf));
+	close(fd);
+	fd = famfs_trust_open_member(other, O_RDWR, NULL, fs_uuid);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(chmod(other, 0666), 0);
+	famfs_errclear();
+	assert_int_equal(famfs_trust_open_member(other, O_RDONLY, NULL, fs_uuid), -EPERM);
+	assert_non_null(strstr(famfs_errmsg(), "world-writable (mode 0666): not a famfs device"));
+	assert_int_equal(chmod(other, 0620), 0);
+	assert_int_equal(famfs_trust_open_member(other, O_RDONLY, NULL, fs_uuid), -EPERM);
+	assert_int_equal(chmod(other, 0600), 0);
+	if (geteuid() == 0) {
+		/* a file of another user, mode 0600 */
+		assert_int_equal(chown(other, 65534, 65534), 0);
+		famfs_errclear();
+		assert_int_equal(famfs_trust_open_member(other, O_RDONLY, NULL, fs_uuid),
+				 -EPERM);
+		assert_non_null(strstr(famfs_errmsg(), "owned by uid 65534, not root"));
+		assert_int_equal(chown(other, 0, 0), 0);
+	}
+	fd = famfs_trust_open_member(other, O_RDONLY, NULL, fs_uuid);
+	assert_true(fd >= 0);
+	close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -156,6 +200,7 @@ int main(void)
 		cmocka_unit_test(test_trust_mount),
 		cmocka_unit_test(test_dev_policy),
 		cmocka_unit_test(test_open_dev),
+		cmocka_unit_test(test_open_member_owner),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
