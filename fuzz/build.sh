@@ -10,7 +10,7 @@ SRC=$(cd "$(dirname "$0")/.." && pwd)
 OUT=${FUZZ_BUILD:-$SRC/build-fuzz}
 CC=${FUZZ_CC:-clang-14}
 command -v "$CC" >/dev/null || CC=clang
-LIBS="err crc32 omf omf_rm fmap path alloc allocset allocset_rm devtab devfind ns cache dev role log meta fs fs_rm fs_dev hosts fsck fsck_rm crash sigbus zero alloccfg trust mounts rawsys"
+LIBS="err crc32 omf omf_rm fmap path alloc allocset allocset_rm devtab devfind devuse ns cache dev role log meta fs fs_rm fs_dev hosts fsck fsck_rm crash sigbus zero alloccfg trust mounts rawsys"
 HARNESSES="fuzz_sb fuzz_log_hdr fuzz_log_entry fuzz_replay fuzz_fmap fuzz_path fuzz_alloccfg"
 CFLAGS=(-g -O1 -std=gnu11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -fno-omit-frame-pointer
 	-fno-sanitize-recover=undefined -I"$SRC/include" -I"$SRC/fuzz")

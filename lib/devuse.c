@@ -3,6 +3,8 @@
  * devuse.c - is a device in use by a famfs mount (famfs/devfind.h): the
  * source of a mount made by root, or a secondary device of the file
  * system such a mount serves. mkfs.famfs and famfs devadd refuse those.
+ * And is a file system served by a mount from another primary than ours
+ * (a copy of the primary): its secondaries are then not ours to attach.
  */
 #include <stdio.h>
 #include <string.h>
@@ -59,4 +61,38 @@ int famfs_devfind_in_use(const char *path, char *mnt, size_t len)
 	famfs_errclear();
 	rc = famfs_mnt_each(in_use_one, &u);
 	return rc == 1;
+}
+
+struct elsewhere {
+	const uint8_t *fs_uuid;
+	const struct stat *primary;
+	char *mnt, *src;
+	size_t len, srclen;
+};
+
+static int elsewhere_one(void *ctx, const struct famfs_mnt *m)
+{
+	struct elsewhere *e = ctx;
+	struct famfs_omf_sb sb;
+	struct stat st;
+	uint64_t size;
+
+	if (famfs_trust_mount(m) || stat(m->source, &st) ||
+	    famfs_trust_same_file(&st, e->primary) ||
+	    famfs_devfind_read_sb(m->source, &sb, &size) ||
+	    famfs_omf_sb_is_secondary(&sb) || memcmp(sb.uuid, e->fs_uuid, 16)) {
+		famfs_errclear();
+		return 0;
+	}
+	snprintf(e->mnt, e->len, "%s", m->target);
+	snprintf(e->src, e->srclen, "%s", m->source);
+	return 1;
+}
+
+int famfs_devfind_served_elsewhere(const uint8_t fs_uuid[16], const struct stat *primary,
+				   char *mnt, size_t len, char *src, size_t srclen)
+{
+	struct elsewhere e = { fs_uuid, primary, mnt, src, len, srclen };
+
+	return famfs_mnt_each(elsewhere_one, &e) == 1;
 }

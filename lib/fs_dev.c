@@ -130,66 +130,109 @@ static int attach(struct famfs_fs *fs, uint32_t i, const char *path)
 
 struct want {
 	const struct famfs_fs *fs;
+	struct stat primary;		/* our primary device */
+	char other[4096];		/* another file holding our primary superblock */
+	bool have_primary;
 	char path[FAMFS_MAX_DAXDEVS][4096];
 	unsigned int hits[FAMFS_MAX_DAXDEVS];
-	char other[FAMFS_MAX_DAXDEVS][256];
+	char other_dev[FAMFS_MAX_DAXDEVS][256];
 };
 
 static int want_hit(void *ctx, const struct famfs_devfind_hit *hit)
 {
 	struct want *w = ctx;
 	const struct famfs_fs *fs = w->fs;
+	struct stat st;
 	int i;
 
-	if (!famfs_omf_sb_is_secondary(hit->sb) || memcmp(hit->sb->uuid, fs->devtab.fs_uuid, 16))
+	if (memcmp(hit->sb->uuid, fs->devtab.fs_uuid, 16))
 		return 0;
+	if (!famfs_omf_sb_is_secondary(hit->sb)) {
+		/* our primary superblock in another file: a copy of the primary */
+		if (w->have_primary && !stat(hit->path, &st) &&
+		    !famfs_trust_same_file(&st, &w->primary))
+			snprintf(w->other, sizeof(w->other), "%s", hit->path);
+		return 0;
+	}
 	i = famfs_devtab_find(&fs->devtab, hit->sb->dev_uuid);
 	if (i <= 0 || famfs_fs_dev(fs, (uint32_t)i))
 		return 0;
 	if (w->hits[i]++)
-		snprintf(w->other[i], sizeof(w->other[i]), "%s", hit->path);
+		snprintf(w->other_dev[i], sizeof(w->other_dev[i]), "%s", hit->path);
 	else
 		snprintf(w->path[i], sizeof(w->path[i]), "%s", hit->path);
 	return 0;
 }
 
+/*
+ * Is our primary the only one of the file system? Another file holding its
+ * superblock (a backup, a cloned disk: a copy keeps its uuids) would find
+ * and write the very secondaries we use, each instance allocating over the
+ * other's files. NULL, or why no secondary may be attached (in @buf).
+ */
+static const char *primary_copy(const struct famfs_fs *fs, const struct want *w, char *buf,
+				size_t len)
+{
+	char u[37], mnt[512], src[512];
+
+	uuid_unparse(fs->devtab.fs_uuid, u);
+	if (w->other[0]) {
+		snprintf(buf, len, "two primaries: %.100s and %.100s (a copied image keeps its "
+			 "uuids; famfs %s)", fs->dev->path, w->other, u);
+		return buf;
+	}
+	if (w->have_primary &&
+	    famfs_devfind_served_elsewhere(fs->devtab.fs_uuid, &w->primary, mnt, sizeof(mnt),
+					   src, sizeof(src))) {
+		snprintf(buf, len, "mounted at %.100s from %.100s, another primary (a copied "
+			 "image keeps its uuids; famfs %s)", mnt, src, u);
+		return buf;
+	}
+	return NULL;
+}
+
 int famfs_fs_find_devs(struct famfs_fs *fs, const char *hint)
 {
 	struct want *w = NULL;
-	char where[1024];
+	char where[1024], copy[FAMFS_FS_WHY_LEN];
+	const char *refuse;
 	unsigned int scanned = 0;
 	uint32_t i, missing = 0;
 	int found = 0, rc;
 
 	fs->unresolved = 0;
+	for (i = 1; i < fs->devtab.ndevs; i++)
+		if (!famfs_fs_dev(fs, i))
+			missing++;
+	if (!missing)
+		return 0;
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return famfs_err(-ENOMEM, "out of memory");
+	w->fs = fs;
+	w->have_primary = fs->dev && !fstat(fs->dev->fd, &w->primary);
+	rc = famfs_devfind_scan(want_hit, w, &scanned);
+	famfs_devfind_where(where, sizeof(where));
+	refuse = rc ? NULL : primary_copy(fs, w, copy, sizeof(copy));
 	for (i = 1; i < fs->devtab.ndevs; i++) {
 		if (famfs_fs_dev(fs, i))
 			continue;
+		if (refuse) {
+			memcpy(fs->dev_why[i], refuse, sizeof(copy));
+			continue;
+		}
 		if (hint && attach(fs, i, hint) == 0) {
 			found++;
 			continue;
 		}
 		famfs_errclear();
-		missing++;
-	}
-	if (!missing)
-		return found;
-	w = calloc(1, sizeof(*w));
-	if (!w)
-		return famfs_err(-ENOMEM, "out of memory");
-	w->fs = fs;
-	rc = famfs_devfind_scan(want_hit, w, &scanned);
-	famfs_devfind_where(where, sizeof(where));
-	for (i = 1; i < fs->devtab.ndevs; i++) {
-		if (famfs_fs_dev(fs, i))
-			continue;
 		if (rc) {
 			snprintf(fs->dev_why[i], sizeof(fs->dev_why[i]), "scan failed: %s",
 				 famfs_errmsg());
 		} else if (w->hits[i] > 1) {
 			snprintf(fs->dev_why[i], sizeof(fs->dev_why[i]), "two devices claim it, "
 				 "%.120s and %.120s (a copied image keeps its uuids)", w->path[i],
-				 w->other[i]);
+				 w->other_dev[i]);
 		} else if (!w->hits[i]) {
 			snprintf(fs->dev_why[i], sizeof(fs->dev_why[i]), "no superblock with its "
 				 "uuid among the %u devices looked at in %.120s (list more in $%s "

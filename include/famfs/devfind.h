@@ -21,6 +21,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "famfs/omf.h"
 
@@ -76,6 +77,14 @@ int famfs_devfind_read_sb(const char *path, struct famfs_omf_sb *sb, uint64_t *s
  * mount point in @mnt, else 0. Reads the mount table and superblocks only.
  */
 int famfs_devfind_in_use(const char *path, char *mnt, size_t len);
+
+/*
+ * Does a famfs mount made by root serve file system @fs_uuid from a primary
+ * device that is not the file @primary (a copy of it, which keeps its
+ * uuids)? 1 with that mount's point in @mnt and source in @src, else 0.
+ */
+int famfs_devfind_served_elsewhere(const uint8_t fs_uuid[16], const struct stat *primary,
+				   char *mnt, size_t len, char *src, size_t srclen);
 
 #ifdef __cplusplus
 }

@@ -118,6 +118,26 @@ check "fsync" $PY -c "import os; fd=os.open('$M1/striped', os.O_RDWR); os.fsync(
 check_eq "the client reads it (chunk 1: device 0)" hello \
 	"$(dd if="$M2/striped" bs=1 skip=$((2 << 20)) count=5 status=none)"
 
+# --- a copy of the primary uses none of the live devices ---------------------------
+# A backup or a cloned disk keeps the uuids: attached to the live D1, the copy's
+# instance would allocate over the live file system's files there.
+M3=$T/copy-mnt
+mkdir -p "$M3"
+track_mount "$M3"
+cp --sparse=always "$D0" "$T/copy"
+chmod 600 "$T/copy"
+check "daxdev list D0 with a copy of D0 in the scan: device 1 refused" bash -c \
+	"FAMFS_DAXDEV_PATH='${_famfs_devprefix}*:$T/copy' '$FAMFS' daxdev list '$D0' |
+	 grep -Eq '^  1 +secondary missing .*two primaries: $D0 and $T/copy'"
+check "mount the copy (D1 in the scan, D0 not)" env FAMFS_DAXDEV_PATH="$D1" \
+	"$FAMFS" mount "$T/copy" "$M3"
+check "the copy's mount leaves D1 alone: the live mount serves it" bash -c \
+	"'$FAMFS' daxdev list '$M3' | grep -Eq '^  1 +secondary missing .*mounted at $M1 from $D0, another primary'"
+check "cp into the copy" "$FAMFS" cp "$T/striped.fuse" "$M3/c"
+check_eq "... lands on device 0 of the copy" "0 " "$(devs_of "$T/copy" c)"
+check "umount the copy" "$FAMFS" umount "$M3"
+rm -f "$T/copy"
+
 # --- famfs devadd online; the client finds the device by itself --------------------
 check_fail "devadd of device 1 again" "$D1: in use by the famfs mount on $M1" \
 	"$FAMFS" devadd "$M1" "$D1"
