@@ -16,6 +16,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 #include <uuid/uuid.h>
 
@@ -71,12 +72,30 @@ static int dev_bytes(int fd, const struct stat *st, const char *path, uint64_t *
 	return famfs_dev_size(path, size, NULL);
 }
 
+#ifndef FUSE_SUPER_MAGIC
+#define FUSE_SUPER_MAGIC	0x65735546
+#endif
+
+int famfs_devfind_not_fuse(const char *path)
+{
+	struct statfs sfs;
+
+	if (statfs(path, &sfs))
+		return famfs_err(-errno, "%s: %s", path, strerror(errno));
+	if (sfs.f_type == FUSE_SUPER_MAGIC)
+		return famfs_err(-EPERM, "%s is on a FUSE file system: not a famfs device", path);
+	return 0;
+}
+
 int famfs_devfind_read_sb(const char *path, struct famfs_omf_sb *sb, uint64_t *size)
 {
 	uint8_t buf[FAMFS_SB_SIZE];
 	struct stat st;
 	int fd, rc;
 
+	rc = famfs_devfind_not_fuse(path);
+	if (rc)
+		return rc;
 	if (stat(path, &st))
 		return famfs_err(-errno, "%s: %s", path, strerror(errno));
 	if (!S_ISREG(st.st_mode) && !famfs_trust_dev_ok(&st, NULL))

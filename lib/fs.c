@@ -114,7 +114,7 @@ long famfs_fs_catchup(struct famfs_fs *fs)
 
 	rc = famfs_log_replay(fs->log, from, &next, fs_replay_one, fs);
 	fs->next = next;
-	if (fs->unresolved) {
+	if (fs->unresolved && !fs->defer_search) {
 		/* New devices in the log: find them, keeping the replay's detail. */
 		snprintf(why, sizeof(why), "%s", famfs_errmsg());
 		famfs_fs_find_devs(fs, NULL);

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -78,8 +79,8 @@ void famfs_fs_devs_close(struct famfs_fs *fs)
 	}
 }
 
-/* Is @dev the device of slot @i: a secondary superblock of ours, with its uuid? */
-static int check_member(const struct famfs_fs *fs, uint32_t i, const struct famfs_dev *dev)
+/* Is @dev the device of slot @i of @tab: a secondary superblock of ours, with its uuid? */
+static int check_member(const struct famfs_devtab *tab, uint32_t i, const struct famfs_dev *dev)
 {
 	struct famfs_omf_sb sb;
 	struct stat st;
@@ -95,57 +96,65 @@ static int check_member(const struct famfs_fs *fs, uint32_t i, const struct famf
 	rc = famfs_omf_sb_decode(dev->base, FAMFS_SB_SIZE, &sb);
 	if (rc)
 		return rc;
-	uuid_unparse(fs->devtab.dev[i].uuid, u);
-	if (!famfs_omf_sb_is_secondary(&sb) || memcmp(sb.uuid, fs->devtab.fs_uuid, 16) ||
-	    memcmp(sb.dev_uuid, fs->devtab.dev[i].uuid, 16))
+	uuid_unparse(tab->dev[i].uuid, u);
+	if (!famfs_omf_sb_is_secondary(&sb) || memcmp(sb.uuid, tab->fs_uuid, 16) ||
+	    memcmp(sb.dev_uuid, tab->dev[i].uuid, 16))
 		return famfs_err(-ENODEV, "%s is not device %s of this file system", dev->path, u);
-	if (sb.alloc_unit != fs->devtab.alloc_unit)
+	if (sb.alloc_unit != tab->alloc_unit)
 		return famfs_err(-EINVAL, "%s: alloc unit %#" PRIx64 ", the file system's is %#"
-				 PRIx64, dev->path, sb.alloc_unit, fs->devtab.alloc_unit);
-	if (dev->size < fs->devtab.span[i].size)
+				 PRIx64, dev->path, sb.alloc_unit, tab->alloc_unit);
+	if (dev->size < tab->span[i].size)
 		return famfs_err(-EINVAL, "%s: %" PRIu64 " bytes, the log says device %u has %"
-				 PRIu64, dev->path, dev->size, i, fs->devtab.span[i].size);
+				 PRIu64, dev->path, dev->size, i, tab->span[i].size);
 	return 0;
 }
 
-/* Open @path as device @i if it is that device; 0 when it now is. */
-static int attach(struct famfs_fs *fs, uint32_t i, const char *path)
+/*
+ * A search for the devices not found (famfs_fs_search_begin): what it looks
+ * for, copied from the instance, and what it found, not yet published.
+ */
+struct famfs_devsearch {
+	struct famfs_devtab tab;
+	uint32_t missing;		/* bitmap of the slots looked for */
+	bool writable;
+	bool have_primary;
+	struct stat primary;		/* our primary device */
+	char primary_path[4096];
+	char other[4096];		/* another file holding our primary superblock */
+	char path[FAMFS_MAX_DAXDEVS][4096];
+	unsigned int hits[FAMFS_MAX_DAXDEVS];
+	char other_dev[FAMFS_MAX_DAXDEVS][256];
+	struct famfs_dev *dev[FAMFS_MAX_DAXDEVS];
+	char why[FAMFS_MAX_DAXDEVS][FAMFS_FS_WHY_LEN];
+};
+
+/* Open @path as device @i of the search if it is that device. */
+static int try_dev(struct famfs_devsearch *s, uint32_t i, const char *path)
 {
 	struct famfs_dev *dev;
 	int rc;
 
-	rc = famfs_dev_open(path, fs->open_flags & FAMFS_FS_WRITE, &dev);
+	rc = famfs_devfind_not_fuse(path);
+	if (!rc)
+		rc = famfs_dev_open(path, s->writable, &dev);
 	if (rc)
 		return rc;
-	rc = check_member(fs, i, dev);
+	rc = check_member(&s->tab, i, dev);
 	if (rc) {
 		famfs_dev_close(dev);
 		return rc;
 	}
-	__atomic_store_n(&fs->devs[i], dev, __ATOMIC_RELEASE);
-	famfs_allocset_usable(&fs->alloc, i, true);
-	fs->dev_why[i][0] = '\0';
+	s->dev[i] = dev;
 	return 0;
 }
 
-struct want {
-	const struct famfs_fs *fs;
-	struct stat primary;		/* our primary device */
-	char other[4096];		/* another file holding our primary superblock */
-	bool have_primary;
-	char path[FAMFS_MAX_DAXDEVS][4096];
-	unsigned int hits[FAMFS_MAX_DAXDEVS];
-	char other_dev[FAMFS_MAX_DAXDEVS][256];
-};
-
 static int want_hit(void *ctx, const struct famfs_devfind_hit *hit)
 {
-	struct want *w = ctx;
-	const struct famfs_fs *fs = w->fs;
+	struct famfs_devsearch *w = ctx;
 	struct stat st;
 	int i;
 
-	if (memcmp(hit->sb->uuid, fs->devtab.fs_uuid, 16))
+	if (memcmp(hit->sb->uuid, w->tab.fs_uuid, 16))
 		return 0;
 	if (!famfs_omf_sb_is_secondary(hit->sb)) {
 		/* our primary superblock in another file: a copy of the primary */
@@ -154,8 +163,8 @@ static int want_hit(void *ctx, const struct famfs_devfind_hit *hit)
 			snprintf(w->other, sizeof(w->other), "%s", hit->path);
 		return 0;
 	}
-	i = famfs_devtab_find(&fs->devtab, hit->sb->dev_uuid);
-	if (i <= 0 || famfs_fs_dev(fs, (uint32_t)i))
+	i = famfs_devtab_find(&w->tab, hit->sb->dev_uuid);
+	if (i <= 0 || !(w->missing & (1U << i)))
 		return 0;
 	if (w->hits[i]++)
 		snprintf(w->other_dev[i], sizeof(w->other_dev[i]), "%s", hit->path);
@@ -170,19 +179,18 @@ static int want_hit(void *ctx, const struct famfs_devfind_hit *hit)
  * and write the very secondaries we use, each instance allocating over the
  * other's files. NULL, or why no secondary may be attached (in @buf).
  */
-static const char *primary_copy(const struct famfs_fs *fs, const struct want *w, char *buf,
-				size_t len)
+static const char *primary_copy(const struct famfs_devsearch *w, char *buf, size_t len)
 {
 	char u[37], mnt[512], src[512];
 
-	uuid_unparse(fs->devtab.fs_uuid, u);
+	uuid_unparse(w->tab.fs_uuid, u);
 	if (w->other[0]) {
 		snprintf(buf, len, "two primaries: %.100s and %.100s (a copied image keeps its "
-			 "uuids; famfs %s)", fs->dev->path, w->other, u);
+			 "uuids; famfs %s)", w->primary_path, w->other, u);
 		return buf;
 	}
 	if (w->have_primary &&
-	    famfs_devfind_served_elsewhere(fs->devtab.fs_uuid, &w->primary, mnt, sizeof(mnt),
+	    famfs_devfind_served_elsewhere(w->tab.fs_uuid, &w->primary, mnt, sizeof(mnt),
 					   src, sizeof(src))) {
 		snprintf(buf, len, "mounted at %.100s from %.100s, another primary (a copied "
 			 "image keeps its uuids; famfs %s)", mnt, src, u);
@@ -191,62 +199,107 @@ static const char *primary_copy(const struct famfs_fs *fs, const struct want *w,
 	return NULL;
 }
 
-int famfs_fs_find_devs(struct famfs_fs *fs, const char *hint)
+int famfs_fs_search_begin(struct famfs_fs *fs, struct famfs_devsearch **out)
 {
-	struct want *w = NULL;
-	char where[1024], copy[FAMFS_FS_WHY_LEN];
-	const char *refuse;
-	unsigned int scanned = 0;
+	struct famfs_devsearch *s;
 	uint32_t i, missing = 0;
-	int found = 0, rc;
 
+	*out = NULL;
 	fs->unresolved = 0;
 	for (i = 1; i < fs->devtab.ndevs; i++)
 		if (!famfs_fs_dev(fs, i))
-			missing++;
+			missing |= 1U << i;
 	if (!missing)
 		return 0;
-	w = calloc(1, sizeof(*w));
-	if (!w)
+	s = calloc(1, sizeof(*s));
+	if (!s)
 		return famfs_err(-ENOMEM, "out of memory");
-	w->fs = fs;
-	w->have_primary = fs->dev && !fstat(fs->dev->fd, &w->primary);
+	s->tab = fs->devtab;
+	s->missing = missing;
+	s->writable = fs->open_flags & FAMFS_FS_WRITE;
+	s->have_primary = fs->dev && !fstat(fs->dev->fd, &s->primary);
+	if (fs->dev)
+		snprintf(s->primary_path, sizeof(s->primary_path), "%s", fs->dev->path);
+	*out = s;
+	return 0;
+}
+
+void famfs_devsearch_run(struct famfs_devsearch *w, const char *hint)
+{
+	char where[1024], copy[FAMFS_FS_WHY_LEN];
+	const char *refuse;
+	unsigned int scanned = 0;
+	uint32_t i;
+	int rc;
+
 	rc = famfs_devfind_scan(want_hit, w, &scanned);
 	famfs_devfind_where(where, sizeof(where));
-	refuse = rc ? NULL : primary_copy(fs, w, copy, sizeof(copy));
-	for (i = 1; i < fs->devtab.ndevs; i++) {
-		if (famfs_fs_dev(fs, i))
+	refuse = rc ? NULL : primary_copy(w, copy, sizeof(copy));
+	for (i = 1; i < w->tab.ndevs; i++) {
+		if (!(w->missing & (1U << i)))
 			continue;
 		if (refuse) {
-			memcpy(fs->dev_why[i], refuse, sizeof(copy));
+			memcpy(w->why[i], refuse, sizeof(copy));
 			continue;
 		}
-		if (hint && attach(fs, i, hint) == 0) {
-			found++;
+		if (hint && try_dev(w, i, hint) == 0)
 			continue;
-		}
 		famfs_errclear();
 		if (rc) {
-			snprintf(fs->dev_why[i], sizeof(fs->dev_why[i]), "scan failed: %s",
-				 famfs_errmsg());
+			snprintf(w->why[i], sizeof(w->why[i]), "scan failed: %s", famfs_errmsg());
 		} else if (w->hits[i] > 1) {
-			snprintf(fs->dev_why[i], sizeof(fs->dev_why[i]), "two devices claim it, "
-				 "%.120s and %.120s (a copied image keeps its uuids)", w->path[i],
-				 w->other_dev[i]);
+			snprintf(copy, sizeof(copy), "two devices claim it, %.120s and %.120s (a "
+				 "copied image keeps its uuids)", w->path[i], w->other_dev[i]);
+			memcpy(w->why[i], copy, sizeof(copy));
 		} else if (!w->hits[i]) {
-			snprintf(fs->dev_why[i], sizeof(fs->dev_why[i]), "no superblock with its "
-				 "uuid among the %u devices looked at in %.120s (list more in $%s "
-				 "or %s)", scanned, where, FAMFS_DAXDEV_PATH_ENV,
-				 FAMFS_DAXDEV_CONF);
-		} else if (attach(fs, i, w->path[i])) {
-			snprintf(fs->dev_why[i], sizeof(fs->dev_why[i]), "%.300s", famfs_errmsg());
-		} else {
-			found++;
+			snprintf(w->why[i], sizeof(w->why[i]), "no superblock with its uuid among "
+				 "the %u devices looked at in %.120s (list more in $%s or %s)",
+				 scanned, where, FAMFS_DAXDEV_PATH_ENV, FAMFS_DAXDEV_CONF);
+		} else if (try_dev(w, i, w->path[i])) {
+			snprintf(w->why[i], sizeof(w->why[i]), "%.300s", famfs_errmsg());
 		}
 	}
-	free(w);
 	famfs_errclear();
+}
+
+int famfs_fs_search_end(struct famfs_fs *fs, struct famfs_devsearch *s)
+{
+	int found = 0;
+
+	if (!s)
+		return 0;
+	for (uint32_t i = 1; i < s->tab.ndevs; i++) {
+		if (!(s->missing & (1U << i)))
+			continue;
+		/* found meanwhile by another search, or the table is not the one we saw */
+		if (famfs_fs_dev(fs, i) || i >= fs->devtab.ndevs ||
+		    memcmp(fs->devtab.dev[i].uuid, s->tab.dev[i].uuid, 16)) {
+			famfs_dev_close(s->dev[i]);
+			continue;
+		}
+		if (!s->dev[i]) {
+			memcpy(fs->dev_why[i], s->why[i], sizeof(fs->dev_why[i]));
+			continue;
+		}
+		__atomic_store_n(&fs->devs[i], s->dev[i], __ATOMIC_RELEASE);
+		famfs_allocset_usable(&fs->alloc, i, true);
+		fs->dev_why[i][0] = '\0';
+		found++;
+	}
+	free(s);
 	return found;
+}
+
+int famfs_fs_find_devs(struct famfs_fs *fs, const char *hint)
+{
+	struct famfs_devsearch *s;
+	int rc;
+
+	rc = famfs_fs_search_begin(fs, &s);
+	if (rc || !s)
+		return rc;
+	famfs_devsearch_run(s, hint);
+	return famfs_fs_search_end(fs, s);
 }
 
 /* ---- adding a device ---- */
@@ -385,7 +438,7 @@ int famfs_fs_devadd(struct famfs_fs *fs, const char *path, bool force, uint32_t 
 	rc = famfs_fs_append_apply(fs, &e);
 	if (rc)
 		goto out;
-	if (i < fs->devtab.ndevs && !famfs_fs_dev(fs, i) && !check_member(fs, i, dev)) {
+	if (i < fs->devtab.ndevs && !famfs_fs_dev(fs, i) && !check_member(&fs->devtab, i, dev)) {
 		/* The device we wrote is the one now in the log: use it. */
 		if (!(fs->open_flags & FAMFS_FS_WRITE)) {
 			famfs_dev_close(dev);

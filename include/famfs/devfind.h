@@ -79,6 +79,12 @@ int famfs_devfind_read_sb(const char *path, struct famfs_omf_sb *sb, uint64_t *s
 int famfs_devfind_in_use(const char *path, char *mnt, size_t len);
 
 /*
+ * 0 unless @path is on a FUSE file system (-EPERM): a device never is, and
+ * famfsd must not look for its devices inside a FUSE mount, its own.
+ */
+int famfs_devfind_not_fuse(const char *path);
+
+/*
  * Does a famfs mount made by root serve file system @fs_uuid from a primary
  * device that is not the file @primary (a copy of it, which keeps its
  * uuids)? 1 with that mount's point in @mnt and source in @src, else 0.

@@ -52,6 +52,7 @@ struct famfs_fs {
 	char dev_why[FAMFS_MAX_DAXDEVS][FAMFS_FS_WHY_LEN];
 	unsigned int open_flags;	/* FAMFS_FS_WRITE: how devices are mapped */
 	uint32_t unresolved;		/* devices added by replay, not yet looked for */
+	bool defer_search;		/* catch-up leaves them to the caller (famfsd) */
 	uint64_t next;			/* next log index to replay */
 	uint64_t collisions;		/* units of the entry that stopped replay
 					   that belonged to an earlier file */
@@ -256,6 +257,20 @@ int famfs_fs_node_devs(const struct famfs_fs *fs, const struct famfs_node *n);
  * were found now (>= 0); the others keep their reason in dev_why.
  */
 int famfs_fs_find_devs(struct famfs_fs *fs, const char *hint);
+
+/*
+ * famfs_fs_find_devs in three steps, for a daemon that serves the file
+ * system under a lock: a device path may lead into a FUSE mount (its own),
+ * so it must not hold that lock while it looks. begin (lock held) copies
+ * what the search needs, *@out NULL when no device is missing; run (no
+ * lock: it scans and opens devices) looks at @hint and the candidates; end
+ * (lock held) publishes what run found and frees the search, returning
+ * how many devices were found.
+ */
+struct famfs_devsearch;
+int famfs_fs_search_begin(struct famfs_fs *fs, struct famfs_devsearch **out);
+void famfs_devsearch_run(struct famfs_devsearch *s, const char *hint);
+int famfs_fs_search_end(struct famfs_fs *fs, struct famfs_devsearch *s);
 
 /*
  * Add the device at @path to the file system (famfs devadd, mkfs.famfs

@@ -109,11 +109,16 @@ static long catchup_locked(struct famfsd *fsd)
 
 long famfsd_catchup_now(struct famfsd *fsd)
 {
+	bool search;
 	long rc;
 
 	pthread_rwlock_wrlock(&fsd->ns_lock);
 	rc = catchup_locked(fsd);
+	search = fsd->fs->unresolved;
 	pthread_rwlock_unlock(&fsd->ns_lock);
+	/* Devices the log added: looked for without the lock (famfsd_find_devs). */
+	if (search)
+		famfsd_find_devs(fsd, NULL);
 	return rc;
 }
 
@@ -125,6 +130,7 @@ long famfsd_catchup_now(struct famfsd *fsd)
 void famfsd_catchup_maybe(struct famfsd *fsd)
 {
 	uint64_t next, seen;
+	bool search;
 
 	if (!log_next(fsd, &next))
 		return;
@@ -134,7 +140,10 @@ void famfsd_catchup_maybe(struct famfsd *fsd)
 	pthread_rwlock_wrlock(&fsd->ns_lock);
 	if (famfsd_seen_load(fsd) < next)
 		catchup_locked(fsd);
+	search = fsd->fs->unresolved;
 	pthread_rwlock_unlock(&fsd->ns_lock);
+	if (search)
+		famfsd_find_devs(fsd, NULL);
 }
 
 void famfsd_catchup_kick_clean(struct famfsd *fsd)
@@ -229,7 +238,8 @@ static void *catchup_thread(void *arg)
 		polls = 0;
 		if (log_next(fsd, &next)) {
 			pthread_rwlock_rdlock(&fsd->ns_lock);
-			moved = next != fsd->fs->next;
+			/* or a create's catch-up met a device it left to us */
+			moved = next != fsd->fs->next || fsd->fs->unresolved;
 			pthread_rwlock_unlock(&fsd->ns_lock);
 			if (moved)
 				famfsd_catchup_now(fsd);

@@ -144,10 +144,7 @@ static void ctl_daxdev_refresh(fuse_req_t req, const void *in_buf, size_t in_buf
 	}
 	/* Pick up devices the log added since (a devadd), then look. */
 	famfsd_catchup_now(fsd);
-	pthread_rwlock_wrlock(&fsd->ns_lock);
-	n = famfs_fs_find_devs(fsd->fs, hint[0] ? hint : NULL);
-	famfsd_dax_sync(fsd);
-	pthread_rwlock_unlock(&fsd->ns_lock);
+	n = famfsd_find_devs(fsd, hint[0] ? hint : NULL);
 	if (n > 0)
 		fprintf(stderr, "famfsd: found %d more device%s\n", n, n == 1 ? "" : "s");
 	fuse_reply_ioctl(req, n < 0 ? 0 : n, NULL, 0);

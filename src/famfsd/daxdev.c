@@ -3,7 +3,7 @@
  * daxdev.c - famfsd's daxdev table, as the kernel keeps it per connection:
  * up to FAMFS_MAX_DAXDEVS slots {valid, state, name}, one per device of the
  * file system (slot 0 the mounted device, the others as the log adds them
- * and this host finds them: famfs_fs_find_devs). A device not found is
+ * and this host finds them: famfsd_find_devs). A device not found is
  * MISSING: its files answer ENODEV until famfs daxdev refresh finds it. A
  * failed slot is sticky until unmount: files on it answer EHWPOISON
  * (poisoned, as after notify_failure) or EIO (memory vanished under us: a
@@ -11,6 +11,7 @@
  * extent on a failed device are not affected.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -48,6 +49,24 @@ void famfsd_dax_sync(struct famfsd *fsd)
 		}
 		famfsd_bpf_dev_failed(fsd, i);
 	}
+}
+
+int famfsd_find_devs(struct famfsd *fsd, const char *hint)
+{
+	struct famfs_devsearch *s;
+	int n;
+
+	pthread_rwlock_wrlock(&fsd->ns_lock);
+	n = famfs_fs_search_begin(fsd->fs, &s);
+	pthread_rwlock_unlock(&fsd->ns_lock);
+	if (n < 0 || !s)
+		return n;
+	famfs_devsearch_run(s, hint);
+	pthread_rwlock_wrlock(&fsd->ns_lock);
+	n = famfs_fs_search_end(fsd->fs, s);
+	famfsd_dax_sync(fsd);
+	pthread_rwlock_unlock(&fsd->ns_lock);
+	return n;
 }
 
 int famfsd_dax_errno(struct famfsd *fsd, unsigned int idx)

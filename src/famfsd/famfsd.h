@@ -382,6 +382,13 @@ static inline bool famfsd_test_flag(const char *name) { (void)name; return false
  * catch-up or a refresh); caller holds ns_lock exclusive, or is alone.
  */
 void famfsd_dax_sync(struct famfsd *fsd);
+/*
+ * Look for the devices not found, at @hint (or NULL) and with a scan. The
+ * caller holds no lock: ns_lock is taken only to copy what the search
+ * needs and to publish what it found, never while it opens a path, which
+ * may lead into our own mount. Returns how many were found, or -errno.
+ */
+int famfsd_find_devs(struct famfsd *fsd, const char *hint);
 /* 0 if every device @n uses is healthy, else -EHWPOISON, -EIO or -ENODEV. */
 int famfsd_node_health(struct famfsd *fsd, const struct famfs_node *n);
 int famfsd_dax_errno(struct famfsd *fsd, unsigned int idx);

@@ -190,6 +190,8 @@ int main(int argc, char **argv)
 		goto out_fs;
 	if (famfsd_hostlock(fsd, cl.dev, cl.mnt))
 		goto out_fs;
+	/* Mounted, catch-ups hold ns_lock: devices are then looked for unlocked. */
+	fsd->fs->defer_search = true;
 	if (fsd->fs->replay_err)
 		fprintf(stderr, "famfsd: %s: log replay stopped at entry %llu (%s); "
 			"serving the valid prefix\n", cl.dev, (unsigned long long)fsd->fs->next,

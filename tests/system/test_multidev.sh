@@ -182,6 +182,23 @@ check_fail "plain (device 1) fails with ENODEV" "No such device" "$BIN/famfs_map
 check "zero (device 0) reads" "$FAMFS" verify -S 3 -f "$M2/zero"
 check "daxdev list shows it missing" bash -c "'$FAMFS' daxdev list '$M2' | grep -Eq '^  1 +secondary missing .* $UUID1 - \\(no superblock'"
 check_fail "getmap --daxdev 1" "device 1: No such device" "$FAMFS" getmap --daxdev 1 "$M2"
+# A hint inside the mount itself: famfsd must not look at it while it holds the
+# lock its own FUSE requests need (that deadlocked, the mount dead for good).
+done_or_zombie() { [ ! -e "/proc/$1" ] || grep -q '^[0-9]* ([^)]*) Z' "/proc/$1/stat"; }
+"$FAMFS" daxdev refresh "$M2" "$M2/zero" >"$T/out" 2>"$T/err" &
+rpid=$!
+if wait_until 60 done_or_zombie "$rpid"; then
+	wait "$rpid"
+	rrc=$?
+	check_eq "refresh at a file inside the mount returns (device 1 still missing)" \
+		"1 2 devices are still missing" "$rrc $(grep -Eo '2 devices are still missing' "$T/err")"
+else
+	fail "refresh at a file inside the mount hangs"
+	conn=$(awk -v m="$M2" '$5 == m {split($3, d, ":"); print d[2]}' /proc/self/mountinfo)
+	echo 1 >"/sys/fs/fuse/connections/$conn/abort"
+	wait "$rpid"
+fi
+check "the mount still answers" "$FAMFS" verify -S 3 -f "$M2/zero"
 check_fail "refresh at the wrong device: still missing" "2 devices are still missing" \
 	"$FAMFS" daxdev refresh "$M2" "$OTHER"
 check_fail "refresh at D1: device 2 is still missing" "1 device is still missing" \
