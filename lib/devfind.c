@@ -21,6 +21,7 @@
 #include <uuid/uuid.h>
 
 #include "famfs/dev.h"
+#include "famfs/devmem.h"
 #include "famfs/devfind.h"
 #include "famfs/err.h"
 #include "famfs/trust.h"
@@ -33,6 +34,7 @@ static int read_sb_bytes(int fd, const struct stat *st, const char *path,
 {
 	ssize_t n;
 	void *p;
+	int rc;
 
 	if (S_ISCHR(st->st_mode)) {
 		/* devdax supports only mmap, of whole 2 MiB pages */
@@ -40,10 +42,10 @@ static int read_sb_bytes(int fd, const struct stat *st, const char *path,
 		if (p == MAP_FAILED)
 			return famfs_err(-errno, "%s: cannot map the superblock: %s", path,
 					 strerror(errno));
-		famfs_invalidate(p, FAMFS_SB_SIZE);
-		memcpy(buf, p, FAMFS_SB_SIZE);
+		/* any device of the host: a poisoned page must not kill us */
+		rc = famfs_sigbus_fetch(buf, p, FAMFS_SB_SIZE);
 		munmap(p, FAMFS_SB_REGION);
-		return 0;
+		return rc;
 	}
 	n = pread(fd, buf, FAMFS_SB_SIZE, 0);
 	if (n < 0)

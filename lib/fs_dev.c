@@ -16,6 +16,7 @@
 
 #include "famfs/audit.h"
 #include "famfs/devfind.h"
+#include "famfs/devmem.h"
 #include "famfs/err.h"
 #include "famfs/fs.h"
 #include "famfs/trust.h"
@@ -79,6 +80,21 @@ void famfs_fs_devs_close(struct famfs_fs *fs)
 	}
 }
 
+/* Decode @dev's superblock, read under the SIGBUS guard: -EIO if it faults. */
+static int dev_sb(const struct famfs_dev *dev, struct famfs_omf_sb *sb)
+{
+	uint8_t buf[FAMFS_SB_SIZE];
+	char why[160];
+	int rc;
+
+	rc = famfs_sigbus_fetch(buf, dev->base, sizeof(buf));
+	if (rc) {
+		snprintf(why, sizeof(why), "%s", famfs_errmsg());
+		return famfs_err(rc, "%s: cannot read the superblock: %s", dev->path, why);
+	}
+	return famfs_omf_sb_decode(buf, sizeof(buf), sb);
+}
+
 /* Is @dev the device of slot @i of @tab: a secondary superblock of ours, with its uuid? */
 static int check_member(const struct famfs_devtab *tab, uint32_t i, const struct famfs_dev *dev)
 {
@@ -92,8 +108,7 @@ static int check_member(const struct famfs_devtab *tab, uint32_t i, const struct
 	rc = famfs_trust_file_owner(&st, dev->path);
 	if (rc)
 		return rc;
-	famfs_invalidate(dev->base, FAMFS_SB_SIZE);
-	rc = famfs_omf_sb_decode(dev->base, FAMFS_SB_SIZE, &sb);
+	rc = dev_sb(dev, &sb);
 	if (rc)
 		return rc;
 	uuid_unparse(tab->dev[i].uuid, u);
@@ -356,7 +371,7 @@ static int devadd_check(struct famfs_fs *fs, struct famfs_dev *dev, bool force,
 	struct famfs_dev *m;
 	struct stat st;
 	char u[37];
-	int at;
+	int at, rc;
 
 	*have_reuse = false;
 	/* A device no scan would accept could never be found again. */
@@ -370,8 +385,10 @@ static int devadd_check(struct famfs_fs *fs, struct famfs_dev *dev, bool force,
 			return famfs_err(-EEXIST, "%s is device %u of this file system already",
 					 dev->path, i);
 	}
-	famfs_invalidate(dev->base, FAMFS_SB_SIZE);
-	if (famfs_omf_sb_decode(dev->base, FAMFS_SB_SIZE, &sb)) {
+	rc = dev_sb(dev, &sb);
+	if (rc == -EIO)
+		return rc;
+	if (rc) {
 		famfs_errclear();
 		return 0;
 	}

@@ -177,6 +177,13 @@ int famfs_sigbus_read(void *dst, const void *dev, size_t len)
 	return dev_guarded(dev_read, &c);
 }
 
+int famfs_sigbus_fetch(void *dst, const void *dev, size_t len)
+{
+	struct dev_access c = { .dst = dst, .src = dev, .len = len };
+
+	return famfs_sigbus_try(dev_read, &c);
+}
+
 static int dev_write(void *arg)
 {
 	struct dev_access *c = arg;

@@ -34,6 +34,13 @@ int famfs_sigbus_invalidate(const void *dev, size_t len);
 int famfs_sigbus_load64(const uint64_t *dev, uint64_t *out);
 int famfs_sigbus_store64(uint64_t *dev, uint64_t v);
 
+/*
+ * famfs_sigbus_read, guarded in every process (it installs the handler):
+ * for reads of devices that may not even be ours (a scan's candidates,
+ * a device being added), which must fail, not kill the CLI or famfsd.
+ */
+int famfs_sigbus_fetch(void *dst, const void *dev, size_t len);
+
 /* Faults caught by guards in the calling thread so far. */
 unsigned long famfs_sigbus_caught_here(void);
 

@@ -19,6 +19,7 @@
 
 #include "famfs/dev.h"
 #include "famfs/devfind.h"
+#include "famfs/devmem.h"
 #include "famfs/devperm.h"
 #include "famfs/err.h"
 #include "famfs/fs.h"
@@ -197,6 +198,7 @@ static int parse_size(const char *s, uint64_t *out)
  */
 static int check_device(const char *path, bool force, bool secondary)
 {
+	uint8_t sbbuf[FAMFS_SB_SIZE];
 	struct famfs_omf_sb sb;
 	struct famfs_dev *dev;
 	char mnt[4096];
@@ -214,9 +216,11 @@ static int check_device(const char *path, bool force, bool secondary)
 	rc = famfs_dev_open(path, true, &dev);
 	if (rc)
 		return fail(path, rc);
-	famfs_invalidate(dev->base, FAMFS_SB_SIZE);
-	rc = famfs_omf_sb_decode(dev->base, FAMFS_SB_SIZE, &sb) == 0 && !force;
+	rc = famfs_sigbus_fetch(sbbuf, dev->base, sizeof(sbbuf));
 	famfs_dev_close(dev);
+	if (rc)
+		return fail(path, rc);
+	rc = famfs_omf_sb_decode(sbbuf, sizeof(sbbuf), &sb) == 0 && !force;
 	famfs_errclear();
 	if (rc)
 		return say("%s: famfs superblock exists; use -f", path);

@@ -14,7 +14,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "famfs/devfind.h"
@@ -340,6 +343,42 @@ static void test_devadd_refusals(void **state)
 	tu_unlink(foreign);
 }
 
+/*
+ * This program's mmap (libfamfs is linked in statically): when armed, the
+ * next shared file mapping's file is truncated to nothing right after it
+ * is mapped, so the first read of the mapping raises SIGBUS.
+ */
+static int truncate_next_map;
+
+void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	long p = syscall(SYS_mmap, addr, len, prot, flags, fd, off);
+
+	if (p < 0 && p > -4096) {
+		errno = (int)-p;
+		return MAP_FAILED;
+	}
+	if (truncate_next_map && fd >= 0 && (flags & MAP_SHARED)) {
+		truncate_next_map = 0;
+		if (ftruncate(fd, 0))
+			return MAP_FAILED;
+	}
+	return (void *)p;
+}
+
+/* The superblock of a device being added is read under the SIGBUS guard. */
+static void test_devadd_sigbus(void **state)
+{
+	struct md *m = *state;
+
+	truncate_next_map = 1;
+	assert_err(famfs_fs_devadd(m->fs, m->sec, false, NULL), -EIO, "SIGBUS");
+	assert_int_equal(truncate_next_map, 0);
+	assert_int_equal(m->fs->devtab.ndevs, 1);
+	/* nothing was logged: the instance goes on */
+	assert_int_equal(famfs_fs_devadd(m->fs, m->third, false, NULL), 0);
+}
+
 static void test_catchup_adds_device(void **state)
 {
 	struct md *m = *state;
@@ -467,6 +506,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_devadd_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_catchup_adds_device, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_devadd_sigbus, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_secondary_is_not_a_primary, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fsck_devices, setup, teardown),
 	};
