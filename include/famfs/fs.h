@@ -273,6 +273,16 @@ void famfs_devsearch_run(struct famfs_devsearch *s, const char *hint);
 int famfs_fs_search_end(struct famfs_fs *fs, struct famfs_devsearch *s);
 
 /*
+ * What famfs devadd and mkfs.famfs say when a file system gets its first
+ * secondary: upstream's phase-1 allocator skips our multi-device files
+ * (their CRC tag), so as master it would allocate over their strips on
+ * device 0 (docs/multidev.md, section 2).
+ */
+#define FAMFS_UPSTREAM_MASTER_WARNING							\
+	"warning: this file system now has several devices: upstream famfs must never be "	\
+	"its master (its allocator does not see the files that use several devices)\n"
+
+/*
  * Add the device at @path to the file system (famfs devadd, mkfs.famfs
  * with several devices): write a secondary superblock on it (its own
  * device uuid, this file system's uuid), then log ADD_DAXDEV with the next

@@ -126,6 +126,8 @@ int cmd_devadd(int argc, char **argv)
 	printf(": device %u of ", idx);
 	cli_fputs_esc(stdout, online ? t.mnt : target);
 	printf(", uuid %s, %" PRIu64 " bytes\n", u, fs->devtab.span[idx].size);
+	if (idx == 1)
+		fputs(FAMFS_UPSTREAM_MASTER_WARNING, stderr);
 	if (online)
 		online_refresh(&t, dev, idx);
 	return CLI_OK;

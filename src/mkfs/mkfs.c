@@ -251,6 +251,8 @@ static int add_devices(char **devs, int n, bool force)
 		puts_esc(stdout, devs[i]);
 		printf(", %" PRIu64 " bytes, uuid %s\n", fs->devtab.span[idx].size, u);
 	}
+	if (fs->devtab.ndevs > 1)
+		fputs(FAMFS_UPSTREAM_MASTER_WARNING, stderr);
 	famfs_fs_close(fs);
 	return rc ? 1 : 0;
 }

@@ -53,6 +53,8 @@ check "mkfs.famfs -f D0" "$MKFS" -f "$D0"
 check "creat zero (on device 0: the only one)" "$FAMFS" --device "$D0" creat -s 6M -r -S 3 zero
 checkk "devadd offline" "$FAMFS" devadd "$D0" "$D1"
 out_has "... says device 1" ": device 1 of $D0, uuid "
+err_has "... and that upstream famfs must never be master now" \
+	"^warning: .*upstream famfs must never be its master"
 UUID1=$(awk '{print $7}' "$T/last.out" | tr -d ,)
 check_eq "zero stays on device 0" "0 " "$(devs_of "$D0" zero)"
 check "creat striped -N 2 (64 MiB)" "$FAMFS" --device "$D0" creat -s 64M -r -S 7 -N 2 striped
@@ -149,6 +151,7 @@ check_fail "devadd from the client" "client" env FAMFS_SYSTEM_UUID="$CLIENT_UUID
 	"$FAMFS" devadd "$M2" "$D2"
 checkk "devadd online" "$FAMFS" devadd -f "$M1" "$D2"
 out_has "... device 2" "device 2 of $M1"
+check_eq "... no second warning" "" "$(cat "$T/last.err")"
 check "master's famfsd uses it" bash -c "'$FAMFS' daxdev list '$M1' | grep -Eq '^  2 +secondary ok .* $D2\$'"
 check "the client's famfsd finds it" wait_until 10 bash -c \
 	"'$FAMFS' daxdev list '$M2' | grep -Eq '^  2 +secondary ok .* $D2\$'"
