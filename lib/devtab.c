@@ -63,6 +63,10 @@ int famfs_devtab_add(struct famfs_devtab *t, const struct famfs_omf_entry *e, ui
 				 "of %#llx above %#llx", (unsigned long long)index, d->index,
 				 (unsigned long long)d->size, (unsigned long long)t->alloc_unit,
 				 FAMFS_SECONDARY_DATA_START);
+	if (d->size > FAMFS_MAX_DEV_SIZE)
+		return famfs_err(-EINVAL, "entry %llu: device %u size %#llx is larger than %#llx, "
+				 "the largest device famfs takes", (unsigned long long)index,
+				 d->index, (unsigned long long)d->size, FAMFS_MAX_DEV_SIZE);
 	memcpy(t->dev[t->ndevs].uuid, d->uuid, 16);
 	t->dev[t->ndevs].log_index = index;
 	t->span[t->ndevs].data_start = FAMFS_SECONDARY_DATA_START;

@@ -438,6 +438,9 @@ int famfs_fs_devadd(struct famfs_fs *fs, const char *path, bool force, uint32_t 
 		goto out;
 	}
 	rc = famfs_dev_open(path, true, &dev);
+	if (!rc && dev->size > FAMFS_MAX_DEV_SIZE)
+		rc = famfs_err(-EFBIG, "%s: %" PRIu64 " bytes, more than the %llu bytes of the "
+			       "largest device famfs takes", path, dev->size, FAMFS_MAX_DEV_SIZE);
 	if (!rc)
 		rc = devadd_check(fs, dev, force, uuid, &reuse);
 	if (rc)

@@ -22,6 +22,14 @@
 #include "famfs/fmap.h"
 #include "famfs/omf.h"
 
+/*
+ * The largest device an ADD_DAXDEV entry may name: 64 TiB. Every host sizes
+ * the device's bitmap by the entry, before it finds the device (4 MiB of
+ * bitmap at 2 MiB units); an unbounded size would make replay stop, or not,
+ * by each host's memory.
+ */
+#define FAMFS_MAX_DEV_SIZE	(1ULL << 46)
+
 #ifdef __cplusplus
 extern "C" {
 #endif

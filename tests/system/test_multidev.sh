@@ -149,6 +149,10 @@ check_fail "mkfs of a device of a mounted file system" "a device of the famfs mo
 	"$MKFS" -f "$D1"
 check_fail "devadd from the client" "client" env FAMFS_SYSTEM_UUID="$CLIENT_UUID" \
 	"$FAMFS" devadd "$M2" "$D2"
+newdev BIG 65T
+chmod 600 "$BIG"
+check_fail "devadd of a device above 64 TiB (every host sizes a bitmap by it)" \
+	"more than the 70368744177664 bytes of the largest device" "$FAMFS" devadd "$M1" "$BIG"
 checkk "devadd online" "$FAMFS" devadd -f "$M1" "$D2"
 out_has "... device 2" "device 2 of $M1"
 check_eq "... no second warning" "" "$(cat "$T/last.err")"

@@ -294,6 +294,11 @@ static void test_devtab_rules(void **state)
 	assert_err(famfs_devtab_add(&t, &e, 6), -EINVAL, "size");
 	add_entry(&e, 2, 0x55, 2 * MiB);
 	assert_err(famfs_devtab_add(&t, &e, 6), -EINVAL, "size");
+	/* bounded: every host allocates the device's bitmap by this size */
+	add_entry(&e, 2, 0x55, FAMFS_MAX_DEV_SIZE + 2 * MiB);
+	assert_err(famfs_devtab_add(&t, &e, 6), -EINVAL, "larger than");
+	add_entry(&e, 2, 0x55, 1ULL << 62);
+	assert_err(famfs_devtab_add(&t, &e, 6), -EINVAL, "larger than");
 	assert_memory_equal(&t, &save, sizeof(t));	/* errors change nothing */
 
 	/* full at FAMFS_MAX_DAXDEVS: ENOSPC */
