@@ -488,6 +488,10 @@ int cli_for_each_run(struct famfs_fs *fs, const struct famfs_node *n, cli_run_fn
 	uint8_t *p;
 	int rc;
 
+	/* a device this host did not find: say which, and why */
+	rc = famfs_fs_node_devs(fs, n);
+	if (rc)
+		return rc;
 	while (off < n->size) {
 		len = 0;
 		p = famfs_fs_addr(fs, n, off, &len);

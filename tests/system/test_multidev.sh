@@ -224,6 +224,9 @@ out_has "... lists 3 devices" "devices: +3"
 check_fail "fsck of a mounted file system's secondary" "is mounted at $M1" "$FAMFS" fsck "$D2"
 checkk "fsck -f of a secondary checks its primary" "$FAMFS" fsck -f "$D2"
 out_has "... saying so" "a secondary device of famfs .*; checking its primary $D0"
+check_fail "verify offline where device 1 is not found names it" \
+	"odd: device 1 \(uuid $UUID1\) is not found on this host" \
+	env FAMFS_DAXDEV_PATH="/nonexistent-$$/*" "$FAMFS" --device "$D0" verify -S 8 -f odd
 check_fail "fsck where device 2 is not found" "device 2 \(uuid .*\): device .* not found" \
 	env FAMFS_DAXDEV_PATH="$D1" "$FAMFS" fsck -f "$D0"
 check_fail "mount of a secondary device" "is a secondary device of famfs" \
