@@ -155,6 +155,7 @@ static bool seen_first(struct seen *s, const struct stat *st)
 struct scan {
 	famfs_devfind_fn fn;
 	void *ctx;
+	const char *skip;
 	struct seen seen;
 	unsigned int scanned;
 	int rc;
@@ -167,7 +168,8 @@ static void scan_path(struct scan *s, const char *path)
 	struct stat st;
 	uint64_t size = 0;
 
-	if (s->rc || stat(path, &st) || !seen_first(&s->seen, &st))
+	if (s->rc || (s->skip && famfs_devfind_under(path, s->skip)) || stat(path, &st) ||
+	    !seen_first(&s->seen, &st))
 		return;
 	s->scanned++;
 	if (famfs_devfind_read_sb(path, &sb, &size) == 0) {
@@ -181,7 +183,7 @@ static void scan_glob(struct scan *s, const char *pattern)
 {
 	glob_t g;
 
-	if (!*pattern || s->rc)
+	if (!*pattern || s->rc || (s->skip && famfs_devfind_under(pattern, s->skip)))
 		return;
 	if (glob(pattern, 0, NULL, &g) == 0) {
 		for (size_t i = 0; i < g.gl_pathc; i++)
@@ -231,9 +233,26 @@ static void scan_user_glob(void *ctx, const char *glob)
 	scan_glob(ctx, glob);
 }
 
+bool famfs_devfind_under(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	if (n == 1 && dir[0] == '/')
+		return path[0] == '/';
+	return !strncmp(path, dir, n) && (path[n] == '/' || path[n] == '\0');
+}
+
 int famfs_devfind_scan(famfs_devfind_fn fn, void *ctx, unsigned int *nscanned)
 {
-	struct scan s = { .fn = fn, .ctx = ctx };
+	return famfs_devfind_scan_skip(fn, ctx, nscanned, NULL);
+}
+
+int famfs_devfind_scan_skip(famfs_devfind_fn fn, void *ctx, unsigned int *nscanned,
+			    const char *skip)
+{
+	struct scan s = { .fn = fn, .ctx = ctx, .skip = skip && *skip ? skip : NULL };
 
 	scan_glob(&s, "/dev/dax*");
 	scan_glob(&s, "/dev/pmem*");

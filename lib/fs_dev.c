@@ -135,6 +135,7 @@ struct famfs_devsearch {
 	bool have_primary;
 	struct stat primary;		/* our primary device */
 	char primary_path[4096];
+	char skip[4096];		/* a directory not looked into: famfsd's mount */
 	char other[4096];		/* another file holding our primary superblock */
 	char path[FAMFS_MAX_DAXDEVS][4096];
 	unsigned int hits[FAMFS_MAX_DAXDEVS];
@@ -149,6 +150,9 @@ static int try_dev(struct famfs_devsearch *s, uint32_t i, const char *path)
 	struct famfs_dev *dev;
 	int rc;
 
+	if (s->skip[0] && famfs_devfind_under(path, s->skip))
+		return famfs_err(-EPERM, "%s is inside the famfs mount on %s: not a device", path,
+				 s->skip);
 	rc = famfs_devfind_not_fuse(path);
 	if (!rc)
 		rc = famfs_dev_open(path, s->writable, &dev);
@@ -239,6 +243,11 @@ int famfs_fs_search_begin(struct famfs_fs *fs, struct famfs_devsearch **out)
 	return 0;
 }
 
+void famfs_devsearch_skip(struct famfs_devsearch *s, const char *dir)
+{
+	snprintf(s->skip, sizeof(s->skip), "%s", dir);
+}
+
 void famfs_devsearch_run(struct famfs_devsearch *w, const char *hint)
 {
 	char where[1024], copy[FAMFS_FS_WHY_LEN];
@@ -247,7 +256,7 @@ void famfs_devsearch_run(struct famfs_devsearch *w, const char *hint)
 	uint32_t i;
 	int rc;
 
-	rc = famfs_devfind_scan(want_hit, w, &scanned);
+	rc = famfs_devfind_scan_skip(want_hit, w, &scanned, w->skip);
 	famfs_devfind_where(where, sizeof(where));
 	refuse = rc ? NULL : primary_copy(w, copy, sizeof(copy));
 	for (i = 1; i < w->tab.ndevs; i++) {

@@ -19,6 +19,7 @@
 #ifndef FAMFS_DEVFIND_H
 #define FAMFS_DEVFIND_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -48,6 +49,18 @@ typedef int (*famfs_devfind_fn)(void *ctx, const struct famfs_devfind_hit *hit);
  * *@nscanned (if not NULL) counts the candidates looked at.
  */
 int famfs_devfind_scan(famfs_devfind_fn fn, void *ctx, unsigned int *nscanned);
+
+/*
+ * famfs_devfind_scan, but nothing under the directory @skip (absolute; NULL:
+ * none) is looked at: no glob whose pattern starts inside it is expanded,
+ * no path inside it is read. famfsd skips its own mount point, so that a
+ * glob into it costs no request to itself.
+ */
+int famfs_devfind_scan_skip(famfs_devfind_fn fn, void *ctx, unsigned int *nscanned,
+			    const char *skip);
+
+/* Is @path lexically @dir or under it (both absolute)? */
+bool famfs_devfind_under(const char *path, const char *dir);
 
 /*
  * The path of the device whose superblock has device uuid @dev_uuid and,

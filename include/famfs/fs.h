@@ -269,6 +269,8 @@ int famfs_fs_find_devs(struct famfs_fs *fs, const char *hint);
  */
 struct famfs_devsearch;
 int famfs_fs_search_begin(struct famfs_fs *fs, struct famfs_devsearch **out);
+/* run looks at nothing under the directory @dir (famfsd: its mount point). */
+void famfs_devsearch_skip(struct famfs_devsearch *s, const char *dir);
 void famfs_devsearch_run(struct famfs_devsearch *s, const char *hint);
 int famfs_fs_search_end(struct famfs_fs *fs, struct famfs_devsearch *s);
 

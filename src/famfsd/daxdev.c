@@ -61,6 +61,8 @@ int famfsd_find_devs(struct famfsd *fsd, const char *hint)
 	pthread_rwlock_unlock(&fsd->ns_lock);
 	if (n < 0 || !s)
 		return n;
+	/* never a request to ourselves (with -s, no other thread would answer it) */
+	famfs_devsearch_skip(s, fsd->mnt);
 	famfs_devsearch_run(s, hint);
 	pthread_rwlock_wrlock(&fsd->ns_lock);
 	n = famfs_fs_search_end(fsd->fs, s);

@@ -181,7 +181,10 @@ check "the master is not affected" "$FAMFS" verify -S 8 -f "$M1/odd"
 
 # --- a device that is not found ------------------------------------------------------
 check "umount client" "$FAMFS" umount "$M2"
-checkk "mount the client where device 1 is not found" env FAMFS_DAXDEV_PATH="/nonexistent-$$/*" \
+# famfsd's glob list also leads into its own mount, through a symlink.
+ln -s "$M2" "$T/into-mount"
+checkk "mount the client where device 1 is not found" \
+	env FAMFS_DAXDEV_PATH="/nonexistent-$$/*:$T/into-mount/*" \
 	FAMFS_SYSTEM_UUID="$CLIENT_UUID" "$FAMFS" mount "$D0" "$M2"
 err_has "... famfsd says which device" "device 1 \(uuid $UUID1\) not found"
 check_fail "odd fails with ENODEV" "No such device" cat "$M2/odd"
@@ -189,8 +192,9 @@ check_fail "plain (device 1) fails with ENODEV" "No such device" "$BIN/famfs_map
 check "zero (device 0) reads" "$FAMFS" verify -S 3 -f "$M2/zero"
 check "daxdev list shows it missing" bash -c "'$FAMFS' daxdev list '$M2' | grep -Eq '^  1 +secondary missing .* $UUID1 - \\(no superblock'"
 check_fail "getmap --daxdev 1" "device 1: No such device" "$FAMFS" getmap --daxdev 1 "$M2"
-# A hint inside the mount itself: famfsd must not look at it while it holds the
-# lock its own FUSE requests need (that deadlocked, the mount dead for good).
+# A hint inside the mount itself, and a glob that leads into it: famfsd must not
+# look there while it holds the lock its own FUSE requests need (that
+# deadlocked, the mount dead for good).
 done_or_zombie() { [ ! -e "/proc/$1" ] || grep -q '^[0-9]* ([^)]*) Z' "/proc/$1/stat"; }
 "$FAMFS" daxdev refresh "$M2" "$M2/zero" >"$T/out" 2>"$T/err" &
 rpid=$!

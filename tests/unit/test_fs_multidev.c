@@ -366,6 +366,19 @@ void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 	return (void *)p;
 }
 
+/* famfsd's own mount point: what lies under it is never looked at. */
+static void test_under(void **state)
+{
+	(void)state;
+	assert_true(famfs_devfind_under("/mnt/f", "/mnt/f"));
+	assert_true(famfs_devfind_under("/mnt/f/x", "/mnt/f"));
+	assert_true(famfs_devfind_under("/mnt/f/*", "/mnt/f/"));
+	assert_false(famfs_devfind_under("/mnt/fx", "/mnt/f"));
+	assert_false(famfs_devfind_under("/mnt", "/mnt/f"));
+	assert_false(famfs_devfind_under("/dev/shm/d1", "/mnt/f"));
+	assert_true(famfs_devfind_under("/dev/shm/d1", "/"));
+}
+
 /* The superblock of a device being added is read under the SIGBUS guard. */
 static void test_devadd_sigbus(void **state)
 {
@@ -507,6 +520,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_devadd_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_catchup_adds_device, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_devadd_sigbus, setup, teardown),
+		cmocka_unit_test(test_under),
 		cmocka_unit_test_setup_teardown(test_secondary_is_not_a_primary, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fsck_devices, setup, teardown),
 	};
