@@ -120,6 +120,14 @@ check "fsync" $PY -c "import os; fd=os.open('$M1/striped', os.O_RDWR); os.fsync(
 check_eq "the client reads it (chunk 1: device 0)" hello \
 	"$(dd if="$M2/striped" bs=1 skip=$((2 << 20)) count=5 status=none)"
 
+# --- no device on a FUSE file system --------------------------------------------------
+# A path there may lead into famfsd's own mount (a request famfsd itself must
+# answer), and a famfs file is no device: a copy of D1's superblock in one is refused.
+head -c $((2 << 20)) "$D1" >"$T/d1head"
+check "a copy of D1's superblock into the master mount" "$FAMFS" cp "$T/d1head" "$M1/d1head"
+check_fail "daxdev resolve does not find it there" "not found \(looked at" \
+	env FAMFS_DAXDEV_PATH="$M1/d1head" "$FAMFS" daxdev resolve "$UUID1"
+
 # --- a copy of the primary uses none of the live devices ---------------------------
 # A backup or a cloned disk keeps the uuids: attached to the live D1, the copy's
 # instance would allocate over the live file system's files there.
@@ -196,20 +204,35 @@ check_fail "getmap --daxdev 1" "device 1: No such device" "$FAMFS" getmap --daxd
 # look there while it holds the lock its own FUSE requests need (that
 # deadlocked, the mount dead for good).
 done_or_zombie() { [ ! -e "/proc/$1" ] || grep -q '^[0-9]* ([^)]*) Z' "/proc/$1/stat"; }
-"$FAMFS" daxdev refresh "$M2" "$M2/zero" >"$T/out" 2>"$T/err" &
-rpid=$!
-if wait_until 60 done_or_zombie "$rpid"; then
-	wait "$rpid"
-	rrc=$?
-	check_eq "refresh at a file inside the mount returns (device 1 still missing)" \
-		"1 2 devices are still missing" "$rrc $(grep -Eo '2 devices are still missing' "$T/err")"
-else
-	fail "refresh at a file inside the mount hangs"
-	conn=$(awk -v m="$M2" '$5 == m {split($3, d, ":"); print d[2]}' /proc/self/mountinfo)
-	echo 1 >"/sys/fs/fuse/connections/$conn/abort"
-	wait "$rpid"
-fi
-check "the mount still answers" "$FAMFS" verify -S 3 -f "$M2/zero"
+# refresh_inside WHAT: famfs daxdev refresh of the client with a hint inside
+# it returns within 60 s, device 1 still missing; a hang aborts the connection.
+refresh_inside() {
+	local rpid rrc conn
+
+	"$FAMFS" daxdev refresh "$M2" "$M2/zero" >"$T/out" 2>"$T/err" &
+	rpid=$!
+	if wait_until 60 done_or_zombie "$rpid"; then
+		wait "$rpid"
+		rrc=$?
+		check_eq "refresh at a file inside the mount returns ($1)" \
+			"1 2 devices are still missing" \
+			"$rrc $(grep -Eo '2 devices are still missing' "$T/err")"
+	else
+		fail "refresh at a file inside the mount hangs ($1)"
+		conn=$(awk -v m="$M2" '$5 == m {split($3, d, ":"); print d[2]}' /proc/self/mountinfo)
+		echo 1 >"/sys/fs/fuse/connections/$conn/abort"
+		wait "$rpid"
+	fi
+	check "the mount still answers ($1)" "$FAMFS" verify -S 3 -f "$M2/zero"
+}
+refresh_inside "famfsd's usual worker threads"
+# With one thread, famfsd has no other thread to answer a request to its own
+# mount: it must not even look at a path there (a glob through the symlink
+# would still hang it: this mount has none).
+check "umount client" "$FAMFS" umount "$M2"
+check "mount the client with famfsd -o max_threads=1" env FAMFS_DAXDEV_PATH="/nonexistent-$$/*" \
+	FAMFS_SYSTEM_UUID="$CLIENT_UUID" "$BIN/famfsd" -o max_threads=1 "$D0" "$M2"
+refresh_inside "one famfsd thread"
 check_fail "refresh at the wrong device: still missing" "2 devices are still missing" \
 	"$FAMFS" daxdev refresh "$M2" "$OTHER"
 check_fail "refresh at D1: device 2 is still missing" "1 device is still missing" \
