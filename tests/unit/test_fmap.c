@@ -15,6 +15,7 @@
 
 #include "famfs/err.h"
 #include "famfs/fmap.h"
+#include "err_assert.h"
 
 #define MiB (1024ULL * 1024)
 
@@ -48,13 +49,6 @@ static void wr32(uint8_t *p, uint32_t v)
 	for (int i = 0; i < 4; i++)
 		p[i] = (uint8_t)(v >> (8 * i));
 }
-
-#define assert_err(expr, err, needle) do {					\
-	famfs_errclear();							\
-	assert_int_equal((expr), (err));					\
-	if (!strstr(famfs_errmsg(), (needle)))					\
-		fail_msg("detail \"%s\" lacks \"%s\"", famfs_errmsg(), (needle));\
-} while (0)
 
 static int collect_none(void *ctx, const struct famfs_seg *seg);
 

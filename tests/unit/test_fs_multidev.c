@@ -25,6 +25,7 @@
 #include "famfs/fs.h"
 #include "famfs/fsck.h"
 #include "logfs_util.h"
+#include "err_assert.h"
 
 #define GIB	(1024 * MIB)
 
@@ -72,13 +73,6 @@ static int teardown(void **state)
 	tu_master();
 	return 0;
 }
-
-#define assert_err(expr, err, needle) do {					\
-	famfs_errclear();							\
-	assert_int_equal((expr), (err));					\
-	if (!strstr(famfs_errmsg(), (needle)))					\
-		fail_msg("detail \"%s\" lacks \"%s\"", famfs_errmsg(), (needle));\
-} while (0)
 
 /* Fill file @n through famfs_fs_addr with byte i = (i * 7 + seed) & 0xff. */
 static void fill(struct famfs_fs *fs, const struct famfs_node *n, unsigned int seed)

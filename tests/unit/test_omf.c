@@ -14,6 +14,7 @@
 
 #include "famfs/err.h"
 #include "famfs/omf.h"
+#include "err_assert.h"
 
 #define MiB (1024ULL * 1024)
 
@@ -48,13 +49,6 @@ static void restamp(uint8_t *e)
 {
 	wr64(e + 536, famfs_crc32(e, 536));
 }
-
-#define assert_err(expr, err, needle) do {					\
-	famfs_errclear();							\
-	assert_int_equal((expr), (err));					\
-	if (!strstr(famfs_errmsg(), (needle)))					\
-		fail_msg("detail \"%s\" lacks \"%s\"", famfs_errmsg(), (needle));\
-} while (0)
 
 /* ---- CRC ---- */
 

@@ -19,16 +19,10 @@
 #include "famfs/err.h"
 #include "famfs/le.h"
 #include "famfs/omf.h"
+#include "err_assert.h"
 
 #define MiB (1024ULL * 1024)
 #define GiB (1024 * MiB)
-
-#define assert_err(expr, err, needle) do {					\
-	famfs_errclear();							\
-	assert_int_equal((expr), (err));					\
-	if (!strstr(famfs_errmsg(), (needle)))					\
-		fail_msg("detail \"%s\" lacks \"%s\"", famfs_errmsg(), (needle));\
-} while (0)
 
 static void primary_sb(struct famfs_omf_sb *sb)
 {

@@ -16,6 +16,7 @@
 #include "famfs/err.h"
 #include "famfs/omf.h"
 #include "famfs/omf_rm.h"
+#include "err_assert.h"
 
 static uint64_t rd64(const uint8_t *p)
 {
@@ -37,13 +38,6 @@ static void wr64(uint8_t *p, uint64_t v)
 	for (int i = 0; i < 8; i++)
 		p[i] = (uint8_t)(v >> (8 * i));
 }
-
-#define assert_err(expr, err, needle) do {					\
-	famfs_errclear();							\
-	assert_int_equal((expr), (err));					\
-	if (!strstr(famfs_errmsg(), (needle)))					\
-		fail_msg("detail \"%s\" lacks \"%s\"", famfs_errmsg(), (needle));\
-} while (0)
 
 /*
  * Upstream's famfs_validate_log_entry(), restated from its documented

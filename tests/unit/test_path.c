@@ -13,13 +13,7 @@
 
 #include "famfs/err.h"
 #include "famfs/path.h"
-
-#define assert_err(expr, err, needle) do {					\
-	famfs_errclear();							\
-	assert_int_equal((expr), (err));					\
-	if (!strstr(famfs_errmsg(), (needle)))					\
-		fail_msg("detail \"%s\" lacks \"%s\"", famfs_errmsg(), (needle));\
-} while (0)
+#include "err_assert.h"
 
 static void fill(char *s, size_t n)
 {
