@@ -74,38 +74,40 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* Fill file @n through famfs_fs_addr with byte i = (i * 7 + seed) & 0xff. */
-static void fill(struct famfs_fs *fs, const struct famfs_node *n, unsigned int seed)
+/*
+ * Walk file @n through famfs_fs_addr, whose byte i is (i * 7 + seed) & 0xff:
+ * fill() stores the pattern, check() asserts it.
+ */
+static void pattern(struct famfs_fs *fs, const struct famfs_node *n, unsigned int seed,
+		    bool store)
 {
 	uint64_t off = 0, len;
-	uint8_t *p;
+	uint8_t *p, want;
 
 	while (off < n->size) {
 		p = famfs_fs_addr(fs, n, off, &len);
 		assert_non_null(p);
 		if (len > n->size - off)
 			len = n->size - off;
-		for (uint64_t i = 0; i < len; i++)
-			p[i] = (uint8_t)((off + i) * 7 + seed);
+		for (uint64_t i = 0; i < len; i++) {
+			want = (uint8_t)((off + i) * 7 + seed);
+			if (store)
+				p[i] = want;
+			else if (p[i] != want)
+				fail_msg("byte %llu differs", (unsigned long long)(off + i));
+		}
 		off += len;
 	}
 }
 
+static void fill(struct famfs_fs *fs, const struct famfs_node *n, unsigned int seed)
+{
+	pattern(fs, n, seed, true);
+}
+
 static void check(struct famfs_fs *fs, const struct famfs_node *n, unsigned int seed)
 {
-	uint64_t off = 0, len;
-	uint8_t *p;
-
-	while (off < n->size) {
-		p = famfs_fs_addr(fs, n, off, &len);
-		assert_non_null(p);
-		if (len > n->size - off)
-			len = n->size - off;
-		for (uint64_t i = 0; i < len; i++)
-			if (p[i] != (uint8_t)((off + i) * 7 + seed))
-				fail_msg("byte %llu differs", (unsigned long long)(off + i));
-		off += len;
-	}
+	pattern(fs, n, seed, false);
 }
 
 static const struct famfs_node *striped(struct famfs_fs *fs, const char *name)
