@@ -14,7 +14,6 @@
 #include <sys/stat.h>
 #include <uuid/uuid.h>
 
-#include "famfs/audit.h"
 #include "famfs/devfind.h"
 #include "famfs/devmem.h"
 #include "famfs/err.h"
@@ -350,15 +349,8 @@ int famfs_mkfs_secondary(struct famfs_dev *dev, const struct famfs_omf_sb *prima
 	memcpy(sb.daxdev, dev->path, strnlen(dev->path, FAMFS_DAXDEV_PATH_LEN));
 	famfs_omf_sb_encode(&sb, buf);
 	/* No valid superblock until the last store: the magic. */
-	memset(dev->base, 0, 8);
-	famfs_flush(dev->base, 8);
-	famfs_audit_published(dev->base, 8, "devadd: superblock magic cleared");
-	memcpy(dev->base + 8, buf + 8, sizeof(buf) - 8);
-	famfs_flush(dev->base, sizeof(buf));
-	famfs_audit_published(dev->base, sizeof(buf), "devadd: superblock before its magic");
-	memcpy(dev->base, buf, 8);
-	famfs_flush(dev->base, 8);
-	famfs_audit_published(dev->base, sizeof(buf), "devadd: secondary superblock");
+	famfs_sb_kill_magic(dev, "devadd");
+	famfs_sb_publish(dev, buf, "devadd");
 	return 0;
 }
 

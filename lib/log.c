@@ -370,11 +370,28 @@ static int mkfs_check_log_len(uint64_t log_len, uint64_t dev_size)
 	return 0;
 }
 
-static void mkfs_kill_magic(struct famfs_dev *dev)
+void famfs_sb_kill_magic(struct famfs_dev *dev, const char *who)
 {
+	char what[64];
+
 	memset(dev->base, 0, 8);
 	famfs_flush(dev->base, 8);
-	famfs_audit_published(dev->base, 8, "mkfs: superblock magic cleared");
+	snprintf(what, sizeof(what), "%s: superblock magic cleared", who);
+	famfs_audit_published(dev->base, 8, what);
+}
+
+void famfs_sb_publish(struct famfs_dev *dev, const uint8_t buf[FAMFS_SB_SIZE], const char *who)
+{
+	char what[64];
+
+	memcpy(dev->base + 8, buf + 8, FAMFS_SB_SIZE - 8);
+	famfs_flush(dev->base, FAMFS_SB_SIZE);
+	snprintf(what, sizeof(what), "%s: superblock before its magic", who);
+	famfs_audit_published(dev->base, FAMFS_SB_SIZE, what);
+	memcpy(dev->base, buf, 8);
+	famfs_flush(dev->base, 8);
+	snprintf(what, sizeof(what), "%s: superblock", who);
+	famfs_audit_published(dev->base, FAMFS_SB_SIZE, what);
 }
 
 int famfs_mkfs(struct famfs_dev *dev, uint64_t log_len, const uint8_t sys_uuid[16],
@@ -412,7 +429,7 @@ int famfs_mkfs_features(struct famfs_dev *dev, uint64_t log_len, const uint8_t s
 	}
 	famfs_errclear();
 	/* From here on a crash must leave no valid superblock. */
-	mkfs_kill_magic(dev);
+	famfs_sb_kill_magic(dev, "mkfs");
 	if (kill)
 		return 0;
 
@@ -457,12 +474,6 @@ int famfs_mkfs_features(struct famfs_dev *dev, uint64_t log_len, const uint8_t s
 		famfs_flush(log + famfs_log_tail_off(log_len), sizeof(tail));
 		famfs_audit_published(log, log_len, "mkfs: log tail before the superblock");
 	}
-	/* The magic goes last, so the superblock becomes valid in one store. */
-	memcpy(dev->base + 8, sbbuf + 8, sizeof(sbbuf) - 8);
-	famfs_flush(dev->base, sizeof(sbbuf));
-	famfs_audit_published(dev->base, sizeof(sbbuf), "mkfs: superblock before its magic");
-	memcpy(dev->base, sbbuf, 8);
-	famfs_flush(dev->base, 8);
-	famfs_audit_published(dev->base, sizeof(sbbuf), "mkfs: superblock");
+	famfs_sb_publish(dev, sbbuf, "mkfs");
 	return 0;
 }

@@ -125,6 +125,16 @@ int famfs_mkfs(struct famfs_dev *dev, uint64_t log_len, const uint8_t sys_uuid[1
 int famfs_mkfs_features(struct famfs_dev *dev, uint64_t log_len, const uint8_t sys_uuid[16],
 			bool force, bool kill, uint32_t features);
 
+/*
+ * A superblock's stores on @dev, in the order that keeps a crash safe:
+ * famfs_sb_kill_magic leaves no valid superblock (before anything it
+ * describes is rewritten); famfs_sb_publish writes @buf, an encoded
+ * superblock, magic last, so that it becomes valid in one store. @who
+ * names the writer in the flush audit ("mkfs", "devadd").
+ */
+void famfs_sb_kill_magic(struct famfs_dev *dev, const char *who);
+void famfs_sb_publish(struct famfs_dev *dev, const uint8_t buf[FAMFS_SB_SIZE], const char *who);
+
 #ifdef __cplusplus
 }
 #endif
