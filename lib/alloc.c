@@ -266,22 +266,32 @@ void famfs_interleave_fill(struct famfs_interleave_param *p, uint64_t dev_size)
 								 : FAMFS_OMF_MAX_STRIPS;
 }
 
-int famfs_interleave_param_check(const struct famfs_interleave_param *p, uint64_t dev_size)
+int famfs_interleave_chunk_check(const struct famfs_interleave_param *p)
 {
-	unsigned long long c, b, s;
+	unsigned long long c = p->chunk_size;
 
-	if (!famfs_interleave_enabled(p))
-		return 0;
-	c = p->chunk_size;
-	b = p->nbuckets;
-	s = p->nstrips;
 	if (c == 0 || (c & (c - 1)))
 		return famfs_err(-EINVAL, "interleave: chunk size %llu is not a power of 2", c);
 	if (c % FAMFS_ALLOC_UNIT)
 		return famfs_err(-EINVAL,
 				 "interleave: chunk size %llu is not a multiple of 2 MiB", c);
-	if (s < 1)
+	if (p->nstrips < 1)
 		return famfs_err(-EINVAL, "interleave: nstrips must be at least 1");
+	return 0;
+}
+
+int famfs_interleave_param_check(const struct famfs_interleave_param *p, uint64_t dev_size)
+{
+	unsigned long long b, s;
+	int rc;
+
+	if (!famfs_interleave_enabled(p))
+		return 0;
+	rc = famfs_interleave_chunk_check(p);
+	if (rc)
+		return rc;
+	b = p->nbuckets;
+	s = p->nstrips;
 	if (b > FAMFS_MAX_NBUCKETS)
 		return famfs_err(-EINVAL, "interleave: nbuckets %llu is over %d", b,
 				 FAMFS_MAX_NBUCKETS);

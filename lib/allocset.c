@@ -178,22 +178,18 @@ int famfs_allocset_interleave_check(const struct famfs_allocset *s,
 				    const struct famfs_interleave_param *p)
 {
 	uint32_t order[FAMFS_MAX_DAXDEVS], d, used, per;
-	unsigned long long c, b, n;
+	unsigned long long b, n;
+	int rc;
 
 	if (!famfs_interleave_enabled(p))
 		return 0;
 	if (nusable(s) <= 1)
 		return famfs_interleave_param_check(p, first_usable(s)->dev_size);
-	c = p->chunk_size;
+	rc = famfs_interleave_chunk_check(p);
+	if (rc)
+		return rc;
 	b = p->nbuckets;
 	n = p->nstrips;
-	if (c == 0 || (c & (c - 1)))
-		return famfs_err(-EINVAL, "interleave: chunk size %llu is not a power of 2", c);
-	if (c % FAMFS_ALLOC_UNIT)
-		return famfs_err(-EINVAL,
-				 "interleave: chunk size %llu is not a multiple of 2 MiB", c);
-	if (n < 1)
-		return famfs_err(-EINVAL, "interleave: nstrips must be at least 1");
 	if (n > FAMFS_OMF_MAX_STRIPS)
 		return famfs_err(-EINVAL,
 				 "interleave: nstrips %llu is over %d (one log entry)", n,

@@ -101,6 +101,13 @@ int famfs_alloc_inuse(const struct famfs_alloc *a, const struct famfs_omf_fmap *
  */
 int famfs_interleave_param_check(const struct famfs_interleave_param *p,
 				 uint64_t dev_size);
+
+/*
+ * The rules of famfs_interleave_param_check on the chunk size (a power of
+ * 2, a multiple of 2 MiB) and nstrips (at least 1), which hold whether the
+ * strips go to one device or several (allocset.h): 0 or -EINVAL.
+ */
+int famfs_interleave_chunk_check(const struct famfs_interleave_param *p);
 void famfs_interleave_fill(struct famfs_interleave_param *p, uint64_t dev_size);
 bool famfs_interleave_enabled(const struct famfs_interleave_param *p);
 
