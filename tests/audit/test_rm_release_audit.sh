@@ -54,6 +54,7 @@ read -r b_off b_len <<<"$(extent0 b)"
 sleep 300 3<"$MNT/b" &
 opener=$!
 track_pid "$opener"
+check "the opener has it open" wait_until 20 test -e "/proc/$opener/fd/3"
 SEED=6 LD_PRELOAD="$SHIM" "$BIN/famfs_synctool" mmap none "$MNT/b" >/dev/null 2>&1
 check_eq "b: mmap stores, no write back: dirty" "dirty at 4103" "$(audit b)"
 check "rm b (held open by another process)" rm "$MNT/b"

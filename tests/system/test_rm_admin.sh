@@ -82,6 +82,7 @@ check "client sees fill0" wait_until 3 test -e "$M2/fill0"
 sleep 300 3<"$M2/fill0" &
 opener=$!
 track_pid "$opener"
+check "the opener has it open" wait_until 20 test -e "/proc/$opener/fd/3"
 check "rm fill0 (held open on the client)" rm "$M1/fill0"
 check_fail "creat: ENOSPC while the client holds it" "still held" "$FAMFS" creat -s 2M "$M1/n"
 # A host that stops answering (its famfsd stopped: no beat for over 10 s)

@@ -49,6 +49,7 @@ check "creat held (256 MiB, holes)" "$FAMFS" creat -s 256M "$M/held"
 sleep 300 3<"$M/held" &
 opener=$!
 track_pid "$opener"
+check "the opener has it open" wait_until 20 test -e "/proc/$opener/fd/3"
 check "rm held while it is open" rm "$M/held"
 check "the memory stays pending while it is open" held "$M"
 before=$(alloc_kib "$DEV")

@@ -199,6 +199,7 @@ while "$FAMFS" creat -s 2M "$M1/fill$i" >/dev/null 2>&1; do i=$((i + 1)); done
 sleep 300 3<"$M1/f" &
 opener=$!
 track_pid "$opener"
+check "the opener has it open" wait_until 20 test -e "/proc/$opener/fd/3"
 check "rm f while it is open" rm "$M1/f"
 check_fail "creat g: ENOSPC while f is open" "still held" "$FAMFS" creat -s 2M "$M1/g"
 touch "$P/rm-release"
@@ -249,6 +250,7 @@ check "mkdir d, creat d/held" bash -c "mkdir '$M1/d' && '$FAMFS' creat -s 2M '$M
 sleep 300 3<"$M1/d/held" &
 opener=$!
 track_pid "$opener"
+check "the opener has it open" wait_until 20 test -e "/proc/$opener/fd/3"
 check "rm d/held while it is open" rm "$M1/d/held"
 check "host list: famfsd holds deleted d/held" wait_until 10 bash -c \
 	"'$FAMFS' host list '$M1' | grep ' famfsd ' | grep -q 'holds deleted d/held'"
@@ -326,6 +328,7 @@ while "$FAMFS" creat -s 2M "$M1/fill$i" >/dev/null 2>&1; do i=$((i + 1)); done
 sleep 300 3<"$M1/f" &
 opener=$!
 track_pid "$opener"
+check "the opener has it open" wait_until 20 test -e "/proc/$opener/fd/3"
 check "rm f while it is open" rm "$M1/f"
 slot=$("$FAMFS" host list --json "$M1" | /usr/bin/python3 -c 'import json, sys
 print([h["slot"] for h in json.load(sys.stdin)["hosts"] if h["kind"] == "famfsd"][0])')
