@@ -9,16 +9,16 @@
  * file here instead of its zeros.
  *
  * Which lines can be cached depends on the device:
- * - a devdax character device (CXL memory): any line of it, whether or not
- *   this host ever touched it, so the pass covers the whole file. (mincore
- *   says nothing useful about a device mapping.)
- * - a regular file on tmpfs or hugetlbfs (the embedded device): memory is
- *   this host's page cache, and a page that is not resident has no lines
- *   in any cache. Touching one would fault it in: on a sparse image a read
- *   fault on a hole allocates a page (a large deleted file that was never
- *   written would fill RAM), and on a tmpfs with no room left it raises
- *   SIGBUS. So only resident pages are passed over (mincore, 2 MiB at a
- *   time).
+ * - a devdax character device (CXL memory), a file on hugetlbfs or on an
+ *   fsdax file system: any line of it, whether or not famfsd ever touched
+ *   it, so the pass covers the whole file. (mincore answers from famfsd's
+ *   own page table there, not from what the host has resident.)
+ * - a regular file on tmpfs (the embedded default): memory is this host's
+ *   page cache, and a page that is not resident has no lines in any cache.
+ *   Touching one would fault it in: on a sparse image a read fault on a
+ *   hole allocates a page (a large deleted file that was never written
+ *   would fill RAM), and on a tmpfs with no room left it raises SIGBUS. So
+ *   only resident pages are passed over (mincore, 2 MiB at a time).
  *
  * The pass is guarded against SIGBUS, but a fault here never fails the
  * device by itself: the pass only drops caches, and memory that is really
@@ -32,7 +32,9 @@
  */
 #include <stdint.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/mman.h>
+#include <sys/vfs.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -94,6 +96,20 @@ static void clean_resident(const struct famfsd *fsd, uint8_t *p, uint64_t len)
 	}
 }
 
+/*
+ * Whether mincore() tells this host's residency of @d's pages: only on
+ * tmpfs, where it looks up the shared page cache when famfsd's own page
+ * table has no entry. On hugetlbfs it reports famfsd's own page table
+ * only (pages that only applications touched look absent), and a file on
+ * an fsdax file system has no page cache at all: both get the full pass.
+ */
+static bool resident_only(const struct famfs_dev *d)
+{
+	struct statfs st;
+
+	return !d->is_daxdev && !fstatfs(d->fd, &st) && st.f_type == TMPFS_MAGIC;
+}
+
 void famfsd_clean_file(struct famfsd *fsd, const struct famfs_node *n)
 {
 	const struct famfs_omf_fmap *f = n->fmap;
@@ -118,7 +134,7 @@ void famfsd_clean_file(struct famfsd *fsd, const struct famfs_node *n)
 			continue;
 		famfsd_test_pause("rm-clean");	/* test builds: inside the pass */
 		/* Test builds: "rm-clean-all" passes over every page (as on devdax). */
-		if (!d->is_daxdev && !famfsd_test_flag("rm-clean-all"))
+		if (resident_only(d) && !famfsd_test_flag("rm-clean-all"))
 			clean_resident(fsd, d->base + e[i].offset, e[i].len);
 		else
 			clean_run(fsd, d->base + e[i].offset, e[i].len);
