@@ -18,13 +18,20 @@
  *   Touching one would fault it in: on a sparse image a read fault on a
  *   hole allocates a page (a large deleted file that was never written
  *   would fill RAM), and on a tmpfs with no room left it raises SIGBUS. So
- *   only resident pages are passed over (mincore, 2 MiB at a time).
+ *   only resident pages are passed over (mincore, 2 MiB at a time). If
+ *   mincore fails (the range is not mapped in famfsd, which maps the device
+ *   whole: it should not happen), that chunk is skipped and logged: famfsd
+ *   cannot reach it anyway, and passing over it blind would fault holes.
  *
- * The pass is guarded against SIGBUS, but a fault here never fails the
- * device by itself: the pass only drops caches, and memory that is really
- * gone holds no lines to write back and can be reused by nobody through
- * this host. The catch-up thread's periodic check of the superblock and
- * log (catchup.c) is what finds and marks a device that went away.
+ * The pass is guarded against SIGBUS, and a fault stops nothing but the
+ * page it is in: the pass goes 2 MiB at a time, and a chunk that faults is
+ * passed over again page by page, so every page that does not fault is
+ * still written back (a poisoned page of a large file must not leave the
+ * rest of it dirty). The pages that faulted are logged by device offset.
+ * A fault never fails the device by itself: memory that is really gone
+ * holds no lines to write back and can be reused by nobody through this
+ * host. The catch-up thread's periodic check of the superblock and log
+ * (catchup.c) is what finds and marks a device that went away.
  *
  * Runs with no famfsd lock held: the file is deleted and this host still
  * holds its memory (rm.c publishes the hold until the pass is done), so
@@ -42,53 +49,76 @@
 #include "famfs/devmem.h"
 #include "famfsd.h"
 
-#define CHUNK		(2UL << 20)	/* one mincore() call */
+#define CHUNK		(2UL << 20)	/* one mincore() or invalidate call */
 #define CHUNK_PAGES_MAX	(CHUNK / 4096)
 
+/* What one file's pass could not do, for its log line. */
+struct clean_res {
+	const uint8_t *base;		/* the device being passed over */
+	size_t psz;
+	uint64_t faulted, first, last;	/* pages that faulted; device offsets */
+	uint64_t unmapped;		/* bytes mincore() could not see (skipped) */
+	const uint8_t *inject;		/* test builds: a page that "faults" */
+};
+
 /* Write back and drop [p, p + len); false on a fault. */
-static bool clean_run(const struct famfsd *fsd, uint8_t *p, size_t len)
+static bool span_clean(struct clean_res *r, const uint8_t *p, size_t len)
 {
-	if (famfs_sigbus_invalidate(p, len)) {
-		syslog(LOG_WARNING, "famfsd %s: a deleted file's memory faulted in the cache "
-		       "pass; nothing of it is left to write back", fsd->mnt);
+	if (r->inject && r->inject >= p && r->inject < p + len)
 		return false;
-	}
+	if (famfs_sigbus_invalidate(p, len))
+		return false;
 	famfs_audit_published(p, len, "rm: deleted file clean on this host before its "
 			      "memory is let go");
 	return true;
 }
 
 /*
- * The resident runs of [p, p + len) (page aligned), chunk by chunk. A
- * mincore that fails (it should not: the device is mapped whole) counts
- * every page as resident: a pass too many never loses a line.
+ * Write back and drop [p, p + len), a chunk at a time; a chunk that faults
+ * page by page, so that only the pages that fault are left out.
  */
-static void clean_resident(const struct famfsd *fsd, uint8_t *p, uint64_t len)
+static void clean_run(struct clean_res *r, const uint8_t *p, uint64_t len)
 {
-	long psz = sysconf(_SC_PAGESIZE);
+	uint64_t off, n, pg, step;
+
+	for (off = 0; off < len; off += n) {
+		n = len - off < CHUNK ? len - off : CHUNK;
+		if (span_clean(r, p + off, n))
+			continue;
+		for (pg = 0; pg < n; pg += step) {
+			step = n - pg < r->psz ? n - pg : r->psz;
+			if (span_clean(r, p + off + pg, step))
+				continue;
+			if (!r->faulted++)
+				r->first = (uint64_t)(p + off + pg - r->base);
+			r->last = (uint64_t)(p + off + pg - r->base);
+		}
+	}
+}
+
+/* The resident runs of [p, p + len) (page aligned), chunk by chunk. */
+static void clean_resident(struct clean_res *r, const uint8_t *p, uint64_t len)
+{
 	unsigned char vec[CHUNK_PAGES_MAX];
 	size_t pages, i, run;
 	uint64_t off, n;
 
-	if (psz < 4096 || CHUNK % (unsigned long)psz) {
-		clean_run(fsd, p, len);		/* a page size we cannot chunk: all of it */
-		return;
-	}
 	for (off = 0; off < len; off += n) {
 		n = len - off < CHUNK ? len - off : CHUNK;
-		pages = (n + (uint64_t)psz - 1) / (uint64_t)psz;
-		if (mincore(p + off, n, vec))
-			memset(vec, 1, pages);
+		pages = (n + r->psz - 1) / r->psz;
+		if (mincore((void *)(p + off), n, vec)) {
+			r->unmapped += n;
+			continue;
+		}
 		for (i = 0; i < pages; i += run) {
 			for (run = 0; i + run < pages && (vec[i + run] & 1); run++)
 				;
 			if (run) {
-				uint64_t at = i * (uint64_t)psz, rlen = run * (uint64_t)psz;
+				uint64_t at = i * r->psz, rlen = run * r->psz;
 
 				if (at + rlen > n)
 					rlen = n - at;
-				if (!clean_run(fsd, p + off + at, rlen))
-					return;
+				clean_run(r, p + off + at, rlen);
 			} else {
 				run = 1;
 			}
@@ -115,6 +145,8 @@ void famfsd_clean_file(struct famfsd *fsd, const struct famfs_node *n)
 	const struct famfs_omf_fmap *f = n->fmap;
 	const struct famfs_omf_extent *e;
 	const struct famfs_dev *d;
+	struct clean_res r;
+	long psz = sysconf(_SC_PAGESIZE);
 	uint64_t cnt;
 
 	if (!f)
@@ -132,11 +164,29 @@ void famfsd_clean_file(struct famfsd *fsd, const struct famfs_node *n)
 		if (!d || !d->base || e[i].offset > d->size ||
 		    e[i].len > d->size - e[i].offset || !e[i].len)
 			continue;
+		memset(&r, 0, sizeof(r));
+		r.base = d->base;
+		r.psz = psz >= 4096 && !(CHUNK % (unsigned long)psz) ? (size_t)psz : 4096;
+		/* Test builds: the page in the middle of the extent faults. */
+		if (famfsd_test_flag("rm-clean-fault"))
+			r.inject = d->base + e[i].offset + (e[i].len / 2 & ~(uint64_t)(r.psz - 1));
 		famfsd_test_pause("rm-clean");	/* test builds: inside the pass */
 		/* Test builds: "rm-clean-all" passes over every page (as on devdax). */
 		if (resident_only(d) && !famfsd_test_flag("rm-clean-all"))
-			clean_resident(fsd, d->base + e[i].offset, e[i].len);
+			clean_resident(&r, d->base + e[i].offset, e[i].len);
 		else
-			clean_run(fsd, d->base + e[i].offset, e[i].len);
+			clean_run(&r, d->base + e[i].offset, e[i].len);
+		if (r.faulted)
+			syslog(LOG_WARNING, "famfsd %s: the cache pass over deleted inode %llu "
+			       "faulted on %llu pages of device %llu (offsets %#llx to %#llx): "
+			       "their lines were not written back; every other page of it was",
+			       fsd->mnt, (unsigned long long)n->ino,
+			       (unsigned long long)r.faulted, (unsigned long long)e[i].devindex,
+			       (unsigned long long)r.first, (unsigned long long)r.last);
+		if (r.unmapped)
+			syslog(LOG_WARNING, "famfsd %s: the cache pass over deleted inode %llu "
+			       "skipped %llu bytes of device %llu that famfsd has not mapped "
+			       "(mincore failed)", fsd->mnt, (unsigned long long)n->ino,
+			       (unsigned long long)r.unmapped, (unsigned long long)e[i].devindex);
 	}
 }

@@ -8,8 +8,11 @@
 # - a: it closed the file long before the delete (famfsd applies the
 #   delete with no open);
 # - b: another process still has the file open at the delete (famfsd's
-#   last release lets it go).
-# In both cases the deleted file's memory must be clean by the audit's
+#   last release lets it go);
+# - c: as a, but a page in the middle of the file faults in famfsd's pass
+#   (test build: the "rm-clean-fault" flag): the pass goes on past it, and
+#   the stores after it are still written back.
+# In every case the deleted file's memory must be clean by the audit's
 # shadow (what another host sees) once famfsd let it go, and famfsd's own
 # publication point ("deleted file clean on this host") must not fail.
 . "$(dirname "$0")/../system/lib.sh"
@@ -63,6 +66,26 @@ wait "$opener" 2>/dev/null
 check "b's memory is clean on this host after the last release" \
 	wait_until 20 range_clean "$b_off" "$b_len"
 
+check "umount" "$FAMFS" umount "$MNT"
+
+# --- c: a fault in the middle of the pass --------------------------------------------------
+P=$T/pause
+mkdir -p "$P"
+touch "$P/rm-clean-fault"
+check "mount (famfsd test build, a page of each extent faults in the pass)" \
+	env FAMFSD="$FAMFS_BUILD/testhooks/famfsd" FAMFSD_TEST_PAUSE_DIR="$P" \
+	"$FAMFS" mount "$DEV" "$MNT"
+check "creat c" "$FAMFS" creat -s 4M "$MNT/c"
+read -r c_off c_len <<<"$(extent0 c)"
+check "c has one 4 MiB extent" test "$((c_len))" -eq 4194304
+SEED=7 LD_PRELOAD="$SHIM" "$BIN/famfs_synctool" mmap none "$MNT/c" >/dev/null 2>&1
+check_eq "c: mmap stores, no write back: dirty" "dirty at 4103" "$(audit c)"
+check "rm c (the page at 2 MiB faults in the pass)" rm "$MNT/c"
+# The stores: range A in the first page, range B at 3 MiB, after the fault.
+check "c's lines before the fault are written back" \
+	wait_until 20 range_clean "$c_off" 2097152
+check "c's lines after the fault are written back too" \
+	wait_until 20 range_clean "$((c_off + 2097152 + 4096))" "$((2097152 - 4096))"
 check "umount" "$FAMFS" umount "$MNT"
 for who in famfsd famfs_synctool; do
 	check "the audit ran in $who" grep -q "^$who " "$FAMFS_FLUSH_AUDIT/active"
