@@ -72,13 +72,19 @@ struct famfsd_append *famfsd_append_new(fuse_req_t req, famfsd_append_fn run,
 	return a;
 }
 
-/* Run @a holding the locks the append needs; @a->run replies. */
+/*
+ * Run @a holding the locks the append needs; @a->run replies, or leaves
+ * that to @a->done, which runs with none of them held (an unlink's cache
+ * pass over the file it deleted).
+ */
 static void run_locked(struct famfsd *fsd, struct famfsd_append *a)
 {
 	pthread_rwlock_wrlock(&fsd->ns_lock);
 	a->run(fsd, a);
 	pthread_rwlock_unlock(&fsd->ns_lock);
 	famfsd_append_tryunlock(fsd);
+	if (a->done)
+		a->done(fsd, a);
 	free(a);
 }
 

@@ -231,7 +231,7 @@ static void *catchup_thread(void *arg)
 		if (++polls < full_every && !log_moved(fsd)) {
 			send_invals(fsd);
 			if (clean)
-				famfsd_rm_clean(fsd);
+				famfsd_rm_clean(fsd, false);
 			pthread_mutex_lock(&fsd->cu_mtx);
 			continue;
 		}
@@ -246,13 +246,13 @@ static void *catchup_thread(void *arg)
 		}
 		send_invals(fsd);
 		/* After the replay (no lock held), before the heartbeat publishes. */
-		famfsd_rm_clean(fsd);
+		famfsd_rm_clean(fsd, false);
 		famfsd_rm_tick(fsd);
 		pthread_mutex_lock(&fsd->cu_mtx);
 	}
 	pthread_mutex_unlock(&fsd->cu_mtx);
 	/* What was deleted last is let go clean, before the record leaves the table. */
-	famfsd_rm_clean(fsd);
+	famfsd_rm_clean(fsd, false);
 	return NULL;
 }
 

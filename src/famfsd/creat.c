@@ -243,6 +243,10 @@ static int creat_locked(struct famfsd *fsd, struct famfs_creat_req *r,
 				  r->gid, &fmap, flags, n);
 }
 
+static int creat_try(struct famfsd *fsd, struct famfs_creat_req *r,
+		     const struct famfs_interleave_param *req_ip, unsigned int flags,
+		     uint64_t keep);
+
 /* Check and make the file @r asks for. */
 static int do_creat(fuse_req_t req, struct famfs_creat_req *r)
 {
@@ -251,11 +255,8 @@ static int do_creat(fuse_req_t req, struct famfs_creat_req *r)
 	struct famfs_interleave_param ip = {
 		.nbuckets = r->nbuckets, .nstrips = r->nstrips, .chunk_size = r->chunk_size,
 	};
-	const struct famfs_interleave_param *ipp = NULL;
-	const struct famfs_node *n = NULL;
 	unsigned int flags = 0;
-	unsigned long faults;
-	uint64_t from, keep, nfree;
+	uint64_t keep, passes, now;
 	int rc;
 
 	if (r->version != FAMFS_CREAT_REQ_VERSION)
@@ -301,6 +302,40 @@ static int do_creat(fuse_req_t req, struct famfs_creat_req *r)
 		return creat_fail(r, EINVAL, "unknown creat request flags %#x", r->flags);
 	if (r->flags & FAMFS_CREAT_REQ_NOZERO)
 		flags |= FAMFS_CREAT_NOZERO;
+	keep = ctx->uid == 0 ? 0 : fsd->reserve;
+	famfsd_rm_waiting(fsd, &passes);
+	rc = creat_try(fsd, r, &ip, flags, keep);
+	/*
+	 * Short of room while files deleted here (famfs rm, or a delete its
+	 * own catch-up just replayed) wait for this host's cache pass: do it
+	 * now (or wait for the thread doing it), and try once more, rather
+	 * than fail for memory only we held. A pass that ended since our
+	 * try began may have let go what it lacked: try again too.
+	 */
+	if (rc == ENOSPC && (famfsd_rm_waiting(fsd, &now) || now != passes)) {
+		famfsd_rm_clean(fsd, true);
+		r->err = 0;
+		r->msg[0] = '\0';
+		rc = creat_try(fsd, r, &ip, flags, keep);
+	}
+	return rc;
+}
+
+/*
+ * Take the locks and make the file (interleaved as @req_ip asks); r->err
+ * (returned) and r->msg say why not.
+ */
+static int creat_try(struct famfsd *fsd, struct famfs_creat_req *r,
+		     const struct famfs_interleave_param *req_ip, unsigned int flags,
+		     uint64_t keep)
+{
+	struct famfs_interleave_param ip = *req_ip;
+	const struct famfs_interleave_param *ipp = NULL;
+	const struct famfs_node *n = NULL;
+	unsigned long faults;
+	uint64_t from, nfree;
+	int rc;
+
 	rc = famfsd_append_trylock(fsd);
 	if (rc == -EWOULDBLOCK)
 		return creat_fail(r, EAGAIN, "the log lock of %s is held", fsd->fs->dev->path);
@@ -332,8 +367,7 @@ static int do_creat(fuse_req_t req, struct famfs_creat_req *r)
 		}
 		ipp = &ip;
 	}
-	/* Every entry is a log slot for ever: leave root its reserve. */
-	keep = ctx->uid == 0 ? 0 : fsd->reserve;
+	/* Every entry is a log slot for ever: leave root its reserve (@keep). */
 	nfree = famfs_log_free_slots(fsd->fs->log);
 	if (keep && nfree <= keep) {
 		creat_fail(r, ENOSPC, "log full for this caller: the last %llu free slots are "

@@ -81,16 +81,33 @@ struct famfsd_rm_gone {
 	char name[FAMFS_OMF_PATH_MAX];
 };
 
+struct famfsd_rm_dirty {
+	struct famfs_node *n;
+	bool busy;
+};
+
+/* The deleted files an unlink put on the dirty list, for its own pass. */
+#define FAMFSD_RM_CAPTURE_MAX	4
+struct famfsd_rm_capture {
+	struct famfs_node *n[FAMFSD_RM_CAPTURE_MAX];
+	unsigned int nr;
+};
+
 struct famfsd_rm {
 	pthread_mutex_t mtx;		/* the held list and publishing; after ns_lock */
 	struct famfs_node **held;	/* deleted nodes with opens */
 	size_t nheld, capheld;
 	/*
-	 * deleted nodes nothing here has open, held until the catch-up
-	 * thread's cache pass over their memory (famfsd_rm_clean)
+	 * deleted nodes nothing here has open, held until the cache pass over
+	 * their memory: the unlink's own (rm.c), or the
+	 * catch-up thread's (famfsd_rm_clean). busy: a thread is passing over
+	 * it; dirty_done is signalled when a pass is done.
 	 */
-	struct famfs_node **dirty;
+	struct famfsd_rm_dirty *dirty;
 	size_t ndirty, capdirty;
+	pthread_cond_t dirty_done;
+	uint64_t passes;		/* passes done (dirty list), for creat */
+	struct famfsd_rm_capture *capture;	/* the unlink running (ns_lock excl.) */
 	uint64_t opens_total;		/* atomic: OPENs not RELEASEd yet */
 	bool evicted;			/* atomic */
 	uint64_t last_beat_ns;
@@ -109,6 +126,9 @@ struct famfsd_append {
 	struct famfsd_append *next;
 	fuse_req_t req;
 	famfsd_append_fn run;
+	famfsd_append_fn done;		/* after the locks are dropped: replies */
+	int err;			/* run's errno for done */
+	struct famfsd_rm_capture cap;	/* unlink: what done passes over */
 	fuse_ino_t parent;
 	unsigned int arg;		/* mkdir: the mode; unlink, rmdir: enum famfs_rm_what */
 	bool ready;			/* its interrupt callback is registered (ap.mtx) */
@@ -444,10 +464,17 @@ void famfsd_rm_replayed(struct famfsd *fsd);	/* a catch-up moved; ns_lock held e
 void famfsd_rm_tick(struct famfsd *fsd);	/* catch-up thread: heartbeat */
 void famfsd_rm_notify(struct famfsd *fsd);	/* catch-up thread: deleted names to the kernel */
 /*
- * Catch-up thread, no lock held: the cache pass over the deleted files
- * nothing here had open, then publish that they are let go.
+ * No lock held: the cache pass over the deleted files nothing here had
+ * open that are on the dirty list now, publishing each one let go. The
+ * catch-up thread skips those another thread is passing over; @wait (a
+ * creat short of room) waits for those too, a bounded number of times.
  */
-void famfsd_rm_clean(struct famfsd *fsd);
+void famfsd_rm_clean(struct famfsd *fsd, bool wait);
+/*
+ * Deleted files nothing here has open that wait for their pass; *@passes:
+ * how many such passes were done so far.
+ */
+size_t famfsd_rm_waiting(struct famfsd *fsd, uint64_t *passes);
 /*
  * rmclean.c: write back and drop this host's cache lines of deleted @n's
  * memory (only the resident pages of a regular-file device). No lock held;

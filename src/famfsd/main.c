@@ -49,6 +49,7 @@ struct famfsd *famfsd_new(void)
 	pthread_mutex_init(&fsd->mkdir_mtx, NULL);
 	pthread_mutex_init(&fsd->rm.mtx, NULL);
 	pthread_mutex_init(&fsd->rm.gone_mtx, NULL);
+	pthread_cond_init(&fsd->rm.dirty_done, NULL);
 	pthread_mutex_init(&fsd->ap.mtx, NULL);
 	pthread_cond_init(&fsd->ap.cond, NULL);
 	fsd->ap.tail = &fsd->ap.head;
@@ -70,6 +71,7 @@ void famfsd_free(struct famfsd *fsd)
 	pthread_mutex_destroy(&fsd->mkdir_mtx);
 	pthread_mutex_destroy(&fsd->rm.mtx);
 	pthread_mutex_destroy(&fsd->rm.gone_mtx);
+	pthread_cond_destroy(&fsd->rm.dirty_done);
 	pthread_mutex_destroy(&fsd->ap.mtx);
 	pthread_cond_destroy(&fsd->ap.cond);
 	free(fsd->rm.held);

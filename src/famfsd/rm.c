@@ -47,8 +47,8 @@ static uint64_t hold_locked(struct famfsd *fsd)
 		if (fsd->rm.held[i]->del_index < h)
 			h = fsd->rm.held[i]->del_index;
 	for (size_t i = 0; i < fsd->rm.ndirty; i++)
-		if (fsd->rm.dirty[i]->del_index < h)
-			h = fsd->rm.dirty[i]->del_index;
+		if (fsd->rm.dirty[i].n->del_index < h)
+			h = fsd->rm.dirty[i].n->del_index;
 	return h;
 }
 
@@ -105,6 +105,31 @@ static bool list_add(struct famfs_node ***list, size_t *nr, size_t *cap, struct 
 	return true;
 }
 
+static bool dirty_add(struct famfsd *fsd, struct famfs_node *n)
+{
+	struct famfsd_rm_dirty *nl;
+	size_t cap = fsd->rm.capdirty ? fsd->rm.capdirty * 2 : 16;
+
+	if (fsd->rm.ndirty == fsd->rm.capdirty) {
+		nl = realloc(fsd->rm.dirty, cap * sizeof(*nl));
+		if (!nl)
+			return false;
+		fsd->rm.dirty = nl;
+		fsd->rm.capdirty = cap;
+	}
+	fsd->rm.dirty[fsd->rm.ndirty++] = (struct famfsd_rm_dirty){ .n = n };
+	return true;
+}
+
+/* @n's index on the dirty list, or -1; fsd->rm.mtx held. */
+static ssize_t dirty_find(struct famfsd *fsd, const struct famfs_node *n)
+{
+	for (size_t i = 0; i < fsd->rm.ndirty; i++)
+		if (fsd->rm.dirty[i].n == n)
+			return (ssize_t)i;
+	return -1;
+}
+
 static void held_remove(struct famfsd *fsd, struct famfs_node *n)
 {
 	for (size_t i = 0; i < fsd->rm.nheld; i++) {
@@ -119,15 +144,17 @@ static void held_remove(struct famfsd *fsd, struct famfs_node *n)
  * fs->on_delete: under the namespace lock held exclusive. A deleted file is
  * held by this mount until its memory may go: while it is open here, and
  * then until the cache pass over its memory (rmclean.c) is done, which
- * runs with no lock held (for a file nothing has open, in the catch-up
- * thread: famfsd_rm_clean). Until then every publish keeps the hold, so
- * the catch-up's `replayed` and the master's unlink never let it go early.
+ * runs with no lock held: for a file nothing has open, in the unlink that
+ * deleted it (before it replies), or else in the catch-up thread
+ * (famfsd_rm_clean). Until then every publish keeps the hold, so the
+ * catch-up's `replayed` and the master's unlink never let it go early.
  */
 static void on_delete(void *ctx, struct famfs_node *n)
 {
 	struct famfsd *fsd = ctx;
 	struct famfsd_rm_gone *g, *ng;
-	bool open, noted;
+	struct famfsd_rm_capture *capt;
+	bool open, noted, captured;
 
 	if (S_ISREG(n->mode)) {
 		open = __atomic_load_n(&n->opens, __ATOMIC_SEQ_CST);
@@ -135,15 +162,20 @@ static void on_delete(void *ctx, struct famfs_node *n)
 			famfsd_bpf_forget(fsd, n);
 		pthread_mutex_lock(&fsd->rm.mtx);
 		noted = open ? list_add(&fsd->rm.held, &fsd->rm.nheld, &fsd->rm.capheld, n) :
-			list_add(&fsd->rm.dirty, &fsd->rm.ndirty, &fsd->rm.capdirty, n);
+			dirty_add(fsd, n);
 		/*
 		 * Out of memory we cannot note the hold: then hold everything
 		 * from here on (never publish past this delete).
 		 */
 		if (!noted)
 			__atomic_store_n(&fsd->rm.evicted, true, __ATOMIC_RELAXED);
+		/* The unlink that deleted it passes over it itself. */
+		capt = fsd->rm.capture;
+		captured = !open && noted && capt && capt->nr < FAMFSD_RM_CAPTURE_MAX;
+		if (captured)
+			capt->n[capt->nr++] = n;
 		pthread_mutex_unlock(&fsd->rm.mtx);
-		if (!open && noted)
+		if (!open && noted && !captured)
 			famfsd_catchup_kick_clean(fsd);
 	}
 	pthread_mutex_lock(&fsd->rm.gone_mtx);
@@ -165,33 +197,84 @@ static void on_delete(void *ctx, struct famfs_node *n)
 	pthread_mutex_unlock(&fsd->rm.gone_mtx);
 }
 
-void famfsd_rm_clean(struct famfsd *fsd)
+/*
+ * The pass over dirty node @n, which the caller marked busy; no lock held.
+ * Then @n is let go: off the list, and published.
+ */
+static void pass_busy(struct famfsd *fsd, struct famfs_node *n)
 {
-	struct famfs_node *n;
-	size_t done = 0;
+	ssize_t i;
 
-	/*
-	 * Only this thread removes from the list; others append (and may
-	 * move it), so each entry is read under the mutex.
-	 */
-	for (;;) {
-		pthread_mutex_lock(&fsd->rm.mtx);
-		n = done < fsd->rm.ndirty ? fsd->rm.dirty[done] : NULL;
-		pthread_mutex_unlock(&fsd->rm.mtx);
-		if (!n)
-			break;
-		famfsd_clean_file(fsd, n);
-		done++;
-	}
-	if (!done)
-		return;
+	famfsd_clean_file(fsd, n);
 	pthread_rwlock_rdlock(&fsd->ns_lock);
 	pthread_mutex_lock(&fsd->rm.mtx);
-	fsd->rm.ndirty -= done;
-	memmove(fsd->rm.dirty, fsd->rm.dirty + done, fsd->rm.ndirty * sizeof(*fsd->rm.dirty));
+	i = dirty_find(fsd, n);
+	if (i >= 0)
+		fsd->rm.dirty[i] = fsd->rm.dirty[--fsd->rm.ndirty];
+	fsd->rm.passes++;
 	publish_locked(fsd);
+	pthread_cond_broadcast(&fsd->rm.dirty_done);
 	pthread_mutex_unlock(&fsd->rm.mtx);
 	pthread_rwlock_unlock(&fsd->ns_lock);
+}
+
+/*
+ * An unlink's own pass over what it deleted, with no lock held, so that it
+ * returns only once the memory is let go by this host (a creat right after
+ * it can have it). If another thread is passing over @n, wait for it.
+ */
+static void rm_clean_node(struct famfsd *fsd, struct famfs_node *n)
+{
+	ssize_t i;
+
+	pthread_mutex_lock(&fsd->rm.mtx);
+	while ((i = dirty_find(fsd, n)) >= 0 && fsd->rm.dirty[i].busy)
+		pthread_cond_wait(&fsd->rm.dirty_done, &fsd->rm.mtx);
+	if (i >= 0)
+		fsd->rm.dirty[i].busy = true;
+	pthread_mutex_unlock(&fsd->rm.mtx);
+	if (i >= 0)
+		pass_busy(fsd, n);
+}
+
+void famfsd_rm_clean(struct famfsd *fsd, bool wait)
+{
+	struct famfs_node *n;
+	size_t todo, i;
+
+	/*
+	 * Only what is listed now (a stream of deletes does not keep us here),
+	 * each published as soon as its pass is done. A wait for another
+	 * thread's pass counts as one of them.
+	 */
+	pthread_mutex_lock(&fsd->rm.mtx);
+	for (todo = fsd->rm.ndirty; todo; todo--) {
+		for (i = 0; i < fsd->rm.ndirty && fsd->rm.dirty[i].busy; i++)
+			;
+		if (i == fsd->rm.ndirty) {
+			if (!wait || !fsd->rm.ndirty)
+				break;
+			pthread_cond_wait(&fsd->rm.dirty_done, &fsd->rm.mtx);
+			continue;
+		}
+		fsd->rm.dirty[i].busy = true;
+		n = fsd->rm.dirty[i].n;
+		pthread_mutex_unlock(&fsd->rm.mtx);
+		pass_busy(fsd, n);
+		pthread_mutex_lock(&fsd->rm.mtx);
+	}
+	pthread_mutex_unlock(&fsd->rm.mtx);
+}
+
+size_t famfsd_rm_waiting(struct famfsd *fsd, uint64_t *passes)
+{
+	size_t nr;
+
+	pthread_mutex_lock(&fsd->rm.mtx);
+	nr = fsd->rm.ndirty;
+	*passes = fsd->rm.passes;
+	pthread_mutex_unlock(&fsd->rm.mtx);
+	return nr;
 }
 
 int famfsd_rm_start(struct famfsd *fsd)
@@ -416,7 +499,9 @@ static void delete_locked(struct famfsd *fsd, struct famfsd_append *a)
 		goto out;
 	/* Not guarded as a whole: it locks and allocates; its device copies are guarded. */
 	faults = famfs_sigbus_caught_here();
+	fsd->rm.capture = &a->cap;
 	rc = famfs_fs_delete(fsd->fs, path, (enum famfs_rm_what)a->arg, keep);
+	fsd->rm.capture = NULL;
 	rc = famfsd_dev_check(fsd, 0, faults, rc);
 	if (rc < 0) {
 		err = -rc;
@@ -427,7 +512,20 @@ static void delete_locked(struct famfsd *fsd, struct famfsd_append *a)
 	publish_locked(fsd);
 	pthread_mutex_unlock(&fsd->rm.mtx);
 out:
-	famfsd_reply_err(a->req, err);
+	a->err = err;
+}
+
+/*
+ * The unlocked half: the pass over the files the delete let go, then the
+ * reply. So rm(1) returns once this host let the memory go, as it did when
+ * the pass ran under the locks, and a creat right after it finds the
+ * memory free (if no other host holds it).
+ */
+static void delete_done(struct famfsd *fsd, struct famfsd_append *a)
+{
+	for (unsigned int i = 0; i < a->cap.nr; i++)
+		rm_clean_node(fsd, a->cap.n[i]);
+	famfsd_reply_err(a->req, a->err);
 }
 
 /* As mkdir: the append waits for the log lock in the appender thread, never here. */
@@ -435,6 +533,7 @@ static void op_delete(fuse_req_t req, fuse_ino_t parent, const char *name,
 		      enum famfs_rm_what what)
 {
 	struct famfsd *fsd = famfsd_req(req);
+	struct famfsd_append *a;
 	int err;
 
 	err = delete_refusal(fsd);
@@ -447,8 +546,10 @@ static void op_delete(fuse_req_t req, fuse_ino_t parent, const char *name,
 		return;
 	}
 	famfsd_test_pause("unlink");	/* test builds: after the kernel's checks */
-	famfsd_append_submit(req, famfsd_append_new(req, delete_locked, parent, name,
-						    (unsigned int)what));
+	a = famfsd_append_new(req, delete_locked, parent, name, (unsigned int)what);
+	if (a)
+		a->done = delete_done;
+	famfsd_append_submit(req, a);
 }
 
 void famfsd_op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)

@@ -7,13 +7,19 @@
 #     lets the file go, and the mount stays healthy;
 #  2. it runs with no lock held, but inside this host's hold: while a test
 #     pause point holds the pass (test build), lookups and opens of other
-#     files answer, and the deleted memory is still held (pending, not
+#     files answer (in another directory: the kernel keeps the directory of
+#     a name being unlinked locked until the unlink, and so its pass, ends), and the deleted memory is still held (pending, not
 #     reusable by a creat) until the pass is done; on the master (unlink)
 #     and on a client (its catch-up replays the delete);
 #  3. a fault in the pass is not a device failure: on a tmpfs without room,
 #     a pass over every page (as on devdax; forced by the test build's
 #     "rm-clean-all" flag) faults on the holes it cannot allocate, and the
-#     delete still completes, the mount stays healthy.
+#     delete still completes, the mount stays healthy;
+#  4. on a full device, the memory a delete frees can be reused at once:
+#     rm(1) through the master's mount returns only after this host's pass
+#     let it go (a creat by the host table alone finds it free), and famfsd's
+#     creat after a famfs rm passes over what waits for it before it gives
+#     up with ENOSPC (its pass held at a pause point, test build).
 # The flush audit test (tests/audit/test_rm_release_audit.sh) covers the
 # lines that were written: they are still written back.
 . "$(dirname "$0")/lib.sh"
@@ -73,7 +79,8 @@ check "mkfs -O rm (64M)" "$MKFS" -O rm "$DEV"
 check "mount (test build, no cache)" env FAMFSD="$HOOKS" FAMFSD_TEST_PAUSE_DIR="$P" \
 	"$FAMFS" mount -t 0 "$DEV" "$M"
 check "creat other" "$FAMFS" creat -s 2M -r -S 4 "$M/other"
-check "creat f (8M)" "$FAMFS" creat -s 8M -r -S 5 "$M/f"
+check "mkdir d" mkdir "$M/d"
+check "creat d/f (8M)" "$FAMFS" creat -s 8M -r -S 5 "$M/d/f"
 i=0
 while "$FAMFS" creat -s 2M "$M/fill$i" >/dev/null 2>&1; do i=$((i + 1)); done
 check "the device is full ($i fill files)" test "$i" -gt 0
@@ -96,12 +103,12 @@ paused_pass() {
 }
 
 touch "$P/rm-clean"
-rm "$M/f" 2>"$T/rm.err" &
+rm "$M/d/f" 2>"$T/rm.err" &
 rmjob=$!
 track_pid "$rmjob"
 paused_pass "master unlink" "$M"
 wait "$rmjob"
-check_eq "rm f succeeded" 0 "$?"
+check_eq "rm d/f succeeded" 0 "$?"
 check "creat g reuses f's memory" "$FAMFS" creat -s 8M "$M/g"
 
 # A client replays the delete in its catch-up thread and holds the memory
@@ -137,5 +144,51 @@ check "famfsd let big's memory go" wait_until 20 let_go "$M"
 check_eq "the pass filled the tmpfs (it faulted)" 0 "$(df --output=avail "$SMALL" | tail -1 | tr -d ' ')"
 check_eq "no device failed" 0 "$("$FAMFS" stats "$M" | awk '$1 == "daxdev_failed" {print $2}')"
 check "keep still reads" cmp <(dev_bytes "$DEV" keep) "$M/keep"
+check "umount" "$FAMFS" umount "$M"
+rm -f "$P/rm-clean-all"
+
+# --- 4. rm, then at once a creat of the memory it freed on a full device ------------------
+newdev DEV 256M
+check "mkfs -O rm (256M)" "$MKFS" -O rm "$DEV"
+check "mount (test build)" env FAMFSD="$HOOKS" FAMFSD_TEST_PAUSE_DIR="$P" \
+	"$FAMFS" mount "$DEV" "$M"
+check "creat big0 (32M, written: resident)" "$FAMFS" creat -s 32M -r -S 7 "$M/big0"
+i=0
+while "$FAMFS" creat -s 2M "$M/fill$i" >/dev/null 2>&1; do i=$((i + 1)); done
+check "the device is full ($i fill files)" test "$i" -gt 0
+# By the host table alone (--device: not famfsd's creat), right after rm returns. Each
+# pass is held at the pause point until it is seen there, so an rm that returned before
+# its pass would find the memory still pending.
+release_when_paused() { wait_until 20 test -e "$P/rm-clean.paused"; rm -f "$P/rm-clean"; }
+for r in 1 2 3 4 5; do
+	touch "$P/rm-clean"
+	release_when_paused &
+	releaser=$!
+	track_pid "$releaser"
+	check "round $r: rm big$((r - 1))" rm "$M/big$((r - 1))"
+	check "round $r: when rm returns, this host has let the memory go" let_go "$M"
+	wait "$releaser"
+	check "round $r: at once, a creat by the host table reuses its memory" \
+		"$FAMFS" --device "$DEV" creat -s 32M -r -S $r "big$r"
+	check "round $r: famfsd sees big$r" wait_until 20 test -e "$M/big$r"
+done
+# famfs rm logs the delete itself; famfsd makes the new file (no -r), while its pass
+# over the deleted one is held at the pause point until famfsd has the creat.
+creats() { "$FAMFS" stats "$M" | awk '$1 == "creat" {print $2}'; }
+creat_arrived() { [ "$(creats)" -gt "$before" ]; }
+for r in 6 7 8; do
+	touch "$P/rm-clean"
+	check "round $r: famfs rm big$((r - 1))" "$FAMFS" rm "$M/big$((r - 1))"
+	check "round $r: famfsd's pass is paused" wait_until 20 test -e "$P/rm-clean.paused"
+	before=$(creats)
+	"$FAMFS" creat -s 32M "$M/big$r" >"$T/creat.out" 2>&1 &
+	creat=$!
+	track_pid "$creat"
+	check "round $r: famfsd has the creat" wait_until 20 creat_arrived
+	rm -f "$P/rm-clean"
+	wait "$creat"
+	check_eq "round $r: famfsd's creat waited for the pass and reused the memory" \
+		"0 " "$? $(cat "$T/creat.out")"
+done
 check "umount" "$FAMFS" umount "$M"
 done_testing
