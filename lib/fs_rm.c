@@ -325,7 +325,9 @@ int famfs_fs_register(struct famfs_fs *fs, enum famfs_host_kind kind, uint32_t c
 		return rc;
 	/* Our record is visible: every delete committed before the master read it is ours to see. */
 	famfs_fs_catchup(fs);
-	return famfs_hosts_publish(fs->hosts, fs->next, FAMFS_HOLD_NONE);
+	/* What that catch-up deleted may still be held (famfsd: until its cache pass). */
+	return famfs_hosts_publish(fs->hosts, fs->next,
+				   fs->held ? fs->held(fs->held_ctx) : FAMFS_HOLD_NONE);
 }
 
 int famfs_fs_publish(struct famfs_fs *fs, uint64_t hold)

@@ -288,11 +288,17 @@ int famfsd_rm_start(struct famfsd *fsd)
 	if (!fs->rm)
 		return 0;
 	famfs_errclear();
-	/* Register, then catch up, then publish: before anything is served. */
+	famfsd_test_pause("rm-start");	/* test builds: opened, not registered */
+	/*
+	 * Register, then catch up, then publish (with the hold of what that
+	 * catch-up deleted: held_cb): before anything is served. Then the
+	 * pass over those files, which publishes them let go.
+	 */
 	rc = famfs_fs_register(fs, FAMFS_HOST_FAMFSD, 0);
 	if (rc)
 		return rc;
 	fsd->rm.last_beat_ns = famfsd_now_ns();
+	famfsd_rm_clean(fsd, false);
 	return 0;
 }
 

@@ -19,7 +19,9 @@
 #     rm(1) through the master's mount returns only after this host's pass
 #     let it go (a creat by the host table alone finds it free), and famfsd's
 #     creat after a famfs rm passes over what waits for it before it gives
-#     up with ENOSPC (its pass held at a pause point, test build).
+#     up with ENOSPC (its pass held at a pause point, test build);
+#  5. a delete that a mounting famfsd's registration replays is held in
+#     its first published record until its pass is done.
 # The flush audit test (tests/audit/test_rm_release_audit.sh) covers the
 # lines that were written: they are still written back.
 . "$(dirname "$0")/lib.sh"
@@ -191,4 +193,29 @@ for r in 6 7 8; do
 		"0 " "$? $(cat "$T/creat.out")"
 done
 check "umount" "$FAMFS" umount "$M"
+
+# --- 5. a delete replayed while a mount registers ------------------------------------------
+newdev DEV 64M
+check "mkfs -O rm (64M)" "$MKFS" -O rm "$DEV"
+check "mount master (release build)" "$FAMFS" mount -t 0 "$DEV" "$M"
+check "creat f" "$FAMFS" creat -s 8M -r -S 9 "$M/f"
+touch "$P/rm-start"
+client env FAMFSD="$HOOKS" FAMFSD_TEST_PAUSE_DIR="$P" "$FAMFS" mount -t 0 "$DEV" "$M2" \
+	>"$T/mount.out" 2>&1 &
+mounter=$!
+track_pid "$mounter"
+check "the client's famfsd has replayed the log, not registered yet" \
+	wait_until 20 test -e "$P/rm-start.paused"
+check "rm f on the master" rm "$M/f"
+touch "$P/rm-clean"
+rm -f "$P/rm-start"
+check "the client's pass over f (at its registration) is paused" \
+	wait_until 20 test -e "$P/rm-clean.paused"
+check "f's memory is held by the client meanwhile" held "$M"
+rm -f "$P/rm-clean"
+wait "$mounter"
+check_eq "the client mounted" 0 "$?"
+check "then f's memory is let go" wait_until 20 let_go "$M"
+check "umount client" "$FAMFS" umount "$M2"
+check "umount master" "$FAMFS" umount "$M"
 done_testing
