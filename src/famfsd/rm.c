@@ -110,7 +110,10 @@ static bool dirty_add(struct famfsd *fsd, struct famfs_node *n)
 	struct famfsd_rm_dirty *nl;
 	size_t cap = fsd->rm.capdirty ? fsd->rm.capdirty * 2 : 16;
 
-	if (fsd->rm.ndirty == fsd->rm.capdirty) {
+	/* Test builds: "rm-nomem" makes the list full and memory short. */
+	if (fsd->rm.ndirty == fsd->rm.capdirty || famfsd_test_flag("rm-nomem")) {
+		if (famfsd_test_flag("rm-nomem"))
+			return false;
 		nl = realloc(fsd->rm.dirty, cap * sizeof(*nl));
 		if (!nl)
 			return false;
@@ -164,10 +167,10 @@ static void on_delete(void *ctx, struct famfs_node *n)
 		noted = open ? list_add(&fsd->rm.held, &fsd->rm.nheld, &fsd->rm.capheld, n) :
 			dirty_add(fsd, n);
 		/*
-		 * Out of memory we cannot note the hold: then hold everything
-		 * from here on (never publish past this delete).
+		 * Out of memory we cannot note an open file's hold: then hold
+		 * everything from here on (never publish past this delete).
 		 */
-		if (!noted)
+		if (!noted && open)
 			__atomic_store_n(&fsd->rm.evicted, true, __ATOMIC_RELAXED);
 		/* The unlink that deleted it passes over it itself. */
 		capt = fsd->rm.capture;
@@ -175,7 +178,14 @@ static void on_delete(void *ctx, struct famfs_node *n)
 		if (captured)
 			capt->n[capt->nr++] = n;
 		pthread_mutex_unlock(&fsd->rm.mtx);
-		if (!open && noted && !captured)
+		/*
+		 * Nothing has it open and we cannot list it: pass over it here,
+		 * under the namespace lock (slow, but only out of memory), before
+		 * anything publishes past its delete.
+		 */
+		if (!open && !noted)
+			famfsd_clean_file(fsd, n);
+		else if (!open && !captured)
 			famfsd_catchup_kick_clean(fsd);
 	}
 	pthread_mutex_lock(&fsd->rm.gone_mtx);

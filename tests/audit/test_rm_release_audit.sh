@@ -11,7 +11,9 @@
 #   last release lets it go);
 # - c: as a, but a page in the middle of the file faults in famfsd's pass
 #   (test build: the "rm-clean-fault" flag): the pass goes on past it, and
-#   the stores after it are still written back.
+#   the stores after it are still written back;
+# - d: as a, but famfsd is out of memory when it notes the delete (test
+#   build: "rm-nomem"): it passes over the file at once.
 # In every case the deleted file's memory must be clean by the audit's
 # shadow (what another host sees) once famfsd let it go, and famfsd's own
 # publication point ("deleted file clean on this host") must not fail.
@@ -27,6 +29,7 @@ truncate -s 128M "$SHADOW"
 MNT=$T/mnt
 mkdir -p "$MNT"
 audit() { "$BIN/famfs_synctool" audit-check "$MNT/$1" 2>&1; }
+let_go() { "$FAMFS" host list "$MNT" 2>/dev/null | grep -q '^space: .* pending 0 '; }
 # extent0 FILE: "OFFSET LEN" of FILE's first extent.
 extent0() { "$FAMFS" getmap "$MNT/$1" | awk '/^  extent 0:/ {print $6, $8}'; }
 # range_clean OFF LEN: the device and the audit's shadow agree on [OFF, +LEN).
@@ -86,6 +89,20 @@ check "c's lines before the fault are written back" \
 	wait_until 20 range_clean "$c_off" 2097152
 check "c's lines after the fault are written back too" \
 	wait_until 20 range_clean "$((c_off + 2097152 + 4096))" "$((2097152 - 4096))"
+
+# --- d: no memory to note the delete ---------------------------------------------------
+rm -f "$P/rm-clean-fault"
+check "creat d" "$FAMFS" creat -s 4M "$MNT/d"
+read -r d_off d_len <<<"$(extent0 d)"
+SEED=8 LD_PRELOAD="$SHIM" "$BIN/famfs_synctool" mmap none "$MNT/d" >/dev/null 2>&1
+check_eq "d: mmap stores, no write back: dirty" "dirty at 4103" "$(audit d)"
+touch "$P/rm-nomem"
+check "rm d (famfsd cannot list it for its pass)" rm "$MNT/d"
+rm -f "$P/rm-nomem"
+check "d's memory is clean on this host" wait_until 20 range_clean "$d_off" "$d_len"
+check "d's memory is let go" wait_until 20 let_go
+check "the mount is not evicted: a new file opens" \
+	bash -c "'$FAMFS' creat -s 2M '$MNT/e' && cat '$MNT/e' >/dev/null"
 check "umount" "$FAMFS" umount "$MNT"
 for who in famfsd famfs_synctool; do
 	check "the audit ran in $who" grep -q "^$who " "$FAMFS_FLUSH_AUDIT/active"
