@@ -441,7 +441,7 @@ void famfsd_rm_stats(struct famfsd *fsd, struct famfs_stats_wire *w)
 	w->rm_flags = FAMFS_STATS_RM_ON | (famfsd_rm_evicted(fsd) ? FAMFS_STATS_RM_EVICTED : 0);
 	pthread_rwlock_rdlock(&fsd->ns_lock);
 	pthread_mutex_lock(&fsd->rm.mtx);
-	w->rm_held = fsd->rm.nheld;
+	w->rm_held = fsd->rm.nheld + fsd->rm.ndirty;
 	pthread_mutex_unlock(&fsd->rm.mtx);
 	if (famfs_fs_space(fsd->fs, &sp) == 0) {
 		w->rm_pending = sp.pending;

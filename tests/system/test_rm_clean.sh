@@ -96,6 +96,8 @@ paused_pass() {
 	check "$1: lookup of a missing name answers" \
 		timeout -s KILL 10 bash -c "! stat '$2/nosuch' 2>/dev/null"
 	check "$1: the memory is still pending" held "$M"
+	check_eq "$1: famfs stats counts the file held" 1 \
+		"$("$FAMFS" stats "$2" | awk '$1 == "rm_held" {print $2}')"
 	# --device: the CLI allocates from the host table as every other process sees it.
 	check_fail "$1: a creat cannot reuse it yet" "still held" \
 		"$FAMFS" --device "$DEV" creat -s 8M g
