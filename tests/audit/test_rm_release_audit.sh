@@ -40,34 +40,37 @@ range_clean() {
 		status=none)
 }
 
+# stored NAME SEED: creat NAME (one 4 MiB extent, at $off, $len), store into it
+# through a mapping under the shim and never write back.
+stored() {
+	check "creat $1" "$FAMFS" creat -s 4M "$MNT/$1"
+	read -r off len <<<"$(extent0 "$1")"
+	check "$1 has one 4 MiB extent" test "$((len))" -eq 4194304
+	SEED=$2 LD_PRELOAD="$SHIM" "$BIN/famfs_synctool" mmap none "$MNT/$1" >/dev/null 2>&1
+	check_eq "$1: mmap stores, no write back: dirty" "dirty at 4103" "$(audit "$1")"
+}
+
 check "mkfs -O rm (audited)" "$MKFS" -O rm "$DEV"
 track_mount "$MNT"
 check "mount (famfsd audited)" "$FAMFS" mount "$DEV" "$MNT"
 
 # --- a: stored, unmapped and closed before the delete ---------------------------------
-check "creat a" "$FAMFS" creat -s 4M "$MNT/a"
-read -r a_off a_len <<<"$(extent0 a)"
-check "a has one 4 MiB extent" test "$((a_len))" -eq 4194304
-SEED=5 LD_PRELOAD="$SHIM" "$BIN/famfs_synctool" mmap none "$MNT/a" >/dev/null 2>&1
-check_eq "a: mmap stores, no write back: dirty" "dirty at 4103" "$(audit a)"
+stored a 5
 check "rm a (no process has it open)" rm "$MNT/a"
 check "a's memory is clean on this host once famfsd applied the delete" \
-	wait_until 20 range_clean "$a_off" "$a_len"
+	wait_until 20 range_clean "$off" "$len"
 
 # --- b: stored and unmapped, but held open at the delete ----------------------------------
-check "creat b" "$FAMFS" creat -s 4M "$MNT/b"
-read -r b_off b_len <<<"$(extent0 b)"
+stored b 6
 sleep 300 3<"$MNT/b" &
 opener=$!
 track_pid "$opener"
 check "the opener has it open" wait_until 20 test -e "/proc/$opener/fd/3"
-SEED=6 LD_PRELOAD="$SHIM" "$BIN/famfs_synctool" mmap none "$MNT/b" >/dev/null 2>&1
-check_eq "b: mmap stores, no write back: dirty" "dirty at 4103" "$(audit b)"
 check "rm b (held open by another process)" rm "$MNT/b"
 kill "$opener"
 wait "$opener" 2>/dev/null
 check "b's memory is clean on this host after the last release" \
-	wait_until 20 range_clean "$b_off" "$b_len"
+	wait_until 20 range_clean "$off" "$len"
 
 check "umount" "$FAMFS" umount "$MNT"
 
@@ -78,28 +81,21 @@ touch "$P/rm-clean-fault"
 check "mount (famfsd test build, a page of each extent faults in the pass)" \
 	env FAMFSD="$FAMFS_BUILD/testhooks/famfsd" FAMFSD_TEST_PAUSE_DIR="$P" \
 	"$FAMFS" mount "$DEV" "$MNT"
-check "creat c" "$FAMFS" creat -s 4M "$MNT/c"
-read -r c_off c_len <<<"$(extent0 c)"
-check "c has one 4 MiB extent" test "$((c_len))" -eq 4194304
-SEED=7 LD_PRELOAD="$SHIM" "$BIN/famfs_synctool" mmap none "$MNT/c" >/dev/null 2>&1
-check_eq "c: mmap stores, no write back: dirty" "dirty at 4103" "$(audit c)"
+stored c 7
 check "rm c (the page at 2 MiB faults in the pass)" rm "$MNT/c"
 # The stores: range A in the first page, range B at 3 MiB, after the fault.
 check "c's lines before the fault are written back" \
-	wait_until 20 range_clean "$c_off" 2097152
+	wait_until 20 range_clean "$off" 2097152
 check "c's lines after the fault are written back too" \
-	wait_until 20 range_clean "$((c_off + 2097152 + 4096))" "$((2097152 - 4096))"
+	wait_until 20 range_clean "$((off + 2097152 + 4096))" "$((2097152 - 4096))"
 
 # --- d: no memory to note the delete ---------------------------------------------------
 rm -f "$P/rm-clean-fault"
-check "creat d" "$FAMFS" creat -s 4M "$MNT/d"
-read -r d_off d_len <<<"$(extent0 d)"
-SEED=8 LD_PRELOAD="$SHIM" "$BIN/famfs_synctool" mmap none "$MNT/d" >/dev/null 2>&1
-check_eq "d: mmap stores, no write back: dirty" "dirty at 4103" "$(audit d)"
+stored d 8
 touch "$P/rm-nomem"
 check "rm d (famfsd cannot list it for its pass)" rm "$MNT/d"
 rm -f "$P/rm-nomem"
-check "d's memory is clean on this host" wait_until 20 range_clean "$d_off" "$d_len"
+check "d's memory is clean on this host" wait_until 20 range_clean "$off" "$len"
 check "d's memory is let go" wait_until 20 let_go
 check "the mount is not evicted: a new file opens" \
 	bash -c "'$FAMFS' creat -s 2M '$MNT/e' && cat '$MNT/e' >/dev/null"
