@@ -648,6 +648,14 @@ void famfs_map_unmap(struct famfs_map *m)
 		famfs_raw_munmap(addr, len);
 }
 
+void famfs_map_release_mount(struct famfs_map *m)
+{
+	if (!m || m->devput != famfs_mctx_map_put)
+		return;
+	famfs_mctx_unuse(m->devctx);
+	m->devput = famfs_mctx_put;	/* the context itself stays until famfs_map_close */
+}
+
 void famfs_map_close(struct famfs_map *m)
 {
 	if (!m)

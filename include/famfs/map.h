@@ -178,6 +178,17 @@ int famfs_map_mmap(const struct famfs_map *m, void *addr, size_t len, int prot, 
 void famfs_map_unmap(struct famfs_map *m);
 
 /*
+ * After famfs_map_unmap: let go of @m's use of its mount now, so that the
+ * last map of a mount gone unmaps the mount's superblock and log (the
+ * mapping of the device that opens read from), rather than when
+ * famfs_map_close frees @m. Idempotent. It takes libfamfs's mount table
+ * lock and munmaps, and frees nothing: safe in a signal handler only when
+ * the interrupted code on that thread holds no libfamfs lock (the preload
+ * shim knows when: preload_in_lib).
+ */
+void famfs_map_release_mount(struct famfs_map *m);
+
+/*
  * The mapping budget check: -ENOMEM with a detail when @nsegs more
  * mappings would leave fewer than FAMFS_MAP_COUNT_MARGIN below
  * vm.max_map_count; 0 otherwise (also when the counts cannot be read).

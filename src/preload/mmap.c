@@ -199,6 +199,7 @@ static void replaced(void *p, size_t len)
 	spans_forget(p, len);
 	preload_maps_forget(p, len);
 	preload_in_lib--;
+	preload_release_unreleased();
 }
 
 static bool famfs_mmap_wanted(int flags, int fd)
@@ -286,6 +287,7 @@ void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...)
 		spans_forget(p, new_len);
 		preload_maps_moved(old, old_len, p, new_len, flags & MREMAP_DONTUNMAP);
 		preload_in_lib--;
+		preload_release_unreleased();
 	}
 	return p;
 }

@@ -66,7 +66,8 @@
  *
  * Signals. See preload_in_lib in preload.h: a call that re-enters the shim
  * while its thread holds one of the shim's locks goes through FUSE, and
- * dropping a state (close) never locks or frees.
+ * dropping a state (close) never frees, and locks only when its thread
+ * holds none of the shim's or libfamfs's locks.
  *
  * Per-fd state lives in an array of atomic pointers (fd < 65536; higher
  * fds pass through). State objects are never freed, only recycled, so a
@@ -125,6 +126,12 @@ static _Atomic(struct fdstate *) fdpriv[FD_MAX];
  */
 static pthread_mutex_t free_lock = PTHREAD_MUTEX_INITIALIZER;
 static _Atomic(struct fdstate *) free_list;
+/*
+ * Not zero when a state dropped inside the shim's locked code (in_lib)
+ * went on the free list with its map still using its mount (see
+ * preload_state_put): the next drop outside releases it.
+ */
+static atomic_uint unreleased;
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static int disabled;
 static int debug;
@@ -258,19 +265,44 @@ void preload_state_hold(struct fdstate *s)
 }
 
 /*
+ * Outside the shim's locked code: let every state on the free list go of
+ * its mount (famfs_map_release_mount), if one dropped inside it could not.
+ * free_lock and libfamfs's lock are only ever held in_lib, so this thread
+ * holds neither, even in a signal handler: taking them can only wait for
+ * another thread. Nothing is freed.
+ */
+void preload_release_unreleased(void)
+{
+	struct fdstate *s;
+
+	if (in_lib || !atomic_load_explicit(&unreleased, memory_order_relaxed) ||
+	    !atomic_exchange(&unreleased, 0))
+		return;
+	pthread_mutex_lock(&free_lock);
+	for (s = atomic_load(&free_list); s; s = s->next_free)
+		famfs_map_release_mount(s->map);
+	pthread_mutex_unlock(&free_lock);
+}
+
+/*
  * Drop a reference. The last one unmaps the file now and closes the
  * descriptor the map kept (munmap and close are async-signal-safe): from
  * then on famfsd may see RELEASE, and a deleted file's memory may be
- * reused. It pushes the state on the free list without a lock; the map
- * struct is freed when the state is reused (state_alloc).
+ * reused. Then, outside the shim's locked code, it lets go of the mount
+ * (the last map of a mount unmaps the device's superblock and log: no
+ * mapping of the device outlives the last close); inside, that waits for
+ * the next drop outside. It pushes the state on the free list without a
+ * lock; the map struct is freed when the state is reused (state_alloc).
  */
 void preload_state_put(struct fdstate *s)
 {
 	struct famfs_map *m;
 	struct fdstate *head;
 
-	if (atomic_fetch_sub(&s->ref, 1) != 1)
+	if (atomic_fetch_sub(&s->ref, 1) != 1) {
+		preload_release_unreleased();
 		return;
+	}
 	m = s->map;
 	if (m)
 		famfs_map_unmap(m);	/* a mapping shared with other opens stays */
@@ -280,10 +312,16 @@ void preload_state_put(struct fdstate *s)
 		syscall(SYS_close, m->fd);
 		m->fd = -1;
 	}
+	if (m && !in_lib)
+		famfs_map_release_mount(m);
 	head = atomic_load(&free_list);
 	do
 		s->next_free = head;
 	while (!atomic_compare_exchange_weak(&free_list, &head, s));
+	/* After the push: a release that saw the count then finds the state. */
+	if (m && in_lib)
+		atomic_store(&unreleased, 1);
+	preload_release_unreleased();
 }
 
 /* A counted reference to @fd's famfs state, or NULL (not a famfs fd). */

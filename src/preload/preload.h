@@ -90,8 +90,11 @@ extern struct real_fns real;
  * records. A call that comes back into the shim meanwhile (libfamfs's own
  * libc calls, or a signal handler that interrupted that code) goes
  * straight to libc, through FUSE, and so can never wait on a lock its own
- * thread holds. Read, write, pread, pwrite, fsync and close take no lock
- * and allocate nothing, so handlers may use them at any other time.
+ * thread holds. Read, write, pread, pwrite, fsync and close allocate
+ * nothing, and take a lock (libfamfs's mount table, when the last close of
+ * a mount lets go of its log mapping) only outside that code, so handlers
+ * may use them at any other time: the lock can be held only by another
+ * thread then, never by the one the handler interrupted.
  */
 extern __thread int preload_in_lib __attribute__((tls_model("initial-exec")));
 
@@ -109,6 +112,11 @@ void preload_after_open(int fd, int flags);
  */
 struct fdstate *preload_state_use(int fd);
 void preload_state_put(struct fdstate *s);
+/*
+ * After the shim's locked code that may have dropped states (munmap,
+ * mremap): release what it could not (see preload_state_put).
+ */
+void preload_release_unreleased(void);
 
 /* Another reference to @s, which the caller holds a reference to. */
 void preload_state_hold(struct fdstate *s);

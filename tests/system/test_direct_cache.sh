@@ -17,7 +17,8 @@
 #     new device's file (also with the old kernels' mount ids, and through
 #     the preload shim);
 #  5. no mapping of the device (the log's) outlives the process's last map
-#     of the mount.
+#     of the mount, with libfamfs and under the preload shim (a close, and
+#     a munmap after the close).
 . "$(dirname "$0")/lib.sh"
 
 HOOKS=$FAMFS_BUILD/testhooks/famfsd
@@ -194,5 +195,35 @@ for env in "" FAMFS_MNT_ID_LEGACY=1; do
 	echo go >&"$TOUT"
 	stop
 done
+# The same under the preload shim: a plain open, read and close of f, then a
+# wait; and f mapped with mmap(2), its fd closed, then munmap(2) and a wait
+# (famfs_rmhold mmap: the last reference goes in the shim's munmap).
+start env LD_PRELOAD="$SHIM" "$TOOL" read:"$MNT/f" wait read:"$MNT/f" wait
+next_line l; check_eq "shim: a process opens, reads and closes f" "read $SA" "$l"
+next_line l
+check_eq "... then has no mapping of the device" 0 "$(devmaps)"
+echo go >&"$TOUT"
+next_line l; check_eq "... reads it again" "read $SA" "$l"
+next_line l
+check_eq "... and has none after that close either" 0 "$(devmaps)"
+echo go >&"$TOUT"
+stop
+HOLD=$BIN/famfs_rmhold
+mkfifo "$T/h.go"
+LD_PRELOAD="$SHIM" "$HOLD" mmap "$MNT/f" 1 "$T/h.ready" "$T/h.go" "$T/h.done" \
+	>"$T/h.out" 2>&1 &
+hp=$!
+track_pid "$hp"
+exec {HGO}<>"$T/h.go"
+check "shim: a process maps f and closes its fd" wait_until 30 test -e "$T/h.ready"
+n=$(grep -c -F "$DEVA" /proc/"$hp"/maps)
+[ "$n" -ge 2 ] && pass "... maps the device: f and the log ($n mappings)" ||
+	fail "... has $n mappings of the device, expected f's and the log's"
+echo go >&"$HGO"
+check "... unmaps f" wait_until 30 test -s "$T/h.done"
+check_eq "... then has no mapping of the device" 0 "$(grep -c -F "$DEVA" /proc/"$hp"/maps)"
+echo go >&"$HGO"
+check "... and exits" wait_until 30 bash -c "! kill -0 $hp 2>/dev/null"
+exec {HGO}>&-
 check "umount A" "$FAMFS" umount "$MNT"
 done_testing
