@@ -159,9 +159,9 @@ static void *do_mmap(struct fdstate *s, void *addr, size_t len, int prot, int fl
 	err = famfs_map_mmap(s->map, addr, len, prot, flags & MAP_FIXED, (uint64_t)off, &p,
 			     &span);
 	if (err) {
-		preload_in_lib--;
 		preload_dbg("mmap of %zu at %lld: %s (%s)", len, (long long)off, strerror(-err),
 			    famfs_errmsg());
+		preload_lib_leave();
 		*pass = err == -EACCES || err == -EPERM;
 		errno = -err;
 		return MAP_FAILED;
@@ -169,7 +169,7 @@ static void *do_mmap(struct fdstate *s, void *addr, size_t len, int prot, int fl
 	if ((flags & MAP_FIXED_NOREPLACE) && !(flags & MAP_FIXED) && addr && p != addr) {
 		famfs_audit_unmap(span.base, span.len);
 		real.munmap(span.base, span.len);
-		preload_in_lib--;
+		preload_lib_leave();
 		errno = EEXIST;
 		return MAP_FAILED;
 	}
@@ -179,7 +179,7 @@ static void *do_mmap(struct fdstate *s, void *addr, size_t len, int prot, int fl
 	}
 	span_add(p, len, &span);
 	preload_maps_add(p, len, s, (uint64_t)off);
-	preload_in_lib--;
+	preload_lib_leave();
 	if (flags & MAP_POPULATE)
 		madvise(p, len, (prot & PROT_WRITE) ? MADV_POPULATE_WRITE : MADV_POPULATE_READ);
 	if (flags & MAP_LOCKED)
@@ -198,8 +198,7 @@ static void replaced(void *p, size_t len)
 	famfs_audit_unmap(p, len);
 	spans_forget(p, len);
 	preload_maps_forget(p, len);
-	preload_in_lib--;
-	preload_release_unreleased();
+	preload_lib_leave();
 }
 
 static bool famfs_mmap_wanted(int flags, int fd)
@@ -251,7 +250,7 @@ int munmap(void *addr, size_t len)
 		return real.munmap(addr, len);
 	preload_in_lib++;
 	r = span_take(addr, len);
-	preload_in_lib--;
+	preload_lib_leave();
 	if (!r) {
 		rc = real.munmap(addr, len);
 		if (rc == 0)
@@ -286,8 +285,7 @@ void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...)
 		spans_forget(old, old_len ? old_len : 1);
 		spans_forget(p, new_len);
 		preload_maps_moved(old, old_len, p, new_len, flags & MREMAP_DONTUNMAP);
-		preload_in_lib--;
-		preload_release_unreleased();
+		preload_lib_leave();
 	}
 	return p;
 }

@@ -127,11 +127,12 @@ static _Atomic(struct fdstate *) fdpriv[FD_MAX];
 static pthread_mutex_t free_lock = PTHREAD_MUTEX_INITIALIZER;
 static _Atomic(struct fdstate *) free_list;
 /*
- * Not zero when a state dropped inside the shim's locked code (in_lib)
- * went on the free list with its map still using its mount (see
- * preload_state_put): the next drop outside releases it.
+ * States dropped inside the shim's locked code (in_lib), whose maps still
+ * use their mounts (see preload_state_put): pushed without a lock, taken
+ * all at once by preload_lib_leave, which releases them and only then puts
+ * them on the free list. Never touched under free_lock.
  */
-static atomic_uint unreleased;
+static _Atomic(struct fdstate *) unreleased;
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static int disabled;
 static int debug;
@@ -264,45 +265,66 @@ void preload_state_hold(struct fdstate *s)
 	atomic_fetch_add(&s->ref, 1);
 }
 
-/*
- * Outside the shim's locked code: let every state on the free list go of
- * its mount (famfs_map_release_mount), if one dropped inside it could not.
- * free_lock and libfamfs's lock are only ever held in_lib, so this thread
- * holds neither, even in a signal handler: taking them can only wait for
- * another thread. Nothing is freed.
- */
-void preload_release_unreleased(void)
+/* Push @s (its next_free free) on the lock-free stack @list. */
+static void state_push(_Atomic(struct fdstate *) *list, struct fdstate *s)
 {
-	struct fdstate *s;
+	struct fdstate *head = atomic_load(list);
 
-	if (in_lib || !atomic_load_explicit(&unreleased, memory_order_relaxed) ||
-	    !atomic_exchange(&unreleased, 0))
-		return;
-	pthread_mutex_lock(&free_lock);
-	for (s = atomic_load(&free_list); s; s = s->next_free)
-		famfs_map_release_mount(s->map);
-	pthread_mutex_unlock(&free_lock);
+	do
+		s->next_free = head;
+	while (!atomic_compare_exchange_weak(list, &head, s));
+}
+
+/*
+ * Let go of the mounts of the states dropped in_lib (unreleased), then
+ * recycle them. Only outside the shim's locked code: famfs_map_release_mount
+ * takes libfamfs's mount table lock, and this thread then holds none of the
+ * shim's or libfamfs's locks, which are only taken in_lib. The release runs
+ * in_lib itself, so a signal handler interrupting it that drops a state
+ * only pushes it on the list (taking the lock would deadlock), and the
+ * loop comes back for it. free_lock is never held meanwhile: fork's
+ * handlers take libfamfs's lock before it. No list walk races state_alloc:
+ * the states taken are on no list until released.
+ */
+static void release_unreleased(void)
+{
+	struct fdstate *s, *next;
+
+	while (!in_lib && atomic_load_explicit(&unreleased, memory_order_relaxed)) {
+		in_lib++;
+		for (s = atomic_exchange(&unreleased, NULL); s; s = next) {
+			next = s->next_free;
+			famfs_map_release_mount(s->map);
+			state_push(&free_list, s);
+		}
+		in_lib--;
+	}
+}
+
+void preload_lib_leave(void)
+{
+	in_lib--;
+	release_unreleased();
 }
 
 /*
  * Drop a reference. The last one unmaps the file now and closes the
  * descriptor the map kept (munmap and close are async-signal-safe): from
  * then on famfsd may see RELEASE, and a deleted file's memory may be
- * reused. Then, outside the shim's locked code, it lets go of the mount
- * (the last map of a mount unmaps the device's superblock and log: no
- * mapping of the device outlives the last close); inside, that waits for
- * the next drop outside. It pushes the state on the free list without a
- * lock; the map struct is freed when the state is reused (state_alloc).
+ * reused. Then it lets go of the mount (the last map of a mount unmaps the
+ * device's superblock and log: no mapping of the device outlives the last
+ * close) and pushes the state on the free list, both in_lib and without
+ * the shim's locks. Inside the shim's locked code (already in_lib) the
+ * state goes on the unreleased list instead, for the preload_lib_leave
+ * that ends that code. The map struct is freed when the state is reused
+ * (state_alloc). Non-last drops touch nothing but the count.
  */
 void preload_state_put(struct fdstate *s)
 {
 	struct famfs_map *m;
-	struct fdstate *head;
 
-	if (atomic_fetch_sub(&s->ref, 1) != 1) {
-		preload_release_unreleased();
+	if (atomic_fetch_sub(&s->ref, 1) != 1)
 		return;
-	}
 	m = s->map;
 	if (m)
 		famfs_map_unmap(m);	/* a mapping shared with other opens stays */
@@ -312,16 +334,14 @@ void preload_state_put(struct fdstate *s)
 		syscall(SYS_close, m->fd);
 		m->fd = -1;
 	}
-	if (m && !in_lib)
-		famfs_map_release_mount(m);
-	head = atomic_load(&free_list);
-	do
-		s->next_free = head;
-	while (!atomic_compare_exchange_weak(&free_list, &head, s));
-	/* After the push: a release that saw the count then finds the state. */
-	if (m && in_lib)
-		atomic_store(&unreleased, 1);
-	preload_release_unreleased();
+	if (m && in_lib) {
+		state_push(&unreleased, s);
+		return;
+	}
+	in_lib++;
+	famfs_map_release_mount(m);
+	state_push(&free_list, s);
+	preload_lib_leave();	/* what a handler dropped meanwhile */
 }
 
 /* A counted reference to @fd's famfs state, or NULL (not a famfs fd). */
@@ -446,7 +466,7 @@ static struct fdstate *state_make(int fd, int flags)
 	in_lib++;
 	err = famfs_map_open_fd(fd, flags & O_ACCMODE, &m);
 	if (err) {
-		in_lib--;
+		preload_lib_leave();
 		preload_dbg("fd %d: not mapped, passing through: %s (%s)", fd, strerror(-err),
 			    famfs_errmsg());
 		goto out;
@@ -454,10 +474,10 @@ static struct fdstate *state_make(int fd, int flags)
 	s = state_alloc();
 	if (!s) {
 		famfs_map_close(m);
-		in_lib--;
+		preload_lib_leave();
 		goto out;
 	}
-	in_lib--;
+	preload_lib_leave();
 	s->map = m;
 	if (m->fd >= 0 && m->fd < FD_MAX)
 		atomic_store(&fdpriv[m->fd], s);

@@ -91,10 +91,12 @@ extern struct real_fns real;
  * libc calls, or a signal handler that interrupted that code) goes
  * straight to libc, through FUSE, and so can never wait on a lock its own
  * thread holds. Read, write, pread, pwrite, fsync and close allocate
- * nothing, and take a lock (libfamfs's mount table, when the last close of
- * a mount lets go of its log mapping) only outside that code, so handlers
- * may use them at any other time: the lock can be held only by another
- * thread then, never by the one the handler interrupted.
+ * nothing. Read and write take no lock; the last close of a file takes
+ * one lock, libfamfs's mount table (to let go of the mount's log mapping),
+ * and only outside that code and with preload_in_lib set itself, so
+ * handlers may use them at any other time: the lock can then be held only
+ * by another thread, never by the one the handler interrupted, and a
+ * handler interrupting that close defers its own release to it.
  */
 extern __thread int preload_in_lib __attribute__((tls_model("initial-exec")));
 
@@ -113,10 +115,11 @@ void preload_after_open(int fd, int flags);
 struct fdstate *preload_state_use(int fd);
 void preload_state_put(struct fdstate *s);
 /*
- * After the shim's locked code that may have dropped states (munmap,
- * mremap): release what it could not (see preload_state_put).
+ * The end of the shim's locked code (preload_in_lib--): when that was the
+ * outermost, let go of the mounts of the states dropped inside it, which
+ * could not then (see preload_state_put). Every in_lib section ends here.
  */
-void preload_release_unreleased(void);
+void preload_lib_leave(void);
 
 /* Another reference to @s, which the caller holds a reference to. */
 void preload_state_hold(struct fdstate *s);

@@ -207,7 +207,7 @@ static void maps_sync(void *addr, size_t len, bool invalidate)
 				  "msync");
 	}
 	pthread_mutex_unlock(&maps_lock);
-	preload_in_lib--;
+	preload_lib_leave();
 }
 
 int msync(void *addr, size_t len, int flags)
