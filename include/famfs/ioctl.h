@@ -132,7 +132,7 @@ struct famfs_stats_wire {
 	uint64_t rm_pending;		/* bytes deleted, not yet reusable */
 	uint64_t rm_hosts;		/* instances in the host table */
 	uint64_t rm_stale;		/* of which not answering */
-	uint64_t rsvd[1];
+	uint64_t rm_pass_faults;	/* faults the cache passes over deleted files met */
 };
 
 #define FAMFS_MOUNT_INFO_VERSION	2

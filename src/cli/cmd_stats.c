@@ -127,6 +127,7 @@ static json_t *stats_json(const struct cli_target *t, const struct famfs_stats_w
 		      cli_json_set_u64(rm, "pending", s->rm_pending) ||
 		      cli_json_set_u64(rm, "hosts", s->rm_hosts) ||
 		      cli_json_set_u64(rm, "not_answering", s->rm_stale) ||
+		      cli_json_set_u64(rm, "pass_faults", s->rm_pass_faults) ||
 		      json_object_set_new(rm, "evicted",
 					  json_boolean(s->rm_flags & FAMFS_STATS_RM_EVICTED)) ||
 		      json_object_set_new(o, "rm", rm);
@@ -206,6 +207,7 @@ int cmd_stats(int argc, char **argv)
 		printf("  %-20s %14" PRIu64 "\n", "rm_hosts", s.rm_hosts);
 		printf("  %-20s %14" PRIu64 "%s\n", "rm_not_answering", s.rm_stale,
 		       s.rm_stale ? "  (they block reuse: famfs host list)" : "");
+		printf("  %-20s %14" PRIu64 "\n", "rm_pass_faults", s.rm_pass_faults);
 		if (s.rm_flags & FAMFS_STATS_RM_EVICTED)
 			printf("  %-20s %14s\n", "rm_evicted", "yes (remount)");
 	}

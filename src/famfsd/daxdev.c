@@ -88,6 +88,16 @@ int famfsd_dax_errno(struct famfsd *fsd, unsigned int idx)
 	return 0;
 }
 
+bool famfsd_dax_unreachable(struct famfsd *fsd, unsigned int idx)
+{
+	int st;
+
+	if (idx >= FAMFS_MAX_DAXDEVS || !__atomic_load_n(&fsd->dax[idx].valid, __ATOMIC_ACQUIRE))
+		return false;
+	st = __atomic_load_n(&fsd->dax[idx].state, __ATOMIC_ACQUIRE);
+	return st == FAMFSD_DAX_VANISHED || st == FAMFSD_DAX_MISSING;
+}
+
 int famfsd_dax_name(struct famfsd *fsd, unsigned int idx, char name[FAMFS_DAXDEV_NAME_MAX])
 {
 	if (idx >= FAMFS_MAX_DAXDEVS || !__atomic_load_n(&fsd->dax[idx].valid,

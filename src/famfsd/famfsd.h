@@ -109,6 +109,7 @@ struct famfsd_rm {
 	uint64_t passes;		/* passes done (dirty list), for creat */
 	struct famfsd_rm_capture *capture;	/* the unlink running (ns_lock excl.) */
 	uint64_t opens_total;		/* atomic: OPENs not RELEASEd yet */
+	uint64_t pass_faults;		/* atomic: faults the cache passes met */
 	bool evicted;			/* atomic */
 	uint64_t last_beat_ns;
 	/* names deleted since the catch-up thread last told the kernel */
@@ -412,6 +413,8 @@ int famfsd_find_devs(struct famfsd *fsd, const char *hint);
 /* 0 if every device @n uses is healthy, else -EHWPOISON, -EIO or -ENODEV. */
 int famfsd_node_health(struct famfsd *fsd, const struct famfs_node *n);
 int famfsd_dax_errno(struct famfsd *fsd, unsigned int idx);
+/* Device @idx is marked vanished or missing: its memory cannot be reached. */
+bool famfsd_dax_unreachable(struct famfsd *fsd, unsigned int idx);
 int famfsd_dax_fail(struct famfsd *fsd, unsigned int idx, int why);
 uint64_t famfsd_dax_failed_mask(struct famfsd *fsd);
 unsigned int famfsd_dax_count(struct famfsd *fsd);
@@ -462,6 +465,7 @@ int famfsd_rm_start(struct famfsd *fsd);	/* before mount: join the host table */
 void famfsd_rm_mounted(struct famfsd *fsd, uint32_t conn);	/* after mount: our connection */
 void famfsd_rm_replayed(struct famfsd *fsd);	/* a catch-up moved; ns_lock held exclusive */
 void famfsd_rm_tick(struct famfsd *fsd);	/* catch-up thread: heartbeat */
+void famfsd_rm_pass_fault(struct famfsd *fsd);	/* a cache pass met a fault (stats) */
 void famfsd_rm_notify(struct famfsd *fsd);	/* catch-up thread: deleted names to the kernel */
 /*
  * No lock held: the cache pass over the deleted files nothing here had

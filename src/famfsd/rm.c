@@ -349,6 +349,11 @@ void famfsd_rm_tick(struct famfsd *fsd)
 	pthread_rwlock_unlock(&fsd->ns_lock);
 }
 
+void famfsd_rm_pass_fault(struct famfsd *fsd)
+{
+	__atomic_fetch_add(&fsd->rm.pass_faults, 1, __ATOMIC_RELAXED);
+}
+
 int famfsd_rm_open(struct famfsd *fsd, struct famfs_node *n)
 {
 	if (famfs_node_deleted(n))
@@ -442,6 +447,7 @@ void famfsd_rm_stats(struct famfsd *fsd, struct famfs_stats_wire *w)
 	pthread_rwlock_rdlock(&fsd->ns_lock);
 	pthread_mutex_lock(&fsd->rm.mtx);
 	w->rm_held = fsd->rm.nheld + fsd->rm.ndirty;
+	w->rm_pass_faults = __atomic_load_n(&fsd->rm.pass_faults, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&fsd->rm.mtx);
 	if (famfs_fs_space(fsd->fs, &sp) == 0) {
 		w->rm_pending = sp.pending;

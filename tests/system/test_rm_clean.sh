@@ -14,7 +14,10 @@
 #  3. a fault in the pass is not a device failure: on a tmpfs without room,
 #     a pass over every page (as on devdax; forced by the test build's
 #     "rm-clean-all" flag) faults on the holes it cannot allocate, and the
-#     delete still completes, the mount stays healthy;
+#     delete still completes, the mount stays healthy; and memory that
+#     faults on every page (the test build's "rm-clean-fault-all") costs a
+#     bounded number of faults: a 2 MiB chunk is redone page by page only
+#     until one such redo faulted throughout, then each chunk is tried once;
 #  4. on a full device, the memory a delete frees can be reused at once:
 #     rm(1) through the master's mount returns only after this host's pass
 #     let it go (a creat by the host table alone finds it free), and famfsd's
@@ -148,6 +151,27 @@ check "famfsd let big's memory go" wait_until 20 let_go "$M"
 check_eq "the pass filled the tmpfs (it faulted)" 0 "$(df --output=avail "$SMALL" | tail -1 | tr -d ' ')"
 check_eq "no device failed" 0 "$("$FAMFS" stats "$M" | awk '$1 == "daxdev_failed" {print $2}')"
 check "keep still reads" cmp <(dev_bytes "$DEV" keep) "$M/keep"
+check "umount" "$FAMFS" umount "$M"
+
+# Every page faults: 1 GiB is 512 chunks of 512 pages. Page by page throughout
+# it would be 512 * 513 faults; bounded, the first chunk costs 1 + 512 and
+# every other one 1.
+newdev DEV 1280M
+check "mkfs -O rm (1280 MiB sparse image)" "$MKFS" -O rm "$DEV"
+check "mount (test build, every page faults)" env FAMFSD="$HOOKS" \
+	FAMFSD_TEST_PAUSE_DIR="$P" "$FAMFS" mount -t 0 "$DEV" "$M"
+check "creat huge (1 GiB)" "$FAMFS" creat -s 1G "$M/huge"
+pass_faults() { "$FAMFS" stats "$M" | awk '$1 == "rm_pass_faults" {print $2}'; }
+before=$(pass_faults)
+touch "$P/rm-clean-fault-all"
+check "rm huge (every page of it faults)" rm "$M/huge"
+rm -f "$P/rm-clean-fault-all"
+faults=$(($(pass_faults) - before))
+[ "$faults" -ge 512 ] && [ "$faults" -le $((512 + 512)) ] &&
+	pass "a fully faulting 1 GiB pass met $faults faults (at most 1024)" ||
+	fail "a fully faulting 1 GiB pass met $faults faults, want 512 to 1024"
+check "famfsd let huge's memory go" wait_until 20 let_go "$M"
+check_eq "no device failed" 0 "$("$FAMFS" stats "$M" | awk '$1 == "daxdev_failed" {print $2}')"
 check "umount" "$FAMFS" umount "$M"
 rm -f "$P/rm-clean-all"
 
