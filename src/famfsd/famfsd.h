@@ -91,6 +91,9 @@ struct famfsd_rm_dirty {
 struct famfsd_rm_capture {
 	struct famfs_node *n[FAMFSD_RM_CAPTURE_MAX];
 	unsigned int nr;
+	/* the unlink's own name: the kernel drops its entry on our reply */
+	const struct famfs_node *dir;
+	const char *name;
 };
 
 struct famfsd_rm {

@@ -188,6 +188,15 @@ static void on_delete(void *ctx, struct famfs_node *n)
 		else if (!open && !captured)
 			famfsd_catchup_kick_clean(fsd);
 	}
+	/*
+	 * The name the master's own unlink or rmdir removes: the kernel drops
+	 * its entry when we reply, and holds the directory locked until then,
+	 * so a notification of it would block the catch-up thread (and its
+	 * heartbeat) for as long as that unlink's pass runs.
+	 */
+	capt = fsd->rm.capture;
+	if (capt && n->parent == capt->dir && !strcmp(n->name, capt->name))
+		return;
 	pthread_mutex_lock(&fsd->rm.gone_mtx);
 	if (fsd->rm.ngone == fsd->rm.capgone) {
 		size_t cap = fsd->rm.capgone ? fsd->rm.capgone * 2 : 64;
@@ -521,6 +530,8 @@ static void delete_locked(struct famfsd *fsd, struct famfsd_append *a)
 		goto out;
 	/* Not guarded as a whole: it locks and allocates; its device copies are guarded. */
 	faults = famfs_sigbus_caught_here();
+	a->cap.dir = dir;
+	a->cap.name = a->name;
 	fsd->rm.capture = &a->cap;
 	rc = famfs_fs_delete(fsd->fs, path, (enum famfs_rm_what)a->arg, keep);
 	fsd->rm.capture = NULL;

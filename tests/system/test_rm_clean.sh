@@ -10,7 +10,10 @@
 #     files answer (in another directory: the kernel keeps the directory of
 #     a name being unlinked locked until the unlink, and so its pass, ends), and the deleted memory is still held (pending, not
 #     reusable by a creat) until the pass is done; on the master (unlink)
-#     and on a client (its catch-up replays the delete);
+#     and on a client (its catch-up replays the delete); the master's
+#     record in the host table keeps its heartbeat meanwhile (its catch-up
+#     thread does not wait on the unlink's directory): else host list
+#     would call it not answering after 10 s and advise famfs host evict;
 #  3. a fault in the pass is not a device failure: on a tmpfs without room,
 #     a pass over every page (as on devdax; forced by the test build's
 #     "rm-clean-all" flag) faults on the holes it cannot allocate, and the
@@ -90,6 +93,22 @@ i=0
 while "$FAMFS" creat -s 2M "$M/fill$i" >/dev/null 2>&1; do i=$((i + 1)); done
 check "the device is full ($i fill files)" test "$i" -gt 0
 
+# rec_age MNT master|client: the age in seconds of that famfsd's record in the host table
+rec_age() {
+	"$FAMFS" host list --json "$1" | /usr/bin/python3 -c 'import json, sys
+m = sys.argv[1] == "master"
+print(*[h["age"] for h in json.load(sys.stdin)["hosts"]
+	if h.get("kind") == "famfsd" and h["master"] == m])' "$2"
+}
+# beats_since START MNT WHO [UNTIL]: 3 s after START (while UNTIL holds), WHO's record
+# was written within the last second (famfsd beats every second; one that stopped
+# beating at START would be 3 s old)
+beats_since() {
+	[ "$(echo "$(date +%s.%N) - $1 >= 3" | bc)" = 1 ] || return 1
+	[ -z "${4:-}" ] || $4 || return 1
+	[ "$(rec_age "$2" "$3")" -le 1 ]
+}
+
 # paused_pass WHAT MNT: with MNT's pass paused, other files answer and the memory is held.
 paused_pass() {
 	check "$1: the cache pass is paused" wait_until 20 test -e "$P/rm-clean.paused"
@@ -113,6 +132,12 @@ touch "$P/rm-clean"
 rm "$M/d/f" 2>"$T/rm.err" &
 rmjob=$!
 track_pid "$rmjob"
+check "master unlink: the cache pass is paused" wait_until 20 test -e "$P/rm-clean.paused"
+start=$(date +%s.%N)
+check "master unlink: the master's record keeps beating while the unlink's pass is held" \
+	wait_until 12 beats_since "$start" "$M" master
+check "master unlink: host list does not call the master not answering" \
+	bash -c "! '$FAMFS' host list '$M' | grep -q 'not answering, master'"
 paused_pass "master unlink" "$M"
 wait "$rmjob"
 check_eq "rm d/f succeeded" 0 "$?"
