@@ -468,6 +468,7 @@ int famfsd_rm_start(struct famfsd *fsd);	/* before mount: join the host table */
 void famfsd_rm_mounted(struct famfsd *fsd, uint32_t conn);	/* after mount: our connection */
 void famfsd_rm_replayed(struct famfsd *fsd);	/* a catch-up moved; ns_lock held exclusive */
 void famfsd_rm_tick(struct famfsd *fsd);	/* catch-up thread: heartbeat */
+void famfsd_rm_beat(struct famfsd *fsd);	/* a long pass: heartbeat, never waits */
 void famfsd_rm_pass_fault(struct famfsd *fsd);	/* a cache pass met a fault (stats) */
 void famfsd_rm_notify(struct famfsd *fsd);	/* catch-up thread: deleted names to the kernel */
 /*

@@ -86,7 +86,7 @@ static void publish_locked(struct famfsd *fsd)
 		fprintf(stderr, "famfsd: %s: evicted from the host table; new opens fail (EIO) "
 			"until remounted\n", fsd->mnt);
 	}
-	fsd->rm.last_beat_ns = famfsd_now_ns();
+	__atomic_store_n(&fsd->rm.last_beat_ns, famfsd_now_ns(), __ATOMIC_RELAXED);
 }
 
 /* Add @n to a node list; false when out of memory. fsd->rm.mtx held. */
@@ -316,7 +316,7 @@ int famfsd_rm_start(struct famfsd *fsd)
 	rc = famfs_fs_register(fs, FAMFS_HOST_FAMFSD, 0);
 	if (rc)
 		return rc;
-	fsd->rm.last_beat_ns = famfsd_now_ns();
+	__atomic_store_n(&fsd->rm.last_beat_ns, famfsd_now_ns(), __ATOMIC_RELAXED);
 	famfsd_rm_clean(fsd, false);
 	return 0;
 }
@@ -335,7 +335,7 @@ void famfsd_rm_mounted(struct famfsd *fsd, uint32_t conn)
 	rc = famfs_hosts_set_owner(fsd->fs->hosts, conn);
 	if (famfsd_dev_check(fsd, 0, faults, rc) == -ESTALE)
 		__atomic_store_n(&fsd->rm.evicted, true, __ATOMIC_RELAXED);
-	fsd->rm.last_beat_ns = famfsd_now_ns();
+	__atomic_store_n(&fsd->rm.last_beat_ns, famfsd_now_ns(), __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&fsd->rm.mtx);
 	pthread_rwlock_unlock(&fsd->ns_lock);
 }
@@ -349,7 +349,8 @@ void famfsd_rm_replayed(struct famfsd *fsd)
 
 void famfsd_rm_tick(struct famfsd *fsd)
 {
-	if (!rm_on(fsd) || famfsd_now_ns() - fsd->rm.last_beat_ns < 1000000000ULL)
+	if (!rm_on(fsd) || famfsd_now_ns() - __atomic_load_n(&fsd->rm.last_beat_ns,
+							     __ATOMIC_RELAXED) < 1000000000ULL)
 		return;
 	pthread_rwlock_rdlock(&fsd->ns_lock);
 	pthread_mutex_lock(&fsd->rm.mtx);
@@ -361,6 +362,26 @@ void famfsd_rm_tick(struct famfsd *fsd)
 void famfsd_rm_pass_fault(struct famfsd *fsd)
 {
 	__atomic_fetch_add(&fsd->rm.pass_faults, 1, __ATOMIC_RELAXED);
+}
+
+/*
+ * The heartbeat from inside a long cache pass (rmclean.c), which may hold
+ * up the catch-up thread's own (an unlink's pass blocks it in the kernel
+ * on the unlink's directory; its own passes). Never waits for the
+ * namespace lock, so it is safe under it too (the pass of a delete noted
+ * out of memory runs with it held exclusive): then the beat is skipped.
+ */
+void famfsd_rm_beat(struct famfsd *fsd)
+{
+	if (!rm_on(fsd) || famfsd_now_ns() - __atomic_load_n(&fsd->rm.last_beat_ns,
+							     __ATOMIC_RELAXED) < 1000000000ULL)
+		return;
+	if (pthread_rwlock_tryrdlock(&fsd->ns_lock))
+		return;
+	pthread_mutex_lock(&fsd->rm.mtx);
+	publish_locked(fsd);
+	pthread_mutex_unlock(&fsd->rm.mtx);
+	pthread_rwlock_unlock(&fsd->ns_lock);
 }
 
 int famfsd_rm_open(struct famfsd *fsd, struct famfs_node *n)

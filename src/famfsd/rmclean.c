@@ -40,6 +40,11 @@
  * host. The catch-up thread's periodic check of the superblock and log
  * (catchup.c) is what finds and marks a device that went away.
  *
+ * A long pass keeps this mount's record in the host table beating
+ * (famfsd_rm_beat between chunks): it may take seconds per 100 GiB, in an
+ * unlink, a release or the catch-up thread, and a record that stops
+ * beating is shown as not answering, a candidate for famfs host evict.
+ *
  * Runs with no famfsd lock held: the file is deleted and this host still
  * holds its memory (rm.c publishes the hold until the pass is done), so
  * nothing can change or reuse it meanwhile.
@@ -53,6 +58,7 @@
 #include <sys/sysmacros.h>
 #include <sys/vfs.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "famfs/audit.h"
@@ -77,6 +83,7 @@ struct clean_res {
 	uint64_t unmapped;		/* bytes mincore() could not see (skipped) */
 	const uint8_t *inject;		/* test builds: a page that "faults" */
 	bool inject_all;		/* test builds: every page "faults" */
+	bool slow;			/* test builds: 30 ms a chunk, as a huge device */
 };
 
 /* Write back and drop [p, p + len); false on a fault. */
@@ -131,7 +138,7 @@ static void redo_chunk(struct clean_res *r, const uint8_t *p, uint64_t n)
 /*
  * Write back and drop [p, p + len), a chunk at a time; a chunk that faults
  * page by page (redo_chunk), so that only the pages that fault are left
- * out. Between chunks: whether the device is gone.
+ * out. Between chunks: the heartbeat, and whether the device is gone.
  */
 static void clean_run(struct clean_res *r, const uint8_t *p, uint64_t len)
 {
@@ -139,6 +146,9 @@ static void clean_run(struct clean_res *r, const uint8_t *p, uint64_t len)
 
 	for (off = 0; off < len; off += n) {
 		n = len - off < CHUNK ? len - off : CHUNK;
+		famfsd_rm_beat(r->fsd);
+		if (r->slow)
+			nanosleep(&(struct timespec){ 0, 30000000L }, NULL);
 		if (famfsd_dax_unreachable(r->fsd, r->dev)) {
 			r->stopped += len - off;
 			return;
@@ -282,6 +292,7 @@ void famfsd_clean_file(struct famfsd *fsd, const struct famfs_node *n)
 		if (famfsd_test_flag("rm-clean-fault"))
 			r.inject = d->base + e[i].offset + (e[i].len / 2 & ~(uint64_t)(r.psz - 1));
 		r.inject_all = famfsd_test_flag("rm-clean-fault-all");
+		r.slow = famfsd_test_flag("rm-clean-slow");
 		famfsd_test_pause("rm-clean");	/* test builds: inside the pass */
 		/* Test builds: "rm-clean-all" passes over every page (as on devdax). */
 		if (resident_only(d) && !famfsd_test_flag("rm-clean-all"))

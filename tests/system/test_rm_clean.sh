@@ -12,8 +12,10 @@
 #     reusable by a creat) until the pass is done; on the master (unlink)
 #     and on a client (its catch-up replays the delete); the master's
 #     record in the host table keeps its heartbeat meanwhile (its catch-up
-#     thread does not wait on the unlink's directory): else host list
-#     would call it not answering after 10 s and advise famfs host evict;
+#     thread does not wait on the unlink's directory), and so does a
+#     client's whose catch-up thread runs a long pass (the test build's
+#     "rm-clean-slow" takes 30 ms a chunk) itself: else host list would
+#     call it not answering after 10 s and advise famfs host evict;
 #  3. a fault in the pass is not a device failure: on a tmpfs without room,
 #     a pass over every page (as on devdax; forced by the test build's
 #     "rm-clean-all" flag) faults on the holes it cannot allocate, and the
@@ -155,6 +157,25 @@ touch "$P/rm-clean"
 check "rm g on the master" rm "$M/g"
 paused_pass "client replay" "$M2"
 check "creat g2 reuses g's memory" "$FAMFS" creat -s 8M "$M/g2"
+check "umount client" "$FAMFS" umount "$M2"
+check "umount master" "$FAMFS" umount "$M"
+
+# A client's catch-up thread passes over a deleted 384 MiB file for ~6 s (every page
+# "faults", so nothing is allocated; 30 ms a chunk) and beats from inside the pass.
+newdev DEV 768M
+check "mkfs -O rm (768 MiB)" "$MKFS" -O rm "$DEV"
+check "mount master (release build)" "$FAMFS" mount -t 0 "$DEV" "$M"
+check "creat slow (384 MiB)" "$FAMFS" creat -s 384M "$M/slow"
+check "mount client (test build)" client env FAMFSD="$HOOKS" \
+	FAMFSD_TEST_PAUSE_DIR="$P" "$FAMFS" mount -t 0 "$DEV" "$M2"
+check "the client sees slow" wait_until 20 test -e "$M2/slow"
+touch "$P/rm-clean-all" "$P/rm-clean-fault-all" "$P/rm-clean-slow"
+start=$(date +%s.%N)
+check "rm slow on the master" rm "$M/slow"
+check "client replay: its record keeps beating during its long pass" \
+	wait_until 12 beats_since "$start" "$M" client "held $M"
+check "client replay: the memory is let go" wait_until 30 let_go "$M"
+rm -f "$P/rm-clean-all" "$P/rm-clean-fault-all" "$P/rm-clean-slow"
 check "umount client" "$FAMFS" umount "$M2"
 check "umount master" "$FAMFS" umount "$M"
 
