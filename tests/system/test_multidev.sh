@@ -114,7 +114,7 @@ check "shim mmap striped on the client" bash -c \
 	"LD_PRELOAD='$SHIM' '$BIN/famfs_mmaptool' cat '$M2/striped' | cmp - '$T/striped.fuse'"
 check_eq "no FUSE READ under the shim" "$r0" "$(stat_op "$M2" read)"
 check "GET_DAXDEV was asked for device 1" test "$(stat_op "$M2" get_daxdev)" -ge 2
-check "df: the capacity of both devices" bash -c "[ \$(stat -f -c '%b*%S' '$M1' | bc) = $((16 << 30)) ]"
+check "df: the capacity of both devices" bash -c "[ \$((\$(stat -f -c '%b*%S' '$M1'))) = $((16 << 30)) ]"
 check "write through FUSE on the master" bash -c "printf hello | dd of='$M1/striped' bs=1 seek=$((2 << 20)) conv=notrunc status=none"
 check "fsync" $PY -c "import os; fd=os.open('$M1/striped', os.O_RDWR); os.fsync(fd)"
 check_eq "the client reads it (chunk 1: device 0)" hello \
@@ -179,7 +179,7 @@ check "t3 reads zeros on the client" wait_until 10 cmp -n 31457280 "$M2/t3" /dev
 check "creat t12 -N 12 through famfsd" "$FAMFS" creat -s 48M -N 12 "$M1/t12"
 check_eq "t12: 4 strips on each device" "4 4 4" \
 	"$(devs_of "$D0" t12 | tr ' ' '\n' | sort | uniq -c | awk '{print $1}' | xargs)"
-check "statfs of 3 devices" bash -c "[ \$(stat -f -c '%b*%S' '$M2' | bc) = $((20 << 30)) ]"
+check "statfs of 3 devices" bash -c "[ \$((\$(stat -f -c '%b*%S' '$M2'))) = $((20 << 30)) ]"
 
 # --- poison of one device: only files on it fail -----------------------------------
 check "poison device 1 on the client" "$FAMFS" poison "$M2" 1
