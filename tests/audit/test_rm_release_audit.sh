@@ -62,10 +62,7 @@ check "a's memory is clean on this host once famfsd applied the delete" \
 
 # --- b: stored and unmapped, but held open at the delete ----------------------------------
 stored b 6
-sleep 300 3<"$MNT/b" &
-opener=$!
-track_pid "$opener"
-check "the opener has it open" wait_until 20 test -e "/proc/$opener/fd/3"
+hold_open "$MNT/b"
 check "rm b (held open by another process)" rm "$MNT/b"
 kill "$opener"
 wait "$opener" 2>/dev/null

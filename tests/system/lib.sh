@@ -229,6 +229,16 @@ hold_log_lock() {
 	[ -n "$sleeper" ]
 }
 
+# hold_open FILE: a background process holds FILE open (its fd 3) until it
+# is killed or the test ends; $opener is its pid. Returns once the file is
+# open, so that what follows (an rm) cannot run before the open.
+hold_open() {
+	sleep 300 3<"$1" &
+	opener=$!
+	track_pid "$opener"
+	check "the opener has it open" wait_until 20 test -e "/proc/$opener/fd/3"
+}
+
 # famfsd_waits_log_lock MNT: true while the famfsd serving MNT has taken a
 # mkdir, unlink or rmdir and polls for the log lock another process holds
 # (a famfs creat never waits in famfsd): its appender thread sleeps in

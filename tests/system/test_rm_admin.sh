@@ -79,10 +79,7 @@ while "$FAMFS" creat -s 2M "$M1/fill$i" 2>/dev/null; do i=$((i + 1)); done
 check "client sees fill0" wait_until 3 test -e "$M2/fill0"
 # A process of the client holds fill0 open (not this shell: every process it
 # starts would inherit the fd and FLUSH it through the client at exit).
-sleep 300 3<"$M2/fill0" &
-opener=$!
-track_pid "$opener"
-check "the opener has it open" wait_until 20 test -e "/proc/$opener/fd/3"
+hold_open "$M2/fill0"
 check "rm fill0 (held open on the client)" rm "$M1/fill0"
 check_fail "creat: ENOSPC while the client holds it" "still held" "$FAMFS" creat -s 2M "$M1/n"
 # A host that stops answering (its famfsd stopped: no beat for over 10 s)

@@ -62,10 +62,7 @@ after=$(alloc_kib "$DEV")
 	fail "deleting a never-written 512 MiB file allocated $(((after - before) / 1024)) MiB"
 
 check "creat held (256 MiB, holes)" "$FAMFS" creat -s 256M "$M/held"
-sleep 300 3<"$M/held" &
-opener=$!
-track_pid "$opener"
-check "the opener has it open" wait_until 20 test -e "/proc/$opener/fd/3"
+hold_open "$M/held"
 check "rm held while it is open" rm "$M/held"
 check "the memory stays pending while it is open" held "$M"
 before=$(alloc_kib "$DEV")

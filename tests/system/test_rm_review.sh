@@ -196,10 +196,7 @@ check "mount -o bpf (test build)" env FAMFSD="$HOOKS" FAMFSD_TEST_PAUSE_DIR="$P"
 check "creat f" "$FAMFS" creat -s 2M -r -S 5 "$M1/f"
 i=0
 while "$FAMFS" creat -s 2M "$M1/fill$i" >/dev/null 2>&1; do i=$((i + 1)); done
-sleep 300 3<"$M1/f" &
-opener=$!
-track_pid "$opener"
-check "the opener has it open" wait_until 20 test -e "/proc/$opener/fd/3"
+hold_open "$M1/f"
 check "rm f while it is open" rm "$M1/f"
 check_fail "creat g: ENOSPC while f is open" "still held" "$FAMFS" creat -s 2M "$M1/g"
 touch "$P/rm-release"
@@ -247,10 +244,7 @@ newdev DEV 64M
 check "mkfs -O rm (64M)" "$MKFS" -O rm "$DEV"
 check "mount" "$FAMFS" mount "$DEV" "$M1"
 check "mkdir d, creat d/held" bash -c "mkdir '$M1/d' && '$FAMFS' creat -s 2M '$M1/d/held'"
-sleep 300 3<"$M1/d/held" &
-opener=$!
-track_pid "$opener"
-check "the opener has it open" wait_until 20 test -e "/proc/$opener/fd/3"
+hold_open "$M1/d/held"
 check "rm d/held while it is open" rm "$M1/d/held"
 check "host list: famfsd holds deleted d/held" wait_until 10 bash -c \
 	"'$FAMFS' host list '$M1' | grep ' famfsd ' | grep -q 'holds deleted d/held'"
@@ -325,10 +319,7 @@ check "mount" "$FAMFS" mount "$DEV" "$M1"
 check "creat f (8M)" "$FAMFS" creat -s 8M "$M1/f"
 i=0
 while "$FAMFS" creat -s 2M "$M1/fill$i" >/dev/null 2>&1; do i=$((i + 1)); done
-sleep 300 3<"$M1/f" &
-opener=$!
-track_pid "$opener"
-check "the opener has it open" wait_until 20 test -e "/proc/$opener/fd/3"
+hold_open "$M1/f"
 check "rm f while it is open" rm "$M1/f"
 slot=$("$FAMFS" host list --json "$M1" | /usr/bin/python3 -c 'import json, sys
 print([h["slot"] for h in json.load(sys.stdin)["hosts"] if h["kind"] == "famfsd"][0])')
