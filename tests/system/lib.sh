@@ -242,8 +242,9 @@ hold_open() {
 # famfsd_waits_log_lock MNT: true while the famfsd serving MNT has taken a
 # mkdir, unlink or rmdir and polls for the log lock another process holds
 # (a famfs creat never waits in famfsd): its appender thread sleeps in
-# clock_nanosleep(2) (appender.c's poll is famfsd's only sleep). The FUSE "waiting" count alone is also true while the LOOKUPs
-# that precede the request are in flight.
+# clock_nanosleep(2) (appender.c's poll is famfsd's only sleep). The FUSE
+# "waiting" count alone is also true while the LOOKUPs that precede the
+# request are in flight.
 famfsd_waits_log_lock() {
 	local pid t s sys
 	case $(uname -m) in
