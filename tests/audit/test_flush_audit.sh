@@ -15,13 +15,7 @@
 # dirty: that is what proves the checker sees a missing write back.
 . "$(dirname "$0")/../system/lib.sh"
 
-grep -qs '^FAMFS_FLUSH_AUDIT:BOOL=ON' "$FAMFS_BUILD/CMakeCache.txt" ||
-	{ fail "$FAMFS_BUILD is not a flush audit build (cmake -DFAMFS_FLUSH_AUDIT=ON)"; done_testing; }
-export FAMFS_FLUSH_AUDIT=$T/audit
-mkdir -p "$FAMFS_FLUSH_AUDIT"
-DEV=$(mkdev 4G)
-# The shadow: as large as the device and, like it, all zeros.
-truncate -s 4G "$FAMFS_FLUSH_AUDIT/$(stat -c 'dev-%d-ino-%i' "$DEV")"
+audit_device 4G
 MNT=$T/mnt
 mkdir -p "$MNT"
 shim() { LD_PRELOAD=$SHIM "$@"; }
@@ -93,9 +87,6 @@ check "interleaved: mmap stores, then msync" env SEED=100 LD_PRELOAD="$SHIM" \
 check_eq "ilv: clean after msync" clean "$(audit ilv)"
 
 # --- the audit was on, everywhere, and found nothing ----------------------------------------
-for who in mkfs.famfs famfs famfsd famfs_synctool cat; do
-	check "the audit ran in $who" grep -q "^$who " "$FAMFS_FLUSH_AUDIT/active"
-done
-check_eq "no audit failures" "" "$(cat "$FAMFS_FLUSH_AUDIT/failures" 2>/dev/null)"
+audit_clean mkfs.famfs famfs famfsd famfs_synctool cat
 check "umount" "$FAMFS" umount "$MNT"
 done_testing

@@ -88,6 +88,30 @@ newdev() {
 	printf -v "$1" %s "$(mkdev "$2")"
 }
 
+# audit_device SIZE: for a flush audit test (ends the test unless this is
+# an audit build): export FAMFS_FLUSH_AUDIT, make the device DEV of SIZE
+# and its shadow SHADOW (what another host sees), as large as the device
+# and, like it, all zeros.
+audit_device() {
+	grep -qs '^FAMFS_FLUSH_AUDIT:BOOL=ON' "$FAMFS_BUILD/CMakeCache.txt" ||
+		{ fail "$FAMFS_BUILD is not a flush audit build (cmake -DFAMFS_FLUSH_AUDIT=ON)"; done_testing; }
+	export FAMFS_FLUSH_AUDIT=$T/audit
+	mkdir -p "$FAMFS_FLUSH_AUDIT"
+	DEV=$(mkdev "$1")
+	SHADOW=$FAMFS_FLUSH_AUDIT/$(stat -c 'dev-%d-ino-%i' "$DEV")
+	truncate -s "$1" "$SHADOW"
+}
+
+# audit_clean PROGRAM...: the flush audit was on in each PROGRAM (it ran
+# there) and found nothing anywhere.
+audit_clean() {
+	local who
+	for who in "$@"; do
+		check "the audit ran in $who" grep -q "^$who " "$FAMFS_FLUSH_AUDIT/active"
+	done
+	check_eq "no audit failures" "" "$(cat "$FAMFS_FLUSH_AUDIT/failures" 2>/dev/null)"
+}
+
 # Register a mount point / pid for cleanup.
 track_mount() { _famfs_mounts+=("$1"); }
 track_pid() { _famfs_pids+=("$1"); }
